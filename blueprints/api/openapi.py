@@ -1,0 +1,79 @@
+"""The OpenAPI document of /api/v1, kept beside the views it describes."""
+
+from __future__ import annotations
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _responses(ok_schema: dict, *codes: int) -> dict:
+    out = {"200": {"description": "OK",
+                   "content": {"application/json": {"schema": ok_schema}}}}
+    texts = {400: "Bad request", 401: "Missing, wrong or revoked token",
+             404: "No such unit, or not visible to the caller"}
+    for code in codes:
+        out[str(code)] = {"description": texts[code],
+                          "content": {"application/json": {"schema": _ERROR}}}
+    return out
+
+
+UNIT_CODE = {"name": "code", "in": "path", "required": True,
+             "schema": {"type": "string", "maxLength": 32}}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "TCĐLCL planning platform API",
+        "version": "1.0.0",
+        "description": "Acts with exactly the token owner's rights. A unit the caller "
+                       "may not see answers 404. Errors: {\"error\": {\"code\", \"message\"}}.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/me": {"get": {
+            "summary": "The token owner and their memberships",
+            "operationId": "getMe",
+            "responses": _responses({"$ref": "#/components/schemas/Me"}, 401)}},
+        "/units/{code}": {"get": {
+            "summary": "One unit with its parent and visible children",
+            "operationId": "getUnit",
+            "parameters": [UNIT_CODE],
+            "responses": _responses({"$ref": "#/components/schemas/Unit"}, 401, 404)}},
+        "/units": {"get": {
+            "summary": "The visible subtree below (and including) a unit",
+            "operationId": "listUnits",
+            "parameters": [{"name": "under", "in": "query", "required": True,
+                            "schema": {"type": "string", "maxLength": 32}}],
+            "responses": _responses({"$ref": "#/components/schemas/UnitList"},
+                                    400, 401, 404)}},
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}}}}},
+            "Me": {"type": "object", "required": ["username", "memberships"], "properties": {
+                "username": {"type": "string"},
+                "full_name": {"type": "string"},
+                "platform_admin": {"type": "boolean"},
+                "memberships": {"type": "array", "items": {
+                    "type": "object", "required": ["unit", "role"], "properties": {
+                        "unit": {"type": "string"},
+                        "role": {"type": "string", "enum": [
+                            "drafter", "head", "reviewer", "consolidator", "leader",
+                            "admin"]}}}}}},
+            "UnitSummary": {"type": "object", "required": ["code", "name", "kind", "parent"],
+                            "properties": {
+                                "code": {"type": "string"}, "name": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "parent": {"type": ["string", "null"]}}},
+            "Unit": {"allOf": [{"$ref": "#/components/schemas/UnitSummary"}, {
+                "type": "object", "required": ["children"], "properties": {
+                    "children": {"type": "array", "items": {"type": "string"}}}}]},
+            "UnitList": {"type": "object", "required": ["units"], "properties": {
+                "units": {"type": "array",
+                          "items": {"$ref": "#/components/schemas/UnitSummary"}}}},
+        },
+    },
+}

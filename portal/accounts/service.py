@@ -1,0 +1,181 @@
+"""Accounts: creating users and memberships, signing in, API tokens.
+
+Operations only flush; the caller commits once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts.api_token import ApiToken
+from portal.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problems,
+    verify_password,
+)
+from portal.accounts.user import User
+from portal.extensions import db
+from tenants.membership import Membership, Role
+from tenants.text import nfc
+from tenants.unit import Unit
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
+TOKEN_PREFIX = "tcd_"
+
+
+class AccountError(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def normalize_username(username: str) -> str:
+    return nfc(username).strip().lower()
+
+
+def password_messages(password: str, username: str) -> list[str]:
+    """The password policy's refusals, in the user's language."""
+    texts = {
+        "too_short": _("The password must be at least %(n)d characters long.", n=10),
+        "contains_username": _("The password must not contain the user name."),
+        "letters_and_digits": _("The password must mix letters with digits or symbols."),
+    }
+    return [texts[p] for p in password_problems(password, username)]
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == normalize_username(username)))
+
+
+def create_user(username: str, password: str | None = None, *, full_name: str = "",
+                email: str | None = None, platform_admin: bool = False) -> User:
+    username = normalize_username(username)
+    problems = []
+    if not USERNAME_PATTERN.match(username):
+        problems.append(_("User name %(name)s: use 3 to 80 lower-case letters, digits, dot, "
+                          "dash or underscore, starting with a letter or digit.",
+                          name=username[:80]))
+    if password is not None:
+        problems += password_messages(password, username)
+    if not problems and find_user(username) is not None:
+        problems.append(_("User name %(name)s is already taken.", name=username))
+    if problems:
+        raise AccountError(problems)
+    user = User(username=username, full_name=nfc(full_name), email=email,
+                password_hash=hash_password(password) if password else None,
+                is_platform_admin=platform_admin, active=True, session_version=1)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def grant(user: User, unit: Unit, role: str) -> Membership:
+    """Give ``user`` ``role`` in ``unit`` (idempotent)."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError([_("Unknown role %(role)s; use one of: %(roles)s", role=role,
+                              roles=", ".join(r.value for r in Role))]) from None
+    existing = db.session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.unit_id == unit.id,
+        Membership.role == role.value))
+    if existing is not None:
+        return existing
+    membership = Membership(user_id=user.id, unit_id=unit.id, role=role.value)
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same answer for every failure)."""
+    user = find_user(username)
+    if user is None or not user.active:
+        # Spend the same time as a real check so user names cannot be probed by timing.
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):  # type: ignore[arg-type]
+        user.password_hash = hash_password(password)
+    user.last_login_at = datetime.now(UTC)
+    return user
+
+
+_DUMMY: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    from flask import current_app
+
+    profile = current_app.config.get("PASSWORD_HASH_PROFILE", "default")
+    if profile not in _DUMMY:
+        _DUMMY[profile] = hash_password("not-a-real-password-0")
+    return _DUMMY[profile]
+
+
+def change_password(user: User, current: str, new: str) -> list[str]:
+    """Problems that stop the change (empty when done); signs out other sessions."""
+    if not verify_password(user.password_hash, current):
+        return [_("The current password is not correct.")]
+    problems = password_messages(new, user.username)
+    if current == new:
+        problems.append(_("The new password must differ from the current one."))
+    if problems:
+        return problems
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    return []
+
+
+def set_password(user: User, new: str) -> None:
+    """Set a password without the old one (command line, administrators)."""
+    problems = password_messages(new, user.username)
+    if problems:
+        raise AccountError(problems)
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    """A new API token for ``user``; only its hash is kept, so it is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token),
+                            hint=token[:len(TOKEN_PREFIX) + 6]))
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active owner of a valid, unrevoked token."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    row.last_used_at = datetime.now(UTC)
+    return row.user
+
+
+def revoke_tokens(user: User, hint: str | None = None) -> int:
+    """Revoke the user's tokens starting with ``hint`` (all when None); how many."""
+    rows = db.session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    count = 0
+    for row in rows:
+        if hint is None or row.hint.startswith(hint) or hint.startswith(row.hint):
+            row.revoked_at = datetime.now(UTC)
+            count += 1
+    return count

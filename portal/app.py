@@ -1,0 +1,163 @@
+"""The application factory, assembled from small ``register_*`` steps."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from portal.config import Config, config_for, sqlite_default_uri
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: type[Config] | str | None = None, **overrides: object) -> Flask:
+    """Build the app; ``config`` is a config class or a ``PORTAL_ENV`` name."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="static")
+    configure(app, config, overrides)
+    register_extensions(app)
+    register_tenancy(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_context(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, config: type[Config] | str | None, overrides: dict) -> None:
+    config_class = config if isinstance(config, type) else config_for(config)
+    app.config.from_object(config_class)
+    # Read the environment now, not at import: tests and commands set it late.
+    for key, env in (("SQLALCHEMY_DATABASE_URI", "DATABASE_URL"),
+                     ("MIGRATION_DATABASE_URL", "MIGRATION_DATABASE_URL"),
+                     ("REDIS_URL", "REDIS_URL")):
+        if os.environ.get(env):
+            app.config[key] = os.environ[env]
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = sqlite_default_uri(app.instance_path)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):  # the old scheme some hosts still hand out
+        uri = "postgresql://" + uri.removeprefix("postgres://")
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if config_class.ENV_NAME == "production" and not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in production (see README § Production)")
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    with app.app_context():
+        _configure_sqlite(db.engine)
+
+
+def _select_locale() -> str:
+    from flask import current_app, has_request_context
+
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context() and session.get("lang") in languages:
+        return session["lang"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
+    """Foreign keys on, and real transactions (the pysqlite recipe of SQLAlchemy's docs).
+
+    Python's sqlite3 driver otherwise starts transactions late and breaks SAVEPOINT.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+
+def register_tenancy(app: Flask) -> None:
+    """Bind each request to the caller's reach; install row-level security settings."""
+    import tenants.scoping  # noqa: F401 - registers the ORM guard listeners
+    from portal.accounts.user import User
+    from portal.auth import load_user_from_request, load_user_from_session
+    from tenants import rls
+    from tenants.access import ANONYMOUS, reach_of
+    from tenants.scoping import bind_scope, unbind_scope
+
+    login_manager.user_loader(load_user_from_session)
+    login_manager.request_loader(load_user_from_request)
+
+    with app.app_context():
+        rls.install(db.engine)
+
+    @app.before_request
+    def _bind_reach() -> None:
+        user = current_user._get_current_object() if current_user else None
+        if isinstance(user, User) and user.is_authenticated:
+            g.reach = reach_of(user.id, user.is_platform_admin)
+        else:
+            g.reach = ANONYMOUS
+        g._scope_token = bind_scope(g.reach.scope)
+
+    @app.teardown_request
+    def _unbind_reach(_exc: BaseException | None) -> None:
+        token = g.pop("_scope_token", None)
+        if token is not None:
+            unbind_scope(token)
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints.api.views import bp as api_bp
+    from blueprints.auth.views import bp as auth_bp
+    from blueprints.units.views import bp as units_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(units_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def register_template_context(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def _inject() -> dict:
+        return {"reach": g.get("reach"), "current_locale": str(get_locale()),
+                "languages": app.config["LANGUAGES"]}
+
+    @app.after_request
+    def _vary(response):  # type: ignore[no-untyped-def]
+        if request.headers.get("HX-Request"):
+            response.vary.add("HX-Request")
+        return response
+
+
+def register_cli(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

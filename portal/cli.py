@@ -1,0 +1,202 @@
+"""Command line (``flask …``); the commands are a stable interface (ENGINEERING.md).
+
+Each command runs in the audited system scope — the operator at the console is
+the platform — and commits once at the end, or not at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal.extensions import db
+from tenants.scoping import system_scope
+
+
+def _fail(problems: list[str]) -> None:
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(1)
+
+
+def transactional(reason: str) -> Callable:
+    """Run the command in a system scope; commit on success, roll back on any error."""
+
+    def decorate(func: Callable) -> Callable:
+        @wraps(func)
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            from portal.accounts.service import AccountError
+            from tenants.tree import TreeError
+
+            try:
+                with system_scope(reason):
+                    result = func(*args, **kwargs)
+                db.session.commit()
+                return result
+            except (TreeError, AccountError) as exc:
+                db.session.rollback()
+                _fail(exc.problems)
+            except BaseException:
+                db.session.rollback()
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _parse_day(_ctx, _param, value: str | None) -> date | None:  # type: ignore[no-untyped-def]
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            from datetime import datetime
+
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD or dd/mm/yyyy)")
+
+
+units_cli = AppGroup("units", help="The unit tree.")
+users_cli = AppGroup("users", help="Accounts, memberships and API tokens.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@units_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--under", help="Attach the file's top-level units below this unit code.")
+@click.option("--only", help="Import only this unit of the file and everything below it.")
+@click.option("--valid-from", callback=_parse_day, help="Date the units are valid from.")
+@click.option("--valid-to", callback=_parse_day, help="Date the units stop being valid.")
+@transactional("units import from the command line")
+def units_import(file: Path, under: str | None, only: str | None,
+                 valid_from: date | None, valid_to: date | None) -> None:
+    """Import units from a CSV (code,name,type,level,parent_code), all or nothing."""
+    from tenants.tree import import_units, read_unit_csv
+
+    result = import_units(read_unit_csv(file.read_bytes()), under=under, only=only,
+                          valid_from=valid_from, valid_to=valid_to)
+    click.echo(f"imported {result.created} units, {result.unchanged} already present")
+
+
+@units_cli.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--kind", required=True, help="nation, province, department, district, "
+              "commune or office.")
+@click.option("--parent", "parent_code", help="Code of the parent unit (none for a root).")
+@click.option("--valid-from", callback=_parse_day)
+@transactional("units add from the command line")
+def units_add(code: str, name: str, kind: str, parent_code: str | None,
+              valid_from: date | None) -> None:
+    """Add one unit."""
+    from tenants.tree import add_unit
+
+    unit = add_unit(code, name, kind, parent_code, valid_from=valid_from)
+    click.echo(f"added {unit.code} {unit.name}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--unit", "unit_code", help="Code of the unit of the membership.")
+@click.option("--role", help="drafter, head, reviewer, consolidator, leader or admin.")
+@click.option("--password", help="Initial password (prompted for when omitted).")
+@click.option("--full-name", default="", help="The person's name.")
+@click.option("--email")
+@click.option("--platform-admin", is_flag=True, help="Make the account a platform operator.")
+@transactional("users create from the command line")
+def users_create(username: str, unit_code: str | None, role: str | None,
+                 password: str | None, full_name: str, email: str | None,
+                 platform_admin: bool) -> None:
+    """Create an account with one membership, or add the membership if it exists."""
+    from portal.accounts.service import AccountError, create_user, find_user, grant
+    from tenants.unit import Unit
+
+    if not platform_admin and not (unit_code and role):
+        raise AccountError(["give --unit and --role, or --platform-admin"])
+    unit = None
+    if unit_code:
+        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise AccountError([f"unit {unit_code} does not exist"])
+    user = find_user(username)
+    if user is None:
+        if password is None and sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        user = create_user(username, password, full_name=full_name, email=email,
+                           platform_admin=platform_admin)
+        click.echo(f"created account {user.username}")
+    elif platform_admin and not user.is_platform_admin:
+        user.is_platform_admin = True
+        click.echo(f"{user.username} is now a platform operator")
+    if unit is not None and role:
+        grant(user, unit, role)
+        click.echo(f"{user.username}: {role} in {unit.code} {unit.name}")
+
+
+@users_cli.command("token")
+@click.argument("username")
+@transactional("users token from the command line")
+def users_token(username: str) -> None:
+    """Print a new API token for the account (it is shown only this once)."""
+    from portal.accounts.service import AccountError, find_user, issue_token
+
+    user = find_user(username)
+    if user is None:
+        raise AccountError([f"no account {username}"])
+    click.echo(issue_token(user))
+
+
+@users_cli.command("revoke-token")
+@click.argument("username")
+@click.argument("hint", required=False)
+@transactional("users revoke-token from the command line")
+def users_revoke_token(username: str, hint: str | None) -> None:
+    """Revoke the account's API tokens starting with HINT (all of them without HINT)."""
+    from portal.accounts.service import AccountError, find_user, revoke_tokens
+
+    user = find_user(username)
+    if user is None:
+        raise AccountError([f"no account {username}"])
+    click.echo(f"revoked {revoke_tokens(user, hint)} tokens")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@transactional("users set-password from the command line")
+def users_set_password(username: str, password: str) -> None:
+    """Set an account's password (signs out its sessions)."""
+    from portal.accounts.service import AccountError, find_user, set_password
+
+    user = find_user(username)
+    if user is None:
+        raise AccountError([f"no account {username}"])
+    set_password(user, password)
+    click.echo(f"password of {user.username} changed")
+
+
+@demo_cli.command("seed")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the official unit lists (default: ../shared/data).")
+@transactional("demo seed")
+def demo_seed(data_dir: Path | None) -> None:
+    """Load the demo province (Hưng Yên, legacy structure) and one account per role."""
+    from portal.demo import seed
+
+    for line in seed(data_dir):
+        click.echo(line)
+
+
+def register(app: Flask) -> None:
+    for group in (units_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,107 @@
+"""Configuration per environment, read from environment variables.
+
+``PORTAL_ENV`` picks the class (``production`` by default, so that a forgotten
+setting fails safe); every other setting is documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings common to every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    # None means "a SQLite file in the instance folder", filled in by create_app.
+    SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
+    # Migrations run as the owner of the schema; the app connects as a non-owner role.
+    MIGRATION_DATABASE_URL: str | None = os.environ.get("MIGRATION_DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # noqa: RUF012 - Flask config is a plain dict
+    REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+
+    # The ORM guard is one of three isolation layers; it is switched off only by the
+    # test run that proves PostgreSQL row-level security holds by itself.
+    TENANT_ORM_GUARD = _bool("TENANT_ORM_GUARD", True)
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: a long draft must still save
+
+    # Flask-Limiter: Redis when configured, memory otherwise (one process only).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
+        os.environ.get("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
+
+    # argon2id; the test profile is cheap so the suite stays fast.
+    PASSWORD_HASH_PROFILE = "default"
+    PASSWORD_MIN_LENGTH = 10
+
+
+class DevelopmentConfig(Config):
+    """`make run`: localhost over plain HTTP, SQLite and in-process jobs."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"  # noqa: S105 - local only
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-only-not-secret"  # noqa: S105 - tests only
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_RATE_LIMIT = "1000 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
+    PASSWORD_HASH_PROFILE = "test"
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    """The configuration class for ``name`` (``PORTAL_ENV``), production by default."""
+    key = (name or os.environ.get("PORTAL_ENV") or "production").strip().lower()
+    if key not in CONFIGS:
+        raise RuntimeError(f"PORTAL_ENV must be one of {sorted(CONFIGS)}, not {key!r}")
+    return CONFIGS[key]
+
+
+def sqlite_default_uri(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "portal.sqlite3")

@@ -1,0 +1,1 @@
+"""The unit tree, memberships and roles, access rules, tenant scope and its guards."""

@@ -1,0 +1,52 @@
+"""Memberships: a user holds a role in a unit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from tenants.scoping import TenantScoped
+from tenants.unit import Unit
+
+
+class Role(enum.StrEnum):
+    """Role identifiers; a stable interface (ENGINEERING.md § Interfaces)."""
+
+    DRAFTER = "drafter"
+    HEAD = "head"
+    REVIEWER = "reviewer"
+    CONSOLIDATOR = "consolidator"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+# Roles whose read access covers the whole subtree of their unit.
+SUBTREE_READ_ROLES = frozenset({Role.REVIEWER, Role.CONSOLIDATOR, Role.LEADER, Role.ADMIN})
+# Roles that may change the unit's own plan and reports.
+WRITE_ROLES = frozenset({Role.DRAFTER, Role.HEAD})
+
+
+class Membership(TenantScoped, db.Model):
+    __tablename__ = "membership"
+    __tenant_column__ = "unit_id"
+    __table_args__ = (UniqueConstraint("user_id", "unit_id", "role",
+                                       name="uq_membership_user_unit_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+    unit: Mapped[Unit] = relationship()
+    user: Mapped["User"] = relationship(back_populates="memberships")  # noqa: F821, UP037
+
+    @property
+    def tenant_anchor(self) -> int | None:
+        return self.unit_id

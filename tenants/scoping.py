@@ -1,0 +1,219 @@
+"""Tenant scope and the ORM guard (layer 2 of ENGINEERING.md § Tenancy).
+
+A *scope* says which units the code running now may see: whole subtrees (the
+units of a leader, reviewer, consolidator or tenant admin), single units (a
+drafter's or head's own unit), or everything (the audited escape hatch).
+
+The guard fails closed: a SELECT, UPDATE or DELETE touching a tenant-owned model
+with no scope bound raises ``NoTenantScope``; with a scope bound, the statement
+gets ``with_loader_criteria`` limiting every tenant model in it to the visible
+units; a flush that inserts or moves a tenant row outside the scope raises.
+PostgreSQL row-level security (``tenants.rls``) repeats the same rule in the
+database for the paths the ORM cannot see (raw SQL, Core statements).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from itertools import chain
+
+from flask import current_app, has_app_context
+from sqlalchemy import and_, column, event, false, inspect, or_, select, table, true
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+log = logging.getLogger(__name__)
+
+# A lightweight handle on the closure table: the models import this module.
+_closure = table("unit_closure", column("ancestor_id"), column("descendant_id"),
+                 column("depth"))
+
+
+class NoTenantScope(PermissionError):
+    """Tenant data was queried with no scope bound: a bug, never a result."""
+
+
+class OutOfScope(PermissionError):
+    """A write would put a tenant row outside the units the scope may see."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The units visible to the code running now."""
+
+    subtree_roots: frozenset[int] = frozenset()
+    units: frozenset[int] = frozenset()
+    everything: bool = False
+    reason: str = field(default="", compare=False)
+
+    @classmethod
+    def nothing(cls) -> Scope:
+        return cls()
+
+    def visible(self, col):  # type: ignore[no-untyped-def]
+        """A SQL condition: ``col`` (a unit id column) is visible in this scope."""
+        if self.everything:
+            return true()
+        conditions = []
+        if self.subtree_roots:
+            conditions.append(col.in_(
+                select(_closure.c.descendant_id)
+                .where(_closure.c.ancestor_id.in_(sorted(self.subtree_roots)))))
+        if self.units:
+            conditions.append(col.in_(sorted(self.units)))
+        return or_(*conditions) if conditions else false()
+
+
+class TenantScoped:
+    """Mixin for tenant-owned models.
+
+    ``__tenant_column__`` names the column holding the owning unit's id.
+    """
+
+    __tenant_column__: str = "unit_id"
+
+    @property
+    def tenant_anchor(self) -> int | None:
+        """The unit id a new row is checked against before it is inserted."""
+        return getattr(self, self.__tenant_column__)
+
+    def tenant_anchors_changed(self) -> set[int | None]:
+        """Unit ids a pending change must stay within (own unit, new parent, …)."""
+        state = inspect(self)
+        if state.pending or state.transient:
+            return {self.tenant_anchor}
+        anchors: set[int | None] = {getattr(self, self.__tenant_column__)}
+        for name in ("parent_id", "unit_id"):
+            attr = state.attrs.get(name)
+            if attr is not None and attr.history.has_changes():
+                anchors.add(getattr(self, name))
+        return anchors
+
+
+_current: ContextVar[Scope | None] = ContextVar("tenant_scope", default=None)
+
+
+def current_scope() -> Scope | None:
+    return _current.get()
+
+
+def _guard_enabled() -> bool:
+    if has_app_context():
+        return bool(current_app.config.get("TENANT_ORM_GUARD", True))
+    return True
+
+
+def _isolate_session() -> None:
+    """Flush, then drop tenant rows from the identity map and expire the rest.
+
+    A row loaded under one scope must never be served from the identity map
+    under another (the "warm identity map" hole of shared/notes/tech-notes.md).
+    """
+    if not has_app_context():
+        return
+    from portal.extensions import db
+
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, TenantScoped):
+            session.expunge(obj)
+    session.expire_all()
+
+
+@contextmanager
+def use_scope(scope: Scope | None) -> Iterator[Scope | None]:
+    """Run the block under ``scope``; the previous scope comes back afterwards."""
+    _isolate_session()
+    token = _current.set(scope)
+    try:
+        yield scope
+        _isolate_session()  # flush what the block wrote while its scope still holds
+    finally:
+        _current.reset(token)
+
+
+def bind_scope(scope: Scope | None):  # type: ignore[no-untyped-def]
+    """Bind ``scope`` until ``unbind_scope(token)``; for request hooks that cannot nest."""
+    _isolate_session()
+    return _current.set(scope)
+
+
+def unbind_scope(token) -> None:  # type: ignore[no-untyped-def]
+    _current.reset(token)
+
+
+@contextmanager
+def system_scope(reason: str) -> Iterator[Scope]:
+    """The one escape hatch: every unit, for a stated reason (logged).
+
+    For cross-tenant work that is itself the feature: resolving who the caller is,
+    imports by the platform operator, consolidation jobs, national roll-ups.
+    """
+    if not reason:
+        raise ValueError("system_scope needs a reason")
+    log.debug("system scope entered: %s", reason)
+    with use_scope(Scope(everything=True, reason=reason)) as scope:
+        yield scope  # type: ignore[misc]
+
+
+def _tenant_mappers(state: ORMExecuteState) -> list[type]:
+    return [m.class_ for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _guard_statement(state: ORMExecuteState) -> None:
+    if not _guard_enabled():
+        return
+    models = _tenant_mappers(state)
+    if not models:
+        return
+    scope = _current.get()
+    if scope is None:
+        names = ", ".join(sorted(m.__name__ for m in models))
+        raise NoTenantScope(f"query on tenant data ({names}) with no tenant scope bound")
+    if scope.everything:
+        return
+    if state.is_insert:
+        raise OutOfScope("bulk inserts of tenant rows run only in a system scope")
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    state.statement = state.statement.options(*(
+        with_loader_criteria(model, scope.visible(getattr(model, model.__tenant_column__)),
+                             include_aliases=True)
+        for model in models))
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_flush(session: Session, flush_context, instances) -> None:  # type: ignore[no-untyped-def]
+    if not _guard_enabled():
+        return
+    changed = [o for o in chain(session.new, session.dirty) if isinstance(o, TenantScoped)]
+    if not changed:
+        return
+    scope = _current.get()
+    if scope is None:
+        raise NoTenantScope("writing tenant data with no tenant scope bound")
+    if scope.everything:
+        return
+    anchors: set[int | None] = set()
+    for obj in changed:
+        anchors |= obj.tenant_anchors_changed()
+    if None in anchors:
+        raise OutOfScope("only the platform may create or move a root unit")
+    wanted = sorted(a for a in anchors if a is not None)
+    with session.no_autoflush:
+        seen = set(session.execute(
+            select(_closure.c.descendant_id).where(
+                _closure.c.descendant_id.in_(wanted),
+                or_(_closure.c.ancestor_id.in_(sorted(scope.subtree_roots)),
+                    and_(_closure.c.depth == 0,
+                         _closure.c.ancestor_id.in_(sorted(scope.units))))))
+            .scalars())
+    missing = set(wanted) - seen
+    if missing:
+        raise OutOfScope(f"units {sorted(missing)} are outside the current scope")
