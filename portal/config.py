@@ -77,7 +77,8 @@ class TestingConfig(Config):
     SECRET_KEY = "test-only-not-secret"  # noqa: S105 - tests only
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Real Redis in CI (REDIS_URL), memory otherwise; tests reset the counters.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
     PASSWORD_HASH_PROFILE = "test"

@@ -51,7 +51,13 @@ def _forget(conn, *args) -> None:  # type: ignore[no-untyped-def]
     conn.info.pop(_APPLIED, None)
 
 
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN")
+
+
 def _apply(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    # Transaction control reads no rows, and may run in an aborted transaction.
+    if statement.lstrip()[:9].upper().startswith(_TRANSACTION_CONTROL):
+        return
     wanted = settings_for(current_scope())
     if conn.info.get(_APPLIED) == wanted:
         return

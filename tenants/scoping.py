@@ -24,6 +24,8 @@ from itertools import chain
 from flask import current_app, has_app_context
 from sqlalchemy import and_, column, event, false, inspect, or_, select, table, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.expression import TableClause
 
 log = logging.getLogger(__name__)
 
@@ -161,15 +163,30 @@ def system_scope(reason: str) -> Iterator[Scope]:
         yield scope  # type: ignore[misc]
 
 
-def _tenant_mappers(state: ORMExecuteState) -> list[type]:
-    return [m.class_ for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
+def _tenant_models_by_table() -> dict[str, type]:
+    from portal.models_base import Base
+
+    return {m.local_table.name: m.class_ for m in Base.registry.mappers
+            if issubclass(m.class_, TenantScoped)}
+
+
+def _tenant_models(state: ORMExecuteState) -> list[type]:
+    """Tenant models a statement touches: its ORM entities, and every table it names
+    anywhere (``select_from``, joins, subqueries), which ``all_mappers`` does not list.
+    """
+    by_table = _tenant_models_by_table()
+    found = {m.class_ for m in state.all_mappers if issubclass(m.class_, TenantScoped)}
+    for element in visitors.iterate(state.statement):
+        if isinstance(element, TableClause) and element.name in by_table:
+            found.add(by_table[element.name])
+    return sorted(found, key=lambda model: model.__name__)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _guard_statement(state: ORMExecuteState) -> None:
     if not _guard_enabled():
         return
-    models = _tenant_mappers(state)
+    models = _tenant_models(state)
     if not models:
         return
     scope = _current.get()
@@ -182,9 +199,18 @@ def _guard_statement(state: ORMExecuteState) -> None:
         raise OutOfScope("bulk inserts of tenant rows run only in a system scope")
     if not (state.is_select or state.is_update or state.is_delete):
         return
+    roots = sorted(scope.subtree_roots)
+    units = sorted(scope.units)
+    # The lambda is compiled once per model and cached; ``roots`` and ``units`` are
+    # closure variables, which SQLAlchemy turns into bound parameters on every call.
+    # The lambda form (unlike a plain clause) also adapts to aliases of the model.
     state.statement = state.statement.options(*(
-        with_loader_criteria(model, scope.visible(getattr(model, model.__tenant_column__)),
-                             include_aliases=True)
+        with_loader_criteria(
+            model,
+            lambda cls: getattr(cls, cls.__tenant_column__).in_(
+                select(_closure.c.descendant_id).where(_closure.c.ancestor_id.in_(roots)))
+            | getattr(cls, cls.__tenant_column__).in_(units),
+            include_aliases=True)
         for model in models))
 
 

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command to try the platform: SQLite in instance/, in-process jobs, demo data,
+# served on http://127.0.0.1:${PORT:-5000}. Demo accounts are listed in the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PORTAL_ENV=${PORTAL_ENV:-development}
+export FLASK_APP=portal.app:create_app
+.venv/bin/flask db upgrade
+.venv/bin/flask demo seed
+echo "Serving on http://127.0.0.1:${PORT:-5000} (Ctrl-C to stop)"
+exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the platform needs on a fresh machine; cheap to re-run.
+#   scripts/setup.sh            Python venv + packages, front-end assets, translations
+#   scripts/setup.sh --browser  the same, plus Debian's chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+stamp() { sha256sum "$@" | sha256sum | cut -c1-16; }
+
+# 1. Python: a venv with the project and its test tools, re-installed when pyproject changes.
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+want=$(stamp pyproject.toml)
+if [ "$(cat .venv/.installed 2>/dev/null)" != "$want" ]; then
+  .venv/bin/pip install --quiet --upgrade pip
+  .venv/bin/pip install --quiet -e ".[test]"
+  echo "$want" > .venv/.installed
+fi
+
+# 2. Front-end files from npm, pinned by package-lock.json; never copied into git.
+want=$(stamp package.json package-lock.json)
+if [ "$(cat node_modules/.installed 2>/dev/null)" != "$want" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > node_modules/.installed
+fi
+mkdir -p portal/static/vendor
+cp node_modules/htmx.org/dist/htmx.min.js portal/static/vendor/htmx.min.js
+cp node_modules/bootstrap/dist/css/bootstrap.min.css portal/static/vendor/bootstrap.min.css
+
+# 3. Translations (Vietnamese is the default language; English is the source text).
+.venv/bin/pybabel compile --use-fuzzy -q -d portal/translations
+
+# 4. A browser for the Playwright tests: Debian's chromium (Playwright's own download
+#    cannot reach its servers from here).
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing: run 'sudo apt-get install chromium' (browser tests will be skipped)" >&2
+  fi
+fi

@@ -1,0 +1,174 @@
+"""Fixtures: one migrated database per run, each test inside a rolled-back transaction.
+
+SQLite by default; PostgreSQL when DATABASE_URL says so (then the app connects as
+the non-owner role and migrations run as MIGRATION_DATABASE_URL, see .ci/run).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from unittest import mock
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.app import create_app
+from portal.config import TestingConfig
+from portal.extensions import db, limiter
+from tenants.scoping import system_scope
+
+PASSWORD = "Mat-khau-2025"
+
+
+def on_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+def guard_on() -> bool:
+    return os.environ.get("TENANT_ORM_GUARD", "on").lower() not in {"0", "off", "false", "no"}
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    if on_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3"))
+    application = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url,
+                             TENANT_ORM_GUARD=guard_on())
+    with application.app_context():
+        flask_migrate.upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter does
+
+
+@pytest.fixture(autouse=True)
+def _isolate(app: Flask) -> Iterator[None]:
+    """Run the test in a transaction that is rolled back; app commits become savepoints."""
+    with app.app_context():
+        engine = db.engine
+        connection = engine.connect()
+        outer = connection.begin()
+        with mock.patch.object(engine, "connect", lambda: connection), \
+                mock.patch.object(connection, "close", lambda: None), \
+                mock.patch.object(connection, "begin", connection.begin_nested), \
+                mock.patch.dict(db.session.session_factory.kw,
+                                {"join_transaction_mode": "create_savepoint"}):
+            db.session.remove()
+            limiter.reset()
+            yield
+            db.session.remove()
+        outer.rollback()
+        connection.close()
+
+
+# ---- data ------------------------------------------------------------------------
+
+TREE_CSV = """code,name,type,level,parent_code
+P1,Tỉnh Một,tỉnh,1,
+D1,Huyện Một,huyện,2,P1
+C11,Xã Một Một,xã,3,D1
+C12,Xã Ân Thi Một,xã,3,D1
+D2,Huyện Hai,huyện,2,P1
+C21,Xã Hai Một,xã,3,D2
+Q1,Tỉnh Khác,tỉnh,1,
+QD,Huyện Khác,huyện,2,Q1
+QC,Xã Khác,xã,3,QD
+"""
+
+ROLES = ("drafter", "head", "reviewer", "consolidator", "leader", "admin")
+
+
+@dataclass
+class World:
+    """Two provinces; one account per role, each holding its role in district D1."""
+
+    unit_ids: dict[str, int]
+    usernames: dict[str, str]  # role (or "platform", "nobody") -> username
+
+
+def make_world() -> World:
+    from sqlalchemy import select
+
+    from portal.accounts.service import create_user, grant
+    from tenants.tree import add_unit, import_units, read_unit_csv
+    from tenants.unit import Unit
+
+    with system_scope("test data"):
+        import_units(read_unit_csv(TREE_CSV.encode()))
+        add_unit("P1.SKHCN", "Sở Khoa học và Công nghệ", "department", "P1")
+        units = {u.code: u for u in db.session.scalars(select(Unit))}
+        usernames = {}
+        for role in ROLES:
+            user = create_user(f"u.{role}", PASSWORD, full_name=f"Người {role}")
+            grant(user, units["D1"], role)
+            usernames[role] = user.username
+        create_user("u.platform", PASSWORD, platform_admin=True)
+        usernames["platform"] = "u.platform"
+        create_user("u.nobody", PASSWORD)
+        usernames["nobody"] = "u.nobody"
+        db.session.commit()
+        ids = {code: unit.id for code, unit in units.items()}
+    return World(unit_ids=ids, usernames=usernames)
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                   r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/auth/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    token = csrf_token(client)
+    return client.post("/auth/login", data={"username": username, "password": password,
+                                            "csrf_token": token})
+
+
+@pytest.fixture
+def login_as(app: Flask, world: World):  # type: ignore[no-untyped-def]
+    """login_as(role) -> a test client signed in as that role's account."""
+
+    def _login(role: str) -> FlaskClient:
+        client = app.test_client()
+        if role != "anonymous":
+            response = login(client, world.usernames[role])
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def token_for(world: World):  # type: ignore[no-untyped-def]
+    from portal.accounts.service import find_user, issue_token
+
+    def _token(role: str) -> str:
+        with system_scope("test token"):
+            token = issue_token(find_user(world.usernames[role]))
+            db.session.commit()
+        return token
+
+    return _token

@@ -1,0 +1,171 @@
+"""The ORM guard and row-level security keep units apart; no scope means no data."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from portal.extensions import db
+from portal.models_base import Base
+from tenants.membership import Membership
+from tenants.scoping import (
+    NoTenantScope,
+    OutOfScope,
+    Scope,
+    TenantScoped,
+    system_scope,
+    use_scope,
+)
+from tenants.unit import Unit
+from tests.conftest import guard_on, on_postgres
+
+
+def codes_visible() -> set[str]:
+    return set(db.session.scalars(select(Unit.code)))
+
+
+def leader_of(world, code: str) -> Scope:  # type: ignore[no-untyped-def]
+    return Scope(subtree_roots=frozenset({world.unit_ids[code]}))
+
+
+def own_unit(world, code: str) -> Scope:  # type: ignore[no-untyped-def]
+    return Scope(units=frozenset({world.unit_ids[code]}))
+
+
+def test_every_table_with_a_unit_column_is_tenant_scoped() -> None:
+    for mapper in Base.registry.mappers:
+        columns = set(mapper.columns.keys())
+        if "unit_id" in columns or mapper.class_ is Unit:
+            assert issubclass(mapper.class_, TenantScoped), mapper.class_
+
+
+def test_query_with_no_scope_fails_closed(world) -> None:  # type: ignore[no-untyped-def]
+    if guard_on():
+        with pytest.raises(NoTenantScope):
+            db.session.scalars(select(Unit)).all()
+        with pytest.raises(NoTenantScope):
+            db.session.scalar(select(func.count()).select_from(Membership))
+    else:  # row-level security alone: an unset scope sees nothing
+        assert db.session.scalars(select(Unit)).all() == []
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
+
+
+def test_subtree_scope_sees_its_subtree_only(world) -> None:  # type: ignore[no-untyped-def]
+    with use_scope(leader_of(world, "D1")):
+        assert codes_visible() == {"D1", "C11", "C12"}
+        assert db.session.get(Unit, world.unit_ids["D2"]) is None
+        # joins and aliases are filtered too
+        parent = db.aliased(Unit)
+        rows = db.session.execute(select(Unit.code, parent.code)
+                                  .join(parent, Unit.parent_id == parent.id)).all()
+        assert sorted(rows) == [("C11", "D1"), ("C12", "D1")]
+    with use_scope(own_unit(world, "C11")):
+        assert codes_visible() == {"C11"}
+    with use_scope(leader_of(world, "Q1")):
+        assert codes_visible() == {"Q1", "QD", "QC"}
+
+
+def test_memberships_follow_their_unit(world) -> None:  # type: ignore[no-untyped-def]
+    with use_scope(leader_of(world, "D2")):
+        assert db.session.scalars(select(Membership)).all() == []
+    with use_scope(leader_of(world, "P1")):
+        assert len(db.session.scalars(select(Membership)).all()) == 6
+
+
+def test_identity_map_does_not_leak_across_scopes(world) -> None:  # type: ignore[no-untyped-def]
+    with system_scope("test: warm the identity map"):
+        warm = db.session.get(Unit, world.unit_ids["QD"])
+        assert warm is not None
+    # A reference is kept on purpose: the identity map holds weak references.
+    with use_scope(leader_of(world, "P1")):
+        assert db.session.get(Unit, world.unit_ids["QD"]) is None
+    assert warm.code == "QD"
+
+
+def test_bulk_update_only_touches_visible_rows(world) -> None:  # type: ignore[no-untyped-def]
+    with use_scope(own_unit(world, "C11")):
+        result = db.session.execute(update(Unit).values(name="Đổi tên"))
+        assert result.rowcount == 1
+    with system_scope("test: check"):
+        renamed = set(db.session.scalars(select(Unit.code).where(Unit.name == "Đổi tên")))
+    assert renamed == {"C11"}
+
+
+@pytest.mark.skipif(not guard_on(), reason="the ORM guard's own refusal; RLS is tested below")
+def test_guard_refuses_writes_outside_the_scope(world) -> None:  # type: ignore[no-untyped-def]
+    with use_scope(leader_of(world, "D1")):
+        db.session.add(Unit(code="X1", name="Lạ", search_name="la", kind="commune",
+                            parent_id=world.unit_ids["D2"]))
+        with pytest.raises(OutOfScope):
+            db.session.flush()
+        db.session.rollback()
+
+
+@pytest.mark.postgres
+def test_app_role_is_not_owner_and_cannot_bypass_rls(world) -> None:  # type: ignore[no-untyped-def]
+    with system_scope("test: role facts"):
+        role = db.session.execute(text(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
+        owner = db.session.scalar(text(
+            "SELECT tableowner FROM pg_tables WHERE tablename = 'unit'"))
+        me = db.session.scalar(text("SELECT current_user"))
+    assert role == (False, False)
+    assert owner != me
+
+
+@pytest.mark.postgres
+def test_raw_sql_is_held_by_row_level_security(world) -> None:  # type: ignore[no-untyped-def]
+    with use_scope(own_unit(world, "C11")):
+        rows = db.session.execute(text("SELECT code FROM unit ORDER BY code")).scalars().all()
+        assert rows == ["C11"]
+        members = db.session.scalar(text("SELECT count(*) FROM membership"))
+        assert members == 0
+    with use_scope(leader_of(world, "D1")):
+        rows = db.session.execute(text("SELECT code FROM unit ORDER BY code")).scalars().all()
+        assert rows == ["C11", "C12", "D1"]
+    with use_scope(None):
+        assert db.session.execute(text("SELECT count(*) FROM unit")).scalar() == 0
+
+
+@pytest.mark.postgres
+def test_row_level_security_refuses_inserts_outside_the_scope(world) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import ProgrammingError
+
+    with use_scope(leader_of(world, "D1")):
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            db.session.execute(text(
+                "INSERT INTO unit (code, name, search_name, kind, parent_id) "
+                "VALUES ('X2', 'Lạ', 'la', 'commune', :p)"), {"p": world.unit_ids["QD"]})
+        db.session.rollback()
+
+
+@pytest.mark.postgres
+def test_scope_setting_is_transaction_local(app, world) -> None:  # type: ignore[no-untyped-def]
+    """The scope lives in the transaction: the next one on the connection starts empty."""
+    from sqlalchemy import create_engine
+
+    from tenants import rls
+
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], pool_size=1)
+    rls.install(engine)
+    try:
+        with engine.connect() as conn:
+            with use_scope(leader_of(world, "D1")):
+                with conn.begin():
+                    inside = conn.execute(text(
+                        "SELECT current_setting('app.unit_roots', true)")).scalar()
+            with conn.begin():
+                after = conn.execute(text(
+                    "SELECT current_setting('app.unit_roots', true)")).scalar()
+    finally:
+        engine.dispose()
+    assert inside == str(world.unit_ids["D1"])
+    assert after in (None, "")
+
+
+def test_on_sqlite_raw_sql_is_the_known_hole() -> None:
+    """Documented limit: without PostgreSQL, raw SQL bypasses the ORM guard."""
+    if on_postgres():
+        pytest.skip("PostgreSQL closes this hole with row-level security (tested above)")
+    with use_scope(Scope()):
+        assert db.session.execute(text("SELECT count(*) FROM unit")).scalar() == 0
