@@ -27,7 +27,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
     # Migrations run as the owner of the schema; the app connects as a non-owner role.
     MIGRATION_DATABASE_URL: str | None = os.environ.get("MIGRATION_DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # noqa: RUF012 - Flask config is a plain dict
+    # Flask reads config classes as plain attributes; a shared dict here is never mutated.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # noqa: RUF012
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
 
     # The ORM guard is one of three isolation layers; it is switched off only by the
@@ -47,7 +48,8 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
-    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: a long draft must still save
+    # The CSRF token lives as long as the session: a long draft must still save.
+    WTF_CSRF_TIME_LIMIT = None
 
     # Flask-Limiter: Redis when configured, memory otherwise (one process only).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
@@ -58,7 +60,7 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
 
     # argon2id; the test profile is cheap so the suite stays fast.
-    PASSWORD_HASH_PROFILE = "default"
+    PASSWORD_HASH_PROFILE = "default"  # noqa: S105 - names an argon2 profile
     PASSWORD_MIN_LENGTH = 10
 
 
@@ -66,7 +68,7 @@ class DevelopmentConfig(Config):
     """`make run`: localhost over plain HTTP, SQLite and in-process jobs."""
 
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"  # noqa: S105 - local only
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
 
@@ -81,7 +83,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
-    PASSWORD_HASH_PROFILE = "test"
+    PASSWORD_HASH_PROFILE = "test"  # noqa: S105 - names an argon2 profile
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
 

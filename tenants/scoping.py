@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, column, event, false, inspect, or_, select, table, true
+from sqlalchemy import and_, column, event, inspect, or_, select, table
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import TableClause
@@ -54,19 +54,6 @@ class Scope:
     @classmethod
     def nothing(cls) -> Scope:
         return cls()
-
-    def visible(self, col):  # type: ignore[no-untyped-def]
-        """A SQL condition: ``col`` (a unit id column) is visible in this scope."""
-        if self.everything:
-            return true()
-        conditions = []
-        if self.subtree_roots:
-            conditions.append(col.in_(
-                select(_closure.c.descendant_id)
-                .where(_closure.c.ancestor_id.in_(sorted(self.subtree_roots)))))
-        if self.units:
-            conditions.append(col.in_(sorted(self.units)))
-        return or_(*conditions) if conditions else false()
 
 
 class TenantScoped:

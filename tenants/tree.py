@@ -87,7 +87,8 @@ def ancestors(unit: Unit) -> list[tuple[str, str, int]]:
 
 def children(unit: Unit) -> list[Unit]:
     return list(db.session.scalars(
-        select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.kind, Unit.name)))
+        select(Unit).where(Unit.parent_id == unit.id)
+        .order_by(Unit.kind, Unit.search_name, Unit.name)))
 
 
 def descendant_counts(unit_ids: Iterable[int]) -> dict[int, int]:
@@ -115,7 +116,7 @@ def search_subtree(root: Unit, query: str, limit: int = 30) -> list[Unit]:
         .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
         .where(UnitClosure.ancestor_id == root.id, UnitClosure.depth > 0)
         .where((Unit.search_name.like(pattern, escape="\\")) | (Unit.code == query.strip()))
-        .order_by(UnitClosure.depth, Unit.name)
+        .order_by(UnitClosure.depth, Unit.search_name)
         .limit(limit)))
 
 

@@ -6,6 +6,7 @@ the non-owner role and migrations run as MIGRATION_DATABASE_URL, see .ci/run).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections.abc import Iterator
@@ -42,12 +43,25 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
             item.add_marker(skip)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh context, as in production.
+
+    pytest-flask keeps a request context pushed for the whole test; without this,
+    requests would share its app context, so ``g`` (Flask-Login's cached user, the
+    CSRF token) and the database session would leak from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3"))
     application = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url,
                              TENANT_ORM_GUARD=guard_on())
+    application.test_client_class = IsolatedClient
     with application.app_context():
         flask_migrate.upgrade()
     yield application

@@ -150,10 +150,9 @@ def test_scope_setting_is_transaction_local(app, world) -> None:  # type: ignore
     rls.install(engine)
     try:
         with engine.connect() as conn:
-            with use_scope(leader_of(world, "D1")):
-                with conn.begin():
-                    inside = conn.execute(text(
-                        "SELECT current_setting('app.unit_roots', true)")).scalar()
+            with use_scope(leader_of(world, "D1")), conn.begin():
+                inside = conn.execute(text(
+                    "SELECT current_setting('app.unit_roots', true)")).scalar()
             with conn.begin():
                 after = conn.execute(text(
                     "SELECT current_setting('app.unit_roots', true)")).scalar()

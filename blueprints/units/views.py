@@ -20,10 +20,10 @@ def home():  # type: ignore[no-untyped-def]
     reach = g.reach
     if reach.platform_admin:
         units = db.session.scalars(
-            select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name)).all()
+            select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.search_name)).all()
     else:
         units = db.session.scalars(
-            select(Unit).where(Unit.id.in_(list(reach.roles))).order_by(Unit.name)).all()
+            select(Unit).where(Unit.id.in_(list(reach.roles))).order_by(Unit.search_name)).all()
         if len(units) == 1:
             return redirect(url_for("units.show", code=units[0].code))
     return render_template("units/home.html", units=units,

@@ -1,0 +1,133 @@
+"""Sign-in, sign-out, passwords, rate limits, cookies, redirects."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.accounts.passwords import verify_password
+from portal.accounts.service import find_user
+from portal.config import ProductionConfig
+from portal.extensions import db
+from tenants.scoping import system_scope
+from tests.conftest import PASSWORD, csrf_token, login
+
+
+def test_sign_in_and_out(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    response = login(client, "u.drafter")
+    assert response.status_code == 302 and response.location == "/"
+    assert client.get("/").location == "/units/D1"
+    page = client.get("/units/D1").get_data(as_text=True)
+    assert "Huyện Một" in page and "Người drafter" in page
+    token = csrf_token(client, "/units/D1")
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/units/D1").status_code == 302  # back to the sign-in page
+
+
+def test_wrong_password_unknown_user_and_inactive_account_look_the_same(
+        app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with system_scope("test"):
+        find_user("u.head").active = False
+        db.session.commit()
+    answers = []
+    for username, password in (("u.drafter", "wrong-password-1"), ("nobody.here", PASSWORD),
+                               ("u.head", PASSWORD)):
+        response = login(app.test_client(), username, password)
+        answers.append((response.status_code,
+                        "Tên đăng nhập hoặc mật khẩu không đúng" in response.get_data(
+                            as_text=True)))
+    assert answers == [(422, True)] * 3
+
+
+def test_usernames_are_case_and_space_insensitive(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    assert login(app.test_client(), "  U.Drafter ").status_code == 302
+
+
+def test_next_is_followed_only_on_this_site(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    for target, expected in (("/units/D1", "/units/D1"), ("https://evil.example/", "/"),
+                             ("//evil.example/x", "/"), ("/\\evil.example", "/"),
+                             ("javascript:alert(1)", "/")):
+        client = app.test_client()
+        token = csrf_token(client)
+        response = client.post("/auth/login", data={
+            "username": "u.drafter", "password": PASSWORD, "csrf_token": token,
+            "next": target})
+        assert response.location == expected, target
+
+
+def test_login_is_rate_limited_per_address(app: Flask, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    client = app.test_client()
+    env = {"REMOTE_ADDR": "10.9.9.9"}
+    token = csrf_token(client)
+    statuses = [client.post("/auth/login", environ_base=env, data={
+        "username": "u.drafter", "password": "wrong-password-1", "csrf_token": token,
+    }).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    blocked = client.post("/auth/login", environ_base=env, data={
+        "username": "u.drafter", "password": PASSWORD, "csrf_token": token})
+    assert blocked.status_code == 429
+    assert "quá nhiều lần" in blocked.get_data(as_text=True)
+    # another address is not affected
+    assert login(app.test_client(), "u.drafter").status_code == 302
+
+
+def test_login_is_rate_limited_per_account(app: Flask, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "2 per minute")
+    statuses = []
+    for n in range(3):
+        client = app.test_client()
+        token = csrf_token(client)
+        statuses.append(client.post("/auth/login", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
+                                    data={"username": "u.leader", "password": "bad-pass-99",
+                                          "csrf_token": token}).status_code)
+    assert statuses == [422, 422, 429]
+
+
+def test_change_password(app: Flask, world, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as("leader")
+    other_session = login_as("leader")
+    token = csrf_token(client, "/auth/password")
+
+    def change(current: str, new: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+        return client.post("/auth/password", data={
+            "current": current, "new": new, "confirm": confirm or new, "csrf_token": token})
+
+    bad = change("not-my-password-1", "Mot-mat-khau-moi-1")
+    assert bad.status_code == 422 and "Mật khẩu hiện tại không đúng" in bad.get_data(as_text=True)
+    short = change(PASSWORD, "ngan1")
+    assert "ít nhất 10 ký tự" in short.get_data(as_text=True)
+    mismatch = change(PASSWORD, "Mot-mat-khau-moi-1", "khac-han-2")
+    assert "không khớp" in mismatch.get_data(as_text=True)
+    assert change(PASSWORD, "Mot-mat-khau-moi-1").status_code == 302
+    with system_scope("test"):
+        assert verify_password(find_user("u.leader").password_hash, "Mot-mat-khau-moi-1")
+    assert client.get("/units/D1").status_code == 200          # this session stays
+    assert other_session.get("/units/D1").status_code == 302   # others are signed out
+
+
+def test_session_cookie_flags(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    response = login(client, "u.drafter")
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ProductionConfig.SESSION_COOKIE_SECURE and ProductionConfig.REMEMBER_COOKIE_SECURE
+
+
+def test_production_refuses_to_start_without_a_secret(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from portal.app import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
+def test_clients_in_one_test_do_not_share_a_user(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+    leader = login_as("leader")
+    anonymous = app.test_client()
+    assert leader.get("/units/C11").status_code == 200
+    assert anonymous.get("/units/C11").status_code == 302
+    assert login_as("drafter").get("/units/C11").status_code == 404
