@@ -15,7 +15,7 @@ fi
 want=$(stamp pyproject.toml)
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -e ".[test]"
+  .venv/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
   echo "$want" > .venv/.installed
 fi
 
@@ -30,7 +30,7 @@ cp node_modules/htmx.org/dist/htmx.min.js portal/static/vendor/htmx.min.js
 cp node_modules/bootstrap/dist/css/bootstrap.min.css portal/static/vendor/bootstrap.min.css
 
 # 3. Translations (Vietnamese is the default language; English is the source text).
-.venv/bin/pybabel compile --use-fuzzy -q -d portal/translations
+.venv/bin/pybabel compile --use-fuzzy -d portal/translations >/dev/null
 
 # 4. A browser for the Playwright tests: Debian's chromium (Playwright's own download
 #    cannot reach its servers from here).
