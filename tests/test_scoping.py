@@ -162,9 +162,10 @@ def test_scope_setting_is_transaction_local(app, world) -> None:  # type: ignore
     assert after in (None, "")
 
 
-def test_on_sqlite_raw_sql_is_the_known_hole() -> None:
-    """Documented limit: without PostgreSQL, raw SQL bypasses the ORM guard."""
+def test_on_sqlite_raw_sql_is_the_known_hole(world) -> None:  # type: ignore[no-untyped-def]
+    """Documented limit: without PostgreSQL, raw SQL is not filtered; use the ORM."""
     if on_postgres():
         pytest.skip("PostgreSQL closes this hole with row-level security (tested above)")
     with use_scope(Scope()):
-        assert db.session.execute(text("SELECT count(*) FROM unit")).scalar() == 0
+        assert db.session.scalars(select(Unit)).all() == []  # the guard holds…
+        assert db.session.execute(text("SELECT count(*) FROM unit")).scalar() == 10  # …raw SQL not
