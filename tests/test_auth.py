@@ -131,3 +131,22 @@ def test_clients_in_one_test_do_not_share_a_user(app: Flask, login_as) -> None: 
     assert leader.get("/units/C11").status_code == 200
     assert anonymous.get("/units/C11").status_code == 302
     assert login_as("drafter").get("/units/C11").status_code == 404
+
+
+def test_rate_limits_live_in_redis_when_configured(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """In CI (REDIS_URL set) the counters are shared through real Redis."""
+    import os
+
+    import pytest
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("REDIS_URL is not set; the limiter uses memory")
+    import redis
+
+    assert app.config["RATELIMIT_STORAGE_URI"] == url
+    connection = redis.Redis.from_url(url)
+    login(app.test_client(), "u.drafter", "wrong-password-1")
+    keys = [k.decode() for k in connection.keys("*")]
+    connection.close()
+    assert any("login" in k for k in keys), keys

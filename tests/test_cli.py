@@ -89,3 +89,12 @@ def test_demo_seed_is_idempotent(app: Flask) -> None:
         roles = set(db.session.scalars(select(Membership.role)))
     assert communes == 139
     assert roles == {"drafter", "head", "reviewer", "consolidator", "leader", "admin"}
+
+
+def test_over_long_names_and_bad_emails_are_refused(app: Flask) -> None:
+    result = invoke(app, "users", "create", "ten.dai", "--platform-admin",
+                    "--password", "Mat-khau-2025", "--full-name", "Nguyễn " * 40)
+    assert result.exit_code == 1 and "279" in result.output
+    result = invoke(app, "users", "create", "thu.sai", "--platform-admin",
+                    "--password", "Mat-khau-2025", "--email", "khong-phai-email")
+    assert result.exit_code == 1 and "khong-phai-email" in result.output

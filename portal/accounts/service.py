@@ -62,13 +62,19 @@ def create_user(username: str, password: str | None = None, *, full_name: str = 
         problems.append(_("User name %(name)s: use 3 to 80 lower-case letters, digits, dot, "
                           "dash or underscore, starting with a letter or digit.",
                           name=username[:80]))
+    full_name = nfc(full_name)
+    if len(full_name) > 160:
+        problems.append(_("The full name is %(n)d characters long; at most %(max)d are allowed.",
+                          n=len(full_name), max=160))
+    if email is not None and (len(email) > 254 or "@" not in email):
+        problems.append(_("%(email)s is not an e-mail address.", email=email[:60]))
     if password is not None:
         problems += password_messages(password, username)
     if not problems and find_user(username) is not None:
         problems.append(_("User name %(name)s is already taken.", name=username))
     if problems:
         raise AccountError(problems)
-    user = User(username=username, full_name=nfc(full_name), email=email,
+    user = User(username=username, full_name=full_name, email=email,
                 password_hash=hash_password(password) if password else None,
                 is_platform_admin=platform_admin, active=True, session_version=1)
     db.session.add(user)
