@@ -43,27 +43,23 @@ class Reach:
 
     def reads_subtree_of(self, unit: Unit) -> bool:
         """True if the principal sees everything below ``unit`` (leaders, reviewers…)."""
-        if self.platform_admin:
-            return True
-        roots = [u for u, rs in self.roles.items() if rs & SUBTREE_READ_ROLES]
-        if not roots:
-            return False
-        return db.session.scalar(
-            select(UnitClosure.ancestor_id)
-            .where(UnitClosure.descendant_id == unit.id, UnitClosure.ancestor_id.in_(roots))
-            .limit(1)) is not None
+        return self.platform_admin or _within_any(
+            unit, [u for u, rs in self.roles.items() if rs & SUBTREE_READ_ROLES])
 
     def manages(self, unit: Unit) -> bool:
         """Tenant admin of ``unit`` or an ancestor, or a platform operator."""
-        if self.platform_admin:
-            return True
-        roots = [u for u, rs in self.roles.items() if Role.ADMIN in rs]
-        if not roots:
-            return False
-        return db.session.scalar(
-            select(UnitClosure.ancestor_id)
-            .where(UnitClosure.descendant_id == unit.id, UnitClosure.ancestor_id.in_(roots))
-            .limit(1)) is not None
+        return self.platform_admin or _within_any(
+            unit, [u for u, rs in self.roles.items() if Role.ADMIN in rs])
+
+
+def _within_any(unit: Unit, roots: list[int]) -> bool:
+    """Is ``unit`` one of ``roots`` or below one of them?"""
+    if not roots:
+        return False
+    return db.session.scalar(
+        select(UnitClosure.ancestor_id)
+        .where(UnitClosure.descendant_id == unit.id, UnitClosure.ancestor_id.in_(roots))
+        .limit(1)) is not None
 
 
 ANONYMOUS = Reach()
