@@ -96,6 +96,7 @@ def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
 
 def register_tenancy(app: Flask) -> None:
     """Bind each request to the caller's reach; install row-level security settings."""
+    import portal.models  # noqa: F401 - every model mapped before the guard looks
     import tenants.scoping  # noqa: F401 - registers the ORM guard listeners
     from portal.accounts.user import User
     from portal.auth import load_user_from_request, load_user_from_session
@@ -128,10 +129,12 @@ def register_tenancy(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from blueprints.api.views import bp as api_bp
     from blueprints.auth.views import bp as auth_bp
+    from blueprints.frameworks.views import bp as frameworks_bp
     from blueprints.units.views import bp as units_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(units_bp)
+    app.register_blueprint(frameworks_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 
@@ -143,7 +146,16 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    from flask_babel import get_locale
+    from flask_babel import format_decimal, get_locale
+
+    @app.template_filter("number")
+    def _number(value: object) -> str:
+        """A number in the reader's convention: 1.234,5 in Vietnamese, 1,234.5 in English."""
+        return "" if value is None else format_decimal(value, format="#,##0.####")
+
+    @app.template_filter("day")
+    def _day(value: object) -> str:
+        return "" if value is None else value.strftime("%d/%m/%Y")  # type: ignore[attr-defined]
 
     @app.context_processor
     def _inject() -> dict:

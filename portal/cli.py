@@ -34,6 +34,7 @@ def transactional(reason: str) -> Callable:
         @wraps(func)
         def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
             from portal.accounts.service import AccountError
+            from portal.frameworks.service import FrameworkError
             from tenants.tree import TreeError
 
             try:
@@ -41,7 +42,7 @@ def transactional(reason: str) -> Callable:
                     result = func(*args, **kwargs)
                 db.session.commit()
                 return result
-            except (TreeError, AccountError) as exc:
+            except (TreeError, AccountError, FrameworkError) as exc:
                 db.session.rollback()
                 _fail(exc.problems)
             except BaseException:
@@ -69,6 +70,7 @@ def _parse_day(_ctx, _param, value: str | None) -> date | None:  # type: ignore[
 units_cli = AppGroup("units", help="The unit tree.")
 users_cli = AppGroup("users", help="Accounts, memberships and API tokens.")
 demo_cli = AppGroup("demo", help="Demo data.")
+frameworks_cli = AppGroup("frameworks", help="Plans as structured data.")
 
 
 @units_cli.command("import")
@@ -197,6 +199,66 @@ def demo_seed(data_dir: Path | None) -> None:
         click.echo(line)
 
 
+@frameworks_cli.command("parse")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the structure as JSON.")
+def frameworks_parse(file: Path, as_json: bool) -> None:
+    """Parse a plan document (.txt or .docx) and print its structure."""
+    import json
+
+    from portal.frameworks.parser import DocumentError, parse_file
+
+    try:
+        result = parse_file(file.name, file.read_bytes())
+    except DocumentError as exc:
+        _fail([str(exc)])
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    for key, value in result.meta.items():
+        click.echo(f"{key}: {value if value is not None else '—'}")
+    click.echo("")
+
+    def show(nodes, prefix: str = "", depth: int = 0) -> None:  # type: ignore[no-untyped-def]
+        for node in nodes:
+            path = f"{prefix}.{node.label}" if prefix else node.label
+            words = node.title or node.text
+            click.echo(f"{'  ' * depth}{path}  {words[:90]}{'…' if len(words) > 90 else ''}")
+            show(node.children, path, depth + 1)
+
+    show(result.outline)
+    if result.warnings:
+        click.echo("")
+    for warning in result.warnings:
+        at = f" at {warning.at}" if warning.at else ""
+        click.echo(f"warning ({warning.code}){at}: {warning.message}")
+
+
+@frameworks_cli.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--owner", "owner_code", required=True, help="Code of the owning unit.")
+@click.option("--name", help="The framework's name (default: the document's title).")
+@click.option("--number", help="Number and symbol, when the document lacks them.")
+@click.option("--issued", "issued_on", help="Date issued (dd/mm/yyyy), when missing.")
+@click.option("--issuer", help="Issuing body, when missing.")
+@click.option("--preset", type=click.Choice(["plan-108"]), help="Indicator settings to apply.")
+@click.option("--periods", help="Years to open reporting periods for, e.g. 2025-2030.")
+@click.option("--publish", is_flag=True, help="Publish the version at once.")
+@transactional("frameworks load from the command line")
+def frameworks_load(file: Path, owner_code: str, name: str | None, number: str | None,
+                    issued_on: str | None, issuer: str | None, preset: str | None,
+                    periods: str | None, publish: bool) -> None:
+    """Load a plan document as a framework owned by a unit."""
+    from portal.frameworks.loading import load_framework
+
+    framework = load_framework(file.name, file.read_bytes(), owner_code, name=name,
+                               number=number, issued_on=issued_on, issuer=issuer,
+                               preset=preset, periods=periods, publish=publish)
+    version = framework.versions[-1]
+    click.echo(f"framework {framework.id}: {framework.name[:80]} — version {version.number} "
+               f"({version.status})")
+
+
 def register(app: Flask) -> None:
-    for group in (units_cli, users_cli, demo_cli):
+    for group in (units_cli, users_cli, demo_cli, frameworks_cli):
         app.cli.add_command(group)

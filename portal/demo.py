@@ -81,3 +81,36 @@ def seed(explicit_dir: Path | None = None) -> Iterator[str]:
         create_user(OPERATOR[0], DEMO_PASSWORD, full_name=OPERATOR[1], platform_admin=True)
         created += 1
     yield f"demo accounts: {created} created (password {DEMO_PASSWORD})"
+    yield _seed_plan_108(explicit_dir)
+
+
+PLAN_108_FILE = "KH-108-UBND-2025.txt"
+
+
+def _seed_plan_108(explicit_dir: Path | None) -> str:
+    """Plan 108 as the province's framework: nine indicators, periods 2025–2030, published.
+
+    The text layer of the signed PDF has no header block, so the number, date and
+    issuer are filled in as the framework owner would.
+    """
+    from portal.frameworks.framework import Framework, FrameworkVersion
+    from portal.frameworks.loading import load_framework
+
+    existing = db.session.scalar(
+        select(Framework).join(FrameworkVersion)
+        .where(Framework.owner_unit_id == _province_id(),
+               FrameworkVersion.doc_number == "108/KH-UBND"))
+    if existing is not None:
+        return "Plan 108 framework: already present"
+    source = data_dir(explicit_dir).parent / "plan" / PLAN_108_FILE
+    framework = load_framework(
+        source.name, source.read_bytes(), PROVINCE,
+        name="Kế hoạch 108/KH-UBND: tiêu chuẩn, đo lường, chất lượng đến năm 2030",
+        number="108/KH-UBND", issued_on="26/05/2025",
+        issuer="ỦY BAN NHÂN DÂN TỈNH HƯNG YÊN", preset="plan-108", periods="2025-2030",
+        publish=True)
+    return f"Plan 108 framework: loaded as framework {framework.id}, published"
+
+
+def _province_id() -> int | None:
+    return db.session.scalar(select(Unit.id).where(Unit.code == PROVINCE))

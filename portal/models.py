@@ -1,12 +1,20 @@
 """Imports every model module so the metadata is complete (Alembic, tests).
 
-Definitions live one aggregate per file: ``tenants.unit``, ``tenants.membership``,
-``portal.accounts.user``, ``portal.accounts.api_token``.
+Definitions live one aggregate per file under ``tenants/``, ``portal/accounts/`` and
+``portal/frameworks/``.
 """
 
 from portal.accounts.api_token import ApiToken
 from portal.accounts.user import User
+from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
+from portal.frameworks.indicator import Indicator, IndicatorTarget
+from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from tenants.membership import Membership
 from tenants.unit import Unit, UnitClosure
 
-__all__ = ["ApiToken", "Membership", "Unit", "UnitClosure", "User"]
+__all__ = [
+    "ApiToken", "Framework", "FrameworkNode", "FrameworkVersion", "Indicator",
+    "IndicatorTarget", "Membership", "ReportingPeriod", "Responsibility",
+    "ResponsibilityUnit", "Unit", "UnitClosure", "User",
+]

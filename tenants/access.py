@@ -14,7 +14,13 @@ from flask import abort
 from sqlalchemy import select
 
 from portal.extensions import db
-from tenants.membership import SUBTREE_READ_ROLES, WRITE_ROLES, Membership, Role
+from tenants.membership import (
+    FRAMEWORK_OWNER_ROLES,
+    SUBTREE_READ_ROLES,
+    WRITE_ROLES,
+    Membership,
+    Role,
+)
 from tenants.scoping import Scope, system_scope
 from tenants.unit import Unit, UnitClosure
 
@@ -41,15 +47,23 @@ class Reach:
         """Write access: only on one's own unit, as drafter or head."""
         return bool(self.roles_in(unit) & WRITE_ROLES)
 
+    def holds_above(self, unit: Unit, roles: frozenset[Role]) -> bool:
+        """Holds one of ``roles`` in ``unit`` or a unit above it (or is an operator)."""
+        return self.platform_admin or _within_any(
+            unit, [u for u, rs in self.roles.items() if rs & roles])
+
     def reads_subtree_of(self, unit: Unit) -> bool:
         """True if the principal sees everything below ``unit`` (leaders, reviewers…)."""
-        return self.platform_admin or _within_any(
-            unit, [u for u, rs in self.roles.items() if rs & SUBTREE_READ_ROLES])
+        return self.holds_above(unit, SUBTREE_READ_ROLES)
 
     def manages(self, unit: Unit) -> bool:
         """Tenant admin of ``unit`` or an ancestor, or a platform operator."""
-        return self.platform_admin or _within_any(
-            unit, [u for u, rs in self.roles.items() if Role.ADMIN in rs])
+        return self.holds_above(unit, frozenset({Role.ADMIN}))
+
+    def owns_frameworks_of(self, unit: Unit) -> bool:
+        """May upload, correct and publish the frameworks ``unit`` owns: its consolidators
+        (DOST staff) and administrators, above or at it."""
+        return self.holds_above(unit, FRAMEWORK_OWNER_ROLES)
 
 
 def _within_any(unit: Unit, roots: list[int]) -> bool:

@@ -26,6 +26,8 @@ class Role(enum.StrEnum):
 
 # Roles whose read access covers the whole subtree of their unit.
 SUBTREE_READ_ROLES = frozenset({Role.REVIEWER, Role.CONSOLIDATOR, Role.LEADER, Role.ADMIN})
+# Roles that maintain the frameworks (provincial plans) their unit owns.
+FRAMEWORK_OWNER_ROLES = frozenset({Role.CONSOLIDATOR, Role.ADMIN})
 # Roles that may change the unit's own plan and reports.
 WRITE_ROLES = frozenset({Role.DRAFTER, Role.HEAD})
 

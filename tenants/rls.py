@@ -75,3 +75,26 @@ def policy_sql_for(table: str, column: str = "unit_id") -> list[str]:
         f"CREATE POLICY {table}_tenant ON {table} USING (portal_unit_visible({column}))"
         f" WITH CHECK (portal_unit_visible({column}))",
     ]
+
+
+def shared_down_policy_sql(table: str, column: str = "owner_unit_id") -> list[str]:
+    """A table read by every unit below its owner, written only within the scope.
+
+    ``portal_unit_visible_down`` is created by migration 0002_frameworks.
+    """
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_read ON {table} FOR SELECT"
+        f" USING (portal_unit_visible_down({column}))",
+        f"CREATE POLICY {table}_insert ON {table} FOR INSERT"
+        f" WITH CHECK (portal_unit_visible({column}))",
+        f"CREATE POLICY {table}_update ON {table} FOR UPDATE"
+        f" USING (portal_unit_visible({column})) WITH CHECK (portal_unit_visible({column}))",
+        f"CREATE POLICY {table}_delete ON {table} FOR DELETE"
+        f" USING (portal_unit_visible({column}))",
+    ]
+
+
+def drop_policy_sql(table: str, policies: list[str]) -> list[str]:
+    return [f"DROP POLICY IF EXISTS {name} ON {table}" for name in policies] + [
+        f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"]

@@ -82,6 +82,13 @@ class TenantScoped:
         return anchors
 
 
+class SharedDownTree(TenantScoped):
+    """Rows owned by a unit and readable by every unit below it (a province's framework
+    is read by its communes). Writes still need the owner inside the scope."""
+
+    __tenant_column__ = "owner_unit_id"
+
+
 _current: ContextVar[Scope | None] = ContextVar("tenant_scope", default=None)
 
 
@@ -109,7 +116,7 @@ def _isolate_session() -> None:
     if session.new or session.dirty or session.deleted:
         session.flush()
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, TenantScoped):
+        if isinstance(obj, TenantScoped) and obj in session:  # cascades may have taken it
             session.expunge(obj)
     session.expire_all()
 
@@ -188,17 +195,29 @@ def _guard_statement(state: ORMExecuteState) -> None:
         return
     roots = sorted(scope.subtree_roots)
     units = sorted(scope.units)
-    # The lambda is compiled once per model and cached; ``roots`` and ``units`` are
-    # closure variables, which SQLAlchemy turns into bound parameters on every call.
+    reach = sorted(scope.subtree_roots | scope.units)
+    # The lambdas are compiled once per model and cached; ``roots``, ``units`` and
+    # ``reach`` are closure variables, which SQLAlchemy binds afresh on every call.
     # The lambda form (unlike a plain clause) also adapts to aliases of the model.
-    state.statement = state.statement.options(*(
-        with_loader_criteria(
-            model,
-            lambda cls: getattr(cls, cls.__tenant_column__).in_(
-                select(_closure.c.descendant_id).where(_closure.c.ancestor_id.in_(roots)))
-            | getattr(cls, cls.__tenant_column__).in_(units),
-            include_aliases=True)
-        for model in models))
+    options = []
+    for model in models:
+        if issubclass(model, SharedDownTree):
+            criteria = with_loader_criteria(
+                model,
+                lambda cls: getattr(cls, cls.__tenant_column__).in_(
+                    select(_closure.c.ancestor_id).where(_closure.c.descendant_id.in_(reach)))
+                | getattr(cls, cls.__tenant_column__).in_(
+                    select(_closure.c.descendant_id).where(_closure.c.ancestor_id.in_(roots))),
+                include_aliases=True)
+        else:
+            criteria = with_loader_criteria(
+                model,
+                lambda cls: getattr(cls, cls.__tenant_column__).in_(
+                    select(_closure.c.descendant_id).where(_closure.c.ancestor_id.in_(roots)))
+                | getattr(cls, cls.__tenant_column__).in_(units),
+                include_aliases=True)
+        options.append(criteria)
+    state.statement = state.statement.options(*options)
 
 
 @event.listens_for(Session, "before_flush")

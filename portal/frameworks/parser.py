@@ -76,9 +76,13 @@ class Warning_:
     code: str
     at: str | None
     message: str
+    params: dict = field(default_factory=dict)  # for translating the message
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "at": self.at, "message": self.message}
+        out = {"code": self.code, "at": self.at, "message": self.message}
+        if self.params:
+            out["params"] = self.params
+        return out
 
 
 @dataclass
@@ -176,7 +180,8 @@ def parse_docx(data: bytes) -> ParseResult:
         result.warnings.insert(0, Warning_(
             "auto-numbering", None,
             f"{auto_numbered} paragraphs are numbered by Word's automatic list numbering, "
-            "which is not part of the text; check the outline, or type the numbers"))
+            "which is not part of the text; check the outline, or type the numbers",
+            {"n": auto_numbered}))
     return result
 
 
@@ -316,8 +321,8 @@ class _Parser:
         lengths = sorted(len(line) for line in lines) or [0]
         self.full_width = 0.7 * lengths[int(len(lengths) * 0.8)]
 
-    def warn(self, code: str, at: str | None, message: str) -> None:
-        self.warnings.append(Warning_(code, at, message))
+    def warn(self, code: str, at: str | None, message: str, **params: object) -> None:
+        self.warnings.append(Warning_(code, at, message, params))
 
     # -- header --
 
@@ -346,7 +351,8 @@ class _Parser:
                 meta["number"] = f"{int(found['num'])}/{symbol}"
                 if found.group(0)[:2] != "Số":
                     self.warn("ocr-number", None, f"read {found.group(0)!r} as "
-                                                  f"'Số: {meta['number']}'")
+                                                  f"'Số: {meta['number']}'",
+                              raw=found.group(0), number=meta["number"])
                 rest = rest[:found.start()] + " " + rest[found.end():]
             dated = _DATE.search(rest)
             if dated and meta["date"] is None:
@@ -393,7 +399,8 @@ class _Parser:
         elif meta["number"] is None or meta["date"] is None or meta["issuer"] is None:
             missing = [k for k in ("issuer", "number", "date") if meta[k] is None]
             self.warn("header-missing", None, "the header does not give the "
-                      + ", ".join(missing) + "; fill them in before publishing")
+                      + ", ".join(missing) + "; fill them in before publishing",
+                      fields=missing)
         return meta, index
 
     # -- markers --
@@ -463,9 +470,11 @@ class _Parser:
             if marker is not None:
                 level, label, raw, rest = marker
                 if level == LEVEL_ROMAN and label != raw.upper():
-                    self.warn("ocr-label", None, f"read {raw!r} as the section {label!r}")
+                    self.warn("ocr-label", None, f"read {raw!r} as the section {label!r}",
+                              raw=raw, label=label)
                 if level == LEVEL_LETTER and label != raw:
-                    self.warn("ocr-label", None, f"read '{raw})' as '{label})'")
+                    self.warn("ocr-label", None, f"read '{raw})' as '{label})'",
+                              raw=f"{raw})", label=f"{label})")
                 while stack[-1].level >= level:
                     stack.pop()
                 node = Node(label=label, level=level, raw_label=raw,
@@ -709,21 +718,25 @@ def _lint_children(children: list[Node], at: str | None, warnings: list[Warning_
         ordinals = [_ordinal(c) for c in group]
         if ordinals[0] != 1:
             warnings.append(Warning_("numbering-start", at, f"numbering starts at "
-                                                            f"{group[0].label}"))
+                                                            f"{group[0].label}",
+                                     {"item": group[0].label}))
         seen: set[int] = set()
         previous = 0
         for node, value in zip(group, ordinals, strict=True):
             if value in seen:
                 warnings.append(Warning_("numbering-repeat", at,
-                                         f"item {node.label} appears twice"))
+                                         f"item {node.label} appears twice",
+                                         {"item": node.label}))
             elif value < previous:
+                after = _label_for(level, previous, node)
                 warnings.append(Warning_("numbering-order", at,
-                                         f"item {node.label} comes after item "
-                                         f"{_label_for(level, previous, node)}"))
+                                         f"item {node.label} comes after item {after}",
+                                         {"item": node.label, "after": after}))
             elif value > previous + 1 and previous:
                 for missing in range(previous + 1, value):
-                    warnings.append(Warning_("numbering-gap", at, f"item "
-                                             f"{_label_for(level, missing, node)} is missing"))
+                    label = _label_for(level, missing, node)
+                    warnings.append(Warning_("numbering-gap", at, f"item {label} is missing",
+                                             {"item": label}))
             seen.add(value)
             previous = max(previous, value)
     for child in children:

@@ -1,0 +1,11 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField
+from wtforms.validators import Length, Optional
+
+
+class UploadForm(FlaskForm):
+    document = FileField(_l("Plan document (.txt or .docx)"),
+                         validators=[FileRequired(_l("Choose a file to upload."))])
+    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=300)])

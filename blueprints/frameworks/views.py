@@ -1,0 +1,411 @@
+"""Framework pages: everyone below the owner reads; the owner uploads, corrects, publishes.
+
+Each handler loads (through the tenant guard: not visible means 404), checks what the
+caller may do (403 for readers who may not change it), acts through
+``portal.frameworks.service`` and commits once.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from blueprints.frameworks.forms import UploadForm
+from portal.extensions import db
+from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion, NodeKind
+from portal.frameworks.indicator import (
+    Aggregation,
+    Indicator,
+    IndicatorKind,
+    TimeBehaviour,
+)
+from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.responsibility import Responsibility
+from portal.frameworks.service import (
+    FrameworkError,
+    IndicatorInput,
+    create_from_document,
+    new_draft,
+    publish,
+    save_period,
+    update_indicator,
+    update_meta,
+    update_node,
+    update_responsibility,
+    visible_frameworks,
+)
+from tenants.access import unit_or_404
+from tenants.unit import Unit, UnitKind
+
+bp = Blueprint("frameworks", __name__)
+
+
+def _framework_or_404(framework_id: int) -> Framework:
+    framework = db.session.scalar(select(Framework).where(Framework.id == framework_id))
+    if framework is None:
+        abort(404)
+    return framework
+
+
+def _owner_or_403(framework: Framework) -> None:
+    if not g.reach.owns_frameworks_of(framework.owner):
+        abort(403)
+
+
+def _draft_or_404(framework: Framework) -> FrameworkVersion:
+    _owner_or_403(framework)
+    draft = framework.draft()
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _part_of(model, part_id: int, version: FrameworkVersion):  # type: ignore[no-untyped-def]
+    """A node, indicator or responsibility of this very version, or 404."""
+    part = db.session.scalar(select(model).where(model.id == part_id,
+                                                 model.version_id == version.id))
+    if part is None:
+        abort(404)
+    return part
+
+
+@bp.route("/units/<code>/frameworks")
+@login_required
+def index(code: str):  # type: ignore[no-untyped-def]
+    unit = unit_or_404(code)
+    return _index_page(unit, UploadForm())
+
+
+def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignore[no-untyped-def]
+    frameworks = visible_frameworks(unit)
+    return render_template(
+        "frameworks/index.html", unit=unit, frameworks=frameworks, form=form,
+        may_upload=g.reach.owns_frameworks_of(unit),
+        versions={f.id: (f.published(), f.draft()) for f in frameworks}), status
+
+
+@bp.route("/units/<code>/frameworks", methods=["POST"])
+@login_required
+def upload(code: str):  # type: ignore[no-untyped-def]
+    unit = unit_or_404(code)
+    if not g.reach.owns_frameworks_of(unit):
+        abort(403)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _index_page(unit, form, 422)
+    upload_file = form.document.data
+    try:
+        framework = create_from_document(unit, upload_file.filename or "plan.txt",
+                                         upload_file.read(), user_id=current_user.id,
+                                         name=form.name.data or None)
+    except FrameworkError as exc:
+        db.session.rollback()
+        form.document.errors = list(form.document.errors) + exc.problems
+        return _index_page(unit, form, 422)
+    db.session.commit()
+    flash(_("The plan was read. Check the outline and the warnings, correct what is "
+            "needed, then publish it."), "success")
+    return redirect(url_for("frameworks.draft", framework_id=framework.id))
+
+
+@bp.route("/frameworks/<int:framework_id>")
+@login_required
+def show(framework_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    is_owner = g.reach.owns_frameworks_of(framework.owner)
+    versions = [v for v in framework.versions if is_owner or not v.is_draft]
+    wanted = request.args.get("version", type=int)
+    if wanted is not None:
+        version = next((v for v in versions if v.number == wanted), None)
+        if version is None:
+            abort(404)
+    else:
+        version = framework.published() or (framework.draft() if is_owner else None)
+    return render_template("frameworks/show.html", framework=framework, version=version,
+                           versions=versions, is_owner=is_owner,
+                           **(_version_parts(version) if version else {}),
+                           periods=_periods(framework))
+
+
+def _version_parts(version: FrameworkVersion) -> dict:
+    nodes = list(db.session.scalars(select(FrameworkNode).where(
+        FrameworkNode.version_id == version.id).order_by(FrameworkNode.position)))
+    indicators = list(db.session.scalars(select(Indicator).where(
+        Indicator.version_id == version.id).order_by(Indicator.position)))
+    responsibilities = list(db.session.scalars(select(Responsibility).where(
+        Responsibility.version_id == version.id)))
+    return {"nodes": nodes, "indicators": indicators,
+            "responsibilities": responsibilities,
+            "nodes_by_id": {n.id: n for n in nodes}}
+
+
+def _periods(framework: Framework) -> list[ReportingPeriod]:
+    return list(db.session.scalars(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id == framework.id).order_by(ReportingPeriod.year)))
+
+
+# ---- the draft -----------------------------------------------------------------------
+
+
+@bp.route("/frameworks/<int:framework_id>/draft")
+@login_required
+def draft(framework_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    return _draft_page(framework, version)
+
+
+def _draft_page(framework: Framework, version: FrameworkVersion, problems=None,  # type: ignore[no-untyped-def]
+                status: int = 200):
+    children = list(db.session.scalars(select(Unit).where(
+        Unit.parent_id == framework.owner_unit_id).order_by(Unit.kind, Unit.search_name)))
+    return render_template("frameworks/draft.html", framework=framework, version=version,
+                           problems=problems or [], node_kinds=[k.value for k in NodeKind],
+                           unit_kinds=[k.value for k in UnitKind], owner_children=children,
+                           **_version_parts(version)), status
+
+
+@bp.route("/frameworks/<int:framework_id>/draft", methods=["POST"])
+@login_required
+def start_draft(framework_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    _owner_or_403(framework)
+    published = framework.published()
+    if published is None or request.form.get("from_version") != str(published.number):
+        return _show_problem(framework, _("Confirm which version the new draft starts from."))
+    try:
+        new_draft(framework, current_user.id)
+    except FrameworkError as exc:
+        return _show_problem(framework, *exc.problems)
+    db.session.commit()
+    flash(_("A new draft version was started. The version in force stays as it is until "
+            "you publish the draft."), "success")
+    return redirect(url_for("frameworks.draft", framework_id=framework.id))
+
+
+def _show_problem(framework: Framework, *problems: str):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    for problem in problems:
+        flash(problem, "danger")
+    return redirect(url_for("frameworks.show", framework_id=framework.id)), 303
+
+
+@bp.route("/frameworks/<int:framework_id>/draft/meta", methods=["POST"])
+@login_required
+def save_meta(framework_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    try:
+        update_meta(version, request.form.to_dict())
+    except FrameworkError as exc:
+        db.session.rollback()
+        return _draft_page(framework, framework.draft(), exc.problems, 422)
+    db.session.commit()
+    flash(_("The header was saved."), "success")
+    return redirect(url_for("frameworks.draft", framework_id=framework.id))
+
+
+@bp.route("/frameworks/<int:framework_id>/draft/nodes/<int:node_id>", methods=["POST"])
+@login_required
+def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    node = _part_of(FrameworkNode, node_id, version)
+    problems: list[str] = []
+    try:
+        update_node(node, version, request.form.get("title", ""), request.form.get("text", ""),
+                    request.form.get("kind", ""))
+        db.session.commit()
+    except FrameworkError as exc:
+        db.session.rollback()
+        problems = exc.problems
+        node = _part_of(FrameworkNode, node_id, version)
+    return render_template("frameworks/_node.html", node=node, framework=framework,
+                           node_kinds=[k.value for k in NodeKind], problems=problems,
+                           saved=not problems), 422 if problems else 200
+
+
+@bp.route("/frameworks/<int:framework_id>/draft/indicators/<int:indicator_id>",
+          methods=["GET", "POST"])
+@login_required
+def indicator(framework_id: int, indicator_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    item = _part_of(Indicator, indicator_id, version)
+    years = _plan_years(framework, version)
+    problems: list[str] = []
+    values = None
+    if request.method == "POST":
+        values = request.form
+        data = IndicatorInput(
+            name=values.get("name", ""), kind=values.get("kind", ""),
+            unit_of_measure=values.get("unit_of_measure", ""),
+            time_behaviour=values.get("time_behaviour", ""),
+            aggregation=values.get("aggregation", ""),
+            numerator_label=values.get("numerator_label", ""),
+            denominator_label=values.get("denominator_label", ""),
+            target_final=values.get("target_final", ""),
+            target_year=values.get("target_year", ""),
+            reporting_kinds=values.getlist("reporting_kinds"),
+            yearly={year: values.get(f"target_{year}", "") for year in years},
+            note=values.get("note", ""))
+        try:
+            update_indicator(item, version, data)
+        except FrameworkError as exc:
+            db.session.rollback()
+            problems = exc.problems
+            item = _part_of(Indicator, indicator_id, version)
+        else:
+            db.session.commit()
+            flash(_("Indicator %(code)s was saved.", code=item.code), "success")
+            return redirect(url_for("frameworks.draft", framework_id=framework.id)
+                            + "#indicators")
+    return render_template(
+        "frameworks/indicator.html", framework=framework, version=version, indicator=item,
+        years=years, problems=problems, values=values,
+        kinds=[k.value for k in IndicatorKind], behaviours=[t.value for t in TimeBehaviour],
+        aggregations=[a.value for a in Aggregation], unit_kinds=[k.value for k in UnitKind],
+    ), 422 if problems else 200
+
+
+def _plan_years(framework: Framework, version: FrameworkVersion) -> list[int]:
+    years = [p.year for p in _periods(framework)]
+    if years:
+        return years
+    first = version.issued_on.year if version.issued_on else 2025
+    return list(range(first, 2031))
+
+
+@bp.route("/frameworks/<int:framework_id>/draft/responsibilities/<int:responsibility_id>",
+          methods=["POST"])
+@login_required
+def save_responsibility(framework_id: int, responsibility_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    item = _part_of(Responsibility, responsibility_id, version)
+    try:
+        unit_ids = [int(v) for v in request.form.getlist("units")]
+    except ValueError:
+        abort(400)
+    try:
+        update_responsibility(item, version, request.form.getlist("kinds"), unit_ids,
+                              request.form.get("direct_children") == "on")
+    except FrameworkError as exc:
+        db.session.rollback()
+        return _draft_page(framework, framework.draft(), exc.problems, 422)
+    db.session.commit()
+    flash(_("The responsibility was saved."), "success")
+    return redirect(url_for("frameworks.draft", framework_id=framework.id) + "#responsibilities")
+
+
+@bp.route("/frameworks/<int:framework_id>/draft/publish", methods=["POST"])
+@login_required
+def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    if request.form.get("confirm") != str(version.number):
+        return _draft_page(framework, version,
+                           [_("Tick the confirmation to publish this version.")], 422)
+    try:
+        publish(version, current_user.id)
+    except FrameworkError as exc:
+        db.session.rollback()
+        return _draft_page(framework, framework.draft(), exc.problems, 422)
+    db.session.commit()
+    flash(_("Version %(n)d is published and in force.", n=version.number), "success")
+    return redirect(url_for("frameworks.show", framework_id=framework.id))
+
+
+# ---- periods -------------------------------------------------------------------------
+
+
+@bp.route("/frameworks/<int:framework_id>/periods", methods=["GET", "POST"])
+@login_required
+def periods(framework_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    is_owner = g.reach.owns_frameworks_of(framework.owner)
+    problems: list[str] = []
+    if request.method == "POST":
+        _owner_or_403(framework)
+        try:
+            save_period(framework, request.form.to_dict())
+        except FrameworkError as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            db.session.commit()
+            flash(_("The reporting period was added."), "success")
+            return redirect(url_for("frameworks.periods", framework_id=framework.id))
+    return render_template("frameworks/periods.html", framework=framework,
+                           periods=_periods(framework), is_owner=is_owner, problems=problems,
+                           values=request.form if problems else {}), 422 if problems else 200
+
+
+@bp.route("/frameworks/<int:framework_id>/periods/<int:period_id>", methods=["POST"])
+@login_required
+def save_period_view(framework_id: int, period_id: int):  # type: ignore[no-untyped-def]
+    framework = _framework_or_404(framework_id)
+    _owner_or_403(framework)
+    period = db.session.scalar(select(ReportingPeriod).where(
+        ReportingPeriod.id == period_id, ReportingPeriod.framework_id == framework.id))
+    if period is None:
+        abort(404)
+    try:
+        save_period(framework, request.form.to_dict(), period)
+    except FrameworkError as exc:
+        db.session.rollback()
+        return render_template("frameworks/periods.html", framework=framework,
+                               periods=_periods(framework), is_owner=True,
+                               problems=exc.problems, values={}), 422
+    db.session.commit()
+    flash(_("The reporting period for %(year)d was saved.", year=period.year), "success")
+    return redirect(url_for("frameworks.periods", framework_id=framework.id))
+
+
+@bp.app_template_global()
+def warning_text(warning: dict) -> str:
+    """A parser warning in the reader's language (the JSON keeps the English message)."""
+    params = warning.get("params") or {}
+    field_names = {"issuer": _("issuing body"), "number": _("number and symbol"),
+                   "date": _("date")}
+    texts = {
+        "numbering-gap": lambda: _("Item %(item)s is missing from the numbering.", **params),
+        "numbering-repeat": lambda: _("Item %(item)s appears twice.", **params),
+        "numbering-order": lambda: _("Item %(item)s comes after item %(after)s.", **params),
+        "numbering-start": lambda: _("The numbering starts at %(item)s.", **params),
+        "header-missing": lambda: _(
+            "The document's header does not give the %(fields)s; fill them in before "
+            "publishing.", fields=", ".join(field_names.get(f, f)
+                                            for f in params.get("fields", []))),
+        "ocr-label": lambda: _("Read “%(raw)s” as “%(label)s” (a scanned copy?); check it.",
+                               **params),
+        "ocr-number": lambda: _("Read the number as %(number)s from a damaged line; check it.",
+                                **params),
+        "no-diacritics": lambda: _("The text has no Vietnamese diacritics (a scan read by "
+                                   "OCR?); headings and texts are kept as read: correct "
+                                   "them."),
+        "truncated": lambda: _("The text ends without the closing mark, recipients or "
+                               "signature: the document may be cut off."),
+        "encoding": lambda: _("The file was read as Windows-1258, not UTF-8: check the "
+                              "Vietnamese letters."),
+        "auto-numbering": lambda: _("%(n)d paragraphs use Word's automatic numbering, which "
+                                    "is not part of the text: check the outline.", **params),
+        "invalid-date": lambda: _("The date in the header is not a real date."),
+        "missing-date": lambda: _("The date line has no day (an unsigned draft?)."),
+    }
+    text = texts.get(warning.get("code", ""))
+    try:
+        return text() if text else warning.get("message", "")
+    except (KeyError, TypeError):
+        return warning.get("message", "")
