@@ -42,6 +42,8 @@ def parse_number(text: str, *, integer: bool = False, allow_negative: bool = Fal
                                 text=text.strip()[:40]))
         normal = whole.replace(thousands, "") + "." + fraction
     elif dots + commas > 1 or (dots + commas == 1 and integer):
+        if dots + commas == 1 and not _GROUPED.match(raw):
+            raise NumberError(_("Enter a whole number."))  # "1,5" where a count is asked
         if not _GROUPED.match(raw):
             raise NumberError(_("“%(text)s”: thousands are grouped by three digits, as in "
                                 "1.234.567 or 1,234,567.", text=text.strip()[:40]))

@@ -40,39 +40,41 @@ class Reach:
         roots = frozenset(u for u, rs in self.roles.items() if rs & SUBTREE_READ_ROLES)
         return Scope(subtree_roots=roots, units=frozenset(self.roles) - roots)
 
-    def roles_in(self, unit: Unit) -> frozenset[Role]:
-        return self.roles.get(unit.id, frozenset())
+    # Checks take unit ids: a framework's owner, say, may lie above the caller's reach.
 
-    def can_write(self, unit: Unit) -> bool:
+    def roles_in(self, unit_id: int) -> frozenset[Role]:
+        return self.roles.get(unit_id, frozenset())
+
+    def can_write(self, unit_id: int) -> bool:
         """Write access: only on one's own unit, as drafter or head."""
-        return bool(self.roles_in(unit) & WRITE_ROLES)
+        return bool(self.roles_in(unit_id) & WRITE_ROLES)
 
-    def holds_above(self, unit: Unit, roles: frozenset[Role]) -> bool:
-        """Holds one of ``roles`` in ``unit`` or a unit above it (or is an operator)."""
+    def holds_above(self, unit_id: int, roles: frozenset[Role]) -> bool:
+        """Holds one of ``roles`` in the unit or a unit above it (or is an operator)."""
         return self.platform_admin or _within_any(
-            unit, [u for u, rs in self.roles.items() if rs & roles])
+            unit_id, [u for u, rs in self.roles.items() if rs & roles])
 
-    def reads_subtree_of(self, unit: Unit) -> bool:
-        """True if the principal sees everything below ``unit`` (leaders, reviewers…)."""
-        return self.holds_above(unit, SUBTREE_READ_ROLES)
+    def reads_subtree_of(self, unit_id: int) -> bool:
+        """True if the principal sees everything below the unit (leaders, reviewers…)."""
+        return self.holds_above(unit_id, SUBTREE_READ_ROLES)
 
-    def manages(self, unit: Unit) -> bool:
-        """Tenant admin of ``unit`` or an ancestor, or a platform operator."""
-        return self.holds_above(unit, frozenset({Role.ADMIN}))
+    def manages(self, unit_id: int) -> bool:
+        """Tenant admin of the unit or an ancestor, or a platform operator."""
+        return self.holds_above(unit_id, frozenset({Role.ADMIN}))
 
-    def owns_frameworks_of(self, unit: Unit) -> bool:
-        """May upload, correct and publish the frameworks ``unit`` owns: its consolidators
+    def owns_frameworks_of(self, unit_id: int) -> bool:
+        """May upload, correct and publish the frameworks the unit owns: its consolidators
         (DOST staff) and administrators, above or at it."""
-        return self.holds_above(unit, FRAMEWORK_OWNER_ROLES)
+        return self.holds_above(unit_id, FRAMEWORK_OWNER_ROLES)
 
 
-def _within_any(unit: Unit, roots: list[int]) -> bool:
-    """Is ``unit`` one of ``roots`` or below one of them?"""
+def _within_any(unit_id: int, roots: list[int]) -> bool:
+    """Is the unit one of ``roots`` or below one of them?"""
     if not roots:
         return False
     return db.session.scalar(
         select(UnitClosure.ancestor_id)
-        .where(UnitClosure.descendant_id == unit.id, UnitClosure.ancestor_id.in_(roots))
+        .where(UnitClosure.descendant_id == unit_id, UnitClosure.ancestor_id.in_(roots))
         .limit(1)) is not None
 
 

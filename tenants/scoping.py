@@ -102,40 +102,63 @@ def _guard_enabled() -> bool:
     return True
 
 
-def _isolate_session() -> None:
-    """Flush, then drop tenant rows from the identity map and expire the rest.
-
-    A row loaded under one scope must never be served from the identity map
-    under another (the "warm identity map" hole of shared/notes/tech-notes.md).
-    """
+def _session():  # type: ignore[no-untyped-def]
     if not has_app_context():
-        return
+        return None
     from portal.extensions import db
 
     session = db.session()
     if session.new or session.dirty or session.deleted:
-        session.flush()
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, TenantScoped) and obj in session:  # cascades may have taken it
-            session.expunge(obj)
+        session.flush()  # work done under a scope is written under that scope
+    return session
+
+
+def _enter(scope: Scope | None) -> set | None:
+    """Prepare the session for ``scope``; returns the identities loaded before it.
+
+    A row loaded under one scope must never be served from the identity map under a
+    narrower one (the "warm identity map" hole of shared/notes/tech-notes.md). Widening
+    to the system scope keeps what is loaded; anything else starts clean.
+    """
+    session = _session()
+    if session is None:
+        return None
+    if scope is not None and scope.everything:
+        return set(session.identity_map.keys())
+    _drop(session, keep=set())
+    return set()
+
+
+def _leave(kept: set | None) -> None:
+    """Drop the tenant rows loaded inside the scope; reload the rest lazily."""
+    session = _session()
+    if session is not None and kept is not None:
+        _drop(session, keep=kept)
+
+
+def _drop(session, keep: set) -> None:  # type: ignore[no-untyped-def]
+    for key, obj in list(session.identity_map.items()):
+        if isinstance(obj, TenantScoped) and key not in keep and obj in session:
+            session.expunge(obj)  # (a cascade may already have taken it)
+    # Collections and attributes loaded inside the scope go too.
     session.expire_all()
 
 
 @contextmanager
 def use_scope(scope: Scope | None) -> Iterator[Scope | None]:
     """Run the block under ``scope``; the previous scope comes back afterwards."""
-    _isolate_session()
+    kept = _enter(scope)
     token = _current.set(scope)
     try:
         yield scope
-        _isolate_session()  # flush what the block wrote while its scope still holds
+        _leave(kept)
     finally:
         _current.reset(token)
 
 
 def bind_scope(scope: Scope | None):  # type: ignore[no-untyped-def]
     """Bind ``scope`` until ``unbind_scope(token)``; for request hooks that cannot nest."""
-    _isolate_session()
+    _enter(None)
     return _current.set(scope)
 
 

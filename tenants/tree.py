@@ -85,6 +85,18 @@ def ancestors(unit: Unit) -> list[tuple[str, str, int]]:
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
+def unit_labels(unit_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """id -> (code, name) of units that visible rows name (a framework's owner, the units a
+    plan assigns duties to). Codes and names are public; this reads nothing else."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return {}
+    with system_scope("codes and names of units named by visible rows"):
+        rows = db.session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(ids))).all()
+    return {uid: (code, name) for uid, code, name in rows}
+
+
 def children(unit: Unit) -> list[Unit]:
     return list(db.session.scalars(
         select(Unit).where(Unit.parent_id == unit.id)

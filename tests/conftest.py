@@ -34,6 +34,12 @@ def guard_on() -> bool:
     return os.environ.get("TENANT_ORM_GUARD", "on").lower() not in {"0", "off", "false", "no"}
 
 
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    if not guard_on() and not on_postgres():
+        pytest.exit("TENANT_ORM_GUARD=off proves PostgreSQL row-level security; without "
+                    "PostgreSQL no layer would be left. Set DATABASE_URL.", returncode=4)
+
+
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     if on_postgres():
         return

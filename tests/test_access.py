@@ -26,13 +26,13 @@ def test_role_semantics(world, role, reads_below, writes, manages) -> None:  # t
         reach = reach_of(user.id, user.is_platform_admin)
         units = {u.code: u for u in db.session.scalars(select(Unit))}
         d1, c11, d2 = units["D1"], units["C11"], units["D2"]
-        assert reach.reads_subtree_of(d1) is reads_below
-        assert reach.reads_subtree_of(c11) is reads_below
-        assert reach.reads_subtree_of(d2) is False
-        assert reach.can_write(d1) is writes
-        assert reach.can_write(c11) is False  # write access is never inherited
-        assert reach.manages(c11) is manages
-        assert reach.manages(d2) is False
+        assert reach.reads_subtree_of(d1.id) is reads_below
+        assert reach.reads_subtree_of(c11.id) is reads_below
+        assert reach.reads_subtree_of(d2.id) is False
+        assert reach.can_write(d1.id) is writes
+        assert reach.can_write(c11.id) is False  # write access is never inherited
+        assert reach.manages(c11.id) is manages
+        assert reach.manages(d2.id) is False
     scope = reach.scope
     if reads_below:
         assert scope.subtree_roots == {world.unit_ids["D1"]} and not scope.units
@@ -46,4 +46,4 @@ def test_platform_operator_reaches_everything(world) -> None:  # type: ignore[no
         reach = reach_of(user.id, user.is_platform_admin)
         other = db.session.scalar(select(Unit).where(Unit.code == "QC"))
         assert reach.scope.everything
-        assert reach.reads_subtree_of(other) and reach.manages(other)
+        assert reach.reads_subtree_of(other.id) and reach.manages(other.id)

@@ -1,100 +1,201 @@
-"""Every route × every role × own / child / sibling / other-province unit.
+"""Every route × every role × own / parent / child / sibling / other-province target.
 
-Routes come from ``app.url_map``: a route added later without an entry in
-``EXPECTED`` fails ``test_every_route_is_declared``, so the matrix grows with the app.
-The expectations are written out here, independently of the app's own access code.
+Routes come from ``app.url_map``: a route added later without an entry here fails
+``test_every_route_is_declared``, so the matrix grows with the app. Expectations
+are written out here, independently of the app's own access code.
+
+Every role account holds its role in district D1 of province P1; the targets are
+units (D1, its province P1, its commune C11, its sibling D2, QD of province Q1) and
+the frameworks those units own.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
-# What each kind of route requires.
-#   read     the unit must be in the caller's reach (own unit, or below a subtree role)
-#   subtree  the caller must read the unit's whole subtree (leaders, reviewers, …)
-#   page     any signed-in user; anonymous callers are sent to sign in
-#   api      any valid token; anonymous callers get 401
-#   public   anyone
-#   post     changes state: a form post, CSRF-protected
+from portal.extensions import db
+from portal.frameworks.framework import FrameworkNode
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.responsibility import Responsibility
+from tenants.scoping import system_scope
+from tests.conftest import csrf_token
+from tests.frameworks_data import framework, make_framework
+
+# What each GET route requires.
+#   read       the unit is in the caller's reach (own unit, or below a subtree role)
+#   subtree    the caller reads the unit's whole subtree (leaders, reviewers, …)
+#   fw-read    the framework's owner is the caller's unit, above it, or in its subtree
+#   fw-manage  fw-read, and the caller maintains the owner's frameworks (else 403)
+#   page       any signed-in user; anonymous callers are sent to sign in
+#   api        any valid token; anonymous callers get 401
+#   public     anyone
 EXPECTED: dict[str, str] = {
     "units.home": "page",
     "units.show": "read",
     "units.search": "subtree",
     "auth.login": "public",
-    "auth.logout": "post",
     "auth.password": "page",
-    "auth.set_language": "post",
+    "frameworks.index": "read",
+    "frameworks.show": "fw-read",
+    "frameworks.draft": "fw-manage",
+    "frameworks.indicator": "fw-manage",
+    "frameworks.periods": "fw-read",
     "api.me": "api",
     "api.unit": "read",
     "api.units": "read",
+    "api.frameworks": "api",
+    "api.framework": "fw-read",
     "api.openapi": "public",
     "static": "public",
 }
+# POST routes: what they require, a harmless invalid payload, and what a caller who
+# may act gets for it (the payload is refused, nothing changes).
+POSTS: dict[str, tuple[str, dict[str, str], int]] = {
+    "auth.logout": ("form", {}, 0),
+    "auth.set_language": ("form", {}, 0),
+    "auth.login": ("form", {}, 0),
+    "auth.password": ("form", {}, 0),
+    "frameworks.upload": ("unit-owner", {}, 422),
+    "frameworks.start_draft": ("fw-manage", {"from_version": "999"}, 303),
+    "frameworks.save_meta": ("fw-manage", {"title": ""}, 422),
+    "frameworks.save_node": ("fw-manage", {"kind": "bogus"}, 422),
+    "frameworks.indicator": ("fw-manage", {}, 422),
+    "frameworks.save_responsibility": ("fw-manage", {"units": "OUTSIDE"}, 422),
+    "frameworks.publish_draft": ("fw-manage", {}, 422),
+    "frameworks.periods": ("fw-manage", {}, 422),
+    "frameworks.save_period_view": ("fw-manage", {}, 422),
+}
 SUBTREE_ROLES = {"reviewer", "consolidator", "leader", "admin"}
+OWNER_ROLES = {"consolidator", "admin"}
 ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "platform",
          "anonymous"]
-# Every role account holds its role in D1.
-TARGETS = {"own": "D1", "child": "C11", "sibling": "D2", "other_province": "QD"}
+UNITS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2", "other": "QD"}
+FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2",
+                    "other": "Q1"}
+ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
+             "period_id", "filename"}
 
 
-def unit_routes(app: Flask) -> list[tuple[str, str]]:
-    rules = []
-    for rule in app.url_map.iter_rules():
-        if EXPECTED.get(rule.endpoint) in {"read", "subtree"}:
-            rules.append((rule.endpoint, rule.rule))
-    return sorted(rules)
+def allowed(kind: str, role: str, target: str) -> str:
+    """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
+    subtree = role in SUBTREE_ROLES
+    if kind in ("read", "unit-owner"):
+        visible = target == "own" or (target == "child" and subtree)
+    elif kind == "subtree":
+        visible = subtree and target in ("own", "child")
+    else:  # fw-read, fw-manage: a framework is read from below its owner too
+        visible = target in ("own", "parent") or (target == "child" and subtree)
+    if not visible:
+        return "hidden"
+    if kind in ("fw-manage", "unit-owner"):
+        return "ok" if role in OWNER_ROLES and target in ("own", "child") else "forbidden"
+    return "ok"
 
 
-def url_for_target(endpoint: str, rule: str, code: str) -> str:
-    if "<code>" in rule:
-        return rule.replace("<code>", code) + ("?q=x" if endpoint == "units.search" else "")
-    if endpoint == "api.units":
-        return f"{rule}?under={code}"
-    raise AssertionError(f"teach the matrix how to address {endpoint} ({rule})")
-
-
-def expected_status(kind: str, role: str, target: str, api: bool) -> int:
+def expected_status(kind: str, role: str, target: str, api: bool, ok: int = 200) -> int:
     if role == "anonymous":
         return 401 if api else 302
     if role == "platform":
-        return 200
-    if target == "own":
-        return 200 if kind == "read" or role in SUBTREE_ROLES else 404
-    if target == "child":
-        return 200 if role in SUBTREE_ROLES else 404
-    return 404  # sibling, other province
+        return ok
+    return {"ok": ok, "forbidden": 403, "hidden": 404}[allowed(kind, role, target)]
+
+
+@pytest.fixture
+def targets(world):  # type: ignore[no-untyped-def]
+    """Ids to put in URLs, per target: its unit code and its framework's draft parts."""
+    out = {}
+    for target, owner in FRAMEWORK_OWNERS.items():
+        fid = make_framework(owner, with_draft=True)
+        with system_scope("test ids"):
+            draft = framework(fid).draft()
+            out[target] = {
+                "code": UNITS[target], "framework_id": fid,
+                "node_id": db.session.scalar(select(FrameworkNode.id).where(
+                    FrameworkNode.version_id == draft.id).limit(1)),
+                "indicator_id": db.session.scalar(select(Indicator.id).where(
+                    Indicator.version_id == draft.id).limit(1)),
+                "responsibility_id": db.session.scalar(select(Responsibility.id).where(
+                    Responsibility.version_id == draft.id).limit(1)),
+                "period_id": db.session.scalar(select(ReportingPeriod.id).where(
+                    ReportingPeriod.framework_id == fid).limit(1)),
+                # a unit outside the owner's tree, which a responsibility cannot name
+                "outside_unit_id": str(world.unit_ids["C11" if target == "other" else "QC"]),
+            }
+    return out
+
+
+def build_url(endpoint: str, rule: str, ids: dict) -> str:
+    url = re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
+    if endpoint == "units.search":
+        url += "?q=x"
+    if endpoint == "api.units":
+        url += f"?under={ids['code']}"
+    return url
 
 
 def test_every_route_is_declared(app: Flask) -> None:
-    undeclared = sorted({r.endpoint for r in app.url_map.iter_rules()} - set(EXPECTED))
-    assert not undeclared, f"add these routes to the permission matrix: {undeclared}"
     for rule in app.url_map.iter_rules():
-        args = set(rule.arguments)
-        assert args <= {"code", "filename"}, (
-            f"{rule.rule}: teach the matrix the arguments {args - {'code', 'filename'}}")
+        methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        if "GET" in methods:
+            assert rule.endpoint in EXPECTED, f"declare GET {rule.rule} in the matrix"
+        if "POST" in methods:
+            assert rule.endpoint in POSTS, f"declare POST {rule.rule} in the matrix"
+        assert set(rule.arguments) <= ARGUMENTS, (
+            f"{rule.rule}: teach the matrix the arguments {set(rule.arguments) - ARGUMENTS}")
+
+
+def scoped_rules(app: Flask, method: str, kinds: set[str]) -> list[tuple[str, str]]:
+    table = EXPECTED if method == "GET" else {k: v[0] for k, v in POSTS.items()}
+    return sorted((r.endpoint, r.rule) for r in app.url_map.iter_rules()
+                  if method in (r.methods or set()) and table.get(r.endpoint) in kinds)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_unit_routes(app: Flask, role: str, login_as, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None:  # type: ignore[no-untyped-def]
     page_client = login_as(role)
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
+    routes = scoped_rules(app, "GET", {"read", "subtree", "fw-read", "fw-manage"})
+    assert len(routes) >= 9
     failures = []
-    routes = unit_routes(app)
-    assert routes, "no unit routes found"
     for endpoint, rule in routes:
         api = rule.startswith("/api/")
-        for target, code in TARGETS.items():
-            url = url_for_target(endpoint, rule, code)
-            client = api_client if api else page_client
-            response = client.get(url, headers=headers if api else {})
+        for target in UNITS:
+            url = build_url(endpoint, rule, targets[target])
+            response = (api_client.get(url, headers=headers) if api
+                        else page_client.get(url))
             want = expected_status(EXPECTED[endpoint], role, target, api)
             if response.status_code != want:
                 failures.append(f"{role} GET {url} ({target}): {response.status_code}, "
                                 f"expected {want}")
-            if want == 404 and api:
-                assert response.get_json()["error"]["code"] == "not_found"
+            if api and want in (401, 404):
+                assert "error" in response.get_json()
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_post_routes(app: Flask, role: str, login_as, targets) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(role)
+    token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
+    routes = scoped_rules(app, "POST", {"unit-owner", "fw-manage"})
+    assert len(routes) >= 9
+    failures = []
+    for endpoint, rule in routes:
+        kind, payload, ok = POSTS[endpoint]
+        for target in UNITS:
+            url = build_url(endpoint, rule, targets[target])
+            data = {k: (targets[target]["outside_unit_id"] if v == "OUTSIDE" else v)
+                    for k, v in payload.items()}
+            response = client.post(url, data={**data, "csrf_token": token})
+            want = expected_status(kind, role, target, False, ok)
+            if response.status_code != want:
+                failures.append(f"{role} POST {url} ({target}): {response.status_code}, "
+                                f"expected {want}")
     assert not failures, "\n".join(failures)
 
 
@@ -104,11 +205,11 @@ def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:  # ty
     api_headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     signed_in = role != "anonymous"
     cases = {
-        # endpoint: (url, expected status)
         "units.home": ("/", 200 if role == "platform" else 302),
         "auth.login": ("/auth/login", 302 if signed_in else 200),
         "auth.password": ("/auth/password", 200 if signed_in else 302),
         "api.me": ("/api/v1/me", 200 if signed_in else 401),
+        "api.frameworks": ("/api/v1/frameworks", 200 if signed_in else 401),
         "api.openapi": ("/api/v1/openapi.json", 200),
         "static": ("/static/css/portal.css", 200),
     }
@@ -123,13 +224,14 @@ def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:  # ty
 
 def test_form_posts_need_csrf(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
     """Every non-API route that accepts POST refuses a post without the CSRF token."""
-    client = login_as("drafter")
+    client = login_as("admin")
     posts = [r for r in app.url_map.iter_rules()
              if "POST" in (r.methods or set()) and not r.rule.startswith("/api/")]
-    assert posts
+    assert len(posts) >= 13
     for rule in posts:
-        url = rule.rule.replace("<code>", "D1")
-        response = client.post(url, data={"username": "u.drafter", "password": "x"})
+        url = re.sub(r"<(?:int:)?(\w+)>", lambda m: "D1" if m.group(1) == "code" else "1",
+                     rule.rule)
+        response = client.post(url, data={"username": "u.admin", "password": "x"})
         assert response.status_code == 400, f"POST {url} without CSRF: {response.status_code}"
         assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
     # …and the session survived: the refused posts changed nothing.

@@ -46,6 +46,20 @@ DOCUMENT = {
                             "schema": {"type": "string", "maxLength": 32}}],
             "responses": _responses({"$ref": "#/components/schemas/UnitList"},
                                     400, 401, 404)}},
+        "/frameworks": {"get": {
+            "summary": "Frameworks (provincial plans) the caller may read",
+            "operationId": "listFrameworks",
+            "responses": _responses({"$ref": "#/components/schemas/FrameworkList"}, 401)}},
+        "/frameworks/{framework_id}": {"get": {
+            "summary": "A framework version: outline, indicators, responsibilities, periods",
+            "operationId": "getFramework",
+            "parameters": [
+                {"name": "framework_id", "in": "path", "required": True,
+                 "schema": {"type": "integer"}},
+                {"name": "version", "in": "query", "required": False,
+                 "description": "a version number (default: the one in force)",
+                 "schema": {"type": "integer"}}],
+            "responses": _responses({"$ref": "#/components/schemas/Framework"}, 401, 404)}},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -71,6 +85,44 @@ DOCUMENT = {
             "Unit": {"allOf": [{"$ref": "#/components/schemas/UnitSummary"}, {
                 "type": "object", "required": ["children"], "properties": {
                     "children": {"type": "array", "items": {"type": "string"}}}}]},
+            "FrameworkSummary": {"type": "object", "required": [
+                "id", "name", "owner", "published_version"], "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"},
+                    "owner": {"type": "string"}, "parent": {"type": ["integer", "null"]},
+                    "published_version": {"type": ["integer", "null"]},
+                    "draft_version": {"type": ["integer", "null"]}}},
+            "FrameworkList": {"type": "object", "required": ["frameworks"], "properties": {
+                "frameworks": {"type": "array",
+                               "items": {"$ref": "#/components/schemas/FrameworkSummary"}}}},
+            "OutlineNode": {"type": "object", "required": ["path", "label", "kind", "title",
+                                                           "text", "children"], "properties": {
+                "path": {"type": "string"}, "label": {"type": "string"},
+                "kind": {"type": "string"}, "title": {"type": "string"},
+                "text": {"type": "string"},
+                "children": {"type": "array",
+                             "items": {"$ref": "#/components/schemas/OutlineNode"}}}},
+            "Framework": {"allOf": [{"$ref": "#/components/schemas/FrameworkSummary"}, {
+                "type": "object",
+                "required": ["version", "outline", "indicators", "responsibilities", "periods"],
+                "properties": {
+                    "version": {"type": "object"},
+                    "outline": {"type": "array",
+                                "items": {"$ref": "#/components/schemas/OutlineNode"}},
+                    "indicators": {"type": "array", "items": {"type": "object", "properties": {
+                        "code": {"type": "string"}, "kind": {"type": "string", "enum": [
+                            "count", "ratio", "yes_no", "amount", "text"]},
+                        "aggregation": {"type": "string", "enum": [
+                            "sum", "ratio_of_sums", "share_of_expected", "none"]},
+                        "time_behaviour": {"type": "string", "enum": [
+                            "per_year", "cumulative", "stock"]},
+                        "target": {"type": ["number", "null"]},
+                        "targets": {"type": "object",
+                                    "additionalProperties": {"type": "number"}}}}},
+                    "responsibilities": {"type": "array", "items": {"type": "object"}},
+                    "periods": {"type": "array", "items": {"type": "object", "properties": {
+                        "year": {"type": "integer"}, "due_date": {"type": "string"},
+                        "cutoff_date": {"type": "string"},
+                        "lock_date": {"type": ["string", "null"]}}}}}}]},
             "UnitList": {"type": "object", "required": ["units"], "properties": {
                 "units": {"type": "array",
                           "items": {"$ref": "#/components/schemas/UnitSummary"}}}},

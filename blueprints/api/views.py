@@ -9,8 +9,12 @@ from sqlalchemy import select
 from blueprints.api.openapi import DOCUMENT
 from portal.errors import error_response
 from portal.extensions import db
+from portal.frameworks.framework import Framework, FrameworkNode
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.responsibility import Responsibility
 from tenants.access import unit_or_404
-from tenants.tree import ancestors, children
+from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -57,7 +61,7 @@ def me():  # type: ignore[no-untyped-def]
 @bp.get("/units/<code>")
 def unit(code: str):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
-    kids = children(found) if g.reach.reads_subtree_of(found) else []
+    kids = children(found) if g.reach.reads_subtree_of(found.id) else []
     return jsonify({"code": found.code, "name": found.name, "kind": found.kind,
                     "parent": _parent_code(found), "children": [k.code for k in kids]})
 
@@ -80,3 +84,85 @@ def units():  # type: ignore[no-untyped-def]
         {"code": r.code, "name": r.name, "kind": r.kind,
          "parent": root_parent if r.id == root.id else code_of.get(r.parent_id)}
         for r in rows]})
+
+
+def _framework_summary(framework: Framework, owner_code: str) -> dict:
+    published, draft = framework.published(), None
+    if g.reach.owns_frameworks_of(framework.owner_unit_id):
+        draft = framework.draft()
+    return {"id": framework.id, "name": framework.name, "owner": owner_code,
+            "parent": framework.parent_id,
+            "published_version": published.number if published else None,
+            "draft_version": draft.number if draft else None}
+
+
+def _number(value):  # type: ignore[no-untyped-def]
+    return None if value is None else float(value)
+
+
+@bp.get("/frameworks")
+def frameworks():  # type: ignore[no-untyped-def]
+    rows = db.session.scalars(select(Framework).order_by(Framework.id)).all()
+    labels = unit_labels(f.owner_unit_id for f in rows)
+    return jsonify({"frameworks": [_framework_summary(f, labels[f.owner_unit_id][0])
+                                   for f in rows]})
+
+
+@bp.get("/frameworks/<int:framework_id>")
+def framework(framework_id: int):  # type: ignore[no-untyped-def]
+    found = db.session.scalar(select(Framework).where(Framework.id == framework_id))
+    if found is None:
+        abort(404)
+    is_owner = g.reach.owns_frameworks_of(found.owner_unit_id)
+    wanted = request.args.get("version", type=int)
+    versions = [v for v in found.versions if is_owner or not v.is_draft]
+    if wanted is not None:
+        version = next((v for v in versions if v.number == wanted), None)
+    else:
+        version = found.published() or (found.draft() if is_owner else None)
+    if version is None:
+        return error_response(404, "not_found", "no such version of this framework")
+    nodes = db.session.scalars(select(FrameworkNode).where(
+        FrameworkNode.version_id == version.id).order_by(FrameworkNode.position)).all()
+    tree: list[dict] = []
+    by_id: dict[int, dict] = {}
+    for node in nodes:
+        item = {"path": node.path, "label": node.label, "kind": node.kind,
+                "title": node.title, "text": node.text, "children": []}
+        by_id[node.id] = item
+        (by_id[node.parent_id]["children"] if node.parent_id else tree).append(item)
+    path_of = {n.id: n.path for n in nodes}
+    indicators = db.session.scalars(select(Indicator).where(
+        Indicator.version_id == version.id).order_by(Indicator.position)).all()
+    responsibilities = db.session.scalars(select(Responsibility).where(
+        Responsibility.version_id == version.id)).all()
+    periods = db.session.scalars(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id == found.id).order_by(ReportingPeriod.year)).all()
+    labels = unit_labels([found.owner_unit_id] + [n.unit_id for r in responsibilities
+                                                  for n in r.named])
+    return jsonify({
+        **_framework_summary(found, labels[found.owner_unit_id][0]),
+        "version": {"number": version.number, "status": version.status,
+                    "doc_number": version.doc_number, "doc_type": version.doc_type,
+                    "issuer": version.issuer, "place": version.place,
+                    "issued_on": version.issued_on.isoformat() if version.issued_on else None,
+                    "title": version.title, "warnings": version.warnings},
+        "outline": tree,
+        "indicators": [{
+            "code": i.code, "name": i.name, "kind": i.kind,
+            "unit_of_measure": i.unit_of_measure, "time_behaviour": i.time_behaviour,
+            "aggregation": i.aggregation, "numerator_label": i.numerator_label,
+            "denominator_label": i.denominator_label, "target": _number(i.target_final),
+            "target_year": i.target_year, "reporting_kinds": i.reporting_kind_list,
+            "targets": {str(t.year): _number(t.value) for t in i.targets}}
+            for i in indicators],
+        "responsibilities": [{
+            "item": path_of.get(r.node_id), "unit_kinds": r.unit_kind_list,
+            "units": sorted(labels[n.unit_id][0] for n in r.named),
+            "direct_children": r.direct_children, "unmatched": r.unmatched}
+            for r in responsibilities],
+        "periods": [{"year": p.year, "due_date": p.due_date.isoformat(),
+                     "cutoff_date": p.cutoff_date.isoformat(),
+                     "lock_date": p.lock_date.isoformat() if p.lock_date else None}
+                    for p in periods],
+    })

@@ -46,6 +46,7 @@ from portal.frameworks.service import (
     visible_frameworks,
 )
 from tenants.access import unit_or_404
+from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitKind
 
 bp = Blueprint("frameworks", __name__)
@@ -59,7 +60,7 @@ def _framework_or_404(framework_id: int) -> Framework:
 
 
 def _owner_or_403(framework: Framework) -> None:
-    if not g.reach.owns_frameworks_of(framework.owner):
+    if not g.reach.owns_frameworks_of(framework.owner_unit_id):
         abort(403)
 
 
@@ -91,7 +92,8 @@ def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignor
     frameworks = visible_frameworks(unit)
     return render_template(
         "frameworks/index.html", unit=unit, frameworks=frameworks, form=form,
-        may_upload=g.reach.owns_frameworks_of(unit),
+        labels=unit_labels(f.owner_unit_id for f in frameworks),
+        may_upload=g.reach.owns_frameworks_of(unit.id),
         versions={f.id: (f.published(), f.draft()) for f in frameworks}), status
 
 
@@ -99,7 +101,7 @@ def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignor
 @login_required
 def upload(code: str):  # type: ignore[no-untyped-def]
     unit = unit_or_404(code)
-    if not g.reach.owns_frameworks_of(unit):
+    if not g.reach.owns_frameworks_of(unit.id):
         abort(403)
     form = UploadForm()
     if not form.validate_on_submit():
@@ -123,7 +125,7 @@ def upload(code: str):  # type: ignore[no-untyped-def]
 @login_required
 def show(framework_id: int):  # type: ignore[no-untyped-def]
     framework = _framework_or_404(framework_id)
-    is_owner = g.reach.owns_frameworks_of(framework.owner)
+    is_owner = g.reach.owns_frameworks_of(framework.owner_unit_id)
     versions = [v for v in framework.versions if is_owner or not v.is_draft]
     wanted = request.args.get("version", type=int)
     if wanted is not None:
@@ -132,9 +134,10 @@ def show(framework_id: int):  # type: ignore[no-untyped-def]
             abort(404)
     else:
         version = framework.published() or (framework.draft() if is_owner else None)
+    parts = _version_parts(version) if version else {
+        "labels": unit_labels([framework.owner_unit_id])}
     return render_template("frameworks/show.html", framework=framework, version=version,
-                           versions=versions, is_owner=is_owner,
-                           **(_version_parts(version) if version else {}),
+                           versions=versions, is_owner=is_owner, **parts,
                            periods=_periods(framework))
 
 
@@ -147,7 +150,9 @@ def _version_parts(version: FrameworkVersion) -> dict:
         Responsibility.version_id == version.id)))
     return {"nodes": nodes, "indicators": indicators,
             "responsibilities": responsibilities,
-            "nodes_by_id": {n.id: n for n in nodes}}
+            "nodes_by_id": {n.id: n for n in nodes},
+            "labels": unit_labels([version.owner_unit_id] + [
+                n.unit_id for r in responsibilities for n in r.named])}
 
 
 def _periods(framework: Framework) -> list[ReportingPeriod]:
@@ -273,6 +278,7 @@ def indicator(framework_id: int, indicator_id: int):  # type: ignore[no-untyped-
                             + "#indicators")
     return render_template(
         "frameworks/indicator.html", framework=framework, version=version, indicator=item,
+        labels=unit_labels([framework.owner_unit_id]),
         years=years, problems=problems, values=values,
         kinds=[k.value for k in IndicatorKind], behaviours=[t.value for t in TimeBehaviour],
         aggregations=[a.value for a in Aggregation], unit_kinds=[k.value for k in UnitKind],
@@ -334,7 +340,7 @@ def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def periods(framework_id: int):  # type: ignore[no-untyped-def]
     framework = _framework_or_404(framework_id)
-    is_owner = g.reach.owns_frameworks_of(framework.owner)
+    is_owner = g.reach.owns_frameworks_of(framework.owner_unit_id)
     problems: list[str] = []
     if request.method == "POST":
         _owner_or_403(framework)
@@ -348,6 +354,7 @@ def periods(framework_id: int):  # type: ignore[no-untyped-def]
             flash(_("The reporting period was added."), "success")
             return redirect(url_for("frameworks.periods", framework_id=framework.id))
     return render_template("frameworks/periods.html", framework=framework,
+                           labels=unit_labels([framework.owner_unit_id]),
                            periods=_periods(framework), is_owner=is_owner, problems=problems,
                            values=request.form if problems else {}), 422 if problems else 200
 
@@ -366,6 +373,7 @@ def save_period_view(framework_id: int, period_id: int):  # type: ignore[no-unty
     except FrameworkError as exc:
         db.session.rollback()
         return render_template("frameworks/periods.html", framework=framework,
+                               labels=unit_labels([framework.owner_unit_id]),
                                periods=_periods(framework), is_owner=True,
                                problems=exc.problems, values={}), 422
     db.session.commit()

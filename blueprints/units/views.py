@@ -37,20 +37,20 @@ def show(code: str):  # type: ignore[no-untyped-def]
     trail = ancestors(unit)
     visible = set(db.session.scalars(
         select(Unit.id).where(Unit.id.in_([uid for _c, _n, uid in trail]))))
-    reads_subtree = g.reach.reads_subtree_of(unit)
+    reads_subtree = g.reach.reads_subtree_of(unit.id)
     kids = children(unit) if reads_subtree else []
     return render_template(
         "units/show.html", unit=unit, trail=trail, visible_ancestors=visible,
         reads_subtree=reads_subtree, children=kids,
         counts=descendant_counts(k.id for k in kids),
-        roles=sorted(g.reach.roles_in(unit)), can_write=g.reach.can_write(unit))
+        roles=sorted(g.reach.roles_in(unit.id)), can_write=g.reach.can_write(unit.id))
 
 
 @bp.route("/units/<code>/search")
 @login_required
 def search(code: str):  # type: ignore[no-untyped-def]
     unit = unit_or_404(code)
-    if not g.reach.reads_subtree_of(unit):
+    if not g.reach.reads_subtree_of(unit.id):
         abort(404)
     query = request.args.get("q", "")[:100]
     results = search_subtree(unit, query) if query.strip() else []

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from tenants.scoping import SharedDownTree
-from tenants.unit import Unit
 
 
 class VersionStatus(enum.StrEnum):
@@ -61,7 +60,8 @@ class Framework(SharedDownTree, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
 
-    owner: Mapped[Unit] = relationship()
+    # No relationship to the owner unit: readers below it cannot load units above them;
+    # its code and name come from tenants.tree.unit_labels.
     parent: Mapped[Framework | None] = relationship(remote_side=[id])
     versions: Mapped[list[FrameworkVersion]] = relationship(
         back_populates="framework", order_by="FrameworkVersion.number",

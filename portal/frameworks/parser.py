@@ -319,7 +319,11 @@ class _Parser:
         marks = len(_VIETNAMESE_MARKS.findall("".join(lines)))
         self.no_diacritics = marks / letters < 0.01
         lengths = sorted(len(line) for line in lines) or [0]
-        self.full_width = 0.7 * lengths[int(len(lengths) * 0.8)]
+        wrap = lengths[int(len(lengths) * 0.8)]
+        # A heading line at least this long may wrap onto the next line…
+        self.full_width = 0.7 * wrap
+        # …but one far longer than the page's lines is a whole paragraph (a web copy).
+        self.unwrapped = max(1.25 * wrap, 90)
 
     def warn(self, code: str, at: str | None, message: str, **params: object) -> None:
         self.warnings.append(Warning_(code, at, message, params))
@@ -516,7 +520,8 @@ class _Parser:
         if node.level == LEVEL_ROMAN:
             return _is_upper(line)
         last = node.title_lines[-1]
-        return not last.endswith((".", ":", ";", "!", "?")) and len(last) >= self.full_width
+        return (not last.endswith((".", ":", ";", "!", "?"))
+                and self.full_width <= len(last) <= self.unwrapped)
 
     @staticmethod
     def _next_roman(root: Node) -> int:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from tenants.scoping import SharedDownTree
-from tenants.unit import Unit
 
 
 class Responsibility(SharedDownTree, db.Model):
@@ -48,4 +47,3 @@ class ResponsibilityUnit(SharedDownTree, db.Model):
     owner_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
 
     responsibility: Mapped[Responsibility] = relationship(back_populates="named")
-    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
