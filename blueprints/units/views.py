@@ -7,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.frameworks.service import duties_of
 from tenants.access import unit_or_404
 from tenants.tree import ancestors, children, descendant_counts, search_subtree
 from tenants.unit import Unit
@@ -41,7 +42,7 @@ def show(code: str):  # type: ignore[no-untyped-def]
     kids = children(unit) if reads_subtree else []
     return render_template(
         "units/show.html", unit=unit, trail=trail, visible_ancestors=visible,
-        reads_subtree=reads_subtree, children=kids,
+        reads_subtree=reads_subtree, children=kids, duties=duties_of(unit),
         counts=descendant_counts(k.id for k in kids),
         roles=sorted(g.reach.roles_in(unit.id)), can_write=g.reach.can_write(unit.id))
 
