@@ -134,3 +134,30 @@ def test_provincial_leader_sees_the_province_and_searches(browser, server: str) 
     assert page.get_by_text("Place in the tree").count() == 0  # aria-label, not visible text
     assert page.locator("html").get_attribute("lang") == "en"
     page.close()
+
+
+def test_dost_corrects_and_publishes_a_new_version(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page = sign_in(browser, server, "tonghop.skhcn")
+    page.get_by_role("link", name="Kế hoạch cần triển khai").click()
+    page.get_by_role("link", name="Kế hoạch 108/KH-UBND: tiêu chuẩn, đo lường, chất lượng "
+                                  "đến năm 2030").click()
+    assert page.locator("code", has_text="II.1.đ").count() == 1
+    shot(page, "framework-plan-108")
+    page.get_by_role("button", name="Tạo phiên bản mới").click()
+    page.wait_for_url("**/draft")
+    # correct one item inline: htmx posts it (with the CSRF header) and swaps it in
+    item = page.locator("li.outline-node", has=page.locator(".outline-label",
+                                                            has_text="III.1.a"))
+    item.locator("summary").click()
+    item.locator("textarea").fill("Tổ chức quán triệt Chỉ thị số 38-CT/TW đến mọi cơ quan.")
+    item.get_by_role("button", name="Lưu").click()
+    saved = page.locator("li.outline-node", has=page.get_by_text("Đã lưu"))
+    saved.wait_for(timeout=5000)
+    assert "đến mọi cơ quan" in saved.inner_text()
+    shot(page, "framework-draft-corrected")
+    page.get_by_label("Tôi đã kiểm tra bố cục, chỉ tiêu và phân công trách nhiệm").check()
+    page.get_by_role("button", name="Ban hành phiên bản 2").click()
+    page.wait_for_load_state()
+    assert "Phiên bản 2 đã được ban hành" in page.content()
+    assert "đến mọi cơ quan" in page.content()
+    page.close()
