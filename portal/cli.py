@@ -243,17 +243,19 @@ def frameworks_parse(file: Path, as_json: bool) -> None:
 @click.option("--issuer", help="Issuing body, when missing.")
 @click.option("--preset", type=click.Choice(["plan-108"]), help="Indicator settings to apply.")
 @click.option("--periods", help="Years to open reporting periods for, e.g. 2025-2030.")
+@click.option("--parent", "parent_id", type=int, help="Id of the framework it implements.")
 @click.option("--publish", is_flag=True, help="Publish the version at once.")
 @transactional("frameworks load from the command line")
 def frameworks_load(file: Path, owner_code: str, name: str | None, number: str | None,
                     issued_on: str | None, issuer: str | None, preset: str | None,
-                    periods: str | None, publish: bool) -> None:
+                    periods: str | None, parent_id: int | None, publish: bool) -> None:
     """Load a plan document as a framework owned by a unit."""
     from portal.frameworks.loading import load_framework
 
     framework = load_framework(file.name, file.read_bytes(), owner_code, name=name,
                                number=number, issued_on=issued_on, issuer=issuer,
-                               preset=preset, periods=periods, publish=publish)
+                               preset=preset, periods=periods, parent_id=parent_id,
+                               publish=publish)
     version = framework.versions[-1]
     click.echo(f"framework {framework.id}: {framework.name[:80]} — version {version.number} "
                f"({version.status})")

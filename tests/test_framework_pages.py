@@ -158,3 +158,25 @@ def test_framework_api(app: Flask, token_for) -> None:  # type: ignore[no-untype
     assert client.get(f"/api/v1/frameworks/{province}?version=2",
                       headers=headers).status_code == 404          # a draft is the owner's
     assert client.get(f"/api/v1/frameworks/{other}", headers=headers).status_code == 404
+
+
+def test_a_plan_can_implement_the_plan_above(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+    from tests.frameworks_data import make_framework
+
+    province = make_framework("P1")
+    owner = login_as("consolidator")
+    token = csrf_token(owner, "/units/D1/frameworks")
+    assert f'<option value="{province}">' in owner.get("/units/D1/frameworks").get_data(
+        as_text=True)
+    response = owner.post("/units/D1/frameworks", content_type="multipart/form-data", data={
+        "csrf_token": token, "parent": str(province),
+        "document": (io.BytesIO(SMALL_PLAN.encode()), "kh.txt")})
+    fid = int(re.search(r"/frameworks/(\d+)/", response.location).group(1))
+    with system_scope("test"):
+        assert framework(fid).parent_id == province
+    # a framework the unit cannot see is not a choice
+    other = make_framework("Q1")
+    refused = owner.post("/units/D1/frameworks", content_type="multipart/form-data", data={
+        "csrf_token": token, "parent": str(other),
+        "document": (io.BytesIO(SMALL_PLAN.encode()), "kh.txt")})
+    assert refused.status_code == 422

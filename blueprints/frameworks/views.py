@@ -81,11 +81,19 @@ def _part_of(model, part_id: int, version: FrameworkVersion):  # type: ignore[no
     return part
 
 
+def _upload_form(unit: Unit, frameworks: list[Framework]) -> UploadForm:
+    form = UploadForm()
+    # A plan may implement one issued above (the national plan above a provincial one).
+    form.parent.choices = [(0, "—")] + [(f.id, f.name) for f in frameworks
+                                         if f.owner_unit_id != unit.id]
+    return form
+
+
 @bp.route("/units/<code>/frameworks")
 @login_required
 def index(code: str):  # type: ignore[no-untyped-def]
     unit = unit_or_404(code)
-    return _index_page(unit, UploadForm())
+    return _index_page(unit, _upload_form(unit, visible_frameworks(unit)))
 
 
 def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignore[no-untyped-def]
@@ -103,14 +111,16 @@ def upload(code: str):  # type: ignore[no-untyped-def]
     unit = unit_or_404(code)
     if not g.reach.owns_frameworks_of(unit.id):
         abort(403)
-    form = UploadForm()
+    candidates = visible_frameworks(unit)
+    form = _upload_form(unit, candidates)
     if not form.validate_on_submit():
         return _index_page(unit, form, 422)
     upload_file = form.document.data
+    parent = next((f for f in candidates if f.id == form.parent.data), None)
     try:
         framework = create_from_document(unit, upload_file.filename or "plan.txt",
                                          upload_file.read(), user_id=current_user.id,
-                                         name=form.name.data or None)
+                                         name=form.name.data or None, parent=parent)
     except FrameworkError as exc:
         db.session.rollback()
         form.document.errors = list(form.document.errors) + exc.problems

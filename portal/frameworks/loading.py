@@ -21,13 +21,19 @@ from tenants.unit import Unit
 def load_framework(filename: str, data: bytes, owner_code: str, *, name: str | None = None,
                    number: str | None = None, issued_on: str | None = None,
                    issuer: str | None = None, preset: str | None = None,
-                   periods: str | None = None, publish: bool = False) -> Framework:
+                   periods: str | None = None, parent_id: int | None = None,
+                   publish: bool = False) -> Framework:
     """Create a framework from a document, fill in what its header lacks, and so on."""
     owner = db.session.scalar(select(Unit).where(Unit.code == owner_code))
     if owner is None:
         raise FrameworkError([f"unit {owner_code} does not exist"])
     years = _years(periods) if periods else []
-    framework = create_from_document(owner, filename, data, name=name)
+    parent = None
+    if parent_id is not None:
+        parent = db.session.scalar(select(Framework).where(Framework.id == parent_id))
+        if parent is None:
+            raise FrameworkError([f"framework {parent_id} does not exist"])
+    framework = create_from_document(owner, filename, data, name=name, parent=parent)
     version = framework.versions[-1]
     update_meta(version, {
         "doc_number": number or version.doc_number or "",
