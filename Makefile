@@ -14,4 +14,4 @@ lint:
 
 translations:   ## refresh the message catalogue after changing texts
 	.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
-	.venv/bin/pybabel update -i portal/translations/messages.pot -d portal/translations --width 100
+	.venv/bin/pybabel update -i portal/translations/messages.pot -d portal/translations --width 100 --ignore-obsolete

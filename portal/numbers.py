@@ -29,7 +29,7 @@ def parse_number(text: str, *, integer: bool = False, allow_negative: bool = Fal
     if raw[0] in "+-":
         sign, raw = raw[0], raw[1:]
     if raw.endswith("%"):
-        raise NumberError(_("Enter the number without the % sign."))
+        raise NumberError(_("Enter the number without a percent sign."))
     if not re.fullmatch(r"[\d.,]+", raw) or not raw[0].isdigit() or not raw[-1].isdigit():
         raise NumberError(_("“%(text)s” is not a number.", text=text.strip()[:40]))
     dots, commas = raw.count("."), raw.count(",")

@@ -28,7 +28,7 @@ def test_reads_both_conventions(text: str, integer: bool, expected: str) -> None
     ("", True, "Nhập một số"),
     ("1,5", True, "số nguyên"),
     ("-3", True, "không được âm"),
-    ("12%", False, "dấu %"),
+    ("12%", False, "phần trăm"),
     ("1.23.4", True, "ba chữ số"),
     ("1,234.567,8", False, "không đọc được"),
 ])
