@@ -227,3 +227,20 @@ def test_windows_1258_text_is_read_with_a_warning() -> None:
     result = parse_file("kh.txt", data).as_dict()
     assert result["outline"][0]["children"][0]["title"] == "Mục đích"
     assert result["warnings"][0]["code"] == "encoding"
+
+
+def test_a_department_report_without_sections() -> None:
+    result = parse_file("bc.txt", (CORPUS / "department-report.txt").read_bytes()).as_dict()
+    assert result["meta"] == {
+        "issuer": "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "issuer_parent": "UBND TỈNH HƯNG YÊN",
+        "number": "1205/BC-SKHCN", "doc_type": "BC", "place": "Hưng Yên",
+        "date": "2025-11-25", "title": "Kết quả thực hiện Kế hoạch số 108/KH-UBND năm 2025",
+        "addressee": "Ủy ban nhân dân tỉnh Hưng Yên."}
+    assert paths(result["outline"]) == ["1", "1.1.1", "1.1.2", "2", "3"]
+    assert result["outline"][1]["text"] == ("- Kinh phí còn hạn chế;\n- Thiết bị thử nghiệm "
+                                            "chưa đồng bộ.")
+    assert result["preamble"].startswith("Thực hiện Kế hoạch số 108/KH-UBND")
+    assert result["signature"] == {"formula": None, "authority": "KT. GIÁM ĐỐC",
+                                   "title": "PHÓ GIÁM ĐỐC", "signer": "Lê Thị Hoa"}
+    assert result["recipients"] == ["Như trên;", "Lưu: VT, TĐC."]
+    assert result["warnings"] == []

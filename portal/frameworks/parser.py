@@ -279,6 +279,26 @@ def _join(lines: list[str], paragraphs: bool = False) -> str:
     return _glue_fix(text).strip()
 
 
+GOVERNING_BODIES = ("ubnd ", "uy ban nhan dan tinh", "uy ban nhan dan huyen", "bo ",
+                    "tinh uy", "hdnd ")
+ISSUING_BODIES = ("so ", "ban ", "phong ", "chi cuc", "trung tam", "van phong", "thanh tra",
+                  "cuc ", "vu ", "tong cuc")
+
+
+def _issuer(lines: list[str]) -> tuple[str, str | None]:
+    """The issuing body, and the governing body printed above it, if any.
+
+    "UBND TỈNH HƯNG YÊN / SỞ KHOA HỌC VÀ CÔNG NGHỆ": the department issues, under the
+    province. "ỦY BAN NHÂN DÂN / TỈNH HƯNG YÊN" is one name over two lines.
+    """
+    first = search_key(lines[0])
+    rest = " ".join(lines[1:])
+    if len(lines) > 1 and first.startswith(GOVERNING_BODIES) and \
+            search_key(rest).startswith(ISSUING_BODIES):
+        return rest, lines[0]
+    return " ".join(lines), None
+
+
 def _is_upper(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     if not letters:
@@ -379,7 +399,9 @@ class _Parser:
                 if meta["number"] is None and meta["date"] is None:
                     issuer_lines.append(column)
         if issuer_lines:
-            meta["issuer"] = " ".join(issuer_lines)
+            meta["issuer"], parent = _issuer(issuer_lines)
+            if parent:
+                meta["issuer_parent"] = parent
         if meta["number"]:
             symbol_type = meta["number"].split("/", 1)[1].split("-")[0]
             meta["doc_type"] = symbol_type
@@ -392,12 +414,17 @@ class _Parser:
             if self._marker(line, expect_roman=1) is not None:
                 break
             if title_lines and key.startswith(("can cu", "thuc hien", "nham ", "de ",
-                                               "tren co so", "uy ban nhan dan", "ubnd ")):
+                                               "tren co so", "uy ban nhan dan", "ubnd ",
+                                               "kinh gui")):
                 break
             title_lines.append(line)
             index += 1
         if title_lines:
             meta["title"] = _join(title_lines)
+        if index < len(self.lines) and search_key(self.lines[index]).startswith("kinh gui"):
+            addressee = _flat(self.lines[index]).split(":", 1)
+            meta["addressee"] = addressee[1].strip() if len(addressee) > 1 else None
+            index += 1
         if type_at is None and meta["number"] is None:
             self.warn("header-missing", None, "no document type, number or date was found")
         elif meta["number"] is None or meta["date"] is None or meta["issuer"] is None:
