@@ -10,11 +10,14 @@ from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersi
 from portal.frameworks.indicator import Indicator, IndicatorTarget
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
+from portal.plans.history import PlanComment, PlanTransition
+from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
 from tenants.membership import Membership
 from tenants.unit import Unit, UnitClosure
 
 __all__ = [
     "ApiToken", "Framework", "FrameworkNode", "FrameworkVersion", "Indicator",
-    "IndicatorTarget", "Membership", "ReportingPeriod", "Responsibility",
-    "ResponsibilityUnit", "Unit", "UnitClosure", "User",
+    "IndicatorTarget", "Membership", "PlanComment", "PlanRevision", "PlanTarget", "PlanTask",
+    "PlanTaskUnit", "PlanTransition", "ReportingPeriod", "Responsibility",
+    "ResponsibilityUnit", "Unit", "UnitClosure", "UnitPlan", "User",
 ]

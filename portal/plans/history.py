@@ -1,0 +1,59 @@
+"""What happened to a plan: workflow transitions (audited) and reviewers' comments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from tenants.scoping import TenantScoped
+
+
+class PlanAction(enum.StrEnum):
+    CREATE = "create"
+    SUBMIT = "submit"
+    RETURN = "return"
+    ISSUE = "issue"
+    AMEND = "amend"
+
+
+class PlanTransition(TenantScoped, db.Model):
+    """Who moved which revision from what to what, when and why. Written once."""
+
+    __tablename__ = "plan_transition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("unit_plan.id", ondelete="CASCADE"),
+                                         index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("plan_revision.id",
+                                                        ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    action: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PlanComment(TenantScoped, db.Model):
+    """A reviewer's comment on a plan revision or one of its tasks."""
+
+    __tablename__ = "plan_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("unit_plan.id", ondelete="CASCADE"),
+                                         index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("plan_revision.id",
+                                                        ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    task_key: Mapped[str | None] = mapped_column(String(36))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
