@@ -8,6 +8,7 @@ from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.service import (
     add_default_periods,
+    apply_indicator_settings,
     create_from_document,
     new_draft,
     publish,
@@ -48,6 +49,18 @@ Tổ chức thực hiện./.
 """
 
 
+# How the owner configures the two indicators of SMALL_PLAN.
+INDICATORS = {
+    "II.1.a": {"kind": "ratio", "aggregation": "ratio_of_sums", "time_behaviour": "stock",
+               "numerator_label": "Đã đào tạo", "denominator_label": "Tổng số",
+               "unit_of_measure": "%", "target_final": 1, "target_year": 2030,
+               "reporting_kinds": "department,district,commune"},
+    "II.1.b": {"kind": "count", "aggregation": "sum", "time_behaviour": "cumulative",
+               "unit_of_measure": "lớp", "target_final": 30, "target_year": 2030,
+               "reporting_kinds": "department,district,commune"},
+}
+
+
 def make_framework(owner_code: str, *, published: bool = True, with_draft: bool = False,
                    text: str = SMALL_PLAN) -> int:
     """A framework owned by ``owner_code``: version 1 (published) and maybe a draft 2."""
@@ -55,6 +68,7 @@ def make_framework(owner_code: str, *, published: bool = True, with_draft: bool 
         owner = db.session.scalar(select(Unit).where(Unit.code == owner_code))
         framework = create_from_document(owner, "kh.txt", text.encode())
         version = framework.versions[0]
+        apply_indicator_settings(version, INDICATORS)
         if published:
             update_meta(version, {"doc_number": "12/KH-UBND", "issued_on": "05/02/2026",
                                   "issuer": "UBND", "place": "", "title": version.title})

@@ -23,6 +23,8 @@ from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
 from tenants.scoping import system_scope
+from portal.plans.service import add_comment, start_plan
+from tenants.unit import Unit
 from tests.conftest import csrf_token
 from tests.frameworks_data import framework, make_framework
 
@@ -45,11 +47,21 @@ EXPECTED: dict[str, str] = {
     "frameworks.draft": "fw-manage",
     "frameworks.indicator": "fw-manage",
     "frameworks.periods": "fw-read",
+    "plans.index": "read",
+    "plans.show": "plan-read",
+    "plans.history": "plan-read",
+    "exports.plan_docx": "plan-read",
+    "exports.plan_print": "plan-read",
+    "exports.framework_coverage": "fw-manage",
+    "exports.framework_coverage_xlsx": "fw-manage",
     "api.me": "api",
     "api.unit": "read",
     "api.units": "read",
     "api.frameworks": "api",
     "api.framework": "fw-read",
+    "api.unit_plans": "read",
+    "api.plan": "plan-read",
+    "api.plan_docx": "plan-read",
     "api.openapi": "public",
     "static": "public",
 }
@@ -69,22 +81,38 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "frameworks.publish_draft": ("fw-manage", {}, 422),
     "frameworks.periods": ("fw-manage", {}, 422),
     "frameworks.save_period_view": ("fw-manage", {}, 422),
+    "plans.start": ("unit-writer", {}, 303),
+    "plans.save_section_view": ("plan-writer", {"text": "x"}, 409),   # no version: stale
+    "plans.add_task_view": ("plan-writer", {}, 422),                  # not confirmed
+    "plans.save_task_view": ("plan-writer", {"content": "x"}, 409),
+    "plans.delete_task_view": ("plan-writer", {}, 303),               # a framework task stays
+    "plans.save_target_view": ("plan-writer", {"value": "abc"}, 422),
+    "plans.submit_view": ("plan-writer", {}, 422),                    # not confirmed
+    "plans.amend_view": ("plan-writer", {}, 422),
+    "plans.resolve_view": ("plan-writer", {}, 302),                   # idempotent
+    "plans.return_view": ("plan-head", {}, 422),                      # a draft, not submitted
+    "plans.issue_view": ("plan-head", {}, 422),
+    "plans.comment_view": ("plan-reviewer", {}, 422),                 # no text
 }
 SUBTREE_ROLES = {"reviewer", "consolidator", "leader", "admin"}
 OWNER_ROLES = {"consolidator", "admin"}
+WRITER_ROLES = {"drafter", "head"}
+REVIEWER_ROLES = {"reviewer", "consolidator"}
+# What a platform operator may not do: act as a member of a unit.
+MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head"}
 ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "platform",
          "anonymous"]
 UNITS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2", "other": "QD"}
 FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2",
                     "other": "Q1"}
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
-             "period_id", "filename"}
+             "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
-    if kind in ("read", "unit-owner"):
+    if kind in ("read", "unit-owner", "unit-writer") or kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
         visible = subtree and target in ("own", "child")
@@ -94,6 +122,12 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "hidden"
     if kind in ("fw-manage", "unit-owner"):
         return "ok" if role in OWNER_ROLES and target in ("own", "child") else "forbidden"
+    if kind in ("unit-writer", "plan-writer"):
+        return "ok" if role in WRITER_ROLES and target == "own" else "forbidden"
+    if kind == "plan-head":
+        return "ok" if role == "head" and target == "own" else "forbidden"
+    if kind == "plan-reviewer":
+        return "ok" if role in REVIEWER_ROLES and target in ("own", "child") else "forbidden"
     return "ok"
 
 
@@ -101,7 +135,7 @@ def expected_status(kind: str, role: str, target: str, api: bool, ok: int = 200)
     if role == "anonymous":
         return 401 if api else 302
     if role == "platform":
-        return ok
+        return 403 if kind in MEMBER_ONLY else ok
     return {"ok": ok, "forbidden": 403, "hidden": 404}[allowed(kind, role, target)]
 
 
@@ -126,6 +160,20 @@ def targets(world):  # type: ignore[no-untyped-def]
                 # a unit outside the owner's tree, which a responsibility cannot name
                 "outside_unit_id": str(world.unit_ids["C11" if target == "other" else "QC"]),
             }
+    # A plan of each target unit, implementing its province's framework.
+    for target, code in UNITS.items():
+        province_framework = out["other" if target == "other" else "parent"]["framework_id"]
+        with system_scope("test plans"):
+            unit = db.session.scalar(select(Unit).where(Unit.code == code))
+            plan = start_plan(unit, framework(province_framework), None)
+            revision = plan.revisions[-1]
+            comment = add_comment(plan, None, "Góp ý")
+            db.session.commit()
+            out[target].update({
+                "plan_id": plan.id, "name": "purpose", "comment_id": comment.id,
+                "task_id": next(t.id for t in revision.task_rows if t.framework_node_id),
+                # (a province reports no indicator: its target is never reached anyway)
+                "target_id": revision.target_rows[0].id if revision.target_rows else 0})
     return out
 
 
@@ -160,8 +208,9 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
     page_client = login_as(role)
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
-    routes = scoped_rules(app, "GET", {"read", "subtree", "fw-read", "fw-manage"})
-    assert len(routes) >= 9
+    routes = scoped_rules(app, "GET", {"read", "subtree", "fw-read", "fw-manage",
+                                       "plan-read"})
+    assert len(routes) >= 17
     failures = []
     for endpoint, rule in routes:
         api = rule.startswith("/api/")
@@ -182,8 +231,9 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
 def test_post_routes(app: Flask, role: str, login_as, targets) -> None:  # type: ignore[no-untyped-def]
     client = login_as(role)
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
-    routes = scoped_rules(app, "POST", {"unit-owner", "fw-manage"})
-    assert len(routes) >= 9
+    routes = scoped_rules(app, "POST", {"unit-owner", "fw-manage", "unit-writer", "plan-writer",
+                                        "plan-head", "plan-reviewer"})
+    assert len(routes) >= 21
     failures = []
     for endpoint, rule in routes:
         kind, payload, ok = POSTS[endpoint]
@@ -227,7 +277,7 @@ def test_form_posts_need_csrf(app: Flask, login_as) -> None:  # type: ignore[no-
     client = login_as("admin")
     posts = [r for r in app.url_map.iter_rules()
              if "POST" in (r.methods or set()) and not r.rule.startswith("/api/")]
-    assert len(posts) >= 13
+    assert len(posts) >= 25
     for rule in posts:
         url = re.sub(r"<(?:int:)?(\w+)>", lambda m: "D1" if m.group(1) == "code" else "1",
                      rule.rule)

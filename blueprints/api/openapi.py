@@ -60,6 +60,32 @@ DOCUMENT = {
                  "description": "a version number (default: the one in force)",
                  "schema": {"type": "integer"}}],
             "responses": _responses({"$ref": "#/components/schemas/Framework"}, 401, 404)}},
+        "/units/{code}/plans": {"get": {
+            "summary": "A unit's plans: one per framework it implements",
+            "operationId": "listUnitPlans", "parameters": [UNIT_CODE],
+            "responses": _responses({"type": "object", "required": ["plans"], "properties": {
+                "plans": {"type": "array", "items": {"type": "object"}}}}, 401, 404)}},
+        "/plans/{plan_id}": {"get": {
+            "summary": "A plan with every revision: sections, tasks, targets, signature",
+            "operationId": "getPlan",
+            "parameters": [{"name": "plan_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "responses": _responses({"$ref": "#/components/schemas/Plan"}, 401, 404)}},
+        "/plans/{plan_id}/export.docx": {"get": {
+            "summary": "The plan as a Word document in the Decree 30 format (the revision in "
+                       "force, else the latest, marked DỰ THẢO)",
+            "operationId": "exportPlan",
+            "parameters": [{"name": "plan_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}},
+                           {"name": "revision", "in": "query", "required": False,
+                            "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "The .docx", "content": {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+                "401": {"description": "Missing, wrong or revoked token",
+                        "content": {"application/json": {"schema": _ERROR}}},
+                "404": {"description": "No such plan, or not visible to the caller",
+                        "content": {"application/json": {"schema": _ERROR}}}}}},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -123,6 +149,19 @@ DOCUMENT = {
                         "year": {"type": "integer"}, "due_date": {"type": "string"},
                         "cutoff_date": {"type": "string"},
                         "lock_date": {"type": ["string", "null"]}}}}}}]},
+            "Plan": {"type": "object", "required": ["id", "unit", "framework", "revisions"],
+                     "properties": {
+                         "id": {"type": "integer"}, "unit": {"type": "string"},
+                         "framework": {"type": "integer"},
+                         "in_force": {"type": ["integer", "null"]},
+                         "revisions": {"type": "array", "items": {"type": "object", "properties": {
+                             "number": {"type": "integer"},
+                             "status": {"type": "string", "enum": [
+                                 "draft", "submitted", "issued", "superseded"]},
+                             "doc_number": {"type": ["string", "null"]},
+                             "sections": {"type": "object"},
+                             "tasks": {"type": "array", "items": {"type": "object"}},
+                             "targets": {"type": "array", "items": {"type": "object"}}}}}}},
             "UnitList": {"type": "object", "required": ["units"], "properties": {
                 "units": {"type": "array",
                           "items": {"$ref": "#/components/schemas/UnitSummary"}}}},

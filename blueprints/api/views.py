@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +13,8 @@ from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
+from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
+from portal.plans.service import in_force
 from tenants.access import unit_or_404
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
@@ -166,3 +168,78 @@ def framework(framework_id: int):  # type: ignore[no-untyped-def]
                      "lock_date": p.lock_date.isoformat() if p.lock_date else None}
                     for p in periods],
     })
+
+
+def _revision_json(revision: PlanRevision, labels: dict[int, tuple[str, str]],
+                   paths: dict[int, str], codes: dict[int, str]) -> dict:
+    return {
+        "number": revision.number, "status": revision.status, "title": revision.title,
+        "doc_number": revision.doc_number,
+        "issued_on": revision.issued_on.isoformat() if revision.issued_on else None,
+        "signer": {"formula": revision.signing_formula, "body": revision.signing_body,
+                   "authority": revision.signing_authority, "title": revision.signer_title,
+                   "name": revision.signer_name},
+        "sections": {name: getattr(revision, name) for name in SECTIONS},
+        "tasks": [{
+            "id": t.id, "framework_item": paths.get(t.framework_node_id), "content": t.content,
+            "lead": t.lead, "coordinating": sorted(labels[c.coordinating_unit_id][0]
+                                                   for c in t.coordinating),
+            "start_date": t.start_date.isoformat() if t.start_date else None,
+            "end_date": t.end_date.isoformat() if t.end_date else None,
+            "outputs": t.outputs, "budget": _number(t.budget),
+            "funding_source": t.funding_source, "not_applicable": t.not_applicable,
+            "not_applicable_reason": t.not_applicable_reason} for t in revision.task_rows],
+        "targets": [{"indicator": codes.get(t.indicator_id), "year": t.year,
+                     "value": _number(t.value)} for t in sorted(
+                         revision.target_rows, key=lambda t: (t.indicator_id, t.year))],
+    }
+
+
+@bp.get("/units/<code>/plans")
+def unit_plans(code: str):  # type: ignore[no-untyped-def]
+    found = unit_or_404(code)
+    plans = db.session.scalars(select(UnitPlan).where(UnitPlan.unit_id == found.id)
+                               .order_by(UnitPlan.id)).all()
+    return jsonify({"plans": [{
+        "id": p.id, "framework": p.framework_id, "revision": p.revisions[-1].number,
+        "status": p.revisions[-1].status,
+        "in_force": {"revision": issued.number, "doc_number": issued.doc_number,
+                     "issued_on": issued.issued_on.isoformat() if issued.issued_on else None}
+        if (issued := in_force(p)) else None} for p in plans]})
+
+
+@bp.get("/plans/<int:plan_id>")
+def plan(plan_id: int):  # type: ignore[no-untyped-def]
+    found = db.session.scalar(select(UnitPlan).where(UnitPlan.id == plan_id))
+    if found is None:
+        abort(404)
+    revisions = found.revisions
+    node_ids = {t.framework_node_id for r in revisions for t in r.task_rows} - {None}
+    paths = {i: p for i, p in db.session.execute(
+        select(FrameworkNode.id, FrameworkNode.path).where(FrameworkNode.id.in_(node_ids)))}
+    codes = {i: c for i, c in db.session.execute(select(Indicator.id, Indicator.code).where(
+        Indicator.id.in_({t.indicator_id for r in revisions for t in r.target_rows})))}
+    labels = unit_labels({found.unit_id} | {c.coordinating_unit_id for r in revisions
+                                            for t in r.task_rows for c in t.coordinating})
+    issued = in_force(found)
+    return jsonify({
+        "id": found.id, "unit": labels[found.unit_id][0], "framework": found.framework_id,
+        "in_force": issued.number if issued else None,
+        "revisions": [_revision_json(r, labels, paths, codes) for r in revisions]})
+
+
+@bp.get("/plans/<int:plan_id>/export.docx")
+def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
+    from blueprints.plans.export import DOCX, plan_document
+
+    found = db.session.scalar(select(UnitPlan).where(UnitPlan.id == plan_id))
+    if found is None:
+        abort(404)
+    number = request.args.get("revision", type=int)
+    revision = (next((r for r in found.revisions if r.number == number), None)
+                if number is not None else (in_force(found) or found.revisions[-1]))
+    if revision is None:
+        abort(404)
+    data, filename = plan_document(found, revision)
+    return Response(data, mimetype=DOCX,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -23,6 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.user import User
 from portal.extensions import db
@@ -193,6 +194,14 @@ def save_section_view(plan_id: int, name: str):  # type: ignore[no-untyped-def]
     version = request.form.get("force_version") or request.form.get("version")
     try:
         save_section(revision, name, request.form.get("text", ""), version)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()  # lost a race to another save of this plan
+        revision = latest(_plan_or_404(plan_id))
+        stale = StaleEdit({name: getattr(revision, name)}, revision.section_version(name))
+        return _fragment("_conflict.html", 409, target=f"section-{name}", stale=stale,
+                         mine={name: request.form.get("text", "")}, plan=plan,
+                         action=url_for("plans.save_section_view", plan_id=plan.id, name=name))
     except StaleEdit as stale:
         db.session.rollback()
         return _fragment("_conflict.html", 409, target=f"section-{name}", stale=stale,
@@ -202,7 +211,6 @@ def save_section_view(plan_id: int, name: str):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return _fragment("_status.html", 422, target=f"section-{name}", errors=exc.problems,
                          fields=[name], version=None)
-    db.session.commit()
     return _fragment("_status.html", 200, target=f"section-{name}", errors={}, fields=[name],
                      version=revision.section_version(name))
 
@@ -243,8 +251,13 @@ def save_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
     target = f"task-{task.id}"
     try:
         save_task(task, latest(plan), values, coordinating, version)
-    except StaleEdit as stale:
+        db.session.commit()
+    except (StaleEdit, StaleDataError) as error:
         db.session.rollback()
+        if isinstance(error, StaleDataError):  # lost a race: report what won it
+            task = _task_or_404(_plan_or_404(plan_id), task_id)
+            error = StaleEdit(task_values(task), task.version)
+        stale = error
         mine = {**values, "coordinating": ",".join(str(c) for c in sorted(coordinating))}
         return _fragment("_conflict.html", 409, target=target, stale=stale, mine=mine,
                          plan=plan, action=url_for("plans.save_task_view", plan_id=plan.id,
@@ -253,7 +266,6 @@ def save_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return _fragment("_status.html", 422, target=target, errors=exc.problems,
                          fields=TASK_FIELDS, version=None)
-    db.session.commit()
     return _fragment("_status.html", 200, target=target, errors={}, fields=TASK_FIELDS,
                      version=task.version)
 
@@ -318,6 +330,8 @@ def _workflow(plan: UnitPlan, action, success: str):  # type: ignore[no-untyped-
 def submit_view(plan_id: int):  # type: ignore[no-untyped-def]
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
+    if request.form.get("confirm") != str(latest(plan).number):
+        abort(422)
     return _workflow(plan, lambda: submit(plan, current_user.id),
                      _("The plan was submitted to the unit head."))
 

@@ -94,6 +94,10 @@ class PlanRevision(TenantScoped, db.Model):
                                                  server_default=func.now())
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    # The version is checked in the UPDATE itself (… WHERE version = :seen), so two
+    # saves at the same moment cannot both win.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declaration
+
     plan: Mapped[UnitPlan] = relationship(back_populates="revisions")
     task_rows: Mapped[list[PlanTask]] = relationship(
         back_populates="revision", order_by="PlanTask.position", cascade="all, delete-orphan")
@@ -134,6 +138,8 @@ class PlanTask(TenantScoped, db.Model):
     funding_source: Mapped[str] = mapped_column(String(200), default="")
     not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
     not_applicable_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - as on PlanRevision
 
     revision: Mapped[PlanRevision] = relationship(back_populates="task_rows")
     coordinating: Mapped[list[PlanTaskUnit]] = relationship(

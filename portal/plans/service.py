@@ -91,7 +91,7 @@ def start_plan(unit: Unit, framework: Framework, user_id: int | None) -> UnitPla
         FrameworkNode.version_id == version.id).order_by(FrameworkNode.position)))
     revision = PlanRevision(
         plan=plan, unit_id=unit.id, framework_version_id=version.id, number=1,
-        status=RevisionStatus.DRAFT.value, version=1,
+        status=RevisionStatus.DRAFT.value,
         title=_("Implementing Plan %(number)s", number=version.doc_number or framework.name),
         purpose=_section_text(nodes, {NodeKind.PURPOSE, NodeKind.REQUIREMENT}),
         funding=_section_text(nodes, {NodeKind.FUNDING}), place=_place_of(unit))
@@ -232,8 +232,7 @@ def save_section(revision: PlanRevision, name: str, text: str, version: str | in
     setattr(revision, name, text)
     revision.section_versions = {**(revision.section_versions or {}),
                                  name: revision.section_version(name) + 1}
-    revision.version += 1
-    db.session.flush()
+    db.session.flush()  # the row's version goes up by itself (version_id_col)
 
 
 def task_values(task: PlanTask) -> dict[str, str]:
@@ -312,8 +311,7 @@ def save_task(task: PlanTask, revision: PlanRevision, values: dict[str, str],
     task.not_applicable_reason = reason if not_applicable else ""
     task.coordinating = [PlanTaskUnit(coordinating_unit_id=uid, unit_id=task.unit_id)
                          for uid in wanted]
-    task.version += 1
-    db.session.flush()
+    db.session.flush()  # … WHERE version = :seen: a save that lost the race fails here
 
 
 def add_task(revision: PlanRevision) -> PlanTask:
@@ -372,7 +370,6 @@ def submit(plan: UnitPlan, user_id: int | None) -> PlanRevision:
     if problems:
         raise PlanError(problems)
     revision.status = RevisionStatus.SUBMITTED.value
-    revision.version += 1
     _record(plan, revision, PlanAction.SUBMIT, RevisionStatus.DRAFT.value, user_id)
     db.session.flush()
     return revision
@@ -387,7 +384,6 @@ def return_for_correction(plan: UnitPlan, user_id: int | None, reason: str) -> P
         raise PlanError({"reason": _("Say why the plan is returned, so that it can be "
                                      "corrected.")})
     revision.status = RevisionStatus.DRAFT.value
-    revision.version += 1
     _record(plan, revision, PlanAction.RETURN, RevisionStatus.SUBMITTED.value, user_id,
             reason)
     db.session.flush()
@@ -428,7 +424,6 @@ def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRe
     revision.recipients = clean_text(values.get("recipients", "")) or revision.recipients
     revision.status = RevisionStatus.ISSUED.value
     revision.issued_at = datetime.now(UTC)
-    revision.version += 1
     _record(plan, revision, PlanAction.ISSUE, RevisionStatus.SUBMITTED.value, user_id)
     db.session.flush()
     return revision
@@ -443,7 +438,7 @@ def amend(plan: UnitPlan, user_id: int | None) -> PlanRevision:
     copy = PlanRevision(
         plan=plan, unit_id=plan.unit_id,
         framework_version_id=current.framework_version_id, number=current.number + 1,
-        status=RevisionStatus.DRAFT.value, version=1,
+        status=RevisionStatus.DRAFT.value,
         **{name: getattr(current, name) for name in (*SECTIONS, "title", "place",
                                                       "recipients")})
     db.session.add(copy)
