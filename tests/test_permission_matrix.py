@@ -22,8 +22,8 @@ from portal.frameworks.framework import FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
-from tenants.scoping import system_scope
 from portal.plans.service import add_comment, start_plan
+from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.conftest import csrf_token
 from tests.frameworks_data import framework, make_framework

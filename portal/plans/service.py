@@ -12,7 +12,6 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -97,12 +96,10 @@ def start_plan(unit: Unit, framework: Framework, user_id: int | None) -> UnitPla
         funding=_section_text(nodes, {NodeKind.FUNDING}), place=_place_of(unit))
     db.session.add(revision)
     db.session.flush()
-    position = 0
-    for node in _tasks_for(unit, framework, nodes):
+    for position, node in enumerate(_tasks_for(unit, framework, nodes)):
         db.session.add(PlanTask(revision_id=revision.id, unit_id=unit.id, key=_key(),
                                 framework_node_id=node.id, position=position,
                                 content=node.text or node.title))
-        position += 1
     for indicator in db.session.scalars(select(Indicator).where(
             Indicator.version_id == version.id).order_by(Indicator.position)):
         if unit.kind not in indicator.reporting_kind_list or \
