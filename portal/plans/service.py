@@ -35,7 +35,7 @@ from portal.plans.plan import (
     UnitPlan,
 )
 from tenants.scoping import system_scope
-from tenants.text import nfc
+from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure
 
 DOC_NUMBER = re.compile(r"^\d{1,5}/[A-ZĐ][A-ZĐ0-9]*(?:-[A-ZĐ0-9&]+)*$")
@@ -93,7 +93,7 @@ def start_plan(unit: Unit, framework: Framework, user_id: int | None) -> UnitPla
         status=RevisionStatus.DRAFT.value,
         title=_("Implementing Plan %(number)s", number=version.doc_number or framework.name),
         purpose=_section_text(nodes, {NodeKind.PURPOSE, NodeKind.REQUIREMENT}),
-        funding=_section_text(nodes, {NodeKind.FUNDING}), place=_place_of(unit))
+        funding=_funding_text(nodes), place=_place_of(unit))
     db.session.add(revision)
     db.session.flush()
     for position, node in enumerate(_tasks_for(unit, framework, nodes)):
@@ -118,14 +118,24 @@ def _key() -> str:
 
 
 def _section_text(nodes: list[FrameworkNode], kinds: set[str]) -> str:
+    """The framework's text for a section of the unit's plan, headings and items kept."""
     parts = []
     for node in nodes:
-        if node.kind in kinds and node.depth > 0 and (node.text or node.title):
-            parts.append(f"{node.label}) {node.text}" if node.depth > 1 and node.text
-                         else node.title or node.text)
-        elif node.kind in kinds and node.depth == 0 and node.text:
-            parts.append(node.text)
+        if node.kind not in kinds:
+            continue
+        if node.title and node.depth > 0:
+            parts.append(f"{node.label}. {node.title}")
+        if node.text:
+            lettered = not node.title and node.depth > 1
+            parts.append(f"{node.label}) {node.text}" if lettered else node.text)
     return "\n".join(parts)
+
+
+def _funding_text(nodes: list[FrameworkNode]) -> str:
+    """Section "KINH PHÍ THỰC HIỆN" of the framework: its text and its items'."""
+    return "\n".join(n.text for n in nodes if n.text and (
+        n.kind == NodeKind.FUNDING.value
+        or (n.depth == 0 and "kinh phi" in search_key(n.title))))
 
 
 def _tasks_for(unit: Unit, framework: Framework, nodes: list[FrameworkNode]):  # type: ignore[no-untyped-def]
