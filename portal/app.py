@@ -77,6 +77,9 @@ def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
     """Foreign keys on, and real transactions (the pysqlite recipe of SQLAlchemy's docs).
 
     Python's sqlite3 driver otherwise starts transactions late and breaks SAVEPOINT.
+    Transactions begin IMMEDIATE: two requests writing at once then queue (for the
+    driver's busy timeout) instead of one failing with "database is locked"; the
+    embedded SQLite mode serves one office, PostgreSQL serves a province.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -91,7 +94,7 @@ def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_tenancy(app: Flask) -> None:

@@ -51,9 +51,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for step in (["db", "upgrade"], ["demo", "seed"]):
         subprocess.run(flask + step, env=env, cwd=ROOT, check=True, capture_output=True)
     port = _free_port()
+    log = open(tmp_path_factory.mktemp("log") / "server.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen([*flask, "run", "--port", str(port), "--no-reload"],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -68,6 +68,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "server.log").write_text(Path(log.name).read_text())
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +164,105 @@ def test_dost_corrects_and_publishes_a_new_version(browser, server: str) -> None
     assert "Phiên bản 2 đã được ban hành" in page.content()
     assert "đến mọi cơ quan" in page.content()
     page.close()
+
+
+def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, server: str):  # type: ignore[no-untyped-def]
+    officer = sign_in(browser, server, "canbo.xa")
+    officer.get_by_role("link", name="Kế hoạch cần triển khai").wait_for()
+    officer.goto(server + "/units/11989/plans")
+    officer.get_by_role("button", name="Bắt đầu xây dựng").click()
+    officer.wait_for_url("**/plans/*")
+    shot(officer, "plan-started")
+    # autosave: type, wait, and the page says it is saved — no button pressed
+    officer.get_by_label("I. Mục đích, yêu cầu").fill("Triển khai đầy đủ Kế hoạch 108 tại xã.")
+    officer.locator("#status-section-purpose", has_text="Đã lưu").wait_for(timeout=8000)
+    first = officer.locator("article.task-card").first
+    first.get_by_label("Chủ trì (bộ phận trong đơn vị)").fill("Văn phòng UBND xã")
+    first.get_by_label("Kinh phí (đồng)").fill("12.500.000")
+    first.get_by_label("Bắt đầu").fill("01/02/2026")
+    first.get_by_label("Kết thúc").fill("01/01/2026")   # before the start: refused
+    first.locator(".field-error", has_text="trước ngày bắt đầu").wait_for(timeout=8000)
+    first.get_by_label("Kết thúc").fill("30/11/2026")
+    first.locator(".save-status", has_text="Đã lưu").wait_for(timeout=8000)
+    shot(officer, "plan-autosave")
+    officer.reload()
+    assert officer.get_by_label("I. Mục đích, yêu cầu").input_value().startswith("Triển khai")
+    assert officer.locator("article.task-card").first.get_by_label(
+        "Kinh phí (đồng)").input_value() == "12.500.000"
+    officer.get_by_role("button", name="Trình thủ trưởng đơn vị").click()
+    officer.wait_for_load_state()
+    plan_url = officer.url
+
+    head = sign_in(browser, server, "chutich.xa")
+    head.goto(plan_url)
+    head.get_by_label("Số, ký hiệu").fill("12/KH-UBND")
+    head.get_by_label("Ngày ban hành").fill("05/01/2026")
+    head.get_by_label("Chức vụ người ký").fill("CHỦ TỊCH")
+    head.get_by_label("Họ tên người ký").fill("Trần Thị Bình")
+    head.get_by_role("button", name="Ban hành kế hoạch").click()
+    head.wait_for_load_state()
+    assert "Kế hoạch đã được ban hành" in head.content()
+    shot(head, "plan-issued")
+    with head.expect_download() as download:
+        head.get_by_role("link", name="Word (.docx)").click()
+    path = download.value.path()
+    from docx import Document
+
+    document = Document(str(path))
+    assert "Số: 12/KH-UBND" in [p.text for p in document.tables[0].rows[0].cells[0].paragraphs]
+    assert download.value.suggested_filename.endswith("12-KH-UBND.docx")
+    officer.close()
+    head.close()
+
+
+def test_two_people_saving_the_same_task_at_once(server: str) -> None:
+    """A real race on the live server: exactly one save wins, the other gets 409."""
+    import http.cookiejar
+    import re as regex
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    def session(username: str):  # type: ignore[no-untyped-def]
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = opener.open(server + "/auth/login").read().decode()
+        token = regex.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+        opener.open(server + "/auth/login", urllib.parse.urlencode({
+            "csrf_token": token, "username": username, "password": PASSWORD}).encode())
+        # signing in starts a new session: take the token it issues
+        page = opener.open(server + "/auth/password").read().decode()
+        return opener, regex.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
+                                    page)[1]
+
+    drafter, token = session("canbo.skhcn")
+    plans = drafter.open(server + "/units/33.SKHCN/plans").read().decode()
+    if "Bắt đầu xây dựng" in plans:
+        drafter.open(server + "/units/33.SKHCN/plans", urllib.parse.urlencode({
+            "csrf_token": token, "framework_id": "1"}).encode())
+        plans = drafter.open(server + "/units/33.SKHCN/plans").read().decode()
+    plan_path = regex.search(r'href="(/plans/\d+)"', plans)[1]
+    page = drafter.open(server + plan_path).read().decode()
+    task_path, version = regex.search(
+        r'hx-post="(/plans/\d+/tasks/\d+)".*?name="version" id="version-task-\d+" '
+        r'value="(\d+)"', page, regex.S).groups()
+    other, other_token = session("canbo.skhcn")
+    statuses: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def save(opener, csrf: str, text: str) -> None:  # type: ignore[no-untyped-def]
+        data = urllib.parse.urlencode({"csrf_token": csrf, "version": version,
+                                       "content": text}).encode()
+        barrier.wait()
+        try:
+            statuses.append(opener.open(server + task_path, data).status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+
+    threads = [threading.Thread(target=save, args=(drafter, token, "Bản thứ nhất")),
+               threading.Thread(target=save, args=(other, other_token, "Bản thứ hai"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 409]

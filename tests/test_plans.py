@@ -339,3 +339,28 @@ def test_plan_api(app: Flask, plan_id: int, token_for) -> None:  # type: ignore[
     assert document.status_code == 200 and document.data[:2] == b"PK"
     other = {"Authorization": f"Bearer {token_for('drafter')}"}
     assert client.get("/api/v1/units/C11/plans", headers=other).status_code == 404
+
+
+def test_the_word_export_opens_in_libreoffice(app: Flask, plan_id: int, login_as,  # type: ignore[no-untyped-def]
+                                              tmp_path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is not installed; scripts/setup.sh --browser installs it")
+        pytest.skip("LibreOffice is not installed (scripts/setup.sh --browser installs it)")
+    drafter, head = login_as("drafter"), login_as("head")
+    post(drafter, f"/plans/{plan_id}/submit", confirm="1")
+    post(head, f"/plans/{plan_id}/issue", **ISSUE)
+    document = tmp_path / "plan.docx"
+    document.write_bytes(drafter.get(f"/plans/{plan_id}/export.docx").data)
+    result = subprocess.run(
+        [soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(document)],
+        capture_output=True, timeout=180, check=False)
+    pdf = tmp_path / "plan.pdf"
+    assert result.returncode == 0 and pdf.exists(), result.stderr
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5000

@@ -54,6 +54,16 @@ def _paragraph(container, text: str = "", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, i
     return paragraph
 
 
+def _widths(table, millimetres: tuple[float, ...]) -> None:  # type: ignore[no-untyped-def]
+    """Fixed column widths, on the grid (LibreOffice) and on every cell (Word)."""
+    table.autofit = False
+    for column, width in zip(table.columns, millimetres, strict=True):
+        column.width = Mm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, millimetres, strict=True):
+            cell.width = Mm(width)
+
+
 def _no_borders(table) -> None:  # type: ignore[no-untyped-def]
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -89,8 +99,8 @@ def build_plan_docx(revision: PlanRevision, *, unit_name: str, parent_name: str 
     header = document.add_table(rows=1, cols=2)
     _no_borders(header)
     header.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _widths(header, (62, 103))
     left, right = header.rows[0].cells
-    left.width, right.width = Mm(70), Mm(95)
     first = left.paragraphs[0]
     first.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if parent_name:
@@ -105,7 +115,7 @@ def build_plan_docx(revision: PlanRevision, *, unit_name: str, parent_name: str 
     _run(number, f"Số: {revision.doc_number or '     /KH'}", size=13)
     motto = right.paragraphs[0]
     motto.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(motto, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=13)
+    _run(motto, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12)
     freedom = right.add_paragraph()
     freedom.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run(freedom, "Độc lập - Tự do - Hạnh phúc", bold=True, size=14)
@@ -176,6 +186,8 @@ def _targets_table(document, revision: PlanRevision, indicators: dict[int, Indic
                 text = f"{int(value):,}".replace(",", ".") if value == int(value) else \
                     f"{value}".replace(".", ",")
             _cell(cells[2 + i], text, align=WD_ALIGN_PARAGRAPH.CENTER)
+    year_width = 75 / len(years)
+    _widths(table, (18, 72, *(year_width,) * len(years)))
 
 
 TASK_HEADERS = ("STT", "Nội dung nhiệm vụ", "Chủ trì", "Phối hợp", "Thời gian",
@@ -200,12 +212,14 @@ def _tasks_table(document, revision: PlanRevision, coordinators: dict[int, str])
         for i, value in enumerate(values):
             _cell(cells[i], value, align=WD_ALIGN_PARAGRAPH.CENTER if i == 0
                   else WD_ALIGN_PARAGRAPH.LEFT)
+    _widths(table, (10, 55, 22, 22, 22, 18, 16))
 
 
 def _signature_and_recipients(document, revision: PlanRevision) -> None:  # type: ignore[no-untyped-def]
     _paragraph(document, "")
     table = document.add_table(rows=1, cols=2)
     _no_borders(table)
+    _widths(table, (80, 85))
     left, right = table.rows[0].cells
     heading = left.paragraphs[0]
     _run(heading, "Nơi nhận:", bold=True, italic=True, size=12)
