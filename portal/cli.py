@@ -55,16 +55,12 @@ def transactional(reason: str) -> Callable:
 
 
 def _parse_day(_ctx, _param, value: str | None) -> date | None:  # type: ignore[no-untyped-def]
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            from datetime import datetime
+    from portal.dates import DateError, parse_date
 
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise click.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD or dd/mm/yyyy)")
+    try:
+        return parse_date(value)
+    except DateError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 units_cli = AppGroup("units", help="The unit tree.")

@@ -104,3 +104,11 @@ def unit_or_404(code: str) -> Unit:
     if unit is None:
         abort(404)
     return unit
+
+
+def visible_or_404(model: type, row_id: int):  # type: ignore[no-untyped-def]
+    """The row of ``model`` with this id if the current scope may see it; 404 otherwise."""
+    row = db.session.scalar(select(model).where(model.id == row_id))
+    if row is None:
+        abort(404)
+    return row

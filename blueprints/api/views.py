@@ -15,7 +15,7 @@ from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
 from portal.plans.service import in_force
-from tenants.access import unit_or_404
+from tenants.access import unit_or_404, visible_or_404
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
@@ -112,9 +112,7 @@ def frameworks():  # type: ignore[no-untyped-def]
 
 @bp.get("/frameworks/<int:framework_id>")
 def framework(framework_id: int):  # type: ignore[no-untyped-def]
-    found = db.session.scalar(select(Framework).where(Framework.id == framework_id))
-    if found is None:
-        abort(404)
+    found = visible_or_404(Framework, framework_id)
     is_owner = g.reach.owns_frameworks_of(found.owner_unit_id)
     wanted = request.args.get("version", type=int)
     versions = [v for v in found.versions if is_owner or not v.is_draft]
@@ -210,9 +208,7 @@ def unit_plans(code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):  # type: ignore[no-untyped-def]
-    found = db.session.scalar(select(UnitPlan).where(UnitPlan.id == plan_id))
-    if found is None:
-        abort(404)
+    found = visible_or_404(UnitPlan, plan_id)
     revisions = found.revisions
     node_ids = {t.framework_node_id for r in revisions for t in r.task_rows} - {None}
     paths = {i: p for i, p in db.session.execute(
@@ -232,9 +228,7 @@ def plan(plan_id: int):  # type: ignore[no-untyped-def]
 def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
     from blueprints.plans.export import DOCX, plan_document
 
-    found = db.session.scalar(select(UnitPlan).where(UnitPlan.id == plan_id))
-    if found is None:
-        abort(404)
+    found = visible_or_404(UnitPlan, plan_id)
     number = request.args.get("revision", type=int)
     revision = (next((r for r in found.revisions if r.number == number), None)
                 if number is not None else (in_force(found) or found.revisions[-1]))

@@ -45,7 +45,7 @@ from portal.frameworks.service import (
     update_responsibility,
     visible_frameworks,
 )
-from tenants.access import unit_or_404
+from tenants.access import unit_or_404, visible_or_404
 from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitKind
 
@@ -53,10 +53,7 @@ bp = Blueprint("frameworks", __name__)
 
 
 def _framework_or_404(framework_id: int) -> Framework:
-    framework = db.session.scalar(select(Framework).where(Framework.id == framework_id))
-    if framework is None:
-        abort(404)
-    return framework
+    return visible_or_404(Framework, framework_id)
 
 
 def _owner_or_403(framework: Framework) -> None:

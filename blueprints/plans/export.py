@@ -14,6 +14,7 @@ from portal.plans.coverage_export import coverage_workbook
 from portal.plans.export import build_plan_docx, date_line
 from portal.plans.plan import PlanRevision, UnitPlan
 from portal.plans.service import coverage, latest, province_of
+from tenants.access import visible_or_404
 from tenants.tree import unit_labels
 from tenants.unit import Unit
 
@@ -86,9 +87,7 @@ def plan_print(plan_id: int):  # type: ignore[no-untyped-def]
 
 
 def _coverage_or_403(framework_id: int):  # type: ignore[no-untyped-def]
-    framework = db.session.scalar(select(Framework).where(Framework.id == framework_id))
-    if framework is None:
-        abort(404)
+    framework = visible_or_404(Framework, framework_id)
     if not g.reach.owns_frameworks_of(framework.owner_unit_id):
         abort(403)
     kind = request.args.get("kind") or None

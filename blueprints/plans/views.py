@@ -53,7 +53,7 @@ from portal.plans.service import (
     submit,
     task_values,
 )
-from tenants.access import unit_or_404
+from tenants.access import unit_or_404, visible_or_404
 from tenants.membership import REVIEW_ROLES, Role
 from tenants.tree import unit_labels
 from tenants.unit import Unit
@@ -62,10 +62,7 @@ bp = Blueprint("plans", __name__)
 
 
 def _plan_or_404(plan_id: int) -> UnitPlan:
-    plan = db.session.scalar(select(UnitPlan).where(UnitPlan.id == plan_id))
-    if plan is None:
-        abort(404)
-    return plan
+    return visible_or_404(UnitPlan, plan_id)
 
 
 def _writer_or_403(plan: UnitPlan) -> None:

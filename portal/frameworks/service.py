@@ -14,6 +14,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.dates import DateError, parse_date
 from portal.extensions import db
 from portal.frameworks.framework import (
     Framework,
@@ -247,17 +248,11 @@ def _require_draft(version: FrameworkVersion) -> None:
 
 
 def _parse_day(text: str | None, label: str, problems: list[str]) -> date | None:
-    text = (text or "").strip()
-    if not text:
+    try:
+        return parse_date(text)
+    except DateError as exc:
+        problems.append(f"{label}: {exc}")
         return None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    problems.append(_("%(label)s: “%(text)s” is not a date; write it as dd/mm/yyyy.",
-                      label=label, text=text[:20]))
-    return None
 
 
 def update_meta(version: FrameworkVersion, values: dict[str, str]) -> None:

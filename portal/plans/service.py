@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from portal.dates import DateError, parse_date
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion, NodeKind
 from portal.frameworks.indicator import Indicator, IndicatorKind
@@ -259,16 +260,11 @@ def task_values(task: PlanTask) -> dict[str, str]:
 
 
 def _parse_date(text: str, name: str, problems: dict[str, str]) -> date | None:
-    text = (text or "").strip()
-    if not text:
+    try:
+        return parse_date(text)
+    except DateError as exc:
+        problems[name] = str(exc)
         return None
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    problems[name] = _("“%(text)s” is not a date; write it as dd/mm/yyyy.", text=text[:20])
-    return None
 
 
 def save_task(task: PlanTask, revision: PlanRevision, values: dict[str, str],
