@@ -135,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.frameworks.views import bp as frameworks_bp
     from blueprints.plans.export import bp as exports_bp
     from blueprints.plans.views import bp as plans_bp
+    from blueprints.reports.views import bp as reports_bp
     from blueprints.units.views import bp as units_bp
 
     app.register_blueprint(auth_bp)
@@ -142,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(frameworks_bp)
     app.register_blueprint(plans_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

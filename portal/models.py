@@ -12,12 +12,40 @@ from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
+from portal.reports.report import (
+    ReportSubmission,
+    ReportTask,
+    ReportTransition,
+    ReportValue,
+    UnitReport,
+)
 from tenants.membership import Membership
 from tenants.unit import Unit, UnitClosure
 
 __all__ = [
-    "ApiToken", "Framework", "FrameworkNode", "FrameworkVersion", "Indicator",
-    "IndicatorTarget", "Membership", "PlanComment", "PlanRevision", "PlanTarget", "PlanTask",
-    "PlanTaskUnit", "PlanTransition", "ReportingPeriod", "Responsibility",
-    "ResponsibilityUnit", "Unit", "UnitClosure", "UnitPlan", "User",
+    "ApiToken",
+    "Framework",
+    "FrameworkNode",
+    "FrameworkVersion",
+    "Indicator",
+    "IndicatorTarget",
+    "Membership",
+    "PlanComment",
+    "PlanRevision",
+    "PlanTarget",
+    "PlanTask",
+    "PlanTaskUnit",
+    "PlanTransition",
+    "ReportSubmission",
+    "ReportTask",
+    "ReportTransition",
+    "ReportValue",
+    "ReportingPeriod",
+    "Responsibility",
+    "ResponsibilityUnit",
+    "Unit",
+    "UnitClosure",
+    "UnitPlan",
+    "UnitReport",
+    "User",
 ]

@@ -86,7 +86,8 @@ def test_openapi_document_lists_every_api_route(app: Flask) -> None:
     assert document["openapi"].startswith("3.")
     documented = {"/api/v1" + path.replace("{code}", "<code>")
                   .replace("{framework_id}", "<int:framework_id>")
-                  .replace("{plan_id}", "<int:plan_id>") for path in document["paths"]}
+                  .replace("{plan_id}", "<int:plan_id>").replace("{year}", "<int:year>")
+                  for path in document["paths"]}
     routes = {r.rule for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/v1") and r.endpoint != "api.openapi"}
     assert routes == documented

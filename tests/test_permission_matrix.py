@@ -23,6 +23,7 @@ from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
 from portal.plans.service import add_comment, start_plan
+from portal.reports.service import open_report
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.conftest import csrf_token
@@ -48,6 +49,8 @@ EXPECTED: dict[str, str] = {
     "frameworks.indicator": "fw-manage",
     "frameworks.periods": "fw-read",
     "plans.index": "read",
+    "reports.index": "read",
+    "reports.show": "plan-read",
     "plans.show": "plan-read",
     "plans.history": "plan-read",
     "exports.plan_docx": "plan-read",
@@ -62,6 +65,7 @@ EXPECTED: dict[str, str] = {
     "api.unit_plans": "read",
     "api.plan": "plan-read",
     "api.plan_docx": "plan-read",
+    "api.get_report": "read",
     "api.openapi": "public",
     "static": "public",
 }
@@ -93,26 +97,37 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "plans.return_view": ("plan-head", {}, 422),                      # a draft, not submitted
     "plans.issue_view": ("plan-head", {}, 422),
     "plans.comment_view": ("plan-reviewer", {}, 422),                 # no text
+    "reports.open_view": ("unit-writer", {}, 303),                    # no period chosen
+    "reports.save_value_view": ("plan-writer", {"value": "x"}, 409),  # no version: stale
+    "reports.save_task_view": ("plan-writer", {"status": "x"}, 409),
+    "reports.save_narrative_view": ("plan-writer", {"text": "x"}, 409),
+    "reports.transition": ("plan-read", {"action": "bogus"}, 422),    # refused for anyone
+    "api.report_transition": ("read", {}, 400),                       # no action given
+}
+# Other methods: (what they require, a harmless invalid body, the answer to it).
+OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
+    ("PUT", "api.put_report"): ("api-writer", [], 400),               # not a JSON object
 }
 SUBTREE_ROLES = {"reviewer", "consolidator", "leader", "admin"}
 OWNER_ROLES = {"consolidator", "admin"}
 WRITER_ROLES = {"drafter", "head"}
 REVIEWER_ROLES = {"reviewer", "consolidator"}
 # What a platform operator may not do: act as a member of a unit.
-MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head"}
+MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer"}
 ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "platform",
          "anonymous"]
 UNITS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2", "other": "QD"}
 FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2",
                     "other": "Q1"}
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
-             "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name"}
+             "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
+             "report_id", "value_id", "year"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
-    if kind in ("read", "unit-owner", "unit-writer") or kind.startswith("plan-"):
+    if kind in ("read", "unit-owner", "unit-writer", "api-writer") or kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
         visible = subtree and target in ("own", "child")
@@ -122,7 +137,7 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "hidden"
     if kind in ("fw-manage", "unit-owner"):
         return "ok" if role in OWNER_ROLES and target in ("own", "child") else "forbidden"
-    if kind in ("unit-writer", "plan-writer"):
+    if kind in ("unit-writer", "plan-writer", "api-writer"):
         return "ok" if role in WRITER_ROLES and target == "own" else "forbidden"
     if kind == "plan-head":
         return "ok" if role == "head" and target == "own" else "forbidden"
@@ -174,11 +189,29 @@ def targets(world):  # type: ignore[no-untyped-def]
                 "task_id": next(t.id for t in revision.task_rows if t.framework_node_id),
                 # (a province reports no indicator: its target is never reached anyway)
                 "target_id": revision.target_rows[0].id if revision.target_rows else 0})
+            # …and its report for 2026, on that plan (issued)
+            revision.status = "issued"
+            period = db.session.scalar(select(ReportingPeriod).where(
+                ReportingPeriod.framework_id == province_framework,
+                ReportingPeriod.year == 2026))
+            report = open_report(unit, period, None)
+            revision.status = "draft"  # the plan-edit routes are checked on a draft
+            db.session.commit()
+            out[target].update({
+                "report_id": report.id, "year": 2026,
+                "value_id": report.values[0].id if report.values else 0,
+                "report_task_id": report.tasks[0].id})
     return out
 
 
 def build_url(endpoint: str, rule: str, ids: dict) -> str:
-    url = re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        if endpoint.startswith("reports.") and name in ("task_id", "name"):
+            return str(ids["report_task_id"]) if name == "task_id" else "results"
+        return str(ids[name])
+
+    url = re.sub(r"<(?:int:)?(\w+)>", fill, rule)
     if endpoint == "units.search":
         url += "?q=x"
     if endpoint == "api.units":
@@ -193,6 +226,9 @@ def test_every_route_is_declared(app: Flask) -> None:
             assert rule.endpoint in EXPECTED, f"declare GET {rule.rule} in the matrix"
         if "POST" in methods:
             assert rule.endpoint in POSTS, f"declare POST {rule.rule} in the matrix"
+        for method in methods - {"GET", "POST"}:
+            assert (method, rule.endpoint) in OTHER_METHODS, (
+                f"declare {method} {rule.rule} in the matrix")
         assert set(rule.arguments) <= ARGUMENTS, (
             f"{rule.rule}: teach the matrix the arguments {set(rule.arguments) - ARGUMENTS}")
 
@@ -228,21 +264,27 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_post_routes(app: Flask, role: str, login_as, targets) -> None:  # type: ignore[no-untyped-def]
+def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> None:  # type: ignore[no-untyped-def]
     client = login_as(role)
+    api_client = app.test_client()
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
     routes = scoped_rules(app, "POST", {"unit-owner", "fw-manage", "unit-writer", "plan-writer",
-                                        "plan-head", "plan-reviewer"})
-    assert len(routes) >= 21
+                                        "plan-head", "plan-reviewer", "plan-read", "read"})
+    assert len(routes) >= 27
     failures = []
     for endpoint, rule in routes:
         kind, payload, ok = POSTS[endpoint]
+        api = rule.startswith("/api/")
         for target in UNITS:
             url = build_url(endpoint, rule, targets[target])
             data = {k: (targets[target]["outside_unit_id"] if v == "OUTSIDE" else v)
                     for k, v in payload.items()}
-            response = client.post(url, data={**data, "csrf_token": token})
-            want = expected_status(kind, role, target, False, ok)
+            if api:
+                response = api_client.post(url, json=data, headers=headers)
+            else:
+                response = client.post(url, data={**data, "csrf_token": token})
+            want = expected_status(kind, role, target, api, ok)
             if response.status_code != want:
                 failures.append(f"{role} POST {url} ({target}): {response.status_code}, "
                                 f"expected {want}")
@@ -272,12 +314,32 @@ def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:  # ty
         response.close()
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_other_methods(app: Flask, role: str, token_for, targets) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
+    rules = [(m, r) for r in app.url_map.iter_rules()
+             for m in (r.methods or set()) - {"GET", "POST", "HEAD", "OPTIONS"}]
+    assert rules
+    failures = []
+    for method, rule in rules:
+        kind, body, ok = OTHER_METHODS[(method, rule.endpoint)]
+        for target in UNITS:
+            url = build_url(rule.endpoint, rule.rule, targets[target])
+            response = client.open(url, method=method, json=body, headers=headers)
+            want = expected_status(kind, role, target, True, ok)
+            if response.status_code != want:
+                failures.append(f"{role} {method} {url} ({target}): "
+                                f"{response.status_code}, expected {want}")
+    assert not failures, "\n".join(failures)
+
+
 def test_form_posts_need_csrf(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
     """Every non-API route that accepts POST refuses a post without the CSRF token."""
     client = login_as("admin")
     posts = [r for r in app.url_map.iter_rules()
              if "POST" in (r.methods or set()) and not r.rule.startswith("/api/")]
-    assert len(posts) >= 25
+    assert len(posts) >= 30
     for rule in posts:
         url = re.sub(r"<(?:int:)?(\w+)>", lambda m: "D1" if m.group(1) == "code" else "1",
                      rule.rule)

@@ -16,6 +16,12 @@ def _responses(ok_schema: dict, *codes: int) -> dict:
     return out
 
 
+YEAR = {"name": "year", "in": "path", "required": True,
+        "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}
+FRAMEWORK_CHOICE = {"name": "framework", "in": "query", "required": False,
+                    "description": "the framework reported on (default: the one the unit "
+                                   "already reports on, else the highest one above it)",
+                    "schema": {"type": "integer"}}
 UNIT_CODE = {"name": "code", "in": "path", "required": True,
              "schema": {"type": "string", "maxLength": 32}}
 
@@ -86,6 +92,35 @@ DOCUMENT = {
                         "content": {"application/json": {"schema": _ERROR}}},
                 "404": {"description": "No such plan, or not visible to the caller",
                         "content": {"application/json": {"schema": _ERROR}}}}}},
+        "/units/{code}/reports/{year}": {
+            "get": {"summary": "A unit's yearly report: values, task statuses, narrative",
+                    "operationId": "getReport", "parameters": [UNIT_CODE, YEAR, FRAMEWORK_CHOICE],
+                    "responses": _responses({"$ref": "#/components/schemas/Report"}, 401,
+                                            404)},
+            "put": {"summary": "Start or change the report; replaces what it names, leaves "
+                               "the rest; all or nothing",
+                    "operationId": "putReport", "parameters": [UNIT_CODE, YEAR, FRAMEWORK_CHOICE],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ReportBody"}}}},
+                    "responses": {**_responses({"$ref": "#/components/schemas/Report"}, 400,
+                                               401, 404),
+                                  "403": {"description": "Not a drafter or head of the unit",
+                                          "content": {"application/json": {"schema": _ERROR}}},
+                                  "422": {"description": "Refused, with every problem by field",
+                                          "content": {"application/json": {"schema": _ERROR}}}}}},
+        "/units/{code}/reports/{year}/transitions": {"post": {
+            "summary": "submit (the unit), return / accept / reopen (the reviewer level)",
+            "operationId": "reportTransition", "parameters": [UNIT_CODE, YEAR, FRAMEWORK_CHOICE],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["action"], "properties": {
+                    "action": {"type": "string",
+                               "enum": ["submit", "return", "accept", "reopen"]},
+                    "reason": {"type": "string"}}}}}},
+            "responses": {**_responses({"$ref": "#/components/schemas/Report"}, 400, 401, 404),
+                          "403": {"description": "Not allowed for this action",
+                                  "content": {"application/json": {"schema": _ERROR}}},
+                          "422": {"description": "Refused (a missing reason, a wrong state)",
+                                  "content": {"application/json": {"schema": _ERROR}}}}}},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -162,6 +197,25 @@ DOCUMENT = {
                              "sections": {"type": "object"},
                              "tasks": {"type": "array", "items": {"type": "object"}},
                              "targets": {"type": "array", "items": {"type": "object"}}}}}}},
+            "ReportBody": {"type": "object", "properties": {
+                "values": {"type": "object", "additionalProperties": {"type": "object"},
+                           "description": 'by indicator code: {"value": n|true|false} or '
+                                          '{"numerator": n, "denominator": n} or {"text": s}, '
+                                          'with an optional "note"'},
+                "tasks": {"type": "object", "additionalProperties": {
+                    "type": "object", "properties": {
+                        "status": {"type": "string", "enum": [
+                            "done_on_time", "done_late", "in_progress", "overdue"]},
+                        "result": {"type": "string"}}}},
+                "narrative": {"type": "object", "properties": {
+                    "results": {"type": "string"}, "difficulties": {"type": "string"},
+                    "proposals": {"type": "string"}}}}},
+            "Report": {"allOf": [{"$ref": "#/components/schemas/ReportBody"}, {
+                "type": "object", "required": ["unit", "year", "status"], "properties": {
+                    "unit": {"type": "string"}, "year": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["draft", "submitted", "accepted"]},
+                    "submitted_at": {"type": ["string", "null"]},
+                    "accepted_at": {"type": ["string", "null"]}}}]},
             "UnitList": {"type": "object", "required": ["units"], "properties": {
                 "units": {"type": "array",
                           "items": {"$ref": "#/components/schemas/UnitSummary"}}}},

@@ -13,9 +13,21 @@ from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
+from portal.frameworks.service import visible_frameworks
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
 from portal.plans.service import in_force
+from portal.reports.report import NARRATIVE, UnitReport
+from portal.reports.service import (
+    ReportError,
+    open_report,
+    run_transition,
+    save_narrative,
+    save_task_status,
+    save_value,
+    value_fields,
+)
 from tenants.access import unit_or_404, visible_or_404
+from tenants.membership import REVIEW_ROLES
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
@@ -237,3 +249,157 @@ def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
     data, filename = plan_document(found, revision)
     return Response(data, mimetype=DOCX,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _report_period(unit: Unit, year: int) -> ReportingPeriod:
+    """The period of ``year`` the unit reports in; 404 if none.
+
+    ``?framework=ID`` names the plan reported on. Otherwise: the period the unit already
+    has a report for, else the plan of the highest unit above it (the province's plan,
+    reported to DOST: a district's own plan does not replace it), and a unit's own plan
+    last.
+    """
+    wanted = request.args.get("framework", type=int)
+    candidates = [f for f in visible_frameworks(unit) if wanted is None or f.id == wanted]
+    periods = db.session.scalars(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id.in_([f.id for f in candidates]),
+        ReportingPeriod.year == year)).all()
+    if not periods:
+        abort(404)
+    reported = set(db.session.scalars(select(UnitReport.period_id).where(
+        UnitReport.unit_id == unit.id, UnitReport.period_id.in_([p.id for p in periods]))))
+    rank = {f.id: i for i, f in enumerate(candidates)}  # nearest owner first
+    own = {f.id for f in candidates if f.owner_unit_id == unit.id}
+    return max(periods, key=lambda p: (p.id in reported, p.framework_id not in own,
+                                       rank[p.framework_id]))
+
+
+def _report_json(report: UnitReport, year: int, code: str) -> dict:
+    codes = dict(db.session.execute(select(Indicator.id, Indicator.code).where(
+        Indicator.version_id == report.framework_version_id)).tuples().all())
+    kinds = dict(db.session.execute(select(Indicator.id, Indicator.kind).where(
+        Indicator.version_id == report.framework_version_id)).tuples().all())
+    values = {}
+    for row in report.values:
+        kind = kinds[row.indicator_id]
+        if kind == "ratio":
+            entry = {"numerator": _number(row.numerator), "denominator": _number(row.denominator)}
+        elif kind == "yes_no":
+            entry = {"value": None if row.value is None else bool(row.value)}
+        elif kind == "text":
+            entry = {"text": row.text}
+        else:
+            entry = {"value": _number(row.value)}
+        values[codes[row.indicator_id]] = {**entry, "note": row.note}
+    return {
+        "unit": code, "year": year, "status": report.status,
+        "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
+        "accepted_at": report.accepted_at.isoformat() if report.accepted_at else None,
+        "values": values,
+        "tasks": {str(t.id): {"content": t.content, "status": t.status, "result": t.result}
+                  for t in report.tasks},
+        "narrative": {name: getattr(report, name) for name in NARRATIVE},
+    }
+
+
+def _form_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+@bp.get("/units/<code>/reports/<int:year>")
+def get_report(code: str, year: int):  # type: ignore[no-untyped-def]
+    found = unit_or_404(code)
+    period = _report_period(found, year)
+    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
+                                                        UnitReport.period_id == period.id))
+    if report is None:
+        return error_response(404, "not_found", "no report for that year yet; PUT starts it")
+    return jsonify(_report_json(report, year, found.code))
+
+
+@bp.put("/units/<code>/reports/<int:year>")
+def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
+    found = unit_or_404(code)
+    if not g.reach.can_write(found.id):
+        abort(403)
+    period = _report_period(found, year)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, "bad_request", "send a JSON object")
+    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
+                                                        UnitReport.period_id == period.id))
+    problems: dict[str, str] = {}
+    try:
+        if report is None:
+            report = open_report(found, period, current_user.id)
+        codes = {c: i for i, c in db.session.execute(select(Indicator.id, Indicator.code).where(
+            Indicator.version_id == report.framework_version_id))}
+        rows = {r.indicator_id: r for r in report.values}
+        for indicator_code, given in (body.get("values") or {}).items():
+            row = rows.get(codes.get(indicator_code, -1))
+            if row is None or not isinstance(given, dict):
+                problems[f"values.{indicator_code}"] = "not an indicator this unit reports"
+                continue
+            merged = {**value_fields(row), **{
+                ("yes_no" if k == "value" and isinstance(v, bool) else k): _form_text(v)
+                for k, v in given.items()}}
+            try:
+                save_value(row, report, merged, check_version=False)
+            except ReportError as exc:
+                problems.update({f"values.{indicator_code}.{k}": v
+                                 for k, v in exc.problems.items()})
+        tasks = {str(t.id): t for t in report.tasks}
+        for task_id, given in (body.get("tasks") or {}).items():
+            row = tasks.get(str(task_id))
+            if row is None or not isinstance(given, dict):
+                problems[f"tasks.{task_id}"] = "not a task of this report"
+                continue
+            try:
+                save_task_status(row, report, given.get("status", row.status or "") or "",
+                                 given.get("result", row.result) or "", check_version=False)
+            except ReportError as exc:
+                problems.update({f"tasks.{task_id}.{k}": v for k, v in exc.problems.items()})
+        for name, text in (body.get("narrative") or {}).items():
+            try:
+                save_narrative(report, name, _form_text(text), check_version=False)
+            except ReportError as exc:
+                problems.update({f"narrative.{name}{'.' + k if k else ''}": v
+                                 for k, v in exc.problems.items()})
+    except ReportError as exc:
+        problems.update(exc.problems)
+    if problems:
+        db.session.rollback()  # all or nothing
+        response = jsonify({"error": {"code": "invalid", "message": "; ".join(
+            problems.values()), "fields": problems}})
+        return response, 422
+    db.session.commit()
+    return jsonify(_report_json(report, year, found.code))
+
+
+@bp.post("/units/<code>/reports/<int:year>/transitions")
+def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
+    found = unit_or_404(code)
+    period = _report_period(found, year)
+    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
+                                                        UnitReport.period_id == period.id))
+    if report is None:
+        abort(404)
+    body = request.get_json(silent=True) or {}
+    action = body.get("action") if isinstance(body, dict) else None
+    if action not in ("submit", "return", "accept", "reopen"):
+        return error_response(400, "bad_request",
+                              'give "action": "submit", "return", "accept" or "reopen"')
+    allowed = g.reach.can_write(found.id) if action == "submit" else \
+        g.reach.holds_above(found.id, REVIEW_ROLES)
+    if not allowed:
+        abort(403)
+    try:
+        run_transition(report, action, current_user.id, _form_text(body.get("reason")))
+    except ReportError as exc:
+        db.session.rollback()
+        return jsonify({"error": {"code": "invalid", "message": "; ".join(
+            exc.problems.values()), "fields": exc.problems}}), 422
+    db.session.commit()
+    return jsonify(_report_json(report, year, found.code))

@@ -197,12 +197,14 @@ def save_section_view(plan_id: int, name: str):  # type: ignore[no-untyped-def]
         revision = latest(_plan_or_404(plan_id))
         stale = StaleEdit({name: getattr(revision, name)}, revision.section_version(name))
         return _fragment("_conflict.html", 409, target=f"section-{name}", stale=stale,
-                         mine={name: request.form.get("text", "")}, plan=plan,
+                         mine={name: request.form.get("text", "")},
+                         reload_url=url_for("plans.show", plan_id=plan.id),
                          action=url_for("plans.save_section_view", plan_id=plan.id, name=name))
     except StaleEdit as stale:
         db.session.rollback()
         return _fragment("_conflict.html", 409, target=f"section-{name}", stale=stale,
-                         mine={name: request.form.get("text", "")}, plan=plan,
+                         mine={name: request.form.get("text", "")},
+                         reload_url=url_for("plans.show", plan_id=plan.id),
                          action=url_for("plans.save_section_view", plan_id=plan.id, name=name))
     except PlanError as exc:
         db.session.rollback()
@@ -257,8 +259,9 @@ def save_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
         stale = error
         mine = {**values, "coordinating": ",".join(str(c) for c in sorted(coordinating))}
         return _fragment("_conflict.html", 409, target=target, stale=stale, mine=mine,
-                         plan=plan, action=url_for("plans.save_task_view", plan_id=plan.id,
-                                                   task_id=task_id))
+                         reload_url=url_for("plans.show", plan_id=plan.id),
+                         action=url_for("plans.save_task_view", plan_id=plan.id,
+                                        task_id=task_id))
     except PlanError as exc:
         db.session.rollback()
         return _fragment("_status.html", 422, target=target, errors=exc.problems,

@@ -1,0 +1,257 @@
+"""Yearly reports on the web: open, fill in with autosave, submit, review.
+
+Same shape as the plan pages: load through the guard (404), check the role in the
+report's unit (403), act through ``portal.reports.service``, commit once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.accounts.user import User
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.service import visible_frameworks
+from portal.plans.service import StaleEdit
+from portal.reports.report import (
+    NARRATIVE,
+    ReportTask,
+    ReportTransition,
+    ReportValue,
+    TaskStatus,
+    UnitReport,
+)
+from portal.reports.service import (
+    ReportError,
+    changes_since_last_submission,
+    locked,
+    open_report,
+    period_of,
+    run_transition,
+    save_narrative,
+    save_task_status,
+    save_value,
+    value_fields,
+)
+from tenants.access import unit_or_404, visible_or_404
+from tenants.membership import REVIEW_ROLES
+from tenants.unit import Unit
+
+bp = Blueprint("reports", __name__)
+
+
+def _writer_or_403(report: UnitReport) -> None:
+    if not g.reach.can_write(report.unit_id):
+        abort(403)
+
+
+def _part_or_404(model, report: UnitReport, part_id: int):  # type: ignore[no-untyped-def]
+    part = db.session.scalar(select(model).where(model.id == part_id,
+                                                 model.report_id == report.id))
+    if part is None:
+        abort(404)
+    return part
+
+
+@bp.route("/units/<code>/reports")
+@login_required
+def index(code: str):  # type: ignore[no-untyped-def]
+    unit = unit_or_404(code)
+    frameworks = [f for f in visible_frameworks(unit) if f.owner_unit_id != unit.id]
+    periods = db.session.scalars(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id.in_([f.id for f in frameworks]))
+        .order_by(ReportingPeriod.year.desc())).all()
+    reports = {r.period_id: r for r in db.session.scalars(
+        select(UnitReport).where(UnitReport.unit_id == unit.id))}
+    return render_template("reports/index.html", unit=unit, periods=periods, reports=reports,
+                           frameworks={f.id: f for f in frameworks},
+                           can_write=g.reach.can_write(unit.id))
+
+
+@bp.route("/units/<code>/reports", methods=["POST"])
+@login_required
+def open_view(code: str):  # type: ignore[no-untyped-def]
+    unit = unit_or_404(code)
+    if not g.reach.can_write(unit.id):
+        abort(403)
+    period = db.session.scalar(select(ReportingPeriod).where(
+        ReportingPeriod.id == request.form.get("period_id", type=int)))
+    frameworks = {f.id for f in visible_frameworks(unit)}
+    if period is None or period.framework_id not in frameworks:
+        flash(_("Choose the period to report on."), "danger")
+        return redirect(url_for("reports.index", code=unit.code)), 303
+    try:
+        report = open_report(unit, period, current_user.id)
+    except ReportError as exc:
+        db.session.rollback()
+        for problem in exc.problems.values():
+            flash(problem, "danger")
+        return redirect(url_for("reports.index", code=unit.code)), 303
+    db.session.commit()
+    return redirect(url_for("reports.show", report_id=report.id))
+
+
+def _context(report: UnitReport) -> dict:
+    period = period_of(report)
+    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
+        Indicator.version_id == report.framework_version_id))}
+    transitions = db.session.scalars(select(ReportTransition).where(
+        ReportTransition.report_id == report.id).order_by(ReportTransition.id)).all()
+    users = {u.id: u.full_name or u.username for u in db.session.scalars(
+        select(User).where(User.id.in_({t.user_id for t in transitions} - {None})))}
+    return {
+        "report": report, "period": period, "unit": db.session.get(Unit, report.unit_id),
+        "framework": db.session.scalar(select(Framework).where(
+            Framework.id == period.framework_id)),
+        "indicators": indicators, "transitions": transitions, "users": users,
+        "editable": report.status == "draft" and not locked(report)
+        and g.reach.can_write(report.unit_id),
+        "locked": locked(report), "can_write": g.reach.can_write(report.unit_id),
+        "can_review": g.reach.holds_above(report.unit_id, REVIEW_ROLES),
+        "statuses": [s.value for s in TaskStatus], "narrative": NARRATIVE,
+        "value_fields": value_fields, "changes": changes_since_last_submission(report),
+    }
+
+
+@bp.route("/reports/<int:report_id>")
+@login_required
+def show(report_id: int):  # type: ignore[no-untyped-def]
+    report = visible_or_404(UnitReport, report_id)
+    return render_template("reports/show.html", **_context(report))
+
+
+def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped-def]
+    return render_template(f"plans/{template}", now=datetime.now(), **context), status
+
+
+def _autosave(report: UnitReport, target: str, fields: list[str], action, current, mine):  # type: ignore[no-untyped-def]
+    """Run a save; answer with the status line, or the conflict, or the field messages."""
+    try:
+        version = action()
+        db.session.commit()
+    except (StaleEdit, StaleDataError) as error:
+        db.session.rollback()
+        stale = error if isinstance(error, StaleEdit) else StaleEdit(*current())
+        return _fragment("_conflict.html", 409, target=target, stale=stale, mine=mine,
+                         reload_url=url_for("reports.show", report_id=report.id),
+                         action=request.path)
+    except ReportError as exc:
+        db.session.rollback()
+        return _fragment("_status.html", 422, target=target, errors=exc.problems,
+                         fields=fields, version=None)
+    return _fragment("_status.html", 200, target=target, errors={}, fields=fields,
+                     version=version)
+
+
+@bp.route("/reports/<int:report_id>/values/<int:value_id>", methods=["POST"])
+@login_required
+def save_value_view(report_id: int, value_id: int):  # type: ignore[no-untyped-def]
+    report = visible_or_404(UnitReport, report_id)
+    _writer_or_403(report)
+    row = _part_or_404(ReportValue, report, value_id)
+    version = request.form.get("force_version") or request.form.get("version")
+
+    def action() -> int:
+        save_value(row, report, request.form.to_dict(), version)
+        return row.version
+
+    def current():  # type: ignore[no-untyped-def]
+        fresh = _part_or_404(ReportValue, visible_or_404(UnitReport, report_id), value_id)
+        return value_fields(fresh), fresh.version
+
+    return _autosave(report, f"value-{row.id}",
+                     ["value", "numerator", "denominator", "yes_no", "text", "note"],
+                     action, current, request.form.to_dict())
+
+
+@bp.route("/reports/<int:report_id>/tasks/<int:task_id>", methods=["POST"])
+@login_required
+def save_task_view(report_id: int, task_id: int):  # type: ignore[no-untyped-def]
+    report = visible_or_404(UnitReport, report_id)
+    _writer_or_403(report)
+    row = _part_or_404(ReportTask, report, task_id)
+    version = request.form.get("force_version") or request.form.get("version")
+
+    def action() -> int:
+        save_task_status(row, report, request.form.get("status", ""),
+                         request.form.get("result", ""), version)
+        return row.version
+
+    def current():  # type: ignore[no-untyped-def]
+        fresh = _part_or_404(ReportTask, visible_or_404(UnitReport, report_id), task_id)
+        return {"status": fresh.status or "", "result": fresh.result}, fresh.version
+
+    return _autosave(report, f"rtask-{row.id}", ["status", "result"], action, current,
+                     request.form.to_dict())
+
+
+@bp.route("/reports/<int:report_id>/narrative/<name>", methods=["POST"])
+@login_required
+def save_narrative_view(report_id: int, name: str):  # type: ignore[no-untyped-def]
+    report = visible_or_404(UnitReport, report_id)
+    _writer_or_403(report)
+    if name not in NARRATIVE:
+        abort(404)
+    version = request.form.get("force_version") or request.form.get("version")
+
+    def action() -> int:
+        save_narrative(report, name, request.form.get("text", ""), version)
+        return report.section_version(name)
+
+    def current():  # type: ignore[no-untyped-def]
+        fresh = visible_or_404(UnitReport, report_id)
+        return {name: getattr(fresh, name)}, fresh.section_version(name)
+
+    return _autosave(report, f"narrative-{name}", [name], action, current,
+                     {name: request.form.get("text", "")})
+
+
+TRANSITIONS = {"submit": "writer", "return": "reviewer", "accept": "reviewer",
+               "reopen": "reviewer"}
+
+
+@bp.route("/reports/<int:report_id>/transitions", methods=["POST"])
+@login_required
+def transition(report_id: int):  # type: ignore[no-untyped-def]
+    report = visible_or_404(UnitReport, report_id)
+    action = request.form.get("action", "")
+    who = TRANSITIONS.get(action)
+    if who is None:
+        abort(422)
+    allowed = g.reach.can_write(report.unit_id) if who == "writer" else \
+        g.reach.holds_above(report.unit_id, REVIEW_ROLES)
+    if not allowed:
+        abort(403)
+    reason = request.form.get("reason", "")
+    try:
+        run_transition(report, action, current_user.id, reason)
+    except ReportError as exc:
+        db.session.rollback()
+        return render_template("reports/show.html", problems=exc.problems,
+                               **_context(visible_or_404(UnitReport, report_id))), 422
+    db.session.commit()
+    flash({"submit": _("The report was submitted."), "return": _("The report was returned "
+           "for correction."), "accept": _("The report was accepted."),
+           "reopen": _("The report was reopened.")}[action], "success")
+    return redirect(url_for("reports.show", report_id=report.id))
+
+
+@bp.app_template_global()
+def task_status_label(status: str | None) -> str:
+    return {"done_on_time": _("Done on time"), "done_late": _("Done late"),
+            "in_progress": _("Not done, within the deadline"),
+            "overdue": _("Not done, overdue")}.get(status or "", _("Not given"))
+
+
+@bp.app_template_global()
+def report_status_label(status: str) -> str:
+    return {"draft": _("Being written"), "submitted": _("Submitted"),
+            "accepted": _("Accepted")}.get(status, status)

@@ -1,0 +1,1 @@
+"""Yearly reports: each unit reports on its plan before the period's due date."""

@@ -1,0 +1,156 @@
+"""The report aggregate: a unit's report for a period, its values, task statuses,
+narrative, the snapshots of what it submitted, and its audited transitions.
+
+A report is keyed by (unit, period). Submitting locks it for the unit and records the
+real submission time; the reviewer accepts it or returns it with a reason; only the
+reviewer's level or above reopens an accepted report. Every row carries a version
+checked in its UPDATE, as plans do.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from tenants.scoping import TenantScoped
+
+
+class ReportStatus(enum.StrEnum):
+    DRAFT = "draft"          # being written (also after being returned or reopened)
+    SUBMITTED = "submitted"  # locked for the unit, with the reviewer
+    ACCEPTED = "accepted"
+
+
+class TaskStatus(enum.StrEnum):
+    """The four buckets of Vietnamese government task tracking."""
+
+    DONE_ON_TIME = "done_on_time"
+    DONE_LATE = "done_late"
+    IN_PROGRESS = "in_progress"    # not done, still within its deadline
+    OVERDUE = "overdue"            # not done, past its deadline
+
+
+NARRATIVE = ("results", "difficulties", "proposals")
+
+
+class UnitReport(TenantScoped, db.Model):
+    __tablename__ = "unit_report"
+    __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_unit_report_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("reporting_period.id"), index=True)
+    framework_version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"))
+    plan_revision_id: Mapped[int | None] = mapped_column(ForeignKey("plan_revision.id"))
+    status: Mapped[str] = mapped_column(String(12), default=ReportStatus.DRAFT.value)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    section_versions: Mapped[dict] = mapped_column(JSON, default=dict)
+    results: Mapped[str] = mapped_column(Text, default="")        # kết quả đạt được
+    difficulties: Mapped[str] = mapped_column(Text, default="")   # khó khăn, vướng mắc
+    proposals: Mapped[str] = mapped_column(Text, default="")      # đề xuất, kiến nghị
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declaration
+
+    values: Mapped[list[ReportValue]] = relationship(
+        back_populates="report", order_by="ReportValue.position", cascade="all, delete-orphan")
+    tasks: Mapped[list[ReportTask]] = relationship(
+        back_populates="report", order_by="ReportTask.position", cascade="all, delete-orphan")
+
+    def section_version(self, name: str) -> int:
+        return (self.section_versions or {}).get(name, 1)
+
+
+class ReportValue(TenantScoped, db.Model):
+    """The unit's value for one indicator, in the indicator's kind."""
+
+    __tablename__ = "report_value"
+    __table_args__ = (UniqueConstraint("report_id", "indicator_id", name="uq_report_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("unit_report.id", ondelete="CASCADE"),
+                                           index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))        # count, amount, yes=1
+    numerator: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    denominator: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    text: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - as on UnitReport
+
+    report: Mapped[UnitReport] = relationship(back_populates="values")
+
+
+class ReportTask(TenantScoped, db.Model):
+    """The status of one task of the unit's issued plan."""
+
+    __tablename__ = "report_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("unit_report.id", ondelete="CASCADE"),
+                                           index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    task_key: Mapped[str] = mapped_column(String(36))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[str] = mapped_column(Text, default="")      # as the plan words it
+    status: Mapped[str | None] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - as on UnitReport
+
+    report: Mapped[UnitReport] = relationship(back_populates="tasks")
+
+
+class ReportSubmission(TenantScoped, db.Model):
+    """What the unit sent, each time it submitted: for the reviewer's "what changed"."""
+
+    __tablename__ = "report_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("unit_report.id", ondelete="CASCADE"),
+                                           index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content: Mapped[dict] = mapped_column(JSON)
+
+
+class ReportTransition(TenantScoped, db.Model):
+    """Who moved the report from what to what, when and why. Written once."""
+
+    __tablename__ = "report_transition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("unit_report.id", ondelete="CASCADE"),
+                                           index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    action: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

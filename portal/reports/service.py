@@ -1,0 +1,306 @@
+"""Yearly reports: open, fill in (values, task statuses, narrative), submit, review.
+
+Operations only flush; the caller commits once. Refusals raise ``ReportError`` with
+messages by field; a stale save raises ``portal.plans.service.StaleEdit`` (the same
+409 as plans). Times come from ``portal.clock`` so tests can set them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal import clock
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.frameworks.indicator import Indicator, IndicatorKind
+from portal.frameworks.period import ReportingPeriod
+from portal.numbers import NumberError, parse_number
+from portal.plans.plan import UnitPlan
+from portal.plans.service import StaleEdit, clean_text, in_force
+from portal.reports.report import (
+    NARRATIVE,
+    ReportStatus,
+    ReportSubmission,
+    ReportTask,
+    ReportTransition,
+    ReportValue,
+    TaskStatus,
+    UnitReport,
+)
+from tenants.unit import Unit
+
+
+class ReportError(ValueError):
+    def __init__(self, problems: dict[str, str] | list[str]):
+        if isinstance(problems, list):
+            problems = {str(i): p for i, p in enumerate(problems)}
+        super().__init__("\n".join(problems.values()))
+        self.problems = problems
+
+
+# ---- opening ----------------------------------------------------------------------------
+
+
+def open_report(unit: Unit, period: ReportingPeriod, user_id: int | None) -> UnitReport:
+    """The unit's report for ``period``: an indicator row for each indicator its kind
+    reports, and a row for each task of its plan in force."""
+    if db.session.scalar(select(UnitReport.id).where(UnitReport.unit_id == unit.id,
+                                                     UnitReport.period_id == period.id)):
+        raise ReportError([_("This unit already has a report for this period.")])
+    framework = db.session.scalar(select(Framework).where(Framework.id == period.framework_id))
+    version = framework.published()
+    if version is None:
+        raise ReportError([_("The plan to report on has no published version.")])
+    plan = db.session.scalar(select(UnitPlan).where(UnitPlan.unit_id == unit.id,
+                                                    UnitPlan.framework_id == framework.id))
+    revision = in_force(plan) if plan else None
+    report = UnitReport(unit_id=unit.id, period_id=period.id,
+                        framework_version_id=version.id,
+                        plan_revision_id=revision.id if revision else None)
+    db.session.add(report)
+    for position, indicator in enumerate(db.session.scalars(
+            select(Indicator).where(Indicator.version_id == version.id)
+            .order_by(Indicator.position))):
+        if unit.kind in indicator.reporting_kind_list:
+            report.values.append(ReportValue(unit_id=unit.id, indicator_id=indicator.id,
+                                             position=position))
+    if revision is not None:
+        for position, task in enumerate(t for t in revision.task_rows
+                                        if not t.not_applicable):
+            report.tasks.append(ReportTask(unit_id=unit.id, task_key=task.key,
+                                           position=position, content=task.content))
+    db.session.flush()
+    _record(report, "create", None, user_id)
+    return report
+
+
+def _record(report: UnitReport, action: str, from_status: str | None, user_id: int | None,
+            reason: str = "") -> None:
+    db.session.add(ReportTransition(report_id=report.id, unit_id=report.unit_id,
+                                    action=action, from_status=from_status,
+                                    to_status=report.status, user_id=user_id, reason=reason,
+                                    at=clock.now()))
+    db.session.flush()
+
+
+def period_of(report: UnitReport) -> ReportingPeriod:
+    return db.session.get(ReportingPeriod, report.period_id)
+
+
+def locked(report: UnitReport) -> bool:
+    """Past the period's lock date, nothing more is entered or submitted."""
+    period = period_of(report)
+    return period.lock_date is not None and clock.today() > period.lock_date
+
+
+def _require_editable(report: UnitReport) -> None:
+    if report.status != ReportStatus.DRAFT.value:
+        raise ReportError({"": _("The report has been submitted and is locked; the "
+                                 "reviewer can return it for correction.")})
+    if locked(report):
+        raise ReportError({"": _("The period is locked since %(day)s; nothing more can be "
+                                 "entered.", day=period_of(report).lock_date.strftime(
+                                     "%d/%m/%Y"))})
+
+
+def _check(stored: int, version: str | int | None, current: dict[str, str]) -> None:
+    try:
+        seen = int(version) if version not in (None, "") else None
+    except (TypeError, ValueError):
+        seen = None
+    if seen != stored:
+        raise StaleEdit(current, stored)
+
+
+# ---- entering ------------------------------------------------------------------------------
+
+
+def value_fields(row: ReportValue) -> dict[str, str]:
+    """A value as the form shows it."""
+    def show(number: Decimal | None) -> str:
+        if number is None:
+            return ""
+        text = f"{number.normalize():f}"
+        whole, _dot, fraction = text.partition(".")
+        grouped = f"{int(whole):,}".replace(",", ".")
+        return grouped + ("," + fraction if fraction else "")
+
+    yes_no = "" if row.value is None else ("yes" if row.value else "no")
+    return {"value": show(row.value), "numerator": show(row.numerator),
+            "denominator": show(row.denominator), "text": row.text, "note": row.note,
+            "yes_no": yes_no}
+
+
+def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
+               version: str | int | None = None, *, check_version: bool = True) -> None:
+    """Read a value within its indicator's kind; every problem is reported by field."""
+    _require_editable(report)
+    if check_version:
+        _check(row.version, version, value_fields(row))
+    indicator = db.session.get(Indicator, row.indicator_id)
+    problems: dict[str, str] = {}
+
+    def number(name: str) -> Decimal | None:
+        text = (data.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return parse_number(text, integer=True)
+        except NumberError as exc:
+            problems[name] = str(exc)
+            return None
+
+    value = numerator = denominator = None
+    if indicator.kind in (IndicatorKind.COUNT, IndicatorKind.AMOUNT):
+        value = number("value")
+    elif indicator.kind == IndicatorKind.RATIO:
+        numerator, denominator = number("numerator"), number("denominator")
+        if numerator is not None and denominator is None and "denominator" not in problems:
+            problems["denominator"] = _("Give the total as well.")
+        if denominator is not None and numerator is not None and numerator > denominator:
+            problems["numerator"] = _("The part (%(part)s) cannot exceed the total "
+                                      "(%(total)s).", part=numerator, total=denominator)
+        if denominator == 0 and numerator:
+            problems["denominator"] = _("The total cannot be 0.")
+    elif indicator.kind == IndicatorKind.YES_NO:
+        answer = (data.get("yes_no") or "").strip()
+        if answer not in ("", "yes", "no"):
+            problems["yes_no"] = _("Answer yes or no.")
+        value = None if not answer else Decimal(1 if answer == "yes" else 0)
+    if problems:
+        raise ReportError(problems)
+    row.value, row.numerator, row.denominator = value, numerator, denominator
+    row.text = clean_text(data.get("text", "")) if indicator.kind == IndicatorKind.TEXT \
+        else row.text
+    row.note = clean_text(data.get("note", ""))
+    db.session.flush()
+
+
+def save_task_status(row: ReportTask, report: UnitReport, status: str, result: str,
+                     version: str | int | None = None, *, check_version: bool = True) -> None:
+    _require_editable(report)
+    if check_version:
+        _check(row.version, version, {"status": row.status or "", "result": row.result})
+    if status and status not in {s.value for s in TaskStatus}:
+        raise ReportError({"status": _("Choose one of the four statuses.")})
+    row.status = status or None
+    row.result = clean_text(result)
+    db.session.flush()
+
+
+def save_narrative(report: UnitReport, name: str, text: str,
+                   version: str | int | None = None, *, check_version: bool = True) -> None:
+    if name not in NARRATIVE:
+        raise ReportError({"": _("Unknown section.")})
+    _require_editable(report)
+    if check_version:
+        _check(report.section_version(name), version, {name: getattr(report, name)})
+    setattr(report, name, clean_text(text))
+    report.section_versions = {**(report.section_versions or {}),
+                               name: report.section_version(name) + 1}
+    db.session.flush()
+
+
+# ---- the workflow ---------------------------------------------------------------------------
+
+
+def snapshot(report: UnitReport) -> dict:
+    codes = dict(db.session.execute(select(Indicator.id, Indicator.code).where(
+        Indicator.version_id == report.framework_version_id)).tuples().all())
+    return {
+        "values": {codes[v.indicator_id]: value_fields(v) for v in report.values},
+        "tasks": {t.task_key: {"content": t.content, "status": t.status or "",
+                               "result": t.result} for t in report.tasks},
+        "narrative": {name: getattr(report, name) for name in NARRATIVE},
+    }
+
+
+def submit(report: UnitReport, user_id: int | None) -> None:
+    """Submit: the report locks for the unit and the real submission time is kept."""
+    _require_editable(report)
+    missing = [t for t in report.tasks if not t.status]
+    if missing:
+        raise ReportError([_("Give the status of every task (%(n)d without one).",
+                             n=len(missing))])
+    moment = clock.now()
+    number = 1 + len(db.session.scalars(select(ReportSubmission.id).where(
+        ReportSubmission.report_id == report.id)).all())
+    db.session.add(ReportSubmission(report_id=report.id, unit_id=report.unit_id,
+                                    number=number, submitted_at=moment,
+                                    content=snapshot(report)))
+    report.status = ReportStatus.SUBMITTED.value
+    report.submitted_at = moment
+    report.first_submitted_at = report.first_submitted_at or moment
+    db.session.flush()
+    _record(report, "submit", ReportStatus.DRAFT.value, user_id)
+
+
+def return_for_correction(report: UnitReport, user_id: int | None, reason: str) -> None:
+    if report.status != ReportStatus.SUBMITTED.value:
+        raise ReportError([_("Only a submitted report can be returned.")])
+    reason = clean_text(reason)
+    if not reason:
+        raise ReportError({"reason": _("Say why the report is returned, so that it can be "
+                                       "corrected.")})
+    report.status = ReportStatus.DRAFT.value
+    db.session.flush()
+    _record(report, "return", ReportStatus.SUBMITTED.value, user_id, reason)
+
+
+def accept(report: UnitReport, user_id: int | None) -> None:
+    if report.status != ReportStatus.SUBMITTED.value:
+        raise ReportError([_("Only a submitted report can be accepted.")])
+    report.status = ReportStatus.ACCEPTED.value
+    report.accepted_at = clock.now()
+    db.session.flush()
+    _record(report, "accept", ReportStatus.SUBMITTED.value, user_id)
+
+
+def reopen(report: UnitReport, user_id: int | None, reason: str) -> None:
+    if report.status != ReportStatus.ACCEPTED.value:
+        raise ReportError([_("Only an accepted report can be reopened.")])
+    reason = clean_text(reason)
+    if not reason:
+        raise ReportError({"reason": _("Say why the report is reopened.")})
+    report.status = ReportStatus.DRAFT.value
+    report.accepted_at = None
+    db.session.flush()
+    _record(report, "reopen", ReportStatus.ACCEPTED.value, user_id, reason)
+
+
+def run_transition(report: UnitReport, action: str, user_id: int | None, reason: str) -> None:
+    """A workflow action by name ("submit", "return", "accept", "reopen"), for pages and API."""
+    actions = {"submit": lambda: submit(report, user_id),
+               "return": lambda: return_for_correction(report, user_id, reason),
+               "accept": lambda: accept(report, user_id),
+               "reopen": lambda: reopen(report, user_id, reason)}
+    if action not in actions:
+        raise ReportError({"action": _("Unknown action.")})
+    actions[action]()
+
+
+def changes_since_last_submission(report: UnitReport) -> list[tuple[str, str, str]]:
+    """(what, before, now) for everything that differs between the last two submissions."""
+    submissions = db.session.scalars(select(ReportSubmission).where(
+        ReportSubmission.report_id == report.id).order_by(ReportSubmission.number)).all()
+    if len(submissions) < 2:
+        return []
+    before, after = submissions[-2].content, submissions[-1].content
+    changes = []
+    for code, fields in after["values"].items():
+        for name, now in fields.items():
+            was = before["values"].get(code, {}).get(name, "")
+            if was != now:
+                changes.append((f"{code} · {name}", was, now))
+    for key, fields in after["tasks"].items():
+        for name in ("status", "result"):
+            was = before["tasks"].get(key, {}).get(name, "")
+            if was != fields[name]:
+                changes.append((f"{fields['content'][:60]} · {name}", was, fields[name]))
+    for name, now in after["narrative"].items():
+        if before["narrative"].get(name, "") != now:
+            changes.append((name, before["narrative"].get(name, ""), now))
+    return changes

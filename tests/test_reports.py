@@ -1,0 +1,190 @@
+"""Yearly reports: values within their kinds, task statuses, the review workflow, the
+lock date, the real submission time, what changed between submissions, the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from portal import clock
+from portal.extensions import db
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
+from portal.plans.service import start_plan
+from portal.reports.report import UnitReport
+from portal.reports.service import ReportError, open_report, save_value
+from tenants.scoping import system_scope
+from tenants.unit import Unit
+from tests.conftest import csrf_token
+from tests.frameworks_data import framework, make_framework
+
+
+@pytest.fixture
+def report_id(world) -> int:  # type: ignore[no-untyped-def]
+    """District D1's 2026 report on province P1's plan, with D1's plan issued."""
+    fid = make_framework("P1")
+    with system_scope("test"):
+        unit = db.session.scalar(select(Unit).where(Unit.code == "D1"))
+        plan = start_plan(unit, framework(fid), None)
+        plan.revisions[-1].status = "issued"
+        period = db.session.scalar(select(ReportingPeriod).where(
+            ReportingPeriod.framework_id == fid, ReportingPeriod.year == 2026))
+        report = open_report(unit, period, None)
+        db.session.commit()
+        return report.id
+
+
+def load(report_id: int) -> UnitReport:
+    return db.session.scalar(select(UnitReport).where(UnitReport.id == report_id))
+
+
+def rows(report_id: int) -> dict[str, object]:
+    """The report's value rows by indicator code, and its tasks."""
+    with system_scope("test"):
+        report = load(report_id)
+        codes = dict(db.session.execute(select(Indicator.id, Indicator.code)).tuples().all())
+        return {"values": {codes[v.indicator_id]: v for v in report.values},
+                "tasks": list(report.tasks), "report": report}
+
+
+def post(client, url: str, **data):  # type: ignore[no-untyped-def]
+    return client.post(url, data={"csrf_token": csrf_token(client, "/auth/password"), **data})
+
+
+def test_a_report_opens_with_the_units_indicators_and_plan_tasks(report_id: int) -> None:
+    found = rows(report_id)
+    assert sorted(found["values"]) == ["II.1.a", "II.1.b"]      # both reported by districts
+    assert [t.content[:20] for t in found["tasks"]] == [
+        "Tổ chức tuyên truyền", "Tổ chức diễn đàn đối", "Các sở, ban, ngành, ",
+        "Tổ chức thực hiện./."]
+    assert found["report"].status == "draft"
+
+
+def test_values_are_read_within_their_kind(report_id: int) -> None:
+    found = rows(report_id)
+    with system_scope("test"):
+        report = load(report_id)
+        ratio, count = found["values"]["II.1.a"], found["values"]["II.1.b"]
+        for data, field, fragment in (
+                ({"numerator": "12", "denominator": "10"}, "numerator", "không được vượt"),
+                ({"numerator": "3"}, "denominator", "tổng số"),
+                ({"value": "-2"}, "value", "không được âm"),
+                ({"value": "12%"}, "value", "phần trăm"),
+                ({"value": "3,5"}, "value", "số nguyên")):
+            target = ratio if "numerator" in data else count
+            with pytest.raises(ReportError) as caught:
+                save_value(target, report, data, check_version=False)
+            assert fragment in caught.value.problems[field], (data, caught.value.problems)
+        # a count has no decimals, so "1.234" and "1,234" are both one thousand two hundred…
+        save_value(count, report, {"value": "1.234"}, check_version=False)
+        assert count.value == 1234
+        save_value(count, report, {"value": "1,234"}, check_version=False)
+        assert count.value == 1234
+        save_value(ratio, report, {"numerator": "10", "denominator": "90"}, check_version=False)
+        assert (ratio.numerator, ratio.denominator) == (10, 90)
+
+
+def test_the_review_workflow(app: Flask, report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+    drafter, reviewer, leader = login_as("drafter"), login_as("reviewer"), login_as("leader")
+    base = f"/reports/{report_id}"
+    found = rows(report_id)
+    count = found["values"]["II.1.b"]
+    assert post(drafter, f"{base}/values/{count.id}", version=str(count.version),
+                value="3").status_code == 200
+    missing = post(drafter, f"{base}/transitions", action="submit")
+    assert missing.status_code == 422 and "trạng thái" in missing.get_data(as_text=True)
+    for task in found["tasks"]:
+        assert post(drafter, f"{base}/tasks/{task.id}", version=str(task.version),
+                    status="done_on_time", result="Xong").status_code == 200
+    moment = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+    with clock.frozen_at(moment):
+        assert post(drafter, f"{base}/transitions", action="submit").status_code == 302
+    with system_scope("test"):
+        report = load(report_id)
+        assert report.status == "submitted"
+        assert report.submitted_at.replace(tzinfo=UTC) == moment  # the real submission time
+    # locked for the unit
+    fresh = rows(report_id)["values"]["II.1.b"]
+    assert post(drafter, f"{base}/values/{fresh.id}", version=str(fresh.version),
+                value="4").status_code == 422
+    # the reviewer level decides; a return needs a reason
+    assert post(leader, f"{base}/transitions", action="accept").status_code == 403
+    assert post(reviewer, f"{base}/transitions", action="return", reason="").status_code == 422
+    assert post(reviewer, f"{base}/transitions", action="return",
+                reason="Thiếu số liệu").status_code == 302
+    fresh = rows(report_id)["values"]["II.1.b"]
+    assert post(drafter, f"{base}/values/{fresh.id}", version=str(fresh.version),
+                value="5").status_code == 200
+    assert post(drafter, f"{base}/transitions", action="submit").status_code == 302
+    page = reviewer.get(base).get_data(as_text=True)
+    assert "Những gì thay đổi" in page and "II.1.b · value" in page
+    assert post(reviewer, f"{base}/transitions", action="accept").status_code == 302
+    # only the reviewer's level reopens an accepted report
+    assert post(drafter, f"{base}/transitions", action="reopen", reason="x").status_code == 403
+    assert post(reviewer, f"{base}/transitions", action="reopen",
+                reason="Sửa số lớp").status_code == 302
+    with system_scope("test"):
+        assert load(report_id).status == "draft"
+
+
+def test_the_lock_date_stops_drafting(app: Flask, report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+    with system_scope("test"):
+        period = db.session.get(ReportingPeriod, load(report_id).period_id)
+        period.lock_date = date(2026, 12, 15)
+        db.session.commit()
+    drafter = login_as("drafter")
+    count = rows(report_id)["values"]["II.1.b"]
+    with clock.frozen_at(datetime(2026, 12, 16, 2, 0, tzinfo=UTC)):
+        refused = post(drafter, f"/reports/{report_id}/values/{count.id}",
+                       version=str(count.version), value="3")
+        assert refused.status_code == 422
+        assert "khóa sổ" in refused.get_data(as_text=True)
+    with clock.frozen_at(datetime(2026, 12, 14, 2, 0, tzinfo=UTC)):
+        assert post(drafter, f"/reports/{report_id}/values/{count.id}",
+                    version=str(count.version), value="3").status_code == 200
+
+
+def test_report_api(app: Flask, report_id: int, token_for) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    drafter = {"Authorization": f"Bearer {token_for('drafter')}"}
+    reviewer = {"Authorization": f"Bearer {token_for('reviewer')}"}
+    url = "/api/v1/units/D1/reports/2026"
+    body = client.get(url, headers=drafter).get_json()
+    assert body["status"] == "draft" and set(body["values"]) == {"II.1.a", "II.1.b"}
+    task_id = next(iter(body["tasks"]))
+    answer = client.put(url, headers=drafter, json={
+        "values": {"II.1.a": {"numerator": 10, "denominator": 10}, "II.1.b": {"value": 3}},
+        "tasks": {task_id: {"status": "done_late", "result": "Muộn 1 tháng"}},
+        "narrative": {"results": "Đã hoàn thành"}})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["values"]["II.1.a"]["numerator"] == 10 and body["values"]["II.1.b"]["value"] == 3
+    assert body["tasks"][task_id]["status"] == "done_late"
+    # a PUT replaces what it names and leaves the rest
+    body = client.put(url, headers=drafter, json={"narrative": {"proposals": "Thêm kinh phí"}}
+                      ).get_json()
+    assert body["narrative"] == {"results": "Đã hoàn thành", "difficulties": "",
+                                 "proposals": "Thêm kinh phí"}
+    assert body["values"]["II.1.b"]["value"] == 3
+    # all or nothing: one bad value and nothing of the body is kept
+    refused = client.put(url, headers=drafter, json={
+        "values": {"II.1.b": {"value": 7}, "II.1.a": {"numerator": 11, "denominator": 10}}})
+    assert refused.status_code == 422
+    assert "values.II.1.a.numerator" in refused.get_json()["error"]["fields"]
+    assert client.get(url, headers=drafter).get_json()["values"]["II.1.b"]["value"] == 3
+    # transitions
+    transitions = url + "/transitions"
+    assert client.post(transitions, headers=reviewer, json={"action": "submit"}
+                       ).status_code == 403
+    for task in client.get(url, headers=drafter).get_json()["tasks"]:
+        client.put(url, headers=drafter, json={"tasks": {task: {"status": "in_progress"}}})
+    assert client.post(transitions, headers=drafter, json={"action": "submit"}
+                       ).get_json()["status"] == "submitted"
+    assert client.post(transitions, headers=reviewer, json={"action": "return"}
+                       ).status_code == 422
+    assert client.post(transitions, headers=reviewer, json={"action": "accept"}
+                       ).get_json()["status"] == "accepted"
+    assert client.get("/api/v1/units/QD/reports/2026", headers=drafter).status_code == 404
