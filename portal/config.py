@@ -48,7 +48,9 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: plan documents, later evidence files
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # any upload: plan documents, evidence files
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or None  # None: instance/evidence
+    EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
     # The CSRF token lives as long as the session: a long draft must still save.
     WTF_CSRF_TIME_LIMIT = None

@@ -66,7 +66,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3"))
     application = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url,
-                             TENANT_ORM_GUARD=guard_on())
+                             TENANT_ORM_GUARD=guard_on(),
+                             EVIDENCE_DIR=str(tmp_path_factory.mktemp("evidence")))
     application.test_client_class = IsolatedClient
     with application.app_context():
         flask_migrate.upgrade()
@@ -192,3 +193,26 @@ def token_for(world: World):  # type: ignore[no-untyped-def]
         return token
 
     return _token
+
+
+@pytest.fixture
+def report_id(world) -> int:  # type: ignore[no-untyped-def]
+    """District D1's 2026 report on province P1's plan, with D1's plan issued."""
+    from sqlalchemy import select
+
+    from portal.frameworks.period import ReportingPeriod
+    from portal.plans.service import start_plan
+    from portal.reports.service import open_report
+    from tenants.unit import Unit
+    from tests.frameworks_data import framework, make_framework
+
+    fid = make_framework("P1")
+    with system_scope("test"):
+        unit = db.session.scalar(select(Unit).where(Unit.code == "D1"))
+        plan = start_plan(unit, framework(fid), None)
+        plan.revisions[-1].status = "issued"
+        period = db.session.scalar(select(ReportingPeriod).where(
+            ReportingPeriod.framework_id == fid, ReportingPeriod.year == 2026))
+        report = open_report(unit, period, None)
+        db.session.commit()
+        return report.id

@@ -23,6 +23,7 @@ from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
 from portal.plans.service import add_comment, start_plan
+from portal.reports.evidence import add_evidence
 from portal.reports.service import open_report
 from tenants.scoping import system_scope
 from tenants.unit import Unit
@@ -51,6 +52,7 @@ EXPECTED: dict[str, str] = {
     "plans.index": "read",
     "reports.index": "read",
     "reports.show": "plan-read",
+    "reports.download_evidence": "plan-read",
     "plans.show": "plan-read",
     "plans.history": "plan-read",
     "exports.plan_docx": "plan-read",
@@ -102,6 +104,8 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "reports.save_task_view": ("plan-writer", {"status": "x"}, 409),
     "reports.save_narrative_view": ("plan-writer", {"text": "x"}, 409),
     "reports.transition": ("plan-read", {"action": "bogus"}, 422),    # refused for anyone
+    "reports.upload_evidence": ("plan-writer", {}, 422),              # no file
+    "reports.delete_evidence": ("plan-writer", {}, 302),
     "api.report_transition": ("read", {}, 400),                       # no action given
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
@@ -121,7 +125,7 @@ FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2"
                     "other": "Q1"}
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
-             "report_id", "value_id", "year"}
+             "report_id", "value_id", "year", "evidence_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
@@ -196,7 +200,9 @@ def targets(world):  # type: ignore[no-untyped-def]
                 ReportingPeriod.year == 2026))
             report = open_report(unit, period, None)
             revision.status = "draft"  # the plan-edit routes are checked on a draft
+            evidence = add_evidence(report, "minh-chung.pdf", b"%PDF-1.4 minh chung", None)
             db.session.commit()
+            out[target]["evidence_id"] = evidence.id
             out[target].update({
                 "report_id": report.id, "year": 2026,
                 "value_id": report.values[0].id if report.values else 0,
@@ -260,6 +266,7 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
                                 f"expected {want}")
             if api and want in (401, 404):
                 assert "error" in response.get_json()
+            response.close()  # streamed bodies (file downloads) hold their file open
     assert not failures, "\n".join(failures)
 
 

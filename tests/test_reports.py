@@ -13,28 +13,10 @@ from portal import clock
 from portal.extensions import db
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
-from portal.plans.service import start_plan
 from portal.reports.report import UnitReport
-from portal.reports.service import ReportError, open_report, save_value
+from portal.reports.service import ReportError, save_value
 from tenants.scoping import system_scope
-from tenants.unit import Unit
 from tests.conftest import csrf_token
-from tests.frameworks_data import framework, make_framework
-
-
-@pytest.fixture
-def report_id(world) -> int:  # type: ignore[no-untyped-def]
-    """District D1's 2026 report on province P1's plan, with D1's plan issued."""
-    fid = make_framework("P1")
-    with system_scope("test"):
-        unit = db.session.scalar(select(Unit).where(Unit.code == "D1"))
-        plan = start_plan(unit, framework(fid), None)
-        plan.revisions[-1].status = "issued"
-        period = db.session.scalar(select(ReportingPeriod).where(
-            ReportingPeriod.framework_id == fid, ReportingPeriod.year == 2026))
-        report = open_report(unit, period, None)
-        db.session.commit()
-        return report.id
 
 
 def load(report_id: int) -> UnitReport:

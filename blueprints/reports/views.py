@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,6 +31,7 @@ from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import visible_frameworks
 from portal.plans.service import StaleEdit
+from portal.reports.evidence import EvidenceError, ReportEvidence, add_evidence, remove_evidence
 from portal.reports.report import (
     NARRATIVE,
     ReportTask,
@@ -41,6 +52,7 @@ from portal.reports.service import (
     save_value,
     value_fields,
 )
+from portal.storage import StorageError, evidence_storage
 from tenants.access import unit_or_404, visible_or_404
 from tenants.membership import REVIEW_ROLES
 from tenants.unit import Unit
@@ -118,6 +130,8 @@ def _context(report: UnitReport) -> dict:
         "can_review": g.reach.holds_above(report.unit_id, REVIEW_ROLES),
         "statuses": [s.value for s in TaskStatus], "narrative": NARRATIVE,
         "value_fields": value_fields, "changes": changes_since_last_submission(report),
+        "evidence": db.session.scalars(select(ReportEvidence).where(
+            ReportEvidence.report_id == report.id).order_by(ReportEvidence.id)).all(),
     }
 
 
@@ -255,3 +269,60 @@ def task_status_label(status: str | None) -> str:
 def report_status_label(status: str) -> str:
     return {"draft": _("Being written"), "submitted": _("Submitted"),
             "accepted": _("Accepted")}.get(status, status)
+
+
+# ---- evidence files ----------------------------------------------------------------------
+
+
+@bp.route("/reports/<int:report_id>/evidence", methods=["POST"])
+@login_required
+def upload_evidence(report_id: int):  # type: ignore[no-untyped-def]
+    report = visible_or_404(UnitReport, report_id)
+    _writer_or_403(report)
+    upload = request.files.get("file")
+    indicator_id = request.form.get("indicator_id", type=int)
+    if indicator_id is not None and indicator_id not in {v.indicator_id for v in report.values}:
+        abort(422)
+    if upload is None or not upload.filename:
+        return _evidence_problem(report, _("Choose a file to upload."))
+    try:
+        add_evidence(report, upload.filename, upload.read(), current_user.id, indicator_id)
+    except EvidenceError as exc:
+        return _evidence_problem(report, str(exc))
+    db.session.commit()
+    flash(_("The file was added as evidence."), "success")
+    return redirect(url_for("reports.show", report_id=report.id) + "#evidence")
+
+
+def _evidence_problem(report: UnitReport, message: str):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    return render_template("reports/show.html", problems={"file": message},
+                           **_context(visible_or_404(UnitReport, report.id))), 422
+
+
+@bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>")
+@login_required
+def download_evidence(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
+    report = visible_or_404(UnitReport, report_id)
+    evidence = _part_or_404(ReportEvidence, report, evidence_id)
+    try:
+        handle = evidence_storage().open(evidence.storage_key)
+    except StorageError:
+        abort(404)
+    return send_file(handle, mimetype=evidence.content_type, as_attachment=True,
+                     download_name=evidence.filename, max_age=0)
+
+
+@bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
+@login_required
+def delete_evidence(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
+    report = visible_or_404(UnitReport, report_id)
+    _writer_or_403(report)
+    evidence = _part_or_404(ReportEvidence, report, evidence_id)
+    try:
+        remove_evidence(report, evidence)
+    except EvidenceError as exc:
+        return _evidence_problem(report, str(exc))
+    db.session.commit()
+    flash(_("The file was removed."), "success")
+    return redirect(url_for("reports.show", report_id=report.id) + "#evidence")

@@ -1,0 +1,147 @@
+"""Evidence files (minh chứng) of a report: checked by content, stored outside the database."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+import zipfile
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal import clock
+from portal.extensions import db
+from portal.storage import StorageError, evidence_storage
+from tenants.scoping import TenantScoped
+
+# What an evidence file may be, by the bytes it starts with (never by its name alone).
+ALLOWED = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "application/msword": (".doc", ".xls", ".ppt"),
+}
+OFFICE_PARTS = {"word/": ".docx", "xl/": ".xlsx", "ppt/": ".pptx"}
+
+
+class EvidenceError(ValueError):
+    pass
+
+
+class ReportEvidence(TenantScoped, db.Model):
+    __tablename__ = "report_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("unit_report.id", ondelete="CASCADE"),
+                                           index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicator.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """(content type, the extension it implies) from the file's own bytes, or None."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf", ".pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png", ".png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg", ".jpg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif", ".gif"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # the old Office format
+        return "application/msword", ".doc"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            return None
+        if "[Content_Types].xml" not in names:
+            return None
+        for prefix, extension in OFFICE_PARTS.items():
+            if any(n.startswith(prefix) for n in names):
+                kind = next(k for k, v in ALLOWED.items() if extension in v)
+                return kind, extension
+    return None
+
+
+def safe_filename(name: str) -> str:
+    """A display name: NFC, no path, no control characters, at most 200 characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1]
+    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", name).strip(" .")
+    return name[:200] or "tep"
+
+
+def add_evidence(report, filename: str, data: bytes, user_id: int | None,  # type: ignore[no-untyped-def]
+                 indicator_id: int | None = None) -> ReportEvidence:
+    """Check and store a file; the record is written only once the file is safely stored."""
+    from portal.reports.service import ReportError, _require_editable
+
+    try:
+        _require_editable(report)
+    except ReportError as exc:
+        raise EvidenceError(next(iter(exc.problems.values()))) from exc
+    limit = current_app.config.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+    if not data:
+        raise EvidenceError(_("The file is empty."))
+    if len(data) > limit:
+        raise EvidenceError(_("The file is %(size)s MB; at most %(limit)s MB are allowed.",
+                              size=round(len(data) / 1048576, 1),
+                              limit=round(limit / 1048576, 1)))
+    name = safe_filename(filename)
+    found = sniff(data)
+    if found is None:
+        raise EvidenceError(_("Only PDF, images (PNG, JPEG, GIF) and Office documents are "
+                              "accepted as evidence; this file's content is none of them."))
+    kind, implied = found
+    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if extension not in ALLOWED[kind]:
+        raise EvidenceError(_("The file is named %(name)s but its content is %(kind)s; "
+                              "rename it or upload the right file.", name=name,
+                              kind=implied.lstrip(".").upper()))
+    try:
+        key = evidence_storage().save(data)
+    except StorageError as exc:
+        current_app.logger.error("evidence storage failed: %s", exc)
+        raise EvidenceError(_("The file could not be stored (the server's storage is full "
+                              "or not writable); nothing was saved. Tell your "
+                              "administrator.")) from exc
+    evidence = ReportEvidence(report_id=report.id, unit_id=report.unit_id,
+                              indicator_id=indicator_id, filename=name, content_type=kind,
+                              size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                              storage_key=key, uploaded_by_id=user_id, uploaded_at=clock.now())
+    db.session.add(evidence)
+    try:
+        db.session.flush()
+    except Exception:
+        evidence_storage().delete(key)  # no file without its record
+        raise
+    return evidence
+
+
+def remove_evidence(report, evidence: ReportEvidence) -> None:  # type: ignore[no-untyped-def]
+    from portal.reports.service import ReportError, _require_editable
+
+    try:
+        _require_editable(report)
+    except ReportError as exc:
+        raise EvidenceError(next(iter(exc.problems.values()))) from exc
+    key = evidence.storage_key
+    db.session.delete(evidence)
+    db.session.flush()
+    evidence_storage().delete(key)
