@@ -62,13 +62,13 @@ INDICATORS = {
 
 
 def make_framework(owner_code: str, *, published: bool = True, with_draft: bool = False,
-                   text: str = SMALL_PLAN) -> int:
+                   text: str = SMALL_PLAN, indicators: dict | None = None) -> int:
     """A framework owned by ``owner_code``: version 1 (published) and maybe a draft 2."""
     with system_scope("test framework"):
         owner = db.session.scalar(select(Unit).where(Unit.code == owner_code))
         framework = create_from_document(owner, "kh.txt", text.encode())
         version = framework.versions[0]
-        apply_indicator_settings(version, INDICATORS)
+        apply_indicator_settings(version, indicators or INDICATORS)
         if published:
             update_meta(version, {"doc_number": "12/KH-UBND", "issued_on": "05/02/2026",
                                   "issuer": "UBND", "place": "", "title": version.title})

@@ -68,6 +68,7 @@ EXPECTED: dict[str, str] = {
     "api.plan": "plan-read",
     "api.plan_docx": "plan-read",
     "api.get_report": "read",
+    "api.aggregates": "read",
     "api.openapi": "public",
     "static": "public",
 }
@@ -222,6 +223,8 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
         url += "?q=x"
     if endpoint == "api.units":
         url += f"?under={ids['code']}"
+    if endpoint == "api.aggregates":
+        url += "?year=2026"
     return url
 
 

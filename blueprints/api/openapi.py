@@ -92,6 +92,14 @@ DOCUMENT = {
                         "content": {"application/json": {"schema": _ERROR}}},
                 "404": {"description": "No such plan, or not visible to the caller",
                         "content": {"application/json": {"schema": _ERROR}}}}}},
+        "/units/{code}/aggregates": {"get": {
+            "summary": "The live aggregate of the unit's subtree for a year: each indicator "
+                       "by its rule, reporting rate and timeliness, and each child's",
+            "operationId": "getAggregates",
+            "parameters": [UNIT_CODE, {"name": "year", "in": "query", "required": True,
+                                       "schema": {"type": "integer"}}, FRAMEWORK_CHOICE],
+            "responses": _responses({"$ref": "#/components/schemas/Aggregate"}, 400, 401,
+                                    404)}},
         "/units/{code}/reports/{year}": {
             "get": {"summary": "A unit's yearly report: values, task statuses, narrative",
                     "operationId": "getReport", "parameters": [UNIT_CODE, YEAR, FRAMEWORK_CHOICE],
@@ -197,6 +205,21 @@ DOCUMENT = {
                              "sections": {"type": "object"},
                              "tasks": {"type": "array", "items": {"type": "object"}},
                              "targets": {"type": "array", "items": {"type": "object"}}}}}}},
+            "Reporting": {"type": "object", "properties": {
+                "expected": {"type": "integer"}, "submitted": {"type": "integer"},
+                "on_time": {"type": "integer"}, "accepted": {"type": "integer"},
+                "rate": {"type": ["number", "null"]},
+                "timeliness": {"type": ["number", "null"]}}},
+            "Aggregate": {"type": "object", "required": ["unit", "year", "indicators",
+                                                         "reporting", "children"],
+                          "properties": {
+                              "unit": {"type": "string"}, "year": {"type": "integer"},
+                              "indicators": {"type": "object", "additionalProperties": {
+                                  "type": "object", "description": 'ratios as fractions: '
+                                  '{"value", "numerator", "denominator"}, sums {"value"}, '
+                                  'texts {"texts": [{"unit", "text"}]}'}},
+                              "reporting": {"$ref": "#/components/schemas/Reporting"},
+                              "children": {"type": "array", "items": {"type": "object"}}}},
             "ReportBody": {"type": "object", "properties": {
                 "values": {"type": "object", "additionalProperties": {"type": "object"},
                            "description": 'by indicator code: {"value": n|true|false} or '

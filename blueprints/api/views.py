@@ -403,3 +403,17 @@ def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
             exc.problems.values()), "fields": exc.problems}}), 422
     db.session.commit()
     return jsonify(_report_json(report, year, found.code))
+
+
+@bp.get("/units/<code>/aggregates")
+def aggregates(code: str):  # type: ignore[no-untyped-def]
+    """The live aggregate of the unit's subtree for ``?year=`` (and ``?framework=``)."""
+    from portal.reports.aggregate import aggregate
+
+    found = unit_or_404(code)
+    year = request.args.get("year", type=int)
+    if year is None:
+        return error_response(400, "missing_parameter", "give the year: ?year=2026")
+    period = _report_period(found, year)
+    framework = visible_or_404(Framework, period.framework_id)
+    return jsonify(aggregate(found, framework, year))
