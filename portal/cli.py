@@ -257,6 +257,21 @@ def frameworks_load(file: Path, owner_code: str, name: str | None, number: str |
                f"({version.status})")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for the platform's queues, with the scheduler (needs REDIS_URL)."""
+    from flask import current_app
+    from rq import Worker
+
+    from portal.jobs import QUEUES, redis_connection
+
+    if not current_app.config.get("REDIS_URL"):
+        _fail(["set REDIS_URL: without Redis the jobs run in the web process itself"])
+    Worker(list(QUEUES), connection=redis_connection()).work(burst=burst, with_scheduler=True)
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(worker)
     for group in (units_cli, users_cli, demo_cli, frameworks_cli):
         app.cli.add_command(group)

@@ -28,6 +28,8 @@ class Role(enum.StrEnum):
 SUBTREE_READ_ROLES = frozenset({Role.REVIEWER, Role.CONSOLIDATOR, Role.LEADER, Role.ADMIN})
 # Roles that maintain the frameworks (provincial plans) their unit owns.
 FRAMEWORK_OWNER_ROLES = frozenset({Role.CONSOLIDATOR, Role.ADMIN})
+# Roles that launch the consolidation of the reports of their subtree.
+CONSOLIDATING_ROLES = frozenset({Role.CONSOLIDATOR, Role.LEADER})
 # Roles that review the plans and reports of the units below them.
 REVIEW_ROLES = frozenset({Role.REVIEWER, Role.CONSOLIDATOR})
 # Roles that may change the unit's own plan and reports.

@@ -87,6 +87,7 @@ def test_openapi_document_lists_every_api_route(app: Flask) -> None:
     documented = {"/api/v1" + path.replace("{code}", "<code>")
                   .replace("{framework_id}", "<int:framework_id>")
                   .replace("{plan_id}", "<int:plan_id>").replace("{year}", "<int:year>")
+                  .replace("{consolidation_id}", "<int:consolidation_id>")
                   for path in document["paths"]}
     routes = {r.rule for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/v1") and r.endpoint != "api.openapi"}

@@ -23,6 +23,7 @@ from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
 from portal.plans.service import add_comment, start_plan
+from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.evidence import add_evidence
 from portal.reports.service import open_report
 from tenants.scoping import system_scope
@@ -69,6 +70,9 @@ EXPECTED: dict[str, str] = {
     "api.plan_docx": "plan-read",
     "api.get_report": "read",
     "api.aggregates": "read",
+    "api.get_consolidation": "read",
+    "reports.consolidation": "read",
+    "reports.consolidation_progress": "read",
     "api.openapi": "public",
     "static": "public",
 }
@@ -108,6 +112,8 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "reports.upload_evidence": ("plan-writer", {}, 422),              # no file
     "reports.delete_evidence": ("plan-writer", {}, 302),
     "api.report_transition": ("read", {}, 400),                       # no action given
+    "reports.consolidate": ("consolidator", {}, 422),                 # no period chosen
+    "api.start_consolidation": ("consolidator", {}, 400),             # no year given
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -126,13 +132,14 @@ FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2"
                     "other": "Q1"}
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
-             "report_id", "value_id", "year", "evidence_id"}
+             "report_id", "value_id", "year", "evidence_id", "consolidation_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
-    if kind in ("read", "unit-owner", "unit-writer", "api-writer") or kind.startswith("plan-"):
+    if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator") or \
+            kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
         visible = subtree and target in ("own", "child")
@@ -144,6 +151,9 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "ok" if role in OWNER_ROLES and target in ("own", "child") else "forbidden"
     if kind in ("unit-writer", "plan-writer", "api-writer"):
         return "ok" if role in WRITER_ROLES and target == "own" else "forbidden"
+    if kind == "consolidator":  # consolidators and leaders of the unit or above it
+        return "ok" if role in {"consolidator", "leader"} and target in ("own", "child") \
+            else "forbidden"
     if kind == "plan-head":
         return "ok" if role == "head" and target == "own" else "forbidden"
     if kind == "plan-reviewer":
@@ -208,6 +218,11 @@ def targets(world):  # type: ignore[no-untyped-def]
                 "report_id": report.id, "year": 2026,
                 "value_id": report.values[0].id if report.values else 0,
                 "report_task_id": report.tasks[0].id})
+            # …and a finished consolidation of its subtree
+            consolidation = launch(unit, framework(province_framework), 2026, None)
+            db.session.commit()
+            run_consolidation(consolidation.id, unit.id)
+            out[target]["consolidation_id"] = consolidation.id
     return out
 
 

@@ -100,6 +100,28 @@ DOCUMENT = {
                                        "schema": {"type": "integer"}}, FRAMEWORK_CHOICE],
             "responses": _responses({"$ref": "#/components/schemas/Aggregate"}, 400, 401,
                                     404)}},
+        "/units/{code}/consolidations": {"post": {
+            "summary": "Start a consolidation of the unit's subtree for a year (or join the "
+                       "one already running); it runs in the background",
+            "operationId": "startConsolidation", "parameters": [UNIT_CODE, FRAMEWORK_CHOICE],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["year"],
+                "properties": {"year": {"type": "integer"}}}}}},
+            "responses": {"202": {"description": "Queued, running or done", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Consolidation"}}}},
+                **{str(c): {"description": d, "content": {"application/json": {
+                    "schema": _ERROR}}} for c, d in (
+                    (400, "No year"), (401, "Missing, wrong or revoked token"),
+                    (403, "Not a consolidator or leader of the unit"),
+                    (404, "No such unit or period"), (422, "Refused"),
+                    (503, "The job queue cannot take it now"))}}}},
+        "/consolidations/{consolidation_id}": {"get": {
+            "summary": "A consolidation: status, progress, and its result when done",
+            "operationId": "getConsolidation",
+            "parameters": [{"name": "consolidation_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "responses": _responses({"$ref": "#/components/schemas/Consolidation"}, 401,
+                                    404)}},
         "/units/{code}/reports/{year}": {
             "get": {"summary": "A unit's yearly report: values, task statuses, narrative",
                     "operationId": "getReport", "parameters": [UNIT_CODE, YEAR, FRAMEWORK_CHOICE],
@@ -220,6 +242,19 @@ DOCUMENT = {
                                   'texts {"texts": [{"unit", "text"}]}'}},
                               "reporting": {"$ref": "#/components/schemas/Reporting"},
                               "children": {"type": "array", "items": {"type": "object"}}}},
+            "Consolidation": {"type": "object", "required": ["id", "status", "progress"],
+                              "properties": {
+                                  "id": {"type": "integer"}, "unit": {"type": "string"},
+                                  "year": {"type": "integer"}, "snapshot": {"type": "integer"},
+                                  "status": {"type": "string", "enum": [
+                                      "queued", "running", "done", "failed"]},
+                                  "progress": {"type": "integer"}, "step": {"type": "string"},
+                                  "error": {"type": ["string", "null"]},
+                                  "job_id": {"type": "string"}, "stale": {"type": "boolean"},
+                                  "finished_at": {"type": ["string", "null"]},
+                                  "result": {"oneOf": [
+                                      {"$ref": "#/components/schemas/Aggregate"},
+                                      {"type": "null"}]}}},
             "ReportBody": {"type": "object", "properties": {
                 "values": {"type": "object", "additionalProperties": {"type": "object"},
                            "description": 'by indicator code: {"value": n|true|false} or '

@@ -14,8 +14,16 @@ from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
 from portal.frameworks.service import visible_frameworks
+from portal.jobs import JobsUnavailable
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
 from portal.plans.service import in_force
+from portal.reports.consolidation import (
+    Consolidation,
+    ConsolidationError,
+    is_stale,
+    launch,
+    queue,
+)
 from portal.reports.report import NARRATIVE, UnitReport
 from portal.reports.service import (
     ReportError,
@@ -27,7 +35,7 @@ from portal.reports.service import (
     value_fields,
 )
 from tenants.access import unit_or_404, visible_or_404
-from tenants.membership import REVIEW_ROLES
+from tenants.membership import CONSOLIDATING_ROLES, REVIEW_ROLES
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
@@ -417,3 +425,47 @@ def aggregates(code: str):  # type: ignore[no-untyped-def]
     period = _report_period(found, year)
     framework = visible_or_404(Framework, period.framework_id)
     return jsonify(aggregate(found, framework, year))
+
+
+def _consolidation_json(row: Consolidation) -> dict:
+    return {"id": row.id, "unit": unit_labels([row.unit_id])[row.unit_id][0],
+            "year": row.year, "snapshot": row.number, "status": row.status,
+            "progress": row.progress, "step": row.step, "error": row.error or None,
+            "job_id": row.job_id, "stale": is_stale(row),
+            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "result": row.result}
+
+
+@bp.post("/units/<code>/consolidations")
+def start_consolidation(code: str):  # type: ignore[no-untyped-def]
+    found = unit_or_404(code)
+    if not g.reach.holds_above(found.id, CONSOLIDATING_ROLES):
+        abort(403)
+    body = request.get_json(silent=True)
+    year = body.get("year") if isinstance(body, dict) else None
+    if not isinstance(year, int) or isinstance(year, bool):
+        return error_response(400, "bad_request", 'give the year: {"year": 2026}')
+    period = _report_period(found, year)
+    framework = visible_or_404(Framework, period.framework_id)
+    try:
+        row = launch(found, framework, year, current_user.id)
+    except ConsolidationError as exc:
+        db.session.rollback()
+        return error_response(422, "invalid", str(exc))
+    row_id, fresh = row.id, row.status == "queued" and row.progress == 0
+    db.session.commit()
+    if fresh:
+        try:
+            queue(row)
+        except JobsUnavailable:
+            db.session.rollback()
+            db.session.delete(visible_or_404(Consolidation, row_id))
+            db.session.commit()
+            return error_response(503, "queue_unavailable",
+                                  "the job queue is not reachable; try again later")
+    return jsonify(_consolidation_json(visible_or_404(Consolidation, row_id))), 202
+
+
+@bp.get("/consolidations/<int:consolidation_id>")
+def get_consolidation(consolidation_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(_consolidation_json(visible_or_404(Consolidation, consolidation_id)))

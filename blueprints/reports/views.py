@@ -30,7 +30,16 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import visible_frameworks
+from portal.jobs import JobsUnavailable
 from portal.plans.service import StaleEdit
+from portal.reports.consolidation import (
+    Consolidation,
+    ConsolidationError,
+    RunStatus,
+    is_stale,
+    launch,
+    queue,
+)
 from portal.reports.evidence import EvidenceError, ReportEvidence, add_evidence, remove_evidence
 from portal.reports.report import (
     NARRATIVE,
@@ -54,7 +63,8 @@ from portal.reports.service import (
 )
 from portal.storage import StorageError, evidence_storage
 from tenants.access import unit_or_404, visible_or_404
-from tenants.membership import REVIEW_ROLES
+from tenants.membership import CONSOLIDATING_ROLES, REVIEW_ROLES
+from tenants.tree import unit_labels
 from tenants.unit import Unit
 
 bp = Blueprint("reports", __name__)
@@ -77,15 +87,23 @@ def _part_or_404(model, report: UnitReport, part_id: int):  # type: ignore[no-un
 @login_required
 def index(code: str):  # type: ignore[no-untyped-def]
     unit = unit_or_404(code)
-    frameworks = [f for f in visible_frameworks(unit) if f.owner_unit_id != unit.id]
+    frameworks = visible_frameworks(unit)  # its own ones too: a province consolidates them
     periods = db.session.scalars(select(ReportingPeriod).where(
         ReportingPeriod.framework_id.in_([f.id for f in frameworks]))
         .order_by(ReportingPeriod.year.desc())).all()
     reports = {r.period_id: r for r in db.session.scalars(
         select(UnitReport).where(UnitReport.unit_id == unit.id))}
+    may_consolidate = g.reach.holds_above(unit.id, CONSOLIDATING_ROLES)
+    consolidations = {}
+    if may_consolidate:
+        for period in periods:
+            consolidations[period.id] = db.session.scalar(select(Consolidation).where(
+                Consolidation.unit_id == unit.id, Consolidation.period_id == period.id)
+                .order_by(Consolidation.number.desc()).limit(1))
     return render_template("reports/index.html", unit=unit, periods=periods, reports=reports,
                            frameworks={f.id: f for f in frameworks},
-                           can_write=g.reach.can_write(unit.id))
+                           can_write=g.reach.can_write(unit.id),
+                           may_consolidate=may_consolidate, consolidations=consolidations)
 
 
 @bp.route("/units/<code>/reports", methods=["POST"])
@@ -326,3 +344,90 @@ def delete_evidence(report_id: int, evidence_id: int):  # type: ignore[no-untype
     db.session.commit()
     flash(_("The file was removed."), "success")
     return redirect(url_for("reports.show", report_id=report.id) + "#evidence")
+
+
+# ---- consolidation -----------------------------------------------------------------------
+
+
+@bp.route("/units/<code>/consolidations", methods=["POST"])
+@login_required
+def consolidate(code: str):  # type: ignore[no-untyped-def]
+    unit = unit_or_404(code)
+    if not g.reach.holds_above(unit.id, CONSOLIDATING_ROLES):
+        abort(403)
+    period = db.session.scalar(select(ReportingPeriod).where(
+        ReportingPeriod.id == request.form.get("period_id", type=int)))
+    if period is None or period.framework_id not in {f.id for f in visible_frameworks(unit)}:
+        abort(422)
+    framework = visible_or_404(Framework, period.framework_id)
+    try:
+        consolidation = launch(unit, framework, period.year, current_user.id)
+    except ConsolidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("reports.index", code=unit.code)), 303
+    consolidation_id = consolidation.id
+    fresh = consolidation.status == RunStatus.QUEUED.value and consolidation.progress == 0
+    db.session.commit()  # the worker must see the row before it gets the job
+    if fresh:
+        try:
+            queue(consolidation)
+        except JobsUnavailable:
+            db.session.rollback()
+            row = visible_or_404(Consolidation, consolidation_id)
+            db.session.delete(row)
+            db.session.commit()
+            flash(_("The consolidation cannot start now: the job queue is not reachable. "
+                    "Reports can still be written and submitted; try again later."), "danger")
+            return redirect(url_for("reports.index", code=unit.code)), 303
+    return redirect(url_for("reports.consolidation", consolidation_id=consolidation_id))
+
+
+def _consolidation_context(consolidation: Consolidation) -> dict:
+    result = consolidation.result or {}
+    units = {c["unit"] for c in result.get("children", [])}
+    labels = {code: name for _id, (code, name) in unit_labels(db.session.scalars(
+        select(Unit.id).where(Unit.code.in_(units | {result.get("unit", "")})))).items()}
+    framework = db.session.scalar(select(Framework).where(
+        Framework.id == consolidation.framework_id))
+    indicators = {}
+    version = framework.published() if framework else None
+    if version is not None:
+        indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
+            Indicator.version_id == version.id))}
+    rows = [(code, [value] + [c["indicators"].get(code, {}) for c in result.get("children", [])])
+            for code, value in result.get("indicators", {}).items()]
+    return {"consolidation": consolidation, "result": result, "names": labels, "rows": rows,
+            "indicators": indicators, "stale": is_stale(consolidation),
+            "unit": db.session.get(Unit, consolidation.unit_id), "framework": framework}
+
+
+@bp.route("/consolidations/<int:consolidation_id>")
+@login_required
+def consolidation(consolidation_id: int):  # type: ignore[no-untyped-def]
+    row = visible_or_404(Consolidation, consolidation_id)
+    return render_template("reports/consolidation.html", **_consolidation_context(row))
+
+
+@bp.route("/consolidations/<int:consolidation_id>/progress")
+@login_required
+def consolidation_progress(consolidation_id: int):  # type: ignore[no-untyped-def]
+    row = visible_or_404(Consolidation, consolidation_id)
+    response = render_template("reports/_progress.html", consolidation=row)
+    headers = {"HX-Refresh": "true"} if row.status in ("done", "failed") else {}
+    return response, 200, headers
+
+
+@bp.app_template_global()
+def run_status_label(status: str) -> str:
+    return {"queued": _("Waiting to start"), "running": _("Running"), "done": _("Done"),
+            "failed": _("Failed")}.get(status, status)
+
+
+@bp.app_template_global()
+def step_label(step: str) -> str:
+    return {"reading the reports": _("reading the reports"),
+            "computing the indicators and rates": _("computing the indicators and rates"),
+            "compiling the narrative": _("compiling the narrative"),
+            "writing the snapshot": _("writing the snapshot"), "done": _("done"),
+            "failed": _("failed")}.get(step, step)

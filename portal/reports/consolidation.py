@@ -1,0 +1,201 @@
+"""Consolidation: the aggregate of a subtree for a year, computed in the background and
+kept as an immutable, numbered snapshot with the inputs it was computed from.
+
+The job is idempotent: it takes an advisory lock (PostgreSQL), does nothing if its
+snapshot is already complete, and writes the result, the inputs and "done" in one
+UPDATE that only a not-yet-done row accepts — so a job run twice (a killed worker,
+a retry) still leaves exactly one complete snapshot.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select, text, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal import clock
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.frameworks.period import ReportingPeriod
+from portal.jobs import enqueue, in_app_context, job_progress
+from portal.reports.aggregate import COUNTED, aggregate
+from portal.reports.report import NARRATIVE, UnitReport
+from tenants.scoping import Scope, TenantScoped, use_scope
+from tenants.tree import unit_labels
+from tenants.unit import Unit, UnitClosure
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Consolidation(TenantScoped, db.Model):
+    __tablename__ = "consolidation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)   # the root
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("reporting_period.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)        # the snapshot's version for the root
+    status: Mapped[str] = mapped_column(String(10), default=RunStatus.QUEUED.value)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[str] = mapped_column(String(120), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    job_id: Mapped[str] = mapped_column(String(80), default="")
+    result: Mapped[dict | None] = mapped_column(JSON)
+    inputs: Mapped[dict | None] = mapped_column(JSON)   # report id -> [status, version]
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsolidationError(ValueError):
+    pass
+
+
+def inputs_of(root_id: int, period_id: int) -> dict[str, list]:
+    """The reports a consolidation reads: id -> [status, version], for staleness."""
+    rows = db.session.execute(
+        select(UnitReport.id, UnitReport.status, UnitReport.version)
+        .join(UnitClosure, UnitClosure.descendant_id == UnitReport.unit_id)
+        .where(UnitClosure.ancestor_id == root_id, UnitReport.period_id == period_id,
+               UnitReport.status.in_(COUNTED))).all()
+    return {str(r.id): [r.status, r.version] for r in rows}
+
+
+def is_stale(consolidation: Consolidation) -> bool:
+    """A report in its scope was submitted, returned, reopened or accepted since."""
+    if consolidation.status != RunStatus.DONE.value:
+        return False
+    return inputs_of(consolidation.unit_id, consolidation.period_id) != consolidation.inputs
+
+
+def latest(root_id: int, period_id: int) -> Consolidation | None:
+    return db.session.scalar(select(Consolidation).where(
+        Consolidation.unit_id == root_id, Consolidation.period_id == period_id)
+        .order_by(Consolidation.number.desc()).limit(1))
+
+
+def launch(root: Unit, framework: Framework, year: int, user_id: int | None) -> Consolidation:
+    """Start a consolidation, or join the one already queued or running for this root and year.
+
+    The caller commits the new row before it is queued (a worker must see it).
+    """
+    period = db.session.scalar(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id == framework.id, ReportingPeriod.year == year))
+    if period is None:
+        raise ConsolidationError(_("There is no reporting period for %(year)d.", year=year))
+    under_way = db.session.scalar(select(Consolidation).where(
+        Consolidation.unit_id == root.id, Consolidation.period_id == period.id,
+        Consolidation.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])))
+    if under_way is not None:
+        return under_way
+    previous = latest(root.id, period.id)
+    consolidation = Consolidation(
+        unit_id=root.id, framework_id=framework.id, period_id=period.id, year=year,
+        number=(previous.number + 1) if previous else 1, status=RunStatus.QUEUED.value,
+        requested_by_id=user_id, created_at=clock.now())
+    db.session.add(consolidation)
+    db.session.flush()
+    consolidation.job_id = f"consolidation-{consolidation.id}"
+    return consolidation
+
+
+def queue(consolidation: Consolidation) -> None:
+    """Hand the committed consolidation to the queue (or run it now, without Redis)."""
+    enqueue("consolidation", run_consolidation, consolidation.id, consolidation.unit_id,
+            job_id=consolidation.job_id)
+
+
+STEPS = ("reading the reports", "computing the indicators and rates",
+         "compiling the narrative", "writing the snapshot")
+
+
+@in_app_context
+def run_consolidation(consolidation_id: int, root_id: int) -> str:
+    """The job: idempotent, whole or nothing, progress as it goes."""
+    with use_scope(Scope(subtree_roots=frozenset({root_id}))):
+        if not _lock(consolidation_id):
+            return "already running elsewhere"
+        row = db.session.get(Consolidation, consolidation_id)
+        if row is None or row.status == RunStatus.DONE.value:
+            db.session.rollback()
+            return "nothing to do"
+        try:
+            return _compute(row)
+        except Exception as exc:
+            db.session.rollback()
+            _mark(consolidation_id, RunStatus.FAILED, 100, "failed", str(exc)[:500])
+            raise
+
+
+def _lock(consolidation_id: int) -> bool:
+    """A PostgreSQL advisory lock for the job's transaction; SQLite has one writer anyway."""
+    if db.engine.dialect.name != "postgresql":
+        return True
+    return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                  {"k": 7_000_000_000 + consolidation_id}))
+
+
+def _mark(consolidation_id: int, status: RunStatus, progress: int, step: str,
+          error: str = "") -> None:
+    """Progress in its own short transaction, so the page sees it while the job runs."""
+    db.session.execute(update(Consolidation).where(
+        Consolidation.id == consolidation_id, Consolidation.status != RunStatus.DONE.value)
+        .values(status=status.value, progress=progress, step=step, error=error))
+    db.session.commit()
+    job_progress(progress, step)
+
+
+def _pause() -> None:
+    delay = current_app.config.get("CONSOLIDATION_STEP_DELAY", 0)
+    if delay:
+        time.sleep(delay)  # tests and demos: watch the progress, or kill the worker
+
+
+def _compute(row: Consolidation) -> str:
+    consolidation_id, root_id, period_id, year = row.id, row.unit_id, row.period_id, row.year
+    framework = db.session.scalar(select(Framework).where(Framework.id == row.framework_id))
+    root = db.session.get(Unit, root_id)
+    _mark(consolidation_id, RunStatus.RUNNING, 5, STEPS[0])
+    _pause()
+    inputs = inputs_of(root_id, period_id)
+    _mark(consolidation_id, RunStatus.RUNNING, 30, STEPS[1])
+    _pause()
+    result = aggregate(root, framework, year)
+    _mark(consolidation_id, RunStatus.RUNNING, 70, STEPS[2])
+    _pause()
+    result["narrative"] = _narrative(root_id, period_id)
+    _mark(consolidation_id, RunStatus.RUNNING, 90, STEPS[3])
+    if not _lock(consolidation_id):  # the lock ended with the progress commits: take it again
+        return "already running elsewhere"
+    written = db.session.execute(update(Consolidation).where(
+        Consolidation.id == consolidation_id, Consolidation.status != RunStatus.DONE.value)
+        .values(result=result, inputs=inputs, status=RunStatus.DONE.value, progress=100,
+                step="done", finished_at=clock.now())).rowcount
+    db.session.commit()
+    job_progress(100, "done")
+    return "done" if written else "nothing to do"
+
+
+def _narrative(root_id: int, period_id: int) -> dict[str, list[dict]]:
+    """Each narrative section, passage by passage, each attributed to its unit."""
+    reports = db.session.execute(
+        select(UnitReport.unit_id, *(getattr(UnitReport, n) for n in NARRATIVE))
+        .join(UnitClosure, UnitClosure.descendant_id == UnitReport.unit_id)
+        .where(UnitClosure.ancestor_id == root_id, UnitReport.period_id == period_id,
+               UnitReport.status.in_(COUNTED))
+        .order_by(UnitClosure.depth, UnitReport.unit_id)).all()
+    labels = unit_labels(r.unit_id for r in reports)
+    return {name: [{"unit": labels[r.unit_id][0], "name": labels[r.unit_id][1],
+                    "text": getattr(r, name)} for r in reports if getattr(r, name)]
+            for name in NARRATIVE}

@@ -1,0 +1,185 @@
+"""Consolidation: background job, idempotent, immutable snapshots, staleness, Redis down."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.reports.consolidation import (
+    Consolidation,
+    RunStatus,
+    is_stale,
+    launch,
+    run_consolidation,
+)
+from portal.reports.report import UnitReport
+from tenants.scoping import system_scope
+from tenants.unit import Unit
+from tests.conftest import csrf_token
+from tests.frameworks_data import framework
+
+
+def province_framework_id(report_id: int) -> int:
+    from portal.frameworks.period import ReportingPeriod
+
+    with system_scope("test"):
+        report = db.session.get(UnitReport, report_id)
+        return db.session.get(ReportingPeriod, report.period_id).framework_id
+
+
+def submit(report_id: int) -> None:
+    with system_scope("test"):
+        report = db.session.get(UnitReport, report_id)
+        report.status = "submitted"
+        report.first_submitted_at = report.submitted_at = datetime(2026, 11, 20, tzinfo=UTC)
+        db.session.commit()
+
+
+def start(fid: int, code: str = "P1") -> int:
+    with system_scope("test"):
+        unit = db.session.scalar(select(Unit).where(Unit.code == code))
+        row = launch(unit, framework(fid), 2026, None)
+        db.session.commit()
+        return row.id
+
+
+def load(consolidation_id: int) -> Consolidation:
+    return db.session.get(Consolidation, consolidation_id)
+
+
+def root_of(consolidation_id: int) -> int:
+    with system_scope("test"):
+        return load(consolidation_id).unit_id
+
+
+def done_count() -> int:
+    with system_scope("test"):
+        return db.session.scalar(select(func.count()).select_from(Consolidation).where(
+            Consolidation.status == RunStatus.DONE.value))
+
+
+def test_a_consolidation_runs_and_keeps_its_snapshot(app: Flask, report_id: int,  # type: ignore[no-untyped-def]
+                                                     login_as, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", None)   # the embedded mode: in-process
+    submit(report_id)
+    admin = login_as("admin")                              # admins cannot consolidate
+    token = csrf_token(admin, "/units/D1/reports")
+    assert admin.post("/units/D1/consolidations", data={"csrf_token": token}).status_code \
+        == 403
+    leader = login_as("leader")
+    page = leader.get("/units/D1/reports").get_data(as_text=True)
+    period_id = re.search(r'name="period_id" value="(\d+)"', page).group(1)
+    token = csrf_token(leader, "/units/D1/reports")
+    response = leader.post("/units/D1/consolidations",
+                           data={"csrf_token": token, "period_id": period_id})
+    assert response.status_code == 302
+    shown = leader.get(response.location).get_data(as_text=True)
+    assert "0 trên 2 đơn vị đã báo cáo" in shown          # below D1: C11 and C12, no report yet
+    consolidation_id = int(response.location.rsplit("/", 1)[1])
+    with system_scope("test"):
+        row = load(consolidation_id)
+        assert row.status == "done" and row.number == 1 and row.progress == 100
+        assert row.result["reporting"]["expected"] == 2
+        assert row.inputs == {}                          # D1's own report is not below D1
+
+
+def test_a_second_launch_joins_the_running_one(report_id: int) -> None:
+    fid = province_framework_id(report_id)
+    first = start(fid)
+    assert start(fid) == first                           # queued: joined, not duplicated
+    run_consolidation(first, root_of(first))
+    assert start(fid) != first                           # done: a new snapshot
+
+
+def test_running_the_job_twice_leaves_one_complete_snapshot(report_id: int) -> None:
+    submit(report_id)
+    fid = province_framework_id(report_id)
+    consolidation_id = start(fid)
+    root = root_of(consolidation_id)
+    assert run_consolidation(consolidation_id, root) == "done"
+    with system_scope("test"):
+        result = load(consolidation_id).result
+    assert run_consolidation(consolidation_id, root) == "nothing to do"
+    assert done_count() == 1
+    with system_scope("test"):
+        assert load(consolidation_id).result == result
+        assert result["reporting"]["submitted"] == 1
+        assert result["narrative"] == {"results": [], "difficulties": [], "proposals": []}
+
+
+def test_a_snapshot_goes_stale_when_a_report_changes(report_id: int) -> None:
+    submit(report_id)
+    fid = province_framework_id(report_id)
+    consolidation_id = start(fid)
+    run_consolidation(consolidation_id, root_of(consolidation_id))
+    with system_scope("test"):
+        assert not is_stale(load(consolidation_id))
+        report = db.session.get(UnitReport, report_id)
+        report.status = "accepted"
+        db.session.commit()
+        assert is_stale(load(consolidation_id))
+
+
+def test_redis_down_refuses_clearly_and_submissions_still_work(app: Flask, report_id: int,  # type: ignore[no-untyped-def]
+                                                                login_as, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")   # nobody there
+    leader = login_as("leader")
+    page = leader.get("/units/D1/reports").get_data(as_text=True)
+    period_id = re.search(r'name="period_id" value="(\d+)"', page).group(1)
+    token = csrf_token(leader, "/units/D1/reports")
+    response = leader.post("/units/D1/consolidations",
+                           data={"csrf_token": token, "period_id": period_id},
+                           follow_redirects=True)
+    assert "không thể bắt đầu lúc này" in response.get_data(as_text=True)
+    with system_scope("test"):
+        assert db.session.scalar(select(func.count()).select_from(Consolidation)) == 0
+    # the unit's work does not depend on Redis
+    drafter = login_as("drafter")
+    token = csrf_token(drafter, f"/reports/{report_id}")
+    with system_scope("test"):
+        report = db.session.get(UnitReport, report_id)
+        tasks = [(t.id, t.version) for t in report.tasks]
+    for task_id, version in tasks:
+        drafter.post(f"/reports/{report_id}/tasks/{task_id}", data={
+            "csrf_token": token, "version": str(version), "status": "in_progress"})
+    assert drafter.post(f"/reports/{report_id}/transitions", data={
+        "csrf_token": token, "action": "submit"}).status_code == 302
+    api = app.test_client()
+    from portal.accounts.service import find_user, issue_token
+
+    with system_scope("test"):
+        token_value = issue_token(find_user("u.leader"))
+        db.session.commit()
+    answer = api.post("/api/v1/units/D1/consolidations", json={"year": 2026},
+                      headers={"Authorization": f"Bearer {token_value}"})
+    assert answer.status_code == 503
+    assert answer.get_json()["error"]["code"] == "queue_unavailable"
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (CI sets REDIS_URL)")
+def test_a_real_rq_worker_runs_the_job(app: Flask, report_id: int, token_for) -> None:  # type: ignore[no-untyped-def]
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    submit(report_id)
+    connection = Redis.from_url(os.environ["REDIS_URL"])
+    connection.flushdb()
+    headers = {"Authorization": f"Bearer {token_for('leader')}"}
+    client = app.test_client()
+    queued = client.post("/api/v1/units/D1/consolidations", json={"year": 2026},
+                         headers=headers)
+    assert queued.status_code == 202 and queued.get_json()["status"] == "queued"
+    consolidation_id = queued.get_json()["id"]
+    queue = Queue("consolidation", connection=connection)
+    assert queue.job_ids == [f"consolidation-{consolidation_id}"]
+    SimpleWorker([queue], connection=connection).work(burst=True)
+    body = client.get(f"/api/v1/consolidations/{consolidation_id}", headers=headers).get_json()
+    assert body["status"] == "done" and body["progress"] == 100
+    assert body["result"]["reporting"]["expected"] == 2
+    connection.close()
