@@ -1,0 +1,142 @@
+"""Administrative documents in the format of Decree 30/2020/NĐ-CP, as Word files.
+
+A4; margins 20 mm top and bottom, 30 mm left, 15 mm right; Times New Roman; the issuing
+body and the national motto side by side; "Số: …" and the italic place-and-date line;
+the title in bold capitals; the body 14 pt, justified; the signature block on the right
+and "Nơi nhận" on the left. A draft carries "DỰ THẢO" on every page.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+FONT = "Times New Roman"
+
+
+def date_line(place: str, day: date | None) -> str:
+    """"Hưng Yên, ngày 05 tháng 01 năm 2026": leading zeros for days < 10 and months 1–2."""
+    if day is None:
+        return f"{place}, ngày     tháng     năm     "
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def run(line, text: str, *, bold=False, italic=False, size=14, upper=False):  # type: ignore[no-untyped-def]
+    """Text in Times New Roman (for Vietnamese too) added to a paragraph."""
+    piece = line.add_run(text.upper() if upper else text)
+    piece.bold, piece.italic = bold, italic
+    piece.font.size = Pt(size)
+    piece.font.name = FONT
+    piece._element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    return piece
+
+
+def paragraph(container, text: str = "", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True,  # type: ignore[no-untyped-def]
+              **style):
+    """A body paragraph: justified with a first-line indent unless told otherwise."""
+    line = container.add_paragraph()
+    line.alignment = align
+    line.paragraph_format.space_after = Pt(6)
+    if indent and align == WD_ALIGN_PARAGRAPH.JUSTIFY:
+        line.paragraph_format.first_line_indent = Mm(10)
+    if text:
+        run(line, text, **style)
+    return line
+
+
+def widths(table, millimetres: tuple[float, ...]) -> None:  # type: ignore[no-untyped-def]
+    """Fixed column widths, on the grid (LibreOffice) and on every cell (Word)."""
+    table.autofit = False
+    for column, width in zip(table.columns, millimetres, strict=True):
+        column.width = Mm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, millimetres, strict=True):
+            cell.width = Mm(width)
+
+
+def no_borders(table) -> None:  # type: ignore[no-untyped-def]
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "nil")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+
+
+
+
+def new_document(draft: bool):  # type: ignore[no-untyped-def]
+    """An A4 document with the margins and the type of Decree 30."""
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin = section.bottom_margin = Mm(20)
+    section.left_margin, section.right_margin = Mm(30), Mm(15)
+    normal = document.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(14)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    if draft:
+        mark = section.header.paragraphs[0]
+        mark.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        stamp = run(mark, "DỰ THẢO", bold=True, size=28)
+        stamp.font.color.rgb = RGBColor(0xC0, 0xC0, 0xC0)
+    return document
+
+
+def header_block(document, *, body: str, parent: str | None, number: str,  # type: ignore[no-untyped-def]
+                 place: str, day: date | None) -> None:
+    """The issuing body and "Số: …" on the left, the motto and the date line on the right."""
+    table = document.add_table(rows=1, cols=2)
+    no_borders(table)
+    widths(table, (62, 103))
+    left, right = table.rows[0].cells
+    first = left.paragraphs[0]
+    first.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if parent:
+        run(first, parent, size=13, upper=True)
+        line = left.add_paragraph()
+        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    else:
+        line = first
+    run(line, body, bold=True, size=13, upper=True)
+    numbered = left.add_paragraph()
+    numbered.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run(numbered, f"Số: {number}", size=13)
+    motto = right.paragraphs[0]
+    motto.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run(motto, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12)
+    freedom = right.add_paragraph()
+    freedom.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run(freedom, "Độc lập - Tự do - Hạnh phúc", bold=True, size=14)
+    dated = right.add_paragraph()
+    dated.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run(dated, date_line(place, day), italic=True, size=14)
+
+
+def cell(target, text: str, *, bold=False, align=WD_ALIGN_PARAGRAPH.LEFT, size=12):  # type: ignore[no-untyped-def]
+    line = target.paragraphs[0]
+    line.alignment = align
+    run(line, text, bold=bold, size=size)
+
+
+def grid(document, headers: tuple[str, ...], rows: list[tuple[str, ...]],  # type: ignore[no-untyped-def]
+         millimetres: tuple[float, ...]) -> None:
+    """A bordered table: bold centred headers, then the rows."""
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    for i, title in enumerate(headers):
+        cell(table.rows[0].cells[i], title, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for values in rows:
+        cells = table.add_row().cells
+        for i, value in enumerate(values):
+            cell(cells[i], value)
+    widths(table, millimetres)
