@@ -183,3 +183,32 @@ def test_a_real_rq_worker_runs_the_job(app: Flask, report_id: int, token_for) ->
     assert body["status"] == "done" and body["progress"] == 100
     assert body["result"]["reporting"]["expected"] == 2
     connection.close()
+
+
+def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    submit(report_id)
+    fid = province_framework_id(report_id)
+    consolidation_id = start(fid)
+    run_consolidation(consolidation_id, root_of(consolidation_id))
+    leader = login_as("leader")   # the leader of D1 is not the province's leader: 404
+    assert leader.get(f"/consolidations/{consolidation_id}/report.docx").status_code == 404
+    operator = login_as("platform")
+    document = Document(io.BytesIO(operator.get(
+        f"/consolidations/{consolidation_id}/report.docx").data))
+    texts = [p.text for p in document.paragraphs]
+    assert "BÁO CÁO" in texts and "Kết quả thực hiện Kế hoạch số 12/KH-UBND năm 2026" in texts
+    assert any(t.startswith("Có 1/6 đơn vị gửi báo cáo") for t in texts)
+    annex = document.tables[-1]
+    assert annex.rows[0].cells[0].text == "Đơn vị" and len(annex.rows) == 1 + 3
+    book = load_workbook(io.BytesIO(operator.get(
+        f"/consolidations/{consolidation_id}/workbook.xlsx").data))
+    assert book.sheetnames == ["Tổng hợp", "II_1_a", "II_1_b"]
+    summary = book["Tổng hợp"]
+    assert [c.value for c in summary[4]][:3] == [6, 1, 1]
+    ratio = book["II_1_a"]
+    assert [c.value for c in ratio[2]] == ["Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ"]

@@ -73,6 +73,8 @@ EXPECTED: dict[str, str] = {
     "api.get_consolidation": "read",
     "reports.consolidation": "read",
     "reports.consolidation_progress": "read",
+    "reports.consolidation_docx": "read",
+    "reports.consolidation_xlsx": "read",
     "api.openapi": "public",
     "static": "public",
 }

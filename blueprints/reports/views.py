@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     g,
@@ -40,6 +41,10 @@ from portal.reports.consolidation import (
     launch,
     queue,
 )
+from portal.reports.consolidation_export import (
+    build_consolidation_docx,
+    build_consolidation_xlsx,
+)
 from portal.reports.evidence import EvidenceError, ReportEvidence, add_evidence, remove_evidence
 from portal.reports.report import (
     NARRATIVE,
@@ -68,6 +73,9 @@ from tenants.tree import unit_labels
 from tenants.unit import Unit
 
 bp = Blueprint("reports", __name__)
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _writer_or_403(report: UnitReport) -> None:
@@ -431,3 +439,42 @@ def step_label(step: str) -> str:
             "compiling the narrative": _("compiling the narrative"),
             "writing the snapshot": _("writing the snapshot"), "done": _("done"),
             "failed": _("failed")}.get(step, step)
+
+
+def _finished_or_404(consolidation_id: int) -> Consolidation:
+    row = visible_or_404(Consolidation, consolidation_id)
+    if row.status != RunStatus.DONE.value:
+        abort(404)
+    return row
+
+
+@bp.route("/consolidations/<int:consolidation_id>/report.docx")
+@login_required
+def consolidation_docx(consolidation_id: int):  # type: ignore[no-untyped-def]
+    row = _finished_or_404(consolidation_id)
+    context = _consolidation_context(row)
+    unit = context["unit"]
+    version = context["framework"].published() if context["framework"] else None
+    parent = "Ủy ban nhân dân" if unit.kind in ("province", "district", "commune") else None
+    data = build_consolidation_docx(
+        row.result, body=unit.name, parent=parent, year=row.year, number_text="     /BC",
+        framework_number=version.doc_number if version else None,
+        indicators=context["indicators"], names=context["names"],
+        place=unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name)
+    return Response(data, mimetype=DOCX_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="bao-cao-tong-hop-{unit.code}-'
+                               f'{row.year}-{row.number}.docx"'})
+
+
+@bp.route("/consolidations/<int:consolidation_id>/workbook.xlsx")
+@login_required
+def consolidation_xlsx(consolidation_id: int):  # type: ignore[no-untyped-def]
+    row = _finished_or_404(consolidation_id)
+    context = _consolidation_context(row)
+    unit = context["unit"]
+    data = build_consolidation_xlsx(
+        row.result, indicators=context["indicators"], names=context["names"],
+        title=f"Tổng hợp năm {row.year} — {unit.name} (bản {row.number})")
+    return Response(data, mimetype=XLSX_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="tong-hop-{unit.code}-{row.year}-'
+                               f'{row.number}.xlsx"'})
