@@ -63,6 +63,10 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
 
+    # Seconds to wait between the steps of a consolidation: 0 in production; the tests
+    # that watch the progress bar or kill a worker mid-job set it.
+    CONSOLIDATION_STEP_DELAY = float(os.environ.get("CONSOLIDATION_STEP_DELAY") or 0)
+
     # argon2id; the test profile is cheap so the suite stays fast.
     PASSWORD_HASH_PROFILE = "default"  # noqa: S105 - names an argon2 profile
     PASSWORD_MIN_LENGTH = 10

@@ -9,68 +9,38 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.live import ARTIFACTS, Live, prepare
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "HungYen@2025"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed; scripts/setup.sh --browser installs it")
         pytest.skip("chromium is not installed (scripts/setup.sh --browser installs it)")
-    env = {**os.environ, "PORTAL_ENV": "development", "FLASK_APP": "portal.app:create_app",
-           "SECRET_KEY": "browser-test"}
-    if os.environ.get("E2E_DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["E2E_DATABASE_URL"]
-        env["MIGRATION_DATABASE_URL"] = os.environ.get("E2E_MIGRATION_DATABASE_URL", "")
-    else:
-        env["DATABASE_URL"] = "sqlite:///" + str(tmp_path_factory.mktemp("e2e") / "e2e.db")
-        env.pop("MIGRATION_DATABASE_URL", None)
-    flask = [sys.executable, "-m", "flask"]
-    for step in (["db", "upgrade"], ["demo", "seed"]):
-        subprocess.run(flask + step, env=env, cwd=ROOT, check=True, capture_output=True)
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([*flask, "run", "--port", str(port), "--no-reload"],
-                               env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    deployment = prepare(tmp_path_factory.mktemp("live"), redis_db=13, step_delay=0.7)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/auth/login", timeout=1)  # noqa: S310 - loopback
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
-        yield url
+        deployment.start_server()
+        if deployment.env.get("REDIS_URL"):
+            deployment.start_worker()
+        yield deployment
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "server.log").write_text(Path(log.name).read_text())
+        deployment.stop()
+
+
+@pytest.fixture(scope="module")
+def server(live: Live) -> str:
+    return live.url
 
 
 @pytest.fixture(scope="module")
@@ -266,3 +236,54 @@ def test_two_people_saving_the_same_task_at_once(server: str) -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(statuses) == [200, 409]
+
+
+def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    server = live.url
+    officer = sign_in(browser, server, "canbo.xa")
+    officer.goto(server + "/units/11989/reports")
+    officer.locator("tr", has_text="2026").get_by_role("button", name="Lập báo cáo").click()
+    officer.wait_for_url("**/reports/*")
+    report_url = officer.url
+    officer.get_by_label("Đã thực hiện trong năm?").select_option("yes")
+    officer.locator("[id^=status-value-]", has_text="Đã lưu").first.wait_for(timeout=8000)
+    officer.get_by_label("Kết quả đạt được").fill("Đã quán triệt Chỉ thị 38 tới toàn xã.")
+    officer.locator("#status-narrative-results", has_text="Đã lưu").wait_for(timeout=8000)
+    officer.get_by_role("button", name="Gửi báo cáo").click()
+    officer.wait_for_load_state()
+    assert officer.get_by_test_id("report-status").inner_text() == "Đã gửi"
+
+    reviewer = sign_in(browser, server, "chuyenvien.huyen")
+    reviewer.goto(report_url)
+    reviewer.get_by_label("Lý do").fill("Bổ sung số lớp tập huấn")
+    reviewer.get_by_role("button", name="Trả lại để chỉnh sửa").click()
+    reviewer.wait_for_load_state()
+    assert reviewer.get_by_test_id("report-status").inner_text() == "Đang soạn"
+
+    officer.reload()
+    officer.get_by_label("Giá trị").first.fill("2")
+    officer.locator("[id^=status-value-]", has_text="Đã lưu").first.wait_for(timeout=8000)
+    officer.get_by_role("button", name="Gửi báo cáo").click()
+    officer.wait_for_load_state()
+
+    reviewer.reload()
+    assert reviewer.get_by_text("Những gì thay đổi so với lần gửi trước").count() == 1
+    shot(reviewer, "report-changes-since-last-submission")
+    reviewer.get_by_role("button", name="Tiếp nhận").click()
+    reviewer.wait_for_load_state()
+    assert reviewer.get_by_test_id("report-status").inner_text() == "Đã tiếp nhận"
+
+    leader = sign_in(browser, server, "lanhdao.huyen")
+    leader.goto(server + "/units/325/reports")
+    leader.locator("tr", has_text="2026").get_by_role("button", name="Tổng hợp").click()
+    leader.wait_for_url("**/consolidations/*")
+    if live.env.get("REDIS_URL"):  # a real worker: the page polls its progress bar
+        leader.locator("#progress .progress-bar").wait_for(timeout=5000)
+        shot(leader, "consolidation-progress")
+    reporting = leader.get_by_test_id("reporting")
+    reporting.wait_for(timeout=30000)   # when done, the page reloads with the result
+    assert "1 trên 11 đơn vị đã báo cáo" in reporting.inner_text()
+    assert "Đã quán triệt Chỉ thị 38 tới toàn xã." in leader.content()
+    shot(leader, "consolidation-result")
+    for page in (officer, reviewer, leader):
+        page.close()

@@ -1,0 +1,94 @@
+"""A live deployment for the end-to-end tests: its own database, migrated and loaded with
+the demo, a web server, and — when Redis is available (CI) — an RQ worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Live:
+    env: dict[str, str]
+    workdir: Path
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    url: str = ""
+
+    def flask(self, *args: str, **kwargs) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+        with open(self.workdir / f"{args[0]}-{len(self.processes)}.log", "w") as log:
+            # the child keeps its own copy of the descriptor
+            process = subprocess.Popen([sys.executable, "-m", "flask", *args], env=self.env,
+                                       cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True, **kwargs)
+        self.processes.append(process)
+        return process
+
+    def start_server(self) -> str:
+        port = free_port()
+        self.flask("run", "--port", str(port), "--no-reload")
+        self.url = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(self.url + "/auth/login", timeout=1)  # noqa: S310
+                return self.url
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def start_worker(self) -> subprocess.Popen:
+        return self.flask("worker")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+        ARTIFACTS.mkdir(exist_ok=True)
+        for log in self.workdir.glob("*.log"):
+            (ARTIFACTS / log.name).write_text(log.read_text())
+
+
+def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0) -> Live:
+    """Migrate and seed a database of its own; Redis database ``redis_db`` if asked."""
+    env = {**os.environ, "PORTAL_ENV": "development", "FLASK_APP": "portal.app:create_app",
+           "SECRET_KEY": "live-test", "CONSOLIDATION_STEP_DELAY": str(step_delay),
+           "EVIDENCE_DIR": str(workdir / "evidence")}
+    if os.environ.get("E2E_DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["E2E_DATABASE_URL"]
+        env["MIGRATION_DATABASE_URL"] = os.environ.get("E2E_MIGRATION_DATABASE_URL", "")
+    else:
+        env["DATABASE_URL"] = "sqlite:///" + str(workdir / "live.db")
+        env.pop("MIGRATION_DATABASE_URL", None)
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_db is not None and redis_url:
+        env["REDIS_URL"] = redis_url.rsplit("/", 1)[0] + f"/{redis_db}"
+        from redis import Redis
+
+        connection = Redis.from_url(env["REDIS_URL"])
+        connection.flushdb()
+        connection.close()
+    else:
+        env.pop("REDIS_URL", None)
+    for step in (["db", "upgrade"], ["demo", "seed"]):
+        subprocess.run([sys.executable, "-m", "flask", *step], env=env, cwd=ROOT,
+                       check=True, capture_output=True)
+    return Live(env=env, workdir=workdir)
