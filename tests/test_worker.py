@@ -1,0 +1,122 @@
+"""A real RQ worker on real Redis, killed with SIGKILL in the middle of a consolidation:
+the job run again leaves exactly one complete snapshot (shared/notes/tech-notes.md § RQ)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.live import ROOT, Live, prepare
+
+pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
+                                reason="needs Redis and a worker process (CI sets REDIS_URL)")
+
+LAUNCH = """
+import json, sys
+from sqlalchemy import select
+from portal.app import create_app
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.reports.consolidation import Consolidation, launch, queue
+from tenants.scoping import system_scope
+from tenants.unit import Unit
+app = create_app()
+with app.app_context(), system_scope("test: start a consolidation"):
+    if sys.argv[1] == "new":
+        unit = db.session.scalar(select(Unit).where(Unit.code == "33"))
+        framework = db.session.scalar(select(Framework).where(Framework.owner_unit_id == unit.id))
+        row = launch(unit, framework, 2026, None)
+    else:                              # queue the same job again, as RQ's retry would
+        row = db.session.get(Consolidation, int(sys.argv[1]))
+    db.session.commit()
+    queue(row)
+    print(json.dumps({"id": row.id}))
+"""
+
+
+def launch(live: Live, which: str) -> int:
+    done = subprocess.run([sys.executable, "-c", LAUNCH, which], env=live.env, cwd=ROOT,
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])["id"]
+
+
+def reader(live: Live):  # type: ignore[no-untyped-def]
+    """Reads the database behind row-level security (the owner, on PostgreSQL)."""
+    url = live.env.get("MIGRATION_DATABASE_URL") or live.env["DATABASE_URL"]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url)
+
+
+def state(engine, consolidation_id: int) -> tuple[str, int, bool]:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        status, progress, result = connection.execute(text(
+            "SELECT status, progress, result FROM consolidation WHERE id = :i"),
+            {"i": consolidation_id}).one()
+    return status, progress, result is not None
+
+
+def wait_for(predicate, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is ``pid``, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """SIGKILL the worker, and its work horse (which sits in a process group of its own)."""
+    for child in children_of(process.pid):
+        os.kill(child, signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: Path) -> None:
+    live = prepare(tmp_path, redis_db=12, step_delay=1.5)
+    engine = reader(live)
+    try:
+        consolidation_id = launch(live, "new")
+        worker = live.start_worker()
+        wait_for(lambda: state(engine, consolidation_id)[1] >= 30, 60)
+        kill_tree(worker)
+        status, _progress, has_result = state(engine, consolidation_id)
+        assert status == "running" and not has_result   # killed half way: nothing written
+        launch(live, str(consolidation_id))              # the job runs again
+        live.start_worker()
+        wait_for(lambda: state(engine, consolidation_id)[0] == "done", 90)
+        launch(live, str(consolidation_id))              # and once more: nothing to do
+        time.sleep(2)
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT c.id, c.status, c.result FROM consolidation c JOIN unit u "
+                "ON u.id = c.unit_id WHERE u.code = '33' AND c.year = 2026")).all()
+        assert [(r.id, r.status) for r in rows] == [(consolidation_id, "done")]
+        result = rows[0].result if isinstance(rows[0].result, dict) else json.loads(
+            rows[0].result)
+        assert result["reporting"]["expected"] == 158 and "narrative" in result
+    finally:
+        live.stop()
+        engine.dispose()
