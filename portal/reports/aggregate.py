@@ -141,9 +141,13 @@ def aggregate(root: Unit, framework: Framework, year: int) -> dict:
 
     labels = unit_labels({u for by_unit in values.values() for u, years in by_unit.items()
                           if any(r.text for r in years.values())})
+    # The active units of each child, found once (not once per indicator and child).
+    members: dict[int, list[int]] = defaultdict(list)
+    for unit_id in kind_of:
+        members[group_of.get(unit_id, 0)].append(unit_id)
     result = {"unit": root.code, "year": year,
               "indicators": {i.code: _indicator(i, values[i.code], total, year, labels,
-                                                None, group_of, kind_of)
+                                                list(kind_of), kind_of)
                              for i in indicators},
               "reporting": _rates(total), "children": []}
     for child in children:
@@ -151,7 +155,7 @@ def aggregate(root: Unit, framework: Framework, year: int) -> dict:
         result["children"].append({
             "unit": child.code,
             "indicators": {i.code: _indicator(i, values[i.code], bucket, year, labels,
-                                              child.id, group_of, kind_of)
+                                              members[child.id], kind_of)
                            for i in indicators},
             "reporting": _rates(bucket)})
     return result
@@ -172,10 +176,10 @@ def _rates(bucket: _Bucket) -> dict:
 
 
 def _indicator(indicator: Indicator, by_unit: dict[int, dict[int, object]], bucket: _Bucket,
-               year: int, labels: dict[int, tuple[str, str]], child: int | None,
-               group_of: dict[int, int], kind_of: dict[int, str]) -> dict:
-    """One indicator over the units of ``child`` (or of the whole subtree)."""
-    units = [u for u in by_unit if u in kind_of and (child is None or group_of.get(u) == child)]
+               year: int, labels: dict[int, tuple[str, str]], among: list[int],
+               kind_of: dict[int, str]) -> dict:
+    """One indicator over the active units ``among`` (a child's, or the whole subtree's)."""
+    units = [u for u in among if u in by_unit]
 
     def rows_for(unit_id: int) -> list[object]:
         years = by_unit[unit_id]
