@@ -57,13 +57,18 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+def press(page, button: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a button that submits a form, and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+
+
 def sign_in(browser, server: str, username: str):  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server + "/")
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
+    press(page, "Đăng nhập")
     return page
 
 
@@ -101,8 +106,7 @@ def test_provincial_leader_sees_the_province_and_searches(browser, server: str) 
     result.click()
     page.wait_for_url("**/units/11989")
     assert page.locator("nav .breadcrumb a", has_text="Huyện Văn Lâm").count() == 1
-    page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
+    press(page, "English")
     assert page.url.endswith("/units/11989")
     assert page.get_by_text("Place in the tree").count() == 0  # aria-label, not visible text
     assert page.locator("html").get_attribute("lang") == "en"
@@ -129,8 +133,7 @@ def test_dost_corrects_and_publishes_a_new_version(browser, server: str) -> None
     assert "đến mọi cơ quan" in saved.inner_text()
     shot(page, "framework-draft-corrected")
     page.get_by_label("Tôi đã kiểm tra bố cục, chỉ tiêu và phân công trách nhiệm").check()
-    page.get_by_role("button", name="Ban hành phiên bản 2").click()
-    page.wait_for_load_state()
+    press(page, "Ban hành phiên bản 2")
     assert "Phiên bản 2 đã được ban hành" in page.content()
     assert "đến mọi cơ quan" in page.content()
     page.close()
@@ -159,8 +162,7 @@ def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, 
     assert officer.get_by_label("I. Mục đích, yêu cầu").input_value().startswith("Triển khai")
     assert officer.locator("article.task-card").first.get_by_label(
         "Kinh phí (đồng)").input_value() == "12.500.000"
-    officer.get_by_role("button", name="Trình thủ trưởng đơn vị").click()
-    officer.wait_for_load_state()
+    press(officer, "Trình thủ trưởng đơn vị")
     plan_url = officer.url
 
     head = sign_in(browser, server, "chutich.xa")
@@ -169,8 +171,7 @@ def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, 
     head.get_by_label("Ngày ban hành").fill("05/01/2026")
     head.get_by_label("Chức vụ người ký").fill("CHỦ TỊCH")
     head.get_by_label("Họ tên người ký").fill("Trần Thị Bình")
-    head.get_by_role("button", name="Ban hành kế hoạch").click()
-    head.wait_for_load_state()
+    press(head, "Ban hành kế hoạch")
     assert "Kế hoạch đã được ban hành" in head.content()
     shot(head, "plan-issued")
     with head.expect_download() as download:
@@ -249,28 +250,29 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
     officer.locator("[id^=status-value-]", has_text="Đã lưu").first.wait_for(timeout=8000)
     officer.get_by_label("Kết quả đạt được").fill("Đã quán triệt Chỉ thị 38 tới toàn xã.")
     officer.locator("#status-narrative-results", has_text="Đã lưu").wait_for(timeout=8000)
-    officer.get_by_role("button", name="Gửi báo cáo").click()
-    officer.wait_for_load_state()
+    # The plan journey above issued this commune's plan: every task needs its status.
+    for select in officer.locator("#tasks select[name=status]").all():
+        select.select_option(index=1)
+        task = (select.get_attribute("id") or "").removeprefix("status-")
+        officer.locator(f"#status-rtask-{task}", has_text="Đã lưu").wait_for(timeout=8000)
+    press(officer, "Gửi báo cáo")
     assert officer.get_by_test_id("report-status").inner_text() == "Đã gửi"
 
     reviewer = sign_in(browser, server, "chuyenvien.huyen")
     reviewer.goto(report_url)
     reviewer.get_by_label("Lý do").fill("Bổ sung số lớp tập huấn")
-    reviewer.get_by_role("button", name="Trả lại để chỉnh sửa").click()
-    reviewer.wait_for_load_state()
+    press(reviewer, "Trả lại để chỉnh sửa")
     assert reviewer.get_by_test_id("report-status").inner_text() == "Đang soạn"
 
     officer.reload()
     officer.get_by_label("Giá trị").first.fill("2")
     officer.locator("[id^=status-value-]", has_text="Đã lưu").first.wait_for(timeout=8000)
-    officer.get_by_role("button", name="Gửi báo cáo").click()
-    officer.wait_for_load_state()
+    press(officer, "Gửi báo cáo")
 
     reviewer.reload()
     assert reviewer.get_by_text("Những gì thay đổi so với lần gửi trước").count() == 1
     shot(reviewer, "report-changes-since-last-submission")
-    reviewer.get_by_role("button", name="Tiếp nhận").click()
-    reviewer.wait_for_load_state()
+    press(reviewer, "Tiếp nhận")
     assert reviewer.get_by_test_id("report-status").inner_text() == "Đã tiếp nhận"
 
     leader = sign_in(browser, server, "lanhdao.huyen")
