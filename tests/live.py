@@ -12,6 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -67,6 +68,22 @@ class Live:
             (ARTIFACTS / log.name).write_text(log.read_text())
 
 
+def _empty_postgresql(url: str, app_role: str) -> None:
+    """Drop everything the schema owner made, so each live deployment starts afresh."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
+    with engine.begin() as connection:
+        connection.execute(text("DROP OWNED BY CURRENT_USER"))
+        # DROP OWNED also drops the owner's default privileges: give them back
+        # (as scripts/pg-setup.sh sets them).
+        for objects, privileges in (("TABLES", "SELECT, INSERT, UPDATE, DELETE"),
+                                    ("SEQUENCES", "USAGE, SELECT")):
+            connection.execute(text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                                    f'GRANT {privileges} ON {objects} TO "{app_role}"'))
+    engine.dispose()
+
+
 def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0) -> Live:
     """Migrate and seed a database of its own; Redis database ``redis_db`` if asked."""
     env = {**os.environ, "PORTAL_ENV": "development", "FLASK_APP": "portal.app:create_app",
@@ -75,6 +92,8 @@ def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0
     if os.environ.get("E2E_DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["E2E_DATABASE_URL"]
         env["MIGRATION_DATABASE_URL"] = os.environ.get("E2E_MIGRATION_DATABASE_URL", "")
+        _empty_postgresql(env["MIGRATION_DATABASE_URL"] or env["DATABASE_URL"],
+                          app_role=urlsplit(env["DATABASE_URL"]).username or "portal_app")
     else:
         env["DATABASE_URL"] = "sqlite:///" + str(workdir / "live.db")
         env.pop("MIGRATION_DATABASE_URL", None)
