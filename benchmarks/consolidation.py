@@ -20,22 +20,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import flask_migrate  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
+import flask_migrate
+from sqlalchemy import insert, select, text
 
-from portal.app import create_app  # noqa: E402
-from portal.config import TestingConfig  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.frameworks.framework import Framework  # noqa: E402
-from portal.frameworks.indicator import Indicator  # noqa: E402
-from portal.frameworks.loading import load_framework  # noqa: E402
-from portal.frameworks.period import ReportingPeriod  # noqa: E402
-from portal.reports.aggregate import aggregate  # noqa: E402
-from portal.reports.consolidation import launch, run_consolidation  # noqa: E402
-from portal.reports.report import ReportValue, UnitReport  # noqa: E402
-from tenants.scoping import system_scope  # noqa: E402
-from tenants.tree import add_unit, import_units, read_unit_csv  # noqa: E402
-from tenants.unit import Unit  # noqa: E402
+from portal.app import create_app
+from portal.config import TestingConfig
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.loading import load_framework
+from portal.frameworks.period import ReportingPeriod
+from portal.reports.aggregate import aggregate
+from portal.reports.consolidation import launch, run_consolidation
+from portal.reports.report import ReportValue, UnitReport
+from tenants.scoping import system_scope
+from tenants.tree import add_unit, import_units, read_unit_csv
+from tenants.unit import Unit
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

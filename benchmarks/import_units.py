@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import flask_migrate  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+import flask_migrate
+from sqlalchemy import text
 
-from portal.app import create_app  # noqa: E402
-from portal.config import TestingConfig  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from tenants.scoping import system_scope  # noqa: E402
-from tenants.tree import import_units, read_unit_csv  # noqa: E402
+from portal.app import create_app
+from portal.config import TestingConfig
+from portal.extensions import db
+from tenants.scoping import system_scope
+from tenants.tree import import_units, read_unit_csv
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FILE = DATA / "admin-units-vn-legacy-2025-01.csv"

@@ -9,7 +9,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from portal.config import Config, config_for, sqlite_default_uri
-from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 
 def create_app(config: type[Config] | str | None = None, **overrides: object) -> Flask:
@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api.views import bp as api_bp
     from blueprints.auth.views import bp as auth_bp
     from blueprints.frameworks.views import bp as frameworks_bp
+    from blueprints.notifications.views import bp as notifications_bp
     from blueprints.plans.export import bp as exports_bp
     from blueprints.plans.views import bp as plans_bp
     from blueprints.reports.views import bp as reports_bp
@@ -144,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

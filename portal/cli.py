@@ -268,10 +268,41 @@ def worker(burst: bool) -> None:
 
     if not current_app.config.get("REDIS_URL"):
         _fail(["set REDIS_URL: without Redis the jobs run in the web process itself"])
+    from portal.notifications.reminders import schedule_daily
+
+    click.echo(f"reminders booked: {schedule_daily()}")
     Worker(list(QUEUES), connection=redis_connection()).work(burst=burst, with_scheduler=True)
+
+
+reminders_cli = AppGroup("reminders", help="Reminders of reports coming due and overdue.")
+
+
+@reminders_cli.command("send")
+@click.option("--date", "day", default=None, help="Run for this day (YYYY-MM-DD); default today.")
+@click.option("--queue", "use_queue", is_flag=True,
+              help="Hand the run to the RQ worker instead of running it here.")
+def reminders_send(day: str | None, use_queue: bool) -> None:
+    """Send today's reminders (safe to run again: nobody is told twice)."""
+    from datetime import date
+
+    from portal import clock
+    from portal.notifications.reminders import queue_reminders, send_reminders
+
+    try:
+        when = date.fromisoformat(day) if day else clock.today()
+    except ValueError:
+        _fail([f"not a date (YYYY-MM-DD): {day}"])
+    if use_queue:
+        click.echo(f"queued: {queue_reminders(when)}")
+        return
+    sent = send_reminders(when)
+    for line in sent.periods:
+        click.echo(f"period {line}")
+    click.echo(f"{sent.notifications} notifications, {sent.emails} e-mails, "
+               f"{sent.email_failures} e-mail failures")
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(worker)
-    for group in (units_cli, users_cli, demo_cli, frameworks_cli):
+    for group in (units_cli, users_cli, demo_cli, frameworks_cli, reminders_cli):
         app.cli.add_command(group)

@@ -67,6 +67,20 @@ class Config:
     # that watch the progress bar or kill a worker mid-job set it.
     CONSOLIDATION_STEP_DELAY = float(os.environ.get("CONSOLIDATION_STEP_DELAY") or 0)
 
+    # E-mail (Flask-Mail). Without MAIL_SERVER, messages are written as .eml files to
+    # MAIL_FILE_DIR (default: instance/mail) instead of being sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 587)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "TCĐLCL <no-reply@localhost>")
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR") or None
+    # The address people open the platform at, for links in e-mails.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # The hour (Vietnam time) of the daily reminder run booked by `flask worker`.
+    REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR") or 7)
+
     # argon2id; the test profile is cheap so the suite stays fast.
     PASSWORD_HASH_PROFILE = "default"  # noqa: S105 - names an argon2 profile
     PASSWORD_MIN_LENGTH = 10

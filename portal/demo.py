@@ -73,7 +73,8 @@ def seed(explicit_dir: Path | None = None) -> Iterator[str]:
     for username, full_name, unit_code, role in ACCOUNTS:
         user = find_user(username)
         if user is None:
-            user = create_user(username, DEMO_PASSWORD, full_name=full_name)
+            user = create_user(username, DEMO_PASSWORD, full_name=full_name,
+                               email=f"{username}@demo.invalid")  # reminders go to files
             created += 1
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
         grant(user, unit, role)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersi
 from portal.frameworks.indicator import Indicator, IndicatorTarget
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
+from portal.notifications.notification import Notification
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
 from portal.reports.report import (
@@ -30,6 +31,7 @@ __all__ = [
     "Indicator",
     "IndicatorTarget",
     "Membership",
+    "Notification",
     "PlanComment",
     "PlanRevision",
     "PlanTarget",

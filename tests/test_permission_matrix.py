@@ -77,6 +77,7 @@ EXPECTED: dict[str, str] = {
     "reports.consolidation_xlsx": "read",
     "api.openapi": "public",
     "static": "public",
+    "notifications.index": "page",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -85,6 +86,8 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "auth.set_language": ("form", {}, 0),
     "auth.login": ("form", {}, 0),
     "auth.password": ("form", {}, 0),
+    "notifications.mark_read": ("form", {}, 0),           # the caller's own notices only
+    "notifications.email_preference": ("form", {}, 0),
     "frameworks.upload": ("unit-owner", {}, 422),
     "frameworks.start_draft": ("fw-manage", {"from_version": "999"}, 303),
     "frameworks.save_meta": ("fw-manage", {"title": ""}, 422),
@@ -331,6 +334,7 @@ def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:  # ty
         "api.frameworks": ("/api/v1/frameworks", 200 if signed_in else 401),
         "api.openapi": ("/api/v1/openapi.json", 200),
         "static": ("/static/css/portal.css", 200),
+        "notifications.index": ("/notifications", 200 if signed_in else 302),
     }
     declared = {e for e, kind in EXPECTED.items() if kind in {"page", "api", "public"}}
     assert declared == set(cases), f"cover these plain routes: {declared ^ set(cases)}"

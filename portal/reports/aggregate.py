@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
@@ -58,6 +58,16 @@ def _number(value: Decimal | None) -> float | int | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def active_units(root_id: int, cutoff: date) -> dict[int, str]:
+    """The units below ``root_id`` that exist on the period's cutoff date, with their kind."""
+    return dict(db.session.execute(
+        select(Unit.id, Unit.kind)
+        .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
+        .where(UnitClosure.ancestor_id == root_id, UnitClosure.depth > 0,
+               or_(Unit.valid_from.is_(None), Unit.valid_from <= cutoff),
+               or_(Unit.valid_to.is_(None), Unit.valid_to > cutoff))).tuples().all())
+
+
 def aggregate(root: Unit, framework: Framework, year: int) -> dict:
     """The live aggregate of ``root``'s subtree for ``year``: the API's shape."""
     version = framework.published()
@@ -80,14 +90,7 @@ def aggregate(root: Unit, framework: Framework, year: int) -> dict:
                 select(UnitClosure.descendant_id, UnitClosure.ancestor_id)
                 .where(UnitClosure.ancestor_id.in_(child_ids))):
             group_of[descendant] = ancestor
-    cutoff = period.cutoff_date
-    units = db.session.execute(
-        select(Unit.id, Unit.kind)
-        .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
-        .where(UnitClosure.ancestor_id == root.id, UnitClosure.depth > 0,
-               or_(Unit.valid_from.is_(None), Unit.valid_from <= cutoff),
-               or_(Unit.valid_to.is_(None), Unit.valid_to > cutoff))).all()
-    kind_of = {u.id: u.kind for u in units}
+    kind_of = active_units(root.id, period.cutoff_date)
 
     total = _Bucket()
     by_child: dict[int, _Bucket] = {c: _Bucket() for c in child_ids}

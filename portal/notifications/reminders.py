@@ -1,0 +1,254 @@
+"""Report reminders: 30, 7 and 1 days before the due date, and an overdue notice after it.
+
+``send_reminders(today)`` is the daily job. For every reporting period of a published
+framework it finds the step today falls in, the units expected to report that have not
+submitted, and the people to tell: the unit's drafters and head get a notice about their
+unit; once overdue, the reviewers of the nearest level above that has any get one notice
+listing the late units below them (not one per unit). Each person gets one in-app notice
+per unit, period and step — a unique constraint makes "never twice" hold even if the job
+runs twice — and, unless they turned it off, one e-mail. Overdue notices are sent within
+OVERDUE_WINDOW days of the due date; a period long past is not chased.
+
+A day missed by the scheduler is caught up: the job sends the step today falls in (the
+7-day one on day 5), never the steps already behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal import clock
+from portal.accounts.user import User
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
+from portal.jobs import enqueue, in_app_context
+from portal.notifications.mail import send_mail
+from portal.notifications.notification import Notification
+from portal.reports.aggregate import COUNTED, active_units
+from portal.reports.report import UnitReport
+from tenants.membership import REVIEW_ROLES, WRITE_ROLES, Membership
+from tenants.scoping import system_scope
+from tenants.text import search_key
+from tenants.unit import Unit, UnitClosure
+
+log = logging.getLogger(__name__)
+
+DAYS_BEFORE = (30, 7, 1)
+OVERDUE = "overdue"
+OVERDUE_WINDOW = 30   # days after the due date during which the overdue notice goes out
+LISTED = 30           # late units named in a reviewer's notice (the rest are counted)
+
+
+def step_for(due: date, today: date) -> str | None:
+    """The reminder step ``today`` falls in for a report due on ``due``, if any."""
+    days_left = (due - today).days
+    if days_left < 0:
+        return OVERDUE if -days_left <= OVERDUE_WINDOW else None
+    for days in sorted(DAYS_BEFORE):
+        if days_left <= days:
+            return str(days)
+    return None
+
+
+@dataclass
+class Sent:
+    notifications: int = 0
+    emails: int = 0
+    email_failures: int = 0
+    periods: list[str] = field(default_factory=list)
+
+
+def send_reminders(today: date) -> Sent:
+    """Create today's notices and send their e-mails. Safe to run any number of times."""
+    sent = Sent()
+    created: list[Notification] = []
+    with system_scope("reminders: the daily run"):
+        for period, framework in db.session.execute(
+                select(ReportingPeriod, Framework)
+                .join(Framework, Framework.id == ReportingPeriod.framework_id)).tuples():
+            step = step_for(period.due_date, today)
+            version = framework.published()
+            if step is None or version is None:
+                continue
+            new = _notices(period, version.id, step)
+            created.extend(new)
+            sent.periods.append(f"{framework.id}/{period.year}: {step} ({len(new)})")
+        db.session.commit()          # the notices exist before any e-mail leaves
+        sent.notifications = len(created)
+        for notice in created:
+            if notice.emailed_at is None:
+                continue
+            user = db.session.get(User, notice.user_id)
+            try:
+                send_mail(user.email, notice.title, _email_body(notice))  # type: ignore[union-attr]
+                sent.emails += 1
+            except Exception as exc:
+                log.warning("reminder e-mail to user %s failed: %s", notice.user_id, exc)
+                notice.email_error = str(exc)[:500]
+                sent.email_failures += 1
+        db.session.commit()
+    return sent
+
+
+def _notices(period: ReportingPeriod, version_id: int, step: str) -> list[Notification]:
+    kinds = {k for indicator in db.session.scalars(
+        select(Indicator).where(Indicator.version_id == version_id))
+        for k in indicator.reporting_kind_list}
+    expected = {u for u, kind in active_units(period.owner_unit_id, period.cutoff_date).items()
+                if kind in kinds}
+    submitted = set(db.session.scalars(select(UnitReport.unit_id).where(
+        UnitReport.period_id == period.id, UnitReport.status.in_(COUNTED))))
+    late = sorted(expected - submitted)
+    if not late:
+        return []
+    already = set(db.session.execute(
+        select(Notification.user_id, Notification.unit_id)
+        .where(Notification.period_id == period.id, Notification.step == step)).tuples())
+    now = clock.now()
+    created: list[Notification] = []
+
+    def add(user: User, notice: Notification) -> None:
+        if (user.id, notice.unit_id) in already:
+            return
+        already.add((user.id, notice.unit_id))
+        notice.user_id, notice.period_id, notice.step = user.id, period.id, step
+        notice.year, notice.created_at = period.year, now
+        if user.email and user.email_reminders:
+            notice.emailed_at = now   # at most once: marked before it is sent
+        db.session.add(notice)
+        created.append(notice)
+
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(late)))}
+    writers = _writers(late)
+    for unit_id in late:
+        for user in writers.get(unit_id, []):
+            add(user, _unit_notice(units[unit_id], period, step))
+    if step == OVERDUE:
+        for reviewing_unit, (reviewers, below) in _reviewers_of(late).items():
+            for user in reviewers:
+                add(user, _reviewer_notice(reviewing_unit, [units[u] for u in below], period))
+    db.session.flush()
+    return created
+
+
+def _writers(late: list[int]) -> dict[int, list[User]]:
+    """The drafters and head of each unit."""
+    found: dict[int, dict[int, User]] = {}
+    for unit_id, user in db.session.execute(
+            select(Membership.unit_id, User).join(User, User.id == Membership.user_id)
+            .where(Membership.unit_id.in_(late), Membership.role.in_(WRITE_ROLES),
+                   User.active.is_(True))).tuples():
+        found.setdefault(unit_id, {})[user.id] = user
+    return {unit_id: list(users.values()) for unit_id, users in found.items()}
+
+
+def _reviewers_of(late: list[int]) -> dict[Unit, tuple[list[User], list[int]]]:
+    """For each late unit, the nearest unit above it with reviewers: grouped by that unit."""
+    rows = db.session.execute(
+        select(UnitClosure.descendant_id, UnitClosure.depth, UnitClosure.ancestor_id, User)
+        .join(Membership, Membership.unit_id == UnitClosure.ancestor_id)
+        .join(User, User.id == Membership.user_id)
+        .where(UnitClosure.descendant_id.in_(late), UnitClosure.depth > 0,
+               Membership.role.in_(REVIEW_ROLES), User.active.is_(True))
+        .order_by(UnitClosure.descendant_id, UnitClosure.depth)).tuples().all()
+    nearest: dict[int, int] = {}
+    people: dict[int, dict[int, User]] = {}
+    for unit_id, _depth, ancestor, user in rows:
+        if nearest.setdefault(unit_id, ancestor) == ancestor:
+            people.setdefault(ancestor, {})[user.id] = user
+    below: dict[int, list[int]] = {}
+    for unit_id, ancestor in nearest.items():
+        below.setdefault(ancestor, []).append(unit_id)
+    reviewing = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(below)))}
+    return {reviewing[a]: (list(people[a].values()), sorted(ids)) for a, ids in below.items()}
+
+
+def _unit_notice(unit: Unit, period: ReportingPeriod, step: str) -> Notification:
+    due = period.due_date.strftime("%d/%m/%Y")
+    if step == OVERDUE:
+        title = _("The %(year)d report of %(unit)s is overdue (it was due on %(due)s)",
+                  year=period.year, unit=unit.name, due=due)
+        body = _("%(unit)s has not submitted its %(year)d report, due on %(due)s. "
+                 "Please submit it as soon as possible.",
+                 unit=unit.name, year=period.year, due=due)
+    else:
+        title = _("The %(year)d report of %(unit)s is due in %(days)s days (on %(due)s)",
+                  year=period.year, unit=unit.name, days=step, due=due)
+        body = _("%(unit)s has not submitted its %(year)d report yet. It is due on %(due)s.",
+                 unit=unit.name, year=period.year, due=due)
+    return Notification(unit_id=unit.id, title=title, body=body,
+                        link=f"/units/{unit.code}/reports")
+
+
+def _reviewer_notice(reviewing: Unit, late: list[Unit], period: ReportingPeriod) -> Notification:
+    due = period.due_date.strftime("%d/%m/%Y")
+    names = sorted((u.name for u in late), key=search_key)   # Ân after An, before B
+    listed = "; ".join(names[:LISTED])
+    if len(names) > LISTED:
+        listed += " " + _("and %(count)d more", count=len(names) - LISTED)
+    title = _("%(count)d units below %(unit)s have not submitted their %(year)d report "
+              "(due on %(due)s)", count=len(late), unit=reviewing.name, year=period.year,
+              due=due)
+    return Notification(unit_id=reviewing.id, title=title, body=listed,
+                        link=f"/units/{reviewing.code}/reports")
+
+
+def _email_body(notice: Notification) -> str:
+    from flask import current_app
+
+    url = current_app.config["PUBLIC_URL"].rstrip("/") + notice.link
+    return "\n\n".join([notice.body, url, _(
+        "You receive this e-mail because you draft or review this unit's reports. "
+        "You can turn reminder e-mails off on the Notifications page of the platform.")])
+
+
+@in_app_context
+def reminders_job(day: str, reschedule: bool = False) -> str:
+    """The RQ job: ``day`` as YYYY-MM-DD. Scheduled runs book the next day's run."""
+    sent = send_reminders(date.fromisoformat(day))
+    if reschedule:
+        schedule_daily(date.fromisoformat(day) + timedelta(days=1))
+    return f"{sent.notifications} notifications, {sent.emails} e-mails"
+
+
+def queue_reminders(today: date | None = None) -> str:
+    """Hand today's run to the ``notifications`` queue (or run it now without Redis)."""
+    day = (today or clock.today()).isoformat()
+    return enqueue("notifications", reminders_job, day, job_id=f"reminders-now-{day}")
+
+
+def schedule_daily(day: date | None = None) -> str | None:
+    """Book the run of ``day`` (default: the next one due) with RQ's scheduler, once.
+
+    ``flask worker`` calls this at start; each scheduled run books the next, so a worker
+    started with the scheduler sends the reminders every day at REMINDER_HOUR (Vietnam
+    time). Returns the job id, or None without Redis (use ``flask reminders send``).
+    """
+    from flask import current_app
+
+    if not current_app.config.get("REDIS_URL"):
+        return None
+    from rq import Queue
+    from rq.job import Job
+
+    from portal.jobs import redis_connection
+
+    hour = int(current_app.config.get("REMINDER_HOUR", 7))
+    now = clock.now().astimezone(clock.LOCAL)
+    if day is None:
+        day = now.date() if now.hour < hour else now.date() + timedelta(days=1)
+    job_id = f"reminders-{day.isoformat()}"
+    connection = redis_connection()
+    if Job.exists(job_id, connection=connection):
+        return job_id
+    at = datetime.combine(day, time(hour), tzinfo=clock.LOCAL)
+    Queue("notifications", connection=connection).enqueue_at(
+        at, reminders_job, day.isoformat(), True, job_id=job_id, result_ttl=7 * 86400)
+    return job_id
