@@ -121,9 +121,11 @@ def test_a_reminder_goes_once_per_step_and_only_to_units_that_have_not_submitted
     assert body == "Xã Ân Thi Một; Xã Một Một"
 
 
-def test_the_daily_command_uses_the_clock(app: Flask, people, mailbox: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_daily_command_uses_the_clock(app: Flask, people, mailbox: Path,
+                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "REDIS_URL", None)   # the embedded mode: runs here and now
     with clock.frozen_at(datetime(2026, 11, 1, 2, 0, tzinfo=UTC)):   # 09:00 in Hà Nội
-        queue_reminders()          # no Redis in this test: runs here and now
+        queue_reminders()
     assert notices() == [("u.drafter", "D1", "30"), ("u.head", "D1", "30")]
     runner = app.test_cli_runner()
     result = runner.invoke(args=["reminders", "send", "--date", "2026-11-01"])
