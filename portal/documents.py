@@ -140,3 +140,30 @@ def grid(document, headers: tuple[str, ...], rows: list[tuple[str, ...]],  # typ
         for i, value in enumerate(values):
             cell(cells[i], value)
     widths(table, millimetres)
+
+
+def signature_block(document, *, recipients: list[str], lines: list[str],  # type: ignore[no-untyped-def]
+                    signer_name: str, placeholder: bool = False) -> None:
+    """"Nơi nhận" on the left; the signing lines, room for the seal and the name on the right.
+
+    ``placeholder`` marks lines the signer still fills in (a draft): italic, not bold.
+    """
+    paragraph(document, "")
+    table = document.add_table(rows=1, cols=2)
+    no_borders(table)
+    widths(table, (80, 85))
+    left, right = table.rows[0].cells
+    run(left.paragraphs[0], "Nơi nhận:", bold=True, italic=True, size=12)
+    if not any(r.lower().startswith("lưu") for r in recipients):
+        recipients = [*recipients, "Lưu: VT."]
+    for recipient in recipients:
+        run(left.add_paragraph(), f"- {recipient}", size=11)
+    for index, text in enumerate(lines):
+        line = right.paragraphs[0] if index == 0 else right.add_paragraph()
+        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run(line, text, bold=not placeholder, italic=placeholder, size=14)
+    for _ in range(3):  # room for the signature and the seal
+        right.add_paragraph()
+    name = right.add_paragraph()
+    name.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run(name, signer_name, bold=not placeholder, italic=placeholder, size=14)

@@ -205,6 +205,11 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     assert any(t.startswith("Có 1/6 đơn vị gửi báo cáo") for t in texts)
     annex = document.tables[-1]
     assert annex.rows[0].cells[0].text == "Đơn vị" and len(annex.rows) == 1 + 3
+    signature = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận"))
+    recipients, signer = signature.rows[0].cells
+    assert "- Ủy ban nhân dân Tỉnh Một (để báo cáo)" in recipients.text
+    assert "- Lưu: VT." in recipients.text
+    assert "(Chức vụ người ký)" in signer.text and "(Họ và tên)" in signer.text
     book = load_workbook(io.BytesIO(operator.get(
         f"/consolidations/{consolidation_id}/workbook.xlsx").data))
     assert book.sheetnames == ["Tổng hợp", "II_1_a", "II_1_b"]

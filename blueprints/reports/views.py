@@ -448,6 +448,13 @@ def _finished_or_404(consolidation_id: int) -> Consolidation:
     return row
 
 
+def _reports_to(unit: Unit) -> str:
+    """Whom a unit's consolidated report goes to: the unit above, or its own people's
+    committee at the top (the Department of Science and Technology reports for it)."""
+    above = unit_labels([unit.parent_id]).get(unit.parent_id) if unit.parent_id else None
+    return above[1] if above else f"Ủy ban nhân dân {unit.name}"
+
+
 @bp.route("/consolidations/<int:consolidation_id>/report.docx")
 @login_required
 def consolidation_docx(consolidation_id: int):  # type: ignore[no-untyped-def]
@@ -460,7 +467,8 @@ def consolidation_docx(consolidation_id: int):  # type: ignore[no-untyped-def]
         row.result, body=unit.name, parent=parent, year=row.year, number_text="     /BC",
         framework_number=version.doc_number if version else None,
         indicators=context["indicators"], names=context["names"],
-        place=unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name)
+        place=unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name,
+        recipients=[f"{_reports_to(unit)} (để báo cáo)"])
     return Response(data, mimetype=DOCX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="bao-cao-tong-hop-{unit.code}-'
                                f'{row.year}-{row.number}.docx"'})

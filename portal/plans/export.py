@@ -17,9 +17,8 @@ from portal.documents import (
     date_line,
     header_block,
     new_document,
-    no_borders,
     paragraph,
-    run,
+    signature_block,
     widths,
 )
 from portal.frameworks.indicator import Indicator
@@ -124,34 +123,13 @@ def _tasks_table(document, revision: PlanRevision, coordinators: dict[int, str])
 
 
 def _signature_and_recipients(document, revision: PlanRevision) -> None:  # type: ignore[no-untyped-def]
-    paragraph(document, "")
-    table = document.add_table(rows=1, cols=2)
-    no_borders(table)
-    widths(table, (80, 85))
-    left, right = table.rows[0].cells
-    heading = left.paragraphs[0]
-    run(heading, "Nơi nhận:", bold=True, italic=True, size=12)
     recipients = [r.strip().lstrip("-– ").strip() for r in (revision.recipients or "")
                   .splitlines() if r.strip()]
-    if not any(r.lower().startswith("lưu") for r in recipients):
-        recipients.append("Lưu: VT.")
-    for recipient in recipients:
-        line = left.add_paragraph()
-        run(line, f"- {recipient}", size=11)
     lines = []
     if revision.signing_formula and revision.signing_body:
         lines.append(f"{revision.signing_formula} {revision.signing_body}".upper())
     if revision.signing_authority:
         lines.append(revision.signing_authority.upper())
     lines.append((revision.signer_title or "").upper())
-    first = True
-    for text in lines:
-        line = right.paragraphs[0] if first else right.add_paragraph()
-        first = False
-        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run(line, text, bold=True, size=14)
-    for _ in range(3):  # room for the signature and the seal
-        right.add_paragraph()
-    name = right.add_paragraph()
-    name.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run(name, revision.signer_name or "", bold=True, size=14)
+    signature_block(document, recipients=recipients, lines=lines,
+                    signer_name=revision.signer_name or "")

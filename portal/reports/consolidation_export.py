@@ -10,7 +10,7 @@ from docx.shared import Mm
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from portal.documents import grid, header_block, new_document, paragraph, run
+from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
 from portal.frameworks.indicator import Indicator
 
 NARRATIVE_TITLES = (("results", "Kết quả đạt được"),
@@ -45,7 +45,7 @@ def shown(indicator: Indicator | None, figure: dict) -> str:
 def build_consolidation_docx(result: dict, *, body: str, parent: str | None, year: int,
                              number_text: str, framework_number: str | None,
                              indicators: dict[str, Indicator], names: dict[str, str],
-                             place: str) -> bytes:
+                             place: str, recipients: list[str]) -> bytes:
     document = new_document(draft=True)  # a snapshot is a draft until it is signed
     header_block(document, body=body, parent=parent, number=number_text, place=place,
                  day=None)
@@ -77,6 +77,9 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
             run(line, passage["text"])
         if not passages:
             paragraph(document, "Không có.")
+    # The snapshot is a draft: who signs, and for whom, is written in when it is issued.
+    signature_block(document, recipients=recipients,
+                    lines=["(Chức vụ người ký)"], signer_name="(Họ và tên)", placeholder=True)
     document.add_page_break()
     paragraph(document, "Phụ lục 1. TÌNH HÌNH BÁO CÁO THEO ĐƠN VỊ",
               align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
