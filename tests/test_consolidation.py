@@ -191,6 +191,15 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     from docx import Document
     from openpyxl import load_workbook
 
+    from portal.frameworks.indicator import Indicator
+    from portal.reports.report import ReportValue
+
+    with system_scope("test"):     # D1 reports 3 of 4 for the ratio II.1.a
+        value = db.session.scalar(select(ReportValue).join(
+            Indicator, Indicator.id == ReportValue.indicator_id).where(
+            ReportValue.report_id == report_id, Indicator.code == "II.1.a"))
+        value.numerator, value.denominator = 3, 4
+        db.session.commit()
     submit(report_id)
     fid = province_framework_id(report_id)
     consolidation_id = start(fid)
@@ -216,4 +225,11 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     summary = book["Tổng hợp"]
     assert [c.value for c in summary[4]][:3] == [6, 1, 1]
     ratio = book["II_1_a"]
-    assert [c.value for c in ratio[2]] == ["Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ"]
+    rows = [[c.value for c in row] for row in ratio.iter_rows()]
+    while any(row and row[-1] is None for row in rows):    # drop the empty cells at the end
+        rows = [row[:-1] if row and row[-1] is None else row for row in rows]
+    assert rows[1] == ["Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ"]
+    assert rows[2] == ["Toàn đơn vị", 3, 4, 0.75]
+    start_of_units = rows.index(["Theo từng đơn vị đã báo cáo"])
+    assert rows[start_of_units + 1] == ["Mã đơn vị", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ"]
+    assert rows[start_of_units + 2:] == [["D1", "Huyện Một", 3, 4, 0.75]]

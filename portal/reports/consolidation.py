@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import time
 from datetime import datetime
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,10 +22,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal import clock
 from portal.extensions import db
 from portal.frameworks.framework import Framework
+from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.jobs import enqueue, in_app_context, job_progress
 from portal.reports.aggregate import COUNTED, aggregate
-from portal.reports.report import NARRATIVE, UnitReport
+from portal.reports.report import NARRATIVE, ReportValue, UnitReport
 from tenants.scoping import Scope, TenantScoped, use_scope
 from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitClosure
@@ -175,6 +177,7 @@ def _compute(row: Consolidation) -> str:
     _mark(consolidation_id, RunStatus.RUNNING, 70, STEPS[2])
     _pause()
     result["narrative"] = _narrative(root_id, period_id)
+    result["units"] = _unit_values(root_id, period_id)
     _mark(consolidation_id, RunStatus.RUNNING, 90, STEPS[3])
     if not _lock(consolidation_id):  # the lock ended with the progress commits: take it again
         return "already running elsewhere"
@@ -185,6 +188,31 @@ def _compute(row: Consolidation) -> str:
     db.session.commit()
     job_progress(100, "done")
     return "done" if written else "nothing to do"
+
+
+def _unit_values(root_id: int, period_id: int) -> list[dict]:
+    """What each unit that reported this year gave for each indicator, as it gave it:
+    the per-unit breakdown of the workbook (the aggregate's children are one level only)."""
+    rows = db.session.execute(
+        select(UnitReport.unit_id, UnitClosure.depth, Indicator.code, ReportValue.value,
+               ReportValue.numerator, ReportValue.denominator, ReportValue.text)
+        .join(UnitClosure, UnitClosure.descendant_id == UnitReport.unit_id)
+        .join(ReportValue, ReportValue.report_id == UnitReport.id)
+        .join(Indicator, Indicator.id == ReportValue.indicator_id)
+        .where(UnitClosure.ancestor_id == root_id, UnitReport.period_id == period_id,
+               UnitReport.status.in_(COUNTED))).all()
+    labels = unit_labels(r.unit_id for r in rows)
+    by_unit: dict[int, dict] = {}
+    for r in sorted(rows, key=lambda r: (r.depth, labels[r.unit_id][0])):
+        entry = by_unit.setdefault(r.unit_id, {"unit": labels[r.unit_id][0],
+                                               "name": labels[r.unit_id][1], "values": {}})
+        figure = {k: float(v) if isinstance(v, Decimal) else v
+                  for k, v in (("value", r.value), ("numerator", r.numerator),
+                               ("denominator", r.denominator), ("text", r.text))
+                  if v not in (None, "")}
+        if figure:
+            entry["values"][r.code] = figure
+    return list(by_unit.values())
 
 
 def _narrative(root_id: int, period_id: int) -> dict[str, list[dict]]:

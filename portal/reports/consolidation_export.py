@@ -151,7 +151,30 @@ def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
                     sheet.append([name, passage.get("text", "")])
             else:
                 sheet.append([name, value.get("value")])
+        _unit_breakdown(sheet, code, result.get("units", []), ratio=ratio, texts=texts)
         sheet.column_dimensions["A"].width = 40
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _unit_breakdown(sheet, code: str, units: list[dict], *, ratio: bool, texts: bool) -> None:  # type: ignore[no-untyped-def]
+    """Below the totals: every unit that reported, with what it reported."""
+    given = [u for u in units if code in u["values"]]
+    if not given or texts:   # texts are listed by unit above already
+        return
+    sheet.append([])
+    sheet.append(["Theo từng đơn vị đã báo cáo"])
+    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    sheet.append(["Mã đơn vị", "Đơn vị", *(("Tử số", "Mẫu số", "Tỷ lệ") if ratio
+                                            else ("Giá trị",))])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for unit in given:
+        figure = unit["values"][code]
+        if ratio:
+            numerator, denominator = figure.get("numerator"), figure.get("denominator")
+            share = numerator / denominator if numerator is not None and denominator else None
+            sheet.append([unit["unit"], unit["name"], numerator, denominator, share])
+        else:
+            sheet.append([unit["unit"], unit["name"], figure.get("value")])
