@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import flask_migrate
-from sqlalchemy import insert, select, text
+from sqlalchemy import create_engine, insert, select, text
 
 from portal.app import create_app
 from portal.config import TestingConfig
@@ -119,6 +119,16 @@ def main() -> None:
             db.session.execute(insert(ReportValue), values)
             db.session.commit()
             load_time = time.perf_counter() - started
+            # Fresh tables have no statistics; without them PostgreSQL plans the single SQL
+            # aggregate as a nested loop over "1 row" and takes seconds. Autovacuum would
+            # analyse them in production; here we do it now, for both sides alike.
+            # Only a table's owner may analyse it: connect as the schema owner if there is one.
+            owner_url = app.config.get("MIGRATION_DATABASE_URL")
+            owner = create_engine(owner_url.replace("postgresql://", "postgresql+psycopg://", 1)
+                                  ) if owner_url else db.engine
+            with owner.connect() as connection:
+                connection.execute(text("ANALYZE"))
+                connection.commit()
             nation = db.session.scalar(select(Unit).where(Unit.code == "VN"))
             province = db.session.scalar(select(Unit).where(Unit.code == "33"))
             framework = db.session.get(Framework, framework.id)
