@@ -153,7 +153,7 @@ def test_plan_108_preset(world) -> None:  # type: ignore[no-untyped-def]
         version = framework_.versions[0]
         apply_indicator_settings(version, PLAN_108_INDICATORS)
         indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
-            Indicator.version_id == version.id))}
+            Indicator.version_id == version.id).order_by(Indicator.position))}
     assert list(indicators) == list(PLAN_108_INDICATORS)
     d = indicators["II.1.d"]
     assert (d.kind, d.aggregation, d.time_behaviour) == ("ratio", "ratio_of_sums", "stock")
