@@ -8,5 +8,8 @@ export PORTAL_ENV=${PORTAL_ENV:-development}
 export FLASK_APP=portal.app:create_app
 .venv/bin/flask db upgrade
 .venv/bin/flask demo seed
+# Embedded mode has no scheduler: send today's reminders now (nobody is told twice;
+# e-mails are written to instance/mail). In production the worker or cron does this.
+.venv/bin/flask reminders send
 echo "Serving on http://127.0.0.1:${PORT:-5000} (Ctrl-C to stop)"
 exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"
