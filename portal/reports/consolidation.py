@@ -16,7 +16,18 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select, text, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Select,
+    String,
+    Text,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
@@ -64,13 +75,17 @@ class ConsolidationError(ValueError):
     pass
 
 
+def _counted(statement: Select, root_id: int, period_id: int) -> Select:
+    """``statement`` over the submitted and accepted reports of the period in the subtree."""
+    return (statement.join(UnitClosure, UnitClosure.descendant_id == UnitReport.unit_id)
+            .where(UnitClosure.ancestor_id == root_id, UnitReport.period_id == period_id,
+                   UnitReport.status.in_(COUNTED)))
+
+
 def inputs_of(root_id: int, period_id: int) -> dict[str, list]:
     """The reports a consolidation reads: id -> [status, version], for staleness."""
-    rows = db.session.execute(
-        select(UnitReport.id, UnitReport.status, UnitReport.version)
-        .join(UnitClosure, UnitClosure.descendant_id == UnitReport.unit_id)
-        .where(UnitClosure.ancestor_id == root_id, UnitReport.period_id == period_id,
-               UnitReport.status.in_(COUNTED))).all()
+    rows = db.session.execute(_counted(
+        select(UnitReport.id, UnitReport.status, UnitReport.version), root_id, period_id)).all()
     return {str(r.id): [r.status, r.version] for r in rows}
 
 
@@ -193,14 +208,11 @@ def _compute(row: Consolidation) -> str:
 def _unit_values(root_id: int, period_id: int) -> list[dict]:
     """What each unit that reported this year gave for each indicator, as it gave it:
     the per-unit breakdown of the workbook (the aggregate's children are one level only)."""
-    rows = db.session.execute(
+    rows = db.session.execute(_counted(
         select(UnitReport.unit_id, UnitClosure.depth, Indicator.code, ReportValue.value,
                ReportValue.numerator, ReportValue.denominator, ReportValue.text)
-        .join(UnitClosure, UnitClosure.descendant_id == UnitReport.unit_id)
         .join(ReportValue, ReportValue.report_id == UnitReport.id)
-        .join(Indicator, Indicator.id == ReportValue.indicator_id)
-        .where(UnitClosure.ancestor_id == root_id, UnitReport.period_id == period_id,
-               UnitReport.status.in_(COUNTED))).all()
+        .join(Indicator, Indicator.id == ReportValue.indicator_id), root_id, period_id)).all()
     labels = unit_labels(r.unit_id for r in rows)
     by_unit: dict[int, dict] = {}
     for r in sorted(rows, key=lambda r: (r.depth, labels[r.unit_id][0])):
@@ -217,12 +229,9 @@ def _unit_values(root_id: int, period_id: int) -> list[dict]:
 
 def _narrative(root_id: int, period_id: int) -> dict[str, list[dict]]:
     """Each narrative section, passage by passage, each attributed to its unit."""
-    reports = db.session.execute(
-        select(UnitReport.unit_id, *(getattr(UnitReport, n) for n in NARRATIVE))
-        .join(UnitClosure, UnitClosure.descendant_id == UnitReport.unit_id)
-        .where(UnitClosure.ancestor_id == root_id, UnitReport.period_id == period_id,
-               UnitReport.status.in_(COUNTED))
-        .order_by(UnitClosure.depth, UnitReport.unit_id)).all()
+    reports = db.session.execute(_counted(
+        select(UnitReport.unit_id, *(getattr(UnitReport, n) for n in NARRATIVE)),
+        root_id, period_id).order_by(UnitClosure.depth, UnitReport.unit_id)).all()
     labels = unit_labels(r.unit_id for r in reports)
     return {name: [{"unit": labels[r.unit_id][0], "name": labels[r.unit_id][1],
                     "text": getattr(r, name)} for r in reports if getattr(r, name)]
