@@ -1,20 +1,24 @@
 """Aggregates of a subtree's reports, with the semantics of PRODUCT.md § What the numbers mean.
 
 - Only submitted or accepted reports count; a draft is not a report yet.
+- The subtree is everything *below* the root, grouped by the root's children; the root's
+  own report is its parent's business.
 - **Expected** units: the units below the root that are active in the period (valid by
   the data cut-off date and not closed before it) and whose kind must report (the kinds
   the framework's indicators are reported by).
 - **Reporting rate** = submitted ÷ expected; **timeliness** = submitted on or before the
   due date (Vietnam time, from the first real submission) ÷ expected. Never above 1.
 - Indicators, by their aggregation rule and time behaviour:
-  sum (per year: that year; cumulative: every year up to it; stock: each unit's latest
-  value up to it, then summed) · ratio of sums (sum the numerators, sum the denominators,
-  then divide — never an average of percentages) · share of expected units (units that
-  said yes ÷ units expected to report the indicator) · none (texts compiled, each with
-  its unit).
+  sum (per year: that year; cumulative: every year up to it, each report counted in the
+  year it reported for; stock: each unit's latest value up to it, then summed) · ratio
+  of sums (sum the numerators, sum the denominators, then divide — never an average of
+  percentages) · share of expected units (units that said yes ÷ units expected to report
+  the indicator; a yes/no that is not per year takes each unit's latest answer) · none
+  (texts compiled, each with its unit).
 
-One pass over the rows of the subtree, grouped in memory by child: the number of
-queries does not grow with the number of units.
+Everything is summed **in SQL**, grouped by (year, child of the root, unit kind,
+indicator): a fixed number of queries whatever the size of the tree, and no Python
+loop over units. Python only adds up the few rows per child and kind that come back.
 """
 
 from __future__ import annotations
@@ -24,28 +28,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
 
 from portal import clock
 from portal.extensions import db
-from portal.frameworks.framework import Framework, FrameworkVersion
+from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Aggregation, Indicator, TimeBehaviour
 from portal.frameworks.period import ReportingPeriod
+from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
 from portal.reports.report import ReportStatus, ReportValue, UnitReport
-from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitClosure
 
 COUNTED = (ReportStatus.SUBMITTED.value, ReportStatus.ACCEPTED.value)
-
-
-@dataclass
-class _Bucket:
-    """What one group of units (the whole subtree, or one child's) adds up to."""
-
-    expected: set[int] = field(default_factory=set)
-    submitted: set[int] = field(default_factory=set)
-    on_time: set[int] = field(default_factory=set)
-    accepted: set[int] = field(default_factory=set)
+RATE_FIELDS = ("expected", "submitted", "on_time", "accepted", "plans_issued")
+VALUE_FIELDS = ("value", "values", "numerator", "denominator", "pairs", "yes", "texts")
 
 
 def _fraction(part: Decimal | int, whole: Decimal | int) -> float | None:
@@ -55,7 +61,13 @@ def _fraction(part: Decimal | int, whole: Decimal | int) -> float | None:
 def _number(value: Decimal | None) -> float | int | None:
     if value is None:
         return None
+    value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _active_on(unit: type[Unit], day: ColumnElement[date] | date) -> ColumnElement[bool]:
+    return and_(or_(unit.valid_from.is_(None), unit.valid_from <= day),
+                or_(unit.valid_to.is_(None), unit.valid_to > day))
 
 
 def active_units(root_id: int, cutoff: date) -> dict[int, str]:
@@ -64,157 +76,332 @@ def active_units(root_id: int, cutoff: date) -> dict[int, str]:
         select(Unit.id, Unit.kind)
         .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
         .where(UnitClosure.ancestor_id == root_id, UnitClosure.depth > 0,
-               or_(Unit.valid_from.is_(None), Unit.valid_from <= cutoff),
-               or_(Unit.valid_to.is_(None), Unit.valid_to > cutoff))).tuples().all())
+               _active_on(Unit, cutoff))).tuples().all())
+
+
+def due_moment(due_date: date) -> datetime:
+    """The last moment a report is on time: the end of the due date in Vietnam, in UTC."""
+    return datetime.combine(due_date, time(23, 59, 59), tzinfo=clock.LOCAL).astimezone(UTC)
+
+
+# ---- the sums, as SQL returns them ---------------------------------------------------------
+
+Cell = dict[str, Decimal | int]          # the sums of one (year, group, kind, indicator)
+
+
+@dataclass
+class Sums:
+    """What the SQL returned, keyed by year, then group (a child's id, or 0), then kind."""
+
+    rates: dict[int, dict[int, dict[str, Cell]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(dict)))
+    # year -> group -> kind -> code -> cell: flows in the year they were reported for
+    flows: dict[int, dict[int, dict[str, dict[str, Cell]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(dict))))
+    # target year -> group -> kind -> code -> cell: each unit's latest value up to the year
+    stocks: dict[int, dict[int, dict[str, dict[str, Cell]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(dict))))
+    texts: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    texts_year: int | None = None          # the year the texts were read for
+
+
+def _add(total: Cell, cell: Cell) -> None:
+    for key, number in cell.items():
+        total[key] = total.get(key, 0) + (number or 0)
+
+
+@dataclass
+class LiveAggregate:
+    """The live figures of a subtree for some years of a framework: one set of queries,
+    then any year's figures for the whole subtree or any child of the root."""
+
+    root: Unit
+    indicators: list[Indicator]
+    years: list[int]
+    children: list[tuple[int, str]]            # (id, code) of the root's children
+    reporting_kinds: set[str]
+    sums: Sums
+
+    # -- reporting --
+
+    def reporting(self, year: int, group: int | None = None) -> dict:
+        """Reporting figures of the year for the subtree (``group`` None) or one child."""
+        total: Cell = {}
+        for kind, cell in self._rate_cells(year, group):
+            if kind in self.reporting_kinds:
+                _add(total, cell)
+        expected = int(total.get("expected", 0))
+        return {"expected": expected, "submitted": int(total.get("submitted", 0)),
+                "on_time": int(total.get("on_time", 0)),
+                "accepted": int(total.get("accepted", 0)),
+                "rate": _fraction(total.get("submitted", 0), expected) if expected else None,
+                "timeliness": _fraction(total.get("on_time", 0), expected)
+                if expected else None}
+
+    def plans_issued(self, year: int, group: int | None = None) -> int:
+        return int(sum(cell.get("plans_issued", 0) for kind, cell in
+                       self._rate_cells(year, group) if kind in self.reporting_kinds))
+
+    def _rate_cells(self, year: int, group: int | None):  # type: ignore[no-untyped-def]
+        groups = self.sums.rates.get(year, {})
+        chosen = groups.values() if group is None else [groups.get(group, {})]
+        for by_kind in chosen:
+            yield from by_kind.items()
+
+    # -- indicators --
+
+    def _cell(self, indicator: Indicator, year: int, group: int | None,
+              kinds: set[str] | None = None) -> Cell:
+        """The indicator's sums for the year, over the subtree or one child (and kinds)."""
+        behaviour = indicator.time_behaviour
+        if indicator.aggregation == Aggregation.SHARE_OF_EXPECTED and \
+                behaviour == TimeBehaviour.CUMULATIVE:
+            behaviour = TimeBehaviour.STOCK  # "said yes" is each unit's latest answer
+        if behaviour == TimeBehaviour.STOCK:
+            sources = [self.sums.stocks.get(year, {})]
+        elif behaviour == TimeBehaviour.CUMULATIVE:
+            sources = [self.sums.flows[y] for y in self.sums.flows if y <= year]
+        else:
+            sources = [self.sums.flows.get(year, {})]
+        total: Cell = {}
+        for groups in sources:
+            chosen = groups.values() if group is None else [groups.get(group, {})]
+            for by_kind in chosen:
+                for kind, by_code in by_kind.items():
+                    if kinds is None or kind in kinds:
+                        _add(total, by_code.get(indicator.code, {}))
+        return total
+
+    def indicator(self, indicator: Indicator, year: int, group: int | None = None) -> dict:
+        """One indicator's figure, in the API's shape."""
+        rule = indicator.aggregation
+        if rule == Aggregation.SUM:
+            cell = self._cell(indicator, year, group)
+            return {"value": _number(cell["value"]) if cell.get("values") else None}
+        if rule == Aggregation.RATIO_OF_SUMS:
+            cell = self._cell(indicator, year, group)
+            if not cell.get("pairs"):
+                return {"value": None, "numerator": None, "denominator": None}
+            return {"value": _fraction(cell["numerator"], cell["denominator"]),
+                    "numerator": _number(cell["numerator"]),
+                    "denominator": _number(cell["denominator"])}
+        if rule == Aggregation.SHARE_OF_EXPECTED:
+            kinds = set(indicator.reporting_kind_list)
+            yes = int(self._cell(indicator, year, group, kinds).get("yes", 0))
+            expected = sum(int(cell.get("expected", 0))
+                           for kind, cell in self._rate_cells(year, group) if kind in kinds)
+            return {"value": _fraction(yes, expected) if expected else None,
+                    "numerator": yes, "denominator": expected}
+        if group is None and year == self.sums.texts_year:
+            return {"texts": self.sums.texts.get(indicator.code, [])}
+        return {"texts": []}
+
+    def written(self, indicator: Indicator, year: int, group: int | None = None) -> int:
+        """How many units gave a text for the indicator (the dashboard's count of texts)."""
+        return int(self._cell(indicator, year, group).get("texts", 0))
+
+    def as_dict(self, year: int) -> dict:
+        """The API's shape for one year (``GET /api/v1/units/{code}/aggregates``)."""
+        return {"unit": self.root.code, "year": year,
+                "indicators": {i.code: self.indicator(i, year) for i in self.indicators},
+                "reporting": self.reporting(year),
+                "children": [{"unit": code,
+                              "indicators": {i.code: self.indicator(i, year, child_id)
+                                             for i in self.indicators},
+                              "reporting": self.reporting(year, child_id)}
+                             for child_id, code in self.children]}
+
+
+# ---- the queries ----------------------------------------------------------------------------
+
+
+def _members(root_id: int):  # type: ignore[no-untyped-def]
+    """Every unit below the root, with the child of the root it belongs to."""
+    child = aliased(Unit)
+    return (select(UnitClosure.descendant_id.label("unit_id"), child.id.label("child_id"))
+            .join(child, child.id == UnitClosure.ancestor_id)
+            .where(child.parent_id == root_id)).subquery("members")
+
+
+def _value_sums(statement: Select, value: type[ReportValue] | object) -> Select:
+    """Add the per-cell sums of report values to ``statement`` (``value`` has the columns
+    value, numerator, denominator, text and unit_id)."""
+    paired = and_(value.numerator.isnot(None), value.denominator.isnot(None))  # type: ignore[attr-defined]
+    return statement.add_columns(
+        func.sum(value.value).label("value"),  # type: ignore[attr-defined]
+        func.count(value.value).label("values"),  # type: ignore[attr-defined]
+        func.sum(case((paired, value.numerator))).label("numerator"),  # type: ignore[attr-defined]
+        func.sum(case((paired, value.denominator))).label("denominator"),  # type: ignore[attr-defined]
+        func.count(case((paired, 1))).label("pairs"),
+        func.count(func.distinct(case((value.value != 0, value.unit_id)))).label("yes"),  # type: ignore[attr-defined]
+        func.count(func.distinct(case((value.text != "", value.unit_id)))).label("texts"))  # type: ignore[attr-defined]
+
+
+def compute(root: Unit, framework: Framework, years: list[int], *,
+            texts: bool = True) -> LiveAggregate | None:
+    """The live figures of ``root``'s subtree for ``years`` (texts for the last one).
+
+    None when the framework has no published version. Runs a fixed number of queries.
+    """
+    version = framework.published()
+    if version is None:
+        return None
+    indicators = list(db.session.scalars(select(Indicator).where(
+        Indicator.version_id == version.id).order_by(Indicator.position)))
+    periods = {p.year: p for p in db.session.scalars(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id == framework.id))}
+    years = sorted(y for y in set(years) if y in periods)
+    children = [tuple(r) for r in db.session.execute(
+        select(Unit.id, Unit.code).where(Unit.parent_id == root.id).order_by(Unit.code))]
+    live = LiveAggregate(root=root, indicators=indicators, years=years, children=children,
+                         reporting_kinds={k for i in indicators for k in i.reporting_kind_list},
+                         sums=Sums())
+    if not years or not children:
+        return live
+    members = _members(root.id)
+    _read_rates(live, framework, periods, years, members)
+    by_behaviour: dict[str, list[str]] = defaultdict(list)
+    for indicator in indicators:
+        behaviour = indicator.time_behaviour
+        if indicator.aggregation == Aggregation.SHARE_OF_EXPECTED and \
+                behaviour == TimeBehaviour.CUMULATIVE:
+            behaviour = TimeBehaviour.STOCK
+        by_behaviour[behaviour].append(indicator.code)
+    flow_codes = by_behaviour[TimeBehaviour.PER_YEAR] + by_behaviour[TimeBehaviour.CUMULATIVE]
+    if flow_codes:
+        _read_flows(live, framework, years[-1], members, flow_codes)
+    if by_behaviour[TimeBehaviour.STOCK]:
+        _read_stocks(live, framework, years, members, by_behaviour[TimeBehaviour.STOCK])
+    text_codes = [i.code for i in indicators if i.aggregation == Aggregation.NONE]
+    if texts and text_codes:
+        _read_texts(live, framework, years[-1], members, text_codes)
+    return live
+
+
+def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years: list[int],
+                members) -> None:  # type: ignore[no-untyped-def]
+    """Expected, submitted, on time, accepted and plans issued, by year, child and kind."""
+    unit = aliased(Unit)
+    due = case(*((ReportingPeriod.id == periods[y].id,
+                  literal(due_moment(periods[y].due_date), UnitReport.first_submitted_at.type))
+                 for y in years))
+    issued = (select(UnitPlan.unit_id).join(PlanRevision, PlanRevision.plan_id == UnitPlan.id)
+              .where(UnitPlan.framework_id == framework.id,
+                     PlanRevision.status.in_([RevisionStatus.ISSUED.value,
+                                              RevisionStatus.SUPERSEDED.value]))
+              .group_by(UnitPlan.unit_id).subquery("issued"))
+    rows = db.session.execute(
+        select(ReportingPeriod.year, members.c.child_id, unit.kind,
+               func.count().label("expected"),
+               func.count(UnitReport.id).label("submitted"),
+               func.count(case((UnitReport.first_submitted_at <= due, 1))).label("on_time"),
+               func.count(case((UnitReport.status == ReportStatus.ACCEPTED.value, 1)))
+               .label("accepted"),
+               func.count(issued.c.unit_id).label("plans_issued"))
+        .select_from(ReportingPeriod)
+        .join(members, literal(True))
+        .join(unit, and_(unit.id == members.c.unit_id,
+                         _active_on(unit, ReportingPeriod.cutoff_date)))
+        .outerjoin(UnitReport, and_(UnitReport.unit_id == unit.id,
+                                    UnitReport.period_id == ReportingPeriod.id,
+                                    UnitReport.status.in_(COUNTED)))
+        .outerjoin(issued, issued.c.unit_id == unit.id)
+        .where(ReportingPeriod.framework_id == framework.id, ReportingPeriod.year.in_(years),
+               unit.kind.in_(sorted(live.reporting_kinds)))
+        .group_by(ReportingPeriod.year, members.c.child_id, unit.kind)).all()
+    for row in rows:
+        live.sums.rates[row.year][row.child_id][row.kind] = {
+            name: getattr(row, name) for name in RATE_FIELDS}
+
+
+def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, members,  # type: ignore[no-untyped-def]
+                codes: list[str]) -> None:
+    """Per-year and cumulative indicators: sums by the year reported for, child and kind,
+    over the units active in that year (a report counts in the year it reports on)."""
+    unit = aliased(Unit)
+    statement = (
+        select(ReportingPeriod.year, members.c.child_id, unit.kind, Indicator.code)
+        .select_from(ReportValue)
+        .join(UnitReport, UnitReport.id == ReportValue.report_id)
+        .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
+        .join(Indicator, Indicator.id == ReportValue.indicator_id)
+        .join(members, members.c.unit_id == UnitReport.unit_id)
+        .join(unit, and_(unit.id == UnitReport.unit_id,
+                         _active_on(unit, ReportingPeriod.cutoff_date)))
+        .where(ReportingPeriod.framework_id == framework.id,
+               ReportingPeriod.year <= last_year, UnitReport.status.in_(COUNTED),
+               Indicator.code.in_(codes))
+        .group_by(ReportingPeriod.year, members.c.child_id, unit.kind, Indicator.code))
+    for row in db.session.execute(_value_sums(statement, ReportValue)):
+        live.sums.flows[row.year][row.child_id][row.kind][row.code] = {
+            name: getattr(row, name) for name in VALUE_FIELDS}
+
+
+def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], members,  # type: ignore[no-untyped-def]
+                 codes: list[str]) -> None:
+    """Stocks: each unit's latest value up to each year (the next value it gave ends one),
+    summed by child and kind over the units active in that year."""
+    unit = aliased(Unit)
+    given = (
+        select(ReportValue.unit_id, members.c.child_id, Indicator.code,
+               ReportingPeriod.year, ReportValue.value, ReportValue.numerator,
+               ReportValue.denominator, ReportValue.text,
+               func.lead(ReportingPeriod.year).over(
+                   partition_by=(ReportValue.unit_id, Indicator.code),
+                   order_by=ReportingPeriod.year).label("next_year"))
+        .select_from(ReportValue)
+        .join(UnitReport, UnitReport.id == ReportValue.report_id)
+        .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
+        .join(Indicator, Indicator.id == ReportValue.indicator_id)
+        .join(members, members.c.unit_id == UnitReport.unit_id)
+        .where(ReportingPeriod.framework_id == framework.id,
+               ReportingPeriod.year <= years[-1], UnitReport.status.in_(COUNTED),
+               Indicator.code.in_(codes),
+               or_(ReportValue.value.isnot(None), ReportValue.denominator.isnot(None)))
+    ).subquery("given")
+    target = aliased(ReportingPeriod)
+    statement = (
+        select(target.year, given.c.child_id, unit.kind, given.c.code)
+        .select_from(given)
+        .join(target, and_(target.framework_id == framework.id, target.year.in_(years),
+                           target.year >= given.c.year,
+                           or_(given.c.next_year.is_(None), target.year < given.c.next_year)))
+        .join(unit, and_(unit.id == given.c.unit_id, _active_on(unit, target.cutoff_date)))
+        .group_by(target.year, given.c.child_id, unit.kind, given.c.code))
+    for row in db.session.execute(_value_sums(statement, given.c)):
+        live.sums.stocks[row.year][row.child_id][row.kind][row.code] = {
+            name: getattr(row, name) for name in VALUE_FIELDS}
+
+
+def _read_texts(live: LiveAggregate, framework: Framework, year: int, members,  # type: ignore[no-untyped-def]
+                codes: list[str]) -> None:
+    """The texts of the year (per-year indicators) or of every year up to it, by unit."""
+    behaviour = {i.code: i.time_behaviour for i in live.indicators}
+    per_year = [c for c in codes if behaviour[c] == TimeBehaviour.PER_YEAR]
+    rows = db.session.execute(
+        select(Indicator.code, Unit.code.label("unit"), ReportValue.text)
+        .select_from(ReportValue)
+        .join(UnitReport, UnitReport.id == ReportValue.report_id)
+        .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
+        .join(Indicator, Indicator.id == ReportValue.indicator_id)
+        .join(members, members.c.unit_id == UnitReport.unit_id)
+        .join(Unit, and_(Unit.id == UnitReport.unit_id,
+                         _active_on(Unit, ReportingPeriod.cutoff_date)))
+        .where(ReportingPeriod.framework_id == framework.id, UnitReport.status.in_(COUNTED),
+               Indicator.code.in_(codes), ReportValue.text != "",
+               or_(ReportingPeriod.year == year,
+                   and_(ReportingPeriod.year < year, Indicator.code.notin_(per_year))))
+        .order_by(Indicator.code, UnitReport.unit_id, ReportingPeriod.year))
+    for row in rows:
+        live.sums.texts[row.code].append({"unit": row.unit, "text": row.text})
+    live.sums.texts_year = year
 
 
 def aggregate(root: Unit, framework: Framework, year: int) -> dict:
     """The live aggregate of ``root``'s subtree for ``year``: the API's shape."""
-    version = framework.published()
-    period = db.session.scalar(select(ReportingPeriod).where(
-        ReportingPeriod.framework_id == framework.id, ReportingPeriod.year == year))
-    if version is None or period is None:
-        return {"unit": root.code, "year": year, "indicators": {}, "reporting": _rates(
-            _Bucket()), "children": []}
-    indicators = list(db.session.scalars(select(Indicator).where(
-        Indicator.version_id == version.id).order_by(Indicator.position)))
-    reporting_kinds = {k for i in indicators for k in i.reporting_kind_list}
-
-    # Every unit below the root, with the child of the root it belongs to.
-    children = list(db.session.execute(
-        select(Unit.id, Unit.code).where(Unit.parent_id == root.id).order_by(Unit.code)))
-    child_ids = [c.id for c in children]
-    group_of: dict[int, int] = {}
-    if child_ids:
-        for descendant, ancestor in db.session.execute(
-                select(UnitClosure.descendant_id, UnitClosure.ancestor_id)
-                .where(UnitClosure.ancestor_id.in_(child_ids))):
-            group_of[descendant] = ancestor
-    kind_of = active_units(root.id, period.cutoff_date)
-
-    total = _Bucket()
-    by_child: dict[int, _Bucket] = {c: _Bucket() for c in child_ids}
-    for unit_id, kind in kind_of.items():
-        if kind in reporting_kinds:
-            for bucket in _buckets(unit_id, total, by_child, group_of):
-                bucket.expected.add(unit_id)
-
-    # The reports of this year (for the rates), and of every year up to it (for values).
-    periods = dict(db.session.execute(select(ReportingPeriod.id, ReportingPeriod.year).where(
-        ReportingPeriod.framework_id == framework.id,
-        ReportingPeriod.year <= year)).tuples().all())
-    due = datetime.combine(period.due_date, time(23, 59, 59), tzinfo=clock.LOCAL)
-    reports = db.session.execute(
-        select(UnitReport.id, UnitReport.unit_id, UnitReport.period_id, UnitReport.status,
-               UnitReport.first_submitted_at)
-        .join(UnitClosure, and_(UnitClosure.descendant_id == UnitReport.unit_id,
-                                UnitClosure.ancestor_id == root.id))
-        .where(UnitReport.period_id.in_(list(periods)), UnitReport.status.in_(COUNTED))).all()
-    report_year: dict[int, tuple[int, int]] = {}
-    for report in reports:
-        report_year[report.id] = (report.unit_id, periods[report.period_id])
-        if report.period_id != period.id or report.unit_id not in kind_of:
-            continue
-        for bucket in _buckets(report.unit_id, total, by_child, group_of):
-            if report.unit_id not in bucket.expected:
-                continue  # a unit not expected to report adds nothing to the rates
-            bucket.submitted.add(report.unit_id)
-            submitted = report.first_submitted_at
-            if submitted is not None and submitted.tzinfo is None:
-                submitted = submitted.replace(tzinfo=UTC)  # SQLite keeps no zone: it is UTC
-            if submitted is not None and submitted <= due:
-                bucket.on_time.add(report.unit_id)
-            if report.status == ReportStatus.ACCEPTED.value:
-                bucket.accepted.add(report.unit_id)
-
-    # Values, by the indicator's code (codes stay the same across framework versions).
-    code_of = dict(db.session.execute(
-        select(Indicator.id, Indicator.code)
-        .join(FrameworkVersion, FrameworkVersion.id == Indicator.version_id)
-        .where(FrameworkVersion.framework_id == framework.id)).tuples().all())
-    rows = db.session.execute(
-        select(ReportValue.report_id, ReportValue.indicator_id, ReportValue.value,
-               ReportValue.numerator, ReportValue.denominator, ReportValue.text)
-        .where(ReportValue.report_id.in_(list(report_year)))).all() if report_year else []
-    # code -> unit -> year -> row
-    values: dict[str, dict[int, dict[int, object]]] = defaultdict(lambda: defaultdict(dict))
-    for row in rows:
-        unit_id, row_year = report_year[row.report_id]
-        values[code_of[row.indicator_id]][unit_id][row_year] = row
-
-    labels = unit_labels({u for by_unit in values.values() for u, years in by_unit.items()
-                          if any(r.text for r in years.values())})
-    # The active units of each child, found once (not once per indicator and child).
-    members: dict[int, list[int]] = defaultdict(list)
-    for unit_id in kind_of:
-        members[group_of.get(unit_id, 0)].append(unit_id)
-    result = {"unit": root.code, "year": year,
-              "indicators": {i.code: _indicator(i, values[i.code], total, year, labels,
-                                                list(kind_of), kind_of)
-                             for i in indicators},
-              "reporting": _rates(total), "children": []}
-    for child in children:
-        bucket = by_child[child.id]
-        result["children"].append({
-            "unit": child.code,
-            "indicators": {i.code: _indicator(i, values[i.code], bucket, year, labels,
-                                              members[child.id], kind_of)
-                           for i in indicators},
-            "reporting": _rates(bucket)})
-    return result
-
-
-def _buckets(unit_id: int, total: _Bucket, by_child: dict[int, _Bucket],
-             group_of: dict[int, int]) -> list[_Bucket]:
-    child = group_of.get(unit_id)
-    return [total, by_child[child]] if child in by_child else [total]
-
-
-def _rates(bucket: _Bucket) -> dict:
-    expected = len(bucket.expected)
-    return {"expected": expected, "submitted": len(bucket.submitted),
-            "on_time": len(bucket.on_time), "accepted": len(bucket.accepted),
-            "rate": _fraction(len(bucket.submitted), expected) if expected else None,
-            "timeliness": _fraction(len(bucket.on_time), expected) if expected else None}
-
-
-def _indicator(indicator: Indicator, by_unit: dict[int, dict[int, object]], bucket: _Bucket,
-               year: int, labels: dict[int, tuple[str, str]], among: list[int],
-               kind_of: dict[int, str]) -> dict:
-    """One indicator over the active units ``among`` (a child's, or the whole subtree's)."""
-    units = [u for u in among if u in by_unit]
-
-    def rows_for(unit_id: int) -> list[object]:
-        years = by_unit[unit_id]
-        if indicator.time_behaviour == TimeBehaviour.PER_YEAR:
-            return [years[year]] if year in years else []
-        if indicator.time_behaviour == TimeBehaviour.CUMULATIVE:
-            return [years[y] for y in sorted(years) if y <= year]
-        # a stock: the latest year up to this one in which the unit gave a value
-        given = [y for y in sorted(years) if y <= year and (
-            years[y].value is not None or years[y].denominator is not None)]
-        return [years[given[-1]]] if given else []
-
-    rule = indicator.aggregation
-    if rule == Aggregation.SUM:
-        parts = [r.value for u in units for r in rows_for(u) if r.value is not None]
-        return {"value": _number(sum(parts, Decimal(0))) if parts else None,
-                "units": len({u for u in units if rows_for(u)})}
-    if rule == Aggregation.RATIO_OF_SUMS:
-        pairs = [(r.numerator, r.denominator) for u in units for r in rows_for(u)
-                 if r.numerator is not None and r.denominator is not None]
-        numerator = sum((n for n, _d in pairs), Decimal(0))
-        denominator = sum((d for _n, d in pairs), Decimal(0))
-        return {"value": _fraction(numerator, denominator) if pairs else None,
-                "numerator": _number(numerator) if pairs else None,
-                "denominator": _number(denominator) if pairs else None}
-    if rule == Aggregation.SHARE_OF_EXPECTED:
-        expected = {u for u in bucket.expected
-                    if kind_of.get(u) in indicator.reporting_kind_list}
-        yes = {u for u in units if u in expected and any(
-            r.value for r in rows_for(u) if r.value is not None)}
-        return {"value": _fraction(len(yes), len(expected)) if expected else None,
-                "numerator": len(yes), "denominator": len(expected)}
-    texts = [{"unit": labels.get(u, ("", ""))[0], "text": r.text}
-             for u in sorted(units) for r in rows_for(u) if getattr(r, "text", "")]
-    return {"texts": texts}
+    live = compute(root, framework, [year])
+    if live is None or year not in live.years:
+        return {"unit": root.code, "year": year, "indicators": {},
+                "reporting": {"expected": 0, "submitted": 0, "on_time": 0, "accepted": 0,
+                              "rate": None, "timeliness": None}, "children": []}
+    return live.as_dict(year)
