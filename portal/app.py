@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 
 from flask import Flask, g, request, session
 from flask_login import current_user
@@ -133,6 +134,7 @@ def register_tenancy(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from blueprints.api.views import bp as api_bp
     from blueprints.auth.views import bp as auth_bp
+    from blueprints.dashboard.views import bp as dashboard_bp
     from blueprints.frameworks.views import bp as frameworks_bp
     from blueprints.notifications.views import bp as notifications_bp
     from blueprints.plans.export import bp as exports_bp
@@ -147,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 
@@ -160,6 +163,8 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     from flask_babel import format_decimal, get_locale
 
+    from portal import clock
+
     @app.template_filter("number")
     def _number(value: object) -> str:
         """A number in the reader's convention: 1.234,5 in Vietnamese, 1,234.5 in English."""
@@ -168,6 +173,20 @@ def register_template_context(app: Flask) -> None:
     @app.template_filter("day")
     def _day(value: object) -> str:
         return "" if value is None else value.strftime("%d/%m/%Y")  # type: ignore[attr-defined]
+
+    @app.template_test("total_label")
+    def _total_label(text: str) -> bool:
+        """Does a label already say it is a total ("tổng số …", "total …")?"""
+        return text.startswith(("tổng", "total"))
+
+    @app.template_filter("moment")
+    def _moment(value: datetime | None) -> str:
+        """A stored time as Vietnam's wall clock (SQLite keeps no zone: it holds UTC)."""
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(clock.LOCAL).strftime("%d/%m/%Y %H:%M")
 
     @app.context_processor
     def _inject() -> dict:

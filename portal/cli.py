@@ -195,6 +195,16 @@ def demo_seed(data_dir: Path | None) -> None:
         click.echo(line)
 
 
+@demo_cli.command("reports")
+@transactional("demo reports")
+def demo_reports() -> None:
+    """Issue plans and file 2025 and 2026 reports for most demo units (for the dashboard)."""
+    from portal.demo import seed_reports
+
+    for line in seed_reports():
+        click.echo(line)
+
+
 @frameworks_cli.command("parse")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the structure as JSON.")

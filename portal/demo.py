@@ -115,3 +115,112 @@ def _seed_plan_108(explicit_dir: Path | None) -> str:
 
 def _province_id() -> int | None:
     return db.session.scalar(select(Unit.id).where(Unit.code == PROVINCE))
+
+
+# ---- a province in report season, for the dashboard ---------------------------------------
+
+# The units the demo journeys start from draft their own plan and report; their district
+# (Văn Lâm) keeps its 2026 reports for the journey of consolidation.
+JOURNEY_UNITS = ("11989", "33.SKHCN")
+JOURNEY_DISTRICT = "325"
+
+
+def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
+    """Issued plans and yearly reports for most units of the demo province, with figures,
+    task statuses, late and missing reports, so a leader's dashboard has something to
+    show. Deterministic (the same figures on every machine); skips units that already
+    have a plan or a report, so it is safe to repeat."""
+    import random
+    from datetime import UTC, date, datetime, timedelta
+
+    from portal.frameworks.framework import Framework, FrameworkVersion
+    from portal.frameworks.indicator import Indicator
+    from portal.frameworks.period import ReportingPeriod
+    from portal.plans.plan import RevisionStatus, UnitPlan
+    from portal.plans.service import start_plan
+    from portal.reports.report import ReportStatus, TaskStatus, UnitReport
+    from portal.reports.service import open_report
+    from tenants.unit import UnitClosure
+
+    framework = db.session.scalar(
+        select(Framework).join(FrameworkVersion)
+        .where(Framework.owner_unit_id == _province_id(),
+               FrameworkVersion.doc_number == "108/KH-UBND"))
+    if framework is None:
+        yield "demo reports: load the demo first (flask demo seed)"
+        return
+    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
+        Indicator.version_id == framework.published().id))}
+    district = db.session.scalar(select(Unit.id).where(Unit.code == JOURNEY_DISTRICT))
+    in_district = set(db.session.scalars(select(UnitClosure.descendant_id).where(
+        UnitClosure.ancestor_id == district)))
+    units = list(db.session.scalars(
+        select(Unit).join(UnitClosure, UnitClosure.descendant_id == Unit.id)
+        .where(UnitClosure.ancestor_id == _province_id(), UnitClosure.depth > 0,
+               Unit.code.notin_(JOURNEY_UNITS)).order_by(Unit.code)))
+    planned = set(db.session.scalars(select(UnitPlan.unit_id).where(
+        UnitPlan.framework_id == framework.id)))
+    plans = 0
+    for unit in units:
+        chance = random.Random(f"plan-{unit.code}")  # noqa: S311 - demo figures, not secrets
+        if unit.id not in planned and chance.random() < 0.85:
+            plan = start_plan(unit, framework, None)
+            revision = plan.revisions[-1]
+            revision.status = RevisionStatus.ISSUED.value
+            revision.doc_number = f"{chance.randint(10, 99)}/KH-UBND"
+            revision.issued_on = date(2025, 7, chance.randint(1, 28))
+            plans += 1
+    db.session.flush()
+    yield f"demo plans: {plans} issued"
+
+    for year in years:
+        period = db.session.scalar(select(ReportingPeriod).where(
+            ReportingPeriod.framework_id == framework.id, ReportingPeriod.year == year))
+        if period is None:
+            continue
+        reported = set(db.session.scalars(select(UnitReport.unit_id).where(
+            UnitReport.period_id == period.id)))
+        filed = 0
+        for unit in units:
+            if unit.id in reported or (year == 2026 and unit.id in in_district):
+                continue
+            chance = random.Random(f"report-{unit.code}-{year}")  # noqa: S311 - demo figures
+            if chance.random() < 0.12:
+                continue  # this unit has not reported
+            report = open_report(unit, period, None)
+            for row in report.values:
+                _demo_value(row, indicators[row.indicator_id], unit, chance, year)
+            for task in report.tasks:
+                task.status = chance.choices(
+                    [s.value for s in TaskStatus], weights=[55, 15, 20, 10])[0]
+            report.results = f"{unit.name} đã triển khai Kế hoạch năm {year}."
+            if chance.random() < 0.3:
+                report.difficulties = "Thiếu cán bộ chuyên trách về tiêu chuẩn, đo lường."
+            late = chance.random() < 0.2
+            moment = datetime(year, 11, 30, 9, tzinfo=UTC) + timedelta(
+                days=chance.randint(1, 10) if late else -chance.randint(0, 25))
+            report.status = (ReportStatus.ACCEPTED.value if chance.random() < 0.5
+                             else ReportStatus.SUBMITTED.value)
+            report.first_submitted_at = report.submitted_at = moment
+            if report.status == ReportStatus.ACCEPTED.value:
+                report.accepted_at = moment + timedelta(days=2)
+            filed += 1
+        db.session.flush()
+        yield f"demo reports {year}: {filed} filed"
+
+
+def _demo_value(row, indicator, unit: Unit, chance, year: int) -> None:  # type: ignore[no-untyped-def]
+    """A plausible figure for one indicator of one unit's report."""
+    kind = indicator.kind
+    if kind == "yes_no":
+        row.value = 1 if chance.random() < 0.8 else 0
+    elif kind == "ratio":
+        total = chance.randint(4, 40) if unit.kind == "commune" else chance.randint(20, 120)
+        row.denominator = total
+        row.numerator = min(total, int(total * chance.uniform(0.4, 1.0)))
+    elif kind == "amount":
+        row.value = chance.randint(0, 40) * 5_000_000
+    elif kind == "count":
+        row.value = chance.randint(0, 3) if unit.kind == "commune" else chance.randint(0, 8)
+    else:
+        row.text = f"Năm {year}: {unit.name} nâng cao năng lực thử nghiệm, kiểm định."

@@ -36,6 +36,7 @@ from tests.frameworks_data import framework, make_framework
 #   subtree    the caller reads the unit's whole subtree (leaders, reviewers, …)
 #   fw-read    the framework's owner is the caller's unit, above it, or in its subtree
 #   fw-manage  fw-read, and the caller maintains the owner's frameworks (else 403)
+#   dashboard  read, and the caller reads the unit's whole subtree (else 403)
 #   page       any signed-in user; anonymous callers are sent to sign in
 #   api        any valid token; anonymous callers get 401
 #   public     anyone
@@ -78,6 +79,10 @@ EXPECTED: dict[str, str] = {
     "api.openapi": "public",
     "static": "public",
     "notifications.index": "page",
+    "dashboard.show": "dashboard",
+    "dashboard.print_view": "dashboard",
+    "dashboard.workbook": "dashboard",
+    "dashboard.sources": "dashboard",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -143,7 +148,8 @@ ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_
 def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
-    if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator") or \
+    if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator",
+                "dashboard") or \
             kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
@@ -159,6 +165,8 @@ def allowed(kind: str, role: str, target: str) -> str:
     if kind == "consolidator":  # consolidators and leaders of the unit or above it
         return "ok" if role in {"consolidator", "leader"} and target in ("own", "child") \
             else "forbidden"
+    if kind == "dashboard":
+        return "ok" if subtree else "forbidden"
     if kind == "plan-head":
         return "ok" if role == "head" and target == "own" else "forbidden"
     if kind == "plan-reviewer":
@@ -245,6 +253,8 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
         url += f"?under={ids['code']}"
     if endpoint == "api.aggregates":
         url += "?year=2026"
+    if endpoint == "dashboard.sources":
+        url += "?figure=submitted"
     return url
 
 
@@ -274,8 +284,8 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     routes = scoped_rules(app, "GET", {"read", "subtree", "fw-read", "fw-manage",
-                                       "plan-read"})
-    assert len(routes) >= 17
+                                       "plan-read", "dashboard"})
+    assert len(routes) >= 21
     failures = []
     for endpoint, rule in routes:
         api = rule.startswith("/api/")

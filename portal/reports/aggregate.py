@@ -65,7 +65,7 @@ def _number(value: Decimal | None) -> float | int | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _active_on(unit: type[Unit], day: ColumnElement[date] | date) -> ColumnElement[bool]:
+def active_on(unit: type[Unit], day: ColumnElement[date] | date) -> ColumnElement[bool]:
     return and_(or_(unit.valid_from.is_(None), unit.valid_from <= day),
                 or_(unit.valid_to.is_(None), unit.valid_to > day))
 
@@ -76,7 +76,16 @@ def active_units(root_id: int, cutoff: date) -> dict[int, str]:
         select(Unit.id, Unit.kind)
         .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
         .where(UnitClosure.ancestor_id == root_id, UnitClosure.depth > 0,
-               _active_on(Unit, cutoff))).tuples().all())
+               active_on(Unit, cutoff))).tuples().all())
+
+
+def issued_plans(framework_id: int):  # type: ignore[no-untyped-def]
+    """The units that have issued a plan implementing the framework (a subquery)."""
+    return (select(UnitPlan.unit_id).join(PlanRevision, PlanRevision.plan_id == UnitPlan.id)
+            .where(UnitPlan.framework_id == framework_id,
+                   PlanRevision.status.in_([RevisionStatus.ISSUED.value,
+                                            RevisionStatus.SUPERSEDED.value]))
+            .group_by(UnitPlan.unit_id).subquery("issued"))
 
 
 def due_moment(due_date: date) -> datetime:
@@ -215,7 +224,7 @@ class LiveAggregate:
 # ---- the queries ----------------------------------------------------------------------------
 
 
-def _members(root_id: int):  # type: ignore[no-untyped-def]
+def members_of(root_id: int):  # type: ignore[no-untyped-def]
     """Every unit below the root, with the child of the root it belongs to."""
     child = aliased(Unit)
     return (select(UnitClosure.descendant_id.label("unit_id"), child.id.label("child_id"))
@@ -258,7 +267,7 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
                          sums=Sums())
     if not years or not children:
         return live
-    members = _members(root.id)
+    members = members_of(root.id)
     _read_rates(live, framework, periods, years, members)
     by_behaviour: dict[str, list[str]] = defaultdict(list)
     for indicator in indicators:
@@ -285,11 +294,7 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
     due = case(*((ReportingPeriod.id == periods[y].id,
                   literal(due_moment(periods[y].due_date), UnitReport.first_submitted_at.type))
                  for y in years))
-    issued = (select(UnitPlan.unit_id).join(PlanRevision, PlanRevision.plan_id == UnitPlan.id)
-              .where(UnitPlan.framework_id == framework.id,
-                     PlanRevision.status.in_([RevisionStatus.ISSUED.value,
-                                              RevisionStatus.SUPERSEDED.value]))
-              .group_by(UnitPlan.unit_id).subquery("issued"))
+    issued = issued_plans(framework.id)
     rows = db.session.execute(
         select(ReportingPeriod.year, members.c.child_id, unit.kind,
                func.count().label("expected"),
@@ -301,7 +306,7 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
         .select_from(ReportingPeriod)
         .join(members, literal(True))
         .join(unit, and_(unit.id == members.c.unit_id,
-                         _active_on(unit, ReportingPeriod.cutoff_date)))
+                         active_on(unit, ReportingPeriod.cutoff_date)))
         .outerjoin(UnitReport, and_(UnitReport.unit_id == unit.id,
                                     UnitReport.period_id == ReportingPeriod.id,
                                     UnitReport.status.in_(COUNTED)))
@@ -327,7 +332,7 @@ def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, membe
         .join(Indicator, Indicator.id == ReportValue.indicator_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
         .join(unit, and_(unit.id == UnitReport.unit_id,
-                         _active_on(unit, ReportingPeriod.cutoff_date)))
+                         active_on(unit, ReportingPeriod.cutoff_date)))
         .where(ReportingPeriod.framework_id == framework.id,
                ReportingPeriod.year <= last_year, UnitReport.status.in_(COUNTED),
                Indicator.code.in_(codes))
@@ -366,7 +371,7 @@ def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], me
         .join(target, and_(target.framework_id == framework.id, target.year.in_(years),
                            target.year >= given.c.year,
                            or_(given.c.next_year.is_(None), target.year < given.c.next_year)))
-        .join(unit, and_(unit.id == given.c.unit_id, _active_on(unit, target.cutoff_date)))
+        .join(unit, and_(unit.id == given.c.unit_id, active_on(unit, target.cutoff_date)))
         .group_by(target.year, given.c.child_id, unit.kind, given.c.code))
     for row in db.session.execute(_value_sums(statement, given.c)):
         live.sums.stocks[row.year][row.child_id][row.kind][row.code] = {
@@ -386,7 +391,7 @@ def _read_texts(live: LiveAggregate, framework: Framework, year: int, members,  
         .join(Indicator, Indicator.id == ReportValue.indicator_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
         .join(Unit, and_(Unit.id == UnitReport.unit_id,
-                         _active_on(Unit, ReportingPeriod.cutoff_date)))
+                         active_on(Unit, ReportingPeriod.cutoff_date)))
         .where(ReportingPeriod.framework_id == framework.id, UnitReport.status.in_(COUNTED),
                Indicator.code.in_(codes), ReportValue.text != "",
                or_(ReportingPeriod.year == year,

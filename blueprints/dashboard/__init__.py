@@ -1,0 +1,1 @@
+"""The leaders' dashboard: a unit's subtree at a glance, with drill-down."""

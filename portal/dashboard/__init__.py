@@ -1,0 +1,1 @@
+"""The leaders' view: live aggregates of a subtree against targets, with their sources."""

@@ -1,0 +1,98 @@
+"""The dashboard as a workbook: indicators, units below (with the ranking), the trend by
+year and task statuses — the numbers of the screen, as numbers a spreadsheet can sum."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from portal.dashboard.service import BUCKETS, Dashboard, Track
+from portal.reports.consolidation_export import shown
+
+TRACK_TEXT = {Track.ON_TRACK: "Đạt tiến độ", Track.BEHIND: "Chậm so với chỉ tiêu",
+              Track.NO_TARGET: "Không có chỉ tiêu", Track.NO_DATA: "Chưa có số liệu"}
+BUCKET_TEXT = {"done_on_time": "Hoàn thành đúng hạn", "done_late": "Hoàn thành quá hạn",
+               "in_progress": "Chưa hoàn thành, trong hạn",
+               "overdue": "Chưa hoàn thành, quá hạn"}
+
+
+def _heading(sheet, *titles: str) -> None:  # type: ignore[no-untyped-def]
+    sheet.append(list(titles))
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+
+
+def _fraction_or_number(value: float | int | None, fraction: bool) -> float | int | None:
+    """Fractions as numbers (the cell is formatted as a percentage)."""
+    return value if value is None or not fraction else float(value)
+
+
+def build_dashboard_xlsx(board: Dashboard) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Chỉ tiêu"
+    sheet.append([f"{board.unit.name} — năm {board.year} — số liệu trực tiếp"])
+    sheet.append([f"Kế hoạch: {board.framework.name}"])
+    if board.snapshot is not None:
+        sheet.append([f"Bản tổng hợp chính thức số {board.snapshot.number}"
+                      + (" (đã cũ: có báo cáo thay đổi sau đó)" if board.snapshot_stale else "")])
+    sheet.append([])
+    _heading(sheet, "Mã", "Chỉ tiêu", "Giá trị", "Tử số", "Mẫu số", "Chỉ tiêu năm",
+             "Chỉ tiêu đến năm cuối", "Đạt so với chỉ tiêu", "Tình trạng", "Bản chính thức")
+    for item in board.indicators:
+        fraction = item.indicator.is_fraction
+        row = [item.indicator.code, item.indicator.name,
+               _fraction_or_number(item.value, fraction) if "texts" not in item.figure
+               else f"{item.written} đơn vị", item.figure.get("numerator"),
+               item.figure.get("denominator"),
+               float(item.target_year) if item.target_year is not None else None,
+               float(item.target_final) if item.target_final is not None else None,
+               item.progress, TRACK_TEXT[item.track],
+               shown(item.indicator, item.official) if item.official else ""]
+        sheet.append(row)
+        for column in ("C", "F", "G") if fraction else ():
+            sheet[f"{column}{sheet.max_row}"].number_format = "0.0%"
+        sheet[f"H{sheet.max_row}"].number_format = "0%"
+
+    units = book.create_sheet("Đơn vị")
+    _heading(units, "Hạng", "Mã", "Đơn vị", "Phải báo cáo", "Đã gửi", "Đúng hạn",
+             "Đã chấp nhận", "Tỷ lệ báo cáo", "Tỷ lệ đúng hạn", "Kế hoạch đã ban hành",
+             *BUCKET_TEXT.values(), "Tỷ lệ nhiệm vụ hoàn thành")
+    for child in sorted(board.children, key=lambda c: (c.rank or 10**9, c.unit.code)):
+        r = child.reporting
+        units.append([child.rank or None, child.unit.code, child.unit.name, r["expected"],
+                      r["submitted"], r["on_time"], r["accepted"], r["rate"], r["timeliness"],
+                      child.plans_issued, *(child.tasks[b] for b in BUCKETS),
+                      child.task_completion])
+        for column in ("H", "I", "O"):
+            units[f"{column}{units.max_row}"].number_format = "0.0%"
+    r = board.reporting
+    units.append([None, board.unit.code, "Tổng", r["expected"], r["submitted"], r["on_time"],
+                  r["accepted"], r["rate"], r["timeliness"], board.plans_issued,
+                  *(board.tasks[b] for b in BUCKETS)])
+    for cell in units[units.max_row]:
+        cell.font = Font(bold=True)
+
+    trend = book.create_sheet("Theo năm")
+    _heading(trend, "Năm", "Phải báo cáo", "Đã gửi", "Đúng hạn", "Tỷ lệ báo cáo",
+             "Tỷ lệ đúng hạn", *(i.indicator.code for i in board.indicators if i.trend))
+    values = {i.indicator.code: dict(i.trend) for i in board.indicators if i.trend}
+    for year, reporting in board.by_year:
+        trend.append([year, reporting["expected"], reporting["submitted"],
+                      reporting["on_time"], reporting["rate"], reporting["timeliness"],
+                      *(values[code].get(year) for code in values)])
+
+    tasks = book.create_sheet("Nhiệm vụ")
+    _heading(tasks, "Tình trạng", "Số nhiệm vụ")
+    for bucket in BUCKETS:
+        tasks.append([BUCKET_TEXT[bucket], board.tasks[bucket]])
+    tasks.append([])
+    _heading(tasks, "Nhiệm vụ quá hạn nhiều nhất", "Nội dung", "Số đơn vị báo quá hạn")
+    for item in board.overdue:
+        tasks.append([item["path"], item["title"], item["units"]])
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

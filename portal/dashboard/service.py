@@ -1,0 +1,402 @@
+"""The leaders' dashboard of a unit's subtree: indicators against their targets with their
+trend, reporting and plans by child, task statuses rolled up, the tasks most often
+overdue, a ranking of the children, and the latest official snapshot beside the live
+figures.
+
+Every figure comes from ``portal.reports.aggregate.compute`` (SQL grouped by child) or
+from one grouped query here: the number of queries does not depend on the number of
+units. The caller's scope limits what is read, as everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import and_, func, select
+
+from portal import clock
+from portal.extensions import db
+from portal.frameworks.framework import Framework, FrameworkNode
+from portal.frameworks.indicator import Aggregation, Indicator, IndicatorTarget, TimeBehaviour
+from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.service import visible_frameworks
+from portal.plans.plan import PlanTask
+from portal.reports.aggregate import (
+    COUNTED,
+    LiveAggregate,
+    active_on,
+    compute,
+    due_moment,
+    issued_plans,
+    members_of,
+)
+from portal.reports.consolidation import Consolidation, RunStatus, is_stale
+from portal.reports.report import ReportTask, ReportValue, TaskStatus, UnitReport
+from tenants.unit import Unit, UnitClosure
+
+BUCKETS = tuple(s.value for s in TaskStatus)
+OVERDUE_SHOWN = 5
+
+
+class Track:
+    """Where an indicator stands against its target for the year."""
+
+    ON_TRACK = "on_track"
+    BEHIND = "behind"
+    NO_TARGET = "no_target"
+    NO_DATA = "no_data"
+
+
+@dataclass
+class IndicatorFigure:
+    indicator: Indicator
+    figure: dict                      # the aggregate's shape: value / numerator / texts …
+    target_year: Decimal | None       # the target for the chosen year
+    target_final: Decimal | None      # the target at the plan's horizon (2030)
+    target_now: Decimal | None        # what the value is measured against this year
+    progress: float | None            # value ÷ target_now (1 = reached), not clamped
+    track: str
+    trend: list[tuple[int, float | None]]
+    written: int                      # texts: how many units wrote something
+    official: dict | None = None      # the snapshot's figure, when there is a snapshot
+
+    @property
+    def value(self) -> float | int | None:
+        return self.figure.get("value")
+
+    @property
+    def target_number(self) -> float | None:
+        """The target the trend is drawn against, as a number for the chart."""
+        return None if self.target_now is None else float(self.target_now)
+
+
+@dataclass
+class ChildRow:
+    unit: Unit
+    reporting: dict
+    plans_issued: int
+    tasks: dict[str, int]
+    has_subtree: bool
+    rank: int = 0
+
+    @property
+    def task_completion(self) -> float | None:
+        given = sum(self.tasks.values())
+        done = self.tasks.get("done_on_time", 0) + self.tasks.get("done_late", 0)
+        return done / given if given else None
+
+
+@dataclass
+class Dashboard:
+    unit: Unit
+    framework: Framework
+    frameworks: list[Framework]
+    period: ReportingPeriod
+    years: list[int]                  # every year of the plan period
+    indicators: list[IndicatorFigure]
+    reporting: dict
+    plans_issued: int
+    by_year: list[tuple[int, dict]]   # reporting of each year up to the chosen one
+    children: list[ChildRow]
+    tasks: dict[str, int]
+    overdue: list[dict]
+    snapshot: Consolidation | None
+    snapshot_stale: bool
+    own_report: UnitReport | None = None
+    own_values: list[tuple[Indicator, ReportValue]] = field(default_factory=list)
+    generated_at: object = field(default_factory=clock.now)
+
+    @property
+    def year(self) -> int:
+        return self.period.year
+
+    @property
+    def ranking(self) -> list[ChildRow]:
+        return sorted((c for c in self.children if c.reporting["expected"]),
+                      key=lambda c: c.rank)
+
+
+class NothingToShow(LookupError):
+    """The unit has no published plan with reporting periods to show."""
+
+
+def choose(unit: Unit, framework_id: int | None, year: int | None
+           ) -> tuple[Framework, list[Framework], ReportingPeriod, list[int]]:
+    """The framework and period to show: the ones asked for, or the plan in force nearest
+    above the unit and this year (or the nearest year of its period)."""
+    frameworks = [f for f in visible_frameworks(unit) if f.published() is not None]
+    if framework_id is not None:
+        frameworks_by_id = {f.id: f for f in frameworks}
+        if framework_id not in frameworks_by_id:
+            raise NothingToShow(framework_id)
+        framework = frameworks_by_id[framework_id]
+    elif frameworks:
+        framework = frameworks[0]
+    else:
+        raise NothingToShow(None)
+    periods = {p.year: p for p in db.session.scalars(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id == framework.id))}
+    if not periods:
+        raise NothingToShow(framework.id)
+    if year is None:
+        this_year = clock.today().year
+        year = this_year if this_year in periods else min(periods, key=lambda y: (
+            abs(y - this_year), -y))
+    if year not in periods:
+        raise NothingToShow(year)
+    return framework, frameworks, periods[year], sorted(periods)
+
+
+def build(unit: Unit, framework_id: int | None = None, year: int | None = None) -> Dashboard:
+    """Everything the dashboard shows, in a fixed number of queries."""
+    framework, frameworks, period, years = choose(unit, framework_id, year)
+    shown_years = [y for y in years if y <= period.year]
+    live = compute(unit, framework, shown_years, texts=False)
+    assert live is not None  # noqa: S101 - choose() only returns published frameworks
+    snapshot = db.session.scalar(select(Consolidation).where(
+        Consolidation.unit_id == unit.id, Consolidation.period_id == period.id,
+        Consolidation.status == RunStatus.DONE.value)
+        .order_by(Consolidation.number.desc()).limit(1))
+    targets = _targets(live.indicators)
+    figures = [_figure(live, indicator, period.year, shown_years, targets, snapshot)
+               for indicator in live.indicators]
+    tasks_by_child = _task_statuses(unit.id, period.id)
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(
+        Unit.id.in_([c for c, _code in live.children])))}
+    below = set(db.session.scalars(select(Unit.parent_id).where(
+        Unit.parent_id.in_(list(units))).distinct()))
+    children = [ChildRow(unit=units[child_id],
+                         reporting=live.reporting(period.year, child_id),
+                         plans_issued=live.plans_issued(period.year, child_id),
+                         tasks={b: tasks_by_child.get(child_id, {}).get(b, 0) for b in BUCKETS},
+                         has_subtree=child_id in below)
+                for child_id, _code in live.children if child_id in units]
+    _rank(children)
+    own_report, own_values = None, []
+    if not live.children:
+        own_report = db.session.scalar(select(UnitReport).where(
+            UnitReport.unit_id == unit.id, UnitReport.period_id == period.id))
+        if own_report is not None:
+            own_values = list(db.session.execute(
+                select(Indicator, ReportValue).join(ReportValue,
+                                                    ReportValue.indicator_id == Indicator.id)
+                .where(ReportValue.report_id == own_report.id)
+                .order_by(ReportValue.position)).tuples())
+    return Dashboard(
+        unit=unit, framework=framework, frameworks=frameworks, period=period, years=years,
+        indicators=figures, reporting=live.reporting(period.year),
+        plans_issued=live.plans_issued(period.year),
+        by_year=[(y, live.reporting(y)) for y in shown_years],
+        children=children,
+        tasks={b: sum(t.get(b, 0) for t in tasks_by_child.values()) for b in BUCKETS},
+        overdue=_most_overdue(unit.id, period.id), snapshot=snapshot,
+        snapshot_stale=is_stale(snapshot) if snapshot else False, own_report=own_report,
+        own_values=own_values)
+
+
+def _targets(indicators: list[Indicator]) -> dict[int, dict[int, Decimal]]:
+    rows = db.session.execute(select(IndicatorTarget.indicator_id, IndicatorTarget.year,
+                                     IndicatorTarget.value).where(
+        IndicatorTarget.indicator_id.in_([i.id for i in indicators]))).all()
+    targets: dict[int, dict[int, Decimal]] = {}
+    for indicator_id, year, value in rows:
+        targets.setdefault(indicator_id, {})[year] = value
+    return targets
+
+
+def target_now(indicator: Indicator, year: int, yearly: dict[int, Decimal],
+               first_year: int) -> Decimal | None:
+    """What the indicator is measured against in ``year``: that year's target if the plan
+    sets one; for a cumulative count, the straight-line share of its final target
+    reached by then; otherwise the final target."""
+    if year in yearly:
+        return yearly[year]
+    final = indicator.target_final
+    if final is None:
+        return None
+    horizon = indicator.target_year
+    if indicator.time_behaviour == TimeBehaviour.CUMULATIVE and horizon and horizon >= year:
+        share = Decimal(year - first_year + 1) / Decimal(horizon - first_year + 1)
+        return final * share
+    return final
+
+
+def _figure(live: LiveAggregate, indicator: Indicator, year: int, years: list[int],
+            targets: dict[int, dict[int, Decimal]], snapshot: Consolidation | None
+            ) -> IndicatorFigure:
+    figure = live.indicator(indicator, year)
+    yearly = targets.get(indicator.id, {})
+    aim = target_now(indicator, year, yearly, years[0]) \
+        if indicator.aggregation != Aggregation.NONE else None
+    value = figure.get("value")
+    if indicator.aggregation == Aggregation.NONE:
+        track, progress = Track.NO_TARGET, None
+    elif value is None:
+        track, progress = Track.NO_DATA, None
+    elif aim is None or aim == 0:
+        track, progress = Track.NO_TARGET, None
+    else:
+        progress = float(Decimal(str(value)) / aim)
+        track = Track.ON_TRACK if progress >= 1 else Track.BEHIND
+    official = None
+    if snapshot is not None and snapshot.result:
+        official = snapshot.result.get("indicators", {}).get(indicator.code)
+    return IndicatorFigure(
+        indicator=indicator, figure=figure, target_year=yearly.get(year),
+        target_final=indicator.target_final, target_now=aim, progress=progress, track=track,
+        trend=[(y, live.indicator(indicator, y).get("value")) for y in years]
+        if indicator.aggregation != Aggregation.NONE else [],
+        written=live.written(indicator, year), official=official)
+
+
+def _rank(children: list[ChildRow]) -> None:
+    """Rank for the leaders' meeting: timeliness, then reporting rate, then the share of
+    tasks done; units not expected to report come last, unranked."""
+    def key(row: ChildRow) -> tuple:
+        r = row.reporting
+        return (-(r["timeliness"] or 0), -(r["rate"] or 0), -(row.task_completion or 0),
+                row.unit.code)
+
+    ranked = sorted((c for c in children if c.reporting["expected"]), key=key)
+    for place, row in enumerate(ranked, 1):
+        row.rank = place
+
+
+def _task_statuses(root_id: int, period_id: int) -> dict[int, dict[str, int]]:
+    """Task statuses of the counted reports of the period, by child of the root."""
+    members = members_of(root_id)
+    rows = db.session.execute(
+        select(members.c.child_id, ReportTask.status, func.count())
+        .select_from(ReportTask)
+        .join(UnitReport, UnitReport.id == ReportTask.report_id)
+        .join(members, members.c.unit_id == ReportTask.unit_id)
+        .where(UnitReport.period_id == period_id, UnitReport.status.in_(COUNTED),
+               ReportTask.status.isnot(None))
+        .group_by(members.c.child_id, ReportTask.status)).all()
+    out: dict[int, dict[str, int]] = {}
+    for child_id, status, count in rows:
+        out.setdefault(child_id, {})[status] = count
+    return out
+
+
+def _most_overdue(root_id: int, period_id: int) -> list[dict]:
+    """The framework's tasks most units report overdue this year (units' own extra tasks,
+    which no framework item names, are not compared across units)."""
+    rows = db.session.execute(
+        select(FrameworkNode.path, func.min(FrameworkNode.title).label("title"),
+               func.min(FrameworkNode.text).label("text"),
+               func.count(func.distinct(ReportTask.unit_id)).label("units"))
+        .select_from(ReportTask)
+        .join(UnitReport, UnitReport.id == ReportTask.report_id)
+        .join(UnitClosure, and_(UnitClosure.descendant_id == ReportTask.unit_id,
+                                UnitClosure.ancestor_id == root_id, UnitClosure.depth > 0))
+        .join(PlanTask, and_(PlanTask.revision_id == UnitReport.plan_revision_id,
+                             PlanTask.key == ReportTask.task_key))
+        .join(FrameworkNode, FrameworkNode.id == PlanTask.framework_node_id)
+        .where(UnitReport.period_id == period_id, UnitReport.status.in_(COUNTED),
+               ReportTask.status == TaskStatus.OVERDUE.value)
+        .group_by(FrameworkNode.path)
+        .order_by(func.count(func.distinct(ReportTask.unit_id)).desc(), FrameworkNode.path)
+        .limit(OVERDUE_SHOWN)).all()
+    return [{"path": r.path, "title": r.title or (r.text or "")[:200], "units": r.units}
+            for r in rows]
+
+
+def trail_of(unit: Unit, top_ids: set[int]) -> list[tuple[str, str, int]]:
+    """The breadcrumb's units above ``unit`` that the caller may open a dashboard of."""
+    from tenants.tree import ancestors
+
+    return [(code, name, uid) for code, name, uid in ancestors(unit) if uid in top_ids]
+
+
+
+# ---- where a number comes from -------------------------------------------------------------
+
+REPORTING_FIGURES = ("expected", "submitted", "on_time", "late", "accepted", "missing",
+                     "plans_issued")
+PAGE_SIZE = 100
+
+
+@dataclass
+class SourcePage:
+    rows: list[dict]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
+                      figure: str, page: int) -> SourcePage:
+    """The units behind a reporting figure of the dashboard: each expected unit below
+    ``unit`` with its report for the period (or none), filtered by the figure."""
+    indicators = db.session.scalars(select(Indicator.reporting_kinds).where(
+        Indicator.version_id == framework.published().id)).all()
+    kinds = sorted({k for value in indicators for k in value.split(",") if k})
+    issued = issued_plans(framework.id)
+    due = due_moment(period.due_date)
+    statement = (
+        select(Unit.id, Unit.code, Unit.name, Unit.kind, UnitReport.id.label("report_id"),
+               UnitReport.status, UnitReport.first_submitted_at,
+               issued.c.unit_id.label("plan_issued"))
+        .join(UnitClosure, and_(UnitClosure.descendant_id == Unit.id,
+                                UnitClosure.ancestor_id == unit.id, UnitClosure.depth > 0))
+        .outerjoin(UnitReport, and_(UnitReport.unit_id == Unit.id,
+                                    UnitReport.period_id == period.id,
+                                    UnitReport.status.in_(COUNTED)))
+        .outerjoin(issued, issued.c.unit_id == Unit.id)
+        .where(Unit.kind.in_(kinds), active_on(Unit, period.cutoff_date)))
+    on_time = UnitReport.first_submitted_at <= due
+    statement = statement.where({
+        "expected": True,
+        "submitted": UnitReport.id.isnot(None),
+        "on_time": and_(UnitReport.id.isnot(None), on_time),
+        "late": and_(UnitReport.id.isnot(None), ~on_time),
+        "accepted": UnitReport.status == "accepted",
+        "missing": UnitReport.id.is_(None),
+        "plans_issued": issued.c.unit_id.isnot(None),
+    }[figure])
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = db.session.execute(statement.order_by(UnitClosure.depth, Unit.code)
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return SourcePage(rows=[dict(r._mapping) for r in rows], total=total or 0, page=page)
+
+
+def indicator_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
+                      indicator: Indicator, page: int) -> SourcePage:
+    """The report values behind an indicator's figure: each counted report below ``unit``
+    that gave a value, for the years the indicator's time behaviour adds up; for a stock,
+    only each unit's latest value counts (``counts``)."""
+    year_clause = (ReportingPeriod.year == period.year
+                   if indicator.time_behaviour == TimeBehaviour.PER_YEAR
+                   else ReportingPeriod.year <= period.year)
+    given = ReportValue.text != "" if indicator.aggregation == Aggregation.NONE else \
+        (ReportValue.value.isnot(None)) | (ReportValue.denominator.isnot(None))
+    latest = func.row_number().over(partition_by=ReportValue.unit_id,
+                                    order_by=ReportingPeriod.year.desc()).label("latest")
+    statement = (
+        select(Unit.code, Unit.name, ReportingPeriod.year, UnitReport.id.label("report_id"),
+               UnitReport.status, ReportValue.value, ReportValue.numerator,
+               ReportValue.denominator, ReportValue.text, ReportValue.note, latest)
+        .select_from(ReportValue)
+        .join(UnitReport, UnitReport.id == ReportValue.report_id)
+        .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
+        .join(Indicator, Indicator.id == ReportValue.indicator_id)
+        .join(UnitClosure, and_(UnitClosure.descendant_id == ReportValue.unit_id,
+                                UnitClosure.ancestor_id == unit.id, UnitClosure.depth > 0))
+        .join(Unit, and_(Unit.id == ReportValue.unit_id,
+                         active_on(Unit, ReportingPeriod.cutoff_date)))
+        .where(ReportingPeriod.framework_id == framework.id, UnitReport.status.in_(COUNTED),
+               Indicator.code == indicator.code, year_clause, given)).subquery()
+    total = db.session.scalar(select(func.count()).select_from(statement))
+    rows = db.session.execute(select(statement).order_by(
+        statement.c.code, statement.c.year.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    stock = indicator.time_behaviour == TimeBehaviour.STOCK or (
+        indicator.aggregation == Aggregation.SHARE_OF_EXPECTED
+        and indicator.time_behaviour == TimeBehaviour.CUMULATIVE)
+    return SourcePage(rows=[{**r._mapping, "counts": not stock or r.latest == 1}
+                            for r in rows], total=total or 0, page=page)

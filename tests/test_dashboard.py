@@ -1,0 +1,303 @@
+"""The leaders' dashboard: every figure against a hand computation on a small tree, the
+query count, drill-down, sources, the snapshot beside the live figures, the exports.
+
+Province P1: districts D1 (communes C11, C12) and D2 (commune C21, closed before the 2026
+cut-off), and the department P1.SKHCN — the tree and reports of test_aggregate, plus
+issued plans for D1 and C11 whose one task both report overdue, and targets.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+from sqlalchemy import event, select
+
+from portal.dashboard.service import Track, build, target_now
+from portal.extensions import db
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
+from portal.plans.service import start_plan
+from portal.reports.consolidation import launch, run_consolidation
+from portal.reports.report import ReportTask, UnitReport
+from tenants.scoping import system_scope
+from tenants.unit import Unit
+from tests.frameworks_data import framework, make_framework
+from tests.test_aggregate import LAST_MINUTE, LATE, ON_TIME, PLAN, SETTINGS, file_report
+
+TARGETED = {**SETTINGS,
+            "II.1.b": {**SETTINGS["II.1.b"], "targets": {2026: 8}},
+            "II.1.c": {**SETTINGS["II.1.c"], "target_final": 10, "target_year": 2030},
+            "II.1.d": {**SETTINGS["II.1.d"], "target_final": 1, "target_year": 2030}}
+
+
+def unit(code: str) -> Unit:
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+@pytest.fixture
+def province(world) -> int:  # type: ignore[no-untyped-def]
+    fid = make_framework("P1", text=PLAN, indicators=TARGETED)
+    with system_scope("test data"):
+        fw = framework(fid)
+        db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=fw.owner_unit_id,
+                                       year=2025, due_date=date(2025, 11, 30),
+                                       cutoff_date=date(2025, 11, 15)))
+        for code in ("D1", "C11"):
+            start_plan(unit(code), fw, None).revisions[-1].status = "issued"
+        db.session.flush()
+        unit("C21").valid_to = date(2026, 7, 1)
+        file_report(fid, "D1", 2026, {"II.1.a": {"yes_no": "yes"}, "II.1.b": {"value": "2"},
+                                      "II.1.c": {"value": "1"},
+                                      "II.1.d": {"numerator": "10", "denominator": "10"},
+                                      "II.1.e": {"text": "Đã tập huấn"}},
+                    "submitted", ON_TIME)
+        file_report(fid, "C11", 2026, {"II.1.a": {"yes_no": "no"}, "II.1.b": {"value": "1"},
+                                       "II.1.c": {"value": "0"},
+                                       "II.1.d": {"numerator": "0", "denominator": "90"}},
+                    "submitted", LATE)
+        file_report(fid, "C12", 2026, {"II.1.b": {"value": "100"}}, "draft", None)
+        file_report(fid, "D2", 2025, {"II.1.b": {"value": "7"}, "II.1.c": {"value": "4"},
+                                      "II.1.d": {"numerator": "5", "denominator": "20"}},
+                    "accepted", datetime(2025, 11, 10, tzinfo=UTC))
+        file_report(fid, "D2", 2026, {"II.1.a": {"yes_no": "yes"}, "II.1.b": {"value": "3"},
+                                      "II.1.c": {"value": "2"}},
+                    "accepted", LAST_MINUTE)
+        file_report(fid, "P1.SKHCN", 2026, {"II.1.a": {"yes_no": "yes"},
+                                            "II.1.b": {"value": "0"}},
+                    "submitted", ON_TIME)
+        db.session.flush()
+        for task in db.session.scalars(select(ReportTask)):
+            task.status = "overdue"   # D1's and C11's one task (III.1.a)
+        db.session.commit()
+    return fid
+
+
+def board(fid: int, code: str = "P1", year: int = 2026):  # type: ignore[no-untyped-def]
+    with system_scope("test"):
+        return build(unit(code), fid, year)
+
+
+def test_every_figure_of_the_province(province: int) -> None:
+    b = board(province)
+    assert b.reporting == {"expected": 5, "submitted": 4, "on_time": 3, "accepted": 1,
+                           "rate": 0.8, "timeliness": 0.6}
+    assert b.plans_issued == 2
+    figures = {f.indicator.code: f for f in b.indicators}
+    # share of expected: D1, D2 and the department said yes; C11 no; C12 has not reported
+    assert figures["II.1.a"].figure == {"value": 0.6, "numerator": 3, "denominator": 5}
+    assert figures["II.1.a"].track == Track.NO_TARGET
+    # a flow against its 2026 target of 8: 2 + 1 + 3 + 0 (not the draft's 100)
+    assert figures["II.1.b"].value == 6 and figures["II.1.b"].progress == 0.75
+    assert figures["II.1.b"].track == Track.BEHIND
+    assert figures["II.1.b"].trend == [(2025, 7), (2026, 6)]
+    # cumulative: 4 in 2025, then 1 + 0 + 2 more; against a straight line to 10 by 2030
+    assert figures["II.1.c"].trend == [(2025, 4), (2026, 7)]
+    assert float(figures["II.1.c"].target_now) == pytest.approx(10 * 2 / 6)
+    assert figures["II.1.c"].progress == pytest.approx(7 / (10 * 2 / 6))
+    assert figures["II.1.c"].track == Track.ON_TRACK
+    # a stock ratio: sums of each unit's latest figures, D2's of 2025 included
+    assert figures["II.1.d"].figure == {"value": 0.125, "numerator": 15, "denominator": 120}
+    assert figures["II.1.d"].trend == [(2025, 0.25), (2026, 0.125)]
+    assert figures["II.1.d"].progress == 0.125 and figures["II.1.d"].track == Track.BEHIND
+    assert figures["II.1.e"].written == 1 and figures["II.1.e"].trend == []
+    assert b.by_year == [
+        (2025, {"expected": 6, "submitted": 1, "on_time": 1, "accepted": 1, "rate": 1 / 6,
+                "timeliness": 1 / 6}),
+        (2026, b.reporting)]
+    assert b.tasks == {"done_on_time": 0, "done_late": 0, "in_progress": 0, "overdue": 2}
+    assert [(o["path"], o["units"]) for o in b.overdue] == [("III.1.a", 2)]
+
+
+def test_each_child_and_the_ranking(province: int) -> None:
+    children = {c.unit.code: c for c in board(province).children}
+    d1 = children["D1"]
+    assert d1.reporting == {"expected": 3, "submitted": 2, "on_time": 1, "accepted": 0,
+                            "rate": 2 / 3, "timeliness": 1 / 3}
+    assert d1.plans_issued == 2 and d1.tasks["overdue"] == 2 and d1.task_completion == 0
+    assert children["D2"].reporting["expected"] == 1          # C21 closed before the cut-off
+    assert children["D2"].reporting["accepted"] == 1
+    # timeliness first (D2 and the department both 100 %), then rate, then tasks, then code
+    assert [(c.rank, c.unit.code) for c in board(province).ranking] == [
+        (1, "D2"), (2, "P1.SKHCN"), (3, "D1")]
+
+
+def test_one_level_down_and_a_commune(province: int) -> None:
+    d1 = board(province, "D1")
+    assert d1.reporting["expected"] == 2 and d1.reporting["submitted"] == 1
+    assert {f.indicator.code: f.value for f in d1.indicators}["II.1.d"] == 0.0
+    c11 = board(province, "C11")
+    assert c11.children == [] and c11.own_report is not None
+    assert c11.own_report.status == "submitted"
+    values = {i.code: v for i, v in c11.own_values}
+    assert values["II.1.d"].denominator == 90
+
+
+def test_a_year_before(province: int) -> None:
+    b = board(province, year=2025)
+    assert b.reporting["expected"] == 6 and b.reporting["submitted"] == 1
+    assert b.by_year == [(2025, b.reporting)]
+
+
+def test_target_of_the_year() -> None:
+    class Cumulative:
+        target_final, target_year, time_behaviour = 30, 2030, "cumulative"
+
+    assert target_now(Cumulative, 2027, {2027: 12}, 2025) == 12        # the year's own target
+    assert float(target_now(Cumulative, 2030, {}, 2025)) == 30
+    Cumulative.time_behaviour = "per_year"
+    assert target_now(Cumulative, 2026, {}, 2025) == 30
+
+
+def count_statements(app: Flask, action) -> int:  # type: ignore[no-untyped-def]
+    statements: list[str] = []
+
+    def listener(*args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(args[2])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_queries_do_not_grow_with_the_units(app: Flask, province: int, login_as) -> None:
+    client = login_as("platform")
+    pages = ("/units/P1/dashboard?year=2026", "/units/D2/dashboard?year=2026",
+             "/units/P1/dashboard.xlsx?year=2026", "/units/P1/dashboard/print?year=2026")
+
+    def render_all() -> None:
+        for page in pages:
+            assert client.get(page).status_code == 200
+
+    before = count_statements(app, render_all)
+    from tenants.tree import import_units, read_unit_csv
+
+    rows = "code,name,type,level,parent_code\n" + "".join(
+        f"X{i},Xã Thêm {i},xã,3,D2\n" for i in range(40))
+    with system_scope("test"):
+        import_units(read_unit_csv(rows.encode()))
+        for i in range(0, 40, 2):
+            start_plan(unit(f"X{i}"), framework(province), None).revisions[-1].status = "issued"
+            db.session.flush()
+            file_report(province, f"X{i}", 2026, {"II.1.b": {"value": "1"}}, "submitted",
+                        ON_TIME)
+        db.session.commit()
+    after = count_statements(app, render_all)
+    assert after == before
+    assert len(board(province, "D2").children) == 41   # D2 had one commune, now 41
+
+
+def test_page_shows_the_figures_and_drills_down(province: int, login_as) -> None:
+    client = login_as("platform")
+    html = client.get("/units/P1/dashboard?year=2026").get_data(as_text=True)
+    assert re.search(r'data-testid="rate">80 %<', html)
+    assert re.search(r'data-testid="timeliness">60 %<', html)
+    assert re.search(r'data-testid="value-II.1.d"[^>]*>12,5 %<', html)
+    assert re.search(r'data-testid="value-II.1.b"[^>]*>6<', html)
+    assert "tỷ lệ = tổng đã đào tạo ÷ tổng tổng số" not in html   # "tổng số" is a total
+    assert 'href="/units/D1/dashboard?framework=' in html           # drill-down
+    assert 'data-track="behind"' in html and 'data-track="on_track"' in html
+    assert 'data-testid="no-snapshot"' in html
+    d1 = client.get("/units/D1/dashboard?year=2026").get_data(as_text=True)
+    assert 'href="/units/P1/dashboard?framework=' in d1             # breadcrumb back up
+    commune = client.get("/units/C11/dashboard?year=2026").get_data(as_text=True)
+    assert 'data-testid="own-report"' in commune and "/reports/" in commune
+
+
+def test_a_leader_sees_their_subtree_only(province: int, login_as) -> None:
+    leader = login_as("leader")            # leader of D1
+    assert leader.get("/units/D1/dashboard?year=2026").status_code == 200
+    assert leader.get("/units/C11/dashboard?year=2026").status_code == 200
+    for code in ("P1", "D2", "QD"):
+        assert leader.get(f"/units/{code}/dashboard?year=2026").status_code == 404
+    html = leader.get("/units/D1/dashboard?year=2026").get_data(as_text=True)
+    assert 'href="/units/P1/dashboard' not in html                  # no link above them
+    assert login_as("drafter").get("/units/D1/dashboard").status_code == 403
+
+
+def test_unknown_year_or_plan_is_a_clear_404(province: int, login_as) -> None:
+    client = login_as("platform")
+    response = client.get("/units/P1/dashboard?year=1999")
+    assert response.status_code == 404
+    assert "Không có kỳ báo cáo" in response.get_data(as_text=True)
+    assert client.get("/units/P1/dashboard?framework=999999").status_code == 404
+    assert client.get("/units/P1/dashboard?year=abc").status_code == 200   # the default year
+    assert client.get("/units/P1/dashboard/sources?year=2026").status_code == 404
+    assert client.get("/units/P1/dashboard/sources?year=2026&indicator=X").status_code == 404
+
+
+def test_sources_are_the_reports_counted(province: int, login_as) -> None:
+    client = login_as("platform")
+    html = client.get("/units/P1/dashboard/sources?year=2026&indicator=II.1.d"
+                      ).get_data(as_text=True)
+    units = re.findall(r"<td><code>([\w.]+)</code>", html)
+    assert units == ["C11", "D1", "D2"]       # D2's 2025 stock still counts; no draft
+    missing = client.get("/units/P1/dashboard/sources?year=2026&figure=missing"
+                         ).get_data(as_text=True)
+    assert re.findall(r"<td><code>([\w.]+)</code>", missing) == ["C12"]
+    late = client.get("/units/P1/dashboard/sources?year=2026&figure=late").get_data(as_text=True)
+    assert re.findall(r"<td><code>([\w.]+)</code>", late) == ["C11"]
+    on_time = client.get("/units/P1/dashboard/sources?year=2026&figure=on_time"
+                         ).get_data(as_text=True)
+    assert sorted(re.findall(r"<td><code>([\w.]+)</code>", on_time)) == [
+        "D1", "D2", "P1.SKHCN"]
+    plans = client.get("/units/P1/dashboard/sources?year=2026&figure=plans_issued"
+                       ).get_data(as_text=True)
+    assert sorted(re.findall(r"<td><code>([\w.]+)</code>", plans)) == ["C11", "D1"]
+
+
+def test_snapshot_beside_the_live_figures(province: int, login_as) -> None:
+    with system_scope("test"):
+        consolidation = launch(unit("P1"), framework(province), 2026, None)
+        db.session.commit()
+        run_consolidation(consolidation.id, consolidation.unit_id)
+    b = board(province)
+    assert b.snapshot is not None and not b.snapshot_stale
+    assert {f.indicator.code: f.official for f in b.indicators}["II.1.d"]["value"] == 0.125
+    with system_scope("test"):
+        report = db.session.scalar(select(UnitReport).join(Unit).where(
+            Unit.code == "C11", UnitReport.status == "submitted"))
+        report.status = "accepted"
+        db.session.commit()
+    assert board(province).snapshot_stale
+    html = login_as("platform").get("/units/P1/dashboard?year=2026").get_data(as_text=True)
+    assert 'data-testid="snapshot-stale"' in html
+
+
+def test_workbook_and_print_view(province: int, login_as) -> None:
+    client = login_as("platform")
+    response = client.get("/units/P1/dashboard.xlsx?year=2026")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    rows = {r[0]: r for r in book["Chỉ tiêu"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["II.1.d"][2] == 0.125 and rows["II.1.d"][3] == 15 and rows["II.1.d"][4] == 120
+    units = {r[1]: r for r in book["Đơn vị"].iter_rows(min_row=2, values_only=True)}
+    assert units["D1"][0] == 3 and units["D1"][3:7] == (3, 2, 1, 0)
+    assert units["P1"][2] == "Tổng" and units["P1"][3:7] == (5, 4, 3, 1)
+    years = list(book["Theo năm"].iter_rows(min_row=2, values_only=True))
+    assert [y[:3] for y in years] == [(2025, 6, 1), (2026, 5, 4)]
+    printed = client.get("/units/P1/dashboard/print?year=2026").get_data(as_text=True)
+    assert "dashboard-print.css" in printed and "12,5 %" in printed
+
+
+def test_indicator_code_is_matched_across_versions(province: int) -> None:
+    """Reports filed on version 1 still count once the owner publishes version 2."""
+    from portal.frameworks.service import new_draft, publish
+
+    with system_scope("test"):
+        draft = new_draft(framework(province), None)
+        publish(draft, None)
+        db.session.commit()
+        assert db.session.scalar(select(Indicator.id).where(
+            Indicator.version_id == draft.id, Indicator.code == "II.1.d")) is not None
+    figures = {f.indicator.code: f for f in board(province).indicators}
+    assert figures["II.1.d"].value == 0.125
