@@ -289,3 +289,40 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
     shot(leader, "consolidation-result")
     for page in (officer, reviewer, leader):
         page.close()
+
+
+def test_leader_drills_from_the_province_to_a_commune_and_back(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+    """The provincial leader before a meeting: the province, one district, one commune, and
+    back up; a district's figures in the province's table are the district's own."""
+    assert live.flask("demo", "reports").wait(timeout=180) == 0
+    leader = sign_in(browser, live.url, "lanhdao.tinh")
+    leader.get_by_test_id("dashboard-link").click()
+    leader.wait_for_url("**/units/33/dashboard")
+    assert "2026" in leader.get_by_test_id("dashboard-title").inner_text()
+    shot(leader, "dashboard-province")
+    row = leader.locator("tr[data-unit='325'] td")
+    expected, submitted = row.nth(0).inner_text(), row.nth(1).inner_text()
+    assert expected == "11"   # Văn Lâm's ten communes and the district itself
+
+    leader.get_by_test_id("drill-325").click()
+    leader.wait_for_url("**/units/325/dashboard?*")
+    assert leader.get_by_test_id("source-submitted").inner_text() == (
+        f"{submitted} trên {expected} đơn vị phải báo cáo")
+    trail = leader.get_by_test_id("dashboard-trail")
+    assert trail.get_by_role("link", name="Tỉnh Hưng Yên").count() == 1
+    shot(leader, "dashboard-district")
+
+    leader.get_by_test_id("drill-11989").click()
+    leader.wait_for_url("**/units/11989/dashboard?*")
+    assert leader.get_by_test_id("own-report").count() == 1
+    shot(leader, "dashboard-commune")
+
+    leader.get_by_test_id("dashboard-trail").get_by_role("link", name="Tỉnh Hưng Yên").click()
+    leader.wait_for_url("**/units/33/dashboard?*")
+    value = leader.get_by_test_id("value-II.1.d").inner_text()
+    assert value.endswith("%")
+    leader.get_by_test_id("value-II.1.d").click()          # where does this number come from?
+    leader.wait_for_url("**/dashboard/sources?*")
+    assert leader.locator("[data-testid=sources] tbody tr").count() > 0
+    shot(leader, "dashboard-sources")
+    leader.close()
