@@ -136,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.auth.views import bp as auth_bp
     from blueprints.dashboard.views import bp as dashboard_bp
     from blueprints.frameworks.views import bp as frameworks_bp
+    from blueprints.health.views import bp as health_bp
     from blueprints.notifications.views import bp as notifications_bp
     from blueprints.plans.export import bp as exports_bp
     from blueprints.plans.views import bp as plans_bp
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

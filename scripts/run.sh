@@ -8,6 +8,8 @@ export PORTAL_ENV=${PORTAL_ENV:-development}
 export FLASK_APP=portal.app:create_app
 .venv/bin/flask db upgrade
 .venv/bin/flask demo seed
+# Plans and 2025–2026 reports for most demo units, so the leaders' dashboard has figures.
+.venv/bin/flask demo reports
 # Embedded mode has no scheduler: send today's reminders now (nobody is told twice;
 # e-mails are written to instance/mail). In production the worker or cron does this.
 .venv/bin/flask reminders send

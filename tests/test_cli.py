@@ -98,3 +98,18 @@ def test_over_long_names_and_bad_emails_are_refused(app: Flask) -> None:
     result = invoke(app, "users", "create", "thu.sai", "--platform-admin",
                     "--password", "Mat-khau-2025", "--email", "khong-phai-email")
     assert result.exit_code == 1 and "khong-phai-email" in result.output
+
+
+def test_demo_reports_fill_the_province_once(app: Flask) -> None:
+    from portal.reports.report import UnitReport
+
+    invoke(app, "demo", "seed")
+    first = invoke(app, "demo", "reports").output
+    assert "demo reports 2025:" in first and "demo reports 2026:" in first
+    with system_scope("test"):
+        counted = db.session.scalar(select(func.count()).select_from(UnitReport))
+    assert counted > 200
+    again = invoke(app, "demo", "reports").output
+    assert "demo plans: 0 issued" in again and "demo reports 2025: 0 filed" in again
+    with system_scope("test"):
+        assert db.session.scalar(select(func.count()).select_from(UnitReport)) == counted

@@ -301,3 +301,15 @@ def test_indicator_code_is_matched_across_versions(province: int) -> None:
             Indicator.version_id == draft.id, Indicator.code == "II.1.d")) is not None
     figures = {f.indicator.code: f for f in board(province).indicators}
     assert figures["II.1.d"].value == 0.125
+
+
+def test_health(app: Flask) -> None:
+    client = app.test_client()
+    body = client.get("/health").get_json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    app.config["REDIS_URL"], saved = "redis://127.0.0.1:1/0", app.config.get("REDIS_URL")
+    try:
+        response = client.get("/health")   # nothing listens on port 1
+    finally:
+        app.config["REDIS_URL"] = saved
+    assert response.status_code == 503 and response.get_json()["redis"] == "down"

@@ -79,6 +79,7 @@ EXPECTED: dict[str, str] = {
     "api.openapi": "public",
     "static": "public",
     "notifications.index": "page",
+    "health.health": "public",
     "dashboard.show": "dashboard",
     "dashboard.print_view": "dashboard",
     "dashboard.workbook": "dashboard",
@@ -345,6 +346,7 @@ def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:  # ty
         "api.openapi": ("/api/v1/openapi.json", 200),
         "static": ("/static/css/portal.css", 200),
         "notifications.index": ("/notifications", 200 if signed_in else 302),
+        "health.health": ("/health", 200),
     }
     declared = {e for e, kind in EXPECTED.items() if kind in {"page", "api", "public"}}
     assert declared == set(cases), f"cover these plain routes: {declared ^ set(cases)}"

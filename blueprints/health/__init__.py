@@ -1,0 +1,1 @@
+"""Health check for load balancers and operators."""
