@@ -8,8 +8,8 @@ a pooled connection cannot carry one request's scope into the next:
 - ``app.unit_roots`` comma-separated ids whose whole subtree is visible;
 - ``app.unit_ids``   comma-separated ids visible by themselves.
 
-The policies (created by migrations, see 0001_foundation) call
-``portal_unit_visible(id)``; no setting means no rows.
+The policies (created by migrations through ``policy_sql_for``) test the row's unit
+against ``portal_visible_units()``; no setting means no rows.
 """
 
 from __future__ import annotations
@@ -65,33 +65,67 @@ def _apply(conn, cursor, statement, parameters, context, executemany) -> None:  
     conn.info[_APPLIED] = wanted
 
 
-def policy_sql_for(table: str, column: str = "unit_id") -> list[str]:
-    """Statements a migration runs to put a new tenant table under row-level security.
+# Set-based visibility. A policy that calls a per-row function (``portal_unit_visible(id)``,
+# which migration 0001 made) costs a function call and an index probe for every row: about
+# 6 s for half a million report values. Written as below, PostgreSQL evaluates the scope
+# test once per statement (an InitPlan) and the visible units once per statement (a hashed
+# SubPlan), then probes a hash per row. Migration 0008 rewrote the older policies this way.
+FUNCTIONS_SQL = [
+    """CREATE OR REPLACE FUNCTION portal_scope_all() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(current_setting('app.scope_all', true), '') = 'on'
+$$""",
+    """CREATE OR REPLACE FUNCTION portal_visible_units() RETURNS SETOF integer
+LANGUAGE sql STABLE AS $$
+  SELECT unnest(string_to_array(NULLIF(current_setting('app.unit_ids', true), ''), ',')::integer[])
+  UNION
+  SELECT c.descendant_id FROM unit_closure c
+   WHERE c.ancestor_id = ANY (string_to_array(
+           NULLIF(current_setting('app.unit_roots', true), ''), ',')::integer[])
+$$""",
+    # What a unit reads of the rows its ancestors own (frameworks shared down the tree).
+    """CREATE OR REPLACE FUNCTION portal_visible_down_units() RETURNS SETOF integer
+LANGUAGE sql STABLE AS $$
+  SELECT portal_visible_units()
+  UNION
+  SELECT c.ancestor_id FROM unit_closure c
+   WHERE c.descendant_id = ANY (string_to_array(
+           NULLIF(current_setting('app.unit_ids', true), ''), ',')::integer[])
+      OR c.descendant_id = ANY (string_to_array(
+           NULLIF(current_setting('app.unit_roots', true), ''), ',')::integer[])
+$$""",
+]
 
-    ``portal_unit_visible`` is created by migration 0001_foundation.
-    """
-    return [
-        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
-        f"CREATE POLICY {table}_tenant ON {table} USING (portal_unit_visible({column}))"
-        f" WITH CHECK (portal_unit_visible({column}))",
-    ]
+
+def visible_sql(column: str) -> str:
+    """The row's unit is in the current scope."""
+    return f"((SELECT portal_scope_all()) OR {column} IN (SELECT portal_visible_units()))"
+
+
+def visible_down_sql(column: str) -> str:
+    """The row's owner is in the current scope or above a unit in it."""
+    return f"((SELECT portal_scope_all()) OR {column} IN (SELECT portal_visible_down_units()))"
+
+
+def policy_sql_for(table: str, column: str = "unit_id") -> list[str]:
+    """Statements a migration runs to put a new tenant table under row-level security."""
+    return [*FUNCTIONS_SQL,
+            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+            f"CREATE POLICY {table}_tenant ON {table} USING ({visible_sql(column)})"
+            f" WITH CHECK ({visible_sql(column)})"]
 
 
 def shared_down_policy_sql(table: str, column: str = "owner_unit_id") -> list[str]:
-    """A table read by every unit below its owner, written only within the scope.
-
-    ``portal_unit_visible_down`` is created by migration 0002_frameworks.
-    """
+    """A table read by every unit below its owner, written only within the scope."""
     return [
+        *FUNCTIONS_SQL,
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
-        f"CREATE POLICY {table}_read ON {table} FOR SELECT"
-        f" USING (portal_unit_visible_down({column}))",
+        f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({visible_down_sql(column)})",
         f"CREATE POLICY {table}_insert ON {table} FOR INSERT"
-        f" WITH CHECK (portal_unit_visible({column}))",
+        f" WITH CHECK ({visible_sql(column)})",
         f"CREATE POLICY {table}_update ON {table} FOR UPDATE"
-        f" USING (portal_unit_visible({column})) WITH CHECK (portal_unit_visible({column}))",
-        f"CREATE POLICY {table}_delete ON {table} FOR DELETE"
-        f" USING (portal_unit_visible({column}))",
+        f" USING ({visible_sql(column)}) WITH CHECK ({visible_sql(column)})",
+        f"CREATE POLICY {table}_delete ON {table} FOR DELETE USING ({visible_sql(column)})",
     ]
 
 
