@@ -283,7 +283,7 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
         _read_stocks(live, framework, years, members, by_behaviour[TimeBehaviour.STOCK])
     text_codes = [i.code for i in indicators if i.aggregation == Aggregation.NONE]
     if texts and text_codes:
-        _read_texts(live, framework, years[-1], members, text_codes)
+        _read_texts(live, framework, years[-1], text_codes)
     return live
 
 
@@ -378,7 +378,7 @@ def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], me
             name: getattr(row, name) for name in VALUE_FIELDS}
 
 
-def _read_texts(live: LiveAggregate, framework: Framework, year: int, members,  # type: ignore[no-untyped-def]
+def _read_texts(live: LiveAggregate, framework: Framework, year: int,
                 codes: list[str]) -> None:
     """The texts of the year (per-year indicators) or of every year up to it, by unit."""
     behaviour = {i.code: i.time_behaviour for i in live.indicators}
@@ -389,7 +389,8 @@ def _read_texts(live: LiveAggregate, framework: Framework, year: int, members,  
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
         .join(Indicator, Indicator.id == ReportValue.indicator_id)
-        .join(members, members.c.unit_id == UnitReport.unit_id)
+        .join(UnitClosure, and_(UnitClosure.descendant_id == UnitReport.unit_id,
+                                UnitClosure.ancestor_id == live.root.id, UnitClosure.depth > 0))
         .join(Unit, and_(Unit.id == UnitReport.unit_id,
                          active_on(Unit, ReportingPeriod.cutoff_date)))
         .where(ReportingPeriod.framework_id == framework.id, UnitReport.status.in_(COUNTED),
