@@ -101,6 +101,7 @@ def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
 
 def register_tenancy(app: Flask) -> None:
     """Bind each request to the caller's reach; install row-level security settings."""
+    import portal.audit.capture  # registers the audit log listeners (used below too)
     import portal.models  # noqa: F401 - every model mapped before the guard looks
     import tenants.scoping  # noqa: F401 - registers the ORM guard listeners
     from portal.accounts.user import User
@@ -133,6 +134,7 @@ def register_tenancy(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from blueprints.api.views import bp as api_bp
+    from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
     from blueprints.dashboard.views import bp as dashboard_bp
     from blueprints.frameworks.views import bp as frameworks_bp
@@ -152,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

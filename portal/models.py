@@ -6,6 +6,7 @@ Definitions live one aggregate per file under ``tenants/``, ``portal/accounts/``
 
 from portal.accounts.api_token import ApiToken
 from portal.accounts.user import User
+from portal.audit.entry import AuditEntry
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
 from portal.frameworks.indicator import Indicator, IndicatorTarget
 from portal.frameworks.period import ReportingPeriod
@@ -25,6 +26,7 @@ from tenants.unit import Unit, UnitClosure
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Framework",
     "FrameworkNode",
     "FrameworkVersion",

@@ -37,6 +37,7 @@ from tests.frameworks_data import framework, make_framework
 #   fw-read    the framework's owner is the caller's unit, above it, or in its subtree
 #   fw-manage  fw-read, and the caller maintains the owner's frameworks (else 403)
 #   dashboard  read, and the caller reads the unit's whole subtree (else 403)
+#   audit      read, and the caller administers the unit or a unit above it (else 403)
 #   page       any signed-in user; anonymous callers are sent to sign in
 #   api        any valid token; anonymous callers get 401
 #   public     anyone
@@ -80,6 +81,9 @@ EXPECTED: dict[str, str] = {
     "static": "public",
     "notifications.index": "page",
     "health.health": "public",
+    "audit.unit_log": "audit",
+    "audit.unit_log_csv": "audit",
+    "audit.object_log": "plan-read",
     "dashboard.show": "dashboard",
     "dashboard.print_view": "dashboard",
     "dashboard.workbook": "dashboard",
@@ -143,14 +147,15 @@ FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2"
                     "other": "Q1"}
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
-             "report_id", "value_id", "year", "evidence_id", "consolidation_id"}
+             "report_id", "value_id", "year", "evidence_id", "consolidation_id",
+             "object_type", "object_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
     if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator",
-                "dashboard") or \
+                "dashboard", "audit") or \
             kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
@@ -168,6 +173,8 @@ def allowed(kind: str, role: str, target: str) -> str:
             else "forbidden"
     if kind == "dashboard":
         return "ok" if subtree else "forbidden"
+    if kind == "audit":
+        return "ok" if role == "admin" else "forbidden"
     if kind == "plan-head":
         return "ok" if role == "head" and target == "own" else "forbidden"
     if kind == "plan-reviewer":
@@ -245,6 +252,8 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
         name = match.group(1)
         if endpoint.startswith("reports.") and name in ("task_id", "name"):
             return str(ids["report_task_id"]) if name == "task_id" else "results"
+        if name in ("object_type", "object_id"):   # the history of the target's report
+            return "unit_report" if name == "object_type" else str(ids["report_id"])
         return str(ids[name])
 
     url = re.sub(r"<(?:int:)?(\w+)>", fill, rule)
@@ -285,8 +294,8 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     routes = scoped_rules(app, "GET", {"read", "subtree", "fw-read", "fw-manage",
-                                       "plan-read", "dashboard"})
-    assert len(routes) >= 21
+                                       "plan-read", "dashboard", "audit"})
+    assert len(routes) >= 24
     failures = []
     for endpoint, rule in routes:
         api = rule.startswith("/api/")

@@ -1,0 +1,1 @@
+"""The audit log: every change to units, accounts, plans, reports and frameworks."""
