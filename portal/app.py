@@ -101,7 +101,7 @@ def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
 
 def register_tenancy(app: Flask) -> None:
     """Bind each request to the caller's reach; install row-level security settings."""
-    import portal.audit.capture  # registers the audit log listeners (used below too)
+    import portal.audit.capture  # registers the audit log listeners
     import portal.models  # noqa: F401 - every model mapped before the guard looks
     import tenants.scoping  # noqa: F401 - registers the ORM guard listeners
     from portal.accounts.user import User
