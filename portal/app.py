@@ -158,6 +158,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 
+    from blueprints.admin.views import register as register_admin
+
+    register_admin(app)
+
 
 def register_errorhandlers(app: Flask) -> None:
     from portal.errors import register

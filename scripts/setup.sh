@@ -32,12 +32,20 @@ cp node_modules/bootstrap/dist/css/bootstrap.min.css portal/static/vendor/bootst
 # 3. Translations (Vietnamese is the default language; English is the source text).
 .venv/bin/pybabel compile --use-fuzzy -d portal/translations >/dev/null
 
-# 4. A browser for the Playwright tests: Debian's chromium (Playwright's own download
-#    cannot reach its servers from here).
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "chromium is missing: run 'sudo apt-get install chromium' (browser tests will be skipped)" >&2
+# 4. For the browser tests: Debian's chromium (Playwright's own download cannot reach its
+#    servers from here), and LibreOffice without a display, which checks that the Word
+#    exports open.
+if [ "${1:-}" = "--browser" ]; then
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      echo "missing: ${missing[*]}: run 'sudo apt-get install ${missing[*]}'" \
+        "(the tests that need them will be skipped)" >&2
+    fi
   fi
 fi

@@ -153,9 +153,11 @@ def add_unit(code: str, name: str, kind: str, parent_code: str | None,
         problems.append(_("code %(code)s is already in use", code=code))
     if problems:
         raise TreeError(problems)
+    # parent_id as well as parent: the guard checks the new row's parent before the flush
+    # would fill it in (a tenant administrator adds units inside their own subtree only).
     unit = Unit(code=code, name=name, search_name=search_key(name), kind=kind,
-                admin_type=admin_type, parent=parent, valid_from=valid_from,
-                valid_to=valid_to)
+                admin_type=admin_type, parent=parent, parent_id=parent.id if parent else None,
+                valid_from=valid_from, valid_to=valid_to)
     db.session.add(unit)
     db.session.flush()
     _insert_closure({unit.id: parent.id if parent else None})

@@ -268,8 +268,25 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
     return url
 
 
+# The two administration areas (Flask-Admin): every view of /admin is for platform
+# operators, every view of /unit-admin for tenant administrators (scoped to their
+# subtrees: tests/test_admin.py). Signed-in callers without the right get 403.
+ADMIN_AREAS = {"admin": "operator", "platform_": "operator", "unit_admin": "tenant-admin",
+               "tenant_": "tenant-admin"}
+
+
+def admin_area(endpoint: str) -> str | None:
+    blueprint = endpoint.split(".", 1)[0]
+    for prefix, area in ADMIN_AREAS.items():
+        if blueprint == prefix or (prefix.endswith("_") and blueprint.startswith(prefix)):
+            return area
+    return None
+
+
 def test_every_route_is_declared(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
+        if admin_area(rule.endpoint):
+            continue
         methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
         if "GET" in methods:
             assert rule.endpoint in EXPECTED, f"declare GET {rule.rule} in the matrix"
@@ -400,3 +417,25 @@ def test_form_posts_need_csrf(app: Flask, login_as) -> None:  # type: ignore[no-
         assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
     # …and the session survived: the refused posts changed nothing.
     assert client.get("/units/D1").status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_areas(app: Flask, role: str, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(role)
+    pages = sorted((r.endpoint, r.rule) for r in app.url_map.iter_rules()
+                   if admin_area(r.endpoint) and (r.endpoint.endswith((".index_view", ".index",
+                                                                       ".create_view"))))
+    assert len(pages) >= 20
+    failures = []
+    for endpoint, rule in pages:
+        area = admin_area(endpoint)
+        allowed = (role == "platform") if area == "operator" else (role == "admin")
+        want = 302 if role == "anonymous" else 200 if allowed else 403
+        if allowed and endpoint.endswith(".create_view"):
+            want = None   # a view that creates nothing redirects; either way it is allowed
+        response = client.get(rule)
+        ok = response.status_code in (200, 302) if want is None else \
+            response.status_code == want
+        if not ok:
+            failures.append(f"{role} GET {rule}: {response.status_code}, expected {want}")
+    assert not failures, "\n".join(failures)

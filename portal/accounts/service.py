@@ -185,3 +185,24 @@ def revoke_tokens(user: User, hint: str | None = None) -> int:
             row.revoked_at = datetime.now(UTC)
             count += 1
     return count
+
+
+def reset_password(user: User) -> str:
+    """An administrator's reset: a new temporary password, returned once to be handed over;
+    the person must change it when signing in, and every session they had ends."""
+    temporary = "Tm-" + secrets.token_urlsafe(9)
+    user.password_hash = hash_password(temporary)
+    user.must_change_password = True
+    user.session_version += 1
+    return temporary
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate (accounts are never deleted: their history stays) or reactivate; a
+    deactivated account is signed out everywhere and its API tokens stop working."""
+    if user.active == active:
+        return
+    user.active = active
+    user.session_version += 1
+    if not active:
+        revoke_tokens(user)

@@ -1,0 +1,1 @@
+"""Administration: platform operators and tenant administrators (Flask-Admin)."""

@@ -1,0 +1,480 @@
+"""Administration with Flask-Admin 2 (Bootstrap 4 theme), in two areas.
+
+- ``/admin``: platform operators — units, accounts, memberships, frameworks, reporting
+  periods, API tokens and the audit log of every province.
+- ``/unit-admin``: tenant administrators — the accounts, memberships and units of the
+  subtrees they administer, nothing else.
+
+Scoping is explicit and fails closed: every tenant view overrides ``get_query``,
+``get_count_query`` and ``get_one`` with the administered subtree (so lists, counts,
+edit and details pages, exports and bulk actions all read through it), its forms offer
+only units inside it and the roles that exist, and underneath the ORM guard and
+row-level security apply the caller's scope as everywhere. Nothing is ever deleted but
+memberships: accounts are deactivated. One CSRF scheme: the forms are Flask-WTF forms,
+checked by the app's ``CSRFProtect`` like every other form.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from wtforms import EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.accounts.api_token import ApiToken
+from portal.accounts.service import (
+    AccountError,
+    create_user,
+    grant,
+    reset_password,
+    revoke_tokens,
+    set_active,
+)
+from portal.accounts.user import User
+from portal.audit.entry import AuditEntry
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.frameworks.period import ReportingPeriod
+from tenants.membership import Membership, Role
+from tenants.tree import TreeError, add_unit
+from tenants.unit import Unit, UnitClosure, UnitKind
+
+ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
+
+
+def _signed_in() -> bool:
+    return bool(current_user and current_user.is_authenticated)
+
+
+def _is_operator() -> bool:
+    return _signed_in() and g.reach.platform_admin
+
+
+def administered_roots() -> list[int]:
+    """The units the caller administers (their subtrees are theirs to manage)."""
+    reach = g.get("reach")
+    if reach is None:
+        return []
+    return sorted(u for u, roles in reach.roles.items() if Role.ADMIN in roles)
+
+
+def _administered_ids():  # type: ignore[no-untyped-def]
+    return select(UnitClosure.descendant_id).where(
+        UnitClosure.ancestor_id.in_(administered_roots()))
+
+
+def _id_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        abort(404)
+
+
+def _one_or_404(query):  # type: ignore[no-untyped-def]
+    """A record outside the administered subtrees is not there (404), as everywhere."""
+    found = query.one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def _refuse():  # type: ignore[no-untyped-def]
+    if not _signed_in():
+        return redirect(url_for("auth.login", next=request.full_path))
+    abort(403)
+
+
+class _Index(AdminIndexView):
+    def __init__(self, allowed, template: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self._allowed = allowed
+        self._template = template
+
+    def is_accessible(self) -> bool:
+        return self._allowed()
+
+    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+        return _refuse()
+
+    @expose("/")
+    def index(self):  # type: ignore[no-untyped-def]
+        return self.render(self._template, roots=administered_roots())
+
+
+class _View(ModelView):
+    """Shared by both areas: Flask-WTF forms, no deletion, a page of 50."""
+
+    form_base_class = FlaskForm
+    can_delete = False
+    can_view_details = True
+    page_size = 50
+
+    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+        return _refuse()
+
+
+class _OperatorView(_View):
+    def is_accessible(self) -> bool:
+        return _is_operator()
+
+
+# ---- accounts: what both areas do with an account -------------------------------------------
+
+
+class _AccountActions:
+    """Deactivate, reactivate and reset passwords of the selected accounts (through
+    ``get_query``, so only accounts the view may show)."""
+
+    def _selected(self, ids):  # type: ignore[no-untyped-def]
+        return self.get_query().filter(User.id.in_([int(i) for i in ids])).all()  # type: ignore[attr-defined]
+
+    @action("deactivate", _l("Deactivate"), _l("Deactivate the selected accounts?"))
+    def action_deactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
+        users = self._selected(ids)
+        for user in users:
+            set_active(user, False)
+        db.session.commit()
+        flash(_("%(n)d accounts deactivated; they are signed out and cannot sign in.",
+                n=len(users)), "success")
+
+    @action("reactivate", _l("Reactivate"), _l("Reactivate the selected accounts?"))
+    def action_reactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
+        users = self._selected(ids)
+        for user in users:
+            set_active(user, True)
+        db.session.commit()
+        flash(_("%(n)d accounts reactivated.", n=len(users)), "success")
+
+    @action("reset_password", _l("Reset password"),
+            _l("Give the selected accounts a temporary password they must change?"))
+    def action_reset_password(self, ids) -> None:  # type: ignore[no-untyped-def]
+        users = self._selected(ids)
+        handed = [(user.username, reset_password(user)) for user in users]
+        db.session.commit()
+        for username, temporary in handed:
+            flash(_("Temporary password of %(user)s: %(password)s — hand it over in person; "
+                    "it must be changed at the next sign-in.", user=username,
+                    password=temporary), "warning")
+
+
+def _membership_text(_view, _context, user: User, _name) -> str:  # type: ignore[no-untyped-def]
+    return ", ".join(f"{m.role} @ {m.unit.code}" for m in user.memberships)
+
+
+# ---- the operators' area ------------------------------------------------------------------
+
+
+class PlatformUnitView(_OperatorView):
+    can_create = False        # units come from the official lists, the CLI or a tenant admin
+    column_list = ("code", "name", "kind", "admin_type", "parent", "valid_from", "valid_to")
+    column_searchable_list = ("code", "name", "search_name")
+    column_filters = ("kind", "valid_from", "valid_to")
+    column_default_sort = "code"
+    form_columns = ("name", "admin_type", "valid_from", "valid_to")
+
+
+class PlatformUserView(_AccountActions, _OperatorView):
+    can_create = False        # flask users create, or a tenant administrator
+    column_list = ("username", "full_name", "email", "active", "is_platform_admin",
+                   "must_change_password", "last_login_at", "memberships")
+    column_searchable_list = ("username", "full_name", "email")
+    column_filters = ("active", "is_platform_admin", "must_change_password")
+    column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
+    form_columns = ("full_name", "email", "is_platform_admin")
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().options(
+            selectinload(User.memberships).selectinload(Membership.unit))
+
+
+class PlatformMembershipView(_OperatorView):
+    can_delete = True         # revoking a role is a change of its own, audited
+    column_list = ("user", "unit", "role", "created_at")
+    column_searchable_list = ("role",)
+    column_filters = ("role",)
+    form_columns = ("user", "unit", "role")
+    form_overrides = {"role": SelectField}  # noqa: RUF012 - Flask-Admin's API
+    form_args = {"role": {"choices": ROLE_CHOICES}}  # noqa: RUF012 - Flask-Admin's API
+    form_ajax_refs = {  # noqa: RUF012 - Flask-Admin's API
+        "user": {"fields": ("username", "full_name"), "page_size": 20},
+        "unit": {"fields": ("code", "name", "search_name"), "page_size": 20},
+    }
+
+
+class PlatformFrameworkView(_OperatorView):
+    can_create = can_edit = False   # edited on the framework pages, with their versions
+    column_list = ("id", "name", "owner_unit_id", "created_at")
+    column_searchable_list = ("name",)
+
+
+class PlatformPeriodView(_OperatorView):
+    can_create = False
+    column_list = ("framework_id", "year", "due_date", "cutoff_date", "lock_date")
+    column_filters = ("year",)
+    form_columns = ("due_date", "cutoff_date", "lock_date")
+
+
+class PlatformTokenView(_OperatorView):
+    can_create = can_edit = False
+    column_list = ("user", "hint", "created_at", "last_used_at", "revoked_at")
+    column_filters = ("revoked_at",)
+
+    @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
+    def action_revoke(self, ids) -> None:  # type: ignore[no-untyped-def]
+        for token in self.get_query().filter(ApiToken.id.in_([int(i) for i in ids])):
+            revoke_tokens(token.user, token.hint)
+        db.session.commit()
+        flash(_("Tokens revoked."), "success")
+
+
+class AuditView(_OperatorView):
+    """Read-only: nobody edits the audit log (the database refuses it as well)."""
+
+    can_create = can_edit = can_delete = False
+    can_export = True
+    column_list = ("at", "actor", "object_type", "object_id", "action", "label", "unit_id")
+    column_searchable_list = ("actor", "label", "object_type")
+    column_filters = ("object_type", "action", "actor", "at", "unit_id")
+    column_default_sort = ("at", True)
+    action_disallowed_list = ("delete",)
+
+
+# ---- the tenant administrators' area ------------------------------------------------------
+
+
+class _TenantView(_View):
+    def is_accessible(self) -> bool:
+        return _signed_in() and bool(administered_roots())
+
+
+class AccountForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)])
+    full_name = StringField(_l("Full name"), validators=[Length(max=160)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    unit = SelectField(_l("Unit"), coerce=int)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class AccountEditForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[Length(max=160)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+
+
+def _unit_choices() -> list[tuple[int, str]]:
+    return [SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(
+        select(Unit).where(Unit.id.in_(_administered_ids())).order_by(Unit.code))]
+
+
+def _administered_unit(unit_id: int) -> Unit:
+    unit = db.session.scalar(select(Unit).where(Unit.id == unit_id,
+                                                Unit.id.in_(_administered_ids())))
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _administered_accounts():  # type: ignore[no-untyped-def]
+    """Accounts holding a role in the administered subtrees (operators never)."""
+    return User.id.in_(select(Membership.user_id).where(
+        Membership.unit_id.in_(_administered_ids()))) & ~User.is_platform_admin
+
+
+class TenantAccountView(_AccountActions, _TenantView):
+    """Accounts holding a role in the administered subtrees (operators never)."""
+
+    can_export = True
+    column_list = ("username", "full_name", "email", "active", "must_change_password",
+                   "last_login_at", "memberships")
+    column_export_list = ("username", "full_name", "email", "active", "memberships")
+    column_searchable_list = ("username", "full_name", "email")
+    column_filters = ("active", "must_change_password")
+    column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
+    column_formatters_export = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
+    form = AccountEditForm
+
+    def _mine(self):  # type: ignore[no-untyped-def]
+        return _administered_accounts()
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().filter(self._mine()).options(
+            selectinload(User.memberships).selectinload(Membership.unit))
+
+    def get_count_query(self):  # type: ignore[no-untyped-def]
+        return db.session.query(func.count(User.id)).filter(self._mine())
+
+    def get_one(self, id):  # type: ignore[no-untyped-def]
+        return _one_or_404(self.get_query().filter(User.id == _id_or_404(id)))
+
+    def get_create_form(self):  # type: ignore[no-untyped-def]
+        return AccountForm
+
+    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+        form = super().create_form(obj)
+        form.unit.choices = _unit_choices()
+        return form
+
+    def create_model(self, form):  # type: ignore[no-untyped-def]
+        try:
+            user = create_user(form.username.data, full_name=form.full_name.data or "",
+                               email=form.email.data or None)
+            grant(user, _administered_unit(form.unit.data), form.role.data)
+            temporary = reset_password(user)
+            db.session.commit()
+        except AccountError as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(problem, "error")
+            return False
+        flash(_("Account %(user)s created. Temporary password: %(password)s — hand it over "
+                "in person; it must be changed at the first sign-in.", user=user.username,
+                password=temporary), "warning")
+        return user
+
+
+class MembershipForm(FlaskForm):
+    user = SelectField(_l("Account"), coerce=int)
+    unit = SelectField(_l("Unit"), coerce=int)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class TenantMembershipView(_TenantView):
+    can_delete = True        # revoking a role; audited
+    can_edit = False         # change = revoke and grant
+    column_list = ("user", "unit", "role", "created_at")
+    column_filters = ("role",)
+    form = MembershipForm
+
+    def _mine(self):  # type: ignore[no-untyped-def]
+        return Membership.unit_id.in_(_administered_ids())
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().filter(self._mine())
+
+    def get_count_query(self):  # type: ignore[no-untyped-def]
+        return db.session.query(func.count(Membership.id)).filter(self._mine())
+
+    def get_one(self, id):  # type: ignore[no-untyped-def]
+        return _one_or_404(self.get_query().filter(Membership.id == _id_or_404(id)))
+
+    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+        form = super().create_form(obj)
+        form.unit.choices = _unit_choices()
+        form.user.choices = [SelectChoice(u.id, f"{u.username} — {u.full_name}")
+                             for u in db.session.scalars(
+            select(User).where(_administered_accounts()).order_by(User.username))]
+        return form
+
+    def create_model(self, form):  # type: ignore[no-untyped-def]
+        user = db.session.scalar(select(User).where(User.id == form.user.data,
+                                                    _administered_accounts()))
+        if user is None:
+            abort(404)
+        try:
+            membership = grant(user, _administered_unit(form.unit.data), form.role.data)
+            db.session.commit()
+        except AccountError as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(problem, "error")
+            return False
+        return membership
+
+
+class UnitForm(FlaskForm):
+    parent = SelectField(_l("Parent unit"), coerce=int)
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, k.value) for k in UnitKind
+                                            if k not in (UnitKind.NATION, UnitKind.PROVINCE)])
+
+
+class UnitEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+
+
+class TenantUnitView(_TenantView):
+    column_list = ("code", "name", "kind", "parent", "valid_from", "valid_to")
+    column_searchable_list = ("code", "name", "search_name")
+    column_filters = ("kind",)
+    column_default_sort = "code"
+    form = UnitEditForm
+
+    def _mine(self):  # type: ignore[no-untyped-def]
+        return Unit.id.in_(_administered_ids())
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().filter(self._mine())
+
+    def get_count_query(self):  # type: ignore[no-untyped-def]
+        return db.session.query(func.count(Unit.id)).filter(self._mine())
+
+    def get_one(self, id):  # type: ignore[no-untyped-def]
+        return _one_or_404(self.get_query().filter(Unit.id == _id_or_404(id)))
+
+    def get_create_form(self):  # type: ignore[no-untyped-def]
+        return UnitForm
+
+    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+        form = super().create_form(obj)
+        form.parent.choices = _unit_choices()
+        return form
+
+    def create_model(self, form):  # type: ignore[no-untyped-def]
+        parent = _administered_unit(form.parent.data)
+        try:
+            unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)
+            db.session.commit()
+        except TreeError as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(problem, "error")
+            return False
+        return unit
+
+    def update_model(self, form, model):  # type: ignore[no-untyped-def]
+        from tenants.text import nfc, search_key
+
+        model.name = nfc(form.name.data.strip())
+        model.search_name = search_key(model.name)
+        db.session.commit()
+        return True
+
+
+def register(app: Flask) -> None:
+    """Both areas, with unique endpoints (two Admin instances on one app)."""
+    theme = Bootstrap4Theme(swatch="default", fluid=True)
+    platform = Admin(app, name=_l("Platform administration"), url="/admin",
+                     endpoint="admin", theme=theme,
+                     index_view=_Index(_is_operator, "admin/platform_index.html",
+                                       url="/admin", endpoint="admin"))
+    for view, model, name in (
+            (PlatformUnitView, Unit, _l("Units")),
+            (PlatformUserView, User, _l("Accounts")),
+            (PlatformMembershipView, Membership, _l("Memberships")),
+            (PlatformFrameworkView, Framework, _l("Frameworks")),
+            (PlatformPeriodView, ReportingPeriod, _l("Reporting periods")),
+            (PlatformTokenView, ApiToken, _l("API tokens")),
+            (AuditView, AuditEntry, _l("Audit log"))):
+        platform.add_view(view(model, db, name=name, url=model.__tablename__,
+                               endpoint=f"platform_{model.__tablename__}"))
+    tenant = Admin(app, name=_l("Unit administration"), url="/unit-admin",
+                   endpoint="unit_admin", theme=theme,
+                   index_view=_Index(lambda: _signed_in() and bool(administered_roots()),
+                                     "admin/tenant_index.html", url="/unit-admin",
+                                     endpoint="unit_admin"))
+    for view, model, name in (
+            (TenantAccountView, User, _l("Accounts")),
+            (TenantMembershipView, Membership, _l("Memberships")),
+            (TenantUnitView, Unit, _l("Units"))):
+        tenant.add_view(view(model, db, name=name, url=model.__tablename__,
+                             endpoint=f"tenant_{model.__tablename__}"))
