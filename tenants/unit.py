@@ -47,6 +47,9 @@ class Unit(TenantScoped, db.Model):
         CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from",
                         name="validity_order"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        # No RETURNING on insert: a new unit has no closure rows until add_unit writes
+        # them, so row-level security would not let its inserter read it back yet.
+        {"implicit_returning": False},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

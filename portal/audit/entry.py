@@ -19,7 +19,11 @@ from tenants.scoping import TenantScoped
 
 class AuditEntry(TenantScoped, db.Model):
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+    # No RETURNING on insert: an entry the writer may not read back (a new account has no
+    # unit yet) must still be written, and PostgreSQL checks RETURNING rows against the
+    # read policy.
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),
+                      {"implicit_returning": False})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
