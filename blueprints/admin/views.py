@@ -31,6 +31,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from blueprints.admin.imports import AccountImportView, UnitImportView
 from portal.accounts.api_token import ApiToken
 from portal.accounts.service import (
     AccountError,
@@ -467,6 +468,11 @@ def register(app: Flask) -> None:
             (AuditView, AuditEntry, _l("Audit log"))):
         platform.add_view(view(model, db, name=name, url=model.__tablename__,
                                endpoint=f"platform_{model.__tablename__}"))
+    platform.add_view(AccountImportView(_is_operator, lambda: select(Unit.id), _refuse,
+                                        name=_l("Import accounts"), url="import-accounts",
+                                        endpoint="platform_import_accounts"))
+    platform.add_view(UnitImportView(_is_operator, _refuse, name=_l("Import units"),
+                                     url="import-units", endpoint="platform_import_units"))
     tenant = Admin(app, name=_l("Unit administration"), url="/unit-admin",
                    endpoint="unit_admin", theme=theme,
                    index_view=_Index(lambda: _signed_in() and bool(administered_roots()),
@@ -478,3 +484,6 @@ def register(app: Flask) -> None:
             (TenantUnitView, Unit, _l("Units"))):
         tenant.add_view(view(model, db, name=name, url=model.__tablename__,
                              endpoint=f"tenant_{model.__tablename__}"))
+    tenant.add_view(AccountImportView(lambda: _signed_in() and bool(administered_roots()),
+                                      _administered_ids, _refuse, name=_l("Import accounts"),
+                                      url="import-accounts", endpoint="tenant_import_accounts"))

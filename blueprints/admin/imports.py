@@ -1,0 +1,127 @@
+"""Bulk onboarding in the two administration areas: accounts from a spreadsheet (both
+areas; a tenant administrator only into the units they administer) and units from the
+official lists (operators). Each upload is checked and previewed first — every row's
+problem listed, nothing written — and applied all or nothing on confirmation."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import abort, flash, request
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts.onboarding import create_accounts, read_accounts
+from portal.accounts.service import AccountError
+from portal.extensions import db
+from portal.spreadsheets import TableError
+from tenants.tree import TreeError, import_units, read_unit_csv
+from tenants.unit import Unit
+
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+def _upload() -> tuple[str, bytes] | None:
+    """The file sent now, or the one carried by the preview's confirmation form."""
+    sent = request.files.get("file")
+    if sent is not None and sent.filename:
+        return sent.filename, sent.read(MAX_UPLOAD + 1)
+    carried = request.form.get("carried", "")
+    if carried:
+        try:
+            return request.form.get("filename", "upload.csv"), base64.b64decode(
+                carried, validate=True)
+        except (binascii.Error, ValueError):
+            abort(400)
+    return None
+
+
+class AccountImportView(BaseView):
+    """``allowed_units`` gives the unit ids the caller may grant roles in; ``allowed``
+    who may open the view."""
+
+    def __init__(self, allowed, allowed_units, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self._allowed, self._allowed_units, self._refuse = allowed, allowed_units, refuse
+
+    def is_accessible(self) -> bool:
+        return self._allowed()
+
+    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+        return self._refuse()
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):  # type: ignore[no-untyped-def]
+        upload = _upload() if request.method == "POST" else None
+        if upload is None:
+            if request.method == "POST":
+                flash(_("Choose a CSV or Excel file."), "error")
+            return self.render("admin/import_accounts.html", result=None)
+        filename, data = upload
+        if len(data) > MAX_UPLOAD:
+            flash(_("The file is larger than 2 MB; split it."), "error")
+            return self.render("admin/import_accounts.html", result=None), 413
+        try:
+            result = read_accounts(filename, data, self._allowed_units())
+        except TableError as exc:
+            flash(str(exc), "error")
+            return self.render("admin/import_accounts.html", result=None), 422
+        if request.form.get("confirm") != "yes" or not result.ok:
+            return self.render("admin/import_accounts.html", result=result, filename=filename,
+                               carried=base64.b64encode(data).decode()), \
+                200 if result.ok else 422
+        try:
+            handed = create_accounts(result)
+            db.session.commit()
+        except AccountError as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(problem, "error")
+            return self.render("admin/import_accounts.html", result=None), 422
+        return self.render("admin/import_accounts.html", result=None, handed=handed)
+
+
+class UnitImportView(BaseView):
+    """Units from an official list (the format of shared/data), for operators."""
+
+    def __init__(self, allowed, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self._allowed, self._refuse = allowed, refuse
+
+    def is_accessible(self) -> bool:
+        return self._allowed()
+
+    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+        return self._refuse()
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):  # type: ignore[no-untyped-def]
+        upload = _upload() if request.method == "POST" else None
+        if upload is None:
+            return self.render("admin/import_units.html", preview=None)
+        filename, data = upload
+        under = request.form.get("under", "").strip() or None
+        only = request.form.get("only", "").strip() or None
+        if under and db.session.scalar(select(Unit.id).where(Unit.code == under)) is None:
+            flash(_("There is no unit %(code)s to attach the file's units to.", code=under),
+                  "error")
+            return self.render("admin/import_units.html", preview=None), 422
+        confirm = request.form.get("confirm") == "yes"
+        savepoint = None if confirm else db.session.begin_nested()
+        try:
+            result = import_units(read_unit_csv(data), under=under, only=only)
+        except TreeError as exc:
+            db.session.rollback()
+            return self.render("admin/import_units.html", preview=None,
+                               problems=exc.problems), 422
+        if savepoint is not None:           # a dry run: show what would change, keep nothing
+            savepoint.rollback()
+            return self.render("admin/import_units.html", preview=result, filename=filename,
+                               under=under or "", only=only or "",
+                               carried=base64.b64encode(data).decode())
+        db.session.commit()
+        flash(_("%(created)d units imported, %(unchanged)d already present.",
+                created=result.created, unchanged=result.unchanged), "success")
+        return self.render("admin/import_units.html", preview=None)

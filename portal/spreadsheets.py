@@ -1,0 +1,80 @@
+"""Tables people send: CSV (UTF-8 with or without BOM, UTF-16, or Windows-1258 as older
+Vietnamese office software saves it) or Excel (.xlsx, first sheet). Text comes back in
+NFC, so composed and decomposed Vietnamese compare equal."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from tenants.text import nfc
+
+MAX_ROWS = 5000
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table; the message says why, in the user's language."""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]]        # (line or row number, values by column)
+    notes: list[str] = field(default_factory=list)
+
+
+def _decode(data: bytes) -> tuple[str, list[str]]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), []
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1258"), [_("The file was read as Windows-1258 (not UTF-8): "
+                                         "check the Vietnamese letters in the preview.")]
+    except UnicodeDecodeError as exc:
+        raise TableError(_("The file is neither UTF-8 nor Windows-1258 text; save it as "
+                           "“CSV UTF-8” and try again.")) from exc
+
+
+def read_table(filename: str, data: bytes, aliases: dict[str, str]) -> Table:
+    """Columns named as in ``aliases`` (lower-case header text -> column name)."""
+    if not data:
+        raise TableError(_("The file is empty."))
+    if filename.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
+        raw_rows, notes = _xlsx_rows(data), []
+    else:
+        text, notes = _decode(data)
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        raw_rows = [(i, row) for i, row in enumerate(csv.reader(io.StringIO(text),
+                                                                dialect), start=1)]
+    raw_rows = [(n, [nfc(str(c or "")).strip() for c in row]) for n, row in raw_rows]
+    raw_rows = [(n, row) for n, row in raw_rows if any(row)]
+    if not raw_rows:
+        raise TableError(_("The file has no rows."))
+    header_cells = raw_rows[0][1]
+    header = [aliases.get(h.lower(), h.lower()) for h in header_cells]
+    if len(raw_rows) - 1 > MAX_ROWS:
+        raise TableError(_("The file has %(n)d rows; import at most %(max)d at a time.",
+                           n=len(raw_rows) - 1, max=MAX_ROWS))
+    rows = [(n, {header[i]: row[i] if i < len(row) else "" for i in range(len(header))})
+            for n, row in raw_rows[1:]]
+    return Table(header=header, rows=rows, notes=notes)
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # any unreadable workbook gets the same answer
+        raise TableError(_("The Excel file cannot be read; save it again as .xlsx.")) from exc
+    sheet = book.worksheets[0]
+    return [(i, list(row)) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
