@@ -329,3 +329,52 @@ def test_leader_drills_from_the_province_to_a_commune_and_back(browser, live: Li
     assert leader.locator("[data-testid=sources] tbody tr").count() > 0
     shot(leader, "dashboard-sources")
     leader.close()
+
+
+def test_tenant_admin_imports_accounts_and_deactivates_one(browser, live: Live, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The provincial administrator onboards two officers from a spreadsheet (a wrong row
+    first), sees their temporary passwords once, then deactivates one."""
+    admin = sign_in(browser, live.url, "quantri.tinh")
+    admin.goto(live.url + "/unit-admin/import-accounts/")
+    bad = tmp_path / "tai-khoan-loi.csv"
+    bad.write_text("Tên đăng nhập,Họ và tên,Thư điện tử,Mã đơn vị,Vai trò\n"
+                   "canbo.vanlam2,Lê Thị Hoa,,11998,drafter\n"
+                   "canbo.ngoai,Người Ngoài,,01,drafter\n", encoding="utf-8-sig")
+    admin.set_input_files("#file", str(bad))
+    press(admin, "Kiểm tra tệp")
+    problems = admin.get_by_test_id("import-problems")
+    assert "1 trên 2 dòng có lỗi" in problems.inner_text()
+    assert "“01”" in admin.get_by_test_id("import-preview").inner_text()   # Hà Nội: outside
+    shot(admin, "admin-import-problems")
+
+    good = tmp_path / "tai-khoan.csv"
+    good.write_text("Tên đăng nhập,Họ và tên,Thư điện tử,Mã đơn vị,Vai trò\n"
+                    "canbo.vanlam2,Lê Thị Hoa,,11998,drafter\n"
+                    "canbo.vanlam3,Phan Văn Minh,minh@example.org,11998,head\n",
+                    encoding="utf-8-sig")
+    admin.set_input_files("#file", str(good))
+    press(admin, "Kiểm tra tệp")
+    assert admin.get_by_test_id("import-ok").count() == 1
+    press(admin, "Nhập 2 tài khoản này")
+    passwords = admin.get_by_test_id("temporary-passwords").inner_text()
+    assert "canbo.vanlam2" in passwords and "Tm-" in passwords
+    shot(admin, "admin-import-done")
+
+    admin.goto(live.url + "/unit-admin/user_account/?search=canbo.vanlam")
+    listing = admin.content()
+    assert "canbo.vanlam2" in listing and "vanhanh" not in listing
+    admin.locator("tr", has_text="canbo.vanlam3").locator("input.action-checkbox").check()
+    admin.once("dialog", lambda dialog: dialog.accept())
+    with admin.expect_navigation():
+        admin.evaluate("modelActions.execute('deactivate')")
+    assert "Đã khóa 1 tài khoản" in admin.content()
+    shot(admin, "admin-accounts")
+    admin.close()
+
+    locked_out = browser.new_page()
+    locked_out.goto(live.url + "/")
+    locked_out.get_by_label("Tên đăng nhập").fill("canbo.vanlam3")
+    locked_out.get_by_label("Mật khẩu").fill(passwords.split("canbo.vanlam3")[1].split()[0])
+    press(locked_out, "Đăng nhập")
+    assert "/auth/login" in locked_out.url       # a deactivated account cannot sign in
+    locked_out.close()

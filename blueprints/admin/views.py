@@ -112,9 +112,27 @@ class _Index(AdminIndexView):
         return self.render(self._template, roots=administered_roots())
 
 
+COLUMN_LABELS = {
+    "username": _l("User name"), "full_name": _l("Full name"), "email": _l("E-mail"),
+    "active": _l("Active"), "is_platform_admin": _l("Platform operator"),
+    "must_change_password": _l("Must change password"), "last_login_at": _l("Last sign-in"),
+    "memberships": _l("Roles"), "code": _l("Code"), "name": _l("Name"), "kind": _l("Kind"),
+    "admin_type": _l("Official type"), "parent": _l("Parent unit"),
+    "valid_from": _l("Valid from"), "valid_to": _l("Valid to"), "user": _l("Account"),
+    "unit": _l("Unit"), "role": _l("Role"), "created_at": _l("Created"), "year": _l("Year"),
+    "due_date": _l("Due date"), "cutoff_date": _l("Data cut-off"),
+    "lock_date": _l("Entry locked after"), "framework_id": _l("Framework"),
+    "hint": _l("Token starts with"), "last_used_at": _l("Last used"),
+    "revoked_at": _l("Revoked"), "at": _l("When"), "actor": _l("Who"),
+    "object_type": _l("Object"), "object_id": _l("Object id"), "action": _l("Change"),
+    "label": _l("What"), "unit_id": _l("Unit id"), "owner_unit_id": _l("Owner unit id"),
+}
+
+
 class _View(ModelView):
     """Shared by both areas: Flask-WTF forms, no deletion, a page of 50."""
 
+    column_labels = COLUMN_LABELS
     form_base_class = FlaskForm
     can_delete = False
     can_view_details = True
