@@ -34,13 +34,14 @@ def transactional(reason: str) -> Callable:
         @wraps(func)
         def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
             from portal.accounts.service import AccountError
+            from portal.audit.capture import acting_as
             from portal.frameworks.service import FrameworkError
             from tenants.tree import TreeError
 
             try:
-                with system_scope(reason):
+                with acting_as(f"system: {reason}"), system_scope(reason):
                     result = func(*args, **kwargs)
-                db.session.commit()
+                    db.session.commit()   # inside: the audit log names the command
                 return result
             except (TreeError, AccountError, FrameworkError) as exc:
                 db.session.rollback()

@@ -129,3 +129,14 @@ def test_another_province_sees_nothing(report_id: int) -> None:
     with use_scope(Scope(subtree_roots=frozenset({other}))):
         assert db.session.scalar(select(AuditEntry.id).where(
             AuditEntry.object_type == "unit_report")) is None
+
+
+def test_a_command_is_named_as_the_actor(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(args=["units", "add", "C19", "Xã Mười Chín",
+                                                "--kind", "commune", "--parent", "D1"])
+    assert result.exit_code == 0, result.output
+    with system_scope("test"):
+        entry = db.session.scalar(select(AuditEntry).where(
+            AuditEntry.object_type == "unit", AuditEntry.label == "C19"))
+    assert entry.action == "create" and entry.actor.startswith("system: ")
+    assert entry.user_id is None and entry.after["name"] == "Xã Mười Chín"
