@@ -87,6 +87,45 @@ def units_import(file: Path, under: str | None, only: str | None,
     click.echo(f"imported {result.created} units, {result.unchanged} already present")
 
 
+@units_cli.command("reorganize")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--effective", required=True, callback=_parse_day,
+              help="The date the new units exist from (dd/mm/yyyy).")
+@click.option("--parent", "parent_code", required=True,
+              help="The unit the new units go under (the province).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+def units_reorganize(file: Path, effective: date, parent_code: str, dry_run: bool) -> None:
+    """Apply a reorganization mapping (old_code,new_code,new_name), all or nothing."""
+    from portal.audit.capture import acting_as
+    from portal.reorganization import ReorganizationError, apply, read_mapping
+    from portal.spreadsheets import TableError
+
+    try:
+        with acting_as("system: flask units reorganize"), \
+                system_scope("reorganization from the command line"):
+            summary = apply(read_mapping(file.name, file.read_bytes()), effective,
+                            parent_code, source=file.name)
+            if dry_run:
+                db.session.rollback()
+            else:
+                db.session.commit()
+    except ReorganizationError as exc:
+        db.session.rollback()
+        _fail(exc.problems)
+    except TableError as exc:
+        db.session.rollback()
+        _fail([str(exc)])
+    click.echo(("dry run, nothing changed: " if dry_run else "applied: ") +
+               f"{len(summary.created)} units created, {len(summary.closed)} closed, "
+               f"{len(summary.closed_above)} units above closed, "
+               f"{len(summary.memberships_moved)} memberships moved, "
+               f"{len(summary.memberships_flagged)} to review, "
+               f"{summary.reports_kept} reports and {summary.plans_kept} plans kept with "
+               f"their units")
+    for line in summary.memberships_flagged:
+        click.echo(f"  to review: {line}")
+
+
 @units_cli.command("add")
 @click.argument("code")
 @click.argument("name")
@@ -204,6 +243,25 @@ def demo_reports() -> None:
 
     for line in seed_reports():
         click.echo(line)
+
+
+@demo_cli.command("reorganize")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the official lists and the mapping (default: ../shared/data).")
+def demo_reorganize(data_dir: Path | None) -> None:
+    """Apply the real 1 July 2025 mapping to the demo's legacy Hưng Yên (with Thái Bình)."""
+    from portal.audit.capture import acting_as
+    from portal.demo import reorganize_2025
+    from portal.reorganization import ReorganizationError
+
+    try:
+        with acting_as("system: flask demo reorganize"), system_scope("demo reorganization"):
+            for line in reorganize_2025(data_dir):
+                click.echo(line)
+            db.session.commit()
+    except ReorganizationError as exc:
+        db.session.rollback()
+        _fail(exc.problems)
 
 
 @frameworks_cli.command("parse")

@@ -133,6 +133,7 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
     import random
     from datetime import UTC, date, datetime, timedelta
 
+    from portal import clock
     from portal.frameworks.framework import Framework, FrameworkVersion
     from portal.frameworks.indicator import Indicator
     from portal.frameworks.period import ReportingPeriod
@@ -163,7 +164,8 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
     plans = 0
     for unit in units:
         chance = random.Random(f"plan-{unit.code}")  # noqa: S311 - demo figures, not secrets
-        if unit.id not in planned and chance.random() < 0.85:
+        if unit.id not in planned and unit.is_active_on(clock.today()) \
+                and chance.random() < 0.85:
             plan = start_plan(unit, framework, None)
             revision = plan.revisions[-1]
             revision.status = RevisionStatus.ISSUED.value
@@ -182,8 +184,9 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
             UnitReport.period_id == period.id)))
         filed = 0
         for unit in units:
-            if unit.id in reported or (year == 2026 and unit.id in in_district):
-                continue
+            if unit.id in reported or (year == 2026 and unit.id in in_district) \
+                    or not unit.is_active_on(period.cutoff_date):
+                continue   # (a unit closed or not yet created by then reports nothing)
             chance = random.Random(f"report-{unit.code}-{year}")  # noqa: S311 - demo figures
             if chance.random() < 0.12:
                 continue  # this unit has not reported
@@ -224,3 +227,33 @@ def _demo_value(row, indicator, unit: Unit, chance, year: int) -> None:  # type:
         row.value = chance.randint(0, 3) if unit.kind == "commune" else chance.randint(0, 8)
     else:
         row.text = f"Năm {year}: {unit.name} nâng cao năng lực thử nghiệm, kiểm định."
+
+
+REORG_FILE = "reorg-2025-07-hung-yen.csv"
+
+
+def reorganize_2025(explicit_dir: Path | None = None) -> Iterator[str]:
+    """The 1 July 2025 reorganization on the demo: Thái Bình's legacy units are added (the
+    mapping merges them into Hưng Yên), then the official mapping is applied from
+    01/07/2025: 381 communes become 104, districts and Thái Bình are closed."""
+    from datetime import date
+
+    from portal.reorganization import ReorganizationError, apply, read_mapping
+    from tenants.lineage import Reorganization
+
+    done = db.session.scalar(select(Reorganization).where(Reorganization.source == REORG_FILE))
+    if done is not None:
+        raise ReorganizationError([
+            f"the 2025 reorganization was already applied ({done.applied_at:%d/%m/%Y %H:%M})"])
+    folder = data_dir(explicit_dir)
+    result = import_units(read_unit_csv((folder / LEGACY_FILE).read_bytes()), only="34")
+    yield f"units of Thái Bình: {result.created} added, {result.unchanged} already present"
+    source = folder / REORG_FILE
+    summary = apply(read_mapping(source.name, source.read_bytes()), date(2025, 7, 1), PROVINCE,
+                    source=source.name)
+    yield (f"reorganization of 01/07/2025: {len(summary.created)} units created, "
+           f"{len(summary.closed)} closed, {len(summary.closed_above)} units above closed, "
+           f"{len(summary.memberships_moved)} memberships moved, "
+           f"{len(summary.memberships_flagged)} to review")
+    for line in summary.memberships_flagged:
+        yield f"  to review: {line}"

@@ -21,6 +21,7 @@ from portal.reports.report import (
     ReportValue,
     UnitReport,
 )
+from tenants.lineage import Reorganization, UnitLineage
 from tenants.membership import Membership
 from tenants.unit import Unit, UnitClosure
 
@@ -40,6 +41,7 @@ __all__ = [
     "PlanTask",
     "PlanTaskUnit",
     "PlanTransition",
+    "Reorganization",
     "ReportSubmission",
     "ReportTask",
     "ReportTransition",
@@ -49,6 +51,7 @@ __all__ = [
     "ResponsibilityUnit",
     "Unit",
     "UnitClosure",
+    "UnitLineage",
     "UnitPlan",
     "UnitReport",
     "User",

@@ -70,7 +70,11 @@ def _apply(conn, cursor, statement, parameters, context, executemany) -> None:  
 # 6 s for half a million report values. Written as below, PostgreSQL evaluates the scope
 # test once per statement (an InitPlan) and the visible units once per statement (a hashed
 # SubPlan), then probes a hash per row. Migration 0008 rewrote the older policies this way.
-FUNCTIONS_SQL = [
+# Version 1 of the visibility functions (migrations 0008 and 0009 create it; 0010 gives
+# portal_visible_units the units merged into visible ones). Do not call these from a new
+# migration: ``policy_sql_for`` creates the functions only where they are missing, so it
+# never takes a newer definition back.
+FUNCTIONS_V1_SQL = [
     """CREATE OR REPLACE FUNCTION portal_scope_all() RETURNS boolean
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(current_setting('app.scope_all', true), '') = 'on'
@@ -96,6 +100,34 @@ LANGUAGE sql STABLE AS $$
 $$""",
 ]
 
+# Version 2 (migration 0010): whoever reads a subtree also reads the units that were
+# merged into it (unit_lineage), so their reports count — and can be opened — "as the
+# province is now". The ORM guard (tenants.scoping) applies the same rule.
+VISIBLE_UNITS_V2_SQL = """CREATE OR REPLACE FUNCTION portal_visible_units() RETURNS SETOF integer
+LANGUAGE sql STABLE AS $$
+  SELECT unnest(string_to_array(NULLIF(current_setting('app.unit_ids', true), ''), ',')::integer[])
+  UNION
+  SELECT c.descendant_id FROM unit_closure c
+   WHERE c.ancestor_id = ANY (string_to_array(
+           NULLIF(current_setting('app.unit_roots', true), ''), ',')::integer[])
+  UNION
+  SELECT l.predecessor_id FROM unit_lineage l JOIN unit_closure c
+      ON c.descendant_id = l.successor_id
+   WHERE c.ancestor_id = ANY (string_to_array(
+           NULLIF(current_setting('app.unit_roots', true), ''), ',')::integer[])
+$$"""
+
+
+def _functions_if_missing() -> list[str]:
+    """Create each visibility function only where it does not exist yet."""
+    out = []
+    for definition in FUNCTIONS_V1_SQL:
+        name = definition.split("FUNCTION ", 1)[1].split("(", 1)[0]
+        body = definition.replace("$$", "$f$")
+        out.append(f"DO $do$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = "  # noqa: S608 - this module's own constants
+                   f"'{name}') THEN EXECUTE $e${body}$e$; END IF; END $do$")
+    return out
+
 
 def visible_sql(column: str) -> str:
     """The row's unit is in the current scope."""
@@ -109,7 +141,7 @@ def visible_down_sql(column: str) -> str:
 
 def policy_sql_for(table: str, column: str = "unit_id") -> list[str]:
     """Statements a migration runs to put a new tenant table under row-level security."""
-    return [*FUNCTIONS_SQL,
+    return [*_functions_if_missing(),
             f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
             f"CREATE POLICY {table}_tenant ON {table} USING ({visible_sql(column)})"
             f" WITH CHECK ({visible_sql(column)})"]
@@ -118,7 +150,7 @@ def policy_sql_for(table: str, column: str = "unit_id") -> list[str]:
 def shared_down_policy_sql(table: str, column: str = "owner_unit_id") -> list[str]:
     """A table read by every unit below its owner, written only within the scope."""
     return [
-        *FUNCTIONS_SQL,
+        *_functions_if_missing(),
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({visible_down_sql(column)})",
         f"CREATE POLICY {table}_insert ON {table} FOR INSERT"

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 # A lightweight handle on the closure table: the models import this module.
 _closure = table("unit_closure", column("ancestor_id"), column("descendant_id"),
                  column("depth"))
+# Units merged into others by a reorganization (tenants/lineage.py): a subtree's readers
+# read what was merged into it, as PostgreSQL's portal_visible_units() does.
+_lineage = table("unit_lineage", column("predecessor_id"), column("successor_id"))
 
 
 class NoTenantScope(PermissionError):
@@ -237,7 +240,11 @@ def _guard_statement(state: ORMExecuteState) -> None:
                 model,
                 lambda cls: getattr(cls, cls.__tenant_column__).in_(
                     select(_closure.c.descendant_id).where(_closure.c.ancestor_id.in_(roots)))
-                | getattr(cls, cls.__tenant_column__).in_(units),
+                | getattr(cls, cls.__tenant_column__).in_(units)
+                | getattr(cls, cls.__tenant_column__).in_(
+                    select(_lineage.c.predecessor_id)
+                    .join(_closure, _closure.c.descendant_id == _lineage.c.successor_id)
+                    .where(_closure.c.ancestor_id.in_(roots))),
                 include_aliases=True)
         options.append(criteria)
     state.statement = state.statement.options(*options)

@@ -125,3 +125,56 @@ class UnitImportView(BaseView):
         flash(_("%(created)d units imported, %(unchanged)d already present.",
                 created=result.created, unchanged=result.unchanged), "success")
         return self.render("admin/import_units.html", preview=None)
+
+
+class ReorganizeView(BaseView):
+    """Apply a reorganization mapping (operators): a dry run listing every change or every
+    problem, then all or nothing on confirmation."""
+
+    def __init__(self, allowed, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self._allowed, self._refuse = allowed, refuse
+
+    def is_accessible(self) -> bool:
+        return self._allowed()
+
+    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+        return self._refuse()
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):  # type: ignore[no-untyped-def]
+        from flask_login import current_user
+
+        from portal.dates import DateError, parse_date
+        from portal.reorganization import ReorganizationError, apply, read_mapping
+
+        upload = _upload() if request.method == "POST" else None
+        if upload is None:
+            return self.render("admin/reorganize.html", summary=None)
+        filename, data = upload
+        parent = request.form.get("parent", "").strip()
+        try:
+            effective = parse_date(request.form.get("effective"))
+            if effective is None:
+                raise DateError(_("Give the effective date (dd/mm/yyyy)."))
+            mappings = read_mapping(filename, data)
+        except (DateError, TableError, ReorganizationError) as exc:
+            problems = getattr(exc, "problems", None) or [str(exc)]
+            return self.render("admin/reorganize.html", summary=None, problems=problems), 422
+        confirm = request.form.get("confirm") == "yes"
+        savepoint = None if confirm else db.session.begin_nested()
+        try:
+            summary = apply(mappings, effective, parent, source=filename,
+                            user_id=current_user.id)
+        except ReorganizationError as exc:
+            db.session.rollback()
+            return self.render("admin/reorganize.html", summary=None,
+                               problems=exc.problems), 422
+        if savepoint is not None:
+            savepoint.rollback()
+            return self.render("admin/reorganize.html", summary=summary, dry_run=True,
+                               filename=filename, parent=parent,
+                               effective=effective.strftime("%d/%m/%Y"),
+                               carried=base64.b64encode(data).decode())
+        db.session.commit()
+        return self.render("admin/reorganize.html", summary=summary, dry_run=False)

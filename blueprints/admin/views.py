@@ -31,7 +31,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from blueprints.admin.imports import AccountImportView, UnitImportView
+from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView
 from portal.accounts.api_token import ApiToken
 from portal.accounts.service import (
     AccountError,
@@ -491,6 +491,8 @@ def register(app: Flask) -> None:
                                         endpoint="platform_import_accounts"))
     platform.add_view(UnitImportView(_is_operator, _refuse, name=_l("Import units"),
                                      url="import-units", endpoint="platform_import_units"))
+    platform.add_view(ReorganizeView(_is_operator, _refuse, name=_l("Reorganize"),
+                                     url="reorganize", endpoint="platform_reorganize"))
     tenant = Admin(app, name=_l("Unit administration"), url="/unit-admin",
                    endpoint="unit_admin", theme=theme,
                    index_view=_Index(lambda: _signed_in() and bool(administered_roots()),

@@ -97,7 +97,12 @@ DOCUMENT = {
                        "by its rule, reporting rate and timeliness, and each child's",
             "operationId": "getAggregates",
             "parameters": [UNIT_CODE, {"name": "year", "in": "query", "required": True,
-                                       "schema": {"type": "integer"}}, FRAMEWORK_CHOICE],
+                                       "schema": {"type": "integer"}}, FRAMEWORK_CHOICE,
+                           {"name": "as", "in": "query", "required": False,
+                            "description": "was: the units as they were that year; by "
+                                           "default as they are now, reports of merged "
+                                           "units counting for their successors",
+                            "schema": {"type": "string", "enum": ["now", "was"]}}],
             "responses": _responses({"$ref": "#/components/schemas/Aggregate"}, 400, 401,
                                     404)}},
         "/units/{code}/consolidations": {"post": {

@@ -415,7 +415,8 @@ def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/units/<code>/aggregates")
 def aggregates(code: str):  # type: ignore[no-untyped-def]
-    """The live aggregate of the unit's subtree for ``?year=`` (and ``?framework=``)."""
+    """The live aggregate of the unit's subtree for ``?year=`` (and ``?framework=``); the
+    units as they are now, or ``?as=was``: as they were that year."""
     from portal.reports.aggregate import aggregate
 
     found = unit_or_404(code)
@@ -424,7 +425,7 @@ def aggregates(code: str):  # type: ignore[no-untyped-def]
         return error_response(400, "missing_parameter", "give the year: ?year=2026")
     period = _report_period(found, year)
     framework = visible_or_404(Framework, period.framework_id)
-    return jsonify(aggregate(found, framework, year))
+    return jsonify(aggregate(found, framework, year, as_now=request.args.get("as") != "was"))
 
 
 def _consolidation_json(row: Consolidation) -> dict:

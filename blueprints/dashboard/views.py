@@ -47,6 +47,11 @@ def _choice() -> tuple[int | None, int | None]:
     return request.args.get("framework", type=int), request.args.get("year", type=int)
 
 
+def _as_now() -> bool:
+    """The tree as it is now (default), or ``?view=as_was``: as it was in that year."""
+    return request.args.get("view") != "as_was"
+
+
 def _trail(unit: Unit) -> list[tuple[str, str, bool]]:
     """The breadcrumb: each unit above, and whether the caller may open its dashboard.
 
@@ -59,7 +64,7 @@ def _trail(unit: Unit) -> list[tuple[str, str, bool]]:
 def _dashboard_or_page(unit: Unit, trail: list) -> Dashboard | tuple:
     framework_id, year = _choice()
     try:
-        return build(unit, framework_id, year)
+        return build(unit, framework_id, year, as_now=_as_now())
     except NothingToShow:
         asked = framework_id is not None or year is not None
         message = (_("There is no reporting period for that plan and year.") if asked else
@@ -120,11 +125,11 @@ def sources(code: str):  # type: ignore[no-untyped-def]
             Indicator.version_id == framework.published().id, Indicator.code == code_asked))
         if indicator is None:
             abort(404)
-        found = indicator_sources(unit, framework, period, indicator, page)
+        found = indicator_sources(unit, framework, period, indicator, page, _as_now())
     elif figure in REPORTING_FIGURES:
-        found = reporting_sources(unit, framework, period, figure, page)
+        found = reporting_sources(unit, framework, period, figure, page, _as_now())
     else:
         abort(404)
     return render_template("dashboard/sources.html", unit=unit, trail=trail,
                            framework=framework, period=period, indicator=indicator,
-                           figure=figure, found=found)
+                           figure=figure, found=found, as_now=_as_now())

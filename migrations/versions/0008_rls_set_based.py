@@ -15,7 +15,7 @@ import re
 from alembic import op
 import sqlalchemy as sa
 
-from tenants.rls import FUNCTIONS_SQL, visible_down_sql, visible_sql
+from tenants.rls import FUNCTIONS_V1_SQL, visible_down_sql, visible_sql
 
 revision = '0008_rls_set_based'
 down_revision = '0007_notifications'
@@ -64,7 +64,7 @@ def _alter(down: bool) -> None:
 def upgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
-    for statement in FUNCTIONS_SQL:
+    for statement in FUNCTIONS_V1_SQL:
         op.execute(statement)
     _alter(down=False)
 

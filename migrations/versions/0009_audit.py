@@ -8,7 +8,7 @@ Create Date: 2026-12-02
 from alembic import op
 import sqlalchemy as sa
 
-from tenants.rls import FUNCTIONS_SQL, visible_sql
+from tenants.rls import FUNCTIONS_V1_SQL, visible_sql
 
 revision = '0009_audit'
 down_revision = '0008_rls_set_based'
@@ -45,7 +45,7 @@ def upgrade():
         batch_op.create_index('ix_audit_entry_object', ['object_type', 'object_id'], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":
-        for statement in FUNCTIONS_SQL:
+        for statement in FUNCTIONS_V1_SQL:
             op.execute(statement)
         op.execute("ALTER TABLE audit_entry ENABLE ROW LEVEL SECURITY")
         # Read what the scope sees; anyone may add an entry (it reveals nothing); no

@@ -28,6 +28,8 @@ AUDITED: dict[str, frozenset[str]] = {
     "unit": frozenset({"search_name"}),
     "user_account": frozenset({"last_login_at", "session_version"}),
     "membership": frozenset(),
+    "unit_lineage": frozenset(),
+    "reorganization": frozenset({"summary"}),
     "api_token": frozenset({"last_used_at"}),
     "framework": frozenset(),
     "framework_version": frozenset({"warnings"}),

@@ -33,7 +33,7 @@ from portal.reports.aggregate import (
 )
 from portal.reports.consolidation import Consolidation, RunStatus, is_stale
 from portal.reports.report import ReportTask, ReportValue, TaskStatus, UnitReport
-from tenants.unit import Unit, UnitClosure
+from tenants.unit import Unit
 
 BUCKETS = tuple(s.value for s in TaskStatus)
 OVERDUE_SHOWN = 5
@@ -105,6 +105,7 @@ class Dashboard:
     snapshot_stale: bool
     own_report: UnitReport | None = None
     own_values: list[tuple[Indicator, ReportValue]] = field(default_factory=list)
+    as_now: bool = True
     generated_at: object = field(default_factory=clock.now)
 
     @property
@@ -148,11 +149,13 @@ def choose(unit: Unit, framework_id: int | None, year: int | None
     return framework, frameworks, periods[year], sorted(periods)
 
 
-def build(unit: Unit, framework_id: int | None = None, year: int | None = None) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries."""
+def build(unit: Unit, framework_id: int | None = None, year: int | None = None, *,
+          as_now: bool = True) -> Dashboard:
+    """Everything the dashboard shows, in a fixed number of queries; the tree as it is
+    now (reports of merged units count for their successors) or as it was."""
     framework, frameworks, period, years = choose(unit, framework_id, year)
     shown_years = [y for y in years if y <= period.year]
-    live = compute(unit, framework, shown_years, texts=False)
+    live = compute(unit, framework, shown_years, texts=False, as_now=as_now)
     assert live is not None  # noqa: S101 - choose() only returns published frameworks
     snapshot = db.session.scalar(select(Consolidation).where(
         Consolidation.unit_id == unit.id, Consolidation.period_id == period.id,
@@ -161,7 +164,7 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None) 
     targets = _targets(live.indicators)
     figures = [_figure(live, indicator, period.year, shown_years, targets, snapshot)
                for indicator in live.indicators]
-    tasks_by_child = _task_statuses(unit.id, period.id)
+    tasks_by_child = _task_statuses(unit.id, period.id, as_now)
     units = {u.id: u for u in db.session.scalars(select(Unit).where(
         Unit.id.in_([c for c, _code in live.children])))}
     below = set(db.session.scalars(select(Unit.parent_id).where(
@@ -190,9 +193,9 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None) 
         by_year=[(y, live.reporting(y)) for y in shown_years],
         children=children,
         tasks={b: sum(t.get(b, 0) for t in tasks_by_child.values()) for b in BUCKETS},
-        overdue=_most_overdue(unit.id, period.id), snapshot=snapshot,
+        overdue=_most_overdue(unit.id, period.id, as_now), snapshot=snapshot,
         snapshot_stale=is_stale(snapshot) if snapshot else False, own_report=own_report,
-        own_values=own_values)
+        own_values=own_values, as_now=as_now)
 
 
 def _targets(indicators: list[Indicator]) -> dict[int, dict[int, Decimal]]:
@@ -263,9 +266,9 @@ def _rank(children: list[ChildRow]) -> None:
         row.rank = place
 
 
-def _task_statuses(root_id: int, period_id: int) -> dict[int, dict[str, int]]:
+def _task_statuses(root_id: int, period_id: int, as_now: bool) -> dict[int, dict[str, int]]:
     """Task statuses of the counted reports of the period, by child of the root."""
-    members = members_of(root_id)
+    members = members_of(root_id, as_now)
     rows = db.session.execute(
         select(members.c.child_id, ReportTask.status, func.count())
         .select_from(ReportTask)
@@ -280,17 +283,17 @@ def _task_statuses(root_id: int, period_id: int) -> dict[int, dict[str, int]]:
     return out
 
 
-def _most_overdue(root_id: int, period_id: int) -> list[dict]:
+def _most_overdue(root_id: int, period_id: int, as_now: bool) -> list[dict]:
     """The framework's tasks most units report overdue this year (units' own extra tasks,
     which no framework item names, are not compared across units)."""
+    members = members_of(root_id, as_now)
     rows = db.session.execute(
         select(FrameworkNode.path, func.min(FrameworkNode.title).label("title"),
                func.min(FrameworkNode.text).label("text"),
                func.count(func.distinct(ReportTask.unit_id)).label("units"))
         .select_from(ReportTask)
         .join(UnitReport, UnitReport.id == ReportTask.report_id)
-        .join(UnitClosure, and_(UnitClosure.descendant_id == ReportTask.unit_id,
-                                UnitClosure.ancestor_id == root_id, UnitClosure.depth > 0))
+        .where(ReportTask.unit_id.in_(select(members.c.unit_id)))
         .join(PlanTask, and_(PlanTask.revision_id == UnitReport.plan_revision_id,
                              PlanTask.key == ReportTask.task_key))
         .join(FrameworkNode, FrameworkNode.id == PlanTask.framework_node_id)
@@ -330,7 +333,7 @@ class SourcePage:
 
 
 def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
-                      figure: str, page: int) -> SourcePage:
+                      figure: str, page: int, as_now: bool = True) -> SourcePage:
     """The units behind a reporting figure of the dashboard: each expected unit below
     ``unit`` with its report for the period (or none), filtered by the figure."""
     indicators = db.session.scalars(select(Indicator.reporting_kinds).where(
@@ -342,8 +345,7 @@ def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
         select(Unit.id, Unit.code, Unit.name, Unit.kind, UnitReport.id.label("report_id"),
                UnitReport.status, UnitReport.first_submitted_at,
                issued.c.unit_id.label("plan_issued"))
-        .join(UnitClosure, and_(UnitClosure.descendant_id == Unit.id,
-                                UnitClosure.ancestor_id == unit.id, UnitClosure.depth > 0))
+        .where(Unit.id.in_(select(members_of(unit.id, as_now).c.unit_id)))
         .outerjoin(UnitReport, and_(UnitReport.unit_id == Unit.id,
                                     UnitReport.period_id == period.id,
                                     UnitReport.status.in_(COUNTED)))
@@ -360,13 +362,13 @@ def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
         "plans_issued": issued.c.unit_id.isnot(None),
     }[figure])
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    rows = db.session.execute(statement.order_by(UnitClosure.depth, Unit.code)
+    rows = db.session.execute(statement.order_by(Unit.code)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return SourcePage(rows=[dict(r._mapping) for r in rows], total=total or 0, page=page)
 
 
 def indicator_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
-                      indicator: Indicator, page: int) -> SourcePage:
+                      indicator: Indicator, page: int, as_now: bool = True) -> SourcePage:
     """The report values behind an indicator's figure: each counted report below ``unit``
     that gave a value, for the years the indicator's time behaviour adds up; for a stock,
     only each unit's latest value counts (``counts``)."""
@@ -385,11 +387,10 @@ def indicator_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
         .join(Indicator, Indicator.id == ReportValue.indicator_id)
-        .join(UnitClosure, and_(UnitClosure.descendant_id == ReportValue.unit_id,
-                                UnitClosure.ancestor_id == unit.id, UnitClosure.depth > 0))
         .join(Unit, and_(Unit.id == ReportValue.unit_id,
                          active_on(Unit, ReportingPeriod.cutoff_date)))
-        .where(ReportingPeriod.framework_id == framework.id, UnitReport.status.in_(COUNTED),
+        .where(ReportValue.unit_id.in_(select(members_of(unit.id, as_now).c.unit_id)),
+               ReportingPeriod.framework_id == framework.id, UnitReport.status.in_(COUNTED),
                Indicator.code == indicator.code, year_clause, given)).subquery()
     total = db.session.scalar(select(func.count()).select_from(statement))
     rows = db.session.execute(select(statement).order_by(

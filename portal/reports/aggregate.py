@@ -37,6 +37,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 
@@ -47,6 +48,7 @@ from portal.frameworks.indicator import Aggregation, Indicator, TimeBehaviour
 from portal.frameworks.period import ReportingPeriod
 from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
 from portal.reports.report import ReportStatus, ReportValue, UnitReport
+from tenants.lineage import UnitLineage
 from tenants.unit import Unit, UnitClosure
 
 COUNTED = (ReportStatus.SUBMITTED.value, ReportStatus.ACCEPTED.value)
@@ -224,12 +226,37 @@ class LiveAggregate:
 # ---- the queries ----------------------------------------------------------------------------
 
 
-def members_of(root_id: int):  # type: ignore[no-untyped-def]
-    """Every unit below the root, with the child of the root it belongs to."""
+def members_of(root_id: int, as_now: bool = False):  # type: ignore[no-untyped-def]
+    """Every unit below the root, with the child of the root it belongs to.
+
+    ``as_now``: the root as it is today, after reorganizations. Only children active
+    today make groups; a unit closed by a reorganization counts in the group of its
+    successor (active today), or of the root itself when its successor is the root (a
+    district of a level removed, a province merged in) — so its reports, attached to it
+    forever, count "as the province is now". Without it: the tree as it was, every
+    unit under the parent it had.
+    """
     child = aliased(Unit)
-    return (select(UnitClosure.descendant_id.label("unit_id"), child.id.label("child_id"))
+    if not as_now:
+        return (select(UnitClosure.descendant_id.label("unit_id"), child.id.label("child_id"))
+                .join(child, child.id == UnitClosure.ancestor_id)
+                .where(child.parent_id == root_id)).subquery("members")
+    today = clock.today()
+    current = and_(child.parent_id == root_id, active_on(child, today))
+    successor = aliased(Unit)
+    kept = (select(UnitClosure.descendant_id.label("unit_id"), child.id.label("child_id"))
             .join(child, child.id == UnitClosure.ancestor_id)
-            .where(child.parent_id == root_id)).subquery("members")
+            .where(current, UnitClosure.descendant_id.notin_(
+                select(UnitLineage.predecessor_id))))
+    mapped = (select(UnitLineage.predecessor_id, child.id)
+              .join(successor, and_(successor.id == UnitLineage.successor_id,
+                                    active_on(successor, today)))
+              .join(UnitClosure, UnitClosure.descendant_id == successor.id)
+              .join(child, child.id == UnitClosure.ancestor_id)
+              .where(current))
+    into_root = (select(UnitLineage.predecessor_id, literal(root_id))
+                 .where(UnitLineage.successor_id == root_id))
+    return union_all(kept, mapped, into_root).subquery("members")
 
 
 def _value_sums(statement: Select, value: type[ReportValue] | object) -> Select:
@@ -247,8 +274,9 @@ def _value_sums(statement: Select, value: type[ReportValue] | object) -> Select:
 
 
 def compute(root: Unit, framework: Framework, years: list[int], *,
-            texts: bool = True) -> LiveAggregate | None:
-    """The live figures of ``root``'s subtree for ``years`` (texts for the last one).
+            texts: bool = True, as_now: bool = True) -> LiveAggregate | None:
+    """The live figures of ``root``'s subtree for ``years`` (texts for the last one),
+    with the tree as it is now (``members_of``) or as it was.
 
     None when the framework has no published version. Runs a fixed number of queries.
     """
@@ -260,14 +288,20 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
     periods = {p.year: p for p in db.session.scalars(select(ReportingPeriod).where(
         ReportingPeriod.framework_id == framework.id))}
     years = sorted(y for y in set(years) if y in periods)
-    children = [tuple(r) for r in db.session.execute(
-        select(Unit.id, Unit.code).where(Unit.parent_id == root.id).order_by(Unit.code))]
+    # The rows shown: the children today (as now), or those open at the last year's data
+    # cut-off (as it was); the totals count every group either way.
+    below = select(Unit.id, Unit.code).where(Unit.parent_id == root.id)
+    if as_now:
+        below = below.where(active_on(Unit, clock.today()))
+    elif years:
+        below = below.where(active_on(Unit, periods[years[-1]].cutoff_date))
+    children = [tuple(r) for r in db.session.execute(below.order_by(Unit.code))]
     live = LiveAggregate(root=root, indicators=indicators, years=years, children=children,
                          reporting_kinds={k for i in indicators for k in i.reporting_kind_list},
                          sums=Sums())
     if not years or not children:
         return live
-    members = members_of(root.id)
+    members = members_of(root.id, as_now)
     _read_rates(live, framework, periods, years, members)
     by_behaviour: dict[str, list[str]] = defaultdict(list)
     for indicator in indicators:
@@ -283,7 +317,7 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
         _read_stocks(live, framework, years, members, by_behaviour[TimeBehaviour.STOCK])
     text_codes = [i.code for i in indicators if i.aggregation == Aggregation.NONE]
     if texts and text_codes:
-        _read_texts(live, framework, years[-1], text_codes)
+        _read_texts(live, framework, years[-1], members, text_codes)
     return live
 
 
@@ -378,7 +412,7 @@ def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], me
             name: getattr(row, name) for name in VALUE_FIELDS}
 
 
-def _read_texts(live: LiveAggregate, framework: Framework, year: int,
+def _read_texts(live: LiveAggregate, framework: Framework, year: int, members,  # type: ignore[no-untyped-def]
                 codes: list[str]) -> None:
     """The texts of the year (per-year indicators) or of every year up to it, by unit."""
     behaviour = {i.code: i.time_behaviour for i in live.indicators}
@@ -389,11 +423,12 @@ def _read_texts(live: LiveAggregate, framework: Framework, year: int,
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
         .join(Indicator, Indicator.id == ReportValue.indicator_id)
-        .join(UnitClosure, and_(UnitClosure.descendant_id == UnitReport.unit_id,
-                                UnitClosure.ancestor_id == live.root.id, UnitClosure.depth > 0))
         .join(Unit, and_(Unit.id == UnitReport.unit_id,
                          active_on(Unit, ReportingPeriod.cutoff_date)))
-        .where(ReportingPeriod.framework_id == framework.id, UnitReport.status.in_(COUNTED),
+        # a semi-join on the members, not a join: PostgreSQL once planned the join of the
+        # texts with the per-child grouping as a merge join rescanning 115 million rows
+        .where(UnitReport.unit_id.in_(select(members.c.unit_id)),
+               ReportingPeriod.framework_id == framework.id, UnitReport.status.in_(COUNTED),
                Indicator.code.in_(codes), ReportValue.text != "",
                or_(ReportingPeriod.year == year,
                    and_(ReportingPeriod.year < year, Indicator.code.notin_(per_year))))
@@ -403,9 +438,9 @@ def _read_texts(live: LiveAggregate, framework: Framework, year: int,
     live.sums.texts_year = year
 
 
-def aggregate(root: Unit, framework: Framework, year: int) -> dict:
+def aggregate(root: Unit, framework: Framework, year: int, *, as_now: bool = True) -> dict:
     """The live aggregate of ``root``'s subtree for ``year``: the API's shape."""
-    live = compute(root, framework, [year])
+    live = compute(root, framework, [year], as_now=as_now)
     if live is None or year not in live.years:
         return {"unit": root.code, "year": year, "indicators": {},
                 "reporting": {"expected": 0, "submitted": 0, "on_time": 0, "accepted": 0,
