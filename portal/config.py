@@ -84,6 +84,10 @@ class Config:
     # argon2id; the test profile is cheap so the suite stays fast.
     PASSWORD_HASH_PROFILE = "default"  # noqa: S105 - names an argon2 profile
     PASSWORD_MIN_LENGTH = 10
+    # Failed sign-ins in a row that lock an account, and for how long (an administrator
+    # can unlock it sooner). The rate limits above slow guessing; this stops it.
+    LOCKOUT_ATTEMPTS = int(os.environ.get("LOCKOUT_ATTEMPTS", "10"))
+    LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
 
 
 class DevelopmentConfig(Config):

@@ -150,3 +150,35 @@ def test_rate_limits_live_in_redis_when_configured(app: Flask, world) -> None:  
     keys = [k.decode() for k in connection.keys("*")]
     connection.close()
     assert any("login" in k for k in keys), keys
+
+
+def test_too_many_failures_lock_the_account_until_released(app, world, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    for _attempt in range(app.config["LOCKOUT_ATTEMPTS"]):
+        assert login(client, "u.drafter", "Sai-mat-khau-1").status_code == 422
+    # locked: even the right password is refused, with the same words
+    refused = login(client, "u.drafter")
+    assert refused.status_code == 422
+    assert "bị khóa" in refused.get_data(as_text=True)
+    with system_scope("test"):
+        user = find_user("u.drafter")
+        assert user.locked_until is not None
+    # an administrator of the unit releases it
+    admin = login_as("admin")
+    token = csrf_token(admin, "/auth/password")
+    admin.post("/unit-admin/user_account/action/", data={
+        "action": "unlock", "rowid": [str(user.id)], "csrf_token": token})
+    assert login(app.test_client(), "u.drafter").status_code == 302
+
+
+def test_a_temporary_password_is_changed_before_anything_else(app, world) -> None:  # type: ignore[no-untyped-def]
+    with system_scope("test"):
+        find_user("u.leader").must_change_password = True
+        db.session.commit()
+    client = app.test_client()
+    assert login(client, "u.leader").headers["Location"].endswith("/auth/password")
+    for page in ("/units/D1", "/units/D1/dashboard", "/notifications"):
+        response = client.get(page)
+        assert response.status_code == 302 and response.headers["Location"].endswith(
+            "/auth/password"), page
+    assert client.get("/auth/password").status_code == 200

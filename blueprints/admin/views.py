@@ -40,6 +40,7 @@ from portal.accounts.service import (
     reset_password,
     revoke_tokens,
     set_active,
+    unlock,
 )
 from portal.accounts.user import User
 from portal.audit.entry import AuditEntry
@@ -116,6 +117,7 @@ COLUMN_LABELS = {
     "username": _l("User name"), "full_name": _l("Full name"), "email": _l("E-mail"),
     "active": _l("Active"), "is_platform_admin": _l("Platform operator"),
     "must_change_password": _l("Must change password"), "last_login_at": _l("Last sign-in"),
+    "locked_until": _l("Locked until"),
     "memberships": _l("Roles"), "code": _l("Code"), "name": _l("Name"), "kind": _l("Kind"),
     "admin_type": _l("Official type"), "parent": _l("Parent unit"),
     "valid_from": _l("Valid from"), "valid_to": _l("Valid to"), "user": _l("Account"),
@@ -174,6 +176,14 @@ class _AccountActions:
         db.session.commit()
         flash(_("%(n)d accounts reactivated.", n=len(users)), "success")
 
+    @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
+    def action_unlock(self, ids) -> None:  # type: ignore[no-untyped-def]
+        users = self._selected(ids)
+        for user in users:
+            unlock(user)
+        db.session.commit()
+        flash(_("%(n)d accounts unlocked.", n=len(users)), "success")
+
     @action("reset_password", _l("Reset password"),
             _l("Give the selected accounts a temporary password they must change?"))
     def action_reset_password(self, ids) -> None:  # type: ignore[no-untyped-def]
@@ -205,9 +215,9 @@ class PlatformUnitView(_OperatorView):
 class PlatformUserView(_AccountActions, _OperatorView):
     can_create = False        # flask users create, or a tenant administrator
     column_list = ("username", "full_name", "email", "active", "is_platform_admin",
-                   "must_change_password", "last_login_at", "memberships")
+                   "must_change_password", "locked_until", "last_login_at", "memberships")
     column_searchable_list = ("username", "full_name", "email")
-    column_filters = ("active", "is_platform_admin", "must_change_password")
+    column_filters = ("active", "is_platform_admin", "must_change_password", "locked_until")
     column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
     form_columns = ("full_name", "email", "is_platform_admin")
 
@@ -313,10 +323,10 @@ class TenantAccountView(_AccountActions, _TenantView):
 
     can_export = True
     column_list = ("username", "full_name", "email", "active", "must_change_password",
-                   "last_login_at", "memberships")
+                   "locked_until", "last_login_at", "memberships")
     column_export_list = ("username", "full_name", "email", "active", "memberships")
     column_searchable_list = ("username", "full_name", "email")
-    column_filters = ("active", "must_change_password")
+    column_filters = ("active", "must_change_password", "locked_until")
     column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
     column_formatters_export = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
     form = AccountEditForm

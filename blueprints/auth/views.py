@@ -45,7 +45,10 @@ def login():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
         if user is None:
-            form.password.errors.append(_("User name or password is not correct."))
+            db.session.commit()   # the failed attempt counts towards the lockout
+            form.password.errors.append(_("User name or password is not correct, or the "
+                                          "account is locked for a while after too many "
+                                          "attempts."))
         else:
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(user, remember=form.remember.data)
@@ -56,6 +59,22 @@ def login():  # type: ignore[no-untyped-def]
             return redirect(safe_next(form.next.data))
     status = 200 if request.method == "GET" or not form.errors else 422
     return render_template("auth/login.html", form=form), status
+
+
+@bp.before_app_request
+def _password_first():  # type: ignore[no-untyped-def]
+    """An account given a temporary password changes it before anything else (pages only:
+    the API acts with tokens the person created themselves)."""
+    if request.endpoint in _ALWAYS_OPEN or request.path.startswith("/api/"):
+        return None
+    user = current_user._get_current_object() if current_user else None
+    if user is not None and user.is_authenticated and user.must_change_password:
+        return redirect(url_for("auth.password"))
+    return None
+
+
+_ALWAYS_OPEN = {"auth.password", "auth.logout", "auth.login", "auth.set_language", "static",
+                "health.health", None}
 
 
 @bp.route("/logout", methods=["POST"])

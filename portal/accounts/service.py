@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -101,18 +101,40 @@ def grant(user: User, unit: Unit, role: str) -> Membership:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same answer for every failure)."""
+    """The active, unlocked user with these credentials, or None (the same answer for every
+    failure). Failed attempts are counted (the caller commits them too); after
+    ``LOCKOUT_ATTEMPTS`` in a row the account is locked for ``LOCKOUT_MINUTES``, until
+    then or until an administrator unlocks it."""
+    from flask import current_app
+
     user = find_user(username)
     if user is None or not user.active:
         # Spend the same time as a real check so user names cannot be probed by timing.
         verify_password(_dummy_hash(), password)
         return None
-    if not verify_password(user.password_hash, password):
+    now = datetime.now(UTC)
+    locked = user.locked_until is not None and _aware(user.locked_until) > now
+    if not verify_password(user.password_hash, password) or locked:
+        if not locked:
+            user.failed_logins += 1
+            if user.failed_logins >= current_app.config["LOCKOUT_ATTEMPTS"]:
+                user.locked_until = now + timedelta(
+                    minutes=current_app.config["LOCKOUT_MINUTES"])
+                user.failed_logins = 0
         return None
     if needs_rehash(user.password_hash):  # type: ignore[arg-type]
         user.password_hash = hash_password(password)
-    user.last_login_at = datetime.now(UTC)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     return user
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps UTC
+
+
+def unlock(user: User) -> None:
+    """An administrator releases a locked account."""
+    user.failed_logins, user.locked_until = 0, None
 
 
 _DUMMY: dict[str, str] = {}
