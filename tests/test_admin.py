@@ -184,3 +184,23 @@ def test_the_operator_sees_every_province(login_as, outsiders) -> None:  # type:
     assert "user_account" in audit
     # nobody edits the audit log, not even here
     assert operator.get("/admin/audit_entry/edit/?id=1").status_code in (302, 403, 404)
+
+
+def test_ajax_lookups_reveal_nothing_outside(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+    admin = login_as("admin")
+    # the tenant area has no lookup that could list accounts or units
+    for view, name in (("membership", "user"), ("membership", "unit"), ("user_account", "x")):
+        response = admin.get(f"/unit-admin/{view}/ajax/lookup/?name={name}&query=x.")
+        assert response.status_code in (400, 404), (view, name, response.status_code)
+        assert "x.sibling" not in response.get_data(as_text=True)
+    # the operators' lookups are the operators'
+    assert admin.get("/admin/membership/ajax/lookup/?name=user&query=x.").status_code == 403
+    found = login_as("platform").get("/admin/membership/ajax/lookup/?name=user&query=x.")
+    assert found.status_code == 200 and "x.sibling" in found.get_data(as_text=True)
+    # inline edits go through get_one: outside is not there
+    token = csrf_token(admin, "/auth/password")
+    response = admin.post("/unit-admin/unit/ajax/update/", data={
+        "list_form_pk": str(unit_id("D2")), "name": "Đổi tên", "csrf_token": token})
+    assert response.status_code in (400, 404)
+    with system_scope("test"):
+        assert db.session.get(Unit, unit_id("D2")).name == "Huyện Hai"
