@@ -38,19 +38,26 @@ def _upload() -> tuple[str, bytes] | None:
     return None
 
 
-class AccountImportView(BaseView):
-    """``allowed_units`` gives the unit ids the caller may grant roles in; ``allowed``
-    who may open the view."""
+class _GuardedView(BaseView):
+    """``allowed`` says who may open the view, ``refuse`` answers everyone else."""
 
-    def __init__(self, allowed, allowed_units, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, allowed, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
-        self._allowed, self._allowed_units, self._refuse = allowed, allowed_units, refuse
+        self._allowed, self._refuse = allowed, refuse
 
     def is_accessible(self) -> bool:
         return self._allowed()
 
     def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
         return self._refuse()
+
+
+class AccountImportView(_GuardedView):
+    """``allowed_units`` gives the unit ids the caller may grant roles in."""
+
+    def __init__(self, allowed, allowed_units, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(allowed, refuse, **kwargs)
+        self._allowed_units = allowed_units
 
     @expose("/", methods=["GET", "POST"])
     def index(self):  # type: ignore[no-untyped-def]
@@ -83,18 +90,8 @@ class AccountImportView(BaseView):
         return self.render("admin/import_accounts.html", result=None, handed=handed)
 
 
-class UnitImportView(BaseView):
+class UnitImportView(_GuardedView):
     """Units from an official list (the format of shared/data), for operators."""
-
-    def __init__(self, allowed, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(**kwargs)
-        self._allowed, self._refuse = allowed, refuse
-
-    def is_accessible(self) -> bool:
-        return self._allowed()
-
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
-        return self._refuse()
 
     @expose("/", methods=["GET", "POST"])
     def index(self):  # type: ignore[no-untyped-def]
@@ -127,19 +124,9 @@ class UnitImportView(BaseView):
         return self.render("admin/import_units.html", preview=None)
 
 
-class ReorganizeView(BaseView):
+class ReorganizeView(_GuardedView):
     """Apply a reorganization mapping (operators): a dry run listing every change or every
     problem, then all or nothing on confirmation."""
-
-    def __init__(self, allowed, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(**kwargs)
-        self._allowed, self._refuse = allowed, refuse
-
-    def is_accessible(self) -> bool:
-        return self._allowed()
-
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
-        return self._refuse()
 
     @expose("/", methods=["GET", "POST"])
     def index(self):  # type: ignore[no-untyped-def]

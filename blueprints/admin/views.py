@@ -282,8 +282,23 @@ class AuditView(_OperatorView):
 
 
 class _TenantView(_View):
+    """A view of the administered subtrees: ``_mine()`` says which rows, and the three
+    hooks Flask-Admin reads through (lists and actions, counts, single records) apply it."""
+
     def is_accessible(self) -> bool:
         return _signed_in() and bool(administered_roots())
+
+    def _mine(self):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().filter(self._mine())
+
+    def get_count_query(self):  # type: ignore[no-untyped-def]
+        return db.session.query(func.count(self.model.id)).filter(self._mine())
+
+    def get_one(self, id):  # type: ignore[no-untyped-def]
+        return _one_or_404(self.get_query().filter(self.model.id == _id_or_404(id)))
 
 
 class AccountForm(FlaskForm):
@@ -335,14 +350,8 @@ class TenantAccountView(_AccountActions, _TenantView):
         return _administered_accounts()
 
     def get_query(self):  # type: ignore[no-untyped-def]
-        return super().get_query().filter(self._mine()).options(
+        return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
-
-    def get_count_query(self):  # type: ignore[no-untyped-def]
-        return db.session.query(func.count(User.id)).filter(self._mine())
-
-    def get_one(self, id):  # type: ignore[no-untyped-def]
-        return _one_or_404(self.get_query().filter(User.id == _id_or_404(id)))
 
     def get_create_form(self):  # type: ignore[no-untyped-def]
         return AccountForm
@@ -385,15 +394,6 @@ class TenantMembershipView(_TenantView):
 
     def _mine(self):  # type: ignore[no-untyped-def]
         return Membership.unit_id.in_(_administered_ids())
-
-    def get_query(self):  # type: ignore[no-untyped-def]
-        return super().get_query().filter(self._mine())
-
-    def get_count_query(self):  # type: ignore[no-untyped-def]
-        return db.session.query(func.count(Membership.id)).filter(self._mine())
-
-    def get_one(self, id):  # type: ignore[no-untyped-def]
-        return _one_or_404(self.get_query().filter(Membership.id == _id_or_404(id)))
 
     def create_form(self, obj=None):  # type: ignore[no-untyped-def]
         form = super().create_form(obj)
@@ -440,15 +440,6 @@ class TenantUnitView(_TenantView):
 
     def _mine(self):  # type: ignore[no-untyped-def]
         return Unit.id.in_(_administered_ids())
-
-    def get_query(self):  # type: ignore[no-untyped-def]
-        return super().get_query().filter(self._mine())
-
-    def get_count_query(self):  # type: ignore[no-untyped-def]
-        return db.session.query(func.count(Unit.id)).filter(self._mine())
-
-    def get_one(self, id):  # type: ignore[no-untyped-def]
-        return _one_or_404(self.get_query().filter(Unit.id == _id_or_404(id)))
 
     def get_create_form(self):  # type: ignore[no-untyped-def]
         return UnitForm
