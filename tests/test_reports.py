@@ -170,3 +170,34 @@ def test_report_api(app: Flask, report_id: int, token_for) -> None:  # type: ign
     assert client.post(transitions, headers=reviewer, json={"action": "accept"}
                        ).get_json()["status"] == "accepted"
     assert client.get("/api/v1/units/QD/reports/2026", headers=drafter).status_code == 404
+
+
+def test_submitting_while_an_autosave_lands(app: Flask, report_id: int, login_as,  # type: ignore[no-untyped-def]
+                                            monkeypatch) -> None:
+    """Leaving a text field saves it; a click on "submit" can arrive while that save is
+    committed. The submission then acts on the report as it is now, not a 500."""
+    from sqlalchemy import update
+
+    import portal.reports.service as service
+
+    drafter = login_as("drafter")
+    base = f"/reports/{report_id}"
+    for task in rows(report_id)["tasks"]:
+        post(drafter, f"{base}/tasks/{task.id}", version=str(task.version),
+             status="done_on_time", result="Xong")
+    real_submit, calls = service.submit, []
+
+    def submit_after_an_autosave(report, user_id):  # type: ignore[no-untyped-def]
+        calls.append(report.version)
+        if len(calls) == 1:   # another request bumps the row's version meanwhile
+            db.session.execute(update(UnitReport.__table__).where(
+                UnitReport.__table__.c.id == report.id).values(
+                version=UnitReport.__table__.c.version + 1))
+        return real_submit(report, user_id)
+
+    monkeypatch.setattr(service, "submit", submit_after_an_autosave)
+    response = post(drafter, f"{base}/transitions", action="submit")
+    assert response.status_code == 302
+    assert len(calls) == 2            # the first attempt met the bumped row; once more
+    with system_scope("test"):
+        assert load(report_id).status == "submitted"

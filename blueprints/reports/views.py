@@ -272,12 +272,25 @@ def transition(report_id: int):  # type: ignore[no-untyped-def]
         abort(403)
     reason = request.form.get("reason", "")
     try:
-        run_transition(report, action, current_user.id, reason)
+        try:
+            run_transition(report, action, current_user.id, reason)
+            db.session.commit()
+        except StaleDataError:
+            # An autosave landed between the page and the click (leaving a text field
+            # saves it): act once more on the report as it is now, which is what was meant.
+            db.session.rollback()
+            run_transition(visible_or_404(UnitReport, report_id), action, current_user.id,
+                           reason)
+            db.session.commit()
     except ReportError as exc:
         db.session.rollback()
         return render_template("reports/show.html", problems=exc.problems,
                                **_context(visible_or_404(UnitReport, report_id))), 422
-    db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("The report was changed at the same moment; check it and try again."),
+              "warning")
+        return redirect(url_for("reports.show", report_id=report_id)), 303
     flash({"submit": _("The report was submitted."), "return": _("The report was returned "
            "for correction."), "accept": _("The report was accepted."),
            "reopen": _("The report was reopened.")}[action], "success")
