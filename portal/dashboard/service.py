@@ -30,6 +30,7 @@ from portal.reports.aggregate import (
     due_moment,
     issued_plans,
     members_of,
+    time_behaviour,
 )
 from portal.reports.consolidation import Consolidation, RunStatus, is_stale
 from portal.reports.report import ReportTask, ReportValue, TaskStatus, UnitReport
@@ -396,8 +397,6 @@ def indicator_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
     rows = db.session.execute(select(statement).order_by(
         statement.c.code, statement.c.year.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    stock = indicator.time_behaviour == TimeBehaviour.STOCK or (
-        indicator.aggregation == Aggregation.SHARE_OF_EXPECTED
-        and indicator.time_behaviour == TimeBehaviour.CUMULATIVE)
+    stock = time_behaviour(indicator) == TimeBehaviour.STOCK
     return SourcePage(rows=[{**r._mapping, "counts": not stock or r.latest == 1}
                             for r in rows], total=total or 0, page=page)

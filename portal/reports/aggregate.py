@@ -102,7 +102,8 @@ Cell = dict[str, Decimal | int]          # the sums of one (year, group, kind, i
 
 @dataclass
 class Sums:
-    """What the SQL returned, keyed by year, then group (a child's id, or 0), then kind."""
+    """What the SQL returned, keyed by year, then group (a child's id, or the root's own
+    for units merged into the root itself), then unit kind."""
 
     rates: dict[int, dict[int, dict[str, Cell]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(dict)))
@@ -114,6 +115,15 @@ class Sums:
         default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(dict))))
     texts: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     texts_year: int | None = None          # the year the texts were read for
+
+
+def time_behaviour(indicator: Indicator) -> str:
+    """How the indicator's values add up over time; a cumulative yes/no is each unit's
+    latest answer ("has it done so yet"), like a stock."""
+    if indicator.aggregation == Aggregation.SHARE_OF_EXPECTED and \
+            indicator.time_behaviour == TimeBehaviour.CUMULATIVE:
+        return TimeBehaviour.STOCK
+    return indicator.time_behaviour
 
 
 def _add(total: Cell, cell: Cell) -> None:
@@ -164,10 +174,7 @@ class LiveAggregate:
     def _cell(self, indicator: Indicator, year: int, group: int | None,
               kinds: set[str] | None = None) -> Cell:
         """The indicator's sums for the year, over the subtree or one child (and kinds)."""
-        behaviour = indicator.time_behaviour
-        if indicator.aggregation == Aggregation.SHARE_OF_EXPECTED and \
-                behaviour == TimeBehaviour.CUMULATIVE:
-            behaviour = TimeBehaviour.STOCK  # "said yes" is each unit's latest answer
+        behaviour = time_behaviour(indicator)
         if behaviour == TimeBehaviour.STOCK:
             sources = [self.sums.stocks.get(year, {})]
         elif behaviour == TimeBehaviour.CUMULATIVE:
@@ -305,11 +312,7 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
     _read_rates(live, framework, periods, years, members)
     by_behaviour: dict[str, list[str]] = defaultdict(list)
     for indicator in indicators:
-        behaviour = indicator.time_behaviour
-        if indicator.aggregation == Aggregation.SHARE_OF_EXPECTED and \
-                behaviour == TimeBehaviour.CUMULATIVE:
-            behaviour = TimeBehaviour.STOCK
-        by_behaviour[behaviour].append(indicator.code)
+        by_behaviour[time_behaviour(indicator)].append(indicator.code)
     flow_codes = by_behaviour[TimeBehaviour.PER_YEAR] + by_behaviour[TimeBehaviour.CUMULATIVE]
     if flow_codes:
         _read_flows(live, framework, years[-1], members, flow_codes)
