@@ -38,7 +38,7 @@ from portal.reports.report import UnitReport
 from portal.spreadsheets import read_table
 from tenants.lineage import Reorganization, UnitLineage
 from tenants.membership import Membership
-from tenants.text import nfc
+from tenants.text import nfc, search_key
 from tenants.tree import add_unit, check_code, check_name
 from tenants.unit import Unit, UnitClosure, UnitKind
 
@@ -128,11 +128,14 @@ def check(mappings: list[Mapping], effective_on: date, parent_code: str) -> list
             problems.append(_("%(where)s: new unit %(code)s has several names: %(names)s",
                               where=where, code=m.new_code,
                               names=", ".join(sorted(names[m.new_code]))))
-    # A new code held by a unit that is not being closed: it would be taken twice.
-    taken = db.session.scalars(select(Unit.code).where(
-        Unit.code.in_(set(names)), Unit.code.notin_(set(olds)))).all()
-    problems += [_("new unit %(code)s: the code belongs to a unit this mapping does not "
-                   "close", code=code) for code in taken]
+    # A new code held by a unit that is not being closed: the units are merged into that
+    # existing unit, which must be open and already under the new parent.
+    for existing in db.session.scalars(select(Unit).where(
+            Unit.code.in_(set(names)), Unit.code.notin_(set(olds)))):
+        if existing.parent_id != parent.id or not existing.is_active_on(effective_on):
+            problems.append(_("new unit %(code)s: an existing unit can take others in only "
+                              "if it is open and already under %(parent)s",
+                              code=existing.code, parent=parent.code))
     # A cycle through earlier reorganizations: a new unit's code is a unit already merged
     # into one of the units being closed now.
     if olds:
@@ -187,8 +190,16 @@ def apply(mappings: list[Mapping], effective_on: date, parent_code: str, *,
             old.code = f"{old.code}.{suffix}"
     db.session.flush()
 
-    # 2. Create the new units under the new parent, from the effective date.
-    successors: dict[str, Unit] = {}
+    # 2. Create the new units under the new parent, from the effective date — or take the
+    #    existing unit the mapping merges others into (renamed if the mapping says so).
+    existing = {u.code: u for u in db.session.scalars(select(Unit).where(
+        Unit.code.in_(new_codes), Unit.valid_to.is_(None), Unit.parent_id == parent.id))}
+    for m in mappings:
+        if m.new_code in existing and existing[m.new_code].name != m.new_name:
+            unit = existing[m.new_code]
+            unit.name, unit.search_name = m.new_name, search_key(m.new_name)
+            summary.renamed.append(f"{unit.code}: {m.new_name}")
+    successors: dict[str, Unit] = dict(existing)
     for m in mappings:
         if m.new_code in successors:
             continue

@@ -259,3 +259,29 @@ def test_the_demo_applies_the_real_mapping(app: Flask) -> None:
         assert [m.unit.valid_to for m in officer.memberships] == [None]
     again = runner.invoke(args=["demo", "reorganize"])           # nothing left to map
     assert again.exit_code == 1 and "already applied" in again.output
+
+
+def test_communes_merged_into_an_existing_unit(legacy: int) -> None:
+    """After 2025, Hưng Yên has two tiers: merging two communes into a third that goes on."""
+    with system_scope("test"):
+        apply(read_mapping(MAPPING.name, MAPPING.read_bytes()), EFFECTIVE, "33")
+        db.session.commit()
+        later = date(2027, 1, 1)
+        keeper = unit("11980")                          # Phường Hồng Châu goes on
+        mappings = read_mapping("m.csv", mapping_file([
+            "33,x,11977,Xã Tân Hưng,11980,Phường Hồng Châu",
+            "33,x,11953,Phường Phố Hiến,11980,Phường Hồng Châu",
+        ]))
+        summary = apply(mappings, later, "33")
+        db.session.commit()
+        assert summary.created == [] and len(summary.closed) == 2
+        assert unit("11980").id == keeper.id and unit("11980").valid_to is None
+        assert not unit("11977").is_active_on(later)
+        # the 2025 predecessors of 11977 now point to 11980 too (carried through)
+        successors = set(db.session.scalars(select(UnitLineage.successor_id).where(
+            UnitLineage.predecessor_id == unit("12385").id)))
+        assert keeper.id in successors
+        # an existing unit outside the new parent cannot take others in
+        problems = check(read_mapping("m.csv", mapping_file(
+            ["33,x,12841,Xã Y,34,Tỉnh Thái Bình"])), later, "33")   # closed, not under 33
+        assert any("34" in p for p in problems)
