@@ -23,6 +23,13 @@ from tenants.unit import Unit
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
+def refused(problems: list[str]) -> None:
+    """Undo the attempt and say every reason (the page shows them above the form)."""
+    db.session.rollback()
+    for problem in problems:
+        flash(problem, "error")
+
+
 def _upload() -> tuple[str, bytes] | None:
     """The file sent now, or the one carried by the preview's confirmation form."""
     sent = request.files.get("file")
@@ -83,9 +90,7 @@ class AccountImportView(_GuardedView):
             handed = create_accounts(result)
             db.session.commit()
         except AccountError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(problem, "error")
+            refused(exc.problems)
             return self.render("admin/import_accounts.html", result=None), 422
         return self.render("admin/import_accounts.html", result=None, handed=handed)
 

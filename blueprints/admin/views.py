@@ -31,7 +31,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView
+from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView, refused
 from portal.accounts.api_token import ApiToken
 from portal.accounts.service import (
     AccountError,
@@ -368,10 +368,8 @@ class TenantAccountView(_AccountActions, _TenantView):
             grant(user, _administered_unit(form.unit.data), form.role.data)
             temporary = reset_password(user)
             db.session.commit()
-        except AccountError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(problem, "error")
+        except (AccountError) as exc:
+            refused(exc.problems)
             return False
         flash(_("Account %(user)s created. Temporary password: %(password)s — hand it over "
                 "in person; it must be changed at the first sign-in.", user=user.username,
@@ -411,10 +409,8 @@ class TenantMembershipView(_TenantView):
         try:
             membership = grant(user, _administered_unit(form.unit.data), form.role.data)
             db.session.commit()
-        except AccountError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(problem, "error")
+        except (AccountError) as exc:
+            refused(exc.problems)
             return False
         return membership
 
@@ -454,10 +450,8 @@ class TenantUnitView(_TenantView):
         try:
             unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)
             db.session.commit()
-        except TreeError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(problem, "error")
+        except (TreeError) as exc:
+            refused(exc.problems)
             return False
         return unit
 
