@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from datetime import UTC, datetime
 
 from flask import Flask, g, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import Config, config_for, sqlite_default_uri
 from portal.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from portal.observability import configure_logging
 
 
 def create_app(config: type[Config] | str | None = None, **overrides: object) -> Flask:
@@ -19,10 +20,12 @@ def create_app(config: type[Config] | str | None = None, **overrides: object) ->
                 template_folder="../templates", static_folder="static")
     configure(app, config, overrides)
     register_extensions(app)
+    register_observability(app)
     register_tenancy(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_context(app)
+    register_security(app)
     register_cli(app)
     return app
 
@@ -48,7 +51,10 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     if config_class.ENV_NAME == "production" and not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in production (see README § Production)")
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    if app.config["PROXY_COUNT"]:  # behind nginx or a load balancer: trust its headers
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:
@@ -99,6 +105,20 @@ def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def register_observability(app: Flask) -> None:
+    """A request id on every request, its log lines and its audit entries."""
+    from portal.observability import register
+
+    register(app)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers and the Content-Security-Policy nonce."""
+    from portal.security import register
+
+    register(app)
+
+
 def register_tenancy(app: Flask) -> None:
     """Bind each request to the caller's reach; install row-level security settings."""
     import portal.audit.capture  # registers the audit log listeners
@@ -121,6 +141,7 @@ def register_tenancy(app: Flask) -> None:
         user = current_user._get_current_object() if current_user else None
         if isinstance(user, User) and user.is_authenticated:
             g.reach = reach_of(user.id, user.is_platform_admin)
+            g.log_user = user.id
         else:
             g.reach = ANONYMOUS
         g._scope_token = bind_scope(g.reach.scope)

@@ -89,6 +89,18 @@ class Config:
     LOCKOUT_ATTEMPTS = int(os.environ.get("LOCKOUT_ATTEMPTS", "10"))
     LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
 
+    # Logs: one JSON object per line on stderr (``text`` for a terminal), with an access
+    # line per request carrying its id, the account and the unit.
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    ACCESS_LOG = _bool("ACCESS_LOG", True)
+    # How many proxies (nginx, a load balancer) stand in front and set X-Forwarded-For
+    # and X-Forwarded-Proto; 0 trusts none. Rate limits count the real address only
+    # when this is right.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT") or 0)
+    # Strict-Transport-Security; 0 sends none (development over plain HTTP).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 31536000)
+
 
 class DevelopmentConfig(Config):
     """`make run`: localhost over plain HTTP, SQLite and in-process jobs."""
@@ -97,6 +109,8 @@ class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    HSTS_SECONDS = 0
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 
 
 class TestingConfig(Config):
@@ -110,6 +124,9 @@ class TestingConfig(Config):
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
     PASSWORD_HASH_PROFILE = "test"  # noqa: S105 - names an argon2 profile
+    HSTS_SECONDS = 0
+    ACCESS_LOG = _bool("ACCESS_LOG", False)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
 

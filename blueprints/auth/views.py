@@ -96,7 +96,9 @@ def password():  # type: ignore[no-untyped-def]
         problems = change_password(current_user, form.current.data, form.new.data)
         if not problems:
             db.session.commit()
-            login_user(current_user)  # re-issue the cookie with the new session version
+            # re-issue the cookie with the new session version (the user, not the proxy:
+            # Flask-Login would store the proxy in g and later reads would recurse)
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed; other sessions were signed out."),
                   "success")
             return redirect(url_for("units.home"))
