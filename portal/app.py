@@ -141,7 +141,7 @@ def register_tenancy(app: Flask) -> None:
         user = current_user._get_current_object() if current_user else None
         if isinstance(user, User) and user.is_authenticated:
             g.reach = reach_of(user.id, user.is_platform_admin)
-            g.log_user = user.id
+            g.user_id = user.id  # for logs and headers, which must not load the user
         else:
             g.reach = ANONYMOUS
         g._scope_token = bind_scope(g.reach.scope)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -43,6 +45,35 @@ def register(app: Flask) -> None:
         status = exc.code or 500
         code, message = messages.get(status, ("error", lambda: exc.description or ""))
         return error_response(status, code, message())
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: Exception):  # type: ignore[no-untyped-def]
+        """The database went away (restart, failover, network): say so, and keep serving.
+
+        The pool pings connections before use, so the next request after the database is
+        back gets a fresh connection; nothing needs restarting.
+        """
+        app.logger.warning("database unavailable on %s %s: %s", request.method,
+                           request.path, str(exc).splitlines()[0] if str(exc) else exc)
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            db.session.remove()
+        message = _("The database is not answering right now; nothing was saved. Wait a "
+                    "moment and try again.")
+        if wants_json():
+            response = jsonify({"error": {"code": "database_unavailable", "message": message}})
+        else:
+            # Rendered without the context processors: Flask-Login's would load the
+            # account, from the database that is not there.
+            name = ("errors/partial.html" if request.headers.get("HX-Request")
+                    else "errors/unavailable.html")
+            response = make_response(app.jinja_env.get_template(name).render(
+                message=message, request=request, current_locale=str(get_locale())))
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]

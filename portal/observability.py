@@ -32,7 +32,7 @@ class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if has_request_context():
             record.request_id = g.get("request_id", "")
-            user_id = g.get("log_user")
+            user_id = g.get("user_id")
             record.user = user_id if user_id is not None else ""
             record.unit = (request.view_args or {}).get("code", "")
         else:

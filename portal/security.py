@@ -13,7 +13,6 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, Response, current_app, g, request
-from flask_login import current_user
 
 
 def csp_nonce() -> str:
@@ -57,7 +56,8 @@ def register(app: Flask) -> None:
                                "includeSubDomains")
         # A signed-in page may hold another unit's figures or a draft: an office's shared
         # computer must not keep it in its cache (static files and public pages may).
-        if (request.endpoint != "static" and current_user
-                and current_user.is_authenticated):
+        # (g.user_id is set when the request began signed in; reading current_user here
+        # could query a database that is down.)
+        if request.endpoint != "static" and g.get("user_id") is not None:
             headers["Cache-Control"] = "no-store"
         return response

@@ -3,12 +3,16 @@ the demo, a web server, and — when Redis is available (CI) — an RQ worker.""
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +50,7 @@ class Live:
         self.url = f"http://127.0.0.1:{port}"
         for _ in range(150):
             try:
-                urllib.request.urlopen(self.url + "/auth/login", timeout=1)  # noqa: S310
+                urllib.request.urlopen(self.url + "/auth/login", timeout=1)
                 return self.url
             except OSError:
                 time.sleep(0.1)
@@ -84,8 +88,10 @@ def _empty_postgresql(url: str, app_role: str) -> None:
     engine.dispose()
 
 
-def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0) -> Live:
-    """Migrate and seed a database of its own; Redis database ``redis_db`` if asked."""
+def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0,
+            redis_url: str | None = None) -> Live:
+    """Migrate and seed a database of its own; Redis database ``redis_db`` of REDIS_URL, or
+    the Redis at ``redis_url``, if asked."""
     env = {**os.environ, "PORTAL_ENV": "development", "FLASK_APP": "portal.app:create_app",
            "SECRET_KEY": "live-test", "CONSOLIDATION_STEP_DELAY": str(step_delay),
            "EVIDENCE_DIR": str(workdir / "evidence"),
@@ -100,9 +106,10 @@ def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0
     else:
         env["DATABASE_URL"] = "sqlite:///" + str(workdir / "live.db")
         env.pop("MIGRATION_DATABASE_URL", None)
-    redis_url = os.environ.get("REDIS_URL")
-    if redis_db is not None and redis_url:
-        env["REDIS_URL"] = redis_url.rsplit("/", 1)[0] + f"/{redis_db}"
+    if redis_url is None and redis_db is not None and os.environ.get("REDIS_URL"):
+        redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + f"/{redis_db}"
+    if redis_url:
+        env["REDIS_URL"] = redis_url
         from redis import Redis
 
         connection = Redis.from_url(env["REDIS_URL"])
@@ -114,3 +121,41 @@ def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0
         subprocess.run([sys.executable, "-m", "flask", *step], env=env, cwd=ROOT,
                        check=True, capture_output=True)
     return Live(env=env, workdir=workdir)
+
+
+class Visitor:
+    """A person without a browser: cookies, CSRF tokens and plain HTTP against a Live."""
+
+    TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.token = ""
+
+    def request(self, path: str, data: dict | None = None,
+                headers: dict | None = None) -> tuple[int, str, str]:
+        """(status, body, final url); redirects followed, errors returned, not raised."""
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        req = urllib.request.Request(self.base + path, data=body, headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=30) as response:
+                return response.status, response.read().decode(), response.url
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), error.url
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        return self.request(path)
+
+    def post(self, path: str, **data: str) -> tuple[int, str, str]:
+        return self.request(path, {"csrf_token": self.token, **data})
+
+    def sign_in(self, username: str, password: str) -> Visitor:
+        _, page, _ = self.get("/auth/login")
+        self.token = self.TOKEN.search(page)[1]
+        status, _, url = self.post("/auth/login", username=username, password=password)
+        assert "/auth/login" not in url, f"{username} could not sign in ({status})"
+        _, page, _ = self.get("/auth/password")     # a new session: its own token
+        self.token = self.TOKEN.search(page)[1]
+        return self

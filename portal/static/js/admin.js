@@ -10,8 +10,10 @@
       window.modelActions.execute(action.getAttribute("data-admin-action"));
       return;
     }
-    // Flask-Admin's filter menu links point at javascript:void(0); filters.js handles them.
-    if (event.target.closest('a[href="javascript:void(0)"]')) {
+    // Menu links (templates/admin/model/layout.html) point at "#"; Bootstrap and
+    // filters.js handle them, and the page must not jump to its top.
+    if (event.target.closest('a.filter[href="#"], a[data-toggle="dropdown"][href="#"], ' +
+                             'a[href="javascript:void(0)"]')) {
       event.preventDefault();
     }
   });
@@ -20,9 +22,5 @@
     if (form && !window.confirm(form.getAttribute("data-confirm"))) {
       event.preventDefault();
     }
-  });
-  // The filter links' onclick="return false;" would be refused (and reported) on click.
-  document.querySelectorAll('[onclick="return false;"]').forEach(function (element) {
-    element.removeAttribute("onclick");
   });
 })();
