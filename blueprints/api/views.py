@@ -336,6 +336,11 @@ def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(400, "bad_request", "send a JSON object")
+    wrong = [part for part in ("values", "tasks", "narrative")
+             if body.get(part) is not None and not isinstance(body[part], dict)]
+    if wrong:
+        return error_response(400, "bad_request",
+                              f"{', '.join(wrong)}: send an object keyed by code or id")
     report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
                                                         UnitReport.period_id == period.id))
     problems: dict[str, str] = {}
