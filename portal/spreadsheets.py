@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from flask_babel import gettext as _
 
@@ -53,9 +54,14 @@ def read_table(filename: str, data: bytes, aliases: dict[str, str]) -> Table:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        raw_rows = [(i, row) for i, row in enumerate(csv.reader(io.StringIO(text),
-                                                                dialect), start=1)]
-    raw_rows = [(n, [nfc(str(c or "")).strip() for c in row]) for n, row in raw_rows]
+        try:
+            # newline="": the csv module itself reads line ends, in quoted cells too
+            raw_rows = [(i, row) for i, row in enumerate(
+                csv.reader(io.StringIO(text, newline=""), dialect), start=1)]
+        except csv.Error as exc:
+            raise TableError(_("The file cannot be read as CSV (%(problem)s); save it again "
+                               "as “CSV UTF-8”.", problem=str(exc))) from exc
+    raw_rows = [(n, [nfc(cell_text(c)).strip() for c in row]) for n, row in raw_rows]
     raw_rows = [(n, row) for n, row in raw_rows if any(row)]
     if not raw_rows:
         raise TableError(_("The file has no rows."))
@@ -67,6 +73,23 @@ def read_table(filename: str, data: bytes, aliases: dict[str, str]) -> Table:
     rows = [(n, {header[i]: row[i] if i < len(row) else "" for i in range(len(header))})
             for n, row in raw_rows[1:]]
     return Table(header=header, rows=rows, notes=notes)
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: an Excel number 0 is "0" (not empty), 12.0 is "12", a date
+    dd/mm/yyyy — as the readers of numbers and dates expect them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == time() else \
+            value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, list]]:

@@ -212,14 +212,23 @@ def read_unit_csv(data: bytes) -> list[dict[str, str]]:
     except UnicodeDecodeError as exc:
         raise TreeError([_("the file is not UTF-8 text (byte %(pos)d cannot be read); "
                            "save it as CSV UTF-8 and try again", pos=exc.start)]) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text, newline=""), restval="")
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise TreeError([_("the file cannot be read as CSV (%(problem)s)",
+                           problem=str(exc))]) from exc
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         raise TreeError([_("the file lacks the columns: %(cols)s (expected: %(all)s)",
                            cols=", ".join(missing), all=",".join(CSV_COLUMNS))])
     reader.fieldnames = header
-    return list(reader)
+    try:
+        # (a row longer than the header keeps its extra cells under None: reported later)
+        return list(reader)
+    except csv.Error as exc:
+        raise TreeError([_("the file cannot be read as CSV (line %(line)d: %(problem)s)",
+                           line=reader.line_num, problem=str(exc))]) from exc
 
 
 def _parse_rows(raw: list[dict[str, str]], problems: list[str]) -> list[_Row]:

@@ -1,0 +1,116 @@
+"""Schemathesis against ``/api/v1/openapi.json``, signed in as several roles.
+
+Hypothesis draws requests from the published schema — path parameters, query strings
+and bodies, valid and not — and every answer must be a clean one: never a 500, always
+JSON, and never a word of province Q1, which none of these roles may see. A second pass
+sends each operation the real ids of both provinces' units, plans, reports and
+consolidations, so the fuzzer's requests reach real rows, not only 404s.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.core import NotSet
+
+from tests.test_permission_matrix import targets  # noqa: F401 - real ids of both provinces
+
+ROLES = ("drafter", "leader", "consolidator", "admin", "anonymous")
+# Names and codes only province Q1 holds (tests.conftest.TREE_CSV): an answer that
+# carries one has leaked a unit the caller may not see.
+FOREIGN = ("Tỉnh Khác", "Huyện Khác", "Xã Khác", '"Q1"', '"QD"', '"QC"')
+
+
+@pytest.fixture
+def schema(app: Flask):  # type: ignore[no-untyped-def]
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
+def operations(schema) -> list:  # type: ignore[no-untyped-def]
+    found = [result.ok() for result in schema.get_all_operations()]
+    assert len(found) >= 12, "the schema lists the API's operations"
+    return found
+
+
+def send(app: Flask, case, headers: dict):  # type: ignore[no-untyped-def]
+    """The drawn request, sent with exactly these credentials (Schemathesis's own sender
+    also tries requests without them, which would hide whether a role's token works)."""
+    body = {} if isinstance(case.body, NotSet) else {"json": case.body}
+    return app.test_client().open(
+        "/api/v1" + case.formatted_path, method=case.method.upper(),
+        query_string=case.query or None, headers=headers, **body)
+
+
+def check(case, response, role: str) -> None:  # type: ignore[no-untyped-def]
+    label = f"{role}: {case.method} {case.formatted_path} {case.query or ''}"
+    assert response.status_code < 500, f"{label} -> {response.status_code}"
+    if role == "anonymous":   # 401; 404 when the address matches no route (/plans/-1)
+        assert response.status_code in (401, 404), f"{label} -> {response.status_code}"
+    if response.is_json:
+        text = json.dumps(response.get_json(), ensure_ascii=False)
+        for word in FOREIGN:
+            assert word not in text, f"{label} leaked {word}"
+    elif response.status_code != 200:      # errors are JSON too
+        pytest.fail(f"{label} -> {response.status_code} without a JSON body")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_fuzzed_requests_get_clean_answers_and_leak_nothing(app: Flask, schema, role: str,  # type: ignore[no-untyped-def]
+                                                            token_for) -> None:
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
+    strategy = st.one_of([operation.as_strategy() for operation in operations(schema)])
+    answered = {True: 0, False: 0}
+
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def fuzz(case) -> None:  # type: ignore[no-untyped-def]
+        response = send(app, case, headers)
+        check(case, response, role)
+        answered[response.status_code < 400] += 1
+
+    fuzz()
+    # the tokens work: a signed-in role gets real answers, not only refusals
+    assert answered[True] > 0 if role != "anonymous" else answered[True] == 0, answered
+
+
+def run_with(app: Flask, operation, params: dict, target: str, headers: dict,  # type: ignore[no-untyped-def]
+             role: str) -> None:
+    """A few drawn requests of ``operation`` with its path ids set to a real unit's."""
+
+    @settings(max_examples=5, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def call(case) -> None:  # type: ignore[no-untyped-def]
+        case.path_parameters = {**(case.path_parameters or {}), **params}
+        response = send(app, case, headers)
+        check(case, response, role)
+        if target == "other" and params and role != "anonymous":
+            assert response.status_code in (400, 403, 404, 422), (
+                f"{role}: {case.method} {case.formatted_path} on province Q1 -> "
+                f"{response.status_code}")
+
+    call()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_with_real_ids_of_both_provinces(app: Flask, schema, role: str,  # type: ignore[no-untyped-def]
+                                                         token_for, targets) -> None:  # noqa: F811
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
+    known = {"code": "code", "plan_id": "plan_id", "consolidation_id": "consolidation_id",
+             "framework_id": "framework_id", "year": "year"}
+    calls = 0
+    for operation in operations(schema):
+        for target in ("own", "child", "other"):
+            ids = targets[target]
+            params = {name: ids[key] for name, key in known.items()
+                      if "{" + name + "}" in operation.path}
+
+            run_with(app, operation, params, target, headers, role)
+            calls += 1
+    assert calls >= 36
