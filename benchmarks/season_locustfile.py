@@ -57,8 +57,9 @@ class Officer(SignedIn):
                                name="report page").text
         self.token = TOKEN.search(page)[1]
         self.versions = dict(VERSION.findall(page))
-        self.tasks = sorted(int(k.split("-")[1]) for k in self.versions if k.startswith("rtask"))
-        self.untouched = list(self.tasks)
+        self.task_ids = sorted(int(k.split("-")[1]) for k in self.versions
+                               if k.startswith("rtask"))
+        self.untouched = list(self.task_ids)
 
     def autosave(self, url: str, target: str, name: str, **data: str) -> None:
         with self.client.post(url, name=name, catch_response=True, data={
@@ -87,10 +88,10 @@ class Officer(SignedIn):
     def set_task_status(self) -> None:
         if self.submitted:
             return self.read()
-        task_id = self.untouched.pop() if self.untouched else random.choice(self.tasks)
+        task_id = self.untouched.pop() if self.untouched else random.choice(self.task_ids)
         self.autosave(f"/reports/{self.report}/tasks/{task_id}", f"rtask-{task_id}",
                       "autosave task status", status=random.choice(
-                          ["done", "in_progress", "not_started"]), result="Đã triển khai")
+                          ["done_on_time", "done_late", "in_progress"]), result="Đã triển khai")
 
     @task(1)
     def submit(self) -> None:
