@@ -63,7 +63,8 @@ swarm() {  # swarm NAME CLASSES...: locust, headless, statistics to $out/NAME_st
 echo "== report season: $USERS users ($WORKERS gunicorn workers, $DURATION) =="
 serve wsgi:app
 .venv/bin/flask worker >"$out/worker.log" 2>&1 & pids+=($!)
-# the consolidator launches the province's consolidation, waits for it, launches again
+# the consolidator launches the province's consolidation, waits for it, reads it for
+# PAUSE seconds (default 20), launches it again: a new snapshot every half minute or so
 touch "$out/consolidating"
 BASE=$base OUT=$out .venv/bin/python - <<'PY' &
 import json, os, time, urllib.request
@@ -84,6 +85,7 @@ while os.path.exists(out + "/consolidating"):
         job = call(f"/api/v1/consolidations/{job['id']}")
     if job["status"] in ("done", "failed"):
         runs.append((job["status"], time.monotonic() - started))
+    time.sleep(float(os.environ.get("PAUSE", "20")))
 with open(out + "/consolidations.txt", "w") as f:
     done = [s for st, s in runs if st == "done"]
     f.write(f"consolidations of province {data['province']} ({data['consolidation_year']}) during the load: "

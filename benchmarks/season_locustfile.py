@@ -6,8 +6,8 @@
   status, submits it; afterwards it only reads it again.
 - ``Leader`` (20): signs in and opens the dashboard of the province or district, now and
   then the sources of a figure.
-- ``Bare`` (the baseline, run on its own): the same number of users with the same think
-  time, each request one trivial database query (benchmarks/bare_app.py).
+- ``Bare`` (the baseline, run on its own): the same number of users with the officers'
+  think time, each request one trivial database query (benchmarks/bare_app.py).
 
 The consolidation that runs meanwhile is started by season_load.sh, not here.
 """
@@ -43,20 +43,22 @@ class SignedIn(HttpUser):
 
 class Officer(SignedIn):
     weight = 300
-    wait_time = between(2, 5)   # typing, then the 800 ms autosave pause
+    wait_time = between(3, 10)  # typing a sentence or choosing a status, then the autosave
 
     def on_start(self) -> None:
         me = next(_officers)
         self.report = me["report_id"]
         self.sign_in(me["username"])
-        self.submitted = False
         self.open_report()
+        # a report submitted in an earlier run is read, not edited
+        self.submitted = not self.editable
 
     def open_report(self) -> None:
         page = self.client.get(f"/reports/{self.report}", headers=HEADERS,
                                name="report page").text
         self.token = TOKEN.search(page)[1]
         self.versions = dict(VERSION.findall(page))
+        self.editable = f'hx-post="/reports/{self.report}/narrative' in page
         self.task_ids = sorted(int(k.split("-")[1]) for k in self.versions
                                if k.startswith("rtask"))
         self.untouched = list(self.task_ids)
@@ -107,7 +109,9 @@ class Officer(SignedIn):
                 response.failure(f"{response.status_code}")
 
     def read(self) -> None:
-        self.client.get(f"/reports/{self.report}", headers=HEADERS, name="report page")
+        """After submitting, a person looks at the report now and then, not every click."""
+        if random.random() < 0.2:
+            self.client.get(f"/reports/{self.report}", headers=HEADERS, name="report page")
 
 
 class Leader(SignedIn):
@@ -132,7 +136,7 @@ class Leader(SignedIn):
 class Bare(HttpUser):
     """The baseline: as many users, as much thinking, one trivial query a request."""
 
-    wait_time = between(2, 5)
+    wait_time = between(3, 10)
 
     @task
     def one_query(self) -> None:
