@@ -25,6 +25,7 @@ from locust import HttpUser, between, task
 DATA = json.loads(open(os.environ.get("SEASON_DATA", "/tmp/season.json")).read())  # noqa: SIM115
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 VERSION = re.compile(r'id="version-(narrative-\w+|rtask-\d+)" value="(\d+)"')
+STATUS = re.compile(r'id="status-(\d+)" name="status">(.*?)</select>', re.S)
 SECTIONS = ("results", "difficulties", "proposals")
 _officers = itertools.cycle(DATA["officers"])
 _leaders = itertools.cycle(DATA["leaders"])
@@ -61,7 +62,9 @@ class Officer(SignedIn):
         self.editable = f'hx-post="/reports/{self.report}/narrative' in page
         self.task_ids = sorted(int(k.split("-")[1]) for k in self.versions
                                if k.startswith("rtask"))
-        self.untouched = list(self.task_ids)
+        # the tasks still without a status (their <select> has no selected option)
+        self.untouched = [int(i) for i, options in STATUS.findall(page)
+                          if "selected" not in options]
 
     def autosave(self, url: str, target: str, name: str, **data: str) -> None:
         with self.client.post(url, name=name, catch_response=True, data={
