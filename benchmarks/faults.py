@@ -63,6 +63,7 @@ class Officer:
         if status == 200:
             self.token = TOKEN.search(page)[1]
             self.version = VERSION.search(page)[1]
+            self.editable = f'hx-post="/reports/{self.report}/narrative' in page
         return status
 
     def autosave(self, text: str) -> int:
@@ -95,7 +96,13 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        officers = [Officer(base, a, data["password"]) for a in data["officers"][:THREADS]]
+        officers = []              # officers whose report is still in draft (editable)
+        for account in data["officers"]:
+            officer = Officer(base, account, data["password"])
+            if officer.editable:
+                officers.append(officer)
+            if len(officers) == THREADS:
+                break
         seconds: dict[int, Counter] = defaultdict(Counter)
         started = time.monotonic()
         stop = threading.Event()

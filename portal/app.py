@@ -71,6 +71,21 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         _configure_sqlite(db.engine)
 
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        """End the request's session even when its connection died under it (PostgreSQL
+        restarted mid-request): the rollback fails, the connection is discarded, and the
+        answer already made (a 503) is not turned into a 500. Runs before
+        Flask-SQLAlchemy's own teardown, which then finds nothing left to close."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            db.session.remove()
+        except SQLAlchemyError as exc:
+            app.logger.warning("discarding a session whose connection failed: %s",
+                               str(exc).splitlines()[0])
+            db.session.registry.clear()
+
 
 def _select_locale() -> str:
     from flask import current_app, has_request_context

@@ -38,8 +38,6 @@ def content_security_policy(nonce: str) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals["csp_nonce"] = csp_nonce
-
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers

@@ -400,3 +400,141 @@ def test_tenant_admin_imports_accounts_and_deactivates_one(browser, live: Live, 
     press(locked_out, "Đăng nhập")
     assert "/auth/login" in locked_out.url       # a deactivated account cannot sign in
     locked_out.close()
+
+
+PROVINCE_98 = ("code,name,type,level,parent_code\n"
+               "98,Tỉnh Thử Nghiệm,tỉnh,1,\n"
+               "981,Huyện Thử Một,huyện,2,98\n"
+               "98101,Xã Thử Một,xã,3,981\n"
+               "98102,Xã Thử Hai,xã,3,981\n")
+
+
+def first_password(browser, server: str, username: str, temporary: str):  # type: ignore[no-untyped-def]
+    """Sign in with a temporary password; the platform asks for a new one first."""
+    page = watch(browser.new_page(viewport={"width": 1280, "height": 900}))
+    page.goto(server + "/")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(temporary)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+    assert "/auth/password" in page.url          # a temporary password is changed first
+    page.locator("#current").fill(temporary)
+    page.locator("#new").fill(PASSWORD + "-moi")
+    page.locator("#confirm").fill(PASSWORD + "-moi")
+    with page.expect_navigation():
+        page.locator("form:has(#new) button").click()
+    assert "/auth/password" not in page.url
+    return page
+
+
+def test_onboarding_a_province(browser, live: Live, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Journey 1: the operator imports a province's units from the official list and its
+    first accounts; its administrator adds the Department of Science and Technology; the
+    department loads the provincial plan as the framework and publishes it; a commune
+    officer then sees it as the plan to implement."""
+    operator = sign_in(browser, live.url, "vanhanh")
+    operator.goto(live.url + "/admin/import-units/")
+    units = tmp_path / "tinh-98.csv"
+    units.write_text(PROVINCE_98, encoding="utf-8")
+    operator.set_input_files("#file", str(units))
+    with operator.expect_navigation():
+        operator.locator("form[enctype] button").click()
+    assert "4" in operator.get_by_test_id("units-preview").inner_text()   # a dry run first
+    shot(operator, "onboarding-1-units-checked")
+    with operator.expect_navigation():
+        operator.locator("button[name=confirm]").click()
+    shot(operator, "onboarding-2-units-imported")
+
+    accounts = tmp_path / "tai-khoan-98.csv"
+    accounts.write_text("Tên đăng nhập,Họ và tên,Thư điện tử,Mã đơn vị,Vai trò\n"
+                        "quantri.thu,Quản Trị Thử,,98,admin\n"
+                        "canbo.thu,Cán Bộ Thử,,98101,drafter\n", encoding="utf-8-sig")
+    operator.goto(live.url + "/admin/import-accounts/")
+    operator.set_input_files("#file", str(accounts))
+    press(operator, "Kiểm tra tệp")
+    press(operator, "Nhập 2 tài khoản này")
+    passwords = operator.get_by_test_id("temporary-passwords").inner_text()
+    temporary = {name: passwords.split(name)[1].split()[0]
+                 for name in ("quantri.thu", "canbo.thu")}
+    shot(operator, "onboarding-3-accounts")
+    operator.close()
+
+    admin = first_password(browser, live.url, "quantri.thu", temporary["quantri.thu"])
+    admin.goto(live.url + "/unit-admin/unit/new/")
+    admin.locator("#parent").select_option(label="98 — Tỉnh Thử Nghiệm")
+    admin.locator("#code").fill("98.SKHCN")
+    admin.locator("#name").fill("Sở Khoa học và Công nghệ")
+    admin.locator("#kind").select_option("department")
+    with admin.expect_navigation():
+        admin.locator("form.admin-form input[type=submit]").first.click()
+    admin.goto(live.url + "/unit-admin/unit/?search=98.SKHCN")
+    assert "Sở Khoa học và Công nghệ" in admin.content()
+    shot(admin, "onboarding-4-department-added")
+    # the administrator gives the department's officer the consolidator's role
+    accounts.write_text("Tên đăng nhập,Họ và tên,Thư điện tử,Mã đơn vị,Vai trò\n"
+                        "tonghop.thu,Tổng Hợp Thử,,98,consolidator\n", encoding="utf-8-sig")
+    admin.goto(live.url + "/unit-admin/import-accounts/")
+    admin.set_input_files("#file", str(accounts))
+    press(admin, "Kiểm tra tệp")
+    press(admin, "Nhập 1 tài khoản này")
+    consolidator_password = admin.get_by_test_id("temporary-passwords").inner_text().split(
+        "tonghop.thu")[1].split()[0]
+    admin.close()
+
+    dost = first_password(browser, live.url, "tonghop.thu", consolidator_password)
+    dost.goto(live.url + "/units/98/frameworks")
+    plan = Path(__file__).resolve().parents[2] / "shared" / "plan" / "KH-108-UBND-2025.txt"
+    dost.set_input_files("#document", str(plan))
+    with dost.expect_navigation():
+        dost.locator("form[enctype] button").click()
+    dost.wait_for_url("**/draft")
+    assert dost.locator("code", has_text="II.1.đ").count() == 1     # the outline was read
+    shot(dost, "onboarding-5-framework-draft")
+    dost.get_by_label("Tôi đã kiểm tra bố cục, chỉ tiêu và phân công trách nhiệm").check()
+    press(dost, "Ban hành phiên bản 1")
+    assert "Phiên bản 1 đã được ban hành" in dost.content()
+    shot(dost, "onboarding-6-framework-published")
+    dost.close()
+
+    officer = first_password(browser, live.url, "canbo.thu", temporary["canbo.thu"])
+    officer.goto(live.url + "/units/98101/plans")
+    assert officer.get_by_role("button", name="Bắt đầu xây dựng").count() == 1
+    shot(officer, "onboarding-7-commune-can-start")
+    officer.close()
+
+
+def test_reorganization_keeps_history(browser, live: Live, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Journey 6: the operator applies a merger (a dry run first); the district's leader
+    finds the new commune, and the merged communes' pages, plans and reports are still
+    there, closed at the effective date. (Runs last: it changes the demo's tree.)"""
+    operator = sign_in(browser, live.url, "vanhanh")
+    operator.goto(live.url + "/admin/reorganize/")
+    mapping = tmp_path / "sap-xep.csv"
+    mapping.write_text("old_code,new_code,new_name\n"
+                       "12010,99013,Xã Lương Trưng\n"
+                       "12013,99013,Xã Lương Trưng\n", encoding="utf-8")
+    operator.set_input_files("#file", str(mapping))
+    operator.locator("#effective").fill("01/07/2025")
+    operator.locator("#parent").fill("325")
+    with operator.expect_navigation():
+        operator.locator("form[enctype] button").click()
+    summary = operator.get_by_test_id("reorg-summary").inner_text()
+    assert "1 " in summary and "2 " in summary          # one unit created, two closed
+    shot(operator, "reorganization-1-dry-run")
+    with operator.expect_navigation():
+        operator.locator("button[name=confirm]").click()
+    shot(operator, "reorganization-2-applied")
+    operator.close()
+
+    leader = sign_in(browser, live.url, "lanhdao.huyen")
+    leader.goto(live.url + "/units/325")
+    assert "Xã Lương Trưng" in leader.content()
+    leader.goto(live.url + "/units/99013")
+    assert leader.get_by_test_id("unit-name").inner_text() == "Xã Lương Trưng"
+    shot(leader, "reorganization-3-new-commune")
+    old = leader.goto(live.url + "/units/12010")
+    assert old.status == 200 and "Xã Lương Tài" in leader.content()
+    assert "01/07/2025" in leader.content() or "30/06/2025" in leader.content()
+    leader.goto(live.url + "/units/12010/plans")
+    shot(leader, "reorganization-4-history-kept")
+    leader.close()

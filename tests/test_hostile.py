@@ -354,3 +354,21 @@ def test_the_api_takes_no_other_units_ids(app: Flask, token_for, targets) -> Non
     response = client.put("/api/v1/units/D1/reports/2026", headers=auth, data="{not json",
                           content_type="application/json")
     assert 400 <= response.status_code < 500
+
+
+def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> None:  # type: ignore[no-untyped-def] # noqa: F811
+    """A change in the audit log leads back to its request's log lines."""
+    from portal.audit.entry import AuditEntry
+
+    officer = login_as("drafter")
+    plan_id = targets["own"]["plan_id"]
+    page = officer.get(f"/plans/{plan_id}").get_data(as_text=True)
+    saved = officer.post(f"/plans/{plan_id}/sections/purpose",
+                         headers={"HX-Request": "true", "X-Request-ID": "probe-0123456789"},
+                         data={"csrf_token": csrf_token(officer, f"/plans/{plan_id}"),
+                               "text": "Mục đích mới",
+                               "version": version_of(page, "version-section-purpose")})
+    assert saved.status_code == 200 and saved.headers["X-Request-ID"] == "probe-0123456789"
+    with system_scope("test"):
+        latest = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert latest.request_id == "probe-0123456789"
