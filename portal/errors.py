@@ -6,7 +6,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -45,6 +45,28 @@ def register(app: Flask) -> None:
         status = exc.code or 500
         code, message = messages.get(status, ("error", lambda: exc.description or ""))
         return error_response(status, code, message())
+
+    @app.before_request
+    def _refuse_nul_bytes():  # type: ignore[no-untyped-def]
+        """A NUL byte is in no code, name or text people type, and PostgreSQL can store
+        none: refuse it at the door (400) rather than fail at the database (500)."""
+        values = [request.path, *request.args.values()]
+        if request.form:
+            values += request.form.values()
+        if any("\x00" in value for value in values):
+            return error_response(400, "bad_request", _("The request could not be understood."))
+        return None
+
+    @app.errorhandler(DataError)
+    def _value_not_storable(exc: DataError):  # type: ignore[no-untyped-def]
+        """A value the database cannot take (too long, out of range) that no check caught:
+        a clear refusal, nothing saved — and a log line, as a check is missing."""
+        app.logger.warning("value refused by the database on %s %s: %s", request.method,
+                           request.path, str(exc.orig).splitlines()[0] if exc.orig else exc)
+        db.session.rollback()
+        return error_response(422, "unprocessable", _(
+            "A value could not be saved (too long, or out of range); nothing was saved. "
+            "Check what you entered and try again."))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -96,6 +96,7 @@ def private_redis():  # type: ignore[no-untyped-def]
     yield Handle
     if state["process"].poll() is None:
         state["process"].kill()
+    state["process"].wait()
 
 
 def test_drafting_and_submitting_go_on_while_redis_is_down(tmp_path: Path, private_redis) -> None:  # type: ignore[no-untyped-def]
