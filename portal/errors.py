@@ -50,9 +50,9 @@ def register(app: Flask) -> None:
     def _refuse_nul_bytes():  # type: ignore[no-untyped-def]
         """A NUL byte is in no code, name or text people type, and PostgreSQL can store
         none: refuse it at the door (400) rather than fail at the database (500)."""
-        values = [request.path, *request.args.values()]
+        values = [request.path, *(v for vs in request.args.listvalues() for v in vs)]
         if request.form:
-            values += request.form.values()
+            values += [v for vs in request.form.listvalues() for v in vs]
         if any("\x00" in value for value in values):
             return error_response(400, "bad_request", _("The request could not be understood."))
         return None
