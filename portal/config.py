@@ -66,6 +66,8 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")   # per token
+    API_AUTH_FAILURE_LIMIT = os.environ.get("API_AUTH_FAILURE_LIMIT", "30 per minute")
 
     # Seconds to wait between the steps of a consolidation: 0 in production; the tests
     # that watch the progress bar or kill a worker mid-job set it.
@@ -127,6 +129,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
+    API_RATE_LIMIT = API_AUTH_FAILURE_LIMIT = "100000 per minute"
     PASSWORD_HASH_PROFILE = "test"  # noqa: S105 - names an argon2 profile
     HSTS_SECONDS = 0
     ACCESS_LOG = _bool("ACCESS_LOG", False)

@@ -92,3 +92,28 @@ def test_openapi_document_lists_every_api_route(app: Flask) -> None:
     routes = {r.rule for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/v1") and r.endpoint != "api.openapi"}
     assert routes == documented
+
+
+def test_each_token_has_a_rate_limit(app: Flask, token_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
+    client = app.test_client()
+    mine = {"Authorization": f"Bearer {token_for('drafter')}"}
+    statuses = [client.get("/api/v1/me", headers=mine).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = client.get("/api/v1/me", headers=mine)
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    # another token, from the same address, is counted apart
+    other = {"Authorization": f"Bearer {token_for('leader')}"}
+    assert client.get("/api/v1/me", headers=other).status_code == 200
+
+
+def test_guessing_tokens_is_stopped_per_address(app: Flask, token_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "3 per minute")
+    client = app.test_client()
+    guesses = [client.get("/api/v1/me", environ_base={"REMOTE_ADDR": "10.7.7.7"},
+                          headers={"Authorization": f"Bearer tcd_guess{n}"}).status_code
+               for n in range(5)]
+    assert guesses == [401, 401, 401, 429, 429]
+    # a valid token from another address still works; successes are not counted as guesses
+    good = {"Authorization": f"Bearer {token_for('drafter')}"}
+    assert [client.get("/api/v1/me", headers=good).status_code for _ in range(5)] == [200] * 5

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, jsonify, request
+import hashlib
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.api.openapi import DOCUMENT
 from portal.errors import error_response
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
@@ -40,6 +43,22 @@ from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _token_key() -> str:
+    """API requests are counted per token (by a hash of it), or per address without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "api-token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+    return "api-address:" + get_remote_address()
+
+
+# Counted in Redis (shared by every web process): the requests of each token, and — to
+# stop anyone guessing tokens — the refused ones (401) of each address.
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_token_key)(bp)
+limiter.limit(lambda: current_app.config["API_AUTH_FAILURE_LIMIT"],
+              key_func=lambda: "api-refused:" + get_remote_address(),
+              deduct_when=lambda response: response.status_code == 401)(bp)
 
 
 @bp.before_request
