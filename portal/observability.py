@@ -22,10 +22,6 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_log = logging.getLogger("portal.access")
 
 
-def request_id() -> str:
-    return g.get("request_id", "") if has_request_context() else ""
-
-
 class RequestContextFilter(logging.Filter):
     """Adds ``request_id``, ``user`` and ``unit`` to every record made in a request."""
 
@@ -89,7 +85,10 @@ def register(app: Flask) -> None:
             return response
         started = g.get("request_started")
         access_log.info("%s %s %s", request.method, request.path, response.status_code,
-                        extra={"method": request.method, "path": request.path,
+                        extra={"request_id": g.get("request_id", ""),
+                               "user": g.get("user_id") or "",
+                               "unit": (request.view_args or {}).get("code", ""),
+                               "method": request.method, "path": request.path,
                                "status": response.status_code,
                                "duration_ms": round((time.perf_counter() - started) * 1000, 1)
                                if started else None})
