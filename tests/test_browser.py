@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import ARTIFACTS, Live, prepare
+from tests.live import ARTIFACTS, Live, Visitor, prepare
 
 pytestmark = pytest.mark.browser
 
@@ -209,50 +209,29 @@ def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, 
 
 def test_two_people_saving_the_same_task_at_once(server: str) -> None:
     """A real race on the live server: exactly one save wins, the other gets 409."""
-    import http.cookiejar
     import re as regex
     import threading
-    import urllib.parse
-    import urllib.request
 
-    def session(username: str):  # type: ignore[no-untyped-def]
-        opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        page = opener.open(server + "/auth/login").read().decode()
-        token = regex.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
-        opener.open(server + "/auth/login", urllib.parse.urlencode({
-            "csrf_token": token, "username": username, "password": PASSWORD}).encode())
-        # signing in starts a new session: take the token it issues
-        page = opener.open(server + "/auth/password").read().decode()
-        return opener, regex.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
-                                    page)[1]
-
-    drafter, token = session("canbo.skhcn")
-    plans = drafter.open(server + "/units/33.SKHCN/plans").read().decode()
+    drafter = Visitor(server).sign_in("canbo.skhcn", PASSWORD)
+    plans = drafter.get("/units/33.SKHCN/plans")[1]
     if "Bắt đầu xây dựng" in plans:
-        drafter.open(server + "/units/33.SKHCN/plans", urllib.parse.urlencode({
-            "csrf_token": token, "framework_id": "1"}).encode())
-        plans = drafter.open(server + "/units/33.SKHCN/plans").read().decode()
+        drafter.post("/units/33.SKHCN/plans", framework_id="1")
+        plans = drafter.get("/units/33.SKHCN/plans")[1]
     plan_path = regex.search(r'href="(/plans/\d+)"', plans)[1]
-    page = drafter.open(server + plan_path).read().decode()
+    page = drafter.get(plan_path)[1]
     task_path, version = regex.search(
         r'hx-post="(/plans/\d+/tasks/\d+)".*?name="version" id="version-task-\d+" '
         r'value="(\d+)"', page, regex.S).groups()
-    other, other_token = session("canbo.skhcn")
+    other = Visitor(server).sign_in("canbo.skhcn", PASSWORD)
     statuses: list[int] = []
     barrier = threading.Barrier(2)
 
-    def save(opener, csrf: str, text: str) -> None:  # type: ignore[no-untyped-def]
-        data = urllib.parse.urlencode({"csrf_token": csrf, "version": version,
-                                       "content": text}).encode()
+    def save(person: Visitor, text: str) -> None:
         barrier.wait()
-        try:
-            statuses.append(opener.open(server + task_path, data).status)
-        except urllib.error.HTTPError as error:
-            statuses.append(error.code)
+        statuses.append(person.post(task_path, version=version, content=text)[0])
 
-    threads = [threading.Thread(target=save, args=(drafter, token, "Bản thứ nhất")),
-               threading.Thread(target=save, args=(other, other_token, "Bản thứ hai"))]
+    threads = [threading.Thread(target=save, args=(drafter, "Bản thứ nhất")),
+               threading.Thread(target=save, args=(other, "Bản thứ hai"))]
     for thread in threads:
         thread.start()
     for thread in threads:

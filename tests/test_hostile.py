@@ -36,6 +36,14 @@ def version_of(html: str, element_id: str) -> str:
     return re.search(rf'id="{re.escape(element_id)}" value="(\d+)"', html)[1]
 
 
+def hx_save(client, url: str, token: str, page: str, version_id: str,  # type: ignore[no-untyped-def]
+            headers: dict | None = None, **fields: str):
+    """An autosave as htmx sends it, with the version the page showed."""
+    return client.post(url, headers={"HX-Request": "true", **(headers or {})},
+                       data={"csrf_token": token, "version": version_of(page, version_id),
+                             **fields})
+
+
 def assert_inert(html: str) -> None:
     """The payload is shown as text: escaped, never as a tag or an attribute."""
     assert "<script>alert" not in html and "<img src=x" not in html
@@ -117,15 +125,12 @@ def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets) 
     plan_id = targets["own"]["plan_id"]
     token = csrf_token(officer, f"/plans/{plan_id}")
     page = officer.get(f"/plans/{plan_id}").get_data(as_text=True)
-    assert officer.post(f"/plans/{plan_id}/sections/purpose", headers={"HX-Request": "true"},
-                        data={"csrf_token": token, "text": XSS,
-                              "version": version_of(page, "version-section-purpose")}
-                        ).status_code == 200
+    assert hx_save(officer, f"/plans/{plan_id}/sections/purpose", token, page,
+                   "version-section-purpose", text=XSS).status_code == 200
     task_id = targets["own"]["task_id"]
-    fields = {"content": XSS, "lead": XSS, "outputs": XSS, "funding_source": XSS}
-    saved = officer.post(f"/plans/{plan_id}/tasks/{task_id}", headers={"HX-Request": "true"},
-                         data={"csrf_token": token, **fields,
-                               "version": version_of(page, f"version-task-{task_id}")})
+    saved = hx_save(officer, f"/plans/{plan_id}/tasks/{task_id}", token, page,
+                    f"version-task-{task_id}", content=XSS, lead=XSS, outputs=XSS,
+                    funding_source=XSS)
     assert saved.status_code == 200, saved.get_data(as_text=True)[:300]
     assert "<script>alert" not in saved.get_data(as_text=True)
     reviewer = login_as("reviewer")                            # comments are the reviewers'
@@ -151,14 +156,11 @@ def test_script_in_report_texts_and_file_names_comes_back_as_text(app: Flask, lo
     report_id = targets["own"]["report_id"]
     token = csrf_token(officer, f"/reports/{report_id}")
     page = officer.get(f"/reports/{report_id}").get_data(as_text=True)
-    assert officer.post(f"/reports/{report_id}/narrative/results", headers={"HX-Request": "true"},
-                        data={"csrf_token": token, "text": XSS,
-                              "version": version_of(page, "version-narrative-results")}
-                        ).status_code == 200
+    assert hx_save(officer, f"/reports/{report_id}/narrative/results", token, page,
+                   "version-narrative-results", text=XSS).status_code == 200
     rtask = targets["own"]["report_task_id"]
-    officer.post(f"/reports/{report_id}/tasks/{rtask}", headers={"HX-Request": "true"},
-                 data={"csrf_token": token, "status": "in_progress", "result": XSS,
-                       "version": version_of(page, f"version-rtask-{rtask}")})
+    hx_save(officer, f"/reports/{report_id}/tasks/{rtask}", token, page,
+            f"version-rtask-{rtask}", status="in_progress", result=XSS)
     hostile_name = "<img src=x onerror=alert(1)>../../etc/passwd.pdf"
     uploaded = officer.post(f"/reports/{report_id}/evidence", content_type="multipart/form-data",
                             data={"csrf_token": token,
@@ -367,11 +369,9 @@ def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> 
     officer = login_as("drafter")
     plan_id = targets["own"]["plan_id"]
     page = officer.get(f"/plans/{plan_id}").get_data(as_text=True)
-    saved = officer.post(f"/plans/{plan_id}/sections/purpose",
-                         headers={"HX-Request": "true", "X-Request-ID": "probe-0123456789"},
-                         data={"csrf_token": csrf_token(officer, f"/plans/{plan_id}"),
-                               "text": "Mục đích mới",
-                               "version": version_of(page, "version-section-purpose")})
+    saved = hx_save(officer, f"/plans/{plan_id}/sections/purpose",
+                    csrf_token(officer, f"/plans/{plan_id}"), page, "version-section-purpose",
+                    headers={"X-Request-ID": "probe-0123456789"}, text="Mục đích mới")
     assert saved.status_code == 200 and saved.headers["X-Request-ID"] == "probe-0123456789"
     with system_scope("test"):
         latest = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
