@@ -18,6 +18,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.problems import DomainError
+from portal.unit_of_work import unit_of_work
 from tenants.scoping import system_scope
 
 
@@ -28,27 +30,22 @@ def _fail(problems: list[str]) -> None:
 
 
 def transactional(reason: str) -> Callable:
-    """Run the command in a system scope; commit on success, roll back on any error."""
+    """Run the command in a system scope; commit on success, roll back on any error.
+
+    A ``DomainError`` (any refusal of the domain) is printed problem by problem and the
+    command exits 1; anything else is a bug and goes on as a traceback.
+    """
 
     def decorate(func: Callable) -> Callable:
         @wraps(func)
         def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-            from portal.accounts.service import AccountError
             from portal.audit.capture import acting_as
-            from portal.frameworks.service import FrameworkError
-            from tenants.tree import TreeError
 
             try:
-                with acting_as(f"system: {reason}"), system_scope(reason):
-                    result = func(*args, **kwargs)
-                    db.session.commit()   # inside: the audit log names the command
-                return result
-            except (TreeError, AccountError, FrameworkError) as exc:
-                db.session.rollback()
-                _fail(exc.problems)
-            except BaseException:
-                db.session.rollback()
-                raise
+                with acting_as(f"system: {reason}"), system_scope(reason), unit_of_work():
+                    return func(*args, **kwargs)  # committed inside: the audit names us
+            except DomainError as exc:
+                _fail(exc.messages)
 
         return wrapper
 
@@ -97,8 +94,7 @@ def units_import(file: Path, under: str | None, only: str | None,
 def units_reorganize(file: Path, effective: date, parent_code: str, dry_run: bool) -> None:
     """Apply a reorganization mapping (old_code,new_code,new_name), all or nothing."""
     from portal.audit.capture import acting_as
-    from portal.reorganization import ReorganizationError, apply, read_mapping
-    from portal.spreadsheets import TableError
+    from portal.reorganization import apply, read_mapping
 
     try:
         with acting_as("system: flask units reorganize"), \
@@ -109,12 +105,9 @@ def units_reorganize(file: Path, effective: date, parent_code: str, dry_run: boo
                 db.session.rollback()
             else:
                 db.session.commit()
-    except ReorganizationError as exc:
+    except DomainError as exc:  # a refused mapping, or a file that is not a table
         db.session.rollback()
-        _fail(exc.problems)
-    except TableError as exc:
-        db.session.rollback()
-        _fail([str(exc)])
+        _fail(exc.messages)
     click.echo(("dry run, nothing changed: " if dry_run else "applied: ") +
                f"{len(summary.created)} units created, {len(summary.closed)} closed, "
                f"{len(summary.closed_above)} units above closed, "
@@ -252,16 +245,15 @@ def demo_reorganize(data_dir: Path | None) -> None:
     """Apply the real 1 July 2025 mapping to the demo's legacy Hưng Yên (with Thái Bình)."""
     from portal.audit.capture import acting_as
     from portal.demo import reorganize_2025
-    from portal.reorganization import ReorganizationError
 
     try:
         with acting_as("system: flask demo reorganize"), system_scope("demo reorganization"):
             for line in reorganize_2025(data_dir):
                 click.echo(line)
             db.session.commit()
-    except ReorganizationError as exc:
+    except DomainError as exc:
         db.session.rollback()
-        _fail(exc.problems)
+        _fail(exc.messages)
 
 
 @frameworks_cli.command("parse")

@@ -6,10 +6,12 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from portal.problems import DomainError
+
 FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d")
 
 
-class DateError(ValueError):
+class DateError(DomainError):
     """Not a date; the message is in the user's language."""
 
 

@@ -10,17 +10,27 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlche
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
+from portal.problems import DomainError
 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+def error_response(status: int, code: str, message: str,  # type: ignore[no-untyped-def]
+                   problems: dict[str, str] | None = None):
+    """The refusal as JSON for programs, a fragment for htmx, a page for people.
+
+    ``problems`` (field -> message) are listed one by one; JSON carries them as ``fields``.
+    """
     if wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), status
+        body: dict = {"code": code, "message": message}
+        if problems:
+            body["fields"] = problems
+        return jsonify({"error": body}), status
     template = "errors/partial.html" if request.headers.get("HX-Request") else "errors/page.html"
-    return render_template(template, status=status, message=message), status
+    listed = [p for p in (problems or {}).values() if p != message]
+    return render_template(template, status=status, message=message, problems=listed), status
 
 
 def register(app: Flask) -> None:
@@ -39,6 +49,15 @@ def register(app: Flask) -> None:
         return error_response(400, "csrf", _(
             "The form has expired or did not come from this site. Reload the page and "
             "submit it again; nothing was saved."))
+
+    @app.errorhandler(DomainError)
+    def _refused(exc: DomainError):  # type: ignore[no-untyped-def]
+        """A domain rule refused and no view answered for it: every problem, nothing kept."""
+        db.session.rollback()
+        return error_response(422, "unprocessable", _(
+            "Nothing was saved: correct what is listed below and try again.")
+            if len(exc.problems) > 1 else exc.messages[0] if exc.messages else _(
+            "Nothing was saved."), exc.problems)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -12,8 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from portal.problems import DomainError
 
-class NumberError(ValueError):
+
+class NumberError(DomainError):
     """Not a number, or an ambiguous one; the message is in the user's language."""
 
 

@@ -33,6 +33,7 @@ from portal import clock
 from portal.extensions import db
 from portal.frameworks.period import ReportingPeriod
 from portal.plans.plan import UnitPlan
+from portal.problems import DomainError
 from portal.reports.aggregate import COUNTED
 from portal.reports.report import UnitReport
 from portal.spreadsheets import read_table
@@ -47,10 +48,8 @@ ALIASES = {"old_code": "old_code", "new_code": "new_code", "new_name": "new_name
 ADMIN_TYPES = ("đặc khu", "phường", "thị trấn", "xã")
 
 
-class ReorganizationError(ValueError):
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class ReorganizationError(DomainError):
+    """The mapping cannot be applied; every problem is listed and nothing changed."""
 
 
 @dataclass

@@ -11,12 +11,13 @@ from datetime import date, datetime, time
 
 from flask_babel import gettext as _
 
+from portal.problems import DomainError
 from tenants.text import nfc
 
 MAX_ROWS = 5000
 
 
-class TableError(ValueError):
+class TableError(DomainError):
     """The file cannot be read as a table; the message says why, in the user's language."""
 
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from portal.extensions import db
+from portal.problems import DomainError
 from tenants.scoping import system_scope
 from tenants.text import nfc, search_key
 from tenants.unit import KIND_BY_ADMIN_TYPE, Unit, UnitClosure, UnitKind
@@ -26,12 +27,8 @@ NAME_MAX = 255
 CSV_COLUMNS = ("code", "name", "type", "level", "parent_code")
 
 
-class TreeError(ValueError):
-    """Bad input for the tree; ``problems`` lists every one, each naming its row or field."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class TreeError(DomainError):
+    """Bad input for the tree; every problem names its row or field."""
 
 
 @dataclass

@@ -114,7 +114,7 @@ def test_publishing_needs_number_date_and_title(world) -> None:  # type: ignore[
         update_meta(version, {"doc_number": "", "issued_on": "", "title": "Kế hoạch"})
         with pytest.raises(FrameworkError) as caught:
             publish(version, None)
-        assert len(caught.value.problems) == 2
+        assert len(caught.value.messages) == 2
         with pytest.raises(FrameworkError, match="không phải là ngày"):
             update_meta(version, {"doc_number": "1/KH", "issued_on": "31/02/2026",
                                   "title": "Kế hoạch"})
@@ -139,7 +139,7 @@ def test_indicator_semantics_and_targets(world) -> None:  # type: ignore[no-unty
                         {"kind": "count", "aggregation": "sum", "target_final": "3,5"}):
             with pytest.raises(FrameworkError) as caught:
                 update_indicator(item, version, indicator_input(**changes))
-            problems.append(caught.value.problems)
+            problems.append(caught.value.messages)
         assert all(len(p) == 1 for p in problems), problems
         assert "mơ hồ" in problems[0][0]
         assert item.target_final == Decimal("1")          # a refused change changes nothing
@@ -180,7 +180,7 @@ def test_periods_have_three_separate_dates(world) -> None:  # type: ignore[no-un
                   "lock_date": "01/11/2029"}, "khóa sổ")):
             with pytest.raises(FrameworkError) as caught:
                 save_period(fw, values)
-            assert fragment in " ".join(caught.value.problems), caught.value.problems
+            assert fragment in " ".join(caught.value.messages), caught.value.messages
         years = db.session.scalars(select(ReportingPeriod.year).where(
             ReportingPeriod.framework_id == fid).order_by(ReportingPeriod.year)).all()
     assert years == [2026, 2027, 2028]

@@ -34,7 +34,7 @@ def problems_of(csv_text: str | bytes, **options) -> list[str]:  # type: ignore[
         run_import(csv_text, **options)
     # No rollback here: a refused import must not have written anything to undo.
     assert (count(Unit), count(UnitClosure)) == before, "nothing may be half-imported"
-    return caught.value.problems
+    return caught.value.messages
 
 
 def test_import_builds_the_closure_table() -> None:
@@ -133,10 +133,10 @@ def test_add_unit_validates() -> None:
     with system_scope("test"):
         with pytest.raises(TreeError) as caught:
             add_unit("P", "Trùng", "department", "P")
-        assert "đã được sử dụng" in caught.value.problems[0]
+        assert "đã được sử dụng" in caught.value.messages[0]
         with pytest.raises(TreeError) as caught:
             add_unit("X", "Sở", "ministry", "NOPE")
-        assert len(caught.value.problems) == 2
+        assert len(caught.value.messages) == 2
         unit = add_unit("P.SKHCN", "Sở Khoa học và Công nghệ", "department", "P")
         depth = db.session.scalar(select(func.max(UnitClosure.depth))
                                   .where(UnitClosure.descendant_id == unit.id))

@@ -90,7 +90,7 @@ class AccountImportView(_GuardedView):
             handed = create_accounts(result)
             db.session.commit()
         except AccountError as exc:
-            refused(exc.problems)
+            refused(exc.messages)
             return self.render("admin/import_accounts.html", result=None), 422
         return self.render("admin/import_accounts.html", result=None, handed=handed)
 
@@ -117,7 +117,7 @@ class UnitImportView(_GuardedView):
         except TreeError as exc:
             db.session.rollback()
             return self.render("admin/import_units.html", preview=None,
-                               problems=exc.problems), 422
+                               problems=exc.messages), 422
         if savepoint is not None:           # a dry run: show what would change, keep nothing
             savepoint.rollback()
             return self.render("admin/import_units.html", preview=result, filename=filename,
@@ -151,8 +151,8 @@ class ReorganizeView(_GuardedView):
                 raise DateError(_("Give the effective date (dd/mm/yyyy)."))
             mappings = read_mapping(filename, data)
         except (DateError, TableError, ReorganizationError) as exc:
-            problems = getattr(exc, "problems", None) or [str(exc)]
-            return self.render("admin/reorganize.html", summary=None, problems=problems), 422
+            return self.render("admin/reorganize.html", summary=None,
+                               problems=exc.messages), 422
         confirm = request.form.get("confirm") == "yes"
         savepoint = None if confirm else db.session.begin_nested()
         try:
@@ -161,7 +161,7 @@ class ReorganizeView(_GuardedView):
         except ReorganizationError as exc:
             db.session.rollback()
             return self.render("admin/reorganize.html", summary=None,
-                               problems=exc.problems), 422
+                               problems=exc.messages), 422
         if savepoint is not None:
             savepoint.rollback()
             return self.render("admin/reorganize.html", summary=summary, dry_run=True,

@@ -371,7 +371,7 @@ class TenantAccountView(_AccountActions, _TenantView):
             temporary = reset_password(user)
             db.session.commit()
         except (AccountError) as exc:
-            refused(exc.problems)
+            refused(exc.messages)
             return False
         flash(_("Account %(user)s created. Temporary password: %(password)s — hand it over "
                 "in person; it must be changed at the first sign-in.", user=user.username,
@@ -412,7 +412,7 @@ class TenantMembershipView(_TenantView):
             membership = grant(user, _administered_unit(form.unit.data), form.role.data)
             db.session.commit()
         except (AccountError) as exc:
-            refused(exc.problems)
+            refused(exc.messages)
             return False
         return membership
 
@@ -453,7 +453,7 @@ class TenantUnitView(_TenantView):
             unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)
             db.session.commit()
         except (TreeError) as exc:
-            refused(exc.problems)
+            refused(exc.messages)
             return False
         return unit
 

@@ -120,7 +120,7 @@ def upload(code: str):  # type: ignore[no-untyped-def]
                                          name=form.name.data or None, parent=parent)
     except FrameworkError as exc:
         db.session.rollback()
-        form.document.errors = list(form.document.errors) + exc.problems
+        form.document.errors = list(form.document.errors) + exc.messages
         return _index_page(unit, form, 422)
     db.session.commit()
     flash(_("The plan was read. Check the outline and the warnings, correct what is "
@@ -199,7 +199,7 @@ def start_draft(framework_id: int):  # type: ignore[no-untyped-def]
     try:
         new_draft(framework, current_user.id)
     except FrameworkError as exc:
-        return _show_problem(framework, *exc.problems)
+        return _show_problem(framework, *exc.messages)
     db.session.commit()
     flash(_("A new draft version was started. The version in force stays as it is until "
             "you publish the draft."), "success")
@@ -222,7 +222,7 @@ def save_meta(framework_id: int):  # type: ignore[no-untyped-def]
         update_meta(version, request.form.to_dict())
     except FrameworkError as exc:
         db.session.rollback()
-        return _draft_page(framework, framework.draft(), exc.problems, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)
     db.session.commit()
     flash(_("The header was saved."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
@@ -241,7 +241,7 @@ def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
         db.session.commit()
     except FrameworkError as exc:
         db.session.rollback()
-        problems = exc.problems
+        problems = exc.messages
         node = _part_of(FrameworkNode, node_id, version)
     return render_template("frameworks/_node.html", node=node, framework=framework,
                            node_kinds=[k.value for k in NodeKind], problems=problems,
@@ -276,7 +276,7 @@ def indicator(framework_id: int, indicator_id: int):  # type: ignore[no-untyped-
             update_indicator(item, version, data)
         except FrameworkError as exc:
             db.session.rollback()
-            problems = exc.problems
+            problems = exc.messages
             item = _part_of(Indicator, indicator_id, version)
         else:
             db.session.commit()
@@ -316,7 +316,7 @@ def save_responsibility(framework_id: int, responsibility_id: int):  # type: ign
                               request.form.get("direct_children") == "on")
     except FrameworkError as exc:
         db.session.rollback()
-        return _draft_page(framework, framework.draft(), exc.problems, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)
     db.session.commit()
     flash(_("The responsibility was saved."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id) + "#responsibilities")
@@ -334,7 +334,7 @@ def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
         publish(version, current_user.id)
     except FrameworkError as exc:
         db.session.rollback()
-        return _draft_page(framework, framework.draft(), exc.problems, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)
     db.session.commit()
     flash(_("Version %(n)d is published and in force.", n=version.number), "success")
     return redirect(url_for("frameworks.show", framework_id=framework.id))
@@ -355,7 +355,7 @@ def periods(framework_id: int):  # type: ignore[no-untyped-def]
             save_period(framework, request.form.to_dict())
         except FrameworkError as exc:
             db.session.rollback()
-            problems = exc.problems
+            problems = exc.messages
         else:
             db.session.commit()
             flash(_("The reporting period was added."), "success")
@@ -382,7 +382,7 @@ def save_period_view(framework_id: int, period_id: int):  # type: ignore[no-unty
         return render_template("frameworks/periods.html", framework=framework,
                                labels=unit_labels([framework.owner_unit_id]),
                                periods=_periods(framework), is_owner=True,
-                               problems=exc.problems, values={}), 422
+                               problems=exc.messages, values={}), 422
     db.session.commit()
     flash(_("The reporting period for %(year)d was saved.", year=period.year), "success")
     return redirect(url_for("frameworks.periods", framework_id=framework.id))

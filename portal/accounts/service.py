@@ -22,6 +22,7 @@ from portal.accounts.passwords import (
 )
 from portal.accounts.user import User
 from portal.extensions import db
+from portal.problems import DomainError
 from tenants.membership import Membership, Role
 from tenants.text import nfc
 from tenants.unit import Unit
@@ -30,10 +31,8 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 TOKEN_PREFIX = "tcd_"  # noqa: S105 - a label in front of tokens, not a secret
 
 
-class AccountError(ValueError):
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class AccountError(DomainError):
+    """An account or membership change refused."""
 
 
 def normalize_username(username: str) -> str:

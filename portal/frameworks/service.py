@@ -35,6 +35,7 @@ from portal.frameworks.parser import DocumentError, Node, ParseResult, parse_fil
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from portal.numbers import NumberError, parse_number
+from portal.problems import DomainError
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure, UnitKind
 
@@ -43,10 +44,8 @@ REPORTING_KINDS = (UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.
 COMMITTEE_KINDS = (UnitKind.DISTRICT.value, UnitKind.COMMUNE.value)
 
 
-class FrameworkError(ValueError):
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class FrameworkError(DomainError):
+    """A framework operation refused."""
 
 
 def document_message(error: DocumentError) -> str:

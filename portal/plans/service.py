@@ -35,6 +35,7 @@ from portal.plans.plan import (
     RevisionStatus,
     UnitPlan,
 )
+from portal.problems import DomainError
 from tenants.scoping import system_scope
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure
@@ -42,14 +43,8 @@ from tenants.unit import Unit, UnitClosure
 DOC_NUMBER = re.compile(r"^\d{1,5}/[A-ZĐ][A-ZĐ0-9]*(?:-[A-ZĐ0-9&]+)*$")
 
 
-class PlanError(ValueError):
-    """Refused; ``problems`` maps a field name (or "") to its message."""
-
-    def __init__(self, problems: dict[str, str] | list[str]):
-        if isinstance(problems, list):
-            problems = {str(i): p for i, p in enumerate(problems)}
-        super().__init__("\n".join(problems.values()))
-        self.problems = problems
+class PlanError(DomainError):
+    """A plan operation refused; ``problems`` maps a field name to its message."""
 
 
 class StaleEdit(Exception):

@@ -36,6 +36,7 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.jobs import enqueue, in_app_context, job_progress
+from portal.problems import DomainError
 from portal.reports.aggregate import COUNTED, aggregate
 from portal.reports.report import NARRATIVE, ReportValue, UnitReport
 from tenants.scoping import Scope, TenantScoped, use_scope
@@ -71,8 +72,8 @@ class Consolidation(TenantScoped, db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ConsolidationError(ValueError):
-    pass
+class ConsolidationError(DomainError):
+    """A consolidation cannot start or be read."""
 
 
 def _counted(statement: Select, root_id: int, period_id: int) -> Select:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.extensions import db
+from portal.problems import DomainError
 from portal.storage import StorageError, evidence_storage
 from tenants.scoping import TenantScoped
 
@@ -33,8 +34,8 @@ ALLOWED = {
 OFFICE_PARTS = {"word/": ".docx", "xl/": ".xlsx", "ppt/": ".pptx"}
 
 
-class EvidenceError(ValueError):
-    pass
+class EvidenceError(DomainError):
+    """An evidence file refused."""
 
 
 class ReportEvidence(TenantScoped, db.Model):

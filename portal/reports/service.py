@@ -20,6 +20,7 @@ from portal.frameworks.period import ReportingPeriod
 from portal.numbers import NumberError, parse_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
+from portal.problems import DomainError
 from portal.reports.report import (
     NARRATIVE,
     ReportStatus,
@@ -33,12 +34,8 @@ from portal.reports.report import (
 from tenants.unit import Unit
 
 
-class ReportError(ValueError):
-    def __init__(self, problems: dict[str, str] | list[str]):
-        if isinstance(problems, list):
-            problems = {str(i): p for i, p in enumerate(problems)}
-        super().__init__("\n".join(problems.values()))
-        self.problems = problems
+class ReportError(DomainError):
+    """A report operation refused; ``problems`` maps a field name to its message."""
 
 
 # ---- opening ----------------------------------------------------------------------------
