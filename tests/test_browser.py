@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.data import PLAN_108
 from tests.live import ARTIFACTS, Live, Visitor, prepare
 
 pytestmark = pytest.mark.browser
@@ -462,8 +463,7 @@ def test_onboarding_a_province(browser, live: Live, tmp_path) -> None:  # type: 
 
     dost = first_password(browser, live.url, "tonghop.thu", consolidator_password)
     dost.goto(live.url + "/units/98/frameworks")
-    plan = Path(__file__).resolve().parents[2] / "shared" / "plan" / "KH-108-UBND-2025.txt"
-    dost.set_input_files("#document", str(plan))
+    dost.set_input_files("#document", str(PLAN_108))
     with dost.expect_navigation():
         dost.locator("form[enctype] button").click()
     dost.wait_for_url("**/draft")

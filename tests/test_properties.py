@@ -10,7 +10,6 @@ import io
 import random
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from portal.data import PLAN_108
 from portal.dates import DateError, parse_date
 from portal.frameworks.parser import DocumentError, ParseResult, parse_file, parse_text
 from portal.numbers import NumberError, parse_number
@@ -25,7 +25,7 @@ from portal.reorganization import ReorganizationError, read_mapping
 from portal.spreadsheets import TableError, read_table
 from tenants.tree import TreeError, read_unit_csv
 
-PLAN = Path(__file__).resolve().parents[2] / "shared" / "plan" / "KH-108-UBND-2025.txt"
+PLAN = PLAN_108
 FAST = settings(max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 SLOW = settings(max_examples=60, deadline=None, database=None,
