@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
-from hypothesis.database import ExampleDatabase
+from hypothesis.database import DirectoryBasedExampleDatabase
 from openpyxl import Workbook
 
 from portal.data import PLAN_108
@@ -33,7 +33,7 @@ PLAN = PLAN_108
 # examples (and keeps any failing one in .hypothesis/ to replay) when hunting for bugs.
 EXPLORE = os.environ.get("PROPERTY_EXPLORE") == "1"
 FAST = settings(max_examples=300, deadline=None, derandomize=not EXPLORE,
-                database=ExampleDatabase() if EXPLORE else None,
+                database=DirectoryBasedExampleDatabase(".hypothesis/examples") if EXPLORE else None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 SLOW = settings(FAST, max_examples=60,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
