@@ -28,7 +28,7 @@ from portal.frameworks.service import (
 )
 from tenants.scoping import Scope, system_scope, use_scope
 from tenants.unit import Unit
-from tests.frameworks_data import framework, make_framework
+from tests.builders import framework, make_framework
 
 PLAN = PLAN_108
 

@@ -26,7 +26,6 @@ from portal.storage import LocalStorage, StorageError
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.conftest import csrf_token
-from tests.test_permission_matrix import targets  # noqa: F401 - the matrix's objects
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>"\'</textarea>'
 ESCAPED = "&lt;script&gt;alert("
@@ -94,7 +93,7 @@ def test_a_sane_request_id_from_the_proxy_is_kept_and_a_hostile_one_replaced(app
 
 @pytest.mark.parametrize("role", ["drafter", "leader", "admin"])
 def test_pages_hold_no_inline_script_style_or_handler(app: Flask, role: str, login_as,  # type: ignore[no-untyped-def]
-                                                      targets) -> None:  # noqa: F811
+                                                      targets) -> None:
     """What the CSP would refuse is not in the markup: no inline <script>, style=
     attribute, on…= handler or javascript: link, on every page a role opens."""
     client = login_as(role)
@@ -120,7 +119,7 @@ def test_pages_hold_no_inline_script_style_or_handler(app: Flask, role: str, log
 
 # ---- script in every text field ------------------------------------------------------------
 
-def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets) -> None:  # type: ignore[no-untyped-def] # noqa: F811
+def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets) -> None:  # type: ignore[no-untyped-def]
     officer = login_as("drafter")
     plan_id = targets["own"]["plan_id"]
     token = csrf_token(officer, f"/plans/{plan_id}")
@@ -151,7 +150,7 @@ def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets) 
 
 
 def test_script_in_report_texts_and_file_names_comes_back_as_text(app: Flask, login_as,  # type: ignore[no-untyped-def]
-                                                                  targets) -> None:  # noqa: F811
+                                                                  targets) -> None:
     officer = login_as("drafter")
     report_id = targets["own"]["report_id"]
     token = csrf_token(officer, f"/reports/{report_id}")
@@ -183,7 +182,7 @@ def test_script_in_report_texts_and_file_names_comes_back_as_text(app: Flask, lo
 
 
 def test_script_in_unit_and_account_names_and_the_search_box(app: Flask, world, login_as,  # type: ignore[no-untyped-def]
-                                                             targets) -> None:  # noqa: F811
+                                                             targets) -> None:
     from portal.accounts.service import find_user
 
     with system_scope("test"):
@@ -250,7 +249,7 @@ def test_stored_files_cannot_be_named_out_of_their_folder(tmp_path) -> None:  # 
 
 
 def test_evidence_of_another_report_cannot_be_reached_through_mine(app: Flask, login_as,  # type: ignore[no-untyped-def]
-                                                                   targets) -> None:  # noqa: F811
+                                                                   targets) -> None:
     officer = login_as("drafter")
     mine, theirs = targets["own"], targets["other"]
     token = csrf_token(officer, f"/reports/{mine['report_id']}")
@@ -265,7 +264,7 @@ def test_evidence_of_another_report_cannot_be_reached_through_mine(app: Flask, l
 # ---- tampered htmx requests and another unit's ids in the body ----------------------------
 
 def test_tampered_htmx_requests_are_refused_and_change_nothing(app: Flask, login_as,  # type: ignore[no-untyped-def]
-                                                               targets) -> None:  # noqa: F811
+                                                               targets) -> None:
     officer = login_as("drafter")
     mine, theirs = targets["own"], targets["other"]
     plan_id = mine["plan_id"]
@@ -309,7 +308,7 @@ def test_tampered_htmx_requests_are_refused_and_change_nothing(app: Flask, login
 
 
 def test_another_units_ids_in_form_fields_are_refused(app: Flask, world, login_as,  # type: ignore[no-untyped-def]
-                                                      targets) -> None:  # noqa: F811
+                                                      targets) -> None:
     officer = login_as("drafter")
     mine, theirs = targets["own"], targets["other"]
     token = csrf_token(officer, "/units/D1/plans")
@@ -342,7 +341,7 @@ def test_another_units_ids_in_form_fields_are_refused(app: Flask, world, login_a
             UnitReport.unit_id == world.unit_ids["D1"])) == 0
 
 
-def test_the_api_takes_no_other_units_ids(app: Flask, token_for, targets) -> None:  # type: ignore[no-untyped-def] # noqa: F811
+def test_the_api_takes_no_other_units_ids(app: Flask, token_for, targets) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
     auth = {"Authorization": f"Bearer {token_for('drafter')}"}
     theirs = targets["other"]
@@ -362,7 +361,7 @@ def test_the_api_takes_no_other_units_ids(app: Flask, token_for, targets) -> Non
     assert 400 <= response.status_code < 500
 
 
-def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> None:  # type: ignore[no-untyped-def] # noqa: F811
+def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> None:  # type: ignore[no-untyped-def]
     """A change in the audit log leads back to its request's log lines."""
     from portal.audit.entry import AuditEntry
 

@@ -23,9 +23,15 @@ from tenants.lineage import UnitLineage
 from tenants.scoping import system_scope
 from tenants.tree import import_units, read_unit_csv
 from tenants.unit import Unit, UnitClosure
+from tests.builders import (
+    AGGREGATE_PLAN,
+    AGGREGATE_SETTINGS,
+    cp1258,
+    file_report,
+    framework,
+    make_framework,
+)
 from tests.conftest import PASSWORD, csrf_token
-from tests.frameworks_data import framework, make_framework
-from tests.test_aggregate import PLAN, SETTINGS, file_report
 
 MAPPING = REORG_2025_HUNG_YEN
 EFFECTIVE = date(2025, 7, 1)
@@ -53,7 +59,7 @@ def legacy(app: Flask) -> int:
         import_units(legacy_list, only="33")
         import_units(legacy_list, only="34")
         db.session.commit()
-    fid = make_framework("33", text=PLAN, indicators=SETTINGS)
+    fid = make_framework("33", text=AGGREGATE_PLAN, indicators=AGGREGATE_SETTINGS)
     with system_scope("test data"):
         db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=unit("33").id,
                                        year=2024, due_date=date(2024, 11, 30),
@@ -171,7 +177,6 @@ def test_an_effective_date_before_submitted_reports_is_refused(legacy: int) -> N
 
 
 def test_a_windows_1258_mapping_reads_the_same(legacy: int) -> None:
-    from tests.test_onboarding import cp1258
 
     text = ("old_code,new_code,new_name\n12385,11977,Xã Tân Hưng\n")
     with system_scope("test"):
