@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, insert, select, text
 
 from portal.app import create_app
 from portal.config import TestingConfig
+from portal.data import LEGACY_UNITS, PLAN_108
 from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
@@ -36,8 +37,6 @@ from portal.reports.report import ReportValue, UnitReport
 from tenants.scoping import system_scope
 from tenants.tree import add_unit, import_units, read_unit_csv
 from tenants.unit import Unit
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 SINGLE_SQL = """
 SELECT i.code,
@@ -78,9 +77,9 @@ def main() -> None:
             started = time.perf_counter()
             add_unit("VN", "Việt Nam", "nation", None)
             import_units(read_unit_csv(
-                (SHARED / "data" / "admin-units-vn-legacy-2025-01.csv").read_bytes()),
+                LEGACY_UNITS.read_bytes()),
                 under="VN")
-            source = SHARED / "plan" / "KH-108-UBND-2025.txt"
+            source = PLAN_108
             framework = load_framework(source.name, source.read_bytes(), "VN",
                                        number="108/KH-UBND", issued_on="26/05/2025",
                                        preset="plan-108", periods="2025-2030", publish=True)

@@ -36,6 +36,7 @@ from sqlalchemy import create_engine, event, insert, select, text
 from portal.accounts.service import create_user, find_user, grant
 from portal.app import create_app
 from portal.config import TestingConfig
+from portal.data import LEGACY_UNITS, PLAN_108
 from portal.extensions import db
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.loading import load_framework
@@ -45,7 +46,6 @@ from tenants.scoping import system_scope
 from tenants.tree import add_unit, import_units, read_unit_csv
 from tenants.unit import Unit
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 YEARS = range(2025, 2031)
 PASSWORD = "Bench-mark-2026"
 
@@ -138,8 +138,8 @@ def load(app, years: range = YEARS) -> dict:  # type: ignore[no-untyped-def]
     with system_scope("benchmark data"):
         add_unit("VN", "Việt Nam", "nation", None)
         import_units(read_unit_csv(
-            (SHARED / "data" / "admin-units-vn-legacy-2025-01.csv").read_bytes()), under="VN")
-        source = SHARED / "plan" / "KH-108-UBND-2025.txt"
+            LEGACY_UNITS.read_bytes()), under="VN")
+        source = PLAN_108
         framework = load_framework(source.name, source.read_bytes(), "VN",
                                    number="108/KH-UBND", issued_on="26/05/2025",
                                    preset="plan-108", periods="2025-2030", publish=True)

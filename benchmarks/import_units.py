@@ -25,12 +25,12 @@ from sqlalchemy import text
 
 from portal.app import create_app
 from portal.config import TestingConfig
+from portal.data import LEGACY_UNITS
 from portal.extensions import db
 from tenants.scoping import system_scope
 from tenants.tree import import_units, read_unit_csv
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-FILE = DATA / "admin-units-vn-legacy-2025-01.csv"
+FILE = LEGACY_UNITS
 
 
 def main() -> None:

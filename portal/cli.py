@@ -218,7 +218,7 @@ def users_set_password(username: str, password: str) -> None:
 
 @demo_cli.command("seed")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of the official unit lists (default: ../shared/data).")
+              help="Folder of the official unit lists (default: portal/data).")
 @transactional("demo seed")
 def demo_seed(data_dir: Path | None) -> None:
     """Load the demo province (Hưng Yên, legacy structure) and one account per role."""
@@ -240,7 +240,7 @@ def demo_reports() -> None:
 
 @demo_cli.command("reorganize")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of the official lists and the mapping (default: ../shared/data).")
+              help="Folder of the official lists and the mapping (default: portal/data).")
 def demo_reorganize(data_dir: Path | None) -> None:
     """Apply the real 1 July 2025 mapping to the demo's legacy Hưng Yên (with Thái Bình)."""
     from portal.audit.capture import acting_as

@@ -9,10 +9,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 
 from portal.accounts.service import create_user, find_user, grant
+from portal.data import DATA_DIR, PLAN_108
 from portal.extensions import db
 from tenants.tree import add_unit, import_units, read_unit_csv
 from tenants.unit import Unit, UnitKind
@@ -49,11 +49,13 @@ OPERATOR = ("vanhanh", "Quản trị nền tảng")
 
 
 def data_dir(explicit: Path | None = None) -> Path:
+    """The folder of the official unit lists and the mapping: ``--data-dir``, else
+    ``PORTAL_DATA_DIR``, else the copy the project ships (``portal/data``)."""
     if explicit:
         return explicit
     if os.environ.get("PORTAL_DATA_DIR"):
         return Path(os.environ["PORTAL_DATA_DIR"])
-    return Path(current_app.root_path).parent.parent / "shared" / "data"
+    return DATA_DIR
 
 
 def seed(explicit_dir: Path | None = None) -> Iterator[str]:
@@ -82,13 +84,10 @@ def seed(explicit_dir: Path | None = None) -> Iterator[str]:
         create_user(OPERATOR[0], DEMO_PASSWORD, full_name=OPERATOR[1], platform_admin=True)
         created += 1
     yield f"demo accounts: {created} created (password {DEMO_PASSWORD})"
-    yield _seed_plan_108(explicit_dir)
+    yield _seed_plan_108()
 
 
-PLAN_108_FILE = "KH-108-UBND-2025.txt"
-
-
-def _seed_plan_108(explicit_dir: Path | None) -> str:
+def _seed_plan_108() -> str:
     """Plan 108 as the province's framework: nine indicators, periods 2025–2030, published.
 
     The text layer of the signed PDF has no header block, so the number, date and
@@ -103,7 +102,7 @@ def _seed_plan_108(explicit_dir: Path | None) -> str:
                FrameworkVersion.doc_number == "108/KH-UBND"))
     if existing is not None:
         return "Plan 108 framework: already present"
-    source = data_dir(explicit_dir).parent / "plan" / PLAN_108_FILE
+    source = PLAN_108         # the text of the plan always comes with the project
     framework = load_framework(
         source.name, source.read_bytes(), PROVINCE,
         name="Kế hoạch 108/KH-UBND: tiêu chuẩn, đo lường, chất lượng đến năm 2030",

@@ -56,9 +56,12 @@ def read_table(filename: str, data: bytes, aliases: dict[str, str]) -> Table:
         except csv.Error:
             dialect = csv.excel
         try:
-            # newline="": the csv module itself reads line ends, in quoted cells too
+            # newline="": the csv module itself reads line ends, in quoted cells too.
+            # A quote inside a quoted cell is always doubled (Excel, LibreOffice, RFC 4180):
+            # the Sniffer's guess of doublequote=False would turn the cell "0, into "0.
             raw_rows = [(i, row) for i, row in enumerate(
-                csv.reader(io.StringIO(text, newline=""), dialect), start=1)]
+                csv.reader(io.StringIO(text, newline=""), dialect, doublequote=True,
+                           escapechar=None), start=1)]
         except csv.Error as exc:
             raise TableError(_("The file cannot be read as CSV (%(problem)s); save it again "
                                "as “CSV UTF-8”.", problem=str(exc))) from exc

@@ -3,6 +3,8 @@
 # served on http://127.0.0.1:${PORT:-5000}. Demo accounts are listed in the README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# First of all, scripts/setup.sh checks the prerequisites (Python 3.11+, npm) and names
+# in one line what is missing.
 scripts/setup.sh
 export PORTAL_ENV=${PORTAL_ENV:-development}
 export FLASK_APP=portal.app:create_app

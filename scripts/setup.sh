@@ -8,6 +8,28 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 stamp() { sha256sum "$@" | sha256sum | cut -c1-16; }
 
+# 0. Prerequisites first, so that a missing tool is one line, not a traceback half-way.
+missing=()
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  missing+=("Python 3.11 to 3.13 ($PYTHON is not on PATH)")
+else
+  version=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
+  major=${version%%.*} minor=${version#*.}
+  if ! [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] \
+      || (( major != 3 || minor < 11 || minor > 13 )); then
+    missing+=("Python 3.11 to 3.13 ($PYTHON is ${version:-unusable})")
+  elif [ ! -x .venv/bin/python ] && ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+    missing+=("Python's venv module (Debian: apt-get install python3-venv)")
+  fi
+fi
+command -v npm >/dev/null 2>&1 || missing+=("npm (Node.js)")
+if [ ${#missing[@]} -gt 0 ]; then
+  joined=$(IFS=";"; echo "${missing[*]}")
+  them=$([ ${#missing[@]} -eq 1 ] && echo it || echo them)
+  echo "missing: ${joined//;/; } - install $them and try again" >&2
+  exit 1
+fi
+
 # 1. Python: a venv with the project and its test tools, re-installed when pyproject changes.
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from unittest import mock
 
@@ -17,6 +17,7 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from portal.app import create_app
 from portal.config import TestingConfig
@@ -151,6 +152,36 @@ def world() -> World:
     return make_world()
 
 
+@pytest.fixture
+def targets(world: World) -> dict[str, dict]:
+    """The permission matrix's objects per target (tests.builders.build_targets)."""
+    from tests.builders import build_targets
+
+    return build_targets(world)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[Callable[[], object]], int]:
+    """count_queries(action) -> how many SQL statements ``action()`` sent to the database."""
+
+    def _count(action: Callable[[], object]) -> int:
+        statements: list[str] = []
+
+        def listener(connection, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            action()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    return _count
+
+
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                    r'name="csrf_token" value="([^"]+)"')
 
@@ -204,7 +235,7 @@ def report_id(world) -> int:  # type: ignore[no-untyped-def]
     from portal.plans.service import start_plan
     from portal.reports.service import open_report
     from tenants.unit import Unit
-    from tests.frameworks_data import framework, make_framework
+    from tests.builders import framework, make_framework
 
     fid = make_framework("P1")
     with system_scope("test"):

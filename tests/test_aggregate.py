@@ -12,69 +12,29 @@ from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.extensions import db
-from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.reports.aggregate import aggregate
 from portal.reports.report import UnitReport
-from portal.reports.service import open_report, save_value
 from tenants.scoping import Scope, system_scope, use_scope
 from tenants.unit import Unit
-from tests.frameworks_data import framework, make_framework
-
-PLAN = """KẾ HOẠCH
-Thử nghiệm tổng hợp
-I. MỤC ĐÍCH
-Kiểm tra.
-II. CHỈ TIÊU
-1. Đến năm 2030
-a) Các đơn vị quán triệt Chỉ thị.
-b) Hội nghị hằng năm.
-c) Nhiệm vụ khoa học.
-d) Công chức được đào tạo.
-e) Năng lực thử nghiệm.
-III. NHIỆM VỤ
-1. Tuyên truyền
-a) Tuyên truyền./.
-"""
-ALL = "department,district,commune"
-SETTINGS = {
-    "II.1.a": {"kind": "yes_no", "aggregation": "share_of_expected",
-               "time_behaviour": "per_year", "reporting_kinds": ALL},
-    "II.1.b": {"kind": "count", "aggregation": "sum", "time_behaviour": "per_year",
-               "reporting_kinds": ALL},
-    "II.1.c": {"kind": "count", "aggregation": "sum", "time_behaviour": "cumulative",
-               "reporting_kinds": ALL},
-    "II.1.d": {"kind": "ratio", "aggregation": "ratio_of_sums", "time_behaviour": "stock",
-               "numerator_label": "Đã đào tạo", "denominator_label": "Tổng số",
-               "reporting_kinds": ALL},
-    "II.1.e": {"kind": "text", "aggregation": "none", "time_behaviour": "per_year",
-               "reporting_kinds": ALL},
-}
-ON_TIME = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
-LAST_MINUTE = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)   # 23:30 on 30/11 in Vietnam
-LATE = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)           # 00:30 on 1/12 in Vietnam
-
-
-def file_report(fid: int, code: str, year: int, values: dict, status: str,
-                submitted: datetime | None) -> None:
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    period = db.session.scalar(select(ReportingPeriod).where(
-        ReportingPeriod.framework_id == fid, ReportingPeriod.year == year))
-    report = open_report(unit, period, None)
-    codes = dict(db.session.execute(select(Indicator.id, Indicator.code)).tuples().all())
-    for row in report.values:
-        given = values.get(codes[row.indicator_id])
-        if given is not None:
-            save_value(row, report, given, check_version=False)
-    report.status, report.first_submitted_at, report.submitted_at = status, submitted, submitted
+from tests.builders import (
+    AGGREGATE_PLAN,
+    AGGREGATE_SETTINGS,
+    LAST_MINUTE,
+    LATE,
+    ON_TIME,
+    file_report,
+    framework,
+    make_framework,
+)
 
 
 @pytest.fixture
 def province(world) -> int:  # type: ignore[no-untyped-def]
-    fid = make_framework("P1", text=PLAN, indicators=SETTINGS)
+    fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=AGGREGATE_SETTINGS)
     with system_scope("test data"):
         fw = framework(fid)
         db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=fw.owner_unit_id,
@@ -154,21 +114,8 @@ def test_a_commune_aggregates_itself(province: int) -> None:
     assert result["indicators"]["II.1.d"]["value"] == 0.0
 
 
-def test_queries_do_not_grow_with_the_units(app: Flask, province: int) -> None:
-    def count_queries() -> int:
-        statements: list[str] = []
-
-        def listener(*args) -> None:  # type: ignore[no-untyped-def]
-            statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            compute(province)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
-
-    before = count_queries()
+def test_queries_do_not_grow_with_the_units(province: int, count_queries) -> None:  # type: ignore[no-untyped-def]
+    before = count_queries(lambda: compute(province))
     from tenants.tree import import_units, read_unit_csv
 
     rows = "code,name,type,level,parent_code\n" + "".join(
@@ -179,7 +126,7 @@ def test_queries_do_not_grow_with_the_units(app: Flask, province: int) -> None:
             file_report(province, f"X{i}", 2026, {"II.1.b": {"value": "1"}}, "submitted",
                         ON_TIME)
         db.session.commit()
-    after = count_queries()
+    after = count_queries(lambda: compute(province))
     assert after == before
     assert compute(province)["reporting"]["expected"] == 45
 

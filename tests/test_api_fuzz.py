@@ -18,8 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.core import NotSet
 
-from tests.test_permission_matrix import targets  # noqa: F401 - real ids of both provinces
-
 ROLES = ("drafter", "leader", "consolidator", "admin", "anonymous")
 # Names and codes only province Q1 holds (tests.conftest.TREE_CSV): an answer that
 # carries one has leaked a unit the caller may not see.
@@ -100,7 +98,7 @@ def run_with(app: Flask, operation, params: dict, target: str, headers: dict,  #
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_operation_with_real_ids_of_both_provinces(app: Flask, schema, role: str,  # type: ignore[no-untyped-def]
-                                                         token_for, targets) -> None:  # noqa: F811
+                                                         token_for, targets) -> None:
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     known = {"code": "code", "plan_id": "plan_id", "consolidation_id": "consolidation_id",
              "framework_id": "framework_id", "year": "year"}

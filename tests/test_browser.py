@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.data import PLAN_108
 from tests.live import ARTIFACTS, Live, Visitor, prepare
 
 pytestmark = pytest.mark.browser
@@ -310,7 +311,9 @@ def test_leader_drills_from_the_province_to_a_commune_and_back(browser, live: Li
     leader.wait_for_url("**/units/325/dashboard?*")
     below = leader.get_by_test_id("source-submitted").inner_text()
     assert below.endswith(" trên 11 đơn vị phải báo cáo")
-    assert submitted - int(below.split()[0]) in (0, 1)   # the district's own, or not yet
+    # the same reports: Văn Lâm's own 2026 report is filed neither by the demo (it keeps the
+    # district's 2026 for the journeys) nor by any journey
+    assert submitted == int(below.split()[0])
     trail = leader.get_by_test_id("dashboard-trail")
     assert trail.get_by_role("link", name="Tỉnh Hưng Yên").count() == 1
     shot(leader, "dashboard-district")
@@ -418,7 +421,8 @@ def test_onboarding_a_province(browser, live: Live, tmp_path) -> None:  # type: 
     operator.set_input_files("#file", str(units))
     with operator.expect_navigation():
         operator.locator("form[enctype] button").click()
-    assert "4" in operator.get_by_test_id("units-preview").inner_text()   # a dry run first
+    assert operator.get_by_test_id("units-preview").inner_text() == (    # a dry run first
+        "Chạy thử: sẽ thêm 4 đơn vị, 0 đơn vị đã có sẵn. Chưa ghi gì.")
     shot(operator, "onboarding-1-units-checked")
     with operator.expect_navigation():
         operator.locator("button[name=confirm]").click()
@@ -462,8 +466,7 @@ def test_onboarding_a_province(browser, live: Live, tmp_path) -> None:  # type: 
 
     dost = first_password(browser, live.url, "tonghop.thu", consolidator_password)
     dost.goto(live.url + "/units/98/frameworks")
-    plan = Path(__file__).resolve().parents[2] / "shared" / "plan" / "KH-108-UBND-2025.txt"
-    dost.set_input_files("#document", str(plan))
+    dost.set_input_files("#document", str(PLAN_108))
     with dost.expect_navigation():
         dost.locator("form[enctype] button").click()
     dost.wait_for_url("**/draft")
@@ -492,6 +495,35 @@ def test_reorganization_keeps_history(browser, live: Live, tmp_path) -> None:  #
     """Journey 6: the operator applies a merger (a dry run first); the district's leader
     finds the new commune, and the merged communes' pages, plans and reports are still
     there, closed at the effective date. (Runs last: it changes the demo's tree.)"""
+    # the merged communes' issued plans and 2025 reports (idempotent: another journey may
+    # have filed them already)
+    assert live.flask("demo", "reports").wait(timeout=300) == 0
+    leader = sign_in(browser, live.url, "lanhdao.huyen")
+    merged = ("/units/12007/plans", "/units/12007/reports", "/units/12016/plans",
+              "/units/12016/reports")
+
+    def history() -> dict[str, tuple[list[str], list[str]]]:
+        """Each merged commune's rows of plans or reports that lead to one, and where."""
+        out = {}
+        for path in merged:
+            assert leader.goto(live.url + path).status == 200, path
+            linked = leader.locator("main table tbody tr:has(a[href^='/plans/']), "
+                                    "main table tbody tr:has(a[href^='/reports/'])")
+            out[path] = (linked.all_inner_texts(), [
+                link.get_attribute("href") for link in linked.locator(
+                    "a[href^='/plans/'], a[href^='/reports/']").all()])
+        return out
+
+    before = history()
+    # (the demo's figures are seeded: Minh Hải's 2025 report was accepted, Lạc Hồng's not yet)
+    for code, status in (("12007", "Đã tiếp nhận"), ("12016", "Đã gửi")):
+        plans, plan_links = before[f"/units/{code}/plans"]
+        assert len(plans) == 1 and "Đã ban hành" in plans[0], plans        # one issued plan
+        assert len(plan_links) == 1 and plan_links[0].startswith("/plans/")
+        reports, report_links = before[f"/units/{code}/reports"]
+        assert [row.split()[0] for row in reports] == ["2025"], reports    # 2025's only
+        assert status in reports[0] and len(report_links) == 1
+
     operator = sign_in(browser, live.url, "vanhanh")
     operator.goto(live.url + "/admin/reorganize/")
     mapping = tmp_path / "sap-xep.csv"
@@ -507,23 +539,30 @@ def test_reorganization_keeps_history(browser, live: Live, tmp_path) -> None:  #
         operator.locator("form[enctype] button").click()
     assert operator.get_by_test_id("reorg-problem").count() == 0, \
         operator.get_by_test_id("reorg-problem").all_inner_texts()
-    summary = operator.get_by_test_id("reorg-summary").inner_text()
-    assert "1 " in summary and "2 " in summary          # one unit created, two closed
+    consequences = ("Tạo 1 đơn vị, giải thể 2 đơn vị và 0 đơn vị cấp trên của chúng; chuyển 0 "
+                    "vai trò, 0 vai trò cần xem lại; 2 báo cáo và 2 kế hoạch vẫn gắn với đơn "
+                    "vị đã lập.")
+    summary = " ".join(operator.get_by_test_id("reorg-summary").inner_text().split())
+    assert summary == "Chạy thử: chưa thay đổi gì. " + consequences
     shot(operator, "reorganization-1-dry-run")
     with operator.expect_navigation():
         operator.locator("button[name=confirm]").click()
+    summary = " ".join(operator.get_by_test_id("reorg-summary").inner_text().split())
+    assert summary == "Đã thực hiện. " + consequences
     shot(operator, "reorganization-2-applied")
     operator.close()
 
-    leader = sign_in(browser, live.url, "lanhdao.huyen")
     leader.goto(live.url + "/units/325")
-    assert "Xã Minh Hồng" in leader.content()
+    assert leader.get_by_role("link", name="Xã Minh Hồng").count() == 1
     leader.goto(live.url + "/units/99016")
     assert leader.get_by_test_id("unit-name").inner_text() == "Xã Minh Hồng"
     shot(leader, "reorganization-3-new-commune")
-    old = leader.goto(live.url + "/units/12007")
-    assert old.status == 200 and "Xã Minh Hải" in leader.content()
-    assert "01/12/2026" in leader.content() or "30/11/2026" in leader.content()
+    for code, name in (("12007", "Xã Minh Hải"), ("12016", "Xã Lạc Hồng")):
+        assert leader.goto(f"{live.url}/units/{code}").status == 200
+        assert leader.get_by_test_id("unit-name").inner_text() == name
+        # closed at the effective date (the first day it no longer exists)
+        assert leader.locator("dt:text-is('Hiệu lực') + dd").inner_text() == "từ … đến 01/12/2026"
+    assert history() == before                  # the same plans and reports, still reachable
     leader.goto(live.url + "/units/12007/plans")
     shot(leader, "reorganization-4-history-kept")
     leader.close()

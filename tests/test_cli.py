@@ -14,8 +14,6 @@ from tenants.membership import Membership
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 def invoke(app: Flask, *args: str):  # type: ignore[no-untyped-def]
     return app.test_cli_runner().invoke(args=list(args))
@@ -75,7 +73,6 @@ def test_import_errors_name_rows_and_import_nothing(app: Flask, tmp_path: Path) 
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="../shared/data is not beside the checkout")
 def test_demo_seed_is_idempotent(app: Flask) -> None:
     first = invoke(app, "demo", "seed")
     assert first.exit_code == 0, first.output

@@ -21,8 +21,8 @@ from portal.reports.consolidation import (
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
+from tests.builders import framework
 from tests.conftest import csrf_token
-from tests.frameworks_data import framework
 
 
 def province_framework_id(report_id: int) -> int:

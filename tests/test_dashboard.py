@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.dashboard.service import Track, build, target_now
 from portal.extensions import db
@@ -26,13 +26,21 @@ from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.report import ReportTask, UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.frameworks_data import framework, make_framework
-from tests.test_aggregate import LAST_MINUTE, LATE, ON_TIME, PLAN, SETTINGS, file_report
+from tests.builders import (
+    AGGREGATE_PLAN,
+    AGGREGATE_SETTINGS,
+    LAST_MINUTE,
+    LATE,
+    ON_TIME,
+    file_report,
+    framework,
+    make_framework,
+)
 
-TARGETED = {**SETTINGS,
-            "II.1.b": {**SETTINGS["II.1.b"], "targets": {2026: 8}},
-            "II.1.c": {**SETTINGS["II.1.c"], "target_final": 10, "target_year": 2030},
-            "II.1.d": {**SETTINGS["II.1.d"], "target_final": 1, "target_year": 2030}}
+TARGETED = {**AGGREGATE_SETTINGS,
+            "II.1.b": {**AGGREGATE_SETTINGS["II.1.b"], "targets": {2026: 8}},
+            "II.1.c": {**AGGREGATE_SETTINGS["II.1.c"], "target_final": 10, "target_year": 2030},
+            "II.1.d": {**AGGREGATE_SETTINGS["II.1.d"], "target_final": 1, "target_year": 2030}}
 
 
 def unit(code: str) -> Unit:
@@ -41,7 +49,7 @@ def unit(code: str) -> Unit:
 
 @pytest.fixture
 def province(world) -> int:  # type: ignore[no-untyped-def]
-    fid = make_framework("P1", text=PLAN, indicators=TARGETED)
+    fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=TARGETED)
     with system_scope("test data"):
         fw = framework(fid)
         db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=fw.owner_unit_id,
@@ -153,23 +161,8 @@ def test_target_of_the_year() -> None:
     assert target_now(Cumulative, 2026, {}, 2025) == 30
 
 
-def count_statements(app: Flask, action) -> int:  # type: ignore[no-untyped-def]
-    statements: list[str] = []
-
-    def listener(*args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(args[2])
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
-def test_queries_do_not_grow_with_the_units(app: Flask, province: int, login_as) -> None:
+def test_queries_do_not_grow_with_the_units(province: int, login_as,  # type: ignore[no-untyped-def]
+                                            count_queries) -> None:
     client = login_as("platform")
     pages = ("/units/P1/dashboard?year=2026", "/units/D2/dashboard?year=2026",
              "/units/P1/dashboard.xlsx?year=2026", "/units/P1/dashboard/print?year=2026")
@@ -184,7 +177,7 @@ def test_queries_do_not_grow_with_the_units(app: Flask, province: int, login_as)
         import_units(read_unit_csv("code,name,type,level,parent_code\nY0,Xã Y,xã,3,D2\n"
                                    .encode()))
         db.session.commit()
-    before = count_statements(app, render_all)
+    before = count_queries(render_all)
 
     rows = "code,name,type,level,parent_code\n" + "".join(
         f"X{i},Xã Thêm {i},xã,3,D2\n" for i in range(40))
@@ -196,7 +189,7 @@ def test_queries_do_not_grow_with_the_units(app: Flask, province: int, login_as)
             file_report(province, f"X{i}", 2026, {"II.1.b": {"value": "1"}}, "submitted",
                         ON_TIME)
         db.session.commit()
-    after = count_statements(app, render_all)
+    after = count_queries(render_all)
     assert after == before
     assert len(board(province, "D2").children) == 41   # D2 had one commune open, now 41
 

@@ -13,8 +13,8 @@ from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from tenants.scoping import system_scope
+from tests.builders import SMALL_PLAN, framework
 from tests.conftest import csrf_token
-from tests.frameworks_data import SMALL_PLAN, framework
 
 
 def upload(client, name: str, data: bytes, code: str = "D1"):  # type: ignore[no-untyped-def]
@@ -136,7 +136,7 @@ def test_periods_on_the_web(app: Flask, login_as) -> None:  # type: ignore[no-un
 
 
 def test_framework_api(app: Flask, token_for) -> None:  # type: ignore[no-untyped-def]
-    from tests.frameworks_data import make_framework
+    from tests.builders import make_framework
 
     province = make_framework("P1", with_draft=True)
     other = make_framework("Q1")
@@ -161,7 +161,7 @@ def test_framework_api(app: Flask, token_for) -> None:  # type: ignore[no-untype
 
 
 def test_a_plan_can_implement_the_plan_above(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
-    from tests.frameworks_data import make_framework
+    from tests.builders import make_framework
 
     province = make_framework("P1")
     owner = login_as("consolidator")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from portal.data import PLAN_108
 from portal.extensions import db
 from portal.frameworks.framework import FrameworkNode, FrameworkVersion
 from portal.frameworks.indicator import Indicator
@@ -28,9 +28,9 @@ from portal.frameworks.service import (
 )
 from tenants.scoping import Scope, system_scope, use_scope
 from tenants.unit import Unit
-from tests.frameworks_data import framework, make_framework
+from tests.builders import framework, make_framework
 
-PLAN = Path(__file__).resolve().parents[2] / "shared" / "plan" / "KH-108-UBND-2025.txt"
+PLAN = PLAN_108
 
 
 def unit(code: str) -> Unit:
@@ -146,8 +146,6 @@ def test_indicator_semantics_and_targets(world) -> None:  # type: ignore[no-unty
 
 
 def test_plan_108_preset(world) -> None:  # type: ignore[no-untyped-def]
-    if not PLAN.exists():
-        pytest.skip("../shared/plan is not beside the checkout")
     with system_scope("test"):
         framework_ = create_from_document(unit("P1"), PLAN.name, PLAN.read_bytes())
         version = framework_.versions[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 
 import pytest
 from openpyxl import Workbook
@@ -18,6 +17,7 @@ from portal.extensions import db
 from portal.spreadsheets import TableError, read_table
 from tenants.scoping import system_scope
 from tenants.unit import Unit, UnitClosure
+from tests.builders import cp1258
 from tests.conftest import csrf_token
 
 GOOD = ("username,full_name,email,unit_code,role\n"
@@ -25,23 +25,6 @@ GOOD = ("username,full_name,email,unit_code,role\n"
         "lanhdao.hai,Trần Thị Hai,,D1,leader\n")
 
 
-TONES = "\u0300\u0301\u0303\u0309\u0323"
-
-
-def cp1258(text: str) -> bytes:
-    """Text as Windows-1258 stores it: letters with â, ê, ô, ơ, ư, ă precomposed, tone
-    marks as separate combining characters."""
-    out = []
-    for char in text:
-        try:
-            char.encode("cp1258")
-            out.append(char)
-        except UnicodeEncodeError:
-            base, *marks = unicodedata.normalize("NFD", char)
-            tones = "".join(m for m in marks if m in TONES)
-            rest = "".join(m for m in marks if m not in TONES)
-            out.append(unicodedata.normalize("NFC", base + rest) + tones)
-    return "".join(out).encode("cp1258")
 
 
 def d1_subtree():  # type: ignore[no-untyped-def]

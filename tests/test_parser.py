@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from portal.data import PLAN_108
 from portal.frameworks.parser import DocumentError, parse_file, parse_text
 
 ROOT = Path(__file__).resolve().parent
-PLAN = ROOT.parents[1] / "shared" / "plan" / "KH-108-UBND-2025.txt"
+PLAN = PLAN_108
 GOLDEN = ROOT / "golden" / "KH-108-UBND-2025.json"
 CORPUS = ROOT / "corpus"
-needs_plan = pytest.mark.skipif(not PLAN.exists(), reason="../shared/plan is not beside the "
-                                                          "checkout")
 
 
 def paths(outline: list[dict], prefix: str = "") -> list[str]:
@@ -33,13 +32,11 @@ def warnings_of(result: dict, code: str) -> list[tuple[str | None, str]]:
     return [(w["at"], w["message"]) for w in result["warnings"] if w["code"] == code]
 
 
-@needs_plan
 def test_plan_108_comes_out_exactly_as_reviewed() -> None:
     result = parse_file(PLAN.name, PLAN.read_bytes()).as_dict()
     assert result == json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
-@needs_plan
 def test_plan_108_key_facts() -> None:
     result = parse_file(PLAN.name, PLAN.read_bytes()).as_dict()
     all_paths = paths(result["outline"])
@@ -119,7 +116,6 @@ def ocr_copy(text: str) -> str:
     return header + text
 
 
-@needs_plan
 def test_ocr_scan_without_diacritics_gives_the_same_outline() -> None:
     clean = json.loads(GOLDEN.read_text(encoding="utf-8"))
     result = parse_text(ocr_copy(PLAN.read_text(encoding="utf-8"))).as_dict()
@@ -139,7 +135,6 @@ def test_ocr_scan_without_diacritics_gives_the_same_outline() -> None:
     assert warnings_of(result, "numbering-gap") == warnings_of(clean, "numbering-gap")
 
 
-@needs_plan
 def test_a_document_cut_off_part_way() -> None:
     lines = PLAN.read_text(encoding="utf-8").splitlines()
     cut = next(i for i, line in enumerate(lines) if line.strip().startswith("4. Công an"))
@@ -184,7 +179,6 @@ def build_docx(golden: dict) -> bytes:
     return buffer.getvalue()
 
 
-@needs_plan
 def test_docx_with_a_header_table() -> None:
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     result = parse_file("kh.docx", build_docx(golden)).as_dict()

@@ -15,21 +15,9 @@ import re
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
-from portal.extensions import db
-from portal.frameworks.framework import FrameworkNode
-from portal.frameworks.indicator import Indicator
-from portal.frameworks.period import ReportingPeriod
-from portal.frameworks.responsibility import Responsibility
-from portal.plans.service import add_comment, start_plan
-from portal.reports.consolidation import launch, run_consolidation
-from portal.reports.evidence import add_evidence
-from portal.reports.service import open_report
-from tenants.scoping import system_scope
-from tenants.unit import Unit
+from tests.builders import TARGET_UNITS
 from tests.conftest import csrf_token
-from tests.frameworks_data import framework, make_framework
 
 # What each GET route requires.
 #   read       the unit is in the caller's reach (own unit, or below a subtree role)
@@ -142,9 +130,6 @@ REVIEWER_ROLES = {"reviewer", "consolidator"}
 MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer"}
 ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "platform",
          "anonymous"]
-UNITS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2", "other": "QD"}
-FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2",
-                    "other": "Q1"}
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
@@ -188,63 +173,6 @@ def expected_status(kind: str, role: str, target: str, api: bool, ok: int = 200)
     if role == "platform":
         return 403 if kind in MEMBER_ONLY else ok
     return {"ok": ok, "forbidden": 403, "hidden": 404}[allowed(kind, role, target)]
-
-
-@pytest.fixture
-def targets(world):  # type: ignore[no-untyped-def]
-    """Ids to put in URLs, per target: its unit code and its framework's draft parts."""
-    out = {}
-    for target, owner in FRAMEWORK_OWNERS.items():
-        fid = make_framework(owner, with_draft=True)
-        with system_scope("test ids"):
-            draft = framework(fid).draft()
-            out[target] = {
-                "code": UNITS[target], "framework_id": fid,
-                "node_id": db.session.scalar(select(FrameworkNode.id).where(
-                    FrameworkNode.version_id == draft.id).limit(1)),
-                "indicator_id": db.session.scalar(select(Indicator.id).where(
-                    Indicator.version_id == draft.id).limit(1)),
-                "responsibility_id": db.session.scalar(select(Responsibility.id).where(
-                    Responsibility.version_id == draft.id).limit(1)),
-                "period_id": db.session.scalar(select(ReportingPeriod.id).where(
-                    ReportingPeriod.framework_id == fid).limit(1)),
-                # a unit outside the owner's tree, which a responsibility cannot name
-                "outside_unit_id": str(world.unit_ids["C11" if target == "other" else "QC"]),
-            }
-    # A plan of each target unit, implementing its province's framework.
-    for target, code in UNITS.items():
-        province_framework = out["other" if target == "other" else "parent"]["framework_id"]
-        with system_scope("test plans"):
-            unit = db.session.scalar(select(Unit).where(Unit.code == code))
-            plan = start_plan(unit, framework(province_framework), None)
-            revision = plan.revisions[-1]
-            comment = add_comment(plan, None, "Góp ý")
-            db.session.commit()
-            out[target].update({
-                "plan_id": plan.id, "name": "purpose", "comment_id": comment.id,
-                "task_id": next(t.id for t in revision.task_rows if t.framework_node_id),
-                # (a province reports no indicator: its target is never reached anyway)
-                "target_id": revision.target_rows[0].id if revision.target_rows else 0})
-            # …and its report for 2026, on that plan (issued)
-            revision.status = "issued"
-            period = db.session.scalar(select(ReportingPeriod).where(
-                ReportingPeriod.framework_id == province_framework,
-                ReportingPeriod.year == 2026))
-            report = open_report(unit, period, None)
-            revision.status = "draft"  # the plan-edit routes are checked on a draft
-            evidence = add_evidence(report, "minh-chung.pdf", b"%PDF-1.4 minh chung", None)
-            db.session.commit()
-            out[target]["evidence_id"] = evidence.id
-            out[target].update({
-                "report_id": report.id, "year": 2026,
-                "value_id": report.values[0].id if report.values else 0,
-                "report_task_id": report.tasks[0].id})
-            # …and a finished consolidation of its subtree
-            consolidation = launch(unit, framework(province_framework), 2026, None)
-            db.session.commit()
-            run_consolidation(consolidation.id, unit.id)
-            out[target]["consolidation_id"] = consolidation.id
-    return out
 
 
 def build_url(endpoint: str, rule: str, ids: dict) -> str:
@@ -316,7 +244,7 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
     failures = []
     for endpoint, rule in routes:
         api = rule.startswith("/api/")
-        for target in UNITS:
+        for target in TARGET_UNITS:
             url = build_url(endpoint, rule, targets[target])
             response = (api_client.get(url, headers=headers) if api
                         else page_client.get(url))
@@ -343,7 +271,7 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
     for endpoint, rule in routes:
         kind, payload, ok = POSTS[endpoint]
         api = rule.startswith("/api/")
-        for target in UNITS:
+        for target in TARGET_UNITS:
             url = build_url(endpoint, rule, targets[target])
             data = {k: (targets[target]["outside_unit_id"] if v == "OUTSIDE" else v)
                     for k, v in payload.items()}
@@ -393,7 +321,7 @@ def test_other_methods(app: Flask, role: str, token_for, targets) -> None:  # ty
     failures = []
     for method, rule in rules:
         kind, body, ok = OTHER_METHODS[(method, rule.endpoint)]
-        for target in UNITS:
+        for target in TARGET_UNITS:
             url = build_url(rule.endpoint, rule.rule, targets[target])
             response = client.open(url, method=method, json=body, headers=headers)
             want = expected_status(kind, role, target, True, ok)

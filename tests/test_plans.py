@@ -19,8 +19,8 @@ from portal.plans.plan import PlanTask, UnitPlan
 from portal.plans.service import coverage, diff, start_plan
 from tenants.scoping import system_scope
 from tenants.unit import Unit
+from tests.builders import framework, make_framework
 from tests.conftest import csrf_token
-from tests.frameworks_data import framework, make_framework
 
 
 def unit(code: str) -> Unit:

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 from openpyxl import Workbook
 
+from portal.data import PLAN_108
 from portal.dates import DateError, parse_date
 from portal.frameworks.parser import DocumentError, ParseResult, parse_file, parse_text
 from portal.numbers import NumberError, parse_number
@@ -25,10 +27,15 @@ from portal.reorganization import ReorganizationError, read_mapping
 from portal.spreadsheets import TableError, read_table
 from tenants.tree import TreeError, read_unit_csv
 
-PLAN = Path(__file__).resolve().parents[2] / "shared" / "plan" / "KH-108-UBND-2025.txt"
-FAST = settings(max_examples=300, deadline=None, database=None,
+PLAN = PLAN_108
+# Derandomized: every run (CI's too) tries the same examples, so the suite is never red by
+# chance; a bug found is pinned below as an @example. PROPERTY_EXPLORE=1 draws new random
+# examples (and keeps any failing one in .hypothesis/ to replay) when hunting for bugs.
+EXPLORE = os.environ.get("PROPERTY_EXPLORE") == "1"
+FAST = settings(max_examples=300, deadline=None, derandomize=not EXPLORE,
+                database=DirectoryBasedExampleDatabase(".hypothesis/examples") if EXPLORE else None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
-SLOW = settings(max_examples=60, deadline=None, database=None,
+SLOW = settings(FAST, max_examples=60,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 
@@ -141,6 +148,9 @@ ALIASES = {"mã": "code", "tên": "name", "ghi chú": "note"}
 @given(rows=st.lists(st.tuples(cell, cell, cell), min_size=1, max_size=12),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
        delimiter=st.sampled_from([",", ";", "\t"]))
+# found at random (issue 14 item 13): csv.Sniffer guessed doublequote=False and the cell
+# "0, came back as "0
+@example(rows=[('"0,', "", "")], encoding="utf-8", delimiter=",")
 def test_a_csv_table_reads_back_what_was_written(rows: list, encoding: str,
                                                 delimiter: str) -> None:
     from tenants.text import nfc
@@ -155,6 +165,15 @@ def test_a_csv_table_reads_back_what_was_written(rows: list, encoding: str,
     expected = [tuple(nfc(c).strip() for c in row) for row in rows]
     expected = [row for row in expected if any(row)]
     assert [(r["code"], r["name"], r["note"]) for _, r in table.rows] == expected
+
+
+def test_a_quote_then_a_comma_in_a_cell_reads_back() -> None:
+    """The regression of issue 14 item 13: on this file csv.Sniffer guesses
+    doublequote=False; quotes inside a quoted cell are doubled all the same."""
+    data = '"Mã","Tên","Ghi chú"\r\n"""0,","",""\r\n'.encode()
+    assert csv.Sniffer().sniff(data.decode()).doublequote is False    # the guess is wrong
+    table = read_table("x.csv", data, ALIASES)
+    assert [row for _, row in table.rows] == [{"code": '"0,', "name": "", "note": ""}]
 
 
 @SLOW

@@ -21,8 +21,8 @@ from portal.notifications.reminders import queue_reminders, send_reminders, step
 from portal.reports.service import open_report
 from tenants.scoping import system_scope
 from tenants.unit import Unit
+from tests.builders import make_framework
 from tests.conftest import csrf_token
-from tests.frameworks_data import make_framework
 
 DUE = date(2026, 11, 30)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.service import create_user, find_user, grant
 from portal.audit.entry import AuditEntry
+from portal.data import LEGACY_UNITS, REORG_2025_HUNG_YEN
 from portal.extensions import db
 from portal.frameworks.period import ReportingPeriod
 from portal.reorganization import ReorganizationError, apply, check, read_mapping
@@ -23,12 +23,17 @@ from tenants.lineage import UnitLineage
 from tenants.scoping import system_scope
 from tenants.tree import import_units, read_unit_csv
 from tenants.unit import Unit, UnitClosure
+from tests.builders import (
+    AGGREGATE_PLAN,
+    AGGREGATE_SETTINGS,
+    cp1258,
+    file_report,
+    framework,
+    make_framework,
+)
 from tests.conftest import PASSWORD, csrf_token
-from tests.frameworks_data import framework, make_framework
-from tests.test_aggregate import PLAN, SETTINGS, file_report
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MAPPING = DATA / "reorg-2025-07-hung-yen.csv"
+MAPPING = REORG_2025_HUNG_YEN
 EFFECTIVE = date(2025, 7, 1)
 
 
@@ -50,11 +55,11 @@ def legacy(app: Flask) -> int:
     """Legacy Hưng Yên and Thái Bình, Hưng Yên's plan with a 2024 period, and 2024 reports
     of two communes and a district of Hưng Yên."""
     with system_scope("test data"):
-        legacy_list = read_unit_csv((DATA / "admin-units-vn-legacy-2025-01.csv").read_bytes())
+        legacy_list = read_unit_csv(LEGACY_UNITS.read_bytes())
         import_units(legacy_list, only="33")
         import_units(legacy_list, only="34")
         db.session.commit()
-    fid = make_framework("33", text=PLAN, indicators=SETTINGS)
+    fid = make_framework("33", text=AGGREGATE_PLAN, indicators=AGGREGATE_SETTINGS)
     with system_scope("test data"):
         db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=unit("33").id,
                                        year=2024, due_date=date(2024, 11, 30),
@@ -172,7 +177,6 @@ def test_an_effective_date_before_submitted_reports_is_refused(legacy: int) -> N
 
 
 def test_a_windows_1258_mapping_reads_the_same(legacy: int) -> None:
-    from tests.test_onboarding import cp1258
 
     text = ("old_code,new_code,new_name\n12385,11977,Xã Tân Hưng\n")
     with system_scope("test"):

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from portal.data import LEGACY_UNITS, UNITS_2025
 from portal.extensions import db
 from tenants.scoping import system_scope
 from tenants.tree import TreeError, add_unit, import_units, read_unit_csv, search_subtree
 from tenants.unit import Unit, UnitClosure
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HEADER = "code,name,type,level,parent_code\n"
 
 
@@ -143,10 +142,8 @@ def test_add_unit_validates() -> None:
     assert depth == 1
 
 
-@pytest.mark.skipif(not (DATA / "admin-units-vn-legacy-2025-01.csv").exists(),
-                    reason="../shared/data is not beside the checkout")
 def test_whole_legacy_country_imports() -> None:
-    result = run_import((DATA / "admin-units-vn-legacy-2025-01.csv").read_bytes())
+    result = run_import(LEGACY_UNITS.read_bytes())
     assert result.created == 63 + 696 + 10051
     with system_scope("test"):
         by_kind = dict(db.session.execute(
@@ -158,8 +155,6 @@ def test_whole_legacy_country_imports() -> None:
     assert below == 10 + 139
 
 
-@pytest.mark.skipif(not (DATA / "admin-units-vn-2025-07.csv").exists(),
-                    reason="../shared/data is not beside the checkout")
 def test_2025_structure_imports() -> None:
-    result = run_import((DATA / "admin-units-vn-2025-07.csv").read_bytes())
+    result = run_import(UNITS_2025.read_bytes())
     assert result.created == 34 + 3321

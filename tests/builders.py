@@ -1,0 +1,237 @@
+"""The tests' data builders, in one module: plan documents and frameworks, filed reports,
+the permission matrix's objects, and text as old Windows files store it.
+
+Test modules import builders from here, never from one another; fixtures are in
+conftest.py."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.frameworks.framework import Framework, FrameworkNode
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.responsibility import Responsibility
+from portal.frameworks.service import (
+    add_default_periods,
+    apply_indicator_settings,
+    create_from_document,
+    new_draft,
+    publish,
+    update_meta,
+)
+from portal.plans.service import add_comment, start_plan
+from portal.reports.consolidation import launch, run_consolidation
+from portal.reports.evidence import add_evidence
+from portal.reports.service import open_report, save_value
+from tenants.scoping import system_scope
+from tenants.unit import Unit
+
+SMALL_PLAN = """ỦY BAN NHÂN DÂN
+TỈNH MỘT
+Số: 12/KH-UBND
+Tỉnh Một, ngày 05 tháng 02 năm 2026
+KẾ HOẠCH
+Thực hiện công tác tiêu chuẩn, đo lường, chất lượng
+Căn cứ Kế hoạch số 108/KH-UBND, UBND tỉnh ban hành Kế hoạch như sau:
+I. MỤC ĐÍCH, YÊU CẦU
+1. Mục đích
+Nâng cao nhận thức.
+2. Yêu cầu
+Cụ thể, khả thi.
+II. CHỈ TIÊU
+1. Đến năm 2030
+a) 100% công chức được đào tạo.
+b) Tổ chức ít nhất 30 lớp tập huấn.
+III. NHIỆM VỤ VÀ GIẢI PHÁP
+1. Tuyên truyền
+a) Tổ chức tuyên truyền Chỉ thị số 38-CT/TW.
+b) Tổ chức diễn đàn đối thoại.
+IV. KINH PHÍ THỰC HIỆN
+Ngân sách nhà nước.
+V. TỔ CHỨC THỰC HIỆN
+1. Trách nhiệm chung
+Các sở, ban, ngành, UBND huyện, UBND xã xây dựng kế hoạch.
+2. Sở Khoa học và Công nghệ
+Chủ trì, tổng hợp, báo cáo.
+3. Các Sở, ban, ngành tỉnh; UBND huyện (hoặc UBND cấp dưới trực tiếp của UBND tỉnh); các Hội cấp tỉnh
+Tổ chức thực hiện./.
+"""
+
+
+# How the owner configures the two indicators of SMALL_PLAN.
+INDICATORS = {
+    "II.1.a": {"kind": "ratio", "aggregation": "ratio_of_sums", "time_behaviour": "stock",
+               "numerator_label": "Đã đào tạo", "denominator_label": "Tổng số",
+               "unit_of_measure": "%", "target_final": 1, "target_year": 2030,
+               "reporting_kinds": "department,district,commune"},
+    "II.1.b": {"kind": "count", "aggregation": "sum", "time_behaviour": "cumulative",
+               "unit_of_measure": "lớp", "target_final": 30, "target_year": 2030,
+               "reporting_kinds": "department,district,commune"},
+}
+
+
+def make_framework(owner_code: str, *, published: bool = True, with_draft: bool = False,
+                   text: str = SMALL_PLAN, indicators: dict | None = None) -> int:
+    """A framework owned by ``owner_code``: version 1 (published) and maybe a draft 2."""
+    with system_scope("test framework"):
+        owner = db.session.scalar(select(Unit).where(Unit.code == owner_code))
+        framework = create_from_document(owner, "kh.txt", text.encode())
+        version = framework.versions[0]
+        apply_indicator_settings(version, indicators or INDICATORS)
+        if published:
+            update_meta(version, {"doc_number": "12/KH-UBND", "issued_on": "05/02/2026",
+                                  "issuer": "UBND", "place": "", "title": version.title})
+            publish(version, None)
+            add_default_periods(framework, [2026, 2027])
+            if with_draft:
+                new_draft(framework, None)
+        db.session.commit()
+        return framework.id
+
+
+def framework(framework_id: int) -> Framework:
+    return db.session.scalar(select(Framework).where(Framework.id == framework_id))
+
+
+# ---- filed reports ------------------------------------------------------------------------
+
+# A plan of five indicators, one per kind of aggregation (tests/test_aggregate.py).
+AGGREGATE_PLAN = """KẾ HOẠCH
+Thử nghiệm tổng hợp
+I. MỤC ĐÍCH
+Kiểm tra.
+II. CHỈ TIÊU
+1. Đến năm 2030
+a) Các đơn vị quán triệt Chỉ thị.
+b) Hội nghị hằng năm.
+c) Nhiệm vụ khoa học.
+d) Công chức được đào tạo.
+e) Năng lực thử nghiệm.
+III. NHIỆM VỤ
+1. Tuyên truyền
+a) Tuyên truyền./.
+"""
+ALL = "department,district,commune"
+AGGREGATE_SETTINGS = {
+    "II.1.a": {"kind": "yes_no", "aggregation": "share_of_expected",
+               "time_behaviour": "per_year", "reporting_kinds": ALL},
+    "II.1.b": {"kind": "count", "aggregation": "sum", "time_behaviour": "per_year",
+               "reporting_kinds": ALL},
+    "II.1.c": {"kind": "count", "aggregation": "sum", "time_behaviour": "cumulative",
+               "reporting_kinds": ALL},
+    "II.1.d": {"kind": "ratio", "aggregation": "ratio_of_sums", "time_behaviour": "stock",
+               "numerator_label": "Đã đào tạo", "denominator_label": "Tổng số",
+               "reporting_kinds": ALL},
+    "II.1.e": {"kind": "text", "aggregation": "none", "time_behaviour": "per_year",
+               "reporting_kinds": ALL},
+}
+# When a 2026 report was submitted, against the due date 30/11/2026.
+ON_TIME = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+LAST_MINUTE = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)   # 23:30 on 30/11 in Vietnam
+LATE = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)           # 00:30 on 1/12 in Vietnam
+
+
+def file_report(fid: int, code: str, year: int, values: dict, status: str,
+                submitted: datetime | None) -> None:
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    period = db.session.scalar(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id == fid, ReportingPeriod.year == year))
+    report = open_report(unit, period, None)
+    codes = dict(db.session.execute(select(Indicator.id, Indicator.code)).tuples().all())
+    for row in report.values:
+        given = values.get(codes[row.indicator_id])
+        if given is not None:
+            save_value(row, report, given, check_version=False)
+    report.status, report.first_submitted_at, report.submitted_at = status, submitted, submitted
+
+
+# ---- text as old Windows files store it --------------------------------------------------
+
+TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def cp1258(text: str) -> bytes:
+    """Text as Windows-1258 stores it: letters with â, ê, ô, ơ, ư, ă precomposed, tone
+    marks as separate combining characters."""
+    out = []
+    for char in text:
+        try:
+            char.encode("cp1258")
+            out.append(char)
+        except UnicodeEncodeError:
+            base, *marks = unicodedata.normalize("NFD", char)
+            tones = "".join(m for m in marks if m in TONES)
+            rest = "".join(m for m in marks if m not in TONES)
+            out.append(unicodedata.normalize("NFC", base + rest) + tones)
+    return "".join(out).encode("cp1258")
+
+
+# ---- the permission matrix's objects ------------------------------------------------------
+
+# Every role account holds its role in district D1 (conftest.make_world); the targets are
+# its own unit, its province, its commune, its sibling and a unit of the other province.
+TARGET_UNITS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2", "other": "QD"}
+TARGET_FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling": "D2",
+                           "other": "Q1"}
+
+
+def build_targets(world) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """The objects of the permission matrix (the ``targets`` fixture), per target: its unit
+    code, its framework's draft parts, its plan, report, evidence and consolidation."""
+    out = {}
+    for target, owner in TARGET_FRAMEWORK_OWNERS.items():
+        fid = make_framework(owner, with_draft=True)
+        with system_scope("test ids"):
+            draft = framework(fid).draft()
+            out[target] = {
+                "code": TARGET_UNITS[target], "framework_id": fid,
+                "node_id": db.session.scalar(select(FrameworkNode.id).where(
+                    FrameworkNode.version_id == draft.id).limit(1)),
+                "indicator_id": db.session.scalar(select(Indicator.id).where(
+                    Indicator.version_id == draft.id).limit(1)),
+                "responsibility_id": db.session.scalar(select(Responsibility.id).where(
+                    Responsibility.version_id == draft.id).limit(1)),
+                "period_id": db.session.scalar(select(ReportingPeriod.id).where(
+                    ReportingPeriod.framework_id == fid).limit(1)),
+                # a unit outside the owner's tree, which a responsibility cannot name
+                "outside_unit_id": str(world.unit_ids["C11" if target == "other" else "QC"]),
+            }
+    # A plan of each target unit, implementing its province's framework.
+    for target, code in TARGET_UNITS.items():
+        province_framework = out["other" if target == "other" else "parent"]["framework_id"]
+        with system_scope("test plans"):
+            unit = db.session.scalar(select(Unit).where(Unit.code == code))
+            plan = start_plan(unit, framework(province_framework), None)
+            revision = plan.revisions[-1]
+            comment = add_comment(plan, None, "Góp ý")
+            db.session.commit()
+            out[target].update({
+                "plan_id": plan.id, "name": "purpose", "comment_id": comment.id,
+                "task_id": next(t.id for t in revision.task_rows if t.framework_node_id),
+                # (a province reports no indicator: its target is never reached anyway)
+                "target_id": revision.target_rows[0].id if revision.target_rows else 0})
+            # …and its report for 2026, on that plan (issued)
+            revision.status = "issued"
+            period = db.session.scalar(select(ReportingPeriod).where(
+                ReportingPeriod.framework_id == province_framework,
+                ReportingPeriod.year == 2026))
+            report = open_report(unit, period, None)
+            revision.status = "draft"  # the plan-edit routes are checked on a draft
+            evidence = add_evidence(report, "minh-chung.pdf", b"%PDF-1.4 minh chung", None)
+            db.session.commit()
+            out[target]["evidence_id"] = evidence.id
+            out[target].update({
+                "report_id": report.id, "year": 2026,
+                "value_id": report.values[0].id if report.values else 0,
+                "report_task_id": report.tasks[0].id})
+            # …and a finished consolidation of its subtree
+            consolidation = launch(unit, framework(province_framework), 2026, None)
+            db.session.commit()
+            run_consolidation(consolidation.id, unit.id)
+            out[target]["consolidation_id"] = consolidation.id
+    return out

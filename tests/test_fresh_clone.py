@@ -1,0 +1,124 @@
+"""The project carries its own data and says what it lacks (issue 13 item 1).
+
+The repository's committed HEAD is cloned into an empty folder with no ``../shared`` beside
+it; the demo is migrated, seeded and reorganized from there, with this venv's Python but
+the clone's source. ``scripts/setup.sh`` and ``scripts/run.sh`` name in one line what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_USERNAMES = {"canbo.xa", "chutich.xa", "chuyenvien.huyen", "lanhdao.huyen",
+                  "canbo.skhcn", "tonghop.skhcn", "lanhdao.tinh", "quantri.tinh", "vanhanh"}
+# Runs the Flask command line after printing where the ``portal`` package came from.
+FLASK_FROM_HERE = ("import sys, portal.app; print(portal.app.__file__); "
+                   "from flask.cli import main; main()")
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("fresh")
+    target = folder / "tcdlcl-portal"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(target)], check=True,
+                   capture_output=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["tcdlcl-portal"]  # no ../shared
+    return target
+
+
+def clone_env(clone: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DATABASE_URL", "MIGRATION_DATABASE_URL", "REDIS_URL",
+                          "PORTAL_DATA_DIR", "RATELIMIT_STORAGE_URI", "FLASK_APP",
+                          "TENANT_ORM_GUARD", "E2E_DATABASE_URL", "E2E_MIGRATION_DATABASE_URL"}}
+    env.update(PORTAL_ENV="development", FLASK_APP="portal.app:create_app",
+               SECRET_KEY="fresh-clone", PYTHONPATH=str(clone))
+    return env
+
+
+def flask(clone: Path, *args: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", FLASK_FROM_HERE, *args], cwd=clone,
+                          env=clone_env(clone), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == str(clone / "portal" / "app.py")     # the clone's code ran
+    return lines[1:]
+
+
+def test_the_data_is_in_the_clone(clone: Path) -> None:
+    assert sorted(p.name for p in (clone / "portal" / "data").iterdir()) == [
+        "KH-108-UBND-2025.txt", "README.md", "__init__.py", "admin-units-vn-2025-07.csv",
+        "admin-units-vn-legacy-2025-01.csv", "reorg-2025-07-hung-yen.csv"]
+    # the way a path to ../shared was spelled (ROOT.parent / "shared" / "data"); none left
+    spelled = subprocess.run(["git", "grep", "-n", "-F", '/ "shared"', "--", "*.py", "*.sh",
+                              "Makefile", ":!tests/test_fresh_clone.py"],
+                             cwd=clone, capture_output=True, text=True)
+    assert (spelled.returncode, spelled.stdout) == (1, "")       # 1: git grep found nothing
+
+
+def test_demo_seed_in_a_fresh_clone(clone: Path) -> None:
+    flask(clone, "db", "upgrade")
+    assert flask(clone, "demo", "seed") == [
+        "units of Hưng Yên: 150 added, 0 already present",
+        "departments and bodies: 9 added, 0 already present",
+        "demo accounts: 9 created (password HungYen@2025)",
+        "Plan 108 framework: loaded as framework 1, published",
+    ]
+    database = clone / "instance" / "portal.sqlite3"             # the clone's own instance
+    with sqlite3.connect(database) as connection:
+        units = connection.execute("SELECT kind, count(*) FROM unit GROUP BY kind").fetchall()
+        usernames = {row[0] for row in connection.execute("SELECT username FROM user_account")}
+    assert dict(units) == {"province": 1, "district": 10, "commune": 139, "department": 9}
+    assert usernames == DEMO_USERNAMES
+    # the other default of the command line: the official 2025 mapping, from the clone too
+    assert flask(clone, "demo", "reorganize") == [
+        "units of Thái Bình: 251 added, 0 already present",
+        "reorganization of 01/07/2025: 104 units created, 381 closed, 19 units above closed, "
+        "2 memberships moved, 2 to review",
+        "  to review: chuyenvien.huyen: reviewer @ 325",
+        "  to review: lanhdao.huyen: leader @ 325",
+    ]
+
+
+def tool_folder(tmp_path: Path, python: str | None, npm: bool) -> str:
+    """A PATH holding only bash, dirname and the given python3 and npm."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "dirname"):
+        (bin_dir / tool).symlink_to(next(Path(d) / tool for d in ("/usr/bin", "/bin")
+                                         if (Path(d) / tool).exists()))
+    if python == "current":
+        (bin_dir / "python3").symlink_to(sys.executable)
+    elif python is not None:                                    # a python3 of that version
+        (bin_dir / "python3").write_text(f"#!/bin/sh\necho {python}\n")
+        (bin_dir / "python3").chmod(0o755)
+    if npm:
+        (bin_dir / "npm").write_text("#!/bin/sh\nexit 0\n")
+        (bin_dir / "npm").chmod(0o755)
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize(("script", "python", "npm", "line"), [
+    ("setup.sh", "current", False, "missing: npm (Node.js) - install it and try again"),
+    ("run.sh", "current", False, "missing: npm (Node.js) - install it and try again"),
+    ("setup.sh", "3.9", True,
+     "missing: Python 3.11 to 3.13 (python3 is 3.9) - install it and try again"),
+    ("run.sh", None, False,
+     "missing: Python 3.11 to 3.13 (python3 is not on PATH); npm (Node.js) - install them "
+     "and try again"),
+])
+def test_scripts_name_what_is_missing_in_one_line(
+        clone: Path, tmp_path: Path, script: str, python: str | None, npm: bool,
+        line: str) -> None:
+    env = {"PATH": tool_folder(tmp_path, python, npm), "HOME": str(tmp_path)}
+    done = subprocess.run(["/bin/bash", str(clone / "scripts" / script)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", line + "\n")
+    assert not (clone / ".venv").exists() and not (clone / "node_modules").exists()
