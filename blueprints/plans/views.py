@@ -8,8 +8,6 @@ commit once. Autosave answers are small fragments: a status line, the new versio
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Blueprint,
     abort,
@@ -25,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import clock
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode
@@ -177,7 +176,7 @@ def show(plan_id: int):  # type: ignore[no-untyped-def]
 
 
 def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped-def]
-    return render_template(f"plans/{template}", now=datetime.now(), **context), status
+    return render_template(f"plans/{template}", now=clock.now(), **context), status
 
 
 @bp.route("/plans/<int:plan_id>/sections/<name>", methods=["POST"])

@@ -6,8 +6,6 @@ report's unit (403), act through ``portal.reports.service``, commit once.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import clock
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.frameworks.framework import Framework
@@ -169,7 +168,7 @@ def show(report_id: int):  # type: ignore[no-untyped-def]
 
 
 def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped-def]
-    return render_template(f"plans/{template}", now=datetime.now(), **context), status
+    return render_template(f"plans/{template}", now=clock.now(), **context), status
 
 
 def _autosave(report: UnitReport, target: str, fields: list[str], action, current, mine):  # type: ignore[no-untyped-def]
@@ -481,7 +480,7 @@ def consolidation_docx(consolidation_id: int):  # type: ignore[no-untyped-def]
         framework_number=version.doc_number if version else None,
         indicators=context["indicators"], names=context["names"],
         place=unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name,
-        recipients=[f"{_reports_to(unit)} (để báo cáo)"])
+        recipients=[f"{_reports_to(unit)} (để báo cáo)"], made_at=row.finished_at)
     return Response(data, mimetype=DOCX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="bao-cao-tong-hop-{unit.code}-'
                                f'{row.year}-{row.number}.docx"'})
@@ -495,7 +494,8 @@ def consolidation_xlsx(consolidation_id: int):  # type: ignore[no-untyped-def]
     unit = context["unit"]
     data = build_consolidation_xlsx(
         row.result, indicators=context["indicators"], names=context["names"],
-        title=f"Tổng hợp năm {row.year} — {unit.name} (bản {row.number})")
+        title=f"Tổng hợp năm {row.year} — {unit.name} (bản {row.number})",
+        made_at=row.finished_at)
     return Response(data, mimetype=XLSX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="tong-hop-{unit.code}-{row.year}-'
                                f'{row.number}.xlsx"'})

@@ -72,7 +72,7 @@ def as_csv(statement: Select) -> bytes:
     writer.writerow(["id", "at", "unit_id", "actor", "object_type", "object_id", "action",
                      "label", "before", "after", "request_id"])
     for entry in db.session.scalars(statement.execution_options(yield_per=500)):
-        writer.writerow([entry.id, entry.at.isoformat(), entry.unit_id, entry.actor,
+        writer.writerow([entry.id, clock.shown(entry.at), entry.unit_id, entry.actor,
                          entry.object_type, entry.object_id, entry.action, entry.label,
                          json.dumps(entry.before, ensure_ascii=False) if entry.before else "",
                          json.dumps(entry.after, ensure_ascii=False) if entry.after else "",

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from tenants.scoping import SharedDownTree
 
@@ -58,7 +59,7 @@ class Framework(SharedDownTree, db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("framework.id"))
     name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
 
     # No relationship to the owner unit: readers below it cannot load units above them;
     # its code and name come from tenants.tree.unit_labels.
@@ -105,7 +106,7 @@ class FrameworkVersion(SharedDownTree, db.Model):
     source_filename: Mapped[str | None] = mapped_column(String(255))
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

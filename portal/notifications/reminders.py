@@ -204,7 +204,8 @@ def _email_body(notice: Notification) -> str:
     from flask import current_app
 
     url = current_app.config["PUBLIC_URL"].rstrip("/") + notice.link
-    return "\n\n".join([notice.body, url, _(
+    return "\n\n".join([notice.body, _("As of %(when)s.", when=clock.shown(notice.created_at)),
+                        url, _(
         "You receive this e-mail because you draft or review this unit's reports. "
         "You can turn reminder e-mails off on the Notifications page of the platform.")])
 

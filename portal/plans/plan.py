@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from tenants.scoping import TenantScoped
 
@@ -52,7 +53,7 @@ class UnitPlan(TenantScoped, db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
 
     revisions: Mapped[list[PlanRevision]] = relationship(
         back_populates="plan", order_by="PlanRevision.number", cascade="all, delete-orphan")
@@ -91,7 +92,7 @@ class PlanRevision(TenantScoped, db.Model):
     signer_name: Mapped[str | None] = mapped_column(String(200))
     recipients: Mapped[str] = mapped_column(Text, default="")          # one per line
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # The version is checked in the UPDATE itself (… WHERE version = :seen), so two
