@@ -208,6 +208,7 @@ def register_template_context(app: Flask) -> None:
     from flask_babel import format_decimal, get_locale
 
     from portal import clock
+    from portal.audit.service import shown_value
 
     @app.template_filter("number")
     def _number(value: object) -> str:
@@ -217,6 +218,7 @@ def register_template_context(app: Flask) -> None:
     # The one conversion of times for pages: clock.shown / clock.shown_day.
     app.add_template_filter(clock.shown, "moment")
     app.add_template_filter(clock.shown_day, "day")
+    app.add_template_filter(shown_value, "recorded")   # an audit log value (ISO times)
 
     @app.template_test("total_label")
     def _total_label(text: str) -> bool:
