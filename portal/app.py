@@ -207,7 +207,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     from flask_babel import format_decimal, get_locale
 
-    from portal import clock
+    from portal import clock, labels
     from portal.audit.service import shown_value
 
     @app.template_filter("number")
@@ -219,6 +219,8 @@ def register_template_context(app: Flask) -> None:
     app.add_template_filter(clock.shown, "moment")
     app.add_template_filter(clock.shown_day, "day")
     app.add_template_filter(shown_value, "recorded")   # an audit log value (ISO times)
+    # Every enum's label (defined beside its enum): kind_label(v), role_label(v) …
+    app.jinja_env.globals.update(labels.template_globals())
 
     @app.template_test("total_label")
     def _total_label(text: str) -> bool:

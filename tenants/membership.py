@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +24,11 @@ class Role(enum.StrEnum):
     CONSOLIDATOR = "consolidator"
     LEADER = "leader"
     ADMIN = "admin"
+
+
+ROLE_LABELS = {Role.DRAFTER: _l("Drafter"), Role.HEAD: _l("Unit head"),
+               Role.REVIEWER: _l("Reviewer"), Role.CONSOLIDATOR: _l("Consolidator"),
+               Role.LEADER: _l("Leader"), Role.ADMIN: _l("Administrator")}
 
 
 # Roles whose read access covers the whole subtree of their unit.

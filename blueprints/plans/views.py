@@ -436,12 +436,6 @@ def field_label(name: str) -> str:
 
 
 @bp.app_template_global()
-def action_label(action: str) -> str:
-    return {"create": _("started"), "submit": _("submitted"), "return": _("returned"),
-            "issue": _("issued"), "amend": _("amendment started")}.get(action, action)
-
-
-@bp.app_template_global()
 def change_label(kind: str) -> str:
     return {"added": _("added"), "removed": _("removed"), "changed": _("changed")}.get(kind,
                                                                                        kind)

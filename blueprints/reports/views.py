@@ -296,19 +296,6 @@ def transition(report_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("reports.show", report_id=report.id))
 
 
-@bp.app_template_global()
-def task_status_label(status: str | None) -> str:
-    return {"done_on_time": _("Done on time"), "done_late": _("Done late"),
-            "in_progress": _("Not done, within the deadline"),
-            "overdue": _("Not done, overdue")}.get(status or "", _("Not given"))
-
-
-@bp.app_template_global()
-def report_status_label(status: str) -> str:
-    return {"draft": _("Being written"), "submitted": _("Submitted"),
-            "accepted": _("Accepted")}.get(status, status)
-
-
 # ---- evidence files ----------------------------------------------------------------------
 
 
@@ -436,21 +423,6 @@ def consolidation_progress(consolidation_id: int):  # type: ignore[no-untyped-de
     response = render_template("reports/_progress.html", consolidation=row)
     headers = {"HX-Refresh": "true"} if row.status in ("done", "failed") else {}
     return response, 200, headers
-
-
-@bp.app_template_global()
-def run_status_label(status: str) -> str:
-    return {"queued": _("Waiting to start"), "running": _("Running"), "done": _("Done"),
-            "failed": _("Failed")}.get(status, status)
-
-
-@bp.app_template_global()
-def step_label(step: str) -> str:
-    return {"reading the reports": _("reading the reports"),
-            "computing the indicators and rates": _("computing the indicators and rates"),
-            "compiling the narrative": _("compiling the narrative"),
-            "writing the snapshot": _("writing the snapshot"), "done": _("done"),
-            "failed": _("failed")}.get(step, step)
 
 
 def _finished_or_404(consolidation_id: int) -> Consolidation:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Date,
@@ -35,6 +36,10 @@ class VersionStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
+VERSION_STATUS_LABELS = {VersionStatus.DRAFT: _l("Draft"), VersionStatus.PUBLISHED: _l("In force"),
+                         VersionStatus.SUPERSEDED: _l("Superseded")}
+
+
 class NodeKind(enum.StrEnum):
     """What a part of the plan is, for the unit plans and reports built on it."""
 
@@ -48,6 +53,14 @@ class NodeKind(enum.StrEnum):
     FUNDING = "funding"
     RESPONSIBILITY = "responsibility"
     OTHER = "other"
+
+
+NODE_KIND_LABELS = {NodeKind.SECTION: _l("Section"), NodeKind.PURPOSE: _l("Purpose"),
+                    NodeKind.REQUIREMENT: _l("Requirement"),
+                    NodeKind.TARGET_GROUP: _l("Group of targets"), NodeKind.TARGET: _l("Target"),
+                    NodeKind.TASK_GROUP: _l("Group of tasks"), NodeKind.TASK: _l("Task"),
+                    NodeKind.FUNDING: _l("Funding"), NodeKind.RESPONSIBILITY: _l("Responsibility"),
+                    NodeKind.OTHER: _l("Other")}
 
 
 class Framework(SharedDownTree, db.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +20,11 @@ class PlanAction(enum.StrEnum):
     RETURN = "return"
     ISSUE = "issue"
     AMEND = "amend"
+
+
+PLAN_ACTION_LABELS = {PlanAction.CREATE: _l("started"), PlanAction.SUBMIT: _l("submitted"),
+                      PlanAction.RETURN: _l("returned"), PlanAction.ISSUE: _l("issued"),
+                      PlanAction.AMEND: _l("amendment started")}
 
 
 class PlanTransition(TenantScoped, db.Model):

@@ -12,6 +12,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -38,6 +39,12 @@ class RevisionStatus(enum.StrEnum):
     SUBMITTED = "submitted"    # with the unit head
     ISSUED = "issued"          # signed and in force; read-only
     SUPERSEDED = "superseded"  # an amended revision replaced it
+
+
+REVISION_STATUS_LABELS = {RevisionStatus.DRAFT: _l("Draft"),
+                          RevisionStatus.SUBMITTED: _l("With the head"),
+                          RevisionStatus.ISSUED: _l("Issued"),
+                          RevisionStatus.SUPERSEDED: _l("Superseded")}
 
 
 SECTIONS = ("purpose", "targets", "tasks", "funding", "organization")

@@ -13,6 +13,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -37,6 +38,11 @@ class ReportStatus(enum.StrEnum):
     ACCEPTED = "accepted"
 
 
+REPORT_STATUS_LABELS = {ReportStatus.DRAFT: _l("Being written"),
+                        ReportStatus.SUBMITTED: _l("Submitted"),
+                        ReportStatus.ACCEPTED: _l("Accepted")}
+
+
 class TaskStatus(enum.StrEnum):
     """The four buckets of Vietnamese government task tracking."""
 
@@ -44,6 +50,13 @@ class TaskStatus(enum.StrEnum):
     DONE_LATE = "done_late"
     IN_PROGRESS = "in_progress"    # not done, still within its deadline
     OVERDUE = "overdue"            # not done, past its deadline
+
+
+TASK_STATUS_LABELS = {TaskStatus.DONE_ON_TIME: _l("Done on time"),
+                      TaskStatus.DONE_LATE: _l("Done late"),
+                      TaskStatus.IN_PROGRESS: _l("Not done, within the deadline"),
+                      TaskStatus.OVERDUE: _l("Not done, overdue")}
+TASK_STATUS_MISSING = _l("Not given")
 
 
 NARRATIVE = ("results", "difficulties", "proposals")
