@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from portal.audit.entry import AUDIT_ACTION_LABELS, OBJECT_TYPE_LABELS
+from portal.dashboard.service import TRACK_LABELS
 from portal.frameworks.framework import NODE_KIND_LABELS, VERSION_STATUS_LABELS
 from portal.frameworks.indicator import (
     AGGREGATION_LABELS,
@@ -16,9 +18,14 @@ from portal.frameworks.indicator import (
     TIME_BEHAVIOUR_LABELS,
 )
 from portal.plans.history import PLAN_ACTION_LABELS
-from portal.plans.plan import REVISION_STATUS_LABELS
+from portal.plans.plan import CHANGE_LABELS, FIELD_LABELS, REVISION_STATUS_LABELS
 from portal.reports.consolidation import RUN_STATUS_LABELS, STEP_LABELS
-from portal.reports.report import REPORT_STATUS_LABELS, TASK_STATUS_LABELS, TASK_STATUS_MISSING
+from portal.reports.report import (
+    REPORT_STATUS_IN_TEXT,
+    REPORT_STATUS_LABELS,
+    TASK_STATUS_LABELS,
+    TASK_STATUS_MISSING,
+)
 from tenants.membership import ROLE_LABELS
 from tenants.unit import UNIT_KIND_LABELS
 
@@ -39,6 +46,12 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "task_status_label": (TASK_STATUS_LABELS, TASK_STATUS_MISSING),
     "run_status_label": (RUN_STATUS_LABELS, None),
     "step_label": (STEP_LABELS, None),
+    "report_status_in_text": (REPORT_STATUS_IN_TEXT, None),
+    "track_label": (TRACK_LABELS, None),
+    "audit_action_label": (AUDIT_ACTION_LABELS, None),
+    "object_type_label": (OBJECT_TYPE_LABELS, None),
+    "field_label": (FIELD_LABELS, None),
+    "change_label": (CHANGE_LABELS, None),
 }
 
 

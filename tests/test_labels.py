@@ -11,6 +11,9 @@ from flask import Flask, render_template_string
 from sqlalchemy import select
 
 from portal import labels
+from portal.audit.capture import AUDITED
+from portal.audit.entry import AUDIT_ACTION_LABELS, OBJECT_TYPE_LABELS, AuditAction
+from portal.dashboard.service import TRACK_LABELS, Track
 from portal.extensions import db
 from portal.frameworks.framework import (
     NODE_KIND_LABELS,
@@ -38,7 +41,13 @@ from portal.reports.consolidation import (
     launch,
     run_consolidation,
 )
-from portal.reports.report import REPORT_STATUS_LABELS, TASK_STATUS_LABELS, ReportStatus, TaskStatus
+from portal.reports.report import (
+    REPORT_STATUS_IN_TEXT,
+    REPORT_STATUS_LABELS,
+    TASK_STATUS_LABELS,
+    ReportStatus,
+    TaskStatus,
+)
 from tenants.membership import ROLE_LABELS, Role
 from tenants.scoping import system_scope
 from tenants.unit import UNIT_KIND_LABELS, Unit, UnitKind
@@ -52,10 +61,17 @@ from tests.frameworks_data import framework, make_framework
     (RevisionStatus, REVISION_STATUS_LABELS), (PlanAction, PLAN_ACTION_LABELS),
     (ReportStatus, REPORT_STATUS_LABELS), (TaskStatus, TASK_STATUS_LABELS),
     (RunStatus, RUN_STATUS_LABELS), (ConsolidationStep, STEP_LABELS),
+    (ReportStatus, REPORT_STATUS_IN_TEXT), (AuditAction, AUDIT_ACTION_LABELS),
 ])
 def test_every_value_has_a_label(kind: type[enum.StrEnum], mapping: dict) -> None:
     assert set(mapping) == set(kind)
     assert any(m is mapping for m, _missing in labels.TEMPLATE_LABELS.values())
+
+
+def test_the_dashboard_tracks_and_the_audited_tables_have_labels() -> None:
+    assert set(TRACK_LABELS) == {v for k, v in vars(Track).items() if k.isupper()}
+    audited = {table for table in db.metadata.tables if table in AUDITED}
+    assert set(OBJECT_TYPE_LABELS) == audited
 
 
 def test_templates_read_the_labels_registered_once(app: Flask) -> None:

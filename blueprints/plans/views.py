@@ -420,22 +420,3 @@ def history(plan_id: int):  # type: ignore[no-untyped-def]
                            old=old, new=new, unit=db.session.get(Unit, plan.unit_id))
 
 
-@bp.app_template_global()
-def field_label(name: str) -> str:
-    """A plan's field as the reader calls it."""
-    return {
-        "title": _("Title"), "purpose": _("I. Purpose and requirements"),
-        "targets": _("II. Targets"), "tasks": _("III. Tasks and solutions (introduction)"),
-        "funding": _("IV. Funding"), "organization": _("V. Organization of implementation"),
-        "content": _("Task"), "lead": _("Lead (office in the unit)"), "start_date": _("Start"),
-        "end_date": _("End"), "outputs": _("Expected outputs"), "budget": _("Budget (VND)"),
-        "funding_source": _("Funding source"), "not_applicable": _("Not applicable"),
-        "not_applicable_reason": _("Reason it does not apply"),
-        "coordinating": _("Coordinating units"),
-    }.get(name, name)
-
-
-@bp.app_template_global()
-def change_label(kind: str) -> str:
-    return {"added": _("added"), "removed": _("removed"), "changed": _("changed")}.get(kind,
-                                                                                       kind)

@@ -50,6 +50,20 @@ REVISION_STATUS_LABELS = {RevisionStatus.DRAFT: _l("Draft"),
 SECTIONS = ("purpose", "targets", "tasks", "funding", "organization")
 SIGNING_FORMULAS = ("TM.", "KT.", "TL.", "TUQ.", "Q.", "")
 
+# A plan's fields and its tasks' as the reader calls them (history, conflicts).
+FIELD_LABELS = {
+    "title": _l("Title"), "purpose": _l("I. Purpose and requirements"),
+    "targets": _l("II. Targets"), "tasks": _l("III. Tasks and solutions (introduction)"),
+    "funding": _l("IV. Funding"), "organization": _l("V. Organization of implementation"),
+    "content": _l("Task"), "lead": _l("Lead (office in the unit)"), "start_date": _l("Start"),
+    "end_date": _l("End"), "outputs": _l("Expected outputs"), "budget": _l("Budget (VND)"),
+    "funding_source": _l("Funding source"), "not_applicable": _l("Not applicable"),
+    "not_applicable_reason": _l("Reason it does not apply"),
+    "coordinating": _l("Coordinating units"),
+}
+# The kinds of change between two revisions (``TaskChange.kind``).
+CHANGE_LABELS = {"added": _l("added"), "removed": _l("removed"), "changed": _l("changed")}
+
 
 class UnitPlan(TenantScoped, db.Model):
     __tablename__ = "unit_plan"

@@ -41,6 +41,10 @@ class ReportStatus(enum.StrEnum):
 REPORT_STATUS_LABELS = {ReportStatus.DRAFT: _l("Being written"),
                         ReportStatus.SUBMITTED: _l("Submitted"),
                         ReportStatus.ACCEPTED: _l("Accepted")}
+# The same within a sentence ("Report 2026: being written").
+REPORT_STATUS_IN_TEXT = {ReportStatus.DRAFT: _l("being written"),
+                         ReportStatus.SUBMITTED: _l("submitted"),
+                         ReportStatus.ACCEPTED: _l("accepted")}
 
 
 class TaskStatus(enum.StrEnum):
