@@ -113,6 +113,9 @@ def test_a_frozen_clock_reads_08_00_everywhere(frozen, app: Flask, report_id: in
     listed = drafter.get("/units/D1/reports").get_data(as_text=True)
     assert "Đã gửi</a> · trình 02/12/2026" in listed                # the day, in Vietnam
 
+    board = login_as("leader").get("/units/D1/dashboard?year=2026").get_data(as_text=True)
+    _in_both(board, f"số liệu trực tiếp lúc {SHOWN}")
+
     # the consolidation, its page, its Word and Excel exports
     with system_scope("test"):
         fid = db.session.get(ReportingPeriod, period_id).framework_id
