@@ -41,7 +41,7 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "aggregation_label": (AGGREGATION_LABELS, None),
     "status_label": (VERSION_STATUS_LABELS, None),
     "revision_status_label": (REVISION_STATUS_LABELS, None),
-    "action_label": (PLAN_ACTION_LABELS, None),
+    "plan_action_label": (PLAN_ACTION_LABELS, None),
     "report_status_label": (REPORT_STATUS_LABELS, None),
     "task_status_label": (TASK_STATUS_LABELS, TASK_STATUS_MISSING),
     "run_status_label": (RUN_STATUS_LABELS, None),
