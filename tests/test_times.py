@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import email
 import io
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -42,6 +43,16 @@ def test_the_one_conversion() -> None:
     assert clock.shown(None) == ""
     assert clock.shown_day(datetime(2026, 12, 1, 17, 30, tzinfo=UTC)) == "02/12/2026"
     assert clock.shown_day(date(2026, 11, 30)) == "30/11/2026"
+
+
+def test_the_audit_logs_iso_text_reads_as_vietnam_time() -> None:
+    from portal.audit.service import shown_value
+
+    assert shown_value("2026-12-02T01:00:00+00:00") == SHOWN
+    assert shown_value("2026-12-02T01:00:00.123456") == SHOWN             # SQLite: naive
+    assert shown_value("2026-11-30") == "30/11/2026"
+    for kept in ("2026", "II.1.a", "2026-13-45", "Mục đích", 3, None):
+        assert shown_value(kept) == kept
 
 
 def post(client, url: str, **data):  # type: ignore[no-untyped-def]
@@ -154,7 +165,8 @@ def test_a_frozen_clock_reads_08_00_everywhere(frozen, app: Flask, report_id: in
     memberships = admin.get("/unit-admin/membership/").get_data(as_text=True)
     assert memberships.count(SHOWN) == 7 and UTC_CLOCK not in memberships   # 6 roles + 1
     audit_list = platform.get("/admin/audit_entry/").get_data(as_text=True)
-    _in_both(audit_list, SHOWN)
+    cells = re.findall(r'<td class="col-at">\s*([^<]*?)\s*</td>', audit_list)
+    assert cells and set(cells) == {SHOWN} and UTC_CLOCK not in audit_list
     admin_csv = platform.get("/admin/audit_entry/export/csv/",
                              buffered=True).get_data(as_text=True)   # a streamed body
     table = list(csv.reader(io.StringIO(admin_csv.lstrip("\ufeff"))))
