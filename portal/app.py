@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 
 from flask import Flask, g, request, session
 from flask_login import current_user
@@ -208,30 +207,25 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     from flask_babel import format_decimal, get_locale
 
-    from portal import clock
+    from portal import clock, labels
+    from portal.audit.service import shown_value
 
     @app.template_filter("number")
     def _number(value: object) -> str:
         """A number in the reader's convention: 1.234,5 in Vietnamese, 1,234.5 in English."""
         return "" if value is None else format_decimal(value, format="#,##0.####")
 
-    @app.template_filter("day")
-    def _day(value: object) -> str:
-        return "" if value is None else value.strftime("%d/%m/%Y")  # type: ignore[attr-defined]
+    # The one conversion of times for pages: clock.shown / clock.shown_day.
+    app.add_template_filter(clock.shown, "moment")
+    app.add_template_filter(clock.shown_day, "day")
+    app.add_template_filter(shown_value, "recorded")   # an audit log value (ISO times)
+    # Every enum's label (defined beside its enum): kind_label(v), role_label(v) …
+    app.jinja_env.globals.update(labels.template_globals())
 
     @app.template_test("total_label")
     def _total_label(text: str) -> bool:
         """Does a label already say it is a total ("tổng số …", "total …")?"""
         return text.startswith(("tổng", "total"))
-
-    @app.template_filter("moment")
-    def _moment(value: datetime | None) -> str:
-        """A stored time as Vietnam's wall clock (SQLite keeps no zone: it holds UTC)."""
-        if value is None:
-            return ""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(clock.LOCAL).strftime("%d/%m/%Y %H:%M")
 
     @app.context_processor
     def _inject() -> dict:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from tenants.scoping import TenantScoped
 from tenants.unit import Unit
@@ -22,6 +24,11 @@ class Role(enum.StrEnum):
     CONSOLIDATOR = "consolidator"
     LEADER = "leader"
     ADMIN = "admin"
+
+
+ROLE_LABELS = {Role.DRAFTER: _l("Drafter"), Role.HEAD: _l("Unit head"),
+               Role.REVIEWER: _l("Reviewer"), Role.CONSOLIDATOR: _l("Consolidator"),
+               Role.LEADER: _l("Leader"), Role.ADMIN: _l("Administrator")}
 
 
 # Roles whose read access covers the whole subtree of their unit.
@@ -48,7 +55,7 @@ class Membership(TenantScoped, db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
 
     unit: Mapped[Unit] = relationship()
     user: Mapped["User"] = relationship(back_populates="memberships")  # noqa: F821, UP037

@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from tenants.scoping import TenantScoped
 
@@ -21,6 +23,12 @@ class UnitKind(enum.StrEnum):
     DISTRICT = "district"        # UBND huyện, quận, thị xã, thành phố thuộc tỉnh
     COMMUNE = "commune"          # UBND xã, phường, thị trấn, đặc khu
     OFFICE = "office"            # an office or body inside another unit
+
+
+UNIT_KIND_LABELS = {UnitKind.NATION: _l("National level"), UnitKind.PROVINCE: _l("Province"),
+                    UnitKind.DEPARTMENT: _l("Department or provincial body"),
+                    UnitKind.DISTRICT: _l("District"), UnitKind.COMMUNE: _l("Commune"),
+                    UnitKind.OFFICE: _l("Office")}
 
 
 # The `type` column of the official lists (shared/data) decides the kind.
@@ -64,7 +72,7 @@ class Unit(TenantScoped, db.Model):
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent",

@@ -16,10 +16,13 @@ checked by the app's ``CSRFProtect`` like every other form.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,6 +36,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView, refused
+from portal import clock
 from portal.accounts.api_token import ApiToken
 from portal.accounts.service import (
     AccountError,
@@ -133,10 +137,25 @@ COLUMN_LABELS = {
 }
 
 
+def _shown(_view, value, _name) -> str:  # type: ignore[no-untyped-def]
+    return clock.shown(value)
+
+
+# Times and dates in lists, details and exports as everywhere (datetime before date: a
+# datetime is a date too, and Flask-Admin takes the first type that matches).
+TIME_FORMATTERS = {datetime: _shown, date: _shown}
+LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, **TIME_FORMATTERS}
+DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, **TIME_FORMATTERS}
+EXPORT_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, **TIME_FORMATTERS}
+
+
 class _View(ModelView):
     """Shared by both areas: Flask-WTF forms, no deletion, a page of 50."""
 
     column_labels = COLUMN_LABELS
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
     form_base_class = FlaskForm
     can_delete = False
     can_view_details = True

@@ -8,8 +8,6 @@ commit once. Autosave answers are small fragments: a status line, the new versio
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Blueprint,
     abort,
@@ -25,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import clock
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode
@@ -177,7 +176,7 @@ def show(plan_id: int):  # type: ignore[no-untyped-def]
 
 
 def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped-def]
-    return render_template(f"plans/{template}", now=datetime.now(), **context), status
+    return render_template(f"plans/{template}", now=clock.now(), **context), status
 
 
 @bp.route("/plans/<int:plan_id>/sections/<name>", methods=["POST"])
@@ -421,28 +420,3 @@ def history(plan_id: int):  # type: ignore[no-untyped-def]
                            old=old, new=new, unit=db.session.get(Unit, plan.unit_id))
 
 
-@bp.app_template_global()
-def field_label(name: str) -> str:
-    """A plan's field as the reader calls it."""
-    return {
-        "title": _("Title"), "purpose": _("I. Purpose and requirements"),
-        "targets": _("II. Targets"), "tasks": _("III. Tasks and solutions (introduction)"),
-        "funding": _("IV. Funding"), "organization": _("V. Organization of implementation"),
-        "content": _("Task"), "lead": _("Lead (office in the unit)"), "start_date": _("Start"),
-        "end_date": _("End"), "outputs": _("Expected outputs"), "budget": _("Budget (VND)"),
-        "funding_source": _("Funding source"), "not_applicable": _("Not applicable"),
-        "not_applicable_reason": _("Reason it does not apply"),
-        "coordinating": _("Coordinating units"),
-    }.get(name, name)
-
-
-@bp.app_template_global()
-def action_label(action: str) -> str:
-    return {"create": _("started"), "submit": _("submitted"), "return": _("returned"),
-            "issue": _("issued"), "amend": _("amendment started")}.get(action, action)
-
-
-@bp.app_template_global()
-def change_label(kind: str) -> str:
-    return {"added": _("added"), "removed": _("removed"), "changed": _("changed")}.get(kind,
-                                                                                       kind)

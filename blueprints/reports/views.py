@@ -6,8 +6,6 @@ report's unit (403), act through ``portal.reports.service``, commit once.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import clock
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.frameworks.framework import Framework
@@ -169,7 +168,7 @@ def show(report_id: int):  # type: ignore[no-untyped-def]
 
 
 def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped-def]
-    return render_template(f"plans/{template}", now=datetime.now(), **context), status
+    return render_template(f"plans/{template}", now=clock.now(), **context), status
 
 
 def _autosave(report: UnitReport, target: str, fields: list[str], action, current, mine):  # type: ignore[no-untyped-def]
@@ -295,19 +294,6 @@ def transition(report_id: int):  # type: ignore[no-untyped-def]
            "for correction."), "accept": _("The report was accepted."),
            "reopen": _("The report was reopened.")}[action], "success")
     return redirect(url_for("reports.show", report_id=report.id))
-
-
-@bp.app_template_global()
-def task_status_label(status: str | None) -> str:
-    return {"done_on_time": _("Done on time"), "done_late": _("Done late"),
-            "in_progress": _("Not done, within the deadline"),
-            "overdue": _("Not done, overdue")}.get(status or "", _("Not given"))
-
-
-@bp.app_template_global()
-def report_status_label(status: str) -> str:
-    return {"draft": _("Being written"), "submitted": _("Submitted"),
-            "accepted": _("Accepted")}.get(status, status)
 
 
 # ---- evidence files ----------------------------------------------------------------------
@@ -439,21 +425,6 @@ def consolidation_progress(consolidation_id: int):  # type: ignore[no-untyped-de
     return response, 200, headers
 
 
-@bp.app_template_global()
-def run_status_label(status: str) -> str:
-    return {"queued": _("Waiting to start"), "running": _("Running"), "done": _("Done"),
-            "failed": _("Failed")}.get(status, status)
-
-
-@bp.app_template_global()
-def step_label(step: str) -> str:
-    return {"reading the reports": _("reading the reports"),
-            "computing the indicators and rates": _("computing the indicators and rates"),
-            "compiling the narrative": _("compiling the narrative"),
-            "writing the snapshot": _("writing the snapshot"), "done": _("done"),
-            "failed": _("failed")}.get(step, step)
-
-
 def _finished_or_404(consolidation_id: int) -> Consolidation:
     row = visible_or_404(Consolidation, consolidation_id)
     if row.status != RunStatus.DONE.value:
@@ -481,7 +452,7 @@ def consolidation_docx(consolidation_id: int):  # type: ignore[no-untyped-def]
         framework_number=version.doc_number if version else None,
         indicators=context["indicators"], names=context["names"],
         place=unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name,
-        recipients=[f"{_reports_to(unit)} (để báo cáo)"])
+        recipients=[f"{_reports_to(unit)} (để báo cáo)"], made_at=row.finished_at)
     return Response(data, mimetype=DOCX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="bao-cao-tong-hop-{unit.code}-'
                                f'{row.year}-{row.number}.docx"'})
@@ -495,7 +466,8 @@ def consolidation_xlsx(consolidation_id: int):  # type: ignore[no-untyped-def]
     unit = context["unit"]
     data = build_consolidation_xlsx(
         row.result, indicators=context["indicators"], names=context["names"],
-        title=f"Tổng hợp năm {row.year} — {unit.name} (bản {row.number})")
+        title=f"Tổng hợp năm {row.year} — {unit.name} (bản {row.number})",
+        made_at=row.finished_at)
     return Response(data, mimetype=XLSX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="tong-hop-{unit.code}-{row.year}-'
                                f'{row.number}.xlsx"'})

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal import clock
 from portal.accounts.api_token import ApiToken
 from portal.accounts.passwords import (
     hash_password,
@@ -111,7 +112,7 @@ def authenticate(username: str, password: str) -> User | None:
         # Spend the same time as a real check so user names cannot be probed by timing.
         verify_password(_dummy_hash(), password)
         return None
-    now = datetime.now(UTC)
+    now = clock.now()
     locked = user.locked_until is not None and _aware(user.locked_until) > now
     if not verify_password(user.password_hash, password) or locked:
         if not locked:
@@ -192,7 +193,7 @@ def user_for_token(token: str) -> User | None:
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    row.last_used_at = datetime.now(UTC)
+    row.last_used_at = clock.now()
     return row.user
 
 
@@ -203,7 +204,7 @@ def revoke_tokens(user: User, hint: str | None = None) -> int:
     count = 0
     for row in rows:
         if hint is None or row.hint.startswith(hint) or hint.startswith(row.hint):
-            row.revoked_at = datetime.now(UTC)
+            row.revoked_at = clock.now()
             count += 1
     return count
 

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from tenants.membership import Membership
 
@@ -30,7 +31,7 @@ class User(UserMixin, db.Model):
     # Bumped on password change: every other session of this user is signed out.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user",

@@ -8,13 +8,41 @@ describes.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from tenants.scoping import TenantScoped
+
+
+class AuditAction(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+AUDIT_ACTION_LABELS = {AuditAction.CREATE: _l("created"), AuditAction.UPDATE: _l("changed"),
+                       AuditAction.DELETE: _l("deleted")}
+
+# What each audited table holds, as the reader calls it (``AuditEntry.object_type``).
+OBJECT_TYPE_LABELS = {
+    "unit": _l("Unit"), "user_account": _l("Account"), "membership": _l("Membership"),
+    "api_token": _l("API token"), "framework": _l("Plan framework"),
+    "framework_version": _l("Framework version"), "indicator": _l("Indicator"),
+    "indicator_target": _l("Indicator target"), "reporting_period": _l("Reporting period"),
+    "responsibility": _l("Responsibility"), "unit_plan": _l("Unit plan"),
+    "plan_revision": _l("Plan revision"), "plan_task": _l("Plan task"),
+    "plan_target": _l("Plan target"), "plan_transition": _l("Plan workflow step"),
+    "unit_report": _l("Report"), "report_value": _l("Report value"),
+    "report_task": _l("Report task status"), "report_transition": _l("Report workflow step"),
+    "report_evidence": _l("Evidence file"), "consolidation": _l("Consolidation"),
+    "reorganization": _l("Administrative reorganization"),
+    "unit_lineage": _l("Link from a former unit"),
+}
 
 
 class AuditEntry(TenantScoped, db.Model):

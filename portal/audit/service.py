@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -16,6 +17,24 @@ from portal.extensions import db
 from tenants.unit import Unit, UnitClosure
 
 PAGE_SIZE = 100
+_RECORDED_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?)?")
+
+
+def shown_value(value: object) -> object:
+    """A recorded value as a person reads it: the log keeps times and dates as ISO text
+    (UTC), a person reads them in Vietnam time, dd/mm/yyyy HH:MM; the rest as it is."""
+    if isinstance(value, str) and _RECORDED_TIME.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return clock.shown(moment if "T" in value else moment.date())
+    return value
+
+
+def shown_values(values: dict | None) -> dict | None:
+    return None if values is None else {k: shown_value(v) for k, v in values.items()}
 
 
 @dataclass
@@ -72,9 +91,11 @@ def as_csv(statement: Select) -> bytes:
     writer.writerow(["id", "at", "unit_id", "actor", "object_type", "object_id", "action",
                      "label", "before", "after", "request_id"])
     for entry in db.session.scalars(statement.execution_options(yield_per=500)):
-        writer.writerow([entry.id, entry.at.isoformat(), entry.unit_id, entry.actor,
+        writer.writerow([entry.id, clock.shown(entry.at), entry.unit_id, entry.actor,
                          entry.object_type, entry.object_id, entry.action, entry.label,
-                         json.dumps(entry.before, ensure_ascii=False) if entry.before else "",
-                         json.dumps(entry.after, ensure_ascii=False) if entry.after else "",
+                         json.dumps(shown_values(entry.before), ensure_ascii=False)
+                         if entry.before else "",
+                         json.dumps(shown_values(entry.after), ensure_ascii=False)
+                         if entry.after else "",
                          entry.request_id])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

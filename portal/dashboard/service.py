@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from portal import clock
@@ -47,6 +48,10 @@ class Track:
     BEHIND = "behind"
     NO_TARGET = "no_target"
     NO_DATA = "no_data"
+
+
+TRACK_LABELS = {Track.ON_TRACK: _l("On track"), Track.BEHIND: _l("Behind target"),
+                Track.NO_TARGET: _l("No target"), Track.NO_DATA: _l("No data yet")}
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Date,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from tenants.scoping import SharedDownTree
 
@@ -32,6 +34,10 @@ class VersionStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     SUPERSEDED = "superseded"
+
+
+VERSION_STATUS_LABELS = {VersionStatus.DRAFT: _l("Draft"), VersionStatus.PUBLISHED: _l("In force"),
+                         VersionStatus.SUPERSEDED: _l("Superseded")}
 
 
 class NodeKind(enum.StrEnum):
@@ -49,6 +55,14 @@ class NodeKind(enum.StrEnum):
     OTHER = "other"
 
 
+NODE_KIND_LABELS = {NodeKind.SECTION: _l("Section"), NodeKind.PURPOSE: _l("Purpose"),
+                    NodeKind.REQUIREMENT: _l("Requirement"),
+                    NodeKind.TARGET_GROUP: _l("Group of targets"), NodeKind.TARGET: _l("Target"),
+                    NodeKind.TASK_GROUP: _l("Group of tasks"), NodeKind.TASK: _l("Task"),
+                    NodeKind.FUNDING: _l("Funding"), NodeKind.RESPONSIBILITY: _l("Responsibility"),
+                    NodeKind.OTHER: _l("Other")}
+
+
 class Framework(SharedDownTree, db.Model):
     __tablename__ = "framework"
 
@@ -58,7 +72,7 @@ class Framework(SharedDownTree, db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("framework.id"))
     name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
 
     # No relationship to the owner unit: readers below it cannot load units above them;
     # its code and name come from tenants.tree.unit_labels.
@@ -105,7 +119,7 @@ class FrameworkVersion(SharedDownTree, db.Model):
     source_filename: Mapped[str | None] = mapped_column(String(255))
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,10 +25,22 @@ class IndicatorKind(enum.StrEnum):
     TEXT = "text"            # compiled, never summed
 
 
+INDICATOR_KIND_LABELS = {IndicatorKind.COUNT: _l("Count"),
+                         IndicatorKind.RATIO: _l("Ratio (numerator / denominator)"),
+                         IndicatorKind.YES_NO: _l("Yes / no per unit"),
+                         IndicatorKind.AMOUNT: _l("Amount (VND)"),
+                         IndicatorKind.TEXT: _l("Text")}
+
+
 class TimeBehaviour(enum.StrEnum):
     PER_YEAR = "per_year"        # a flow in each year (classes held this year)
     CUMULATIVE = "cumulative"    # adds up over the plan period towards a 2030 target
     STOCK = "stock"              # the latest value counts (civil servants concerned)
+
+
+TIME_BEHAVIOUR_LABELS = {TimeBehaviour.PER_YEAR: _l("Per year"),
+                         TimeBehaviour.CUMULATIVE: _l("Cumulative over the plan"),
+                         TimeBehaviour.STOCK: _l("Stock: the latest value counts")}
 
 
 class Aggregation(enum.StrEnum):
@@ -35,6 +48,13 @@ class Aggregation(enum.StrEnum):
     RATIO_OF_SUMS = "ratio_of_sums"          # sum numerators, sum denominators, divide
     SHARE_OF_EXPECTED = "share_of_expected"  # units saying yes / units expected
     NONE = "none"                            # text: compiled, not computed
+
+
+AGGREGATION_LABELS = {
+    Aggregation.SUM: _l("Sum"),
+    Aggregation.RATIO_OF_SUMS: _l("Sum of numerators ÷ sum of denominators"),
+    Aggregation.SHARE_OF_EXPECTED: _l("Share of the units expected to report that say yes"),
+    Aggregation.NONE: _l("Compiled as text, not computed")}
 
 
 # Which aggregation each kind allows.

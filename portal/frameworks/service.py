@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal import clock
 from portal.dates import DateError, parse_date
 from portal.extensions import db
 from portal.frameworks.framework import (
@@ -416,7 +417,7 @@ def publish(version: FrameworkVersion, user_id: int | None) -> None:
             FrameworkVersion.status == VersionStatus.PUBLISHED.value)):
         older.status = VersionStatus.SUPERSEDED.value
     version.status = VersionStatus.PUBLISHED.value
-    version.published_at = datetime.now(UTC)
+    version.published_at = clock.now()
     version.published_by_id = user_id
     db.session.flush()
 

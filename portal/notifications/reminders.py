@@ -171,7 +171,7 @@ def _reviewers_of(late: list[int]) -> dict[Unit, tuple[list[User], list[int]]]:
 
 
 def _unit_notice(unit: Unit, period: ReportingPeriod, step: str) -> Notification:
-    due = period.due_date.strftime("%d/%m/%Y")
+    due = clock.shown_day(period.due_date)
     if step == OVERDUE:
         title = _("The %(year)d report of %(unit)s is overdue (it was due on %(due)s)",
                   year=period.year, unit=unit.name, due=due)
@@ -188,7 +188,7 @@ def _unit_notice(unit: Unit, period: ReportingPeriod, step: str) -> Notification
 
 
 def _reviewer_notice(reviewing: Unit, late: list[Unit], period: ReportingPeriod) -> Notification:
-    due = period.due_date.strftime("%d/%m/%Y")
+    due = clock.shown_day(period.due_date)
     names = sorted((u.name for u in late), key=search_key)   # Ân after An, before B
     listed = "; ".join(names[:LISTED])
     if len(names) > LISTED:
@@ -204,7 +204,8 @@ def _email_body(notice: Notification) -> str:
     from flask import current_app
 
     url = current_app.config["PUBLIC_URL"].rstrip("/") + notice.link
-    return "\n\n".join([notice.body, url, _(
+    return "\n\n".join([notice.body, _("As of %(when)s.", when=clock.shown(notice.created_at)),
+                        url, _(
         "You receive this e-mail because you draft or review this unit's reports. "
         "You can turn reminder e-mails off on the Notifications page of the platform.")])
 

@@ -12,6 +12,7 @@ import io
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
+from portal import clock
 from portal.documents import (
     cell,
     date_line,
@@ -109,7 +110,7 @@ def _tasks_table(document, revision: PlanRevision, coordinators: dict[int, str])
         cell(table.rows[0].cells[i], title, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     for number, task in enumerate(tasks, 1):
         cells = table.add_row().cells
-        when = " – ".join(d.strftime("%d/%m/%Y") for d in (task.start_date, task.end_date) if d)
+        when = " – ".join(clock.shown_day(d) for d in (task.start_date, task.end_date) if d)
         budget = f"{int(task.budget):,}".replace(",", ".") if task.budget is not None else ""
         if budget and task.funding_source:
             budget += f" ({task.funding_source})"

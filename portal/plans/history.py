@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal import clock
 from portal.extensions import db
 from tenants.scoping import TenantScoped
 
@@ -18,6 +20,11 @@ class PlanAction(enum.StrEnum):
     RETURN = "return"
     ISSUE = "issue"
     AMEND = "amend"
+
+
+PLAN_ACTION_LABELS = {PlanAction.CREATE: _l("started"), PlanAction.SUBMIT: _l("submitted"),
+                      PlanAction.RETURN: _l("returned"), PlanAction.ISSUE: _l("issued"),
+                      PlanAction.AMEND: _l("amendment started")}
 
 
 class PlanTransition(TenantScoped, db.Model):
@@ -36,7 +43,8 @@ class PlanTransition(TenantScoped, db.Model):
     to_status: Mapped[str] = mapped_column(String(12))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now,
+                                         server_default=func.now())
 
 
 class PlanComment(TenantScoped, db.Model):
@@ -54,6 +62,6 @@ class PlanComment(TenantScoped, db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -12,6 +12,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from tenants.scoping import TenantScoped
 
@@ -39,8 +41,28 @@ class RevisionStatus(enum.StrEnum):
     SUPERSEDED = "superseded"  # an amended revision replaced it
 
 
+REVISION_STATUS_LABELS = {RevisionStatus.DRAFT: _l("Draft"),
+                          RevisionStatus.SUBMITTED: _l("With the head"),
+                          RevisionStatus.ISSUED: _l("Issued"),
+                          RevisionStatus.SUPERSEDED: _l("Superseded")}
+
+
 SECTIONS = ("purpose", "targets", "tasks", "funding", "organization")
 SIGNING_FORMULAS = ("TM.", "KT.", "TL.", "TUQ.", "Q.", "")
+
+# A plan's fields and its tasks' as the reader calls them (history, conflicts).
+FIELD_LABELS = {
+    "title": _l("Title"), "purpose": _l("I. Purpose and requirements"),
+    "targets": _l("II. Targets"), "tasks": _l("III. Tasks and solutions (introduction)"),
+    "funding": _l("IV. Funding"), "organization": _l("V. Organization of implementation"),
+    "content": _l("Task"), "lead": _l("Lead (office in the unit)"), "start_date": _l("Start"),
+    "end_date": _l("End"), "outputs": _l("Expected outputs"), "budget": _l("Budget (VND)"),
+    "funding_source": _l("Funding source"), "not_applicable": _l("Not applicable"),
+    "not_applicable_reason": _l("Reason it does not apply"),
+    "coordinating": _l("Coordinating units"),
+}
+# The kinds of change between two revisions (``TaskChange.kind``).
+CHANGE_LABELS = {"added": _l("added"), "removed": _l("removed"), "changed": _l("changed")}
 
 
 class UnitPlan(TenantScoped, db.Model):
@@ -52,7 +74,7 @@ class UnitPlan(TenantScoped, db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
 
     revisions: Mapped[list[PlanRevision]] = relationship(
         back_populates="plan", order_by="PlanRevision.number", cascade="all, delete-orphan")
@@ -91,7 +113,7 @@ class PlanRevision(TenantScoped, db.Model):
     signer_name: Mapped[str | None] = mapped_column(String(200))
     recipients: Mapped[str] = mapped_column(Text, default="")          # one per line
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # The version is checked in the UPDATE itself (… WHERE version = :seen), so two

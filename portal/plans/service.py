@@ -11,12 +11,13 @@ import difflib
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from portal import clock
 from portal.dates import DateError, parse_date
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion, NodeKind
@@ -421,7 +422,7 @@ def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRe
     revision.place = clean_text(values.get("place", ""))[:100] or revision.place
     revision.recipients = clean_text(values.get("recipients", "")) or revision.recipients
     revision.status = RevisionStatus.ISSUED.value
-    revision.issued_at = datetime.now(UTC)
+    revision.issued_at = clock.now()
     _record(plan, revision, PlanAction.ISSUE, RevisionStatus.SUBMITTED.value, user_id)
     db.session.flush()
     return revision
@@ -480,7 +481,7 @@ def add_comment(plan: UnitPlan, author_id: int | None, body: str,
 
 def resolve_comment(comment: PlanComment, user_id: int | None) -> None:
     if comment.resolved_at is None:
-        comment.resolved_at = datetime.now(UTC)
+        comment.resolved_at = clock.now()
         comment.resolved_by_id = user_id
         db.session.flush()
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -49,6 +50,28 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+RUN_STATUS_LABELS = {RunStatus.QUEUED: _l("Waiting to start"), RunStatus.RUNNING: _l("Running"),
+                     RunStatus.DONE: _l("Done"), RunStatus.FAILED: _l("Failed")}
+
+
+class ConsolidationStep(enum.StrEnum):
+    """Where a running consolidation is (``Consolidation.step``, the job's progress)."""
+
+    READING = "reading"          # the reports it reads, for staleness
+    COMPUTING = "computing"      # the indicators and rates
+    COMPILING = "compiling"      # the narrative, unit by unit
+    WRITING = "writing"          # the snapshot
+    DONE = "done"
+    FAILED = "failed"
+
+
+STEP_LABELS = {ConsolidationStep.READING: _l("reading the reports"),
+               ConsolidationStep.COMPUTING: _l("computing the indicators and rates"),
+               ConsolidationStep.COMPILING: _l("compiling the narrative"),
+               ConsolidationStep.WRITING: _l("writing the snapshot"),
+               ConsolidationStep.DONE: _l("done"), ConsolidationStep.FAILED: _l("failed")}
 
 
 class Consolidation(TenantScoped, db.Model):
@@ -134,10 +157,6 @@ def queue(consolidation: Consolidation) -> None:
             job_id=consolidation.job_id)
 
 
-STEPS = ("reading the reports", "computing the indicators and rates",
-         "compiling the narrative", "writing the snapshot")
-
-
 @in_app_context
 def run_consolidation(consolidation_id: int, root_id: int) -> str:
     """The job: idempotent, whole or nothing, progress as it goes."""
@@ -152,7 +171,8 @@ def run_consolidation(consolidation_id: int, root_id: int) -> str:
             return _compute(row)
         except Exception as exc:
             db.session.rollback()
-            _mark(consolidation_id, RunStatus.FAILED, 100, "failed", str(exc)[:500])
+            _mark(consolidation_id, RunStatus.FAILED, 100, ConsolidationStep.FAILED,
+                  str(exc)[:500])
             raise
 
 
@@ -164,14 +184,14 @@ def _lock(consolidation_id: int) -> bool:
                                   {"k": 7_000_000_000 + consolidation_id}))
 
 
-def _mark(consolidation_id: int, status: RunStatus, progress: int, step: str,
+def _mark(consolidation_id: int, status: RunStatus, progress: int, step: ConsolidationStep,
           error: str = "") -> None:
     """Progress in its own short transaction, so the page sees it while the job runs."""
     db.session.execute(update(Consolidation).where(
         Consolidation.id == consolidation_id, Consolidation.status != RunStatus.DONE.value)
-        .values(status=status.value, progress=progress, step=step, error=error))
+        .values(status=status.value, progress=progress, step=step.value, error=error))
     db.session.commit()
-    job_progress(progress, step)
+    job_progress(progress, step.value)
 
 
 def _pause() -> None:
@@ -184,25 +204,25 @@ def _compute(row: Consolidation) -> str:
     consolidation_id, root_id, period_id, year = row.id, row.unit_id, row.period_id, row.year
     framework = db.session.scalar(select(Framework).where(Framework.id == row.framework_id))
     root = db.session.get(Unit, root_id)
-    _mark(consolidation_id, RunStatus.RUNNING, 5, STEPS[0])
+    _mark(consolidation_id, RunStatus.RUNNING, 5, ConsolidationStep.READING)
     _pause()
     inputs = inputs_of(root_id, period_id)
-    _mark(consolidation_id, RunStatus.RUNNING, 30, STEPS[1])
+    _mark(consolidation_id, RunStatus.RUNNING, 30, ConsolidationStep.COMPUTING)
     _pause()
     result = aggregate(root, framework, year)
-    _mark(consolidation_id, RunStatus.RUNNING, 70, STEPS[2])
+    _mark(consolidation_id, RunStatus.RUNNING, 70, ConsolidationStep.COMPILING)
     _pause()
     result["narrative"] = _narrative(root_id, period_id)
     result["units"] = _unit_values(root_id, period_id)
-    _mark(consolidation_id, RunStatus.RUNNING, 90, STEPS[3])
+    _mark(consolidation_id, RunStatus.RUNNING, 90, ConsolidationStep.WRITING)
     if not _lock(consolidation_id):  # the lock ended with the progress commits: take it again
         return "already running elsewhere"
     written = db.session.execute(update(Consolidation).where(
         Consolidation.id == consolidation_id, Consolidation.status != RunStatus.DONE.value)
         .values(result=result, inputs=inputs, status=RunStatus.DONE.value, progress=100,
-                step="done", finished_at=clock.now())).rowcount
+                step=ConsolidationStep.DONE.value, finished_at=clock.now())).rowcount
     db.session.commit()
-    job_progress(100, "done")
+    job_progress(100, ConsolidationStep.DONE.value)
     return "done" if written else "nothing to do"
 
 

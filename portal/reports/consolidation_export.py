@@ -4,12 +4,14 @@ workbook with one sheet per indicator broken down by unit."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from portal import clock
 from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
 from portal.frameworks.indicator import Indicator
 
@@ -45,7 +47,8 @@ def shown(indicator: Indicator | None, figure: dict) -> str:
 def build_consolidation_docx(result: dict, *, body: str, parent: str | None, year: int,
                              number_text: str, framework_number: str | None,
                              indicators: dict[str, Indicator], names: dict[str, str],
-                             place: str, recipients: list[str]) -> bytes:
+                             place: str, recipients: list[str],
+                             made_at: datetime | None = None) -> bytes:
     document = new_document(draft=True)  # a snapshot is a draft until it is signed
     header_block(document, body=body, parent=parent, number=number_text, place=place,
                  day=None)
@@ -54,6 +57,9 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
     subject = f"Kết quả thực hiện Kế hoạch số {framework_number} năm {year}" \
         if framework_number else f"Kết quả thực hiện kế hoạch năm {year}"
     paragraph(document, subject, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
+    if made_at is not None:
+        paragraph(document, f"(Số liệu tổng hợp lúc {clock.shown(made_at)})",
+                  align=WD_ALIGN_PARAGRAPH.CENTER, italic=True)
     reporting = result["reporting"]
     paragraph(document, "I. TÌNH HÌNH BÁO CÁO", indent=False, bold=True)
     paragraph(document, (
@@ -108,14 +114,15 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
 
 
 def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
-                             names: dict[str, str], title: str) -> bytes:
+                             names: dict[str, str], title: str,
+                             made_at: datetime | None = None) -> bytes:
     book = Workbook()
     summary = book.active
     summary.title = "Tổng hợp"
     summary.append([title])
     summary["A1"].font = Font(bold=True, size=13)
     reporting = result["reporting"]
-    summary.append([])
+    summary.append(["Số liệu tổng hợp lúc", clock.shown(made_at)] if made_at else [])
     summary.append(["Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Đã tiếp nhận", "Tỷ lệ báo cáo",
                     "Tỷ lệ đúng hạn"])
     summary.append([reporting["expected"], reporting["submitted"], reporting["on_time"],

@@ -13,6 +13,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -26,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from tenants.scoping import TenantScoped
 
@@ -36,6 +38,15 @@ class ReportStatus(enum.StrEnum):
     ACCEPTED = "accepted"
 
 
+REPORT_STATUS_LABELS = {ReportStatus.DRAFT: _l("Being written"),
+                        ReportStatus.SUBMITTED: _l("Submitted"),
+                        ReportStatus.ACCEPTED: _l("Accepted")}
+# The same within a sentence ("Report 2026: being written").
+REPORT_STATUS_IN_TEXT = {ReportStatus.DRAFT: _l("being written"),
+                         ReportStatus.SUBMITTED: _l("submitted"),
+                         ReportStatus.ACCEPTED: _l("accepted")}
+
+
 class TaskStatus(enum.StrEnum):
     """The four buckets of Vietnamese government task tracking."""
 
@@ -43,6 +54,13 @@ class TaskStatus(enum.StrEnum):
     DONE_LATE = "done_late"
     IN_PROGRESS = "in_progress"    # not done, still within its deadline
     OVERDUE = "overdue"            # not done, past its deadline
+
+
+TASK_STATUS_LABELS = {TaskStatus.DONE_ON_TIME: _l("Done on time"),
+                      TaskStatus.DONE_LATE: _l("Done late"),
+                      TaskStatus.IN_PROGRESS: _l("Not done, within the deadline"),
+                      TaskStatus.OVERDUE: _l("Not done, overdue")}
+TASK_STATUS_MISSING = _l("Not given")
 
 
 NARRATIVE = ("results", "difficulties", "proposals")
@@ -64,7 +82,7 @@ class UnitReport(TenantScoped, db.Model):
     difficulties: Mapped[str] = mapped_column(Text, default="")   # khó khăn, vướng mắc
     proposals: Mapped[str] = mapped_column(Text, default="")      # đề xuất, kiến nghị
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 default=clock.now, server_default=func.now())
     first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
