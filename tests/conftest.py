@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal.app import create_app
+from composition import create_app
 from portal.config import TestingConfig
 from portal.extensions import db, limiter
 from tenants.scoping import system_scope

@@ -1,5 +1,8 @@
-"""A real RQ worker on real Redis, killed with SIGKILL in the middle of a consolidation:
-the job run again leaves exactly one complete snapshot (shared/notes/tech-notes.md § RQ)."""
+"""A real RQ worker on real Redis.
+
+Killed with SIGKILL in the middle of a consolidation, the job run again leaves exactly one
+complete snapshot (shared/notes/tech-notes.md § RQ). Each job runs in a forked work horse
+on database connections of its own, never on one it inherited from the worker."""
 
 from __future__ import annotations
 
@@ -9,11 +12,20 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from redis import Redis
+from rq import Queue
 from sqlalchemy import create_engine, text
 
+from composition import create_app
+from portal.config import TestingConfig
+from portal.extensions import db
+from portal.jobs import in_app_context
+from portal.worker import build_worker
+from tenants.scoping import system_scope
 from tests.live import ROOT, Live, prepare
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
@@ -22,7 +34,7 @@ pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
 LAUNCH = """
 import json, sys
 from sqlalchemy import select
-from portal.app import create_app
+from composition import create_app
 from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.reports.consolidation import Consolidation, launch, queue
@@ -120,3 +132,61 @@ def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: 
     finally:
         live.stop()
         engine.dispose()
+
+
+# ---- a forked work horse opens database connections of its own --------------------
+
+@in_app_context
+def connection_seen() -> dict:
+    """The job: which process ran it, on which DBAPI connection and PostgreSQL backend."""
+    with system_scope("test: which connection does a job use"):
+        dbapi = db.session.connection().connection.dbapi_connection
+        backend = _backend_pid()
+    db.session.rollback()
+    return {"pid": os.getpid(), "dbapi": id(dbapi), "backend": backend}
+
+
+def _backend_pid() -> int | None:
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return db.session.scalar(text("SELECT pg_backend_pid()"))
+
+
+def test_a_forked_work_horse_never_reuses_the_parent_processs_connection(
+        tmp_path: Path) -> None:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'horse.sqlite3'}"
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url,
+                     REDIS_URL=os.environ["REDIS_URL"])
+    redis = Redis.from_url(os.environ["REDIS_URL"])
+    queue = Queue(f"test-horse-{uuid.uuid4().hex}", connection=redis)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with app.app_context():  # as under `flask worker`: the parent holds an app context...
+            with system_scope("test: the parent's connection"):
+                parent = db.session.connection().connection.dbapi_connection
+                parent_backend = _backend_pid()
+            db.session.rollback()  # ... and its used connection waits in the engine's pool
+            assert db.engine.pool.checkedin() == 1
+            job = queue.enqueue(connection_seen)
+
+            build_worker(app, [queue], connection=redis).work(burst=True)
+
+            assert job.get_status(refresh=True) == "finished", job.latest_result()
+            seen = job.return_value()
+            assert seen["pid"] != os.getpid()            # a forked work horse ran it
+            assert seen["dbapi"] != id(parent)           # on a connection of its own
+            if db.engine.dialect.name == "postgresql":  # and its own server process
+                assert None not in (parent_backend, seen["backend"])
+                assert seen["backend"] != parent_backend
+            with system_scope("test: the parent's connection after the job"):
+                again = db.session.connection().connection.dbapi_connection
+                assert _backend_pid() == parent_backend  # the horse left the parent's open
+            db.session.rollback()
+            assert again is parent
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        queue.delete(delete_jobs=True)
+        redis.close()
+        with app.app_context():
+            db.engine.dispose()
