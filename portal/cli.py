@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.jobs import QUEUES
 from portal.problems import DomainError
 from portal.unit_of_work import unit_of_work
 from tenants.scoping import system_scope
@@ -320,7 +321,9 @@ def frameworks_load(file: Path, owner_code: str, name: str | None, number: str |
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
-def worker(burst: bool) -> None:
+@click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES),
+              help="Listen on this queue only (repeatable); default: all of them.")
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run an RQ worker for the platform's queues, with the scheduler (needs REDIS_URL).
 
     The app is the one the Flask CLI built from FLASK_APP; each job runs in a forked work
@@ -337,7 +340,8 @@ def worker(burst: bool) -> None:
 
     click.echo(f"reminders booked: {schedule_daily()}")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    build_worker(app, connection=redis_connection()).work(burst=burst, with_scheduler=True)
+    build_worker(app, queues or QUEUES, connection=redis_connection()).work(
+        burst=burst, with_scheduler=True)
 
 
 reminders_cli = AppGroup("reminders", help="Reminders of reports coming due and overdue.")
