@@ -6,6 +6,7 @@ on database connections of its own, never on one it inherited from the worker.""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import signal
@@ -23,13 +24,13 @@ from sqlalchemy import create_engine, text
 from composition import create_app
 from portal.config import TestingConfig
 from portal.extensions import db
-from portal.jobs import in_app_context
+from portal.jobs import enqueue, in_app_context
 from portal.worker import build_worker
 from tenants.scoping import system_scope
 from tests.live import ROOT, Live, prepare
 
-pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
-                                reason="needs Redis and a worker process (CI sets REDIS_URL)")
+needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
+                                 reason="needs Redis and a worker process (CI sets REDIS_URL)")
 
 LAUNCH = """
 import json, sys
@@ -106,6 +107,7 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
+@needs_redis
 def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: Path) -> None:
     live = prepare(tmp_path, redis_db=12, step_delay=1.5)
     engine = reader(live)
@@ -152,6 +154,7 @@ def _backend_pid() -> int | None:
     return db.session.scalar(text("SELECT pg_backend_pid()"))
 
 
+@needs_redis
 def test_a_forked_work_horse_never_reuses_the_parent_processs_connection(
         tmp_path: Path) -> None:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'horse.sqlite3'}"
@@ -190,3 +193,26 @@ def test_a_forked_work_horse_never_reuses_the_parent_processs_connection(
         redis.close()
         with app.app_context():
             db.engine.dispose()
+
+
+# ---- without a worker ------------------------------------------------------------
+
+@in_app_context
+def _session_seen(seen: list) -> None:
+    seen.append(db.session())
+
+
+def test_without_redis_a_job_runs_at_once_in_the_callers_app_context(
+        app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    seen: list = []
+    assert enqueue("exports", _session_seen, seen, job_id="test-in-process") == \
+        "test-in-process"
+    assert seen == [db.session()]   # the caller's session, not one of its own
+
+
+def test_a_job_never_builds_an_app_of_its_own() -> None:
+    """Run outside any app context (a bare ``rq worker``), a job refuses, naming the
+    command that gives it one; it does not build an app (that is the composition root's)."""
+    with pytest.raises(RuntimeError, match="flask worker"):
+        contextvars.Context().run(connection_seen)
