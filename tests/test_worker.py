@@ -190,6 +190,46 @@ def test_a_forked_work_horse_never_reuses_the_parent_processs_connection(
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
         queue.delete(delete_jobs=True)
+        for key in redis.scan_iter(f"rq:*:{queue.name}"):  # its registries
+            redis.delete(key)
+        redis.close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+
+@in_app_context
+def _process_id() -> int:
+    return os.getpid()
+
+
+@needs_redis
+def test_flask_worker_queue_serves_only_the_named_queue(tmp_path: Path) -> None:
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'q.db'}",
+                     REDIS_URL=os.environ["REDIS_URL"])
+    redis = Redis.from_url(os.environ["REDIS_URL"])
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    run_id = uuid.uuid4().hex
+    export = Queue("exports", connection=redis).enqueue(_process_id, job_id=f"e-{run_id}")
+    other = Queue("consolidation", connection=redis).enqueue(_process_id,
+                                                             job_id=f"c-{run_id}")
+    scheduled = "rq:scheduled:notifications"  # where `flask worker` books the reminders
+    booked_before = set(redis.zrange(scheduled, 0, -1))
+    try:
+        result = app.test_cli_runner().invoke(
+            args=["worker", "--burst", "--queue", "exports"])
+        assert result.exit_code == 0, result.output
+        assert export.get_status(refresh=True) == "finished"
+        assert export.return_value() != os.getpid()    # in a work horse
+        assert other.get_status(refresh=True) == "queued"   # not this worker's queue
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        for job in (export, other):
+            job.delete()
+        for booked in set(redis.zrange(scheduled, 0, -1)) - booked_before:
+            redis.delete(b"rq:job:" + booked)
+            redis.zrem(scheduled, booked)
         redis.close()
         with app.app_context():
             db.engine.dispose()
