@@ -10,7 +10,8 @@ setup:
 	scripts/setup.sh
 
 lint:
-	.venv/bin/ruff check portal tenants blueprints tests wsgi.py
+	.venv/bin/ruff check composition portal tenants blueprints tests wsgi.py
+	.venv/bin/lint-imports
 
 translations:   ## refresh the message catalogue after changing texts
 	.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import flask_migrate
 from sqlalchemy import create_engine, insert, select, text
 
-from portal.app import create_app
+from composition import create_app
 from portal.config import TestingConfig
 from portal.data import LEGACY_UNITS, PLAN_108
 from portal.extensions import db

@@ -34,7 +34,7 @@ import flask_migrate
 from sqlalchemy import create_engine, event, insert, select, text
 
 from portal.accounts.service import create_user, find_user, grant
-from portal.app import create_app
+from composition import create_app
 from portal.config import TestingConfig
 from portal.data import LEGACY_UNITS, PLAN_108
 from portal.extensions import db

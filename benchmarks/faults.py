@@ -81,7 +81,7 @@ def main() -> None:
     data = json.loads(Path(os.environ.get("SEASON_DATA", "/tmp/season/season.json")).read_text())
     env = {**os.environ, "PORTAL_ENV": "development", "SECRET_KEY": "faults",
            "LOG_LEVEL": "WARNING", "LOGIN_RATE_LIMIT": "100000 per minute",
-           "FLASK_APP": "portal.app:create_app"}
+           "FLASK_APP": "composition:create_app"}
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from benchmarks.dashboard import load  # noqa: E402
 from portal.accounts.service import create_user, grant, issue_token  # noqa: E402
-from portal.app import create_app  # noqa: E402
+from composition import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.frameworks.framework import Framework  # noqa: E402
 from portal.frameworks.period import ReportingPeriod  # noqa: E402

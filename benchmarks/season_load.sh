@@ -27,7 +27,7 @@ out=${OUT:-/tmp/season}
 mkdir -p "$out"
 [ -x .venv/bin/locust ] || .venv/bin/pip install --quiet -e ".[load]"
 
-export FLASK_APP=portal.app:create_app SEASON_DATA="$out/season.json"
+export FLASK_APP=composition:create_app SEASON_DATA="$out/season.json"
 # development: cookies without Secure, as loopback is plain HTTP; the rest as production
 export PORTAL_ENV=development SECRET_KEY=season-load LOG_LEVEL=WARNING
 # every simulated person signs in from 127.0.0.1: the per-address limit would refuse them

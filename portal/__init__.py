@@ -1,5 +1,6 @@
-"""The application core: app factory, configuration, extensions and the domain.
+"""The domain: configuration, extensions, the feature modules, jobs and the CLI commands.
 
-Import the factory from ``portal.app``; this package itself stays import-light so
-that models in ``tenants`` and ``portal`` can import ``portal.extensions`` freely.
+The app factory lives in ``composition`` (the composition root), outside this package:
+nothing here imports it or ``blueprints``. The package itself stays import-light so that
+models in ``tenants`` and ``portal`` can import ``portal.extensions`` freely.
 """

@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.jobs import QUEUES
 from portal.problems import DomainError
 from portal.unit_of_work import unit_of_work
 from tenants.scoping import system_scope
@@ -320,19 +321,27 @@ def frameworks_load(file: Path, owner_code: str, name: str | None, number: str |
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
-def worker(burst: bool) -> None:
-    """Run an RQ worker for the platform's queues, with the scheduler (needs REDIS_URL)."""
-    from flask import current_app
-    from rq import Worker
+@click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES),
+              help="Listen on this queue only (repeatable); default: all of them.")
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run an RQ worker for the platform's queues, with the scheduler (needs REDIS_URL).
 
-    from portal.jobs import QUEUES, redis_connection
+    The app is the one the Flask CLI built from FLASK_APP; each job runs in a forked work
+    horse on database connections of its own (portal.worker.AppWorker).
+    """
+    from flask import current_app
+
+    from portal.jobs import redis_connection
+    from portal.worker import build_worker
 
     if not current_app.config.get("REDIS_URL"):
         _fail(["set REDIS_URL: without Redis the jobs run in the web process itself"])
     from portal.notifications.reminders import schedule_daily
 
     click.echo(f"reminders booked: {schedule_daily()}")
-    Worker(list(QUEUES), connection=redis_connection()).work(burst=burst, with_scheduler=True)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    build_worker(app, queues or QUEUES, connection=redis_connection()).work(
+        burst=burst, with_scheduler=True)
 
 
 reminders_cli = AppGroup("reminders", help="Reminders of reports coming due and overdue.")

@@ -1,4 +1,4 @@
-"""Flask extensions, created unbound and initialised in ``portal.app``."""
+"""Flask extensions, created unbound and initialised by the app factory (``composition``)."""
 
 from flask_babel import Babel
 from flask_limiter import Limiter

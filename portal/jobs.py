@@ -1,12 +1,15 @@
 """Background jobs on RQ (Redis), named by purpose; in-process when no Redis is configured.
 
-Jobs take ids, never ORM objects. In a worker each job runs in an app context of its
-own with the engine's inherited connections disposed (RQ forks a work horse per job).
-A killed worker can make RQ run a job twice, so every job is idempotent.
+Jobs take ids, never ORM objects. Under ``flask worker`` each job runs in a forked work
+horse, in an app context of its own with the inherited connections dropped
+(``portal.worker``); in-process it runs in the caller's. A job never builds an app: that
+would import the composition root (``composition``), which imports everything. A killed
+worker can make RQ run a job twice, so every job is idempotent.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -57,30 +60,19 @@ def job_progress(percent: int, step: str) -> None:
         job.save_meta()
 
 
-_worker_app = None
-
-
 def in_app_context(func: Callable) -> Callable:
-    """Run a job function in an app context (its own in a worker, the caller's in-process)."""
+    """Mark a job function: it runs in an app context it never builds itself.
 
+    In-process (no Redis) that is the caller's; under ``flask worker`` it is the one
+    :class:`portal.worker.AppWorker` pushes in each forked work horse, on connections of
+    the horse's own. A job run by anything else (a bare ``rq worker``) fails loudly.
+    """
+
+    @functools.wraps(func)
     def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-        global _worker_app
-        if has_app_context():
-            return func(*args, **kwargs)
-        if _worker_app is None:
-            from portal.app import create_app
+        if not has_app_context():
+            raise RuntimeError(f"job {func.__qualname__} needs an app context: run the "
+                               "worker with `flask worker` (portal.worker.AppWorker)")
+        return func(*args, **kwargs)
 
-            _worker_app = create_app()
-        with _worker_app.app_context():
-            from portal.extensions import db
-
-            db.engine.dispose(close=False)  # never reuse the parent process's sockets
-            try:
-                return func(*args, **kwargs)
-            finally:
-                db.session.remove()
-
-    wrapper.__name__ = func.__name__
-    wrapper.__module__ = func.__module__
-    wrapper.__qualname__ = func.__qualname__
     return wrapper

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # in one line what is missing.
 scripts/setup.sh
 export PORTAL_ENV=${PORTAL_ENV:-development}
-export FLASK_APP=portal.app:create_app
+export FLASK_APP=composition:create_app
 .venv/bin/flask db upgrade
 .venv/bin/flask demo seed
 # Plans and 2025–2026 reports for most demo units, so the leaders' dashboard has figures.

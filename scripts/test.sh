@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
 export PORTAL_ENV=testing
 
-.venv/bin/ruff check portal tenants blueprints tests wsgi.py
+.venv/bin/ruff check composition portal tenants blueprints tests wsgi.py
+.venv/bin/lint-imports   # the layers contracts of pyproject.toml ([tool.importlinter])
 .venv/bin/pytest "$@"
 
 case "${DATABASE_URL:-}" in

@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from portal.app import create_app
+from composition import create_app
 from portal.config import TestingConfig
 from portal.extensions import db, limiter
 from tenants.scoping import system_scope

@@ -92,7 +92,7 @@ def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0
             redis_url: str | None = None) -> Live:
     """Migrate and seed a database of its own; Redis database ``redis_db`` of REDIS_URL, or
     the Redis at ``redis_url``, if asked."""
-    env = {**os.environ, "PORTAL_ENV": "development", "FLASK_APP": "portal.app:create_app",
+    env = {**os.environ, "PORTAL_ENV": "development", "FLASK_APP": "composition:create_app",
            "SECRET_KEY": "live-test", "CONSOLIDATION_STEP_DELAY": str(step_delay),
            "EVIDENCE_DIR": str(workdir / "evidence"),
            # every journey signs in from 127.0.0.1: the per-address limit of production

@@ -117,7 +117,7 @@ def test_session_cookie_flags(app: Flask, world) -> None:  # type: ignore[no-unt
 def test_production_refuses_to_start_without_a_secret(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from portal.app import create_app
+    from composition import create_app
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)

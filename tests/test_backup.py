@@ -56,7 +56,7 @@ def test_a_backup_restores_into_a_new_database_that_serves(tmp_path: Path) -> No
     evidence = tmp_path / "evidence"
     (evidence / "ab").mkdir(parents=True)
     (evidence / "ab" / "ab12").write_bytes(b"%PDF-1.4 minh chung")
-    env = {**os.environ, "FLASK_APP": "portal.app:create_app", "PORTAL_ENV": "development",
+    env = {**os.environ, "FLASK_APP": "composition:create_app", "PORTAL_ENV": "development",
            "DATABASE_URL": with_database(app_url, source),
            "MIGRATION_DATABASE_URL": with_database(owner, source),
            "EVIDENCE_DIR": str(evidence)}
@@ -88,7 +88,7 @@ def test_a_backup_restores_into_a_new_database_that_serves(tmp_path: Path) -> No
         assert connection.execute(text("SELECT count(*) FROM unit")).scalar() == 0
     engine.dispose()
     # and the restored installation serves: its account signs in, as the app role
-    script = ("from portal.app import create_app\n"
+    script = ("from composition import create_app\n"
               "app = create_app()\n"
               "c = app.test_client()\n"
               "import re\n"

@@ -1,28 +1,41 @@
-"""A real RQ worker on real Redis, killed with SIGKILL in the middle of a consolidation:
-the job run again leaves exactly one complete snapshot (shared/notes/tech-notes.md § RQ)."""
+"""A real RQ worker on real Redis.
+
+Killed with SIGKILL in the middle of a consolidation, the job run again leaves exactly one
+complete snapshot (shared/notes/tech-notes.md § RQ). Each job runs in a forked work horse
+on database connections of its own, never on one it inherited from the worker."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from redis import Redis
+from rq import Queue
 from sqlalchemy import create_engine, text
 
+from composition import create_app
+from portal.config import TestingConfig
+from portal.extensions import db
+from portal.jobs import enqueue, in_app_context
+from portal.worker import build_worker
+from tenants.scoping import system_scope
 from tests.live import ROOT, Live, prepare
 
-pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
-                                reason="needs Redis and a worker process (CI sets REDIS_URL)")
+needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
+                                 reason="needs Redis and a worker process (CI sets REDIS_URL)")
 
 LAUNCH = """
 import json, sys
 from sqlalchemy import select
-from portal.app import create_app
+from composition import create_app
 from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.reports.consolidation import Consolidation, launch, queue
@@ -94,6 +107,7 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
+@needs_redis
 def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: Path) -> None:
     live = prepare(tmp_path, redis_db=12, step_delay=1.5)
     engine = reader(live)
@@ -120,3 +134,125 @@ def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: 
     finally:
         live.stop()
         engine.dispose()
+
+
+# ---- a forked work horse opens database connections of its own --------------------
+
+@in_app_context
+def connection_seen() -> dict:
+    """The job: which process ran it, on which DBAPI connection and PostgreSQL backend."""
+    with system_scope("test: which connection does a job use"):
+        dbapi = db.session.connection().connection.dbapi_connection
+        backend = _backend_pid()
+    db.session.rollback()
+    return {"pid": os.getpid(), "dbapi": id(dbapi), "backend": backend}
+
+
+def _backend_pid() -> int | None:
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return db.session.scalar(text("SELECT pg_backend_pid()"))
+
+
+@needs_redis
+def test_a_forked_work_horse_never_reuses_the_parent_processs_connection(
+        tmp_path: Path) -> None:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'horse.sqlite3'}"
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url,
+                     REDIS_URL=os.environ["REDIS_URL"])
+    redis = Redis.from_url(os.environ["REDIS_URL"])
+    queue = Queue(f"test-horse-{uuid.uuid4().hex}", connection=redis)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with app.app_context():  # as under `flask worker`: the parent holds an app context...
+            with system_scope("test: the parent's connection"):
+                parent = db.session.connection().connection.dbapi_connection
+                parent_backend = _backend_pid()
+            db.session.rollback()  # ... and its used connection waits in the engine's pool
+            assert db.engine.pool.checkedin() == 1
+            job = queue.enqueue(connection_seen)
+
+            build_worker(app, [queue], connection=redis).work(burst=True)
+
+            assert job.get_status(refresh=True) == "finished", job.latest_result()
+            seen = job.return_value()
+            assert seen["pid"] != os.getpid()            # a forked work horse ran it
+            assert seen["dbapi"] != id(parent)           # on a connection of its own
+            if db.engine.dialect.name == "postgresql":  # and its own server process
+                assert None not in (parent_backend, seen["backend"])
+                assert seen["backend"] != parent_backend
+            with system_scope("test: the parent's connection after the job"):
+                again = db.session.connection().connection.dbapi_connection
+                assert _backend_pid() == parent_backend  # the horse left the parent's open
+            db.session.rollback()
+            assert again is parent
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        queue.delete(delete_jobs=True)
+        for key in redis.scan_iter(f"rq:*:{queue.name}"):  # its registries
+            redis.delete(key)
+        redis.close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+
+@in_app_context
+def _process_id() -> int:
+    return os.getpid()
+
+
+@needs_redis
+def test_flask_worker_queue_serves_only_the_named_queue(tmp_path: Path) -> None:
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'q.db'}",
+                     REDIS_URL=os.environ["REDIS_URL"])
+    redis = Redis.from_url(os.environ["REDIS_URL"])
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    run_id = uuid.uuid4().hex
+    export = Queue("exports", connection=redis).enqueue(_process_id, job_id=f"e-{run_id}")
+    other = Queue("consolidation", connection=redis).enqueue(_process_id,
+                                                             job_id=f"c-{run_id}")
+    scheduled = "rq:scheduled:notifications"  # where `flask worker` books the reminders
+    booked_before = set(redis.zrange(scheduled, 0, -1))
+    try:
+        result = app.test_cli_runner().invoke(
+            args=["worker", "--burst", "--queue", "exports"])
+        assert result.exit_code == 0, result.output
+        assert export.get_status(refresh=True) == "finished"
+        assert export.return_value() != os.getpid()    # in a work horse
+        assert other.get_status(refresh=True) == "queued"   # not this worker's queue
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        for job in (export, other):
+            job.delete()
+        for booked in set(redis.zrange(scheduled, 0, -1)) - booked_before:
+            redis.delete(b"rq:job:" + booked)
+            redis.zrem(scheduled, booked)
+        redis.close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+# ---- without a worker ------------------------------------------------------------
+
+@in_app_context
+def _session_seen(seen: list) -> None:
+    seen.append(db.session())
+
+
+def test_without_redis_a_job_runs_at_once_in_the_callers_app_context(
+        app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    seen: list = []
+    assert enqueue("exports", _session_seen, seen, job_id="test-in-process") == \
+        "test-in-process"
+    assert seen == [db.session()]   # the caller's session, not one of its own
+
+
+def test_a_job_never_builds_an_app_of_its_own() -> None:
+    """Run outside any app context (a bare ``rq worker``), a job refuses, naming the
+    command that gives it one; it does not build an app (that is the composition root's)."""
+    with pytest.raises(RuntimeError, match="flask worker"):
+        contextvars.Context().run(connection_seen)

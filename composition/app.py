@@ -1,4 +1,4 @@
-"""The application factory, assembled from small ``register_*`` steps."""
+"""The application factory, assembled from small ``register_*`` steps (the composition root)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from portal.observability import configure_logging
 
 def create_app(config: type[Config] | str | None = None, **overrides: object) -> Flask:
     """Build the app; ``config`` is a config class or a ``PORTAL_ENV`` name."""
-    app = Flask(__name__, instance_relative_config=True,
+    # Named after the package whose folder holds static/ and translations/ (root_path).
+    app = Flask("portal", instance_relative_config=True,
                 template_folder="../templates", static_folder="static")
     configure(app, config, overrides)
     register_extensions(app)
