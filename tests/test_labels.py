@@ -51,7 +51,7 @@ from portal.reports.report import (
 from tenants.membership import ROLE_LABELS, Role
 from tenants.scoping import system_scope
 from tenants.unit import UNIT_KIND_LABELS, Unit, UnitKind
-from tests.frameworks_data import framework, make_framework
+from tests.builders import framework, make_framework
 
 
 @pytest.mark.parametrize(("kind", "mapping"), [

@@ -28,7 +28,7 @@ from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.conftest import csrf_token
-from tests.frameworks_data import framework
+from tests.builders import framework
 
 MOMENT = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)     # 08:00 on 02/12/2026 in Hà Nội
 SHOWN = "02/12/2026 08:00"
