@@ -376,3 +376,141 @@ def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> 
     with system_scope("test"):
         latest = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert latest.request_id == "probe-0123456789"
+
+
+# ---- accounts beyond the administrator's reach (penetration test, issue 14) ------------
+
+@pytest.fixture
+def dual(world):  # type: ignore[no-untyped-def]
+    """x.dual: drafter of commune C11 (inside district D1) and administrator of the other
+    province Q1; x.inside: drafter of C11 and C12 (both inside D1). Each has an API token."""
+    from portal.accounts.service import create_user, grant, issue_token
+
+    with system_scope("test"):
+        units = {u.code: u for u in db.session.scalars(select(Unit))}
+        ids, tokens = {}, {}
+        for username, roles in (("x.dual", (("C11", "drafter"), ("Q1", "admin"))),
+                                ("x.inside", (("C11", "drafter"), ("C12", "drafter")))):
+            user = create_user(username, "Mat-khau-2025", full_name=f"Người {username}",
+                               email=f"{username}@example.org")
+            for code, role in roles:
+                grant(user, units[code], role)
+            ids[username] = user.id
+            tokens[username] = issue_token(user)
+        unit_ids = {code: unit.id for code, unit in units.items()}
+        db.session.commit()
+    return {"ids": ids, "tokens": tokens, "units": unit_ids}
+
+
+def _account(username: str):  # type: ignore[no-untyped-def]
+    from portal.accounts.service import find_user
+
+    with system_scope("test"):
+        user = find_user(username)
+        return {"hash": user.password_hash, "active": user.active, "email": user.email,
+                "full_name": user.full_name, "must_change": user.must_change_password,
+                "version": user.session_version}
+
+
+def test_a_district_admin_cannot_take_over_an_account_holding_roles_beyond_it(  # type: ignore[no-untyped-def]
+        app: Flask, login_as, dual) -> None:
+    """Finding 1: an account-wide change needs reach over every unit the account is in."""
+    admin = login_as("admin")                      # administrator of district D1
+    token = csrf_token(admin, "/auth/password")
+    before = _account("x.dual")
+    dual_id = dual["ids"]["x.dual"]
+    # the list shows the account, marks it, and offers neither its edit form nor its checkbox
+    listing = admin.get("/unit-admin/user_account/").get_data(as_text=True)
+    assert "x.dual" in listing and "units you do not administer" in listing
+    assert f"edit/?id={dual_id}&" not in listing and f'value="{dual_id}"' not in listing
+    assert f'value="{dual["ids"]["x.inside"]}"' in listing
+    details = admin.get(f"/unit-admin/user_account/details/?id={dual_id}")
+    assert details.status_code == 200 and "edit/?id=" not in details.get_data(as_text=True)
+    inside = admin.get(f"/unit-admin/user_account/details/?id={dual['ids']['x.inside']}")
+    assert "edit/?id=" in inside.get_data(as_text=True)
+    # every bulk action is refused with the reason, for all the selected accounts
+    for name in ("reset_password", "deactivate", "unlock", "reactivate"):
+        response = admin.post("/unit-admin/user_account/action/", follow_redirects=True, data={
+            "action": name, "csrf_token": token,
+            "rowid": [str(dual_id), str(dual["ids"]["x.inside"])]})
+        page = response.get_data(as_text=True)
+        assert "x.dual" in page and "Q1" in page and "Tm-" not in page, name
+        assert _account("x.dual") == before, name
+    assert _account("x.inside")["active"] is True     # all or nothing
+    # the edit form, read or forged, is refused
+    assert admin.get(f"/unit-admin/user_account/edit/?id={dual_id}").status_code == 403
+    response = admin.post(f"/unit-admin/user_account/edit/?id={dual_id}", data={
+        "full_name": "Chiếm", "email": "attacker@example.org", "csrf_token": token})
+    assert response.status_code == 403
+    assert _account("x.dual") == before
+    # the API token still works and nobody signed in with a new password
+    api = app.test_client().get("/api/v1/me", headers={
+        "Authorization": f"Bearer {dual['tokens']['x.dual']}"})
+    assert api.status_code == 200
+    # what stays the district's: the account's role in its commune, one by one or in bulk
+    from tenants.membership import Membership
+
+    with system_scope("test"):
+        inside = db.session.scalar(select(Membership.id).where(
+            Membership.user_id == dual_id, Membership.unit_id == dual["units"]["C11"]))
+        outside = db.session.scalar(select(Membership.id).where(
+            Membership.user_id == dual_id, Membership.unit_id == dual["units"]["Q1"]))
+    response = admin.post("/unit-admin/membership/action/", data={
+        "action": "delete", "csrf_token": token, "rowid": [str(inside), str(outside)]})
+    assert response.status_code == 302
+    with system_scope("test"):
+        left = set(db.session.scalars(select(Membership.id).where(
+            Membership.user_id == dual_id)))
+    assert left == {outside}
+
+
+def test_an_account_inside_the_reach_is_changed_and_logged_in_each_of_its_units(  # type: ignore[no-untyped-def]
+        app: Flask, login_as, dual) -> None:
+    """Finding 1 (audit) and 7: a reset by an administrator reaches the log of every unit
+    the account is in, and the account's API tokens stop working."""
+    from portal.audit.entry import AuditEntry
+
+    admin = login_as("admin")
+    token = csrf_token(admin, "/auth/password")
+    inside_id = dual["ids"]["x.inside"]
+    response = admin.post("/unit-admin/user_account/action/", follow_redirects=True, data={
+        "action": "reset_password", "csrf_token": token, "rowid": [str(inside_id)]})
+    assert "Tm-" in response.get_data(as_text=True)
+    assert _account("x.inside")["must_change"] is True
+    api = app.test_client().get("/api/v1/me", headers={
+        "Authorization": f"Bearer {dual['tokens']['x.inside']}"})
+    assert api.status_code == 401
+    response = admin.post(f"/unit-admin/user_account/edit/?id={inside_id}", data={
+        "full_name": "Tên Mới", "email": "moi@example.org", "csrf_token": token})
+    assert response.status_code == 302
+    assert _account("x.inside")["email"] == "moi@example.org"
+    with system_scope("test"):
+        logged = db.session.execute(select(AuditEntry.unit_id, AuditEntry.after).where(
+            AuditEntry.object_type == "user_account", AuditEntry.object_id == inside_id,
+            AuditEntry.action == "update")).all()
+    resets = sorted(u for u, after in logged if "password_hash" in (after or {}))
+    edits = sorted(u for u, after in logged if (after or {}).get("email") == "moi@example.org")
+    assert resets == edits == sorted([dual["units"]["C11"], dual["units"]["C12"]])
+    # the account's history shows each change once
+    history = admin.get(f"/audit/user_account/{inside_id}").get_data(as_text=True)
+    assert history.count("moi@example.org") == 1
+
+
+def test_an_operators_reset_of_a_two_province_account_is_in_both_provinces_logs(  # type: ignore[no-untyped-def]
+        app: Flask, login_as, dual) -> None:
+    """Finding 1: the province the district could not see shows the change too."""
+    from portal.audit.entry import AuditEntry
+
+    operator = login_as("platform")
+    response = operator.post("/admin/user_account/action/", data={
+        "action": "reset_password", "csrf_token": csrf_token(operator, "/auth/password"),
+        "rowid": [str(dual["ids"]["x.dual"])]})
+    assert response.status_code == 302
+    with system_scope("test"):
+        units = sorted(db.session.scalars(select(AuditEntry.unit_id).where(
+            AuditEntry.object_type == "user_account",
+            AuditEntry.object_id == dual["ids"]["x.dual"], AuditEntry.action == "update")))
+    assert units == sorted([dual["units"]["C11"], dual["units"]["Q1"]])
+    api = app.test_client().get("/api/v1/me", headers={
+        "Authorization": f"Bearer {dual['tokens']['x.dual']}"})
+    assert api.status_code == 401

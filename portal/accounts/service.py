@@ -20,9 +20,11 @@ from portal.accounts.passwords import (
     password_problems,
     verify_password,
 )
+from portal.accounts.reach import require_whole_account
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.problems import DomainError
+from tenants.access import Reach
 from tenants.membership import Membership, Role
 from tenants.text import nfc
 from tenants.unit import Unit
@@ -99,6 +101,12 @@ def grant(user: User, unit: Unit, role: str) -> Membership:
     return membership
 
 
+def revoke_membership(membership: Membership) -> None:
+    """Take a role away (the deletion is audited in the membership's unit)."""
+    db.session.delete(membership)
+    db.session.flush()
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The active, unlocked user with these credentials, or None (the same answer for every
     failure). Failed attempts are counted (the caller commits them too); after
@@ -129,11 +137,6 @@ def authenticate(username: str, password: str) -> User | None:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps UTC
-
-
-def unlock(user: User) -> None:
-    """An administrator releases a locked account."""
-    user.failed_logins, user.locked_until = 0, None
 
 
 _DUMMY: dict[str, str] = {}
@@ -208,9 +211,9 @@ def revoke_tokens(user: User, hint: str | None = None) -> int:
     return count
 
 
-def reset_password(user: User) -> str:
-    """An administrator's reset: a new temporary password, returned once to be handed over;
-    the person must change it when signing in, and every session they had ends."""
+def temporary_password(user: User) -> str:
+    """A new temporary password for an account just created (returned once, to be handed
+    over); the person must change it when signing in."""
     temporary = "Tm-" + secrets.token_urlsafe(9)
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
@@ -218,12 +221,47 @@ def reset_password(user: User) -> str:
     return temporary
 
 
-def set_active(user: User, active: bool) -> None:
+def reset_password(user: User, *, by: Reach) -> str:
+    """An administrator's reset: a new temporary password, returned once to be handed over;
+    the person must change it when signing in, every session they had ends and their API
+    tokens stop working (whoever knew the old password may have made one). Needs reach
+    over every unit the account is in."""
+    require_whole_account(by, [user])
+    revoke_tokens(user)
+    return temporary_password(user)
+
+
+def set_active(user: User, active: bool, *, by: Reach) -> None:
     """Deactivate (accounts are never deleted: their history stays) or reactivate; a
-    deactivated account is signed out everywhere and its API tokens stop working."""
+    deactivated account is signed out everywhere and its API tokens stop working. Needs
+    reach over every unit the account is in."""
+    require_whole_account(by, [user])
     if user.active == active:
         return
     user.active = active
     user.session_version += 1
     if not active:
         revoke_tokens(user)
+
+
+def unlock(user: User, *, by: Reach) -> None:
+    """An administrator releases a locked account (needs reach over all its units)."""
+    require_whole_account(by, [user])
+    user.failed_logins, user.locked_until = 0, None
+
+
+def update_account(user: User, *, by: Reach, full_name: str, email: str | None) -> None:
+    """An administrator changes the account's name and e-mail address (needs reach over
+    every unit the account is in: the address is where its reminders go)."""
+    require_whole_account(by, [user])
+    full_name = nfc(full_name or "").strip()
+    email = (email or "").strip() or None
+    problems = []
+    if len(full_name) > 160:
+        problems.append(_("The full name is %(n)d characters long; at most %(max)d are allowed.",
+                          n=len(full_name), max=160))
+    if email is not None and (len(email) > 254 or "@" not in email):
+        problems.append(_("%(email)s is not an e-mail address.", email=email[:60]))
+    if problems:
+        raise AccountError(problems)
+    user.full_name, user.email = full_name, email

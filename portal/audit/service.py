@@ -52,9 +52,18 @@ def unit_entries(unit: Unit, wanted: AuditFilter) -> Select:
 
 
 def object_entries(object_type: str, object_id: int) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(
-        AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
-        .order_by(AuditEntry.at, AuditEntry.id)))
+    """The object's history, each change once (an account's change is written to the log
+    of every unit the account is in, so the caller may see several copies of it)."""
+    entries, seen = [], set()
+    for entry in db.session.scalars(select(AuditEntry).where(
+            AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+            .order_by(AuditEntry.at, AuditEntry.id)):
+        key = (entry.at, entry.action, entry.user_id, entry.request_id,
+               repr(entry.before), repr(entry.after))
+        if key not in seen:
+            seen.add(key)
+            entries.append(entry)
+    return entries
 
 
 def page_of(statement: Select, page: int) -> tuple[list[AuditEntry], int]:
