@@ -25,7 +25,7 @@ from portal.reports.report import UnitReport
 from portal.storage import LocalStorage, StorageError
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 from tests.test_permission_matrix import targets  # noqa: F401 - the matrix's objects
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>"\'</textarea>'
@@ -514,3 +514,52 @@ def test_an_operators_reset_of_a_two_province_account_is_in_both_provinces_logs(
     api = app.test_client().get("/api/v1/me", headers={
         "Authorization": f"Bearer {dual['tokens']['x.dual']}"})
     assert api.status_code == 401
+
+
+def test_signing_out_ends_the_session_and_the_remember_me_cookie(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """Finding 3: after POST /auth/logout neither the old session cookie nor the
+    remember-me cookie opens a page, in any browser."""
+    from tests.conftest import PASSWORD
+
+    client = app.test_client()
+    response = client.post("/auth/login", data={
+        "username": "u.drafter", "password": PASSWORD, "remember": "y",
+        "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    session_cookie = client.get_cookie("session").value
+    remember_cookie = client.get_cookie("remember_token").value
+    assert client.get("/units/D1").status_code == 200
+    copied, remembered = app.test_client(), app.test_client()
+    copied.set_cookie("session", session_cookie)
+    remembered.set_cookie("remember_token", remember_cookie)
+    assert remembered.get("/units/D1").status_code == 200       # the cookie alone works
+    assert client.post("/auth/logout", data={
+        "csrf_token": csrf_token(client, "/units/D1")}).status_code == 302
+    for kind, other in (("session", copied), ("remember-me", remembered)):
+        response = other.get("/units/D1")
+        assert response.status_code == 302, kind
+        assert "/auth/login" in response.headers["Location"], kind
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember_cookie)
+    assert fresh.get("/units/D1").status_code == 302
+    # signing in again works, and a password change still ends the other sessions
+    assert login(app.test_client(), "u.drafter").status_code == 302
+
+
+def test_refused_tokens_do_not_cut_valid_tokens_off_behind_one_address(  # type: ignore[no-untyped-def]
+        app: Flask, token_for, monkeypatch) -> None:
+    """Finding 9: a bad script behind an office's NAT stops only the guesses."""
+    monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "3 per minute")
+    office = {"REMOTE_ADDR": "10.8.8.8"}
+    client = app.test_client()
+    guesses = [client.get("/api/v1/me", environ_base=office,
+                          headers={"Authorization": f"Bearer tcd_guess{n}"}).status_code
+               for n in range(4)]
+    assert guesses == [401, 401, 401, 429]
+    good = {"Authorization": f"Bearer {token_for('drafter')}"}
+    assert [client.get("/api/v1/me", environ_base=office, headers=good).status_code
+            for _ in range(3)] == [200, 200, 200]
+    # and the guesses from there are still stopped
+    assert client.get("/api/v1/me", environ_base=office,
+                      headers={"Authorization": "Bearer tcd_guess9"}).status_code == 429
+    assert client.get("/api/v1/me", environ_base=office).status_code == 429

@@ -17,8 +17,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from blueprints.safe_redirect import safe_next
-from portal.accounts.service import authenticate, change_password, normalize_username
+from portal.accounts.service import (
+    authenticate,
+    change_password,
+    normalize_username,
+    sign_out_everywhere,
+)
 from portal.extensions import db, limiter
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -79,6 +85,10 @@ _ALWAYS_OPEN = {"auth.password", "auth.logout", "auth.login", "auth.set_language
 
 @bp.route("/logout", methods=["POST"])
 def logout():  # type: ignore[no-untyped-def]
+    user = current_user._get_current_object() if current_user else None
+    if user is not None and user.is_authenticated:
+        with unit_of_work():
+            sign_out_everywhere(user)   # the old cookies, remember-me included, stop working
     logout_user()
     lang = session.get("lang")
     session.clear()

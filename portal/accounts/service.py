@@ -166,6 +166,13 @@ def change_password(user: User, current: str, new: str) -> list[str]:
     return []
 
 
+def sign_out_everywhere(user: User) -> None:
+    """End every session of the account, on the server: the session cookies and the
+    remember-me cookies issued so far carry the old session version (``User.get_id``), so
+    the loader refuses them from now on, in any browser."""
+    user.session_version += 1
+
+
 def set_password(user: User, new: str) -> None:
     """Set a password without the old one (command line, administrators)."""
     problems = password_messages(new, user.username)
