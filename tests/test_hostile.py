@@ -563,3 +563,28 @@ def test_refused_tokens_do_not_cut_valid_tokens_off_behind_one_address(  # type:
     assert client.get("/api/v1/me", environ_base=office,
                       headers={"Authorization": "Bearer tcd_guess9"}).status_code == 429
     assert client.get("/api/v1/me", environ_base=office).status_code == 429
+
+
+def test_wrong_passwords_from_strangers_do_not_lock_the_owner_out(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """Finding 9: ten wrong passwords from anywhere used to lock the account for everyone.
+    The lock now holds only browsers the account never signed in from."""
+    from tests.conftest import PASSWORD
+
+    owner = app.test_client()                 # the owner's own computer, used before
+    assert login(owner, "u.drafter").status_code == 302
+    assert owner.post("/auth/logout", data={
+        "csrf_token": csrf_token(owner, "/units/D1")}).status_code == 302
+    stranger = app.test_client()
+    for n in range(app.config["LOCKOUT_ATTEMPTS"]):
+        assert login(stranger, "u.drafter", f"Sai-mat-khau-{n}").status_code == 422
+    assert login(stranger, "u.drafter").status_code == 422          # held, with the password
+    assert login(app.test_client(), "u.drafter").status_code == 422  # every new browser too
+    response = owner.post("/auth/login", data={
+        "username": "u.drafter", "password": PASSWORD, "csrf_token": csrf_token(owner)})
+    assert response.status_code == 302                              # the owner is not
+    # the owner's sign-in does not release the strangers
+    assert login(app.test_client(), "u.drafter").status_code == 422
+    # a forged device cookie is worth nothing
+    forged = app.test_client()
+    forged.set_cookie("known_device", "WzFd.forged.signature", path="/auth/")
+    assert login(forged, "u.drafter").status_code == 422

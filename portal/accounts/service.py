@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -107,11 +108,18 @@ def revoke_membership(membership: Membership) -> None:
     db.session.flush()
 
 
-def authenticate(username: str, password: str) -> User | None:
+def authenticate(username: str, password: str, *,
+                 known_device_ids: Iterable[int] = ()) -> User | None:
     """The active, unlocked user with these credentials, or None (the same answer for every
     failure). Failed attempts are counted (the caller commits them too); after
     ``LOCKOUT_ATTEMPTS`` in a row the account is locked for ``LOCKOUT_MINUTES``, until
-    then or until an administrator unlocks it."""
+    then or until an administrator unlocks it.
+
+    The lock stops strangers, not the account's own browsers: a browser the account signed
+    in from before (``known_device_ids``, from a signed cookie) is not held by it, so
+    nobody can keep an account's owner out by typing wrong passwords for it. Those
+    browsers, like every address, stay bound by the sign-in rate limits (per address, and
+    per account and address), which the lock does not replace."""
     from flask import current_app
 
     user = find_user(username)
@@ -120,7 +128,8 @@ def authenticate(username: str, password: str) -> User | None:
         verify_password(_dummy_hash(), password)
         return None
     now = datetime.now(UTC)
-    locked = user.locked_until is not None and _aware(user.locked_until) > now
+    held = user.locked_until is not None and _aware(user.locked_until) > now
+    locked = held and user.id not in set(known_device_ids)
     if not verify_password(user.password_hash, password) or locked:
         if not locked:
             user.failed_logins += 1
@@ -131,7 +140,9 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):  # type: ignore[arg-type]
         user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if not held:   # the owner signing in from their own browser keeps strangers locked
+        user.failed_logins, user.locked_until = 0, None
+    user.last_login_at = now
     return user
 
 
