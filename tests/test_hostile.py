@@ -588,3 +588,18 @@ def test_wrong_passwords_from_strangers_do_not_lock_the_owner_out(app: Flask, wo
     forged = app.test_client()
     forged.set_cookie("known_device", "WzFd.forged.signature", path="/auth/")
     assert login(forged, "u.drafter").status_code == 422
+
+
+def test_audit_filters_at_the_ends_of_the_calendar_are_a_clear_refusal(login_as, world) -> None:  # type: ignore[no-untyped-def]
+    """Finding 8: since=01/01/0001&until=31/12/9999 was an OverflowError (500)."""
+    admin = login_as("admin")
+    for path in ("/units/D1/audit", "/units/D1/audit.csv"):
+        response = admin.get(f"{path}?since=01/01/0001&until=31/12/9999")
+        assert response.status_code == 422, path
+        html = response.get_data(as_text=True)
+        assert html.count('<div class="invalid-feedback">') == 2, path
+        assert "01/01/1900" in html and "31/12/9998" in html, path
+    backwards = admin.get("/units/D1/audit?since=02/01/2026&until=01/01/2026")
+    assert backwards.status_code == 422
+    fine = admin.get("/units/D1/audit?since=01/01/1900&until=31/12/9998")
+    assert fine.status_code == 200

@@ -28,6 +28,27 @@ class AuditFilter:
     problems: dict[str, str] = field(default_factory=dict)
 
 
+# The days a filter may name: far enough for any entry, near enough for every time zone
+# conversion (01/01/0001 in Vietnam time is before the first instant a datetime holds).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def check_filter(wanted: AuditFilter) -> None:
+    """Add the filter's problems: a day outside what the log can be searched for, or a
+    period that ends before it starts."""
+    from flask_babel import gettext as _
+
+    for name in ("since", "until"):
+        day = getattr(wanted, name)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            wanted.problems[name] = _("Choose a day between %(first)s and %(last)s.",
+                                      first=FIRST_DAY.strftime("%d/%m/%Y"),
+                                      last=LAST_DAY.strftime("%d/%m/%Y"))
+            setattr(wanted, name, None)
+    if wanted.since and wanted.until and wanted.since > wanted.until:
+        wanted.problems["until"] = _("The period ends before it starts.")
+
+
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=clock.LOCAL).astimezone(UTC)
 
