@@ -421,7 +421,7 @@ def test_a_district_admin_cannot_take_over_an_account_holding_roles_beyond_it(  
     dual_id = dual["ids"]["x.dual"]
     # the list shows the account, marks it, and offers neither its edit form nor its checkbox
     listing = admin.get("/unit-admin/user_account/").get_data(as_text=True)
-    assert "x.dual" in listing and "units you do not administer" in listing
+    assert "x.dual" in listing and "các đơn vị bạn không quản trị" in listing
     assert f"edit/?id={dual_id}&" not in listing and f'value="{dual_id}"' not in listing
     assert f'value="{dual["ids"]["x.inside"]}"' in listing
     details = admin.get(f"/unit-admin/user_account/details/?id={dual_id}")
@@ -434,7 +434,7 @@ def test_a_district_admin_cannot_take_over_an_account_holding_roles_beyond_it(  
             "action": name, "csrf_token": token,
             "rowid": [str(dual_id), str(dual["ids"]["x.inside"])]})
         page = response.get_data(as_text=True)
-        assert "x.dual" in page and "Q1" in page and "Tm-" not in page, name
+        assert "x.dual còn giữ vai trò tại Q1" in page and "Tm-" not in page, name
         assert _account("x.dual") == before, name
     assert _account("x.inside")["active"] is True     # all or nothing
     # the edit form, read or forged, is refused
@@ -442,6 +442,11 @@ def test_a_district_admin_cannot_take_over_an_account_holding_roles_beyond_it(  
     response = admin.post(f"/unit-admin/user_account/edit/?id={dual_id}", data={
         "full_name": "Chiếm", "email": "attacker@example.org", "csrf_token": token})
     assert response.status_code == 403
+    assert _account("x.dual") == before
+    # no inline edit either (the account view has no editable column)
+    response = admin.post("/unit-admin/user_account/ajax/update/", data={
+        "list_form_pk": str(dual_id), "email": "attacker@example.org", "csrf_token": token})
+    assert response.status_code == 404
     assert _account("x.dual") == before
     # the API token still works and nobody signed in with a new password
     api = app.test_client().get("/api/v1/me", headers={
@@ -603,3 +608,15 @@ def test_audit_filters_at_the_ends_of_the_calendar_are_a_clear_refusal(login_as,
     assert backwards.status_code == 422
     fine = admin.get("/units/D1/audit?since=01/01/1900&until=31/12/9998")
     assert fine.status_code == 200
+
+
+def test_an_operators_password_reset_from_the_command_line_revokes_the_tokens(  # type: ignore[no-untyped-def]
+        app: Flask, token_for) -> None:
+    """Finding 7, the other administrator's reset: ``flask users set-password``."""
+    token = token_for("drafter")
+    api = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/me", headers=api).status_code == 200
+    result = app.test_cli_runner().invoke(args=[
+        "users", "set-password", "u.drafter", "--password", "Mat-khau-moi-2026"])
+    assert result.exit_code == 0, result.output
+    assert app.test_client().get("/api/v1/me", headers=api).status_code == 401

@@ -185,12 +185,14 @@ def sign_out_everywhere(user: User) -> None:
 
 
 def set_password(user: User, new: str) -> None:
-    """Set a password without the old one (command line, administrators)."""
+    """Set a password without the old one (command line, administrators): every session
+    ends and the account's API tokens stop working, as after ``reset_password``."""
     problems = password_messages(new, user.username)
     if problems:
         raise AccountError(problems)
     user.password_hash = hash_password(new)
     user.session_version += 1
+    revoke_tokens(user)
 
 
 def _digest(token: str) -> str:
