@@ -496,6 +496,14 @@ def test_an_account_inside_the_reach_is_changed_and_logged_in_each_of_its_units(
     resets = sorted(u for u, after in logged if "password_hash" in (after or {}))
     edits = sorted(u for u, after in logged if (after or {}).get("email") == "moi@example.org")
     assert resets == edits == sorted([dual["units"]["C11"], dual["units"]["C12"]])
+    with system_scope("test"):
+        from portal.accounts.api_token import ApiToken
+
+        revoked = sorted(db.session.scalars(select(AuditEntry.unit_id).where(
+            AuditEntry.object_type == "api_token", AuditEntry.action == "update",
+            AuditEntry.object_id.in_(select(ApiToken.id).where(
+                ApiToken.user_id == inside_id)))))
+    assert revoked == sorted([dual["units"]["C11"], dual["units"]["C12"]])
     # the account's history shows each change once
     history = admin.get(f"/audit/user_account/{inside_id}").get_data(as_text=True)
     assert history.count("moi@example.org") == 1

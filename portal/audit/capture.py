@@ -122,20 +122,22 @@ def _changes(obj: object) -> tuple[dict, dict]:
 
 
 def _units_of(session: Session, obj: object) -> list[int | None]:
-    """The units whose audit log shows the change: the object's unit; for an account,
-    every unit it holds a role in (an account-wide change acts in all of them, so each
-    one's log shows it, whatever part of them the person making it could see)."""
+    """The units whose audit log shows the change: the object's unit; for an account (and
+    its API tokens), every unit it holds a role in (an account-wide change acts in all of
+    them, so each one's log shows it, whatever part of them the person making it could
+    see)."""
     table = obj.__table__.name  # type: ignore[attr-defined]
     if table == "unit":
         return [obj.id]  # type: ignore[attr-defined]
-    if table == "user_account":
+    if table in ("user_account", "api_token"):     # an account, or one of its tokens
         from tenants.membership import Membership
 
+        account = obj.id if table == "user_account" else obj.user_id  # type: ignore[attr-defined]
         memberships = Membership.__table__
         with system_scope_in_flush("the units of an account, for its audit entries"):
             units = sorted(set(session.connection().execute(
                 select(memberships.c.unit_id).where(
-                    memberships.c.user_id == obj.id)).scalars()))  # type: ignore[attr-defined]
+                    memberships.c.user_id == account)).scalars()))
         return units or [None]  # type: ignore[return-value]
     for column in ("unit_id", "owner_unit_id"):
         if hasattr(obj, column):
