@@ -183,6 +183,20 @@ def system_scope(reason: str) -> Iterator[Scope]:
         yield scope  # type: ignore[misc]
 
 
+@contextmanager
+def system_scope_in_flush(reason: str) -> Iterator[Scope]:
+    """The system scope for Core statements run inside a flush hook (the audit log's),
+    where the session must be neither flushed nor cleared, so ``system_scope`` cannot be
+    entered. Load no ORM objects inside: the identity map is left as it is."""
+    if not reason:
+        raise ValueError("system_scope_in_flush needs a reason")
+    token = _current.set(Scope(everything=True, reason=reason))
+    try:
+        yield _current.get()  # type: ignore[misc]
+    finally:
+        _current.reset(token)
+
+
 def _tenant_models_by_table() -> dict[str, type]:
     from portal.models_base import Base
 

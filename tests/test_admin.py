@@ -204,3 +204,32 @@ def test_ajax_lookups_reveal_nothing_outside(login_as, outsiders) -> None:  # ty
     assert response.status_code in (400, 404)
     with system_scope("test"):
         assert db.session.get(Unit, unit_id("D2")).name == "Huyện Hai"
+
+
+def test_bulk_delete_of_memberships_revokes_only_those_in_scope(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+    """Finding 8 (issue 14): Flask-Admin's bulk Delete compared integer ids with strings,
+    which PostgreSQL refuses (``integer = character varying``); run with DATABASE_URL."""
+    with system_scope("test"):
+        ids = {m.user_id: m.id for m in db.session.scalars(select(Membership).where(
+            Membership.user_id.in_(list(outsiders.values()))))}
+    admin = login_as("admin")
+    response = admin.post("/unit-admin/membership/action/", follow_redirects=True, data={
+        "action": "delete", "csrf_token": csrf_token(admin, "/auth/password"),
+        "rowid": [str(ids[outsiders["x.commune"]]), str(ids[outsiders["x.other"]])]})
+    assert response.status_code == 200
+    assert "Đã thu hồi 1 vai trò" in response.get_data(as_text=True)
+    with system_scope("test"):
+        left = set(db.session.scalars(select(Membership.id).where(
+            Membership.id.in_(list(ids.values())))))
+    assert left == {ids[outsiders["x.sibling"]], ids[outsiders["x.other"]]}
+    operator = login_as("platform")
+    operator.post("/admin/membership/action/", data={
+        "action": "delete", "csrf_token": csrf_token(operator, "/auth/password"),
+        "rowid": [str(ids[outsiders["x.other"]])]})
+    with system_scope("test"):
+        left = set(db.session.scalars(select(Membership.id).where(
+            Membership.id.in_(list(ids.values())))))
+    assert left == {ids[outsiders["x.sibling"]]}
+    assert admin.post("/unit-admin/membership/action/", data={
+        "action": "delete", "csrf_token": csrf_token(admin, "/auth/password"),
+        "rowid": ["1 OR 1=1"]}).status_code == 400

@@ -72,16 +72,22 @@ def test_login_is_rate_limited_per_address(app: Flask, world, monkeypatch) -> No
     assert login(app.test_client(), "u.drafter").status_code == 302
 
 
-def test_login_is_rate_limited_per_account(app: Flask, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_login_is_rate_limited_per_account_and_address(app: Flask, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Refused sign-ins for one account from one address are limited; another address of
+    the same account is not (a stranger's wrong passwords do not stop the owner), and
+    successful sign-ins are not counted."""
     monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "2 per minute")
-    statuses = []
-    for n in range(3):
+
+    def attempt(address: str, password: str) -> int:
         client = app.test_client()
         token = csrf_token(client)
-        statuses.append(client.post("/auth/login", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
-                                    data={"username": "u.leader", "password": "bad-pass-99",
-                                          "csrf_token": token}).status_code)
-    assert statuses == [422, 422, 429]
+        return client.post("/auth/login", environ_base={"REMOTE_ADDR": address}, data={
+            "username": "u.leader", "password": password, "csrf_token": token}).status_code
+
+    assert [attempt("10.0.0.1", "bad-pass-99") for _ in range(3)] == [422, 422, 429]
+    assert attempt("10.0.0.1", PASSWORD) == 429          # that address, that account: held
+    assert attempt("10.0.0.2", "bad-pass-99") == 422     # another address is counted apart
+    assert [attempt("10.0.0.3", PASSWORD) for _ in range(3)] == [302, 302, 302]
 
 
 def test_change_password(app: Flask, world, login_as) -> None:  # type: ignore[no-untyped-def]

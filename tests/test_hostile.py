@@ -25,7 +25,7 @@ from portal.reports.report import UnitReport
 from portal.storage import LocalStorage, StorageError
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>"\'</textarea>'
 ESCAPED = "&lt;script&gt;alert("
@@ -400,3 +400,255 @@ def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> 
     with system_scope("test"):
         latest = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert latest.request_id == "probe-0123456789"
+
+
+# ---- accounts beyond the administrator's reach (penetration test, issue 14) ------------
+
+@pytest.fixture
+def dual(world):  # type: ignore[no-untyped-def]
+    """x.dual: drafter of commune C11 (inside district D1) and administrator of the other
+    province Q1; x.inside: drafter of C11 and C12 (both inside D1). Each has an API token."""
+    from portal.accounts.service import create_user, grant, issue_token
+
+    with system_scope("test"):
+        units = {u.code: u for u in db.session.scalars(select(Unit))}
+        ids, tokens = {}, {}
+        for username, roles in (("x.dual", (("C11", "drafter"), ("Q1", "admin"))),
+                                ("x.inside", (("C11", "drafter"), ("C12", "drafter")))):
+            user = create_user(username, "Mat-khau-2025", full_name=f"Người {username}",
+                               email=f"{username}@example.org")
+            for code, role in roles:
+                grant(user, units[code], role)
+            ids[username] = user.id
+            tokens[username] = issue_token(user)
+        unit_ids = {code: unit.id for code, unit in units.items()}
+        db.session.commit()
+    return {"ids": ids, "tokens": tokens, "units": unit_ids}
+
+
+def _account(username: str):  # type: ignore[no-untyped-def]
+    from portal.accounts.service import find_user
+
+    with system_scope("test"):
+        user = find_user(username)
+        return {"hash": user.password_hash, "active": user.active, "email": user.email,
+                "full_name": user.full_name, "must_change": user.must_change_password,
+                "version": user.session_version}
+
+
+def test_a_district_admin_cannot_take_over_an_account_holding_roles_beyond_it(  # type: ignore[no-untyped-def]
+        app: Flask, login_as, dual) -> None:
+    """Finding 1: an account-wide change needs reach over every unit the account is in."""
+    admin = login_as("admin")                      # administrator of district D1
+    token = csrf_token(admin, "/auth/password")
+    before = _account("x.dual")
+    dual_id = dual["ids"]["x.dual"]
+    # the list shows the account, marks it, and offers neither its edit form nor its checkbox
+    listing = admin.get("/unit-admin/user_account/").get_data(as_text=True)
+    assert "x.dual" in listing and "các đơn vị bạn không quản trị" in listing
+    assert f"edit/?id={dual_id}&" not in listing and f'value="{dual_id}"' not in listing
+    assert f'value="{dual["ids"]["x.inside"]}"' in listing
+    details = admin.get(f"/unit-admin/user_account/details/?id={dual_id}")
+    assert details.status_code == 200 and "edit/?id=" not in details.get_data(as_text=True)
+    inside = admin.get(f"/unit-admin/user_account/details/?id={dual['ids']['x.inside']}")
+    assert "edit/?id=" in inside.get_data(as_text=True)
+    # every bulk action is refused with the reason, for all the selected accounts
+    for name in ("reset_password", "deactivate", "unlock", "reactivate"):
+        response = admin.post("/unit-admin/user_account/action/", follow_redirects=True, data={
+            "action": name, "csrf_token": token,
+            "rowid": [str(dual_id), str(dual["ids"]["x.inside"])]})
+        page = response.get_data(as_text=True)
+        assert "x.dual còn giữ vai trò tại Q1" in page and "Tm-" not in page, name
+        assert _account("x.dual") == before, name
+    assert _account("x.inside")["active"] is True     # all or nothing
+    # the edit form, read or forged, is refused
+    assert admin.get(f"/unit-admin/user_account/edit/?id={dual_id}").status_code == 403
+    response = admin.post(f"/unit-admin/user_account/edit/?id={dual_id}", data={
+        "full_name": "Chiếm", "email": "attacker@example.org", "csrf_token": token})
+    assert response.status_code == 403
+    assert _account("x.dual") == before
+    # no inline edit either (the account view has no editable column)
+    response = admin.post("/unit-admin/user_account/ajax/update/", data={
+        "list_form_pk": str(dual_id), "email": "attacker@example.org", "csrf_token": token})
+    assert response.status_code == 404
+    assert _account("x.dual") == before
+    # the API token still works and nobody signed in with a new password
+    api = app.test_client().get("/api/v1/me", headers={
+        "Authorization": f"Bearer {dual['tokens']['x.dual']}"})
+    assert api.status_code == 200
+    # what stays the district's: the account's role in its commune, one by one or in bulk
+    from tenants.membership import Membership
+
+    with system_scope("test"):
+        inside = db.session.scalar(select(Membership.id).where(
+            Membership.user_id == dual_id, Membership.unit_id == dual["units"]["C11"]))
+        outside = db.session.scalar(select(Membership.id).where(
+            Membership.user_id == dual_id, Membership.unit_id == dual["units"]["Q1"]))
+    response = admin.post("/unit-admin/membership/action/", data={
+        "action": "delete", "csrf_token": token, "rowid": [str(inside), str(outside)]})
+    assert response.status_code == 302
+    with system_scope("test"):
+        left = set(db.session.scalars(select(Membership.id).where(
+            Membership.user_id == dual_id)))
+    assert left == {outside}
+
+
+def test_an_account_inside_the_reach_is_changed_and_logged_in_each_of_its_units(  # type: ignore[no-untyped-def]
+        app: Flask, login_as, dual) -> None:
+    """Finding 1 (audit) and 7: a reset by an administrator reaches the log of every unit
+    the account is in, and the account's API tokens stop working."""
+    from portal.audit.entry import AuditEntry
+
+    admin = login_as("admin")
+    token = csrf_token(admin, "/auth/password")
+    inside_id = dual["ids"]["x.inside"]
+    response = admin.post("/unit-admin/user_account/action/", follow_redirects=True, data={
+        "action": "reset_password", "csrf_token": token, "rowid": [str(inside_id)]})
+    assert "Tm-" in response.get_data(as_text=True)
+    assert _account("x.inside")["must_change"] is True
+    api = app.test_client().get("/api/v1/me", headers={
+        "Authorization": f"Bearer {dual['tokens']['x.inside']}"})
+    assert api.status_code == 401
+    response = admin.post(f"/unit-admin/user_account/edit/?id={inside_id}", data={
+        "full_name": "Tên Mới", "email": "moi@example.org", "csrf_token": token})
+    assert response.status_code == 302
+    assert _account("x.inside")["email"] == "moi@example.org"
+    with system_scope("test"):
+        logged = db.session.execute(select(AuditEntry.unit_id, AuditEntry.after).where(
+            AuditEntry.object_type == "user_account", AuditEntry.object_id == inside_id,
+            AuditEntry.action == "update")).all()
+    resets = sorted(u for u, after in logged if "password_hash" in (after or {}))
+    edits = sorted(u for u, after in logged if (after or {}).get("email") == "moi@example.org")
+    assert resets == edits == sorted([dual["units"]["C11"], dual["units"]["C12"]])
+    with system_scope("test"):
+        from portal.accounts.api_token import ApiToken
+
+        revoked = sorted(db.session.scalars(select(AuditEntry.unit_id).where(
+            AuditEntry.object_type == "api_token", AuditEntry.action == "update",
+            AuditEntry.object_id.in_(select(ApiToken.id).where(
+                ApiToken.user_id == inside_id)))))
+    assert revoked == sorted([dual["units"]["C11"], dual["units"]["C12"]])
+    # the account's history shows each change once
+    history = admin.get(f"/audit/user_account/{inside_id}").get_data(as_text=True)
+    assert history.count("moi@example.org") == 1
+
+
+def test_an_operators_reset_of_a_two_province_account_is_in_both_provinces_logs(  # type: ignore[no-untyped-def]
+        app: Flask, login_as, dual) -> None:
+    """Finding 1: the province the district could not see shows the change too."""
+    from portal.audit.entry import AuditEntry
+
+    operator = login_as("platform")
+    response = operator.post("/admin/user_account/action/", data={
+        "action": "reset_password", "csrf_token": csrf_token(operator, "/auth/password"),
+        "rowid": [str(dual["ids"]["x.dual"])]})
+    assert response.status_code == 302
+    with system_scope("test"):
+        units = sorted(db.session.scalars(select(AuditEntry.unit_id).where(
+            AuditEntry.object_type == "user_account",
+            AuditEntry.object_id == dual["ids"]["x.dual"], AuditEntry.action == "update")))
+    assert units == sorted([dual["units"]["C11"], dual["units"]["Q1"]])
+    api = app.test_client().get("/api/v1/me", headers={
+        "Authorization": f"Bearer {dual['tokens']['x.dual']}"})
+    assert api.status_code == 401
+
+
+def test_signing_out_ends_the_session_and_the_remember_me_cookie(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """Finding 3: after POST /auth/logout neither the old session cookie nor the
+    remember-me cookie opens a page, in any browser."""
+    from tests.conftest import PASSWORD
+
+    client = app.test_client()
+    response = client.post("/auth/login", data={
+        "username": "u.drafter", "password": PASSWORD, "remember": "y",
+        "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    session_cookie = client.get_cookie("session").value
+    remember_cookie = client.get_cookie("remember_token").value
+    assert client.get("/units/D1").status_code == 200
+    copied, remembered = app.test_client(), app.test_client()
+    copied.set_cookie("session", session_cookie)
+    remembered.set_cookie("remember_token", remember_cookie)
+    assert remembered.get("/units/D1").status_code == 200       # the cookie alone works
+    assert client.post("/auth/logout", data={
+        "csrf_token": csrf_token(client, "/units/D1")}).status_code == 302
+    for kind, other in (("session", copied), ("remember-me", remembered)):
+        response = other.get("/units/D1")
+        assert response.status_code == 302, kind
+        assert "/auth/login" in response.headers["Location"], kind
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember_cookie)
+    assert fresh.get("/units/D1").status_code == 302
+    # signing in again works, and a password change still ends the other sessions
+    assert login(app.test_client(), "u.drafter").status_code == 302
+
+
+def test_refused_tokens_do_not_cut_valid_tokens_off_behind_one_address(  # type: ignore[no-untyped-def]
+        app: Flask, token_for, monkeypatch) -> None:
+    """Finding 9: a bad script behind an office's NAT stops only the guesses."""
+    monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "3 per minute")
+    office = {"REMOTE_ADDR": "10.8.8.8"}
+    client = app.test_client()
+    guesses = [client.get("/api/v1/me", environ_base=office,
+                          headers={"Authorization": f"Bearer tcd_guess{n}"}).status_code
+               for n in range(4)]
+    assert guesses == [401, 401, 401, 429]
+    good = {"Authorization": f"Bearer {token_for('drafter')}"}
+    assert [client.get("/api/v1/me", environ_base=office, headers=good).status_code
+            for _ in range(3)] == [200, 200, 200]
+    # and the guesses from there are still stopped
+    assert client.get("/api/v1/me", environ_base=office,
+                      headers={"Authorization": "Bearer tcd_guess9"}).status_code == 429
+    assert client.get("/api/v1/me", environ_base=office).status_code == 429
+
+
+def test_wrong_passwords_from_strangers_do_not_lock_the_owner_out(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """Finding 9: ten wrong passwords from anywhere used to lock the account for everyone.
+    The lock now holds only browsers the account never signed in from."""
+    from tests.conftest import PASSWORD
+
+    owner = app.test_client()                 # the owner's own computer, used before
+    assert login(owner, "u.drafter").status_code == 302
+    assert owner.post("/auth/logout", data={
+        "csrf_token": csrf_token(owner, "/units/D1")}).status_code == 302
+    stranger = app.test_client()
+    for n in range(app.config["LOCKOUT_ATTEMPTS"]):
+        assert login(stranger, "u.drafter", f"Sai-mat-khau-{n}").status_code == 422
+    assert login(stranger, "u.drafter").status_code == 422          # held, with the password
+    assert login(app.test_client(), "u.drafter").status_code == 422  # every new browser too
+    response = owner.post("/auth/login", data={
+        "username": "u.drafter", "password": PASSWORD, "csrf_token": csrf_token(owner)})
+    assert response.status_code == 302                              # the owner is not
+    # the owner's sign-in does not release the strangers
+    assert login(app.test_client(), "u.drafter").status_code == 422
+    # a forged device cookie is worth nothing
+    forged = app.test_client()
+    forged.set_cookie("known_device", "WzFd.forged.signature", path="/auth/")
+    assert login(forged, "u.drafter").status_code == 422
+
+
+def test_audit_filters_at_the_ends_of_the_calendar_are_a_clear_refusal(login_as, world) -> None:  # type: ignore[no-untyped-def]
+    """Finding 8: since=01/01/0001&until=31/12/9999 was an OverflowError (500)."""
+    admin = login_as("admin")
+    for path in ("/units/D1/audit", "/units/D1/audit.csv"):
+        response = admin.get(f"{path}?since=01/01/0001&until=31/12/9999")
+        assert response.status_code == 422, path
+        html = response.get_data(as_text=True)
+        assert html.count('<div class="invalid-feedback">') == 2, path
+        assert "01/01/1900" in html and "31/12/9998" in html, path
+    backwards = admin.get("/units/D1/audit?since=02/01/2026&until=01/01/2026")
+    assert backwards.status_code == 422
+    fine = admin.get("/units/D1/audit?since=01/01/1900&until=31/12/9998")
+    assert fine.status_code == 200
+
+
+def test_an_operators_password_reset_from_the_command_line_revokes_the_tokens(  # type: ignore[no-untyped-def]
+        app: Flask, token_for) -> None:
+    """Finding 7, the other administrator's reset: ``flask users set-password``."""
+    token = token_for("drafter")
+    api = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/me", headers=api).status_code == 200
+    result = app.test_cli_runner().invoke(args=[
+        "users", "set-password", "u.drafter", "--password", "Mat-khau-moi-2026"])
+    assert result.exit_code == 0, result.output
+    assert app.test_client().get("/api/v1/me", headers=api).status_code == 401

@@ -27,8 +27,8 @@ from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.conftest import csrf_token
 from tests.builders import framework
+from tests.conftest import csrf_token
 
 MOMENT = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)     # 08:00 on 02/12/2026 in Hà Nội
 SHOWN = "02/12/2026 08:00"

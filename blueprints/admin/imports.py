@@ -16,17 +16,19 @@ from sqlalchemy import select
 from portal.accounts.onboarding import create_accounts, read_accounts
 from portal.accounts.service import AccountError
 from portal.extensions import db
+from portal.problems import DomainError
 from portal.spreadsheets import TableError
+from portal.unit_of_work import unit_of_work
 from tenants.tree import TreeError, import_units, read_unit_csv
 from tenants.unit import Unit
 
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-def refused(problems: list[str]) -> None:
-    """Undo the attempt and say every reason (the page shows them above the form)."""
-    db.session.rollback()
-    for problem in problems:
+def refused(error: DomainError) -> None:
+    """Say every reason of a refusal (the page shows them above the form); the
+    ``unit_of_work()`` it came out of has already undone the attempt."""
+    for problem in error.messages:
         flash(problem, "error")
 
 
@@ -43,6 +45,19 @@ def _upload() -> tuple[str, bytes] | None:
         except (binascii.Error, ValueError):
             abort(400)
     return None
+
+
+def _dry_run_unless(confirm: bool, change):  # type: ignore[no-untyped-def]
+    """``change()``'s result; unless confirmed, in a savepoint rolled back afterwards (a
+    dry run shows what would change and keeps nothing). Run inside ``unit_of_work()``."""
+    if confirm:
+        return change()
+    savepoint = db.session.begin_nested()
+    try:
+        return change()
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
 
 
 class _GuardedView(BaseView):
@@ -87,10 +102,10 @@ class AccountImportView(_GuardedView):
                                carried=base64.b64encode(data).decode()), \
                 200 if result.ok else 422
         try:
-            handed = create_accounts(result)
-            db.session.commit()
+            with unit_of_work():
+                handed = create_accounts(result)
         except AccountError as exc:
-            refused(exc.messages)
+            refused(exc)
             return self.render("admin/import_accounts.html", result=None), 422
         return self.render("admin/import_accounts.html", result=None, handed=handed)
 
@@ -111,19 +126,17 @@ class UnitImportView(_GuardedView):
                   "error")
             return self.render("admin/import_units.html", preview=None), 422
         confirm = request.form.get("confirm") == "yes"
-        savepoint = None if confirm else db.session.begin_nested()
         try:
-            result = import_units(read_unit_csv(data), under=under, only=only)
+            with unit_of_work():
+                result = _dry_run_unless(confirm, lambda: import_units(
+                    read_unit_csv(data), under=under, only=only))
         except TreeError as exc:
-            db.session.rollback()
             return self.render("admin/import_units.html", preview=None,
                                problems=exc.messages), 422
-        if savepoint is not None:           # a dry run: show what would change, keep nothing
-            savepoint.rollback()
+        if not confirm:           # a dry run: show what would change, nothing was kept
             return self.render("admin/import_units.html", preview=result, filename=filename,
                                under=under or "", only=only or "",
                                carried=base64.b64encode(data).decode())
-        db.session.commit()
         flash(_("%(created)d units imported, %(unchanged)d already present.",
                 created=result.created, unchanged=result.unchanged), "success")
         return self.render("admin/import_units.html", preview=None)
@@ -154,19 +167,16 @@ class ReorganizeView(_GuardedView):
             return self.render("admin/reorganize.html", summary=None,
                                problems=exc.messages), 422
         confirm = request.form.get("confirm") == "yes"
-        savepoint = None if confirm else db.session.begin_nested()
         try:
-            summary = apply(mappings, effective, parent, source=filename,
-                            user_id=current_user.id)
+            with unit_of_work():
+                summary = _dry_run_unless(confirm, lambda: apply(
+                    mappings, effective, parent, source=filename, user_id=current_user.id))
         except ReorganizationError as exc:
-            db.session.rollback()
             return self.render("admin/reorganize.html", summary=None,
                                problems=exc.messages), 422
-        if savepoint is not None:
-            savepoint.rollback()
+        if not confirm:
             return self.render("admin/reorganize.html", summary=summary, dry_run=True,
                                filename=filename, parent=parent,
                                effective=effective.strftime("%d/%m/%Y"),
                                carried=base64.b64encode(data).decode())
-        db.session.commit()
         return self.render("admin/reorganize.html", summary=summary, dry_run=False)

@@ -38,23 +38,28 @@ from wtforms.validators import DataRequired, Length, Optional
 from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView, refused
 from portal import clock
 from portal.accounts.api_token import ApiToken
+from portal.accounts.reach import BeyondReach, accounts_beyond
 from portal.accounts.service import (
-    AccountError,
     create_user,
     grant,
     reset_password,
+    revoke_membership,
     revoke_tokens,
     set_active,
+    temporary_password,
     unlock,
+    update_account,
 )
 from portal.accounts.user import User
 from portal.audit.entry import AuditEntry
 from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.period import ReportingPeriod
+from portal.problems import DomainError
 from portal.security import csp_nonce
+from portal.unit_of_work import unit_of_work
 from tenants.membership import Membership, Role
-from tenants.tree import TreeError, add_unit
+from tenants.tree import add_unit
 from tenants.unit import Unit, UnitClosure, UnitKind
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
@@ -174,51 +179,64 @@ class _OperatorView(_View):
 
 
 class _AccountActions:
-    """Deactivate, reactivate and reset passwords of the selected accounts (through
-    ``get_query``, so only accounts the view may show)."""
+    """Deactivate, reactivate, unlock and reset passwords of the selected accounts
+    (through ``get_query``, so only accounts the view may show). Each is a change of the
+    whole account: refused for all of them, with every reason, unless the caller
+    administers every unit each selected account is in (``portal.accounts.reach``)."""
 
     def _selected(self, ids):  # type: ignore[no-untyped-def]
-        return self.get_query().filter(User.id.in_([int(i) for i in ids])).all()  # type: ignore[attr-defined]
+        try:
+            wanted = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        return self.get_query().filter(User.id.in_(wanted)).all()  # type: ignore[attr-defined]
+
+    def _on_each(self, ids, change):  # type: ignore[no-untyped-def]
+        """``change(user)`` for every selected account, all or nothing; the results, or
+        None when refused (the reasons are flashed)."""
+        try:
+            with unit_of_work():
+                users = self._selected(ids)
+                return [(user.username, change(user)) for user in users]
+        except DomainError as exc:
+            refused(exc)
+            return None
 
     @action("deactivate", _l("Deactivate"), _l("Deactivate the selected accounts?"))
     def action_deactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
-        users = self._selected(ids)
-        for user in users:
-            set_active(user, False)
-        db.session.commit()
-        flash(_("%(n)d accounts deactivated; they are signed out and cannot sign in.",
-                n=len(users)), "success")
+        done = self._on_each(ids, lambda user: set_active(user, False, by=g.reach))
+        if done is not None:
+            flash(_("%(n)d accounts deactivated; they are signed out and cannot sign in.",
+                    n=len(done)), "success")
 
     @action("reactivate", _l("Reactivate"), _l("Reactivate the selected accounts?"))
     def action_reactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
-        users = self._selected(ids)
-        for user in users:
-            set_active(user, True)
-        db.session.commit()
-        flash(_("%(n)d accounts reactivated.", n=len(users)), "success")
+        done = self._on_each(ids, lambda user: set_active(user, True, by=g.reach))
+        if done is not None:
+            flash(_("%(n)d accounts reactivated.", n=len(done)), "success")
 
     @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
     def action_unlock(self, ids) -> None:  # type: ignore[no-untyped-def]
-        users = self._selected(ids)
-        for user in users:
-            unlock(user)
-        db.session.commit()
-        flash(_("%(n)d accounts unlocked.", n=len(users)), "success")
+        done = self._on_each(ids, lambda user: unlock(user, by=g.reach))
+        if done is not None:
+            flash(_("%(n)d accounts unlocked.", n=len(done)), "success")
 
     @action("reset_password", _l("Reset password"),
             _l("Give the selected accounts a temporary password they must change?"))
     def action_reset_password(self, ids) -> None:  # type: ignore[no-untyped-def]
-        users = self._selected(ids)
-        handed = [(user.username, reset_password(user)) for user in users]
-        db.session.commit()
-        for username, temporary in handed:
+        handed = self._on_each(ids, lambda user: reset_password(user, by=g.reach))
+        for username, temporary in handed or []:
             flash(_("Temporary password of %(user)s: %(password)s — hand it over in person; "
                     "it must be changed at the next sign-in.", user=username,
                     password=temporary), "warning")
 
 
 def _membership_text(_view, _context, user: User, _name) -> str:  # type: ignore[no-untyped-def]
-    return ", ".join(f"{m.role} @ {m.unit.code}" for m in user.memberships)
+    text = ", ".join(f"{m.role} @ {m.unit.code}" for m in user.memberships)
+    if user.id in g.get("accounts_beyond", {}):
+        text += " " + _("(and roles in units you do not administer: only its roles in your "
+                        "units can be changed here)")
+    return text
 
 
 # ---- the operators' area ------------------------------------------------------------------
@@ -247,7 +265,39 @@ class PlatformUserView(_AccountActions, _OperatorView):
             selectinload(User.memberships).selectinload(Membership.unit))
 
 
-class PlatformMembershipView(_OperatorView):
+class _RevokesMemberships:
+    """Deleting memberships (one, or the selected ones) is revoking roles: through
+    ``get_query`` (so only memberships the view may show), all or nothing. Flask-Admin's
+    own bulk delete compares the integer ids with the form's strings, which PostgreSQL
+    refuses (``integer = character varying``)."""
+
+    def delete_model(self, model) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            with unit_of_work():
+                revoke_membership(model)
+        except DomainError as exc:
+            refused(exc)
+            return False
+        return True
+
+    @action("delete", _l("Delete"), _l("Revoke the selected roles?"))
+    def action_delete(self, ids) -> None:  # type: ignore[no-untyped-def]
+        try:
+            wanted = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        try:
+            with unit_of_work():
+                rows = self.get_query().filter(Membership.id.in_(wanted)).all()  # type: ignore[attr-defined]
+                for membership in rows:
+                    revoke_membership(membership)
+        except DomainError as exc:
+            refused(exc)
+            return
+        flash(_("%(n)d roles revoked.", n=len(rows)), "success")
+
+
+class PlatformMembershipView(_RevokesMemberships, _OperatorView):
     can_delete = True         # revoking a role is a change of its own, audited
     column_list = ("user", "unit", "role", "created_at")
     column_searchable_list = ("role",)
@@ -281,9 +331,13 @@ class PlatformTokenView(_OperatorView):
 
     @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
     def action_revoke(self, ids) -> None:  # type: ignore[no-untyped-def]
-        for token in self.get_query().filter(ApiToken.id.in_([int(i) for i in ids])):
-            revoke_tokens(token.user, token.hint)
-        db.session.commit()
+        try:
+            wanted = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        with unit_of_work():
+            for token in self.get_query().filter(ApiToken.id.in_(wanted)):
+                revoke_tokens(token.user, token.hint)
         flash(_("Tokens revoked."), "success")
 
 
@@ -367,12 +421,48 @@ class TenantAccountView(_AccountActions, _TenantView):
     column_formatters_export = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
     form = AccountEditForm
 
+    list_template = "admin/model/account_list.html"
+    details_template = "admin/model/account_details.html"
+
     def _mine(self):  # type: ignore[no-untyped-def]
         return _administered_accounts()
 
     def get_query(self):  # type: ignore[no-untyped-def]
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
+
+    def get_list(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Which accounts also hold roles beyond the caller's units, read before the page's
+        # rows are: the list marks them and offers no account-wide change of them.
+        g.accounts_beyond = accounts_beyond(g.reach)
+        return super().get_list(*args, **kwargs)
+
+    def get_one(self, id):  # type: ignore[no-untyped-def]
+        g.accounts_beyond = accounts_beyond(g.reach)   # read before the record, as above
+        return super().get_one(id)
+
+    def row_editable(self, row) -> bool:  # type: ignore[no-untyped-def]
+        """Whether the list offers this account's edit form and its bulk actions."""
+        return row.id not in g.get("accounts_beyond", {})
+
+    def edit_form(self, obj=None):  # type: ignore[no-untyped-def]
+        # Name and e-mail are the whole account's: refused (GET and POST alike) unless the
+        # caller administers every unit the account is in.
+        if obj is not None and accounts_beyond(g.reach, [obj.id]):
+            abort(403)
+        return super().edit_form(obj)
+
+    def update_model(self, form, model):  # type: ignore[no-untyped-def]
+        try:
+            with unit_of_work():
+                update_account(model, by=g.reach, full_name=form.full_name.data,
+                               email=form.email.data)
+        except BeyondReach:
+            abort(403)
+        except DomainError as exc:
+            refused(exc)
+            return False
+        return True
 
     def get_create_form(self):  # type: ignore[no-untyped-def]
         return AccountForm
@@ -384,13 +474,13 @@ class TenantAccountView(_AccountActions, _TenantView):
 
     def create_model(self, form):  # type: ignore[no-untyped-def]
         try:
-            user = create_user(form.username.data, full_name=form.full_name.data or "",
-                               email=form.email.data or None)
-            grant(user, _administered_unit(form.unit.data), form.role.data)
-            temporary = reset_password(user)
-            db.session.commit()
-        except (AccountError) as exc:
-            refused(exc.messages)
+            with unit_of_work():
+                user = create_user(form.username.data, full_name=form.full_name.data or "",
+                                   email=form.email.data or None)
+                grant(user, _administered_unit(form.unit.data), form.role.data)
+                temporary = temporary_password(user)
+        except DomainError as exc:
+            refused(exc)
             return False
         flash(_("Account %(user)s created. Temporary password: %(password)s — hand it over "
                 "in person; it must be changed at the first sign-in.", user=user.username,
@@ -404,7 +494,7 @@ class MembershipForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-class TenantMembershipView(_TenantView):
+class TenantMembershipView(_RevokesMemberships, _TenantView):
     can_delete = True        # revoking a role; audited
     can_edit = False         # change = revoke and grant
     column_list = ("user", "unit", "role", "created_at")
@@ -428,10 +518,10 @@ class TenantMembershipView(_TenantView):
         if user is None:
             abort(404)
         try:
-            membership = grant(user, _administered_unit(form.unit.data), form.role.data)
-            db.session.commit()
-        except (AccountError) as exc:
-            refused(exc.messages)
+            with unit_of_work():
+                membership = grant(user, _administered_unit(form.unit.data), form.role.data)
+        except DomainError as exc:
+            refused(exc)
             return False
         return membership
 
@@ -469,19 +559,19 @@ class TenantUnitView(_TenantView):
     def create_model(self, form):  # type: ignore[no-untyped-def]
         parent = _administered_unit(form.parent.data)
         try:
-            unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)
-            db.session.commit()
-        except (TreeError) as exc:
-            refused(exc.messages)
+            with unit_of_work():
+                unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)
+        except DomainError as exc:
+            refused(exc)
             return False
         return unit
 
     def update_model(self, form, model):  # type: ignore[no-untyped-def]
         from tenants.text import nfc, search_key
 
-        model.name = nfc(form.name.data.strip())
-        model.search_name = search_key(model.name)
-        db.session.commit()
+        with unit_of_work():
+            model.name = nfc(form.name.data.strip())
+            model.search_name = search_key(model.name)
         return True
 
 

@@ -54,11 +54,14 @@ def _token_key() -> str:
 
 
 # Counted in Redis (shared by every web process): the requests of each token, and — to
-# stop anyone guessing tokens — the refused ones (401) of each address.
+# stop anyone guessing tokens — the refused ones (401) of each address. The refused-token
+# limit stops only requests without a valid token: one bad script behind an office's NAT
+# must not cut the office's valid tokens off the API.
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_token_key)(bp)
 limiter.limit(lambda: current_app.config["API_AUTH_FAILURE_LIMIT"],
               key_func=lambda: "api-refused:" + get_remote_address(),
-              deduct_when=lambda response: response.status_code == 401)(bp)
+              deduct_when=lambda response: response.status_code == 401,
+              exempt_when=lambda: bool(current_user.is_authenticated))(bp)
 
 
 @bp.before_request

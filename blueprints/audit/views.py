@@ -7,7 +7,14 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from flask_login import login_required
 
 from portal.audit.capture import AUDITED
-from portal.audit.service import AuditFilter, as_csv, object_entries, page_of, unit_entries
+from portal.audit.service import (
+    AuditFilter,
+    as_csv,
+    check_filter,
+    object_entries,
+    page_of,
+    unit_entries,
+)
 from portal.dates import DateError, parse_date
 from tenants.access import unit_or_404
 from tenants.unit import Unit
@@ -36,6 +43,7 @@ def _filter() -> AuditFilter:
             setattr(wanted, name, parse_date(request.args.get(name)))
         except DateError as exc:
             wanted.problems[name] = str(exc)
+    check_filter(wanted)
     return wanted
 
 
@@ -45,7 +53,13 @@ def unit_log(code: str):  # type: ignore[no-untyped-def]
     unit = _admin_unit_or_404(code)
     wanted = _filter()
     page = max(1, request.args.get("page", 1, type=int))
+    if wanted.problems:    # say what is wrong with the filter instead of ignoring it
+        return _page(unit, wanted, [], 0, 1), 422
     entries, total = page_of(unit_entries(unit, wanted), page)
+    return _page(unit, wanted, entries, total, page)
+
+
+def _page(unit: Unit, wanted: AuditFilter, entries, total: int, page: int) -> str:  # type: ignore[no-untyped-def]
     return render_template("audit/unit.html", unit=unit, wanted=wanted, entries=entries,
                            total=total, page=page, types=sorted(AUDITED), actions=ACTIONS)
 
@@ -54,7 +68,10 @@ def unit_log(code: str):  # type: ignore[no-untyped-def]
 @login_required
 def unit_log_csv(code: str):  # type: ignore[no-untyped-def]
     unit = _admin_unit_or_404(code)
-    data = as_csv(unit_entries(unit, _filter()))
+    wanted = _filter()
+    if wanted.problems:
+        return _page(unit, wanted, [], 0, 1), 422
+    data = as_csv(unit_entries(unit, wanted))
     return Response(data, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=nhat-ky-{unit.code}.csv"})
 

@@ -13,12 +13,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from blueprints.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from blueprints.safe_redirect import safe_next
-from portal.accounts.service import authenticate, change_password, normalize_username
-from portal.extensions import db, limiter
+from portal.accounts.service import (
+    authenticate,
+    change_password,
+    normalize_username,
+    sign_out_everywhere,
+)
+from portal.extensions import limiter
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -32,31 +40,65 @@ def _account_limit() -> str:
 
 
 def _account_key() -> str:
-    return "login-account:" + normalize_username(request.form.get("username", ""))
+    """Refused sign-ins are counted per account *and* address: a stranger's wrong
+    passwords stop that stranger, not the account's owner elsewhere (docs/administration.md
+    § Sign-in limits and lockout)."""
+    return ("login-account:" + normalize_username(request.form.get("username", ""))[:80]
+            + "@" + get_remote_address())
+
+
+KNOWN_DEVICE_COOKIE = "known_device"
+KNOWN_DEVICE_DAYS = 90
+_KNOWN_DEVICE_MAX = 5      # accounts remembered per browser
+
+
+def _known_device_ids() -> list[int]:
+    """The accounts that signed in from this browser before (a signed cookie)."""
+    raw = request.cookies.get(KNOWN_DEVICE_COOKIE, "")
+    if not raw:
+        return []
+    serializer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+    try:
+        ids = serializer.loads(raw, max_age=KNOWN_DEVICE_DAYS * 86400)
+    except BadData:
+        return []
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+
+
+def _remember_device(response, user_id: int):  # type: ignore[no-untyped-def]
+    ids = [user_id] + [i for i in _known_device_ids() if i != user_id]
+    serializer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+    response.set_cookie(KNOWN_DEVICE_COOKIE, serializer.dumps(ids[:_KNOWN_DEVICE_MAX]),
+                        max_age=KNOWN_DEVICE_DAYS * 86400, path="/auth/",
+                        secure=current_app.config["REMEMBER_COOKIE_SECURE"], httponly=True,
+                        samesite="Lax")
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key,
+               deduct_when=lambda response: response.status_code == 422)
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("units.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        with unit_of_work():   # a failed attempt is kept: it counts towards the lockout
+            user = authenticate(form.username.data, form.password.data,
+                                known_device_ids=_known_device_ids())
+            if user is not None:
+                session.clear()  # a fresh session on sign-in (no fixation)
+                login_user(user, remember=form.remember.data)
         if user is None:
-            db.session.commit()   # the failed attempt counts towards the lockout
             form.password.errors.append(_("User name or password is not correct, or the "
                                           "account is locked for a while after too many "
                                           "attempts."))
         else:
-            session.clear()  # a fresh session on sign-in (no fixation)
-            login_user(user, remember=form.remember.data)
-            db.session.commit()
             if user.must_change_password:
                 flash(_("Please choose a new password before you continue."), "warning")
-                return redirect(url_for("auth.password"))
-            return redirect(safe_next(form.next.data))
+                return _remember_device(redirect(url_for("auth.password")), user.id)
+            return _remember_device(redirect(safe_next(form.next.data)), user.id)
     status = 200 if request.method == "GET" or not form.errors else 422
     return render_template("auth/login.html", form=form), status
 
@@ -79,6 +121,10 @@ _ALWAYS_OPEN = {"auth.password", "auth.logout", "auth.login", "auth.set_language
 
 @bp.route("/logout", methods=["POST"])
 def logout():  # type: ignore[no-untyped-def]
+    user = current_user._get_current_object() if current_user else None
+    if user is not None and user.is_authenticated:
+        with unit_of_work():
+            sign_out_everywhere(user)   # the old cookies, remember-me included, stop working
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -93,9 +139,9 @@ def logout():  # type: ignore[no-untyped-def]
 def password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        problems = change_password(current_user, form.current.data, form.new.data)
+        with unit_of_work():
+            problems = change_password(current_user, form.current.data, form.new.data)
         if not problems:
-            db.session.commit()
             # re-issue the cookie with the new session version (the user, not the proxy:
             # Flask-Login would store the proxy in g and later reads would recurse)
             login_user(current_user._get_current_object())

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from portal import clock
 from portal.extensions import db
 from portal.notifications.notification import Notification
+from portal.unit_of_work import unit_of_work
 from tenants.scoping import current_scope
 
 bp = Blueprint("notifications", __name__)
@@ -41,10 +42,10 @@ def index():  # type: ignore[no-untyped-def]
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 def mark_read():  # type: ignore[no-untyped-def]
-    db.session.execute(update(Notification).where(
-        Notification.user_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=clock.now()))
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(update(Notification).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None))
+            .values(read_at=clock.now()))
     return redirect(url_for("notifications.index"), 303)
 
 
@@ -55,8 +56,8 @@ def email_preference():  # type: ignore[no-untyped-def]
     if choice not in ("on", "off"):
         flash(_("Choose whether reminders also come by e-mail."), "danger")
         return redirect(url_for("notifications.index"), 303)
-    current_user.email_reminders = choice == "on"
-    db.session.commit()
+    with unit_of_work():
+        current_user.email_reminders = choice == "on"
     flash(_("Reminders will also come by e-mail.") if choice == "on"
           else _("Reminders will no longer come by e-mail; you still see them here."),
           "success")

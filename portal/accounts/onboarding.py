@@ -16,7 +16,7 @@ from portal.accounts.service import (
     create_user,
     grant,
     normalize_username,
-    reset_password,
+    temporary_password,
 )
 from portal.accounts.user import User
 from portal.extensions import db
@@ -116,5 +116,5 @@ def create_accounts(result: AccountImport) -> list[tuple[str, str]]:
     for row in result.rows:
         user = create_user(row.username, full_name=row.full_name, email=row.email or None)
         grant(user, row.unit, row.role)  # type: ignore[arg-type]
-        handed.append((user.username, reset_password(user)))
+        handed.append((user.username, temporary_password(user)))
     return handed

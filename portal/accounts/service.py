@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -21,9 +22,11 @@ from portal.accounts.passwords import (
     password_problems,
     verify_password,
 )
+from portal.accounts.reach import require_whole_account
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.problems import DomainError
+from tenants.access import Reach
 from tenants.membership import Membership, Role
 from tenants.text import nfc
 from tenants.unit import Unit
@@ -100,11 +103,24 @@ def grant(user: User, unit: Unit, role: str) -> Membership:
     return membership
 
 
-def authenticate(username: str, password: str) -> User | None:
+def revoke_membership(membership: Membership) -> None:
+    """Take a role away (the deletion is audited in the membership's unit)."""
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def authenticate(username: str, password: str, *,
+                 known_device_ids: Iterable[int] = ()) -> User | None:
     """The active, unlocked user with these credentials, or None (the same answer for every
     failure). Failed attempts are counted (the caller commits them too); after
     ``LOCKOUT_ATTEMPTS`` in a row the account is locked for ``LOCKOUT_MINUTES``, until
-    then or until an administrator unlocks it."""
+    then or until an administrator unlocks it.
+
+    The lock stops strangers, not the account's own browsers: a browser the account signed
+    in from before (``known_device_ids``, from a signed cookie) is not held by it, so
+    nobody can keep an account's owner out by typing wrong passwords for it. Those
+    browsers, like every address, stay bound by the sign-in rate limits (per address, and
+    per account and address), which the lock does not replace."""
     from flask import current_app
 
     user = find_user(username)
@@ -113,7 +129,8 @@ def authenticate(username: str, password: str) -> User | None:
         verify_password(_dummy_hash(), password)
         return None
     now = clock.now()
-    locked = user.locked_until is not None and _aware(user.locked_until) > now
+    held = user.locked_until is not None and _aware(user.locked_until) > now
+    locked = held and user.id not in set(known_device_ids)
     if not verify_password(user.password_hash, password) or locked:
         if not locked:
             user.failed_logins += 1
@@ -124,17 +141,14 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):  # type: ignore[arg-type]
         user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if not held:   # the owner signing in from their own browser keeps strangers locked
+        user.failed_logins, user.locked_until = 0, None
+    user.last_login_at = now
     return user
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps UTC
-
-
-def unlock(user: User) -> None:
-    """An administrator releases a locked account."""
-    user.failed_logins, user.locked_until = 0, None
 
 
 _DUMMY: dict[str, str] = {}
@@ -164,13 +178,22 @@ def change_password(user: User, current: str, new: str) -> list[str]:
     return []
 
 
+def sign_out_everywhere(user: User) -> None:
+    """End every session of the account, on the server: the session cookies and the
+    remember-me cookies issued so far carry the old session version (``User.get_id``), so
+    the loader refuses them from now on, in any browser."""
+    user.session_version += 1
+
+
 def set_password(user: User, new: str) -> None:
-    """Set a password without the old one (command line, administrators)."""
+    """Set a password without the old one (command line, administrators): every session
+    ends and the account's API tokens stop working, as after ``reset_password``."""
     problems = password_messages(new, user.username)
     if problems:
         raise AccountError(problems)
     user.password_hash = hash_password(new)
     user.session_version += 1
+    revoke_tokens(user)
 
 
 def _digest(token: str) -> str:
@@ -209,9 +232,9 @@ def revoke_tokens(user: User, hint: str | None = None) -> int:
     return count
 
 
-def reset_password(user: User) -> str:
-    """An administrator's reset: a new temporary password, returned once to be handed over;
-    the person must change it when signing in, and every session they had ends."""
+def temporary_password(user: User) -> str:
+    """A new temporary password for an account just created (returned once, to be handed
+    over); the person must change it when signing in."""
     temporary = "Tm-" + secrets.token_urlsafe(9)
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
@@ -219,12 +242,47 @@ def reset_password(user: User) -> str:
     return temporary
 
 
-def set_active(user: User, active: bool) -> None:
+def reset_password(user: User, *, by: Reach) -> str:
+    """An administrator's reset: a new temporary password, returned once to be handed over;
+    the person must change it when signing in, every session they had ends and their API
+    tokens stop working (whoever knew the old password may have made one). Needs reach
+    over every unit the account is in."""
+    require_whole_account(by, [user])
+    revoke_tokens(user)
+    return temporary_password(user)
+
+
+def set_active(user: User, active: bool, *, by: Reach) -> None:
     """Deactivate (accounts are never deleted: their history stays) or reactivate; a
-    deactivated account is signed out everywhere and its API tokens stop working."""
+    deactivated account is signed out everywhere and its API tokens stop working. Needs
+    reach over every unit the account is in."""
+    require_whole_account(by, [user])
     if user.active == active:
         return
     user.active = active
     user.session_version += 1
     if not active:
         revoke_tokens(user)
+
+
+def unlock(user: User, *, by: Reach) -> None:
+    """An administrator releases a locked account (needs reach over all its units)."""
+    require_whole_account(by, [user])
+    user.failed_logins, user.locked_until = 0, None
+
+
+def update_account(user: User, *, by: Reach, full_name: str, email: str | None) -> None:
+    """An administrator changes the account's name and e-mail address (needs reach over
+    every unit the account is in: the address is where its reminders go)."""
+    require_whole_account(by, [user])
+    full_name = nfc(full_name or "").strip()
+    email = (email or "").strip() or None
+    problems = []
+    if len(full_name) > 160:
+        problems.append(_("The full name is %(n)d characters long; at most %(max)d are allowed.",
+                          n=len(full_name), max=160))
+    if email is not None and (len(email) > 254 or "@" not in email):
+        problems.append(_("%(email)s is not an e-mail address.", email=email[:60]))
+    if problems:
+        raise AccountError(problems)
+    user.full_name, user.email = full_name, email

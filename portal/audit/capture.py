@@ -16,10 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from portal import clock
+from tenants.scoping import system_scope_in_flush
 
 log = logging.getLogger(__name__)
 
@@ -120,17 +121,28 @@ def _changes(obj: object) -> tuple[dict, dict]:
     return before, after
 
 
-def _unit_of(obj: object) -> int | None:
+def _units_of(session: Session, obj: object) -> list[int | None]:
+    """The units whose audit log shows the change: the object's unit; for an account (and
+    its API tokens), every unit it holds a role in (an account-wide change acts in all of
+    them, so each one's log shows it, whatever part of them the person making it could
+    see)."""
     table = obj.__table__.name  # type: ignore[attr-defined]
     if table == "unit":
-        return obj.id  # type: ignore[attr-defined]
-    if table == "user_account":
-        units = sorted(m.unit_id for m in obj.memberships)  # type: ignore[attr-defined]
-        return units[0] if units else None
+        return [obj.id]  # type: ignore[attr-defined]
+    if table in ("user_account", "api_token"):     # an account, or one of its tokens
+        from tenants.membership import Membership
+
+        account = obj.id if table == "user_account" else obj.user_id  # type: ignore[attr-defined]
+        memberships = Membership.__table__
+        with system_scope_in_flush("the units of an account, for its audit entries"):
+            units = sorted(set(session.connection().execute(
+                select(memberships.c.unit_id).where(
+                    memberships.c.user_id == account)).scalars()))
+        return units or [None]  # type: ignore[return-value]
     for column in ("unit_id", "owner_unit_id"):
         if hasattr(obj, column):
-            return getattr(obj, column)
-    return None
+            return [getattr(obj, column)]
+    return [None]
 
 
 def _label(obj: object) -> str:
@@ -175,9 +187,9 @@ def _write(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
     rows = []
     for action, obj, change in pending:
         before, after = change if change else (None, _values(obj))
-        rows.append({
-            "at": now, "unit_id": _unit_of(obj), "user_id": user_id, "actor": actor[:120],
+        rows.extend({
+            "at": now, "unit_id": unit_id, "user_id": user_id, "actor": actor[:120],
             "object_type": obj.__table__.name, "object_id": getattr(obj, "id", None),
             "action": action, "label": _label(obj), "before": before, "after": after,
-            "request_id": request_id, "note": ""})
+            "request_id": request_id, "note": ""} for unit_id in _units_of(session, obj))
     session.connection().execute(insert(AuditEntry.__table__), rows)

@@ -47,6 +47,27 @@ class AuditFilter:
     problems: dict[str, str] = field(default_factory=dict)
 
 
+# The days a filter may name: far enough for any entry, near enough for every time zone
+# conversion (01/01/0001 in Vietnam time is before the first instant a datetime holds).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def check_filter(wanted: AuditFilter) -> None:
+    """Add the filter's problems: a day outside what the log can be searched for, or a
+    period that ends before it starts."""
+    from flask_babel import gettext as _
+
+    for name in ("since", "until"):
+        day = getattr(wanted, name)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            wanted.problems[name] = _("Choose a day between %(first)s and %(last)s.",
+                                      first=FIRST_DAY.strftime("%d/%m/%Y"),
+                                      last=LAST_DAY.strftime("%d/%m/%Y"))
+            setattr(wanted, name, None)
+    if wanted.since and wanted.until and wanted.since > wanted.until:
+        wanted.problems["until"] = _("The period ends before it starts.")
+
+
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=clock.LOCAL).astimezone(UTC)
 
@@ -71,9 +92,18 @@ def unit_entries(unit: Unit, wanted: AuditFilter) -> Select:
 
 
 def object_entries(object_type: str, object_id: int) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(
-        AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
-        .order_by(AuditEntry.at, AuditEntry.id)))
+    """The object's history, each change once (an account's change is written to the log
+    of every unit the account is in, so the caller may see several copies of it)."""
+    entries, seen = [], set()
+    for entry in db.session.scalars(select(AuditEntry).where(
+            AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+            .order_by(AuditEntry.at, AuditEntry.id)):
+        key = (entry.at, entry.action, entry.user_id, entry.request_id,
+               repr(entry.before), repr(entry.after))
+        if key not in seen:
+            seen.add(key)
+            entries.append(entry)
+    return entries
 
 
 def page_of(statement: Select, page: int) -> tuple[list[AuditEntry], int]:
