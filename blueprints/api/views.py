@@ -16,8 +16,8 @@ from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
-from portal.frameworks.service import visible_frameworks
 from portal.jobs import JobsUnavailable
+from portal.plans.export import plan_document
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
 from portal.plans.service import in_force
 from portal.reports.consolidation import (
@@ -37,12 +37,15 @@ from portal.reports.service import (
     save_value,
     value_fields,
 )
+from portal.reports.workflow import reporting_period
 from tenants.access import unit_or_404, visible_or_404
 from tenants.membership import CONSOLIDATING_ROLES, REVIEW_ROLES
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _token_key() -> str:
@@ -265,8 +268,6 @@ def plan(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/plans/<int:plan_id>/export.docx")
 def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
-    from blueprints.plans.export import DOCX, plan_document
-
     found = visible_or_404(UnitPlan, plan_id)
     number = request.args.get("revision", type=int)
     revision = (next((r for r in found.revisions if r.number == number), None)
@@ -274,31 +275,16 @@ def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
     if revision is None:
         abort(404)
     data, filename = plan_document(found, revision)
-    return Response(data, mimetype=DOCX,
+    return Response(data, mimetype=DOCX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _report_period(unit: Unit, year: int) -> ReportingPeriod:
-    """The period of ``year`` the unit reports in; 404 if none.
-
-    ``?framework=ID`` names the plan reported on. Otherwise: the period the unit already
-    has a report for, else the plan of the highest unit above it (the province's plan,
-    reported to DOST: a district's own plan does not replace it), and a unit's own plan
-    last.
-    """
-    wanted = request.args.get("framework", type=int)
-    candidates = [f for f in visible_frameworks(unit) if wanted is None or f.id == wanted]
-    periods = db.session.scalars(select(ReportingPeriod).where(
-        ReportingPeriod.framework_id.in_([f.id for f in candidates]),
-        ReportingPeriod.year == year)).all()
-    if not periods:
+    """The period of ``year`` the unit reports in (``?framework=ID`` names the plan); 404."""
+    period = reporting_period(unit, year, request.args.get("framework", type=int))
+    if period is None:
         abort(404)
-    reported = set(db.session.scalars(select(UnitReport.period_id).where(
-        UnitReport.unit_id == unit.id, UnitReport.period_id.in_([p.id for p in periods]))))
-    rank = {f.id: i for i, f in enumerate(candidates)}  # nearest owner first
-    own = {f.id for f in candidates if f.owner_unit_id == unit.id}
-    return max(periods, key=lambda p: (p.id in reported, p.framework_id not in own,
-                                       rank[p.framework_id]))
+    return period
 
 
 def _report_json(report: UnitReport, year: int, code: str) -> dict:

@@ -1,28 +1,27 @@
-"""Exports: a plan as Word (Decree 30 format) or a print view; a framework's coverage."""
+"""A plan's documents (Word in the Decree 30 format, a print view) and a framework's
+coverage by the units' plans: routes of the plans blueprint (they were a separate
+"exports" blueprint)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import Response, abort, g, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from blueprints.plans.views import _plan_or_404
+from blueprints.plans.views import _plan_or_404, bp
 from portal.extensions import db
-from portal.frameworks.framework import Framework, FrameworkVersion
+from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
 from portal.plans.coverage_export import coverage_workbook
-from portal.plans.export import build_plan_docx, date_line
+from portal.plans.export import date_line, header_names, plan_document
 from portal.plans.plan import PlanRevision, UnitPlan
-from portal.plans.service import coverage, latest, province_of
+from portal.plans.service import coverage, latest
 from tenants.access import visible_or_404
 from tenants.tree import unit_labels
 from tenants.unit import Unit
 
-bp = Blueprint("exports", __name__)
-
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-COMMITTEES = ("province", "district", "commune")
 
 
 def _revision(plan: UnitPlan) -> PlanRevision:
@@ -33,31 +32,6 @@ def _revision(plan: UnitPlan) -> PlanRevision:
     if revision is None:
         abort(404)
     return revision
-
-
-def _header_names(unit: Unit) -> tuple[str, str | None]:
-    """(the issuing body, the line above it) as the document header prints them."""
-    if unit.kind in COMMITTEES:
-        return unit.name, "Ủy ban nhân dân"
-    province = unit_labels([province_of(unit.id)])
-    return unit.name, "UBND " + next(iter(province.values()))[1] if province else None
-
-
-def plan_document(plan: UnitPlan, revision: PlanRevision) -> tuple[bytes, str]:
-    """The .docx of a revision and its file name; shared with the API."""
-    unit = db.session.get(Unit, plan.unit_id)
-    name, parent = _header_names(unit)
-    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
-        Indicator.version_id == revision.framework_version_id))}
-    coordinators = {uid: label[1] for uid, label in unit_labels(
-        c.coordinating_unit_id for t in revision.task_rows for c in t.coordinating).items()}
-    framework_number = db.session.scalar(select(FrameworkVersion.doc_number).where(
-        FrameworkVersion.id == revision.framework_version_id))
-    data = build_plan_docx(revision, unit_name=name, parent_name=parent,
-                           indicators=indicators, coordinators=coordinators,
-                           framework_number=framework_number)
-    label = (revision.doc_number or f"du-thao-{revision.number}").replace("/", "-")
-    return data, f"ke-hoach-{unit.code}-{label}.docx"
 
 
 @bp.route("/plans/<int:plan_id>/export.docx")
@@ -75,7 +49,7 @@ def plan_print(plan_id: int):  # type: ignore[no-untyped-def]
     plan = _plan_or_404(plan_id)
     revision = _revision(plan)
     unit = db.session.get(Unit, plan.unit_id)
-    name, parent = _header_names(unit)
+    name, parent = header_names(unit)
     indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
         Indicator.version_id == revision.framework_version_id))}
     labels = unit_labels(c.coordinating_unit_id for t in revision.task_rows
