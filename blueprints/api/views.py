@@ -16,16 +16,15 @@ from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
-from portal.jobs import JobsUnavailable
 from portal.plans.export import plan_document
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
 from portal.plans.service import in_force
 from portal.reports.consolidation import (
     Consolidation,
     ConsolidationError,
+    QueueUnavailable,
     is_stale,
-    launch,
-    queue,
+    start,
 )
 from portal.reports.report import NARRATIVE, UnitReport
 from portal.reports.service import (
@@ -37,9 +36,10 @@ from portal.reports.service import (
     save_value,
     value_fields,
 )
-from portal.reports.workflow import reporting_period
+from portal.reports.workflow import TRANSITIONS, may_take, reporting_period
+from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
-from tenants.membership import CONSOLIDATING_ROLES, REVIEW_ROLES
+from tenants.membership import CONSOLIDATING_ROLES
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
@@ -75,8 +75,10 @@ def _require_token():  # type: ignore[no-untyped-def]
 
 @bp.after_request
 def _commit(response):  # type: ignore[no-untyped-def]
+    """A read keeps one change: the token's last use (a refusal keeps nothing)."""
     if response.status_code < 400:
-        db.session.commit()  # the token's last use
+        with unit_of_work():
+            pass
     return response
 
 
@@ -348,6 +350,23 @@ def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
                               f"{', '.join(wrong)}: send an object keyed by code or id")
     report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
                                                         UnitReport.period_id == period.id))
+    try:
+        with unit_of_work():
+            report = _write_report(found, period, report, body)
+    except ReportError as exc:  # all or nothing
+        return _invalid(exc.problems)
+    return jsonify(_report_json(report, year, found.code))
+
+
+def _invalid(problems: dict[str, str]):  # type: ignore[no-untyped-def]
+    return jsonify({"error": {"code": "invalid", "message": "; ".join(problems.values()),
+                              "fields": problems}}), 422
+
+
+def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | None,
+                  body: dict) -> UnitReport:
+    """Apply a PUT body to the report (opened first if need be); every problem of it
+    raises together (``ReportError``, fields by path), so nothing of it is kept."""
     problems: dict[str, str] = {}
     try:
         if report is None:
@@ -388,12 +407,8 @@ def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
     except ReportError as exc:
         problems.update(exc.problems)
     if problems:
-        db.session.rollback()  # all or nothing
-        response = jsonify({"error": {"code": "invalid", "message": "; ".join(
-            problems.values()), "fields": problems}})
-        return response, 422
-    db.session.commit()
-    return jsonify(_report_json(report, year, found.code))
+        raise ReportError(problems)
+    return report
 
 
 @bp.post("/units/<code>/reports/<int:year>/transitions")
@@ -406,20 +421,16 @@ def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
         abort(404)
     body = request.get_json(silent=True) or {}
     action = body.get("action") if isinstance(body, dict) else None
-    if action not in ("submit", "return", "accept", "reopen"):
+    if action not in TRANSITIONS:
         return error_response(400, "bad_request",
                               'give "action": "submit", "return", "accept" or "reopen"')
-    allowed = g.reach.can_write(found.id) if action == "submit" else \
-        g.reach.holds_above(found.id, REVIEW_ROLES)
-    if not allowed:
+    if not may_take(g.reach, found.id, action):
         abort(403)
     try:
-        run_transition(report, action, current_user.id, _form_text(body.get("reason")))
+        with unit_of_work():
+            run_transition(report, action, current_user.id, _form_text(body.get("reason")))
     except ReportError as exc:
-        db.session.rollback()
-        return jsonify({"error": {"code": "invalid", "message": "; ".join(
-            exc.problems.values()), "fields": exc.problems}}), 422
-    db.session.commit()
+        return _invalid(exc.problems)
     return jsonify(_report_json(report, year, found.code))
 
 
@@ -459,21 +470,12 @@ def start_consolidation(code: str):  # type: ignore[no-untyped-def]
     period = _report_period(found, year)
     framework = visible_or_404(Framework, period.framework_id)
     try:
-        row = launch(found, framework, year, current_user.id)
+        row_id = start(found, framework, year, current_user.id)
+    except QueueUnavailable:
+        return error_response(503, "queue_unavailable",
+                              "the job queue is not reachable; try again later")
     except ConsolidationError as exc:
-        db.session.rollback()
         return error_response(422, "invalid", str(exc))
-    row_id, fresh = row.id, row.status == "queued" and row.progress == 0
-    db.session.commit()
-    if fresh:
-        try:
-            queue(row)
-        except JobsUnavailable:
-            db.session.rollback()
-            db.session.delete(visible_or_404(Consolidation, row_id))
-            db.session.commit()
-            return error_response(503, "queue_unavailable",
-                                  "the job queue is not reachable; try again later")
     return jsonify(_consolidation_json(visible_or_404(Consolidation, row_id))), 202
 
 

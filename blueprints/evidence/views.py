@@ -1,23 +1,46 @@
 """Evidence files of a report: upload, download, remove (moved out of the reports pages).
 
 Load the report through the guard (404), check the caller writes its unit (403), act
-through ``portal.reports.evidence``.
+through ``portal.reports.evidence`` inside ``unit_of_work()``; a refusal shows the report
+page (``portal.reports.pages``) with the problem.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.reports.views import _context, _part_or_404, _writer_or_403
-from portal.extensions import db
 from portal.reports.evidence import EvidenceError, ReportEvidence, add_evidence, remove_evidence
+from portal.reports.pages import report_page, report_part
 from portal.reports.report import UnitReport
 from portal.storage import StorageError, evidence_storage
+from portal.unit_of_work import unit_of_work
 from tenants.access import visible_or_404
 
 bp = Blueprint("evidence", __name__)
+
+
+def _writer_or_403(report: UnitReport) -> None:
+    if not g.reach.can_write(report.unit_id):
+        abort(403)
+
+
+def _evidence_or_404(report: UnitReport, evidence_id: int) -> ReportEvidence:
+    evidence = report_part(ReportEvidence, report, evidence_id)
+    if evidence is None:
+        abort(404)
+    return evidence
 
 
 @bp.route("/reports/<int:report_id>/evidence", methods=["POST"])
@@ -32,25 +55,26 @@ def upload(report_id: int):  # type: ignore[no-untyped-def]
     if sent is None or not sent.filename:
         return _evidence_problem(report, _("Choose a file to upload."))
     try:
-        add_evidence(report, sent.filename, sent.read(), current_user.id, indicator_id)
+        with unit_of_work():
+            add_evidence(report, sent.filename, sent.read(), current_user.id, indicator_id)
     except EvidenceError as exc:
         return _evidence_problem(report, str(exc))
-    db.session.commit()
     flash(_("The file was added as evidence."), "success")
-    return redirect(url_for("reports.show", report_id=report.id) + "#evidence")
+    return redirect(url_for("reports.show", report_id=report_id) + "#evidence")
 
 
 def _evidence_problem(report: UnitReport, message: str):  # type: ignore[no-untyped-def]
-    db.session.rollback()
+    """The report page (read afresh: nothing of the refused change was kept), 422."""
+    fresh = visible_or_404(UnitReport, report.id)
     return render_template("reports/show.html", problems={"file": message},
-                           **_context(visible_or_404(UnitReport, report.id))), 422
+                           **vars(report_page(fresh, g.reach))), 422
 
 
 @bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>")
 @login_required
 def download(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
     report = visible_or_404(UnitReport, report_id)
-    evidence = _part_or_404(ReportEvidence, report, evidence_id)
+    evidence = _evidence_or_404(report, evidence_id)
     try:
         handle = evidence_storage().open(evidence.storage_key)
     except StorageError:
@@ -64,13 +88,13 @@ def download(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
 def delete(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
-    evidence = _part_or_404(ReportEvidence, report, evidence_id)
+    evidence = _evidence_or_404(report, evidence_id)
     try:
-        remove_evidence(report, evidence)
+        with unit_of_work():
+            remove_evidence(report, evidence)
     except EvidenceError as exc:
         return _evidence_problem(report, str(exc))
-    db.session.commit()
     flash(_("The file was removed."), "success")
-    return redirect(url_for("reports.show", report_id=report.id) + "#evidence")
+    return redirect(url_for("reports.show", report_id=report_id) + "#evidence")
 
 

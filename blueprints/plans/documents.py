@@ -1,24 +1,20 @@
 """A plan's documents (Word in the Decree 30 format, a print view) and a framework's
 coverage by the units' plans: routes of the plans blueprint (they were a separate
-"exports" blueprint)."""
+"exports" blueprint). The documents and pages are built in ``portal.plans``."""
 
 from __future__ import annotations
 
 from flask import Response, abort, g, render_template, request
 from flask_login import login_required
-from sqlalchemy import select
 
 from blueprints.plans.views import _plan_or_404, bp
-from portal.extensions import db
 from portal.frameworks.framework import Framework
-from portal.frameworks.indicator import Indicator
-from portal.plans.coverage_export import coverage_workbook
-from portal.plans.export import date_line, header_names, plan_document
+from portal.plans.export import plan_document
+from portal.plans.pages import coverage_file, coverage_page
+from portal.plans.pages import plan_print as plan_print_page
 from portal.plans.plan import PlanRevision, UnitPlan
-from portal.plans.service import coverage, latest
+from portal.plans.service import latest
 from tenants.access import visible_or_404
-from tenants.tree import unit_labels
-from tenants.unit import Unit
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,30 +30,24 @@ def _revision(plan: UnitPlan) -> PlanRevision:
     return revision
 
 
+def _attachment(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @bp.route("/plans/<int:plan_id>/export.docx")
 @login_required
 def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
     plan = _plan_or_404(plan_id)
     data, filename = plan_document(plan, _revision(plan))
-    return Response(data, mimetype=DOCX, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+    return _attachment(data, DOCX, filename)
 
 
 @bp.route("/plans/<int:plan_id>/print")
 @login_required
 def plan_print(plan_id: int):  # type: ignore[no-untyped-def]
     plan = _plan_or_404(plan_id)
-    revision = _revision(plan)
-    unit = db.session.get(Unit, plan.unit_id)
-    name, parent = header_names(unit)
-    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
-        Indicator.version_id == revision.framework_version_id))}
-    labels = unit_labels(c.coordinating_unit_id for t in revision.task_rows
-                         for c in t.coordinating)
-    return render_template("plans/print.html", plan=plan, revision=revision, unit=unit,
-                           body_name=name, parent_name=parent, indicators=indicators,
-                           labels=labels, date_text=date_line(revision.place or "",
-                                                              revision.issued_on))
+    return render_template("plans/print.html", **vars(plan_print_page(plan, _revision(plan))))
 
 
 def _coverage_or_403(framework_id: int):  # type: ignore[no-untyped-def]
@@ -67,27 +57,17 @@ def _coverage_or_403(framework_id: int):  # type: ignore[no-untyped-def]
     kind = request.args.get("kind") or None
     if kind not in (None, "department", "district", "commune"):
         abort(400)
-    rows, expected, without = coverage(framework, {kind} if kind else None)
-    ids = set(expected) | {u for r in rows for u in r.implementing} | {
-        u for r in rows for u, _reason in r.not_applicable}
-    return framework, kind, rows, expected, without, unit_labels(ids)
+    return coverage_page(framework, kind)
 
 
 @bp.route("/frameworks/<int:framework_id>/coverage")
 @login_required
 def framework_coverage(framework_id: int):  # type: ignore[no-untyped-def]
-    framework, kind, rows, expected, without, labels = _coverage_or_403(framework_id)
-    return render_template("plans/coverage.html", framework=framework, kind=kind, rows=rows,
-                           expected=expected, without=without, labels=labels)
+    return render_template("plans/coverage.html", **vars(_coverage_or_403(framework_id)))
 
 
 @bp.route("/frameworks/<int:framework_id>/coverage.xlsx")
 @login_required
 def framework_coverage_xlsx(framework_id: int):  # type: ignore[no-untyped-def]
-    framework, kind, rows, _expected, without, labels = _coverage_or_403(framework_id)
-    kinds = dict(db.session.execute(select(Unit.id, Unit.kind).where(
-        Unit.id.in_(without))).tuples().all()) if without else {}
-    data = coverage_workbook(framework.name, rows, without, labels, kinds)
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="bao-phu-{framework.id}'
-                               f'{"-" + kind if kind else ""}.xlsx"'})
+    data, filename = coverage_file(_coverage_or_403(framework_id))
+    return _attachment(data, XLSX, filename)

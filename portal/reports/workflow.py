@@ -11,6 +11,8 @@ from portal.extensions import db
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import visible_frameworks
 from portal.reports.report import UnitReport
+from portal.review import reviews
+from tenants.access import Reach
 from tenants.unit import Unit
 
 
@@ -36,3 +38,29 @@ def reporting_period(unit: Unit, year: int, framework_id: int | None = None
     own = {f.id for f in candidates if f.owner_unit_id == unit.id}
     return max(periods, key=lambda p: (p.id in reported, p.framework_id not in own,
                                        rank[p.framework_id]))
+
+
+# Who takes each transition: "writer" — the unit's own drafters and heads; "reviewer" —
+# the level that receives the report (portal.review), never a role in the unit itself.
+TRANSITIONS = {"submit": "writer", "return": "reviewer", "accept": "reviewer",
+               "reopen": "reviewer"}
+
+
+def may_take(reach: Reach, unit_id: int, action: str) -> bool:
+    """May the caller take ``action`` on the report of ``unit_id``? False for no action."""
+    who = TRANSITIONS.get(action)
+    if who == "writer":
+        return reach.can_write(unit_id)
+    if who == "reviewer":
+        return reviews(reach, unit_id)
+    return False
+
+
+def chosen_period(unit: Unit, period_id: int | None) -> ReportingPeriod | None:
+    """The period a form chose for the unit, if it is one of a plan the unit sees."""
+    if period_id is None:
+        return None
+    period = db.session.get(ReportingPeriod, period_id)
+    if period is None or period.framework_id not in {f.id for f in visible_frameworks(unit)}:
+        return None
+    return period
