@@ -177,8 +177,8 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "ok" if role == "admin" else "forbidden"
     if kind == "plan-head":
         return "ok" if role == "head" and target == "own" else "forbidden"
-    if kind == "plan-reviewer":
-        return "ok" if role in REVIEWER_ROLES and target in ("own", "child") else "forbidden"
+    if kind == "plan-reviewer":  # the level receiving the plan: never its own unit
+        return "ok" if role in REVIEWER_ROLES and target == "child" else "forbidden"
     return "ok"
 
 
