@@ -17,6 +17,7 @@ from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
 from portal.plans.export import plan_document
+from portal.plans.pages import plan_reading, plans_of
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
 from portal.plans.service import in_force
 from portal.reports.consolidation import (
@@ -26,6 +27,7 @@ from portal.reports.consolidation import (
     is_stale,
     start,
 )
+from portal.reports.pages import indicators_of
 from portal.reports.report import NARRATIVE, UnitReport
 from portal.reports.service import (
     ReportError,
@@ -36,7 +38,7 @@ from portal.reports.service import (
     save_value,
     value_fields,
 )
-from portal.reports.workflow import TRANSITIONS, may_take, reporting_period
+from portal.reports.workflow import TRANSITIONS, may_take, report_of, reporting_period
 from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
 from tenants.membership import CONSOLIDATING_ROLES
@@ -240,8 +242,7 @@ def _revision_json(revision: PlanRevision, labels: dict[int, tuple[str, str]],
 @bp.get("/units/<code>/plans")
 def unit_plans(code: str):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
-    plans = db.session.scalars(select(UnitPlan).where(UnitPlan.unit_id == found.id)
-                               .order_by(UnitPlan.id)).all()
+    plans = plans_of(found)
     return jsonify({"plans": [{
         "id": p.id, "framework": p.framework_id, "revision": p.revisions[-1].number,
         "status": p.revisions[-1].status,
@@ -253,19 +254,12 @@ def unit_plans(code: str):  # type: ignore[no-untyped-def]
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):  # type: ignore[no-untyped-def]
     found = visible_or_404(UnitPlan, plan_id)
-    revisions = found.revisions
-    node_ids = {t.framework_node_id for r in revisions for t in r.task_rows} - {None}
-    paths = {i: p for i, p in db.session.execute(
-        select(FrameworkNode.id, FrameworkNode.path).where(FrameworkNode.id.in_(node_ids)))}
-    codes = {i: c for i, c in db.session.execute(select(Indicator.id, Indicator.code).where(
-        Indicator.id.in_({t.indicator_id for r in revisions for t in r.target_rows})))}
-    labels = unit_labels({found.unit_id} | {c.coordinating_unit_id for r in revisions
-                                            for t in r.task_rows for c in t.coordinating})
-    issued = in_force(found)
+    read = plan_reading(found)
     return jsonify({
-        "id": found.id, "unit": labels[found.unit_id][0], "framework": found.framework_id,
-        "in_force": issued.number if issued else None,
-        "revisions": [_revision_json(r, labels, paths, codes) for r in revisions]})
+        "id": found.id, "unit": read.labels[found.unit_id][0], "framework": found.framework_id,
+        "in_force": read.in_force.number if read.in_force else None,
+        "revisions": [_revision_json(r, read.labels, read.paths, read.codes)
+                      for r in found.revisions]})
 
 
 @bp.get("/plans/<int:plan_id>/export.docx")
@@ -290,10 +284,9 @@ def _report_period(unit: Unit, year: int) -> ReportingPeriod:
 
 
 def _report_json(report: UnitReport, year: int, code: str) -> dict:
-    codes = dict(db.session.execute(select(Indicator.id, Indicator.code).where(
-        Indicator.version_id == report.framework_version_id)).tuples().all())
-    kinds = dict(db.session.execute(select(Indicator.id, Indicator.kind).where(
-        Indicator.version_id == report.framework_version_id)).tuples().all())
+    indicators = indicators_of(report)
+    codes = {i: indicator.code for i, indicator in indicators.items()}
+    kinds = {i: indicator.kind for i, indicator in indicators.items()}
     values = {}
     for row in report.values:
         kind = kinds[row.indicator_id]
@@ -327,8 +320,7 @@ def _form_text(value: object) -> str:
 def get_report(code: str, year: int):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
     period = _report_period(found, year)
-    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
-                                                        UnitReport.period_id == period.id))
+    report = report_of(found, period)
     if report is None:
         return error_response(404, "not_found", "no report for that year yet; PUT starts it")
     return jsonify(_report_json(report, year, found.code))
@@ -348,8 +340,7 @@ def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
     if wrong:
         return error_response(400, "bad_request",
                               f"{', '.join(wrong)}: send an object keyed by code or id")
-    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
-                                                        UnitReport.period_id == period.id))
+    report = report_of(found, period)
     try:
         with unit_of_work():
             report = _write_report(found, period, report, body)
@@ -371,8 +362,7 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
     try:
         if report is None:
             report = open_report(found, period, current_user.id)
-        codes = {c: i for i, c in db.session.execute(select(Indicator.id, Indicator.code).where(
-            Indicator.version_id == report.framework_version_id))}
+        codes = {indicator.code: i for i, indicator in indicators_of(report).items()}
         rows = {r.indicator_id: r for r in report.values}
         for indicator_code, given in (body.get("values") or {}).items():
             row = rows.get(codes.get(indicator_code, -1))
@@ -415,8 +405,7 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
 def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
     period = _report_period(found, year)
-    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
-                                                        UnitReport.period_id == period.id))
+    report = report_of(found, period)
     if report is None:
         abort(404)
     body = request.get_json(silent=True) or {}

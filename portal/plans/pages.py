@@ -226,3 +226,33 @@ def coverage_file(page: CoveragePage) -> tuple[bytes, str]:
         Unit.id.in_(page.without))).tuples().all()) if page.without else {}
     data = coverage_workbook(page.framework.name, page.rows, page.without, page.labels, kinds)
     return data, f"bao-phu-{page.framework.id}{'-' + page.kind if page.kind else ''}.xlsx"
+
+
+def plans_of(unit: Unit) -> list[UnitPlan]:
+    """The unit's plans, one per framework it implements, oldest first."""
+    return list(db.session.scalars(select(UnitPlan).where(UnitPlan.unit_id == unit.id)
+                                   .order_by(UnitPlan.id)))
+
+
+@dataclass
+class PlanReading:
+    """A plan with every revision, and the names its tasks and targets refer to."""
+
+    plan: UnitPlan
+    paths: dict[int, str]                              # framework node id -> outline path
+    codes: dict[int, str]                              # indicator id -> code
+    labels: dict[int, tuple[str, str]]                 # unit id -> (code, name)
+    in_force: PlanRevision | None
+
+
+def plan_reading(plan: UnitPlan) -> PlanReading:
+    revisions = plan.revisions
+    node_ids = {t.framework_node_id for r in revisions for t in r.task_rows} - {None}
+    paths = {i: p for i, p in db.session.execute(
+        select(FrameworkNode.id, FrameworkNode.path).where(FrameworkNode.id.in_(node_ids)))}
+    codes = {i: c for i, c in db.session.execute(select(Indicator.id, Indicator.code).where(
+        Indicator.id.in_({t.indicator_id for r in revisions for t in r.target_rows})))}
+    labels = unit_labels({plan.unit_id} | {c.coordinating_unit_id for r in revisions
+                                           for t in r.task_rows for c in t.coordinating})
+    return PlanReading(plan=plan, paths=paths, codes=codes, labels=labels,
+                       in_force=in_force(plan))

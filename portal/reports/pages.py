@@ -158,3 +158,9 @@ def report_part(model: type, report: UnitReport, part_id: int):  # type: ignore[
 
 def indicator_of(row: ReportValue) -> Indicator:
     return db.session.get(Indicator, row.indicator_id)
+
+
+def indicators_of(report: UnitReport) -> dict[int, Indicator]:
+    """The indicators of the framework version the report is written on, by id."""
+    return {i.id: i for i in db.session.scalars(select(Indicator).where(
+        Indicator.version_id == report.framework_version_id))}

@@ -64,3 +64,9 @@ def chosen_period(unit: Unit, period_id: int | None) -> ReportingPeriod | None:
     if period is None or period.framework_id not in {f.id for f in visible_frameworks(unit)}:
         return None
     return period
+
+
+def report_of(unit: Unit, period: ReportingPeriod) -> UnitReport | None:
+    """The unit's report for the period, if it has one yet."""
+    return db.session.scalar(select(UnitReport).where(UnitReport.unit_id == unit.id,
+                                                      UnitReport.period_id == period.id))
