@@ -38,10 +38,15 @@ from portal.reports.service import (
     save_value,
     value_fields,
 )
-from portal.reports.workflow import TRANSITIONS, may_take, report_of, reporting_period
+from portal.reports.workflow import (
+    TRANSITIONS,
+    may_consolidate,
+    may_take,
+    report_of,
+    reporting_period,
+)
 from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
-from tenants.membership import CONSOLIDATING_ROLES
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
@@ -450,7 +455,7 @@ def _consolidation_json(row: Consolidation) -> dict:
 @bp.post("/units/<code>/consolidations")
 def start_consolidation(code: str):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
-    if not g.reach.holds_above(found.id, CONSOLIDATING_ROLES):
+    if not may_consolidate(g.reach, found.id):
         abort(403)
     body = request.get_json(silent=True)
     year = body.get("year") if isinstance(body, dict) else None

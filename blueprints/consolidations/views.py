@@ -23,9 +23,8 @@ from portal.reports.consolidation import (
 )
 from portal.reports.consolidation_documents import consolidation_docx, consolidation_xlsx
 from portal.reports.pages import consolidation_page
-from portal.reports.workflow import chosen_period
+from portal.reports.workflow import chosen_period, may_consolidate
 from tenants.access import unit_or_404, visible_or_404
-from tenants.membership import CONSOLIDATING_ROLES
 
 bp = Blueprint("consolidations", __name__)
 
@@ -37,7 +36,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @login_required
 def start(code: str):  # type: ignore[no-untyped-def]
     unit = unit_or_404(code)
-    if not g.reach.holds_above(unit.id, CONSOLIDATING_ROLES):
+    if not may_consolidate(g.reach, unit.id):
         abort(403)
     period = chosen_period(unit, request.form.get("period_id", type=int))
     if period is None:

@@ -35,9 +35,9 @@ from portal.reports.service import (
     period_of,
     value_fields,
 )
+from portal.reports.workflow import may_consolidate
 from portal.review import reviews
 from tenants.access import Reach
-from tenants.membership import CONSOLIDATING_ROLES
 from tenants.tree import unit_labels
 from tenants.unit import Unit
 
@@ -62,12 +62,12 @@ def reports_index(unit: Unit, reach: Reach) -> ReportsIndex:
         .order_by(ReportingPeriod.year.desc())))
     reports = {r.period_id: r for r in db.session.scalars(
         select(UnitReport).where(UnitReport.unit_id == unit.id))}
-    may_consolidate = reach.holds_above(unit.id, CONSOLIDATING_ROLES)
+    consolidates = may_consolidate(reach, unit.id)
     consolidations = {p.id: latest_consolidation(unit.id, p.id) for p in periods} \
-        if may_consolidate else {}
+        if consolidates else {}
     return ReportsIndex(unit=unit, periods=periods, reports=reports,
                         frameworks={f.id: f for f in frameworks},
-                        can_write=reach.can_write(unit.id), may_consolidate=may_consolidate,
+                        can_write=reach.can_write(unit.id), may_consolidate=consolidates,
                         consolidations=consolidations)
 
 

@@ -13,6 +13,7 @@ from portal.frameworks.service import visible_frameworks
 from portal.reports.report import UnitReport
 from portal.review import reviews
 from tenants.access import Reach
+from tenants.membership import CONSOLIDATING_ROLES
 from tenants.unit import Unit
 
 
@@ -70,3 +71,8 @@ def report_of(unit: Unit, period: ReportingPeriod) -> UnitReport | None:
     """The unit's report for the period, if it has one yet."""
     return db.session.scalar(select(UnitReport).where(UnitReport.unit_id == unit.id,
                                                       UnitReport.period_id == period.id))
+
+
+def may_consolidate(reach: Reach, unit_id: int) -> bool:
+    """Consolidators and leaders of the unit or a unit above it consolidate its subtree."""
+    return reach.holds_above(unit_id, CONSOLIDATING_ROLES)
