@@ -244,6 +244,7 @@ def test_starting_commits_then_queues_and_undoes_when_the_queue_is_down(  # type
     from portal.reports.consolidation import start as start_consolidation
 
     fid = province_framework_id(report_id)
+    monkeypatch.setitem(app.config, "REDIS_URL", None)          # the embedded default
     with system_scope("test"):
         province = db.session.scalar(select(Unit).where(Unit.code == "P1"))
         done = start_consolidation(province, framework(fid), 2026, None)
