@@ -172,12 +172,13 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api.views import bp as api_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
+    from blueprints.consolidations.views import bp as consolidations_bp
     from blueprints.dashboard.views import bp as dashboard_bp
+    from blueprints.evidence.views import bp as evidence_bp
     from blueprints.frameworks.views import bp as frameworks_bp
     from blueprints.health.views import bp as health_bp
     from blueprints.notifications.views import bp as notifications_bp
-    from blueprints.plans.export import bp as exports_bp
-    from blueprints.plans.views import bp as plans_bp
+    from blueprints.plans.documents import bp as plans_bp  # the plan pages and documents
     from blueprints.reports.views import bp as reports_bp
     from blueprints.units.views import bp as units_bp
 
@@ -185,8 +186,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(units_bp)
     app.register_blueprint(frameworks_bp)
     app.register_blueprint(plans_bp)
-    app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(evidence_bp)
+    app.register_blueprint(consolidations_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)

@@ -247,3 +247,20 @@ def report_id(world) -> int:  # type: ignore[no-untyped-def]
         report = open_report(unit, period, None)
         db.session.commit()
         return report.id
+
+
+@pytest.fixture
+def province_reviewer(world: World) -> str:
+    """A reviewer of province P1 — the level that receives district D1's report and plan
+    (PRODUCT.md § Roles); ``login_as``/``token_for`` take the name returned."""
+    from sqlalchemy import select
+
+    from portal.accounts.service import create_user, grant
+    from tenants.unit import Unit
+
+    with system_scope("test data"):
+        user = create_user("u.p1.reviewer", PASSWORD, full_name="Người duyệt của tỉnh")
+        grant(user, db.session.scalar(select(Unit).where(Unit.code == "P1")), "reviewer")
+        db.session.commit()
+    world.usernames["province reviewer"] = "u.p1.reviewer"
+    return "province reviewer"

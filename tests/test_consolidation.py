@@ -233,3 +233,26 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     start_of_units = rows.index(["Theo từng đơn vị đã báo cáo"])
     assert rows[start_of_units + 1] == ["Mã đơn vị", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ"]
     assert rows[start_of_units + 2:] == [["D1", "Huyện Một", 3, 4, 0.75]]
+
+
+def test_starting_commits_then_queues_and_undoes_when_the_queue_is_down(  # type: ignore[no-untyped-def]
+        app: Flask, report_id: int, monkeypatch) -> None:
+    """consolidation.start — the one way the page and the API start one: without Redis the
+    job runs at once on the committed row; with Redis unreachable the row is deleted again
+    and QueueUnavailable (a ConsolidationError) says why."""
+    from portal.reports.consolidation import ConsolidationError, QueueUnavailable
+    from portal.reports.consolidation import start as start_consolidation
+
+    fid = province_framework_id(report_id)
+    monkeypatch.setitem(app.config, "REDIS_URL", None)          # the embedded default
+    with system_scope("test"):
+        province = db.session.scalar(select(Unit).where(Unit.code == "P1"))
+        done = start_consolidation(province, framework(fid), 2026, None)
+        assert load(done).status == RunStatus.DONE.value       # ran in-process, committed
+        monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nobody there
+        province = db.session.scalar(select(Unit).where(Unit.code == "P1"))  # a new request
+        with pytest.raises(QueueUnavailable) as refused:
+            start_consolidation(province, framework(fid), 2026, None)
+        assert isinstance(refused.value, ConsolidationError)
+        assert "không thể bắt đầu lúc này" in refused.value.messages[0]
+        assert db.session.scalar(select(func.count()).select_from(Consolidation)) == 1

@@ -125,7 +125,8 @@ def test_pages_hold_no_inline_script_style_or_handler(app: Flask, role: str, log
 
 # ---- script in every text field ------------------------------------------------------------
 
-def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets) -> None:  # type: ignore[no-untyped-def]
+def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets,  # type: ignore[no-untyped-def]
+                                                 province_reviewer: str) -> None:
     officer = login_as("drafter")
     plan_id = targets["own"]["plan_id"]
     token = csrf_token(officer, f"/plans/{plan_id}")
@@ -138,7 +139,7 @@ def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets) 
                     funding_source=XSS)
     assert saved.status_code == 200, saved.get_data(as_text=True)[:300]
     assert "<script>alert" not in saved.get_data(as_text=True)
-    reviewer = login_as("reviewer")                            # comments are the reviewers'
+    reviewer = login_as(province_reviewer)       # comments are the receiving level's
     commented = reviewer.post(f"/plans/{plan_id}/comments", data={
         "csrf_token": csrf_token(reviewer, f"/plans/{plan_id}"), "body": XSS})
     assert (commented.status_code, commented.location) == (302, f"/plans/{plan_id}")

@@ -43,13 +43,13 @@ EXPECTED: dict[str, str] = {
     "plans.index": "read",
     "reports.index": "read",
     "reports.show": "plan-read",
-    "reports.download_evidence": "plan-read",
+    "evidence.download": "plan-read",
     "plans.show": "plan-read",
     "plans.history": "plan-read",
-    "exports.plan_docx": "plan-read",
-    "exports.plan_print": "plan-read",
-    "exports.framework_coverage": "fw-manage",
-    "exports.framework_coverage_xlsx": "fw-manage",
+    "plans.plan_docx": "plan-read",
+    "plans.plan_print": "plan-read",
+    "plans.framework_coverage": "fw-manage",
+    "plans.framework_coverage_xlsx": "fw-manage",
     "api.me": "api",
     "api.unit": "read",
     "api.units": "read",
@@ -61,10 +61,10 @@ EXPECTED: dict[str, str] = {
     "api.get_report": "read",
     "api.aggregates": "read",
     "api.get_consolidation": "read",
-    "reports.consolidation": "read",
-    "reports.consolidation_progress": "read",
-    "reports.consolidation_docx": "read",
-    "reports.consolidation_xlsx": "read",
+    "consolidations.show": "read",
+    "consolidations.progress": "read",
+    "consolidations.docx": "read",
+    "consolidations.xlsx": "read",
     "api.openapi": "public",
     "static": "public",
     "notifications.index": "page",
@@ -112,10 +112,10 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "reports.save_task_view": ("plan-writer", {"status": "x"}, 409),
     "reports.save_narrative_view": ("plan-writer", {"text": "x"}, 409),
     "reports.transition": ("plan-read", {"action": "bogus"}, 422),    # refused for anyone
-    "reports.upload_evidence": ("plan-writer", {}, 422),              # no file
-    "reports.delete_evidence": ("plan-writer", {}, 302),
+    "evidence.upload": ("plan-writer", {}, 422),              # no file
+    "evidence.delete": ("plan-writer", {}, 302),
     "api.report_transition": ("read", {}, 400),                       # no action given
-    "reports.consolidate": ("consolidator", {}, 422),                 # no period chosen
+    "consolidations.start": ("consolidator", {}, 422),                 # no period chosen
     "api.start_consolidation": ("consolidator", {}, 400),             # no year given
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
@@ -162,8 +162,8 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "ok" if role == "admin" else "forbidden"
     if kind == "plan-head":
         return "ok" if role == "head" and target == "own" else "forbidden"
-    if kind == "plan-reviewer":
-        return "ok" if role in REVIEWER_ROLES and target in ("own", "child") else "forbidden"
+    if kind == "plan-reviewer":  # the level receiving the plan: never its own unit
+        return "ok" if role in REVIEWER_ROLES and target == "child" else "forbidden"
     return "ok"
 
 

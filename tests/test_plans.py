@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.plans.export import date_line
+from portal.plans.history import PlanComment
 from portal.plans.plan import PlanTask, UnitPlan
 from portal.plans.service import coverage, diff, start_plan
 from tenants.scoping import system_scope
@@ -205,8 +206,10 @@ def test_differences_between_revisions(app: Flask, plan_id: int, login_as) -> No
     assert "<ins>" in page and "5.000.000" in page
 
 
-def test_reviewers_comment_and_drafters_resolve(app: Flask, plan_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
-    reviewer, drafter, leader = login_as("reviewer"), login_as("drafter"), login_as("leader")
+def test_reviewers_comment_and_drafters_resolve(app: Flask, plan_id: int, login_as,  # type: ignore[no-untyped-def]
+                                                province_reviewer: str) -> None:
+    drafter, leader = login_as("drafter"), login_as("leader")
+    reviewer = login_as(province_reviewer)   # D1's plan is reviewed by the province
     base = f"/plans/{plan_id}"
     assert post(leader, base + "/comments", body="Góp ý").status_code == 403
     assert post(reviewer, base + "/comments", body="").status_code == 422
@@ -364,3 +367,32 @@ def test_the_word_export_opens_in_libreoffice(app: Flask, plan_id: int, login_as
     pdf = tmp_path / "plan.pdf"
     assert result.returncode == 0 and pdf.exists(), result.stderr
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5000
+
+
+def test_a_reviewer_never_reviews_their_own_units_plan(app: Flask, plan_id: int, login_as,  # type: ignore[no-untyped-def]
+                                                       province_reviewer: str) -> None:
+    """The reviewer of a plan is the level that receives it: D1's own reviewer and
+    consolidator may not comment on D1's plan (nor are they offered to), yet they review
+    the plans of D1's communes; the province's reviewer reviews D1's."""
+    fid = load_framework_id(plan_id)
+    with system_scope("test"):
+        commune_plan = start_plan(unit("C11"), framework(fid), None).id
+        db.session.commit()
+    for role in ("reviewer", "consolidator"):
+        own = login_as(role)
+        page = own.get(f"/plans/{plan_id}").get_data(as_text=True)
+        assert f'action="/plans/{plan_id}/comments"' not in page
+        assert post(own, f"/plans/{plan_id}/comments", body="Góp ý").status_code == 403
+        assert post(own, f"/plans/{commune_plan}/comments", body="Góp ý xã").status_code == 302
+    above = login_as(province_reviewer)
+    assert f'action="/plans/{plan_id}/comments"' in above.get(
+        f"/plans/{plan_id}").get_data(as_text=True)
+    assert post(above, f"/plans/{plan_id}/comments", body="Góp ý tỉnh").status_code == 302
+    with system_scope("test"):
+        assert list(db.session.scalars(select(PlanComment.body).where(
+            PlanComment.plan_id == plan_id))) == ["Góp ý tỉnh"]
+
+
+def load_framework_id(plan_id: int) -> int:
+    with system_scope("test"):
+        return load(plan_id).framework_id

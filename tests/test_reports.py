@@ -69,8 +69,10 @@ def test_values_are_read_within_their_kind(report_id: int) -> None:
         assert (ratio.numerator, ratio.denominator) == (10, 90)
 
 
-def test_the_review_workflow(app: Flask, report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
-    drafter, reviewer, leader = login_as("drafter"), login_as("reviewer"), login_as("leader")
+def test_the_review_workflow(app: Flask, report_id: int, login_as,  # type: ignore[no-untyped-def]
+                             province_reviewer: str) -> None:
+    drafter, leader = login_as("drafter"), login_as("leader")
+    reviewer = login_as(province_reviewer)   # D1's report goes to the province
     base = f"/reports/{report_id}"
     found = rows(report_id)
     count = found["values"]["II.1.b"]
@@ -129,10 +131,11 @@ def test_the_lock_date_stops_drafting(app: Flask, report_id: int, login_as) -> N
                     version=str(count.version), value="3").status_code == 200
 
 
-def test_report_api(app: Flask, report_id: int, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_report_api(app: Flask, report_id: int, token_for,  # type: ignore[no-untyped-def]
+                    province_reviewer: str) -> None:
     client = app.test_client()
     drafter = {"Authorization": f"Bearer {token_for('drafter')}"}
-    reviewer = {"Authorization": f"Bearer {token_for('reviewer')}"}
+    reviewer = {"Authorization": f"Bearer {token_for(province_reviewer)}"}
     url = "/api/v1/units/D1/reports/2026"
     body = client.get(url, headers=drafter).get_json()
     assert body["status"] == "draft" and set(body["values"]) == {"II.1.a", "II.1.b"}
@@ -201,3 +204,96 @@ def test_submitting_while_an_autosave_lands(app: Flask, report_id: int, login_as
     assert len(calls) == 2            # the first attempt met the bumped row; once more
     with system_scope("test"):
         assert load(report_id).status == "submitted"
+
+
+def _submitted(report_id: int) -> None:
+    from portal.reports.service import save_task_status, submit
+
+    with system_scope("test"):
+        report = load(report_id)
+        for task in report.tasks:
+            save_task_status(task, report, "in_progress", "", check_version=False)
+        submit(report, None)
+        db.session.commit()
+
+
+def test_a_reviewer_never_reviews_their_own_units_report(  # type: ignore[no-untyped-def]
+        app: Flask, report_id: int, login_as, token_for, province_reviewer: str) -> None:
+    """The reviewer of a report is the level that receives it (PRODUCT.md): D1's own
+    reviewer and consolidator neither accept, return nor reopen D1's report, in the pages
+    or the API, and are not offered to; the province's reviewer does."""
+    _submitted(report_id)
+    client = app.test_client()
+    api = "/api/v1/units/D1/reports/2026/transitions"
+    page = f"/reports/{report_id}"
+    for role in ("reviewer", "consolidator"):
+        own, headers = login_as(role), {"Authorization": f"Bearer {token_for(role)}"}
+        assert 'value="accept"' not in own.get(page).get_data(as_text=True)
+        for action in ("accept", "return"):
+            assert post(own, f"{page}/transitions", action=action,
+                        reason="Thiếu").status_code == 403
+            assert client.post(api, headers=headers,
+                               json={"action": action, "reason": "Thiếu"}).status_code == 403
+    above = login_as(province_reviewer)
+    assert 'value="accept"' in above.get(page).get_data(as_text=True)
+    assert post(above, f"{page}/transitions", action="accept").status_code == 302
+    with system_scope("test"):
+        assert load(report_id).status == "accepted"
+    for role in ("reviewer", "consolidator"):
+        own, headers = login_as(role), {"Authorization": f"Bearer {token_for(role)}"}
+        assert post(own, f"{page}/transitions", action="reopen", reason="x").status_code == 403
+        assert client.post(api, headers=headers,
+                           json={"action": "reopen", "reason": "x"}).status_code == 403
+    with system_scope("test"):
+        assert load(report_id).status == "accepted"
+    headers = {"Authorization": f"Bearer {token_for(province_reviewer)}"}
+    assert client.post(api, headers=headers, json={"action": "reopen", "reason": "Sửa"}
+                       ).get_json()["status"] == "draft"
+
+
+def test_a_districts_reviewer_reviews_its_communes_report(  # type: ignore[no-untyped-def]
+        app: Flask, report_id: int, login_as, token_for) -> None:
+    """…while D1's reviewer is the level that receives the reports of D1's communes."""
+    from portal.reports.service import open_report, submit
+    from tenants.unit import Unit
+
+    with system_scope("test"):
+        commune = db.session.scalar(select(Unit).where(Unit.code == "C11"))
+        report = open_report(commune, db.session.get(ReportingPeriod, load(report_id).period_id),
+                             None)
+        submit(report, None)          # a commune without a plan has no task to give
+        db.session.commit()
+        commune_report = report.id
+    reviewer = login_as("reviewer")
+    assert post(reviewer, f"/reports/{commune_report}/transitions",
+                action="accept").status_code == 302
+    headers = {"Authorization": f"Bearer {token_for('reviewer')}"}
+    assert app.test_client().post("/api/v1/units/C11/reports/2026/transitions",
+                                  headers=headers, json={"action": "reopen", "reason": "Sửa"}
+                                  ).get_json()["status"] == "draft"
+
+
+def test_a_report_conflict_names_the_fields_as_the_form_does(  # type: ignore[no-untyped-def]
+        app: Flask, report_id: int, login_as) -> None:
+    """A 409 on a report shows the report's own labels (the indicator's numerator label,
+    the narrative's heading), not the raw keys ``numerator`` or ``results``."""
+    drafter = login_as("drafter")
+    ratio = rows(report_id)["values"]["II.1.a"]
+    base = f"/reports/{report_id}"
+    assert post(drafter, f"{base}/values/{ratio.id}", version=str(ratio.version),
+                numerator="3", denominator="10").status_code == 200
+    stale = post(drafter, f"{base}/values/{ratio.id}", version=str(ratio.version),
+                 numerator="5", denominator="10")
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    assert '<th class="small">Đã đào tạo</th>' in html          # the indicator's label
+    assert '<th class="small">numerator</th>' not in html
+    with system_scope("test"):
+        version = load(report_id).section_version("results")
+    assert post(drafter, f"{base}/narrative/results", version=str(version),
+                text="Đã làm").status_code == 200
+    stale = post(drafter, f"{base}/narrative/results", version=str(version), text="Khác")
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    assert '<th class="small">Kết quả đạt được</th>' in html
+    assert '<th class="small">results</th>' not in html

@@ -16,17 +16,18 @@ from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
-from portal.frameworks.service import visible_frameworks
-from portal.jobs import JobsUnavailable
+from portal.plans.export import plan_document
+from portal.plans.pages import plan_reading, plans_of
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
 from portal.plans.service import in_force
 from portal.reports.consolidation import (
     Consolidation,
     ConsolidationError,
+    QueueUnavailable,
     is_stale,
-    launch,
-    queue,
+    start,
 )
+from portal.reports.pages import indicators_of
 from portal.reports.report import NARRATIVE, UnitReport
 from portal.reports.service import (
     ReportError,
@@ -37,12 +38,21 @@ from portal.reports.service import (
     save_value,
     value_fields,
 )
+from portal.reports.workflow import (
+    TRANSITIONS,
+    may_consolidate,
+    may_take,
+    report_of,
+    reporting_period,
+)
+from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
-from tenants.membership import CONSOLIDATING_ROLES, REVIEW_ROLES
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit, UnitClosure
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _token_key() -> str:
@@ -75,8 +85,10 @@ def _require_token():  # type: ignore[no-untyped-def]
 
 @bp.after_request
 def _commit(response):  # type: ignore[no-untyped-def]
+    """A read keeps one change: the token's last use (a refusal keeps nothing)."""
     if response.status_code < 400:
-        db.session.commit()  # the token's last use
+        with unit_of_work():
+            pass
     return response
 
 
@@ -238,8 +250,7 @@ def _revision_json(revision: PlanRevision, labels: dict[int, tuple[str, str]],
 @bp.get("/units/<code>/plans")
 def unit_plans(code: str):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
-    plans = db.session.scalars(select(UnitPlan).where(UnitPlan.unit_id == found.id)
-                               .order_by(UnitPlan.id)).all()
+    plans = plans_of(found)
     return jsonify({"plans": [{
         "id": p.id, "framework": p.framework_id, "revision": p.revisions[-1].number,
         "status": p.revisions[-1].status,
@@ -251,25 +262,16 @@ def unit_plans(code: str):  # type: ignore[no-untyped-def]
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):  # type: ignore[no-untyped-def]
     found = visible_or_404(UnitPlan, plan_id)
-    revisions = found.revisions
-    node_ids = {t.framework_node_id for r in revisions for t in r.task_rows} - {None}
-    paths = {i: p for i, p in db.session.execute(
-        select(FrameworkNode.id, FrameworkNode.path).where(FrameworkNode.id.in_(node_ids)))}
-    codes = {i: c for i, c in db.session.execute(select(Indicator.id, Indicator.code).where(
-        Indicator.id.in_({t.indicator_id for r in revisions for t in r.target_rows})))}
-    labels = unit_labels({found.unit_id} | {c.coordinating_unit_id for r in revisions
-                                            for t in r.task_rows for c in t.coordinating})
-    issued = in_force(found)
+    read = plan_reading(found)
     return jsonify({
-        "id": found.id, "unit": labels[found.unit_id][0], "framework": found.framework_id,
-        "in_force": issued.number if issued else None,
-        "revisions": [_revision_json(r, labels, paths, codes) for r in revisions]})
+        "id": found.id, "unit": read.labels[found.unit_id][0], "framework": found.framework_id,
+        "in_force": read.in_force.number if read.in_force else None,
+        "revisions": [_revision_json(r, read.labels, read.paths, read.codes)
+                      for r in found.revisions]})
 
 
 @bp.get("/plans/<int:plan_id>/export.docx")
 def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
-    from blueprints.plans.export import DOCX, plan_document
-
     found = visible_or_404(UnitPlan, plan_id)
     number = request.args.get("revision", type=int)
     revision = (next((r for r in found.revisions if r.number == number), None)
@@ -277,38 +279,22 @@ def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
     if revision is None:
         abort(404)
     data, filename = plan_document(found, revision)
-    return Response(data, mimetype=DOCX,
+    return Response(data, mimetype=DOCX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _report_period(unit: Unit, year: int) -> ReportingPeriod:
-    """The period of ``year`` the unit reports in; 404 if none.
-
-    ``?framework=ID`` names the plan reported on. Otherwise: the period the unit already
-    has a report for, else the plan of the highest unit above it (the province's plan,
-    reported to DOST: a district's own plan does not replace it), and a unit's own plan
-    last.
-    """
-    wanted = request.args.get("framework", type=int)
-    candidates = [f for f in visible_frameworks(unit) if wanted is None or f.id == wanted]
-    periods = db.session.scalars(select(ReportingPeriod).where(
-        ReportingPeriod.framework_id.in_([f.id for f in candidates]),
-        ReportingPeriod.year == year)).all()
-    if not periods:
+    """The period of ``year`` the unit reports in (``?framework=ID`` names the plan); 404."""
+    period = reporting_period(unit, year, request.args.get("framework", type=int))
+    if period is None:
         abort(404)
-    reported = set(db.session.scalars(select(UnitReport.period_id).where(
-        UnitReport.unit_id == unit.id, UnitReport.period_id.in_([p.id for p in periods]))))
-    rank = {f.id: i for i, f in enumerate(candidates)}  # nearest owner first
-    own = {f.id for f in candidates if f.owner_unit_id == unit.id}
-    return max(periods, key=lambda p: (p.id in reported, p.framework_id not in own,
-                                       rank[p.framework_id]))
+    return period
 
 
 def _report_json(report: UnitReport, year: int, code: str) -> dict:
-    codes = dict(db.session.execute(select(Indicator.id, Indicator.code).where(
-        Indicator.version_id == report.framework_version_id)).tuples().all())
-    kinds = dict(db.session.execute(select(Indicator.id, Indicator.kind).where(
-        Indicator.version_id == report.framework_version_id)).tuples().all())
+    indicators = indicators_of(report)
+    codes = {i: indicator.code for i, indicator in indicators.items()}
+    kinds = {i: indicator.kind for i, indicator in indicators.items()}
     values = {}
     for row in report.values:
         kind = kinds[row.indicator_id]
@@ -342,8 +328,7 @@ def _form_text(value: object) -> str:
 def get_report(code: str, year: int):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
     period = _report_period(found, year)
-    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
-                                                        UnitReport.period_id == period.id))
+    report = report_of(found, period)
     if report is None:
         return error_response(404, "not_found", "no report for that year yet; PUT starts it")
     return jsonify(_report_json(report, year, found.code))
@@ -363,14 +348,29 @@ def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
     if wrong:
         return error_response(400, "bad_request",
                               f"{', '.join(wrong)}: send an object keyed by code or id")
-    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
-                                                        UnitReport.period_id == period.id))
+    report = report_of(found, period)
+    try:
+        with unit_of_work():
+            report = _write_report(found, period, report, body)
+    except ReportError as exc:  # all or nothing
+        return _invalid(exc.problems)
+    return jsonify(_report_json(report, year, found.code))
+
+
+def _invalid(problems: dict[str, str]):  # type: ignore[no-untyped-def]
+    return jsonify({"error": {"code": "invalid", "message": "; ".join(problems.values()),
+                              "fields": problems}}), 422
+
+
+def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | None,
+                  body: dict) -> UnitReport:
+    """Apply a PUT body to the report (opened first if need be); every problem of it
+    raises together (``ReportError``, fields by path), so nothing of it is kept."""
     problems: dict[str, str] = {}
     try:
         if report is None:
             report = open_report(found, period, current_user.id)
-        codes = {c: i for i, c in db.session.execute(select(Indicator.id, Indicator.code).where(
-            Indicator.version_id == report.framework_version_id))}
+        codes = {indicator.code: i for i, indicator in indicators_of(report).items()}
         rows = {r.indicator_id: r for r in report.values}
         for indicator_code, given in (body.get("values") or {}).items():
             row = rows.get(codes.get(indicator_code, -1))
@@ -405,38 +405,29 @@ def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
     except ReportError as exc:
         problems.update(exc.problems)
     if problems:
-        db.session.rollback()  # all or nothing
-        response = jsonify({"error": {"code": "invalid", "message": "; ".join(
-            problems.values()), "fields": problems}})
-        return response, 422
-    db.session.commit()
-    return jsonify(_report_json(report, year, found.code))
+        raise ReportError(problems)
+    return report
 
 
 @bp.post("/units/<code>/reports/<int:year>/transitions")
 def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
     period = _report_period(found, year)
-    report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
-                                                        UnitReport.period_id == period.id))
+    report = report_of(found, period)
     if report is None:
         abort(404)
     body = request.get_json(silent=True) or {}
     action = body.get("action") if isinstance(body, dict) else None
-    if action not in ("submit", "return", "accept", "reopen"):
+    if action not in TRANSITIONS:
         return error_response(400, "bad_request",
                               'give "action": "submit", "return", "accept" or "reopen"')
-    allowed = g.reach.can_write(found.id) if action == "submit" else \
-        g.reach.holds_above(found.id, REVIEW_ROLES)
-    if not allowed:
+    if not may_take(g.reach, found.id, action):
         abort(403)
     try:
-        run_transition(report, action, current_user.id, _form_text(body.get("reason")))
+        with unit_of_work():
+            run_transition(report, action, current_user.id, _form_text(body.get("reason")))
     except ReportError as exc:
-        db.session.rollback()
-        return jsonify({"error": {"code": "invalid", "message": "; ".join(
-            exc.problems.values()), "fields": exc.problems}}), 422
-    db.session.commit()
+        return _invalid(exc.problems)
     return jsonify(_report_json(report, year, found.code))
 
 
@@ -467,7 +458,7 @@ def _consolidation_json(row: Consolidation) -> dict:
 @bp.post("/units/<code>/consolidations")
 def start_consolidation(code: str):  # type: ignore[no-untyped-def]
     found = unit_or_404(code)
-    if not g.reach.holds_above(found.id, CONSOLIDATING_ROLES):
+    if not may_consolidate(g.reach, found.id):
         abort(403)
     body = request.get_json(silent=True)
     year = body.get("year") if isinstance(body, dict) else None
@@ -476,21 +467,12 @@ def start_consolidation(code: str):  # type: ignore[no-untyped-def]
     period = _report_period(found, year)
     framework = visible_or_404(Framework, period.framework_id)
     try:
-        row = launch(found, framework, year, current_user.id)
+        row_id = start(found, framework, year, current_user.id)
+    except QueueUnavailable:
+        return error_response(503, "queue_unavailable",
+                              "the job queue is not reachable; try again later")
     except ConsolidationError as exc:
-        db.session.rollback()
         return error_response(422, "invalid", str(exc))
-    row_id, fresh = row.id, row.status == "queued" and row.progress == 0
-    db.session.commit()
-    if fresh:
-        try:
-            queue(row)
-        except JobsUnavailable:
-            db.session.rollback()
-            db.session.delete(visible_or_404(Consolidation, row_id))
-            db.session.commit()
-            return error_response(503, "queue_unavailable",
-                                  "the job queue is not reachable; try again later")
     return jsonify(_consolidation_json(visible_or_404(Consolidation, row_id))), 202
 
 

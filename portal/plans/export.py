@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from sqlalchemy import select
 
 from portal import clock
 from portal.documents import (
@@ -22,10 +23,17 @@ from portal.documents import (
     signature_block,
     widths,
 )
+from portal.extensions import db
+from portal.frameworks.framework import FrameworkVersion
 from portal.frameworks.indicator import Indicator
-from portal.plans.plan import PlanRevision, RevisionStatus
+from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
+from portal.plans.service import province_of
+from tenants.tree import unit_labels
+from tenants.unit import Unit
 
-__all__ = ["build_plan_docx", "date_line"]
+__all__ = ["build_plan_docx", "date_line", "header_names", "plan_document"]
+
+COMMITTEES = ("province", "district", "commune")
 
 def build_plan_docx(revision: PlanRevision, *, unit_name: str, parent_name: str | None,
                     indicators: dict[int, Indicator], coordinators: dict[int, str],
@@ -134,3 +142,28 @@ def _signature_and_recipients(document, revision: PlanRevision) -> None:  # type
     lines.append((revision.signer_title or "").upper())
     signature_block(document, recipients=recipients, lines=lines,
                     signer_name=revision.signer_name or "")
+
+
+def header_names(unit: Unit) -> tuple[str, str | None]:
+    """(the issuing body, the line above it) as the document header prints them."""
+    if unit.kind in COMMITTEES:
+        return unit.name, "Ủy ban nhân dân"
+    province = unit_labels([province_of(unit.id)])
+    return unit.name, "UBND " + next(iter(province.values()))[1] if province else None
+
+
+def plan_document(plan: UnitPlan, revision: PlanRevision) -> tuple[bytes, str]:
+    """The .docx of a revision and its file name, for the plan pages and the API."""
+    unit = db.session.get(Unit, plan.unit_id)
+    name, parent = header_names(unit)
+    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
+        Indicator.version_id == revision.framework_version_id))}
+    coordinators = {uid: label[1] for uid, label in unit_labels(
+        c.coordinating_unit_id for t in revision.task_rows for c in t.coordinating).items()}
+    framework_number = db.session.scalar(select(FrameworkVersion.doc_number).where(
+        FrameworkVersion.id == revision.framework_version_id))
+    data = build_plan_docx(revision, unit_name=name, parent_name=parent,
+                           indicators=indicators, coordinators=coordinators,
+                           framework_number=framework_number)
+    label = (revision.doc_number or f"du-thao-{revision.number}").replace("/", "-")
+    return data, f"ke-hoach-{unit.code}-{label}.docx"

@@ -36,10 +36,11 @@ from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
-from portal.jobs import enqueue, in_app_context, job_progress
+from portal.jobs import JobsUnavailable, enqueue, in_app_context, job_progress
 from portal.problems import DomainError
 from portal.reports.aggregate import COUNTED, aggregate
 from portal.reports.report import NARRATIVE, ReportValue, UnitReport
+from portal.unit_of_work import unit_of_work
 from tenants.scoping import Scope, TenantScoped, use_scope
 from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitClosure
@@ -129,7 +130,7 @@ def latest(root_id: int, period_id: int) -> Consolidation | None:
 def launch(root: Unit, framework: Framework, year: int, user_id: int | None) -> Consolidation:
     """Start a consolidation, or join the one already queued or running for this root and year.
 
-    The caller commits the new row before it is queued (a worker must see it).
+    Only flushes; ``start`` commits the new row and then queues it (a worker must see it).
     """
     period = db.session.scalar(select(ReportingPeriod).where(
         ReportingPeriod.framework_id == framework.id, ReportingPeriod.year == year))
@@ -155,6 +156,34 @@ def queue(consolidation: Consolidation) -> None:
     """Hand the committed consolidation to the queue (or run it now, without Redis)."""
     enqueue("consolidation", run_consolidation, consolidation.id, consolidation.unit_id,
             job_id=consolidation.job_id)
+
+
+class QueueUnavailable(ConsolidationError):
+    """The job queue cannot take the consolidation now; nothing of it was kept."""
+
+
+def start(root: Unit, framework: Framework, year: int, user_id: int | None) -> int:
+    """Start (or join) the consolidation of ``root``'s subtree for ``year``: its id.
+
+    This owns its transactions, as the worker must see the row before it gets the job:
+    the new row is committed, then queued; if the queue is not reachable the row is
+    deleted again and ``QueueUnavailable`` raised. Refusals raise ``ConsolidationError``.
+    The one way the pages and the API start a consolidation.
+    """
+    with unit_of_work():
+        row = launch(root, framework, year, user_id)
+        row_id = row.id
+        fresh = row.status == RunStatus.QUEUED.value and row.progress == 0
+    if fresh:
+        try:
+            queue(db.session.get(Consolidation, row_id))
+        except JobsUnavailable as exc:
+            with unit_of_work():
+                db.session.delete(db.session.get(Consolidation, row_id))
+            raise QueueUnavailable(_(
+                "The consolidation cannot start now: the job queue is not reachable. "
+                "Reports can still be written and submitted; try again later.")) from exc
+    return row_id
 
 
 @in_app_context

@@ -1,0 +1,92 @@
+"""Consolidations on the web: start one for a unit's subtree, watch it, read and export the
+snapshot (moved out of the reports pages).
+
+Load through the guard (404), check the caller consolidates at or above the unit (403),
+start through ``portal.reports.consolidation.start``; pages and files come from
+``portal.reports.pages`` and ``portal.reports.consolidation_documents``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal.frameworks.framework import Framework
+from portal.reports.consolidation import (
+    Consolidation,
+    ConsolidationError,
+    RunStatus,
+)
+from portal.reports.consolidation import (
+    start as start_consolidation,
+)
+from portal.reports.consolidation_documents import consolidation_docx, consolidation_xlsx
+from portal.reports.pages import consolidation_page
+from portal.reports.workflow import chosen_period, may_consolidate
+from tenants.access import unit_or_404, visible_or_404
+
+bp = Blueprint("consolidations", __name__)
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/units/<code>/consolidations", methods=["POST"])
+@login_required
+def start(code: str):  # type: ignore[no-untyped-def]
+    unit = unit_or_404(code)
+    if not may_consolidate(g.reach, unit.id):
+        abort(403)
+    period = chosen_period(unit, request.form.get("period_id", type=int))
+    if period is None:
+        abort(422)
+    framework = visible_or_404(Framework, period.framework_id)
+    try:
+        consolidation_id = start_consolidation(unit, framework, period.year, current_user.id)
+    except ConsolidationError as exc:  # refused, or the job queue is not reachable
+        for message in exc.messages:
+            flash(message, "danger")
+        return redirect(url_for("reports.index", code=unit.code)), 303
+    return redirect(url_for("consolidations.show", consolidation_id=consolidation_id))
+
+
+@bp.route("/consolidations/<int:consolidation_id>")
+@login_required
+def show(consolidation_id: int):  # type: ignore[no-untyped-def]
+    row = visible_or_404(Consolidation, consolidation_id)
+    return render_template("reports/consolidation.html", **vars(consolidation_page(row)))
+
+
+@bp.route("/consolidations/<int:consolidation_id>/progress")
+@login_required
+def progress(consolidation_id: int):  # type: ignore[no-untyped-def]
+    row = visible_or_404(Consolidation, consolidation_id)
+    response = render_template("reports/_progress.html", consolidation=row)
+    headers = {"HX-Refresh": "true"} if row.status in ("done", "failed") else {}
+    return response, 200, headers
+
+
+def _finished_or_404(consolidation_id: int) -> Consolidation:
+    row = visible_or_404(Consolidation, consolidation_id)
+    if row.status != RunStatus.DONE.value:
+        abort(404)
+    return row
+
+
+def _attachment(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/consolidations/<int:consolidation_id>/report.docx")
+@login_required
+def docx(consolidation_id: int):  # type: ignore[no-untyped-def]
+    data, filename = consolidation_docx(consolidation_page(_finished_or_404(consolidation_id)))
+    return _attachment(data, DOCX_TYPE, filename)
+
+
+@bp.route("/consolidations/<int:consolidation_id>/workbook.xlsx")
+@login_required
+def xlsx(consolidation_id: int):  # type: ignore[no-untyped-def]
+    data, filename = consolidation_xlsx(consolidation_page(_finished_or_404(consolidation_id)))
+    return _attachment(data, XLSX_TYPE, filename)

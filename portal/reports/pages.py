@@ -1,0 +1,166 @@
+"""What the report and consolidation pages show: typed read-models, built here.
+
+A view loads its row through the guard, checks access, and renders one of these
+(``render_template(…, **vars(page))``); it runs no query of its own. Permissions that
+decide what is offered on the page come from the caller's reach, by the same rules the
+actions check (``portal.reports.workflow``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from portal.accounts.user import User
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.service import visible_frameworks
+from portal.reports.consolidation import Consolidation, is_stale
+from portal.reports.consolidation import latest as latest_consolidation
+from portal.reports.evidence import ReportEvidence
+from portal.reports.report import (
+    NARRATIVE,
+    ReportTransition,
+    ReportValue,
+    TaskStatus,
+    UnitReport,
+)
+from portal.reports.service import (
+    changes_since_last_submission,
+    locked,
+    period_of,
+    value_fields,
+)
+from portal.reports.workflow import may_consolidate
+from portal.review import reviews
+from tenants.access import Reach
+from tenants.tree import unit_labels
+from tenants.unit import Unit
+
+
+@dataclass
+class ReportsIndex:
+    """A unit's reporting periods, its report in each, and the latest snapshot of each."""
+
+    unit: Unit
+    periods: list[ReportingPeriod]
+    reports: dict[int, UnitReport]                       # period id -> the unit's report
+    frameworks: dict[int, Framework]
+    can_write: bool
+    may_consolidate: bool
+    consolidations: dict[int, Consolidation | None]      # period id -> the latest snapshot
+
+
+def reports_index(unit: Unit, reach: Reach) -> ReportsIndex:
+    frameworks = visible_frameworks(unit)  # its own ones too: a province consolidates them
+    periods = list(db.session.scalars(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id.in_([f.id for f in frameworks]))
+        .order_by(ReportingPeriod.year.desc())))
+    reports = {r.period_id: r for r in db.session.scalars(
+        select(UnitReport).where(UnitReport.unit_id == unit.id))}
+    consolidates = may_consolidate(reach, unit.id)
+    consolidations = {p.id: latest_consolidation(unit.id, p.id) for p in periods} \
+        if consolidates else {}
+    return ReportsIndex(unit=unit, periods=periods, reports=reports,
+                        frameworks={f.id: f for f in frameworks},
+                        can_write=reach.can_write(unit.id), may_consolidate=consolidates,
+                        consolidations=consolidations)
+
+
+@dataclass
+class ReportPage:
+    """One report as its page shows it, with what the caller may do on it."""
+
+    report: UnitReport
+    period: ReportingPeriod
+    unit: Unit
+    framework: Framework | None
+    indicators: dict[int, Indicator]
+    transitions: list[ReportTransition]
+    users: dict[int, str]                                # user id -> the name shown
+    editable: bool
+    locked: bool
+    can_write: bool
+    can_review: bool                                     # the level receiving the report
+    statuses: list[str]
+    narrative: tuple[str, ...]
+    value_fields: Callable
+    changes: list[tuple[str, str, str]]
+    evidence: list[ReportEvidence]
+
+
+def report_page(report: UnitReport, reach: Reach) -> ReportPage:
+    period = period_of(report)
+    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
+        Indicator.version_id == report.framework_version_id))}
+    transitions = list(db.session.scalars(select(ReportTransition).where(
+        ReportTransition.report_id == report.id).order_by(ReportTransition.id)))
+    users = {u.id: u.full_name or u.username for u in db.session.scalars(
+        select(User).where(User.id.in_({t.user_id for t in transitions} - {None})))}
+    is_locked = locked(report)
+    return ReportPage(
+        report=report, period=period, unit=db.session.get(Unit, report.unit_id),
+        framework=db.session.scalar(select(Framework).where(
+            Framework.id == period.framework_id)),
+        indicators=indicators, transitions=transitions, users=users,
+        editable=report.status == "draft" and not is_locked and reach.can_write(report.unit_id),
+        locked=is_locked, can_write=reach.can_write(report.unit_id),
+        can_review=reviews(reach, report.unit_id),
+        statuses=[s.value for s in TaskStatus], narrative=NARRATIVE,
+        value_fields=value_fields, changes=changes_since_last_submission(report),
+        evidence=list(db.session.scalars(select(ReportEvidence).where(
+            ReportEvidence.report_id == report.id).order_by(ReportEvidence.id))))
+
+
+@dataclass
+class ConsolidationPage:
+    """A consolidation snapshot: its figures beside each child's, with names and indicators."""
+
+    consolidation: Consolidation
+    result: dict
+    names: dict[str, str]                                # unit code -> name
+    rows: list[tuple[str, list[dict]]]                   # indicator code -> [total, child…]
+    indicators: dict[str, Indicator]                     # code -> indicator (published)
+    stale: bool
+    unit: Unit
+    framework: Framework | None
+
+
+def consolidation_page(consolidation: Consolidation) -> ConsolidationPage:
+    result = consolidation.result or {}
+    units = {c["unit"] for c in result.get("children", [])}
+    labels = {code: name for _id, (code, name) in unit_labels(db.session.scalars(
+        select(Unit.id).where(Unit.code.in_(units | {result.get("unit", "")})))).items()}
+    framework = db.session.scalar(select(Framework).where(
+        Framework.id == consolidation.framework_id))
+    indicators = {}
+    version = framework.published() if framework else None
+    if version is not None:
+        indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
+            Indicator.version_id == version.id))}
+    rows = [(code, [value] + [c["indicators"].get(code, {}) for c in result.get("children", [])])
+            for code, value in result.get("indicators", {}).items()]
+    return ConsolidationPage(
+        consolidation=consolidation, result=result, names=labels, rows=rows,
+        indicators=indicators, stale=is_stale(consolidation),
+        unit=db.session.get(Unit, consolidation.unit_id), framework=framework)
+
+
+def report_part(model: type, report: UnitReport, part_id: int):  # type: ignore[no-untyped-def]
+    """A row of the report (a value, a task, an evidence file) by id; None if not its."""
+    return db.session.scalar(select(model).where(model.id == part_id,
+                                                 model.report_id == report.id))
+
+
+def indicator_of(row: ReportValue) -> Indicator:
+    return db.session.get(Indicator, row.indicator_id)
+
+
+def indicators_of(report: UnitReport) -> dict[int, Indicator]:
+    """The indicators of the framework version the report is written on, by id."""
+    return {i.id: i for i in db.session.scalars(select(Indicator).where(
+        Indicator.version_id == report.framework_version_id))}
