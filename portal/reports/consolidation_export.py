@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
+from portal.export_cells import workbook_bytes
 from portal.frameworks.indicator import Indicator
 
 NARRATIVE_TITLES = (("results", "Kết quả đạt được"),
@@ -153,9 +154,7 @@ def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
                 sheet.append([name, value.get("value")])
         _unit_breakdown(sheet, code, result.get("units", []), ratio=ratio, texts=texts)
         sheet.column_dimensions["A"].width = 40
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(book)
 
 
 def _unit_breakdown(sheet, code: str, units: list[dict], *, ratio: bool, texts: bool) -> None:  # type: ignore[no-untyped-def]
