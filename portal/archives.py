@@ -50,7 +50,7 @@ class ArchiveError(DomainError):
 class ArchiveLimits:
     max_parts: int = 2000
     max_total: int = 64 * MB
-    max_xml: int = 24 * MB
+    max_xml: int = 8 * MB
     max_ratio: int = 100
     ratio_from: int = 1 * MB
 

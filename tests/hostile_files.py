@@ -121,3 +121,28 @@ def zip_of_parts(parts: int = 3000) -> bytes:
         for i in range(parts):
             archive.writestr(f"word/p{i}", b"")
     return out.getvalue()
+
+
+def docx_largest(megabytes: float = 6.9) -> bytes:
+    """The largest .docx the guard lets through: ``megabytes`` MB of varied paragraphs
+    (they pack about 4:1, as real text does), under the XML budget."""
+    import random
+
+    words = ["triển", "khai", "tiêu", "chuẩn", "đo", "lường", "chất", "lượng", "sản",
+             "phẩm", "hàng", "hóa", "doanh", "nghiệp", "kiểm", "tra", "đánh", "giá", "năng",
+             "suất", "xã", "huyện", "tỉnh", "kế", "hoạch", "nhiệm", "vụ", "báo", "cáo"]
+    draw = random.Random(108)   # noqa: S311 - filler text, not a secret
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+               f'<w:document xmlns:w="{W}"><w:body>').encode()
+        written, item = 0, 0
+        while written < megabytes * 1024 * 1024:
+            item += 1
+            text = " ".join(draw.choice(words) for _ in range(40))
+            chunk = f"<w:p><w:r><w:t>{item}. {text}</w:t></w:r></w:p>".encode()
+            written += len(chunk)
+            yield chunk
+        yield b"</w:body></w:document>"
+
+    return _replace(plain_docx(1), "word/document.xml", chunks())

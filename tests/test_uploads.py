@@ -60,6 +60,10 @@ def test_the_guard_passes_real_office_files_and_counts_unpacked_bytes() -> None:
     check_archive(hostile.plain_docx(400))
     check_archive(hostile.plain_xlsx(4000))
     check_archive(hostile.xlsx_rows(20_000, distinct=True))
+    check_archive(hostile.docx_largest(6.9))     # the benchmark's largest accepted file
+    with pytest.raises(ArchiveError) as over:
+        check_archive(hostile.docx_largest(8))   # past the 8 MB of XML
+    assert over.value.reason == "too-large"
     # the XML budget counts what is really unpacked, part by part
     with pytest.raises(ArchiveError) as refused:
         check_archive(hostile.plain_docx(400), ArchiveLimits(max_xml=20_000))
