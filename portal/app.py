@@ -200,9 +200,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from portal import json_limits
     from portal.errors import register
 
     register(app)
+    json_limits.register(app)   # JSON bodies: size and depth (a 400, not a RecursionError)
 
 
 def register_template_context(app: Flask) -> None:
