@@ -200,11 +200,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from portal import json_limits
+    from portal import request_limits
     from portal.errors import register
 
     register(app)
-    json_limits.register(app)   # JSON bodies: size and depth (a 400, not a RecursionError)
+    request_limits.register(app)   # body sizes per kind of request; JSON depth (400)
 
 
 def register_template_context(app: Flask) -> None:

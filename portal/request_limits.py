@@ -1,12 +1,15 @@
-"""Limits on JSON request bodies: how large, and how deeply nested.
+"""Limits on request bodies: how large, and for JSON how deeply nested.
 
-Python's JSON reader recurses once per level: 100,000 nested ``[`` raised
-``RecursionError`` out of ``request.get_json`` — a 500 — on every API route taking a
-body. Here the app's JSON provider reads bodies and refuses one nested deeper than
-``MAX_JSON_DEPTH`` (or too deep to read at all) with a 400 JSON error naming the limit,
-whichever view asked for it; and a body sent to ``/api/`` may weigh at most
-``API_MAX_BODY`` bytes (413), as the largest report — every text at its maximum
-(portal/limits.py) — fits in far less.
+- Python's JSON reader recurses once per level: 100,000 nested ``[`` raised
+  ``RecursionError`` out of ``request.get_json`` — a 500 — on every API route taking a
+  body. The app's JSON provider refuses a body nested deeper than ``MAX_JSON_DEPTH`` (or
+  too deep to read at all) with a 400 JSON error naming the limit, whichever view asked.
+- Sizes, per kind of request (413 beyond): a body sent to ``/api/`` at most
+  ``API_MAX_BODY``; a form that is not an upload at most ``FORM_MAX_BODY`` (Flask's own
+  default, 500 KB, refused a report section of 50,000 Vietnamese characters, which
+  percent-encoding makes ~450 KB); an upload (multipart) keeps ``MAX_CONTENT_LENGTH``
+  (20 MB) with its text fields at most ``FORM_MAX_BODY``. The largest texts people type
+  are bounded in the domain (portal/limits.py), well inside these.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from flask_babel import gettext as _
 
 MAX_JSON_DEPTH = 32        # the API's deepest body (a report) is 3 levels deep
 API_MAX_BODY = 2 * 1024 * 1024
+# (an account import's confirmation carries its file of up to 2 MB back, base64-encoded)
+FORM_MAX_BODY = 4 * 1024 * 1024
 
 
 class JSONTooDeep(Exception):
@@ -58,14 +63,17 @@ class LimitedJSONProvider(DefaultJSONProvider):
 def register(app: Flask) -> None:
     app.json = LimitedJSONProvider(app)
 
-    def _api_body_limit() -> None:
+    def _body_limits() -> None:
+        ceiling = app.config.get("MAX_CONTENT_LENGTH")
         if request.path.startswith("/api/"):
-            request.max_content_length = min(API_MAX_BODY, app.config.get(
-                "MAX_CONTENT_LENGTH") or API_MAX_BODY)
+            request.max_content_length = min(API_MAX_BODY, ceiling or API_MAX_BODY)
+        elif request.mimetype != "multipart/form-data":
+            request.max_content_length = min(FORM_MAX_BODY, ceiling or FORM_MAX_BODY)
+        request.max_form_memory_size = FORM_MAX_BODY
 
     # First of all: the limit holds only if it is set before anything opens the body
     # (portal.errors' NUL-byte check reads the form).
-    app.before_request_funcs.setdefault(None, []).insert(0, _api_body_limit)
+    app.before_request_funcs.setdefault(None, []).insert(0, _body_limits)
 
     @app.errorhandler(JSONTooDeep)
     def _too_deep(_exc: JSONTooDeep):  # type: ignore[no-untyped-def]
