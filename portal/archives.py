@@ -92,7 +92,8 @@ def check_archive(data: bytes, limits: ArchiveLimits = OFFICE) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         parts = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, EOFError,
+            NotImplementedError, OSError) as exc:
         raise ArchiveError("corrupt", _(
             "The file is damaged or is not an Office document; open it in Word or Excel, "
             "save it again and upload it.")) from exc
@@ -149,8 +150,8 @@ def _unpack_and_scan(archive: zipfile.ZipFile, part: zipfile.ZipInfo,
                     tail = window[-_OVERLAP:]
     except ArchiveError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
-            RuntimeError, ValueError) as exc:   # bad CRC, unknown method, encrypted part
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError,
+            RuntimeError, ValueError, struct.error) as exc:  # bad CRC, method, encrypted
         raise ArchiveError("corrupt", _(
             "The file is damaged or is not an Office document; open it in Word or Excel, "
             "save it again and upload it.")) from exc

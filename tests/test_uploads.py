@@ -14,6 +14,8 @@ import io
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.accounts.user import User
@@ -81,6 +83,38 @@ def test_an_entity_split_across_chunks_or_in_utf16_is_found(monkeypatch) -> None
                             ["\ufeff".encode("utf-16-le") + xml.encode("utf-16-le")])
     with pytest.raises(ArchiveError, match="DOCTYPE"):
         check_archive(data)
+
+
+DAMAGED_FROM = (hostile.plain_docx(3), hostile.plain_xlsx(5), hostile.docx_laughs())
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(which=st.integers(0, len(DAMAGED_FROM) - 1), cut=st.integers(0, 40_000),
+       flips=st.lists(st.tuples(st.integers(0, 40_000), st.integers(0, 255)), max_size=12))
+def test_a_damaged_archive_is_passed_or_refused_never_an_error(which: int, cut: int,  # type: ignore[no-untyped-def]
+                                                               flips) -> None:
+    data = bytearray(DAMAGED_FROM[which][:cut or None])
+    for where, byte in flips:
+        if data:
+            data[where % len(data)] = byte
+    try:
+        check_archive(bytes(data))
+    except ArchiveError as refused:
+        assert refused.reason in ("corrupt", "too-large", "ratio", "doctype", "parts")
+
+
+@pytest.mark.parametrize(("signature", "offset"), [
+    (b"PK\x01\x02", 6),     # the "version needed" of the first part in the list
+    (b"PK\x01\x02", 10),    # the packing method of the first part
+    (b"PK\x05\x06", 16),    # where the list of parts starts
+])
+def test_a_damaged_header_field_is_a_refusal(signature: bytes, offset: int) -> None:
+    data = bytearray(hostile.plain_docx(3))
+    at = data.find(signature) + offset
+    data[at:at + 2] = b"\x63\x11"
+    with pytest.raises(ArchiveError) as refused:
+        check_archive(bytes(data))
+    assert refused.value.reason == "corrupt"
 
 
 # ---- the framework upload (.docx) and the parser's command line -------------------------
