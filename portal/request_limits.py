@@ -5,11 +5,11 @@
   body. The app's JSON provider refuses a body nested deeper than ``MAX_JSON_DEPTH`` (or
   too deep to read at all) with a 400 JSON error naming the limit, whichever view asked.
 - Sizes, per kind of request (413 beyond): a body sent to ``/api/`` at most
-  ``API_MAX_BODY``; a form that is not an upload at most ``FORM_MAX_BODY`` (Flask's own
-  default, 500 KB, refused a report section of 50,000 Vietnamese characters, which
-  percent-encoding makes ~450 KB); an upload (multipart) keeps ``MAX_CONTENT_LENGTH``
-  (20 MB) with its text fields at most ``FORM_MAX_BODY``. The largest texts people type
-  are bounded in the domain (portal/limits.py), well inside these.
+  ``API_MAX_BODY``; a form that is not an upload at most ``FORM_MAX_BODY`` (before, both
+  were bounded only by ``MAX_CONTENT_LENGTH``, 20 MB: a 19 MB narrative was accepted); an
+  upload (multipart) keeps ``MAX_CONTENT_LENGTH`` (20 MB), its text fields Flask's 500 KB
+  each. The largest texts people type are bounded in the domain (portal/limits.py), well
+  inside these: a report section of 50,000 Vietnamese characters is ~130 KB as a form.
 """
 
 from __future__ import annotations
@@ -69,7 +69,6 @@ def register(app: Flask) -> None:
             request.max_content_length = min(API_MAX_BODY, ceiling or API_MAX_BODY)
         elif request.mimetype != "multipart/form-data":
             request.max_content_length = min(FORM_MAX_BODY, ceiling or FORM_MAX_BODY)
-        request.max_form_memory_size = FORM_MAX_BODY
 
     # First of all: the limit holds only if it is set before anything opens the body
     # (portal.errors' NUL-byte check reads the form).

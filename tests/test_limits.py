@@ -23,7 +23,7 @@ from tests.conftest import csrf_token
 from tests.test_hostile import hx_save
 from tests.test_permission_matrix import targets  # noqa: F401 - real ids of both provinces
 
-# Vietnamese with diacritics: each letter is 2-3 bytes, 6-9 once percent-encoded
+# Vietnamese with diacritics: a letter with a mark is 2-3 bytes, 6-9 once percent-encoded
 WORDS = "Kết quả thực hiện kế hoạch tiêu chuẩn đo lường chất lượng. "
 
 
@@ -76,7 +76,7 @@ def test_report_texts_on_the_page(login_as, targets) -> None:  # type: ignore[no
                       text=text_of(limits.NARRATIVE + 1))
     assert refused.status_code == 422
     assert too_long(limits.NARRATIVE) in refused.get_data(as_text=True)
-    # a section at its maximum, in Vietnamese (about 450 KB once percent-encoded), saves
+    # a section at its maximum, in Vietnamese (about 130 KB once percent-encoded), saves
     saved = hx_save(officer, url, token, page, "version-narrative-difficulties",
                     text=text_of(limits.NARRATIVE))
     assert saved.status_code == 200
@@ -142,3 +142,21 @@ def test_a_form_over_4_mb_is_refused_before_it_is_read(login_as, targets) -> Non
     with system_scope("test"):
         assert db.session.scalar(select(UnitReport.results).where(
             UnitReport.id == report_id)) == ""
+
+
+def test_an_import_confirmation_carrying_its_file_back_is_read(login_as) -> None:  # type: ignore[no-untyped-def]
+    """The confirmation form carries the previewed file (up to 2 MB) back, base64-encoded:
+    the 4 MB limit on forms leaves it room (a limit under ~700 KB would refuse this one)."""
+    import base64
+
+    admin = login_as("admin")
+    token = csrf_token(admin, "/auth/password")
+    rows = "".join(f"can.bo{i},Cán bộ phụ trách tiêu chuẩn đo lường chất lượng số {i},,"
+                   "NOWHERE,drafter\n" for i in range(4_900))
+    data = ("username,full_name,email,unit_code,role\n" + rows).encode()
+    assert 500_000 < len(base64.b64encode(data)) < 2 * 1024 * 1024
+    response = admin.post("/unit-admin/import-accounts/", data={
+        "csrf_token": token, "carried": base64.b64encode(data).decode(),
+        "filename": "tai-khoan.csv", "confirm": "yes"})
+    assert response.status_code == 422            # read, and every row's problem shown
+    assert "NOWHERE" in response.get_data(as_text=True)
