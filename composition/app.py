@@ -202,9 +202,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from portal import request_limits
     from portal.errors import register
 
     register(app)
+    request_limits.register(app)   # body sizes per kind of request; JSON depth (400)
 
 
 def register_template_context(app: Flask) -> None:

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 
 from flask_babel import gettext as _
 
+from portal.archives import ArchiveError, check_archive
 from portal.problems import DomainError
 from tenants.text import nfc
 
@@ -30,7 +31,11 @@ class Table:
 
 def _decode(data: bytes) -> tuple[str, list[str]]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), []
+        try:
+            return data.decode("utf-16"), []
+        except UnicodeDecodeError as exc:  # a byte-order mark, then not UTF-16 after all
+            raise TableError(_("The file starts as UTF-16 text but is not; save it as "
+                               "“CSV UTF-8” and try again.")) from exc
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
@@ -97,11 +102,34 @@ def cell_text(value: object) -> str:
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, list]]:
+    """The first sheet's rows, read as a stream (openpyxl's read-only mode) after the
+    archive check, and no further than the row limit: a sheet of half a million rows is
+    refused at row 5,002, not read whole first."""
     from openpyxl import load_workbook
 
+    try:
+        check_archive(data)
+    except ArchiveError as exc:
+        raise TableError(exc.messages) from exc
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # any unreadable workbook gets the same answer
         raise TableError(_("The Excel file cannot be read; save it again as .xlsx.")) from exc
-    sheet = book.worksheets[0]
-    return [(i, list(row)) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    try:
+        rows: list[tuple[int, list]] = []
+        filled = 0
+        for i, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            if not any(cell not in (None, "") for cell in row):
+                continue                 # (empty rows are dropped by read_table anyway)
+            filled += 1
+            if filled > MAX_ROWS + 1:    # the header and MAX_ROWS rows
+                raise TableError(_("The file has more than %(max)d rows; import at most "
+                                   "%(max)d at a time.", max=MAX_ROWS))
+            rows.append((i, list(row)))
+        return rows
+    except TableError:
+        raise
+    except Exception as exc:  # a sheet that breaks while streamed: the same answer
+        raise TableError(_("The Excel file cannot be read; save it again as .xlsx.")) from exc
+    finally:
+        book.close()

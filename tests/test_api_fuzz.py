@@ -112,3 +112,80 @@ def test_every_operation_with_real_ids_of_both_provinces(app: Flask, schema, rol
             run_with(app, operation, params, target, headers, role)
             calls += 1
     assert calls >= 36
+
+
+# ---- JSON depth and size (issue 14, finding 8) ------------------------------------------
+
+def nested(levels: int, opener: str = "[") -> str:
+    """A JSON text ``levels`` deep: lists, or objects ``{"a": {"a": …}}``."""
+    if opener == "[":
+        return "[" * levels + "1" + "]" * levels
+    return '{"a":' * levels + "1" + "}" * levels
+
+
+TOO_DEEP = "Nội dung JSON lồng nhau sâu hơn 32 cấp; không có gì được đọc."
+
+
+@pytest.mark.parametrize("levels", [33, 1000, 100_000])
+@pytest.mark.parametrize("opener", ["[", "{"])
+@pytest.mark.parametrize(("role", "method", "path"), [
+    ("drafter", "PUT", "/api/v1/units/D1/reports/2026"),
+    ("drafter", "POST", "/api/v1/units/D1/reports/2026/transitions"),
+    ("consolidator", "POST", "/api/v1/units/D1/consolidations"),
+])
+def test_deeply_nested_json_is_a_clear_400(app: Flask, token_for, report_id: int,  # type: ignore[no-untyped-def]
+                                           role: str, method: str, path: str, levels: int,
+                                           opener: str) -> None:
+    response = app.test_client().open(path, method=method, data=nested(levels, opener),
+                                      content_type="application/json",
+                                      headers={"Authorization": f"Bearer {token_for(role)}"})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": {"code": "too_deep", "message": TOO_DEEP}}
+
+
+def test_json_as_deep_as_allowed_reaches_the_view(app: Flask, token_for, report_id: int) -> None:  # type: ignore[no-untyped-def]
+    response = app.test_client().put(
+        "/api/v1/units/D1/reports/2026", data=nested(32, "{"),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for('drafter')}"})
+    assert response.status_code == 200               # read, and nothing in it to save
+    assert response.get_json()["status"] == "draft"
+
+
+def test_an_api_body_over_2_mb_is_refused(app: Flask, token_for, report_id: int) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps({"narrative": {"results": "x" * (2 * 1024 * 1024)}})
+    response = app.test_client().put(
+        "/api/v1/units/D1/reports/2026", data=body, content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for('drafter')}"})
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_with_a_body_takes_deep_json_cleanly(app: Flask, schema, role: str,  # type: ignore[no-untyped-def]
+                                                             token_for, targets) -> None:
+    """The fuzzing's depth pass: every operation that reads a body, every role, real ids."""
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
+    ids = targets["own"]
+    sent = 0
+    for operation in operations(schema):
+        if operation.method.upper() not in ("POST", "PUT", "PATCH"):
+            continue
+        path = operation.path
+        for name, key in {"code": "code", "plan_id": "plan_id", "year": "year",
+                          "consolidation_id": "consolidation_id",
+                          "framework_id": "framework_id"}.items():
+            path = path.replace("{" + name + "}", str(ids.get(key, 2026)))
+        for levels in (33, 100_000):
+            response = app.test_client().open(
+                "/api/v1" + path, method=operation.method.upper(), data=nested(levels),
+                content_type="application/json", headers=headers)
+            label = f"{role}: {operation.method} {path} depth {levels}"
+            assert response.status_code < 500, f"{label} -> {response.status_code}"
+            assert response.is_json, label
+            if role == "anonymous":
+                assert response.status_code in (401, 404), label
+            elif response.status_code == 400:
+                assert response.get_json()["error"]["code"] == "too_deep", label
+            sent += 1
+    assert sent >= 6

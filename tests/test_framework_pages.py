@@ -180,3 +180,39 @@ def test_a_plan_can_implement_the_plan_above(app: Flask, login_as) -> None:  # t
         "csrf_token": token, "parent": str(other),
         "document": (io.BytesIO(SMALL_PLAN.encode()), "kh.txt")})
     assert refused.status_code == 422
+
+
+def test_the_framework_pages_commit_only_through_unit_of_work() -> None:
+    """Issue 13 item 4: no hand-written commit or rollback in the views; each handler's
+    changes go through ``with unit_of_work():`` (committed whole, or rolled back whole)."""
+    import ast
+    import inspect
+
+    import blueprints.frameworks.views as views
+
+    tree = ast.parse(inspect.getsource(views))
+    by_hand = [f"line {node.lineno}: {node.attr}" for node in ast.walk(tree)
+               if isinstance(node, ast.Attribute) and node.attr in ("commit", "rollback")]
+    assert by_hand == []
+    blocks = [node for node in ast.walk(tree) if isinstance(node, ast.With)
+              and any(isinstance(item.context_expr, ast.Call)
+                      and getattr(item.context_expr.func, "id", "") == "unit_of_work"
+                      for item in node.items)]
+    assert len(blocks) == 9      # upload, new draft, header, item, indicator,
+    #                              responsibility, publish, and the two period saves
+
+
+def test_a_refused_item_save_keeps_nothing(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+    owner = login_as("consolidator")
+    fid = int(re.search(r"/frameworks/(\d+)/draft",
+                        upload(owner, "kh.txt", SMALL_PLAN.encode()).location).group(1))
+    with system_scope("test"):
+        node = db.session.scalars(select(FrameworkNode).where(
+            FrameworkNode.version_id == framework(fid).draft().id)).first()
+        node_id, title = node.id, node.title
+    token = csrf_token(owner, f"/frameworks/{fid}/draft")
+    refused = owner.post(f"/frameworks/{fid}/draft/nodes/{node_id}", data={
+        "csrf_token": token, "title": "Đã đổi", "text": "", "kind": "no-such-kind"})
+    assert refused.status_code == 422
+    with system_scope("test"):
+        assert db.session.get(FrameworkNode, node_id).title == title

@@ -52,6 +52,7 @@ from portal.accounts.service import (
 )
 from portal.accounts.user import User
 from portal.audit.entry import AuditEntry
+from portal.export_cells import csv_cell
 from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.period import ReportingPeriod
@@ -168,6 +169,10 @@ class _View(ModelView):
 
     def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
         return _refuse()
+
+    def get_export_value(self, model, name):  # type: ignore[no-untyped-def]
+        """Exported cells never run as formulas in a spreadsheet (portal.export_cells)."""
+        return csv_cell(super().get_export_value(model, name))
 
 
 class _OperatorView(_View):

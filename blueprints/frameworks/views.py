@@ -2,7 +2,8 @@
 
 Each handler loads (through the tenant guard: not visible means 404), checks what the
 caller may do (403 for readers who may not change it), acts through
-``portal.frameworks.service`` and commits once.
+``portal.frameworks.service`` inside one ``unit_of_work()``: committed whole, or rolled
+back whole when the service refuses.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from portal.frameworks.service import (
     update_responsibility,
     visible_frameworks,
 )
+from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
 from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitKind
@@ -115,14 +117,13 @@ def upload(code: str):  # type: ignore[no-untyped-def]
     upload_file = form.document.data
     parent = next((f for f in candidates if f.id == form.parent.data), None)
     try:
-        framework = create_from_document(unit, upload_file.filename or "plan.txt",
-                                         upload_file.read(), user_id=current_user.id,
-                                         name=form.name.data or None, parent=parent)
+        with unit_of_work():
+            framework = create_from_document(unit, upload_file.filename or "plan.txt",
+                                             upload_file.read(), user_id=current_user.id,
+                                             name=form.name.data or None, parent=parent)
     except FrameworkError as exc:
-        db.session.rollback()
         form.document.errors = list(form.document.errors) + exc.messages
         return _index_page(unit, form, 422)
-    db.session.commit()
     flash(_("The plan was read. Check the outline and the warnings, correct what is "
             "needed, then publish it."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
@@ -197,17 +198,16 @@ def start_draft(framework_id: int):  # type: ignore[no-untyped-def]
     if published is None or request.form.get("from_version") != str(published.number):
         return _show_problem(framework, _("Confirm which version the new draft starts from."))
     try:
-        new_draft(framework, current_user.id)
+        with unit_of_work():
+            new_draft(framework, current_user.id)
     except FrameworkError as exc:
         return _show_problem(framework, *exc.messages)
-    db.session.commit()
     flash(_("A new draft version was started. The version in force stays as it is until "
             "you publish the draft."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
 
 
 def _show_problem(framework: Framework, *problems: str):  # type: ignore[no-untyped-def]
-    db.session.rollback()
     for problem in problems:
         flash(problem, "danger")
     return redirect(url_for("frameworks.show", framework_id=framework.id)), 303
@@ -219,11 +219,10 @@ def save_meta(framework_id: int):  # type: ignore[no-untyped-def]
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     try:
-        update_meta(version, request.form.to_dict())
+        with unit_of_work():
+            update_meta(version, request.form.to_dict())
     except FrameworkError as exc:
-        db.session.rollback()
         return _draft_page(framework, framework.draft(), exc.messages, 422)
-    db.session.commit()
     flash(_("The header was saved."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
 
@@ -236,11 +235,10 @@ def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
     node = _part_of(FrameworkNode, node_id, version)
     problems: list[str] = []
     try:
-        update_node(node, version, request.form.get("title", ""), request.form.get("text", ""),
-                    request.form.get("kind", ""))
-        db.session.commit()
+        with unit_of_work():
+            update_node(node, version, request.form.get("title", ""),
+                        request.form.get("text", ""), request.form.get("kind", ""))
     except FrameworkError as exc:
-        db.session.rollback()
         problems = exc.messages
         node = _part_of(FrameworkNode, node_id, version)
     return render_template("frameworks/_node.html", node=node, framework=framework,
@@ -273,13 +271,12 @@ def indicator(framework_id: int, indicator_id: int):  # type: ignore[no-untyped-
             yearly={year: values.get(f"target_{year}", "") for year in years},
             note=values.get("note", ""))
         try:
-            update_indicator(item, version, data)
+            with unit_of_work():
+                update_indicator(item, version, data)
         except FrameworkError as exc:
-            db.session.rollback()
             problems = exc.messages
             item = _part_of(Indicator, indicator_id, version)
         else:
-            db.session.commit()
             flash(_("Indicator %(code)s was saved.", code=item.code), "success")
             return redirect(url_for("frameworks.draft", framework_id=framework.id)
                             + "#indicators")
@@ -312,12 +309,11 @@ def save_responsibility(framework_id: int, responsibility_id: int):  # type: ign
     except ValueError:
         abort(400)
     try:
-        update_responsibility(item, version, request.form.getlist("kinds"), unit_ids,
-                              request.form.get("direct_children") == "on")
+        with unit_of_work():
+            update_responsibility(item, version, request.form.getlist("kinds"), unit_ids,
+                                  request.form.get("direct_children") == "on")
     except FrameworkError as exc:
-        db.session.rollback()
         return _draft_page(framework, framework.draft(), exc.messages, 422)
-    db.session.commit()
     flash(_("The responsibility was saved."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id) + "#responsibilities")
 
@@ -331,11 +327,10 @@ def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
         return _draft_page(framework, version,
                            [_("Tick the confirmation to publish this version.")], 422)
     try:
-        publish(version, current_user.id)
+        with unit_of_work():
+            publish(version, current_user.id)
     except FrameworkError as exc:
-        db.session.rollback()
         return _draft_page(framework, framework.draft(), exc.messages, 422)
-    db.session.commit()
     flash(_("Version %(n)d is published and in force.", n=version.number), "success")
     return redirect(url_for("frameworks.show", framework_id=framework.id))
 
@@ -352,12 +347,11 @@ def periods(framework_id: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         _owner_or_403(framework)
         try:
-            save_period(framework, request.form.to_dict())
+            with unit_of_work():
+                save_period(framework, request.form.to_dict())
         except FrameworkError as exc:
-            db.session.rollback()
             problems = exc.messages
         else:
-            db.session.commit()
             flash(_("The reporting period was added."), "success")
             return redirect(url_for("frameworks.periods", framework_id=framework.id))
     return render_template("frameworks/periods.html", framework=framework,
@@ -376,14 +370,13 @@ def save_period_view(framework_id: int, period_id: int):  # type: ignore[no-unty
     if period is None:
         abort(404)
     try:
-        save_period(framework, request.form.to_dict(), period)
+        with unit_of_work():
+            save_period(framework, request.form.to_dict(), period)
     except FrameworkError as exc:
-        db.session.rollback()
         return render_template("frameworks/periods.html", framework=framework,
                                labels=unit_labels([framework.owner_unit_id]),
                                periods=_periods(framework), is_owner=True,
                                problems=exc.messages, values={}), 422
-    db.session.commit()
     flash(_("The reporting period for %(year)d was saved.", year=period.year), "success")
     return redirect(url_for("frameworks.periods", framework_id=framework.id))
 

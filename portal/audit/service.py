@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, func, select
 
 from portal import clock
 from portal.audit.entry import AuditEntry
+from portal.export_cells import csv_row
 from portal.extensions import db
 from tenants.unit import Unit, UnitClosure
 
@@ -121,11 +122,10 @@ def as_csv(statement: Select) -> bytes:
     writer.writerow(["id", "at", "unit_id", "actor", "object_type", "object_id", "action",
                      "label", "before", "after", "request_id"])
     for entry in db.session.scalars(statement.execution_options(yield_per=500)):
-        writer.writerow([entry.id, clock.shown(entry.at), entry.unit_id, entry.actor,
-                         entry.object_type, entry.object_id, entry.action, entry.label,
-                         json.dumps(shown_values(entry.before), ensure_ascii=False)
-                         if entry.before else "",
-                         json.dumps(shown_values(entry.after), ensure_ascii=False)
-                         if entry.after else "",
-                         entry.request_id])
+        writer.writerow(csv_row([
+            entry.id, clock.shown(entry.at), entry.unit_id, entry.actor, entry.object_type,
+            entry.object_id, entry.action, entry.label,
+            json.dumps(shown_values(entry.before), ensure_ascii=False) if entry.before else "",
+            json.dumps(shown_values(entry.after), ensure_ascii=False) if entry.after else "",
+            entry.request_id]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -3,12 +3,11 @@ year and task statuses — the numbers of the screen, as numbers a spreadsheet c
 
 from __future__ import annotations
 
-import io
-
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from portal.dashboard.service import BUCKETS, Dashboard, Track
+from portal.export_cells import workbook_bytes
 from portal.reports.consolidation_export import shown
 
 TRACK_TEXT = {Track.ON_TRACK: "Đạt tiến độ", Track.BEHIND: "Chậm so với chỉ tiêu",
@@ -93,6 +92,4 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
     for item in board.overdue:
         tasks.append([item["path"], item["title"], item["units"]])
 
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)

@@ -151,6 +151,13 @@ def parse_file(filename: str, data: bytes) -> ParseResult:
 
 def parse_docx(data: bytes) -> ParseResult:
     """Parse a Word document: paragraphs in order, header tables cell by cell."""
+    from portal.archives import ArchiveError, check_archive
+
+    try:
+        check_archive(data)   # before python-docx unpacks anything: size, parts, DOCTYPE
+    except ArchiveError as exc:
+        raise DocumentError("corrupt" if exc.reason == "corrupt" else "archive",
+                            exc.messages[0]) from exc
     try:
         from docx import Document
         from docx.opc.exceptions import PackageNotFoundError

@@ -14,7 +14,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal import clock
+from portal import clock, limits
 from portal.dates import DateError, parse_date
 from portal.extensions import db
 from portal.frameworks.framework import (
@@ -35,6 +35,7 @@ from portal.frameworks.indicator import (
 from portal.frameworks.parser import DocumentError, Node, ParseResult, parse_file
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
+from portal.limits import check_lengths
 from portal.numbers import NumberError, parse_number
 from portal.problems import DomainError
 from tenants.text import nfc, search_key
@@ -77,6 +78,7 @@ def create_from_document(owner: Unit, filename: str, data: bytes, *,
         parsed = parse_file(filename, data)
     except DocumentError as exc:
         raise FrameworkError([document_message(exc)]) from exc
+    check_lengths(FrameworkError, name=(name, limits.NAME))
     title = parsed.meta.get("title") or filename
     framework = Framework(owner_unit_id=owner.id, name=nfc(name or title)[:300],
                           parent_id=parent.id if parent else None)
@@ -258,6 +260,9 @@ def _parse_day(text: str | None, label: str, problems: list[str]) -> date | None
 def update_meta(version: FrameworkVersion, values: dict[str, str]) -> None:
     """Correct the header read from the document (number, date, issuer, title)."""
     _require_draft(version)
+    check_lengths(FrameworkError, title=(values.get("title"), limits.TITLE),
+                  issuer=(values.get("issuer"), limits.NAME),
+                  place=(values.get("place"), limits.PLACE))
     problems: list[str] = []
     issued_on = _parse_day(values.get("issued_on"), _("Date issued"), problems)
     title = nfc(values.get("title", ""))
@@ -283,6 +288,7 @@ def update_node(node: FrameworkNode, version: FrameworkVersion, title: str, text
     _require_draft(version)
     if kind not in {k.value for k in NodeKind}:
         raise FrameworkError([_("Unknown kind of item.")])
+    check_lengths(FrameworkError, title=(title, limits.TITLE), text=(text, limits.LONG_TEXT))
     node.title = nfc(title)
     node.text = "\n".join(nfc(line) for line in text.splitlines()).strip()
     node.kind = kind
@@ -309,6 +315,10 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
                      data: IndicatorInput) -> None:
     """Change an indicator's semantics and targets; every problem is reported at once."""
     _require_draft(version)
+    check_lengths(FrameworkError, name=(data.name, limits.TITLE), note=(data.note, limits.NOTE),
+                  unit_of_measure=(data.unit_of_measure, limits.CODE),
+                  numerator_label=(data.numerator_label, limits.SHORT),
+                  denominator_label=(data.denominator_label, limits.SHORT))
     problems: list[str] = []
     name = nfc(data.name)
     if not name:

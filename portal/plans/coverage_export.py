@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from portal.export_cells import workbook_bytes
 from portal.plans.service import CoverageRow
 
 
@@ -43,6 +42,4 @@ def coverage_workbook(framework_name: str, rows: list[CoverageRow], without: lis
         code, name = labels.get(unit_id, ("", ""))
         missing.append([code, name, kinds.get(unit_id, "")])
     missing.column_dimensions["B"].width = 50
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(book)

@@ -17,13 +17,14 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from portal import clock
+from portal import clock, limits
 from portal.dates import DateError, parse_date
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion, NodeKind
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import duties_of
+from portal.limits import check_lengths
 from portal.numbers import NumberError, parse_number
 from portal.plans.history import PlanAction, PlanComment, PlanTransition
 from portal.plans.plan import (
@@ -230,6 +231,8 @@ def save_section(revision: PlanRevision, name: str, text: str, version: str | in
         raise PlanError({"": _("Unknown section.")})
     _require_editable(revision)
     _check_version(revision.section_version(name), version, {name: getattr(revision, name)})
+    check_lengths(PlanError, **{name: (text, limits.TITLE if name == "title"
+                                       else limits.NARRATIVE)})
     text = clean_text(text)
     if name == "title" and not text:
         raise PlanError({name: _("The plan needs a title.")})
@@ -268,6 +271,11 @@ def save_task(task: PlanTask, revision: PlanRevision, values: dict[str, str],
     """Validate and save a task: every problem is reported by field; nothing half-saved."""
     _require_editable(revision)
     _check_version(task.version, version, task_values(task))
+    check_lengths(PlanError, content=(values.get("content"), limits.LONG_TEXT),
+                  outputs=(values.get("outputs"), limits.LONG_TEXT),
+                  not_applicable_reason=(values.get("not_applicable_reason"), limits.NOTE),
+                  lead=(values.get("lead"), limits.SHORT),
+                  funding_source=(values.get("funding_source"), limits.SHORT))
     problems: dict[str, str] = {}
     not_applicable = values.get("not_applicable") in ("on", "1", "true")
     content = clean_text(values.get("content", ""))
@@ -378,6 +386,7 @@ def return_for_correction(plan: UnitPlan, user_id: int | None, reason: str) -> P
     revision = latest(plan)
     if revision.status != RevisionStatus.SUBMITTED.value:
         raise PlanError([_("Only a submitted plan can be returned.")])
+    check_lengths(PlanError, reason=(reason, limits.NOTE))
     reason = clean_text(reason)
     if not reason:
         raise PlanError({"reason": _("Say why the plan is returned, so that it can be "
@@ -394,6 +403,9 @@ def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRe
     revision = latest(plan)
     if revision.status != RevisionStatus.SUBMITTED.value:
         raise PlanError([_("Only a plan submitted to the unit head can be issued.")])
+    check_lengths(PlanError, recipients=(values.get("recipients"), limits.NOTE),
+                  **{name: (values.get(name), limits.SHORT) for name in (
+                      "signing_body", "signing_authority", "signer_title", "signer_name")})
     problems: dict[str, str] = {}
     number = re.sub(r"\s+", "", values.get("doc_number", "")).upper()
     if not DOC_NUMBER.match(number):
@@ -466,6 +478,7 @@ def amend(plan: UnitPlan, user_id: int | None) -> PlanRevision:
 
 def add_comment(plan: UnitPlan, author_id: int | None, body: str,
                 task_key: str | None = None) -> PlanComment:
+    check_lengths(PlanError, body=(body, limits.NOTE))
     body = clean_text(body)
     if not body:
         raise PlanError({"body": _("Write the comment.")})

@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 
 from portal import clock
 from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
+from portal.export_cells import workbook_bytes
 from portal.frameworks.indicator import Indicator
 
 NARRATIVE_TITLES = (("results", "Kết quả đạt được"),
@@ -160,9 +161,7 @@ def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
                 sheet.append([name, value.get("value")])
         _unit_breakdown(sheet, code, result.get("units", []), ratio=ratio, texts=texts)
         sheet.column_dimensions["A"].width = 40
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(book)
 
 
 def _unit_breakdown(sheet, code: str, units: list[dict], *, ratio: bool, texts: bool) -> None:  # type: ignore[no-untyped-def]

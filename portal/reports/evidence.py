@@ -15,6 +15,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
+from portal.archives import ArchiveError, check_parts
 from portal.extensions import db
 from portal.problems import DomainError
 from portal.storage import StorageError, evidence_storage
@@ -105,6 +106,11 @@ def add_evidence(report, filename: str, data: bytes, user_id: int | None,  # typ
                               size=round(len(data) / 1048576, 1),
                               limit=round(limit / 1048576, 1)))
     name = safe_filename(filename)
+    if data.startswith(b"PK\x03\x04"):   # stored, not parsed: only its list of parts is read
+        try:
+            check_parts(data)
+        except ArchiveError as exc:
+            raise EvidenceError(exc.messages[0]) from exc
     found = sniff(data)
     if found is None:
         raise EvidenceError(_("Only PDF, images (PNG, JPEG, GIF) and Office documents are "

@@ -12,11 +12,12 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal import clock
+from portal import clock, limits
 from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
+from portal.limits import check_lengths
 from portal.numbers import NumberError, parse_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
@@ -138,6 +139,8 @@ def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
     if check_version:
         _check(row.version, version, value_fields(row))
     indicator = db.session.get(Indicator, row.indicator_id)
+    check_lengths(ReportError, text=(data.get("text"), limits.LONG_TEXT),
+                  note=(data.get("note"), limits.NOTE))
     problems: dict[str, str] = {}
 
     def number(name: str) -> Decimal | None:
@@ -181,6 +184,7 @@ def save_task_status(row: ReportTask, report: UnitReport, status: str, result: s
     _require_editable(report)
     if check_version:
         _check(row.version, version, {"status": row.status or "", "result": row.result})
+    check_lengths(ReportError, result=(result, limits.LONG_TEXT))
     if status and status not in {s.value for s in TaskStatus}:
         raise ReportError({"status": _("Choose one of the four statuses.")})
     row.status = status or None
@@ -195,6 +199,7 @@ def save_narrative(report: UnitReport, name: str, text: str,
     _require_editable(report)
     if check_version:
         _check(report.section_version(name), version, {name: getattr(report, name)})
+    check_lengths(ReportError, **{name: (text, limits.NARRATIVE)})
     setattr(report, name, clean_text(text))
     report.section_versions = {**(report.section_versions or {}),
                                name: report.section_version(name) + 1}
@@ -238,6 +243,7 @@ def submit(report: UnitReport, user_id: int | None) -> None:
 def return_for_correction(report: UnitReport, user_id: int | None, reason: str) -> None:
     if report.status != ReportStatus.SUBMITTED.value:
         raise ReportError([_("Only a submitted report can be returned.")])
+    check_lengths(ReportError, reason=(reason, limits.NOTE))
     reason = clean_text(reason)
     if not reason:
         raise ReportError({"reason": _("Say why the report is returned, so that it can be "
@@ -259,6 +265,7 @@ def accept(report: UnitReport, user_id: int | None) -> None:
 def reopen(report: UnitReport, user_id: int | None, reason: str) -> None:
     if report.status != ReportStatus.ACCEPTED.value:
         raise ReportError([_("Only an accepted report can be reopened.")])
+    check_lengths(ReportError, reason=(reason, limits.NOTE))
     reason = clean_text(reason)
     if not reason:
         raise ReportError({"reason": _("Say why the report is reopened.")})
