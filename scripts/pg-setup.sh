@@ -3,6 +3,9 @@
 #   portal_owner  owns the schema; migrations run as it
 #   portal_app    what the app connects as: not the owner, no BYPASSRLS, so
 #                 row-level security applies to every statement it sends
+#   portal_bypass for tests only: the same rights as portal_app but BYPASSRLS, so
+#                 the suite can prove the ORM guard alone (scripts/test.sh); never
+#                 give its password to an app
 # Usage: scripts/pg-setup.sh DBNAME [--recreate]    (connects as PGUSER, default postgres)
 set -euo pipefail
 db=${1:?database name}
@@ -11,6 +14,7 @@ recreate=${2:-}
 export PGHOST PGUSER
 owner_pw=${PORTAL_OWNER_PASSWORD:-portal_owner}
 app_pw=${PORTAL_APP_PASSWORD:-portal_app}
+bypass_pw=${PORTAL_BYPASS_PASSWORD:-portal_bypass}
 
 psql -v ON_ERROR_STOP=1 -q -d postgres <<SQL
 DO \$\$ BEGIN
@@ -19,6 +23,17 @@ DO \$\$ BEGIN
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portal_app') THEN
     CREATE ROLE portal_app LOGIN PASSWORD '${app_pw}' NOSUPERUSER NOBYPASSRLS;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portal_bypass') THEN
+    CREATE ROLE portal_bypass LOGIN PASSWORD '${bypass_pw}' NOSUPERUSER BYPASSRLS;
+  END IF;
+END \$\$;
+SQL
+# portal_bypass has portal_app's rights and nothing more: member of it, not an owner.
+psql -v ON_ERROR_STOP=1 -q -d postgres <<SQL
+DO \$\$ BEGIN
+  IF NOT pg_has_role('portal_bypass', 'portal_app', 'MEMBER') THEN
+    GRANT portal_app TO portal_bypass;
   END IF;
 END \$\$;
 SQL

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command. SQLite by default; PostgreSQL and Redis when DATABASE_URL and
-# REDIS_URL say so (.ci/run does). On PostgreSQL the suite runs a second time with
-# the ORM guard switched off, to prove row-level security alone keeps units apart.
+# REDIS_URL say so (.ci/run does). On PostgreSQL the suite runs twice more, so that
+# each tenancy layer is proven by itself (docs/tenancy.md § Each layer alone):
+#   - with the ORM guard off: PostgreSQL row-level security alone keeps units apart;
+#   - as portal_bypass (BYPASSRLS) with the guard on: the ORM guard alone does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
@@ -15,5 +17,17 @@ case "${DATABASE_URL:-}" in
   postgres*)
     echo "== again with the ORM guard off: PostgreSQL row-level security alone =="
     TENANT_ORM_GUARD=off .venv/bin/pytest -m "not browser" "$@"
+    echo "== again as a role that bypasses row-level security: the ORM guard alone =="
+    # Same database, same rights as portal_app, but BYPASSRLS (scripts/pg-setup.sh).
+    # Deselected: the tests that assert row-level security itself, which this role skips
+    # on purpose (the passes above run them).
+    bypass_url=$(printf '%s' "$DATABASE_URL" |
+      sed -E "s#^(postgres[a-z+]*://)[^@]*@#\1portal_bypass:${PORTAL_BYPASS_PASSWORD:-portal_bypass}@#")
+    DATABASE_URL=$bypass_url TENANT_RLS=bypassed .venv/bin/pytest -m "not browser" \
+      --deselect tests/test_scoping.py::test_app_role_is_not_owner_and_cannot_bypass_rls \
+      --deselect tests/test_scoping.py::test_raw_sql_is_held_by_row_level_security \
+      --deselect tests/test_scoping.py::test_row_level_security_refuses_inserts_outside_the_scope \
+      --deselect tests/test_backup.py::test_a_backup_restores_into_a_new_database_that_serves \
+      "$@"
     ;;
 esac

@@ -15,8 +15,15 @@ import re
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
-from tests.builders import TARGET_UNITS
+from portal.accounts.user import User
+from portal.extensions import db
+from portal.frameworks.period import ReportingPeriod
+from tenants.membership import Membership
+from tenants.scoping import system_scope
+from tenants.unit import Unit
+from tests.builders import TARGET_FRAMEWORK_OWNERS, TARGET_UNITS, make_framework
 from tests.conftest import csrf_token
 
 # What each GET route requires.
@@ -122,6 +129,7 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
     ("PUT", "api.put_report"): ("api-writer", [], 400),               # not a JSON object
 }
+PLAIN_KINDS = {"page", "api", "public"}   # tried by test_plain_routes
 SUBTREE_ROLES = {"reviewer", "consolidator", "leader", "admin"}
 OWNER_ROLES = {"consolidator", "admin"}
 WRITER_ROLES = {"drafter", "head"}
@@ -196,35 +204,36 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
     return url
 
 
-# The two administration areas (Flask-Admin): every view of /admin is for platform
-# operators, every view of /unit-admin for tenant administrators (scoped to their
-# subtrees: tests/test_admin.py). Signed-in callers without the right get 403.
-ADMIN_AREAS = {"admin": "operator", "platform_": "operator", "unit_admin": "tenant-admin",
-               "tenant_": "tenant-admin"}
-
-
-def admin_area(endpoint: str) -> str | None:
-    blueprint = endpoint.split(".", 1)[0]
-    for prefix, area in ADMIN_AREAS.items():
-        if blueprint == prefix or (prefix.endswith("_") and blueprint.startswith(prefix)):
-            return area
-    return None
-
-
 def test_every_route_is_declared(app: Flask) -> None:
+    """Every route and method of the app, the administration's included, has an entry."""
+    undeclared, unknown_arguments, seen = [], [], set()
     for rule in app.url_map.iter_rules():
-        if admin_area(rule.endpoint):
-            continue
-        methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
-        if "GET" in methods:
-            assert rule.endpoint in EXPECTED, f"declare GET {rule.rule} in the matrix"
-        if "POST" in methods:
-            assert rule.endpoint in POSTS, f"declare POST {rule.rule} in the matrix"
-        for method in methods - {"GET", "POST"}:
-            assert (method, rule.endpoint) in OTHER_METHODS, (
-                f"declare {method} {rule.rule} in the matrix")
-        assert set(rule.arguments) <= ARGUMENTS, (
-            f"{rule.rule}: teach the matrix the arguments {set(rule.arguments) - ARGUMENTS}")
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        seen.add(rule.endpoint)
+        view = rule.endpoint.rsplit(".", 1)[0]
+        for method in methods:
+            if admin_view_of(rule.endpoint):
+                declared = view in ADMIN_VIEWS and (method, rule.endpoint.rsplit(".", 1)[1]) \
+                    in ADMIN_ROUTES
+                where = "ADMIN_VIEWS (the view) and ADMIN_ROUTES (its route)"
+            elif method == "GET":
+                declared, where = rule.endpoint in EXPECTED, "EXPECTED"
+            elif method == "POST":
+                declared, where = rule.endpoint in POSTS, "POSTS"
+            else:
+                declared, where = (method, rule.endpoint) in OTHER_METHODS, "OTHER_METHODS"
+            if not declared:
+                undeclared.append(f"{method} {rule.rule} (endpoint {rule.endpoint}): "
+                                  f"declare it in {where}")
+        if set(rule.arguments) - ARGUMENTS - ADMIN_ARGUMENTS:
+            unknown_arguments.append(f"{rule.rule}: teach the matrix the arguments "
+                                     f"{set(rule.arguments) - ARGUMENTS - ADMIN_ARGUMENTS}")
+    # A renamed endpoint leaves its old entry behind: say so, so the rename is one edit.
+    stale = sorted({*EXPECTED, *POSTS, *(e for _m, e in OTHER_METHODS)} - seen) + sorted(
+        f"ADMIN_VIEWS[{v!r}]" for v in ADMIN_VIEWS
+        if not any(e.rsplit(".", 1)[0] == v for e in seen))
+    assert not undeclared + unknown_arguments, "\n".join(undeclared + unknown_arguments)
+    assert not stale, "declared, but no such route (renamed?): " + ", ".join(stale)
 
 
 def scoped_rules(app: Flask, method: str, kinds: set[str]) -> list[tuple[str, str]]:
@@ -238,8 +247,10 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
     page_client = login_as(role)
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
-    routes = scoped_rules(app, "GET", {"read", "subtree", "fw-read", "fw-manage",
-                                       "plan-read", "dashboard", "audit"})
+    kinds = {"read", "subtree", "fw-read", "fw-manage", "plan-read", "dashboard", "audit"}
+    untried = {e for e, kind in EXPECTED.items() if kind not in kinds | PLAIN_KINDS}
+    assert not untried, f"no test tries these GET routes: {sorted(untried)}"
+    routes = scoped_rules(app, "GET", kinds)
     assert len(routes) >= 24
     failures = []
     for endpoint, rule in routes:
@@ -264,8 +275,12 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
-    routes = scoped_rules(app, "POST", {"unit-owner", "fw-manage", "unit-writer", "plan-writer",
-                                        "plan-head", "plan-reviewer", "plan-read", "read"})
+    kinds = {"unit-owner", "fw-manage", "unit-writer", "plan-writer", "plan-head",
+             "plan-reviewer", "plan-read", "read", "consolidator"}
+    # "form": the caller's own session, language and notices, with no unit to reach
+    untried = {e for e, (kind, _p, _s) in POSTS.items() if kind not in kinds | {"form"}}
+    assert not untried, f"no test tries these POST routes: {sorted(untried)}"
+    routes = scoped_rules(app, "POST", kinds)
     assert len(routes) >= 27
     failures = []
     for endpoint, rule in routes:
@@ -347,23 +362,282 @@ def test_form_posts_need_csrf(app: Flask, login_as) -> None:  # type: ignore[no-
     assert client.get("/units/D1").status_code == 200
 
 
+
+
+# ---- the administration areas (Flask-Admin) ---------------------------------------------
+#
+# Every view of /admin is for platform operators, every view of /unit-admin for tenant
+# administrators, who see the accounts, memberships and units of the subtrees they
+# administer and nothing else. A signed-in caller without the right gets 403 for the area;
+# a record outside the administered subtrees is not found (404, docs/tenancy.md) and never
+# appears in a list, an export, a lookup, an action or a form's choices.
+#
+# Each view: (its area, the kind of row it shows). The rows of each kind are made per
+# target (own D1, parent P1, child C11, sibling D2, other province QD) by ``admin_rows``.
+ADMIN_VIEWS: dict[str, tuple[str, str | None]] = {
+    "admin": ("operator", None),                   # the index page and Flask-Admin's files
+    "platform_unit": ("operator", "unit"),
+    "platform_user_account": ("operator", "account"),
+    "platform_membership": ("operator", "membership"),
+    "platform_framework": ("operator", "framework"),
+    "platform_reporting_period": ("operator", "period"),
+    "platform_api_token": ("operator", "token"),
+    "platform_audit_entry": ("operator", "audit"),
+    "platform_import_accounts": ("operator", None),
+    "platform_import_units": ("operator", None),
+    "platform_reorganize": ("operator", None),
+    "unit_admin": ("tenant-admin", None),
+    "tenant_user_account": ("tenant-admin", "account"),
+    "tenant_membership": ("tenant-admin", "membership"),
+    "tenant_unit": ("tenant-admin", "unit"),
+    "tenant_import_accounts": ("tenant-admin", None),
+}
+# Each route of a view, by its view function: how it is tried (see ``try_admin_route``).
+ADMIN_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "index"): "page", ("POST", "index"): "post-empty",   # index pages and imports
+    ("GET", "static"): "static",
+    ("GET", "index_view"): "list",
+    ("GET", "details_view"): "row", ("GET", "edit_view"): "row",
+    ("POST", "edit_view"): "edit-row",
+    ("GET", "create_view"): "page", ("POST", "create_view"): "create",
+    ("POST", "delete_view"): "delete-row",
+    ("POST", "action_view"): "action",
+    ("GET", "export"): "export",
+    ("GET", "ajax_lookup"): "lookup",
+    ("POST", "ajax_update"): "update-row",
+}
+ADMIN_ARGUMENTS = {"export_type", "filename"}
+# A value no edit form accepts: every edited model has a bounded text column or a date.
+TOO_LONG = "x" * 300
+
+
+def admin_view_of(endpoint: str) -> str | None:
+    """The admin view an endpoint belongs to, or None outside the administration."""
+    view = endpoint.rsplit(".", 1)[0]
+    if view in ADMIN_VIEWS or view.startswith(("platform_", "tenant_")) or \
+            endpoint.startswith(("admin.", "unit_admin.")):
+        return view
+    return None
+
+
+def flask_admin_views(app: Flask) -> dict[str, object]:
+    """The view objects by endpoint, so a view's own switches (can_edit, …) are read."""
+    return {view.endpoint: view for admin in app.extensions["admin"] for view in admin._views}
+
+
+def may_enter(area: str, role: str) -> bool:
+    return role == "platform" if area == "operator" else role == "admin"
+
+
+def visible_row(area: str, target: str) -> bool:
+    """The admin of D1 administers D1 and what is below it; an operator everything."""
+    return area == "operator" or target in ("own", "child")
+
+
+@pytest.fixture
+def admin_rows(world):  # type: ignore[no-untyped-def]
+    """Per row kind and target: (id, a text that identifies the row on a page)."""
+    from portal.accounts.api_token import ApiToken
+    from portal.accounts.service import create_user, grant, issue_token
+    from portal.audit.entry import AuditEntry
+
+    rows: dict[str, dict[str, tuple[int, str]]] = {k: {} for k in (
+        "unit", "account", "membership", "framework", "period", "token", "audit")}
+    frameworks = {t: make_framework(owner) for t, owner in TARGET_FRAMEWORK_OWNERS.items()
+                  if t in ("own", "other")}
+    with system_scope("test admin rows"):
+        for target, code in TARGET_UNITS.items():
+            unit = db.session.scalar(select(Unit).where(Unit.code == code))
+            user = create_user(f"m.{target}.matrix", PASSWORD_FOR_ROWS,
+                               full_name=f"Matrix {target} person")
+            membership = grant(user, unit, "drafter")
+            issue_token(user)
+            db.session.flush()
+            rows["unit"][target] = (unit.id, unit.name)
+            rows["account"][target] = (user.id, user.username)
+            rows["membership"][target] = (membership.id, user.username)
+            rows["token"][target] = (db.session.scalar(select(ApiToken.id).where(
+                ApiToken.user_id == user.id)), user.username)
+        for target, fid in frameworks.items():
+            rows["framework"][target] = (fid, str(fid))
+            rows["period"][target] = (db.session.scalar(select(ReportingPeriod.id).where(
+                ReportingPeriod.framework_id == fid).limit(1)), str(fid))
+            rows["audit"][target] = (db.session.scalar(select(AuditEntry.id).where(
+                AuditEntry.unit_id == world.unit_ids[TARGET_FRAMEWORK_OWNERS[target]])
+                .limit(1)), "")
+        assert db.session.scalar(select(func.count()).select_from(Membership)) >= 11
+        db.session.commit()
+    return rows
+
+
+PASSWORD_FOR_ROWS = "Mat-khau-ma-tran-2025"
+
+
+def snapshot(rows: dict[str, dict[str, tuple[int, str]]]) -> dict:
+    """Every column of every row the matrix makes (and how many of each model exist)."""
+    from portal.accounts.api_token import ApiToken
+    from portal.accounts.user import User
+    from portal.audit.entry import AuditEntry
+    from portal.frameworks.framework import Framework
+
+    models = {"unit": Unit, "account": User, "membership": Membership, "framework": Framework,
+              "period": ReportingPeriod, "token": ApiToken, "audit": AuditEntry}
+    out: dict = {}
+    with system_scope("test snapshot"):
+        db.session.expire_all()
+        for kind, model in models.items():
+            out[kind, "count"] = db.session.scalar(select(func.count()).select_from(model))
+            for target, (row_id, _label) in rows[kind].items():
+                row = db.session.get(model, row_id)
+                out[kind, target] = None if row is None else {
+                    c.key: getattr(row, c.key) for c in model.__mapper__.column_attrs}
+    return out
+
+
+def admin_expectation(view, function: str, how: str, role: str, area: str,  # type: ignore[no-untyped-def]
+                      target: str | None) -> int:  # type: ignore[no-untyped-def]
+    """The status a role gets for one try of an admin route."""
+    if how == "static":
+        return 200
+    if role == "anonymous":
+        return 302
+    if not may_enter(area, role):
+        return 403
+    switch = {"details_view": "can_view_details", "edit_view": "can_edit",
+              "delete_view": "can_delete", "export": "can_export",
+              "create_view": "can_create"}.get(function)
+    if switch and not getattr(view, switch):
+        return 302                       # Flask-Admin sends a switched-off action back
+    if how == "update-row" and not view.column_editable_list:
+        return 404
+    if how == "lookup":
+        return 200 if view._form_ajax_refs else 404
+    if target is not None and not visible_row(area, target):
+        # A form refuses a unit it does not offer; a bulk action skips rows it cannot
+        # see (both change nothing: test_admin_areas compares every row before and after).
+        return {"create": 200, "action": 302}.get(how, 404)
+    return {"page": 200, "post-empty": 200, "list": 200, "row": 200, "edit-row": 200,
+            "create": 200, "delete-row": 302, "action": 302, "export": 200,
+            "update-row": 200}[how]
+
+
 @pytest.mark.parametrize("role", ROLES)
-def test_admin_areas(app: Flask, role: str, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_admin_areas(app: Flask, role: str, login_as, admin_rows) -> None:  # type: ignore[no-untyped-def]
+    """Every route of both areas × role × own / parent / child / sibling / other rows."""
     client = login_as(role)
-    pages = sorted((r.endpoint, r.rule) for r in app.url_map.iter_rules()
-                   if admin_area(r.endpoint) and (r.endpoint.endswith((".index_view", ".index",
-                                                                       ".create_view"))))
-    assert len(pages) >= 20
-    failures = []
-    for endpoint, rule in pages:
-        area = admin_area(endpoint)
-        allowed = (role == "platform") if area == "operator" else (role == "admin")
-        want = 302 if role == "anonymous" else 200 if allowed else 403
-        if allowed and endpoint.endswith(".create_view"):
-            want = None   # a view that creates nothing redirects; either way it is allowed
-        response = client.get(rule)
-        ok = response.status_code in (200, 302) if want is None else \
-            response.status_code == want
-        if not ok:
-            failures.append(f"{role} GET {rule}: {response.status_code}, expected {want}")
+    token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
+    views = flask_admin_views(app)
+    before = snapshot(admin_rows)
+    rules = sorted(((r.endpoint, r.rule, m) for r in app.url_map.iter_rules()
+                    if admin_view_of(r.endpoint)
+                    for m in (r.methods or set()) - {"HEAD", "OPTIONS"}),
+                   # reads first, then writes, deletions and bulk actions last
+                   key=lambda t: (t[2] == "POST", "action" in t[0], "delete" in t[0], t))
+    assert len(rules) >= 122
+    failures: list[str] = []
+
+    def check(label: str, response, want: int, hidden: list[str], shown: list[str]) -> None:  # type: ignore[no-untyped-def]
+        body = response.get_data(as_text=True)
+        if response.status_code != want:
+            failures.append(f"{role} {label}: {response.status_code}, expected {want}")
+        for text_ in hidden:
+            if text_ and text_ in body:
+                failures.append(f"{role} {label}: shows {text_!r}, a row it may not see")
+        if response.status_code == 200:
+            for text_ in shown:
+                if text_ not in body:
+                    failures.append(f"{role} {label}: does not show {text_!r}")
+        response.close()
+
+    for endpoint, rule, method in rules:
+        view_name, function = endpoint.rsplit(".", 1)
+        area, kind = ADMIN_VIEWS[view_name]
+        how = ADMIN_ROUTES[method, function]
+        view = views.get(view_name)
+        url = rule.replace("<export_type>", "csv").replace(
+            "<path:filename>", "admin/js/helpers.js")
+        rows = admin_rows[kind] if kind else {}
+        inside = may_enter(area, role)
+        # Outside the area every route answers the same, whatever the row: try it once.
+        targets = list(rows) if (rows and inside and how not in ("page", "list", "export",
+                                                                   "lookup", "post-empty"))\
+            else [None]
+        hidden = [label for t, (_i, label) in rows.items() if not visible_row(area, t)] \
+            if inside else []
+        shown = [label for t, (_i, label) in rows.items() if visible_row(area, t)] \
+            if inside and how in ("list", "export") else []
+        for target in targets:
+            row_id = rows[target][0] if target else (next(iter(rows.values()))[0] if rows
+                                                     else 0)
+            want = admin_expectation(view, function, how, role, area, target)
+            label = f"{method} {url} ({target or '-'})"
+            if how in ("page", "list", "static"):
+                response = client.get(url)
+            elif how == "row":
+                response = client.get(f"{url}?id={row_id}")
+            elif how == "export":   # (a streamed CSV is read inside the request's context)
+                response = client.get(url, buffered=True)
+            elif how == "lookup":
+                names = list(view._form_ajax_refs) if view and view._form_ajax_refs \
+                    else ["user"]
+                for name in names:
+                    check(f"{label} {name}", client.get(f"{url}?name={name}&query="),
+                          want, hidden, [])
+                continue
+            elif how == "post-empty":
+                response = client.post(url, data={"csrf_token": token})
+            elif how == "edit-row":
+                response = client.post(f"{url}?id={row_id}", data={
+                    "csrf_token": token, "name": "", "full_name": TOO_LONG, "role": "bogus",
+                    "due_date": "bogus", "email": TOO_LONG})
+            elif how == "update-row":
+                response = client.post(url, data={"csrf_token": token,
+                                                  "list_form_pk": row_id, "name": TOO_LONG})
+            elif how == "delete-row":
+                response = client.post(url, data={"csrf_token": token, "id": row_id})
+            elif how == "create":
+                # a new record in the target's unit, or in no unit at all
+                unit_id = admin_rows["unit"][target][0] if target else ""
+                response = client.post(url, data={
+                    "csrf_token": token, "username": f"new.{target}", "unit": unit_id,
+                    "parent": unit_id, "user": admin_rows["account"]["own"][0],
+                    "role": "drafter", "code": f"NEW.{target}", "name": "Mới",
+                    "kind": "commune"} if target and not visible_row(area, target)
+                    else {"csrf_token": token})
+            elif how == "action":
+                names = [name for name, _text in view.get_actions_list()[0]] if view and \
+                    inside else ["deactivate"]
+                for name in names:
+                    check(f"{label} {name}", client.post(url, data={
+                        "csrf_token": token, "action": name, "rowid": str(row_id)}),
+                        want, hidden, [])
+                continue
+            else:  # pragma: no cover - ADMIN_ROUTES names only the kinds above
+                raise AssertionError(how)
+            check(label, response, want, hidden if how != "row" else [], shown)
     assert not failures, "\n".join(failures)
+    # Nothing outside the caller's reach changed; inside it, only the routes that act did.
+    after = snapshot(admin_rows)
+    changed = sorted(f"{kind} {target}" for (kind, target), value in before.items()
+                     if after[kind, target] != value)
+    if role in ("admin", "platform"):
+        area = "operator" if role == "platform" else "tenant-admin"
+        outside = [c for c in changed if c.split()[1] != "count"
+                   and not visible_row(area, c.split()[1])]
+        assert not outside, f"{role} changed rows outside its reach: {outside}"
+        # …while the deletions inside it were real (so a 404 above is not a broken route)
+        deleted = sorted(t for (kind, t), value in after.items()
+                         if kind == "membership" and t != "count" and value is None)
+        assert deleted == sorted(t for t in TARGET_UNITS if visible_row(area, t))
+        with system_scope("test: nothing created outside"):
+            assert not db.session.scalars(select(Unit.code).where(
+                Unit.code.like("NEW.%"))).all()
+            assert db.session.scalar(select(func.count()).select_from(User).where(
+                User.username.like("new.%"))) == 0
+            hidden_units = [i for t, (i, _n) in admin_rows["unit"].items()
+                            if not visible_row(area, t)]
+            assert db.session.scalars(select(Membership.unit_id).where(
+                Membership.user_id == admin_rows["account"]["own"][0],
+                Membership.unit_id.in_(hidden_units))).all() == []
+    else:
+        assert not changed, f"{role} changed rows in an area it may not enter: {changed}"
