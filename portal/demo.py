@@ -77,7 +77,7 @@ def seed(explicit_dir: Path | None = None) -> Iterator[str]:
                                email=f"{username}@demo.invalid")  # reminders go to files
             created += 1
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-        grant(user, unit, role)  # type: ignore[arg-type]
+        grant(user, unit, role)  # type: ignore[arg-type]  # the demo's units exist
     if find_user(OPERATOR[0]) is None:
         create_user(OPERATOR[0], DEMO_PASSWORD, full_name=OPERATOR[1], platform_admin=True)
         created += 1
@@ -151,7 +151,7 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
         yield "demo reports: load the demo first (flask demo seed)"
         return
     indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
-        Indicator.version_id == framework.published().id))}
+        Indicator.version_id == framework.published().id))}  # type: ignore[union-attr, arg-type]  # seeded: published
     district = db.session.scalar(select(Unit.id).where(Unit.code == JOURNEY_DISTRICT))
     in_district = set(db.session.scalars(select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id == district)))

@@ -8,6 +8,7 @@ scripts/setup.sh --browser
 export PORTAL_ENV=testing
 
 .venv/bin/ruff check portal tenants blueprints tests wsgi.py
+.venv/bin/mypy portal tenants blueprints
 .venv/bin/pytest "$@"
 
 case "${DATABASE_URL:-}" in

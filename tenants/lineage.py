@@ -16,7 +16,7 @@ from portal.extensions import db
 from tenants.scoping import TenantScoped
 
 
-class UnitLineage(db.Model):
+class UnitLineage(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "unit_lineage"
     __table_args__ = (Index("ix_unit_lineage_successor", "successor_id"),)
 
@@ -27,7 +27,7 @@ class UnitLineage(db.Model):
     direct: Mapped[bool] = mapped_column(default=True)   # False: carried over from a link
 
 
-class Reorganization(TenantScoped, db.Model):
+class Reorganization(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """One applied mapping: under which unit, from when, who, and what it changed."""
 
     __tablename__ = "reorganization"

@@ -36,7 +36,7 @@ REVIEW_ROLES = frozenset({Role.REVIEWER, Role.CONSOLIDATOR})
 WRITE_ROLES = frozenset({Role.DRAFTER, Role.HEAD})
 
 
-class Membership(TenantScoped, db.Model):
+class Membership(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "membership"
     __tenant_column__ = "unit_id"
     __table_args__ = (UniqueConstraint("user_id", "unit_id", "role",
@@ -51,7 +51,7 @@ class Membership(TenantScoped, db.Model):
                                                  server_default=func.now())
 
     unit: Mapped[Unit] = relationship()
-    user: Mapped["User"] = relationship(back_populates="memberships")  # noqa: F821, UP037
+    user: Mapped["User"] = relationship(back_populates="memberships")  # type: ignore[name-defined]  # noqa: F821, UP037 (User imports this module)
 
     @property
     def tenant_anchor(self) -> int | None:

@@ -38,7 +38,7 @@ KIND_BY_ADMIN_TYPE: dict[str, UnitKind] = {
 }
 
 
-class Unit(TenantScoped, db.Model):
+class Unit(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """A tenant: a people's committee, a department or another body, at any depth."""
 
     __tablename__ = "unit"
@@ -83,7 +83,7 @@ class Unit(TenantScoped, db.Model):
             self.valid_to is None or day < self.valid_to)
 
 
-class UnitClosure(db.Model):
+class UnitClosure(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """Every (ancestor, descendant, depth) pair of the tree, depth 0 included.
 
     Not tenant-scoped itself: it holds only ids, and the row-level security

@@ -29,7 +29,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import EmailField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is 3.2
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView, refused
@@ -474,7 +474,7 @@ def _expose_flask_admin_templates(app: Flask) -> None:
     each original from here.
     """
     app.jinja_env.loader = ChoiceLoader([
-        app.jinja_env.loader,
+        app.jinja_env.loader,  # type: ignore[list-item]  # Flask always sets a loader
         PrefixLoader({"flask-admin": PackageLoader("flask_admin", "templates/bootstrap4")}),
     ])
 

@@ -46,7 +46,7 @@ def login():  # type: ignore[no-untyped-def]
         user = authenticate(form.username.data, form.password.data)
         if user is None:
             db.session.commit()   # the failed attempt counts towards the lockout
-            form.password.errors.append(_("User name or password is not correct, or the "
+            form.password.errors.append(_("User name or password is not correct, or the "  # type: ignore[attr-defined]  # a list at run time
                                           "account is locked for a while after too many "
                                           "attempts."))
         else:

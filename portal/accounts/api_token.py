@@ -11,7 +11,7 @@ from portal.accounts.user import User
 from portal.extensions import db
 
 
-class ApiToken(db.Model):
+class ApiToken(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from portal.extensions import db
 from tenants.membership import Membership
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)

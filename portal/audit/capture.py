@@ -88,11 +88,11 @@ def _plain(value: Any) -> Any:
 def _columns(obj: object) -> list[str]:
     table = obj.__table__.name  # type: ignore[attr-defined]
     skip = AUDITED[table] | ALWAYS_LEFT_OUT
-    return [c.key for c in inspect(obj).mapper.column_attrs if c.key not in skip]
+    return [c.key for c in inspect(obj, raiseerr=True).mapper.column_attrs if c.key not in skip]
 
 
 def _values(obj: object) -> dict[str, Any]:
-    state = inspect(obj)
+    state = inspect(obj, raiseerr=True)
     out = {}
     for key in _columns(obj):
         if key in state.unloaded:
@@ -103,7 +103,7 @@ def _values(obj: object) -> dict[str, Any]:
 
 
 def _changes(obj: object) -> tuple[dict, dict]:
-    state = inspect(obj)
+    state = inspect(obj, raiseerr=True)
     before, after = {}, {}
     for key in _columns(obj):
         history = state.attrs[key].history

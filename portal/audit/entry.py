@@ -17,7 +17,7 @@ from portal.extensions import db
 from tenants.scoping import TenantScoped
 
 
-class AuditEntry(TenantScoped, db.Model):
+class AuditEntry(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "audit_entry"
     # No RETURNING on insert: an entry the writer may not read back (a new account has no
     # unit yet) must still be written, and PostgreSQL checks RETURNING rows against the

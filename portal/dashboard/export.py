@@ -7,6 +7,7 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.dashboard.service import BUCKETS, Dashboard, Track
 from portal.reports.consolidation_export import shown
@@ -31,7 +32,7 @@ def _fraction_or_number(value: float | int | None, fraction: bool) -> float | in
 
 def build_dashboard_xlsx(board: Dashboard) -> bytes:
     book = Workbook()
-    sheet = book.active
+    sheet: Worksheet = book.active  # type: ignore[assignment]  # a new Workbook has one worksheet
     sheet.title = "Chỉ tiêu"
     sheet.append([f"{board.unit.name} — năm {board.year} — số liệu trực tiếp"])
     sheet.append([f"Kế hoạch: {board.framework.name}"])
@@ -90,8 +91,8 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
         tasks.append([BUCKET_TEXT[bucket], board.tasks[bucket]])
     tasks.append([])
     _heading(tasks, "Nhiệm vụ quá hạn nhiều nhất", "Nội dung", "Số đơn vị báo quá hạn")
-    for item in board.overdue:
-        tasks.append([item["path"], item["title"], item["units"]])
+    for item in board.overdue:  # type: ignore[assignment]  # the name of the loop above, reused
+        tasks.append([item["path"], item["title"], item["units"]])  # type: ignore[index]  # (a dict here)
 
     out = io.BytesIO()
     book.save(out)

@@ -361,7 +361,7 @@ def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
         "accepted": UnitReport.status == "accepted",
         "missing": UnitReport.id.is_(None),
         "plans_issued": issued.c.unit_id.isnot(None),
-    }[figure])
+    }[figure])  # type: ignore[arg-type]  # each entry is a condition (True: no filter)
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     rows = db.session.execute(statement.order_by(Unit.code)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

@@ -47,7 +47,7 @@ ALLOWED_AGGREGATIONS: dict[str, set[str]] = {
 }
 
 
-class Indicator(SharedDownTree, db.Model):
+class Indicator(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "indicator"
     __table_args__ = (UniqueConstraint("version_id", "code", name="uq_indicator_code"),)
 
@@ -87,7 +87,7 @@ class Indicator(SharedDownTree, db.Model):
         return self.kind in (IndicatorKind.RATIO, IndicatorKind.YES_NO)
 
 
-class IndicatorTarget(SharedDownTree, db.Model):
+class IndicatorTarget(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """The target of an indicator for one year."""
 
     __tablename__ = "indicator_target"

@@ -79,7 +79,7 @@ class Warning_:
     params: dict = field(default_factory=dict)  # for translating the message
 
     def as_dict(self) -> dict:
-        out = {"code": self.code, "at": self.at, "message": self.message}
+        out: dict = {"code": self.code, "at": self.at, "message": self.message}
         if self.params:
             out["params"] = self.params
         return out

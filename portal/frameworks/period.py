@@ -11,7 +11,7 @@ from portal.extensions import db
 from tenants.scoping import SharedDownTree
 
 
-class ReportingPeriod(SharedDownTree, db.Model):
+class ReportingPeriod(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "reporting_period"
     __table_args__ = (
         UniqueConstraint("framework_id", "year", name="uq_reporting_period_year"),

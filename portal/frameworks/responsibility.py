@@ -15,7 +15,7 @@ from portal.extensions import db
 from tenants.scoping import SharedDownTree
 
 
-class Responsibility(SharedDownTree, db.Model):
+class Responsibility(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "responsibility"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,7 +36,7 @@ class Responsibility(SharedDownTree, db.Model):
         return [k for k in self.unit_kinds.split(",") if k]
 
 
-class ResponsibilityUnit(SharedDownTree, db.Model):
+class ResponsibilityUnit(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """A unit the plan names for a responsibility."""
 
     __tablename__ = "responsibility_unit"

@@ -11,7 +11,7 @@ from portal.extensions import db
 from tenants.scoping import TenantScoped
 
 
-class Notification(TenantScoped, db.Model):
+class Notification(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "notification"
     # Never twice: one notice per person, unit, period and reminder step.
     __table_args__ = (UniqueConstraint("user_id", "unit_id", "period_id", "step",

@@ -9,6 +9,7 @@ block on the right and "Nơi nhận" on the left. A draft carries "DỰ THẢO" 
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
@@ -75,7 +76,7 @@ def _targets_table(document, revision: PlanRevision, indicators: dict[int, Indic
     cell(table.rows[0].cells[1], "Chỉ tiêu", bold=True)
     for i, year in enumerate(years):
         cell(table.rows[0].cells[2 + i], str(year), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    by_indicator: dict[int, dict[int, object]] = {}
+    by_indicator: dict[int, dict[int, Decimal | None]] = {}
     for t in rows:
         by_indicator.setdefault(t.indicator_id, {})[t.year] = t.value
     for indicator_id, values in by_indicator.items():

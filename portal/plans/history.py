@@ -20,7 +20,7 @@ class PlanAction(enum.StrEnum):
     AMEND = "amend"
 
 
-class PlanTransition(TenantScoped, db.Model):
+class PlanTransition(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """Who moved which revision from what to what, when and why. Written once."""
 
     __tablename__ = "plan_transition"
@@ -39,7 +39,7 @@ class PlanTransition(TenantScoped, db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PlanComment(TenantScoped, db.Model):
+class PlanComment(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """A reviewer's comment on a plan revision or one of its tasks."""
 
     __tablename__ = "plan_comment"

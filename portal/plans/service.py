@@ -202,7 +202,7 @@ def coordinating_choices(unit_id: int) -> list[tuple[int, str, str]]:
             .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
             .where(UnitClosure.ancestor_id == root, Unit.id != unit_id)
             .order_by(UnitClosure.depth, Unit.kind, Unit.search_name)).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 # ---- editing a draft -------------------------------------------------------------------

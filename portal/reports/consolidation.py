@@ -51,7 +51,7 @@ class RunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Consolidation(TenantScoped, db.Model):
+class Consolidation(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "consolidation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -200,7 +200,7 @@ def _compute(row: Consolidation) -> str:
     written = db.session.execute(update(Consolidation).where(
         Consolidation.id == consolidation_id, Consolidation.status != RunStatus.DONE.value)
         .values(result=result, inputs=inputs, status=RunStatus.DONE.value, progress=100,
-                step="done", finished_at=clock.now())).rowcount
+                step="done", finished_at=clock.now())).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     db.session.commit()
     job_progress(100, "done")
     return "done" if written else "nothing to do"

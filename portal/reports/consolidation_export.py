@@ -9,6 +9,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
 from portal.frameworks.indicator import Indicator
@@ -110,7 +111,7 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
 def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
                              names: dict[str, str], title: str) -> bytes:
     book = Workbook()
-    summary = book.active
+    summary: Worksheet = book.active  # type: ignore[assignment]  # a new Workbook has one worksheet
     summary.title = "Tổng hợp"
     summary.append([title])
     summary["A1"].font = Font(bold=True, size=13)

@@ -38,7 +38,7 @@ class EvidenceError(DomainError):
     """An evidence file refused."""
 
 
-class ReportEvidence(TenantScoped, db.Model):
+class ReportEvidence(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "report_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -48,7 +48,7 @@ class TaskStatus(enum.StrEnum):
 NARRATIVE = ("results", "difficulties", "proposals")
 
 
-class UnitReport(TenantScoped, db.Model):
+class UnitReport(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     __tablename__ = "unit_report"
     __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_unit_report_period"),)
 
@@ -80,7 +80,7 @@ class UnitReport(TenantScoped, db.Model):
         return (self.section_versions or {}).get(name, 1)
 
 
-class ReportValue(TenantScoped, db.Model):
+class ReportValue(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """The unit's value for one indicator, in the indicator's kind."""
 
     __tablename__ = "report_value"
@@ -104,7 +104,7 @@ class ReportValue(TenantScoped, db.Model):
     report: Mapped[UnitReport] = relationship(back_populates="values")
 
 
-class ReportTask(TenantScoped, db.Model):
+class ReportTask(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """The status of one task of the unit's issued plan."""
 
     __tablename__ = "report_task"
@@ -125,7 +125,7 @@ class ReportTask(TenantScoped, db.Model):
     report: Mapped[UnitReport] = relationship(back_populates="tasks")
 
 
-class ReportSubmission(TenantScoped, db.Model):
+class ReportSubmission(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """What the unit sent, each time it submitted: for the reviewer's "what changed"."""
 
     __tablename__ = "report_submission"
@@ -139,7 +139,7 @@ class ReportSubmission(TenantScoped, db.Model):
     content: Mapped[dict] = mapped_column(JSON)
 
 
-class ReportTransition(TenantScoped, db.Model):
+class ReportTransition(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
     """Who moved the report from what to what, when and why. Written once."""
 
     __tablename__ = "report_transition"
