@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +25,7 @@ class JobsUnavailable(RuntimeError):
     """The queue cannot take the job now (Redis is down)."""
 
 
-def redis_connection():  # type: ignore[no-untyped-def]
+def redis_connection() -> Redis:
     from redis import Redis
 
     return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2,
@@ -63,7 +67,7 @@ _worker_app = None
 def in_app_context(func: Callable) -> Callable:
     """Run a job function in an app context (its own in a worker, the caller's in-process)."""
 
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: object, **kwargs: object) -> object:
         global _worker_app
         if has_app_context():
             return func(*args, **kwargs)

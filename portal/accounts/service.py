@@ -121,7 +121,7 @@ def authenticate(username: str, password: str) -> User | None:
                     minutes=current_app.config["LOCKOUT_MINUTES"])
                 user.failed_logins = 0
         return None
-    if needs_rehash(user.password_hash):  # type: ignore[arg-type]
+    if needs_rehash(user.password_hash):  # type: ignore[arg-type]  # verified: it has one
         user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     return user

@@ -9,6 +9,7 @@ not seen, by design: they are not user actions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -56,7 +57,7 @@ _actor: ContextVar[str | None] = ContextVar("audit_actor", default=None)
 
 
 @contextmanager
-def acting_as(actor: str):  # type: ignore[no-untyped-def]
+def acting_as(actor: str) -> Iterator[None]:
     """Name who acts outside a web request (a command, a job): "system: flask units import"."""
     token = _actor.set(actor)
     try:
@@ -86,7 +87,7 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(obj: object) -> list[str]:
-    table = obj.__table__.name  # type: ignore[attr-defined]
+    table = obj.__table__.name  # type: ignore[attr-defined]  # an audited model
     skip = AUDITED[table] | ALWAYS_LEFT_OUT
     return [c.key for c in inspect(obj, raiseerr=True).mapper.column_attrs if c.key not in skip]
 
@@ -121,11 +122,11 @@ def _changes(obj: object) -> tuple[dict, dict]:
 
 
 def _unit_of(obj: object) -> int | None:
-    table = obj.__table__.name  # type: ignore[attr-defined]
+    table = obj.__table__.name  # type: ignore[attr-defined]  # an audited model
     if table == "unit":
-        return obj.id  # type: ignore[attr-defined]
+        return obj.id  # type: ignore[attr-defined]  # a Unit
     if table == "user_account":
-        units = sorted(m.unit_id for m in obj.memberships)  # type: ignore[attr-defined]
+        units = sorted(m.unit_id for m in obj.memberships)  # type: ignore[attr-defined]  # a User
         return units[0] if units else None
     for column in ("unit_id", "owner_unit_id"):
         if hasattr(obj, column):
@@ -147,7 +148,7 @@ def _audited(obj: object) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
-def _collect(session: Session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+def _collect(session: Session, _context: object, _instances: object) -> None:
     pending = session.info.setdefault("audit_pending", [])
     for obj in session.new:
         if _audited(obj):
@@ -163,7 +164,7 @@ def _collect(session: Session, _context, _instances) -> None:  # type: ignore[no
 
 
 @event.listens_for(Session, "after_flush")
-def _write(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
+def _write(session: Session, _context: object) -> None:
     pending = session.info.pop("audit_pending", [])
     if not pending:
         return

@@ -19,7 +19,7 @@ BUCKET_TEXT = {"done_on_time": "Hoàn thành đúng hạn", "done_late": "Hoàn 
                "overdue": "Chưa hoàn thành, quá hạn"}
 
 
-def _heading(sheet, *titles: str) -> None:  # type: ignore[no-untyped-def]
+def _heading(sheet: Worksheet, *titles: str) -> None:
     sheet.append(list(titles))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)

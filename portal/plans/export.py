@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from portal.documents import (
@@ -65,7 +66,8 @@ def build_plan_docx(revision: PlanRevision, *, unit_name: str, parent_name: str 
     return buffer.getvalue()
 
 
-def _targets_table(document, revision: PlanRevision, indicators: dict[int, Indicator]) -> None:  # type: ignore[no-untyped-def]
+def _targets_table(document: DocxDocument, revision: PlanRevision,
+                   indicators: dict[int, Indicator]) -> None:
     rows = [t for t in revision.target_rows if t.value is not None]
     if not rows:
         return
@@ -102,7 +104,8 @@ TASK_HEADERS = ("STT", "Nội dung nhiệm vụ", "Chủ trì", "Phối hợp", 
                 "Sản phẩm", "Kinh phí (đồng)")
 
 
-def _tasks_table(document, revision: PlanRevision, coordinators: dict[int, str]) -> None:  # type: ignore[no-untyped-def]
+def _tasks_table(document: DocxDocument, revision: PlanRevision,
+                 coordinators: dict[int, str]) -> None:
     tasks = [t for t in revision.task_rows if not t.not_applicable]
     table = document.add_table(rows=1, cols=len(TASK_HEADERS))
     table.style = "Table Grid"
@@ -123,7 +126,7 @@ def _tasks_table(document, revision: PlanRevision, coordinators: dict[int, str])
     widths(table, (10, 55, 22, 22, 22, 18, 16))
 
 
-def _signature_and_recipients(document, revision: PlanRevision) -> None:  # type: ignore[no-untyped-def]
+def _signature_and_recipients(document: DocxDocument, revision: PlanRevision) -> None:
     recipients = [r.strip().lstrip("-– ").strip() for r in (revision.recipients or "")
                   .splitlines() if r.strip()]
     lines = []

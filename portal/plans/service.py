@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -134,7 +135,8 @@ def _funding_text(nodes: list[FrameworkNode]) -> str:
         or (n.depth == 0 and "kinh phi" in search_key(n.title))))
 
 
-def _tasks_for(unit: Unit, framework: Framework, nodes: list[FrameworkNode]):  # type: ignore[no-untyped-def]
+def _tasks_for(unit: Unit, framework: Framework,
+               nodes: list[FrameworkNode]) -> Iterator[FrameworkNode]:
     """Section III tasks, then the unit's own duties from Section V, in document order."""
     children: dict[int, list[FrameworkNode]] = {}
     for node in nodes:

@@ -159,7 +159,8 @@ def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
     return buffer.getvalue()
 
 
-def _unit_breakdown(sheet, code: str, units: list[dict], *, ratio: bool, texts: bool) -> None:  # type: ignore[no-untyped-def]
+def _unit_breakdown(sheet: Worksheet, code: str, units: list[dict], *, ratio: bool,
+                    texts: bool) -> None:
     """Below the totals: every unit that reported, with what it reported."""
     given = [u for u in units if code in u["values"]]
     if not given or texts:   # texts are listed by unit above already
