@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
@@ -83,12 +84,12 @@ def _parent_code(unit: Unit) -> str | None:
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(DOCUMENT)
 
 
 @bp.get("/me")
-def me():  # type: ignore[no-untyped-def]
+def me() -> ResponseReturnValue:
     units = {uid: code for uid, code in db.session.execute(
         select(Unit.id, Unit.code).where(Unit.id.in_(list(g.reach.roles))))}
     memberships = sorted(({"unit": units[uid], "role": role.value}
@@ -100,7 +101,7 @@ def me():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/units/<code>")
-def unit(code: str):  # type: ignore[no-untyped-def]
+def unit(code: str) -> ResponseReturnValue:
     found = unit_or_404(code)
     kids = children(found) if g.reach.reads_subtree_of(found.id) else []
     return jsonify({"code": found.code, "name": found.name, "kind": found.kind,
@@ -108,7 +109,7 @@ def unit(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/units")
-def units():  # type: ignore[no-untyped-def]
+def units() -> ResponseReturnValue:
     under = request.args.get("under", "").strip()
     if not under:
         return error_response(400, "missing_parameter",
@@ -142,7 +143,7 @@ def _number(value):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/frameworks")
-def frameworks():  # type: ignore[no-untyped-def]
+def frameworks() -> ResponseReturnValue:
     rows = db.session.scalars(select(Framework).order_by(Framework.id)).all()
     labels = unit_labels(f.owner_unit_id for f in rows)
     return jsonify({"frameworks": [_framework_summary(f, labels[f.owner_unit_id][0])
@@ -150,7 +151,7 @@ def frameworks():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/frameworks/<int:framework_id>")
-def framework(framework_id: int):  # type: ignore[no-untyped-def]
+def framework(framework_id: int) -> ResponseReturnValue:
     found = visible_or_404(Framework, framework_id)
     is_owner = g.reach.owns_frameworks_of(found.owner_unit_id)
     wanted = request.args.get("version", type=int)
@@ -233,7 +234,7 @@ def _revision_json(revision: PlanRevision, labels: dict[int, tuple[str, str]],
 
 
 @bp.get("/units/<code>/plans")
-def unit_plans(code: str):  # type: ignore[no-untyped-def]
+def unit_plans(code: str) -> ResponseReturnValue:
     found = unit_or_404(code)
     plans = db.session.scalars(select(UnitPlan).where(UnitPlan.unit_id == found.id)
                                .order_by(UnitPlan.id)).all()
@@ -246,7 +247,7 @@ def unit_plans(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/plans/<int:plan_id>")
-def plan(plan_id: int):  # type: ignore[no-untyped-def]
+def plan(plan_id: int) -> ResponseReturnValue:
     found = visible_or_404(UnitPlan, plan_id)
     revisions = found.revisions
     node_ids = {t.framework_node_id for r in revisions for t in r.task_rows} - {None}
@@ -264,7 +265,7 @@ def plan(plan_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/plans/<int:plan_id>/export.docx")
-def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
+def plan_docx(plan_id: int) -> ResponseReturnValue:
     from blueprints.plans.export import DOCX, plan_document
 
     found = visible_or_404(UnitPlan, plan_id)
@@ -336,7 +337,7 @@ def _form_text(value: object) -> str:
 
 
 @bp.get("/units/<code>/reports/<int:year>")
-def get_report(code: str, year: int):  # type: ignore[no-untyped-def]
+def get_report(code: str, year: int) -> ResponseReturnValue:
     found = unit_or_404(code)
     period = _report_period(found, year)
     report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
@@ -347,7 +348,7 @@ def get_report(code: str, year: int):  # type: ignore[no-untyped-def]
 
 
 @bp.put("/units/<code>/reports/<int:year>")
-def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
+def put_report(code: str, year: int) -> ResponseReturnValue:
     found = unit_or_404(code)
     if not g.reach.can_write(found.id):
         abort(403)
@@ -411,7 +412,7 @@ def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/units/<code>/reports/<int:year>/transitions")
-def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
+def report_transition(code: str, year: int) -> ResponseReturnValue:
     found = unit_or_404(code)
     period = _report_period(found, year)
     report = db.session.scalar(select(UnitReport).where(UnitReport.unit_id == found.id,
@@ -438,7 +439,7 @@ def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/units/<code>/aggregates")
-def aggregates(code: str):  # type: ignore[no-untyped-def]
+def aggregates(code: str) -> ResponseReturnValue:
     """The live aggregate of the unit's subtree for ``?year=`` (and ``?framework=``); the
     units as they are now, or ``?as=was``: as they were that year."""
     from portal.reports.aggregate import aggregate
@@ -462,7 +463,7 @@ def _consolidation_json(row: Consolidation) -> dict:
 
 
 @bp.post("/units/<code>/consolidations")
-def start_consolidation(code: str):  # type: ignore[no-untyped-def]
+def start_consolidation(code: str) -> ResponseReturnValue:
     found = unit_or_404(code)
     if not g.reach.holds_above(found.id, CONSOLIDATING_ROLES):
         abort(403)
@@ -492,5 +493,5 @@ def start_consolidation(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/consolidations/<int:consolidation_id>")
-def get_consolidation(consolidation_id: int):  # type: ignore[no-untyped-def]
+def get_consolidation(consolidation_id: int) -> ResponseReturnValue:
     return jsonify(_consolidation_json(visible_or_404(Consolidation, consolidation_id)))

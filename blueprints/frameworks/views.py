@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -88,7 +89,7 @@ def _upload_form(unit: Unit, frameworks: list[Framework]) -> UploadForm:
 
 @bp.route("/units/<code>/frameworks")
 @login_required
-def index(code: str):  # type: ignore[no-untyped-def]
+def index(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     return _index_page(unit, _upload_form(unit, visible_frameworks(unit)))
 
@@ -104,7 +105,7 @@ def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignor
 
 @bp.route("/units/<code>/frameworks", methods=["POST"])
 @login_required
-def upload(code: str):  # type: ignore[no-untyped-def]
+def upload(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.owns_frameworks_of(unit.id):
         abort(403)
@@ -130,7 +131,7 @@ def upload(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>")
 @login_required
-def show(framework_id: int):  # type: ignore[no-untyped-def]
+def show(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     is_owner = g.reach.owns_frameworks_of(framework.owner_unit_id)
     versions = [v for v in framework.versions if is_owner or not v.is_draft]
@@ -172,7 +173,7 @@ def _periods(framework: Framework) -> list[ReportingPeriod]:
 
 @bp.route("/frameworks/<int:framework_id>/draft")
 @login_required
-def draft(framework_id: int):  # type: ignore[no-untyped-def]
+def draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     return _draft_page(framework, version)
@@ -190,7 +191,7 @@ def _draft_page(framework: Framework, version: FrameworkVersion, problems=None, 
 
 @bp.route("/frameworks/<int:framework_id>/draft", methods=["POST"])
 @login_required
-def start_draft(framework_id: int):  # type: ignore[no-untyped-def]
+def start_draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     _owner_or_403(framework)
     published = framework.published()
@@ -215,7 +216,7 @@ def _show_problem(framework: Framework, *problems: str):  # type: ignore[no-unty
 
 @bp.route("/frameworks/<int:framework_id>/draft/meta", methods=["POST"])
 @login_required
-def save_meta(framework_id: int):  # type: ignore[no-untyped-def]
+def save_meta(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     try:
@@ -230,7 +231,7 @@ def save_meta(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/draft/nodes/<int:node_id>", methods=["POST"])
 @login_required
-def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
+def save_node(framework_id: int, node_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     node = _part_of(FrameworkNode, node_id, version)
@@ -251,7 +252,7 @@ def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/frameworks/<int:framework_id>/draft/indicators/<int:indicator_id>",
           methods=["GET", "POST"])
 @login_required
-def indicator(framework_id: int, indicator_id: int):  # type: ignore[no-untyped-def]
+def indicator(framework_id: int, indicator_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     item = _part_of(Indicator, indicator_id, version)
@@ -303,7 +304,7 @@ def _plan_years(framework: Framework, version: FrameworkVersion) -> list[int]:
 @bp.route("/frameworks/<int:framework_id>/draft/responsibilities/<int:responsibility_id>",
           methods=["POST"])
 @login_required
-def save_responsibility(framework_id: int, responsibility_id: int):  # type: ignore[no-untyped-def]
+def save_responsibility(framework_id: int, responsibility_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     item = _part_of(Responsibility, responsibility_id, version)
@@ -324,7 +325,7 @@ def save_responsibility(framework_id: int, responsibility_id: int):  # type: ign
 
 @bp.route("/frameworks/<int:framework_id>/draft/publish", methods=["POST"])
 @login_required
-def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
+def publish_draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     if request.form.get("confirm") != str(version.number):
@@ -345,7 +346,7 @@ def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/periods", methods=["GET", "POST"])
 @login_required
-def periods(framework_id: int):  # type: ignore[no-untyped-def]
+def periods(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     is_owner = g.reach.owns_frameworks_of(framework.owner_unit_id)
     problems: list[str] = []
@@ -368,7 +369,7 @@ def periods(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/periods/<int:period_id>", methods=["POST"])
 @login_required
-def save_period_view(framework_id: int, period_id: int):  # type: ignore[no-untyped-def]
+def save_period_view(framework_id: int, period_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     _owner_or_403(framework)
     period = db.session.scalar(select(ReportingPeriod).where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
@@ -32,7 +33,7 @@ def _unread() -> dict:
 
 @bp.route("/notifications")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     notices = db.session.scalars(_mine().order_by(Notification.created_at.desc(),
                                                   Notification.id.desc()).limit(200)).all()
     return render_template("notifications/index.html", notices=notices)
@@ -40,7 +41,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
-def mark_read():  # type: ignore[no-untyped-def]
+def mark_read() -> ResponseReturnValue:
     db.session.execute(update(Notification).where(
         Notification.user_id == current_user.id, Notification.read_at.is_(None))
         .values(read_at=clock.now()))
@@ -50,7 +51,7 @@ def mark_read():  # type: ignore[no-untyped-def]
 
 @bp.route("/notifications/email", methods=["POST"])
 @login_required
-def email_preference():  # type: ignore[no-untyped-def]
+def email_preference() -> ResponseReturnValue:
     choice = request.form.get("email_reminders")
     if choice not in ("on", "off"):
         flash(_("Choose whether reminders also come by e-mail."), "danger")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -62,7 +63,7 @@ def plan_document(plan: UnitPlan, revision: PlanRevision) -> tuple[bytes, str]:
 
 @bp.route("/plans/<int:plan_id>/export.docx")
 @login_required
-def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
+def plan_docx(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     data, filename = plan_document(plan, _revision(plan))
     return Response(data, mimetype=DOCX, headers={
@@ -71,7 +72,7 @@ def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/print")
 @login_required
-def plan_print(plan_id: int):  # type: ignore[no-untyped-def]
+def plan_print(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     revision = _revision(plan)
     unit = db.session.get(Unit, plan.unit_id)
@@ -101,7 +102,7 @@ def _coverage_or_403(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/coverage")
 @login_required
-def framework_coverage(framework_id: int):  # type: ignore[no-untyped-def]
+def framework_coverage(framework_id: int) -> ResponseReturnValue:
     framework, kind, rows, expected, without, labels = _coverage_or_403(framework_id)
     return render_template("plans/coverage.html", framework=framework, kind=kind, rows=rows,
                            expected=expected, without=without, labels=labels)
@@ -109,7 +110,7 @@ def framework_coverage(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/coverage.xlsx")
 @login_required
-def framework_coverage_xlsx(framework_id: int):  # type: ignore[no-untyped-def]
+def framework_coverage_xlsx(framework_id: int) -> ResponseReturnValue:
     framework, kind, rows, _expected, without, labels = _coverage_or_403(framework_id)
     kinds = dict(db.session.execute(select(Unit.id, Unit.kind).where(
         Unit.id.in_(without))).tuples().all()) if without else {}

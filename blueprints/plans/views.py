@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -88,7 +89,7 @@ def _task_or_404(plan: UnitPlan, task_id: int) -> PlanTask:
 
 @bp.route("/units/<code>/plans")
 @login_required
-def index(code: str):  # type: ignore[no-untyped-def]
+def index(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     plans = db.session.scalars(select(UnitPlan).where(UnitPlan.unit_id == unit.id)).all()
     planned = {p.framework_id for p in plans}
@@ -101,7 +102,7 @@ def index(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/units/<code>/plans", methods=["POST"])
 @login_required
-def start(code: str):  # type: ignore[no-untyped-def]
+def start(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.can_write(unit.id):
         abort(403)
@@ -165,7 +166,7 @@ def _targets_by_indicator(revision) -> dict[int, list[PlanTarget]]:  # type: ign
 
 @bp.route("/plans/<int:plan_id>")
 @login_required
-def show(plan_id: int):  # type: ignore[no-untyped-def]
+def show(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     number = request.args.get("revision", type=int)
     revision = None
@@ -182,7 +183,7 @@ def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped
 
 @bp.route("/plans/<int:plan_id>/sections/<name>", methods=["POST"])
 @login_required
-def save_section_view(plan_id: int, name: str):  # type: ignore[no-untyped-def]
+def save_section_view(plan_id: int, name: str) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     revision = latest(plan)
@@ -216,7 +217,7 @@ def save_section_view(plan_id: int, name: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/tasks", methods=["POST"])
 @login_required
-def add_task_view(plan_id: int):  # type: ignore[no-untyped-def]
+def add_task_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     if request.form.get("confirm") != "add":
@@ -237,7 +238,7 @@ TASK_FIELDS = ("content", "lead", "start_date", "end_date", "outputs", "budget",
 
 @bp.route("/plans/<int:plan_id>/tasks/<int:task_id>", methods=["POST"])
 @login_required
-def save_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
+def save_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     task = _task_or_404(plan, task_id)
@@ -272,7 +273,7 @@ def save_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/tasks/<int:task_id>/delete", methods=["POST"])
 @login_required
-def delete_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
+def delete_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     task = _task_or_404(plan, task_id)
@@ -290,7 +291,7 @@ def delete_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def
 
 @bp.route("/plans/<int:plan_id>/targets/<int:target_id>", methods=["POST"])
 @login_required
-def save_target_view(plan_id: int, target_id: int):  # type: ignore[no-untyped-def]
+def save_target_view(plan_id: int, target_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     target = db.session.scalar(select(PlanTarget).where(
@@ -327,7 +328,7 @@ def _workflow(plan: UnitPlan, action, success: str):  # type: ignore[no-untyped-
 
 @bp.route("/plans/<int:plan_id>/submit", methods=["POST"])
 @login_required
-def submit_view(plan_id: int):  # type: ignore[no-untyped-def]
+def submit_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     if request.form.get("confirm") != str(latest(plan).number):
@@ -338,7 +339,7 @@ def submit_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/return", methods=["POST"])
 @login_required
-def return_view(plan_id: int):  # type: ignore[no-untyped-def]
+def return_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _head_or_403(plan)
     return _workflow(plan, lambda: return_for_correction(plan, current_user.id,
@@ -348,7 +349,7 @@ def return_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/issue", methods=["POST"])
 @login_required
-def issue_view(plan_id: int):  # type: ignore[no-untyped-def]
+def issue_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _head_or_403(plan)
     return _workflow(plan, lambda: issue(plan, current_user.id, request.form.to_dict()),
@@ -357,7 +358,7 @@ def issue_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/amend", methods=["POST"])
 @login_required
-def amend_view(plan_id: int):  # type: ignore[no-untyped-def]
+def amend_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     if request.form.get("from_revision") != str(latest(plan).number):
@@ -372,7 +373,7 @@ def amend_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/comments", methods=["POST"])
 @login_required
-def comment_view(plan_id: int):  # type: ignore[no-untyped-def]
+def comment_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     if not g.reach.holds_above(plan.unit_id, REVIEW_ROLES):
         abort(403)
@@ -384,7 +385,7 @@ def comment_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/comments/<int:comment_id>/resolve", methods=["POST"])
 @login_required
-def resolve_view(plan_id: int, comment_id: int):  # type: ignore[no-untyped-def]
+def resolve_view(plan_id: int, comment_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     comment = db.session.scalar(select(PlanComment).where(
@@ -400,7 +401,7 @@ def resolve_view(plan_id: int, comment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/history")
 @login_required
-def history(plan_id: int):  # type: ignore[no-untyped-def]
+def history(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     transitions = db.session.scalars(select(PlanTransition).where(
         PlanTransition.plan_id == plan.id).order_by(PlanTransition.id)).all()

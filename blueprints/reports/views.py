@@ -20,6 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -93,7 +94,7 @@ def _part_or_404(model, report: UnitReport, part_id: int):  # type: ignore[no-un
 
 @bp.route("/units/<code>/reports")
 @login_required
-def index(code: str):  # type: ignore[no-untyped-def]
+def index(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     frameworks = visible_frameworks(unit)  # its own ones too: a province consolidates them
     periods = db.session.scalars(select(ReportingPeriod).where(
@@ -116,7 +117,7 @@ def index(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/units/<code>/reports", methods=["POST"])
 @login_required
-def open_view(code: str):  # type: ignore[no-untyped-def]
+def open_view(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.can_write(unit.id):
         abort(403)
@@ -163,7 +164,7 @@ def _context(report: UnitReport) -> dict:
 
 @bp.route("/reports/<int:report_id>")
 @login_required
-def show(report_id: int):  # type: ignore[no-untyped-def]
+def show(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     return render_template("reports/show.html", **_context(report))
 
@@ -193,7 +194,7 @@ def _autosave(report: UnitReport, target: str, fields: list[str], action, curren
 
 @bp.route("/reports/<int:report_id>/values/<int:value_id>", methods=["POST"])
 @login_required
-def save_value_view(report_id: int, value_id: int):  # type: ignore[no-untyped-def]
+def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     row = _part_or_404(ReportValue, report, value_id)
@@ -214,7 +215,7 @@ def save_value_view(report_id: int, value_id: int):  # type: ignore[no-untyped-d
 
 @bp.route("/reports/<int:report_id>/tasks/<int:task_id>", methods=["POST"])
 @login_required
-def save_task_view(report_id: int, task_id: int):  # type: ignore[no-untyped-def]
+def save_task_view(report_id: int, task_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     row = _part_or_404(ReportTask, report, task_id)
@@ -235,7 +236,7 @@ def save_task_view(report_id: int, task_id: int):  # type: ignore[no-untyped-def
 
 @bp.route("/reports/<int:report_id>/narrative/<name>", methods=["POST"])
 @login_required
-def save_narrative_view(report_id: int, name: str):  # type: ignore[no-untyped-def]
+def save_narrative_view(report_id: int, name: str) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     if name not in NARRATIVE:
@@ -260,7 +261,7 @@ TRANSITIONS = {"submit": "writer", "return": "reviewer", "accept": "reviewer",
 
 @bp.route("/reports/<int:report_id>/transitions", methods=["POST"])
 @login_required
-def transition(report_id: int):  # type: ignore[no-untyped-def]
+def transition(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     action = request.form.get("action", "")
     who = TRANSITIONS.get(action)
@@ -315,7 +316,7 @@ def report_status_label(status: str) -> str:
 
 @bp.route("/reports/<int:report_id>/evidence", methods=["POST"])
 @login_required
-def upload_evidence(report_id: int):  # type: ignore[no-untyped-def]
+def upload_evidence(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     upload = request.files.get("file")
@@ -341,7 +342,7 @@ def _evidence_problem(report: UnitReport, message: str):  # type: ignore[no-unty
 
 @bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>")
 @login_required
-def download_evidence(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
+def download_evidence(report_id: int, evidence_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     evidence = _part_or_404(ReportEvidence, report, evidence_id)
     try:
@@ -354,7 +355,7 @@ def download_evidence(report_id: int, evidence_id: int):  # type: ignore[no-unty
 
 @bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
 @login_required
-def delete_evidence(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
+def delete_evidence(report_id: int, evidence_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     evidence = _part_or_404(ReportEvidence, report, evidence_id)
@@ -372,7 +373,7 @@ def delete_evidence(report_id: int, evidence_id: int):  # type: ignore[no-untype
 
 @bp.route("/units/<code>/consolidations", methods=["POST"])
 @login_required
-def consolidate(code: str):  # type: ignore[no-untyped-def]
+def consolidate(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.holds_above(unit.id, CONSOLIDATING_ROLES):
         abort(403)
@@ -425,14 +426,14 @@ def _consolidation_context(consolidation: Consolidation) -> dict:
 
 @bp.route("/consolidations/<int:consolidation_id>")
 @login_required
-def consolidation(consolidation_id: int):  # type: ignore[no-untyped-def]
+def consolidation(consolidation_id: int) -> ResponseReturnValue:
     row = visible_or_404(Consolidation, consolidation_id)
     return render_template("reports/consolidation.html", **_consolidation_context(row))
 
 
 @bp.route("/consolidations/<int:consolidation_id>/progress")
 @login_required
-def consolidation_progress(consolidation_id: int):  # type: ignore[no-untyped-def]
+def consolidation_progress(consolidation_id: int) -> ResponseReturnValue:
     row = visible_or_404(Consolidation, consolidation_id)
     response = render_template("reports/_progress.html", consolidation=row)
     headers = {"HX-Refresh": "true"} if row.status in ("done", "failed") else {}
@@ -470,7 +471,7 @@ def _reports_to(unit: Unit) -> str:
 
 @bp.route("/consolidations/<int:consolidation_id>/report.docx")
 @login_required
-def consolidation_docx(consolidation_id: int):  # type: ignore[no-untyped-def]
+def consolidation_docx(consolidation_id: int) -> ResponseReturnValue:
     row = _finished_or_404(consolidation_id)
     context = _consolidation_context(row)
     unit = context["unit"]
@@ -489,7 +490,7 @@ def consolidation_docx(consolidation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/consolidations/<int:consolidation_id>/workbook.xlsx")
 @login_required
-def consolidation_xlsx(consolidation_id: int):  # type: ignore[no-untyped-def]
+def consolidation_xlsx(consolidation_id: int) -> ResponseReturnValue:
     row = _finished_or_404(consolidation_id)
     context = _consolidation_context(row)
     unit = context["unit"]
