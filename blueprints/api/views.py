@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -63,7 +64,7 @@ limiter.limit(lambda: current_app.config["API_AUTH_FAILURE_LIMIT"],
 
 
 @bp.before_request
-def _require_token():  # type: ignore[no-untyped-def]
+def _require_token() -> None:
     if request.endpoint == "api.openapi":
         return None
     if not current_user.is_authenticated:
@@ -72,7 +73,7 @@ def _require_token():  # type: ignore[no-untyped-def]
 
 
 @bp.after_request
-def _commit(response):  # type: ignore[no-untyped-def]
+def _commit(response: Response) -> Response:
     if response.status_code < 400:
         db.session.commit()  # the token's last use
     return response
@@ -138,7 +139,7 @@ def _framework_summary(framework: Framework, owner_code: str) -> dict:
             "draft_version": draft.number if draft else None}
 
 
-def _number(value):  # type: ignore[no-untyped-def]
+def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
@@ -310,6 +311,7 @@ def _report_json(report: UnitReport, year: int, code: str) -> dict:
     values = {}
     for row in report.values:
         kind = kinds[row.indicator_id]
+        entry: dict[str, object]
         if kind == "ratio":
             entry = {"numerator": _number(row.numerator), "denominator": _number(row.denominator)}
         elif kind == "yes_no":

@@ -63,7 +63,7 @@ def login() -> ResponseReturnValue:
 
 
 @bp.before_app_request
-def _password_first():  # type: ignore[no-untyped-def]
+def _password_first() -> ResponseReturnValue | None:
     """An account given a temporary password changes it before anything else (pages only:
     the API acts with tokens the person created themselves)."""
     if request.endpoint in _ALWAYS_OPEN or request.path.startswith("/api/"):

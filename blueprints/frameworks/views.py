@@ -7,6 +7,8 @@ caller may do (403 for readers who may not change it), acts through
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import (
     Blueprint,
     abort,
@@ -51,6 +53,7 @@ from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitKind
 
 bp = Blueprint("frameworks", __name__)
+_Part = TypeVar("_Part")  # a row that belongs to a framework version
 
 
 def _framework_or_404(framework_id: int) -> Framework:
@@ -70,10 +73,10 @@ def _draft_or_404(framework: Framework) -> FrameworkVersion:
     return draft
 
 
-def _part_of(model, part_id: int, version: FrameworkVersion):  # type: ignore[no-untyped-def]
+def _part_of(model: type[_Part], part_id: int, version: FrameworkVersion) -> _Part:
     """A node, indicator or responsibility of this very version, or 404."""
-    part = db.session.scalar(select(model).where(model.id == part_id,
-                                                 model.version_id == version.id))
+    part = db.session.scalar(select(model).where(model.id == part_id,  # type: ignore[attr-defined]  # a version's part
+                                                 model.version_id == version.id))  # type: ignore[attr-defined]  # (its columns)
     if part is None:
         abort(404)
     return part
@@ -94,7 +97,7 @@ def index(code: str) -> ResponseReturnValue:
     return _index_page(unit, _upload_form(unit, visible_frameworks(unit)))
 
 
-def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _index_page(unit: Unit, form: UploadForm, status: int = 200) -> ResponseReturnValue:
     frameworks = visible_frameworks(unit)
     return render_template(
         "frameworks/index.html", unit=unit, frameworks=frameworks, form=form,
@@ -179,8 +182,8 @@ def draft(framework_id: int) -> ResponseReturnValue:
     return _draft_page(framework, version)
 
 
-def _draft_page(framework: Framework, version: FrameworkVersion, problems=None,  # type: ignore[no-untyped-def]
-                status: int = 200):
+def _draft_page(framework: Framework, version: FrameworkVersion,
+                problems: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
     children = list(db.session.scalars(select(Unit).where(
         Unit.parent_id == framework.owner_unit_id).order_by(Unit.kind, Unit.search_name)))
     return render_template("frameworks/draft.html", framework=framework, version=version,
@@ -207,7 +210,7 @@ def start_draft(framework_id: int) -> ResponseReturnValue:
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
 
 
-def _show_problem(framework: Framework, *problems: str):  # type: ignore[no-untyped-def]
+def _show_problem(framework: Framework, *problems: str) -> ResponseReturnValue:
     db.session.rollback()
     for problem in problems:
         flash(problem, "danger")

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from portal import clock
 from portal.extensions import db
@@ -16,7 +16,7 @@ from tenants.scoping import current_scope
 bp = Blueprint("notifications", __name__)
 
 
-def _mine():  # type: ignore[no-untyped-def]
+def _mine() -> Select[tuple[Notification]]:
     """The signed-in person's notices (the tenant scope also keeps them to units in reach)."""
     return select(Notification).where(Notification.user_id == current_user.id)
 

@@ -14,7 +14,7 @@ from portal.frameworks.indicator import Indicator
 from portal.plans.coverage_export import coverage_workbook
 from portal.plans.export import build_plan_docx, date_line
 from portal.plans.plan import PlanRevision, UnitPlan
-from portal.plans.service import coverage, latest, province_of
+from portal.plans.service import CoverageRow, coverage, latest, province_of
 from tenants.access import visible_or_404
 from tenants.tree import unit_labels
 from tenants.unit import Unit
@@ -87,7 +87,8 @@ def plan_print(plan_id: int) -> ResponseReturnValue:
                                                               revision.issued_on))
 
 
-def _coverage_or_403(framework_id: int):  # type: ignore[no-untyped-def]
+def _coverage_or_403(framework_id: int) -> tuple[
+        Framework, str | None, list[CoverageRow], list[int], list[int], dict[int, tuple[str, str]]]:
     framework = visible_or_404(Framework, framework_id)
     if not g.reach.owns_frameworks_of(framework.owner_unit_id):
         abort(403)

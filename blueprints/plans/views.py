@@ -8,7 +8,9 @@ commit once. Autosave answers are small fragments: a status line, the new versio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -32,7 +34,14 @@ from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.service import visible_frameworks
 from portal.plans.history import PlanComment, PlanTransition
-from portal.plans.plan import SECTIONS, SIGNING_FORMULAS, PlanTarget, PlanTask, UnitPlan
+from portal.plans.plan import (
+    SECTIONS,
+    SIGNING_FORMULAS,
+    PlanRevision,
+    PlanTarget,
+    PlanTask,
+    UnitPlan,
+)
 from portal.plans.service import (
     PlanError,
     StaleEdit,
@@ -127,7 +136,7 @@ def start(code: str) -> ResponseReturnValue:
 # ---- the plan page ---------------------------------------------------------------------
 
 
-def _page_context(plan: UnitPlan, revision=None) -> dict:  # type: ignore[no-untyped-def]
+def _page_context(plan: UnitPlan, revision: PlanRevision | None = None) -> dict:
     revision = revision or latest(plan)
     unit = db.session.get(Unit, plan.unit_id)
     framework = db.session.scalar(select(Framework).where(Framework.id == plan.framework_id))
@@ -157,7 +166,7 @@ def _page_context(plan: UnitPlan, revision=None) -> dict:  # type: ignore[no-unt
     }
 
 
-def _targets_by_indicator(revision) -> dict[int, list[PlanTarget]]:  # type: ignore[no-untyped-def]
+def _targets_by_indicator(revision: PlanRevision) -> dict[int, list[PlanTarget]]:
     out: dict[int, list[PlanTarget]] = {}
     for target in sorted(revision.target_rows, key=lambda t: (t.indicator_id, t.year)):
         out.setdefault(target.indicator_id, []).append(target)
@@ -177,7 +186,7 @@ def show(plan_id: int) -> ResponseReturnValue:
     return render_template("plans/show.html", **_page_context(plan, revision))
 
 
-def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped-def]
+def _fragment(template: str, status: int, **context: Any) -> ResponseReturnValue:
     return render_template(f"plans/{template}", now=datetime.now(), **context), status
 
 
@@ -314,7 +323,7 @@ def save_target_view(plan_id: int, target_id: int) -> ResponseReturnValue:
 # ---- workflow ----------------------------------------------------------------------------
 
 
-def _workflow(plan: UnitPlan, action, success: str):  # type: ignore[no-untyped-def]
+def _workflow(plan: UnitPlan, action: Callable[[], object], success: str) -> ResponseReturnValue:
     try:
         action()
     except PlanError as exc:

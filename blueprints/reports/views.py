@@ -6,7 +6,9 @@ report's unit (403), act through ``portal.reports.service``, commit once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -77,6 +79,7 @@ bp = Blueprint("reports", __name__)
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_Part = TypeVar("_Part")  # a row that belongs to a report
 
 
 def _writer_or_403(report: UnitReport) -> None:
@@ -84,9 +87,9 @@ def _writer_or_403(report: UnitReport) -> None:
         abort(403)
 
 
-def _part_or_404(model, report: UnitReport, part_id: int):  # type: ignore[no-untyped-def]
-    part = db.session.scalar(select(model).where(model.id == part_id,
-                                                 model.report_id == report.id))
+def _part_or_404(model: type[_Part], report: UnitReport, part_id: int) -> _Part:
+    part = db.session.scalar(select(model).where(model.id == part_id,  # type: ignore[attr-defined]  # a report's part
+                                                 model.report_id == report.id))  # type: ignore[attr-defined]  # (its columns)
     if part is None:
         abort(404)
     return part
@@ -169,11 +172,13 @@ def show(report_id: int) -> ResponseReturnValue:
     return render_template("reports/show.html", **_context(report))
 
 
-def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped-def]
+def _fragment(template: str, status: int, **context: Any) -> ResponseReturnValue:
     return render_template(f"plans/{template}", now=datetime.now(), **context), status
 
 
-def _autosave(report: UnitReport, target: str, fields: list[str], action, current, mine):  # type: ignore[no-untyped-def]
+def _autosave(report: UnitReport, target: str, fields: list[str], action: Callable[[], int],
+              current: Callable[[], tuple[dict[str, Any], int]],
+              mine: dict[str, str]) -> ResponseReturnValue:
     """Run a save; answer with the status line, or the conflict, or the field messages."""
     try:
         version = action()
@@ -204,7 +209,7 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
         save_value(row, report, request.form.to_dict(), version)
         return row.version
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, Any], int]:
         fresh = _part_or_404(ReportValue, visible_or_404(UnitReport, report_id), value_id)
         return value_fields(fresh), fresh.version
 
@@ -226,7 +231,7 @@ def save_task_view(report_id: int, task_id: int) -> ResponseReturnValue:
                          request.form.get("result", ""), version)
         return row.version
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, Any], int]:
         fresh = _part_or_404(ReportTask, visible_or_404(UnitReport, report_id), task_id)
         return {"status": fresh.status or "", "result": fresh.result}, fresh.version
 
@@ -247,7 +252,7 @@ def save_narrative_view(report_id: int, name: str) -> ResponseReturnValue:
         save_narrative(report, name, request.form.get("text", ""), version)
         return report.section_version(name)
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, Any], int]:
         fresh = visible_or_404(UnitReport, report_id)
         return {name: getattr(fresh, name)}, fresh.section_version(name)
 
@@ -334,7 +339,7 @@ def upload_evidence(report_id: int) -> ResponseReturnValue:
     return redirect(url_for("reports.show", report_id=report.id) + "#evidence")
 
 
-def _evidence_problem(report: UnitReport, message: str):  # type: ignore[no-untyped-def]
+def _evidence_problem(report: UnitReport, message: str) -> ResponseReturnValue:
     db.session.rollback()
     return render_template("reports/show.html", problems={"file": message},
                            **_context(visible_or_404(UnitReport, report.id))), 422
