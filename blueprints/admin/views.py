@@ -16,7 +16,11 @@ checked by the app's ``CSRFProtect`` like every other form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -26,8 +30,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Query, selectinload
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is 3.2
 from wtforms.validators import DataRequired, Length, Optional
@@ -53,6 +57,8 @@ from tenants.membership import Membership, Role
 from tenants.tree import TreeError, add_unit
 from tenants.unit import Unit, UnitClosure, UnitKind
 
+_Row = TypeVar("_Row")
+
 ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
 
 
@@ -72,7 +78,7 @@ def administered_roots() -> list[int]:
     return sorted(u for u, roles in reach.roles.items() if Role.ADMIN in roles)
 
 
-def _administered_ids():  # type: ignore[no-untyped-def]
+def _administered_ids() -> Select[tuple[int]]:
     return select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id.in_(administered_roots()))
 
@@ -84,7 +90,7 @@ def _id_or_404(value: str) -> int:
         abort(404)
 
 
-def _one_or_404(query):  # type: ignore[no-untyped-def]
+def _one_or_404(query: Query[_Row]) -> _Row:
     """A record outside the administered subtrees is not there (404), as everywhere."""
     found = query.one_or_none()
     if found is None:
@@ -92,14 +98,14 @@ def _one_or_404(query):  # type: ignore[no-untyped-def]
     return found
 
 
-def _refuse():  # type: ignore[no-untyped-def]
+def _refuse() -> ResponseReturnValue:
     if not _signed_in():
         return redirect(url_for("auth.login", next=request.full_path))
     abort(403)
 
 
 class _Index(AdminIndexView):
-    def __init__(self, allowed, template: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, allowed: Callable[[], bool], template: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._allowed = allowed
         self._template = template
@@ -107,11 +113,11 @@ class _Index(AdminIndexView):
     def is_accessible(self) -> bool:
         return self._allowed()
 
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return _refuse()
 
     @expose("/")
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self) -> str:
         return self.render(self._template, roots=administered_roots())
 
 
@@ -142,7 +148,7 @@ class _View(ModelView):
     can_view_details = True
     page_size = 50
 
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return _refuse()
 
 
@@ -158,11 +164,11 @@ class _AccountActions:
     """Deactivate, reactivate and reset passwords of the selected accounts (through
     ``get_query``, so only accounts the view may show)."""
 
-    def _selected(self, ids):  # type: ignore[no-untyped-def]
-        return self.get_query().filter(User.id.in_([int(i) for i in ids])).all()  # type: ignore[attr-defined]
+    def _selected(self, ids: list[str]) -> list[User]:
+        return self.get_query().filter(User.id.in_([int(i) for i in ids])).all()  # type: ignore[attr-defined]  # from the ModelView
 
     @action("deactivate", _l("Deactivate"), _l("Deactivate the selected accounts?"))
-    def action_deactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_deactivate(self, ids: list[str]) -> None:
         users = self._selected(ids)
         for user in users:
             set_active(user, False)
@@ -171,7 +177,7 @@ class _AccountActions:
                 n=len(users)), "success")
 
     @action("reactivate", _l("Reactivate"), _l("Reactivate the selected accounts?"))
-    def action_reactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_reactivate(self, ids: list[str]) -> None:
         users = self._selected(ids)
         for user in users:
             set_active(user, True)
@@ -179,7 +185,7 @@ class _AccountActions:
         flash(_("%(n)d accounts reactivated.", n=len(users)), "success")
 
     @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
-    def action_unlock(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_unlock(self, ids: list[str]) -> None:
         users = self._selected(ids)
         for user in users:
             unlock(user)
@@ -188,7 +194,7 @@ class _AccountActions:
 
     @action("reset_password", _l("Reset password"),
             _l("Give the selected accounts a temporary password they must change?"))
-    def action_reset_password(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_reset_password(self, ids: list[str]) -> None:
         users = self._selected(ids)
         handed = [(user.username, reset_password(user)) for user in users]
         db.session.commit()
@@ -198,7 +204,7 @@ class _AccountActions:
                     password=temporary), "warning")
 
 
-def _membership_text(_view, _context, user: User, _name) -> str:  # type: ignore[no-untyped-def]
+def _membership_text(_view: object, _context: object, user: User, _name: str) -> str:
     return ", ".join(f"{m.role} @ {m.unit.code}" for m in user.memberships)
 
 
@@ -223,7 +229,7 @@ class PlatformUserView(_AccountActions, _OperatorView):
     column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
     form_columns = ("full_name", "email", "is_platform_admin")
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
 
@@ -261,7 +267,7 @@ class PlatformTokenView(_OperatorView):
     column_filters = ("revoked_at",)
 
     @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
-    def action_revoke(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_revoke(self, ids: list[str]) -> None:
         for token in self.get_query().filter(ApiToken.id.in_([int(i) for i in ids])):
             revoke_tokens(token.user, token.hint)
         db.session.commit()
@@ -290,16 +296,16 @@ class _TenantView(_View):
     def is_accessible(self) -> bool:
         return _signed_in() and bool(administered_roots())
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         raise NotImplementedError
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().filter(self._mine())
 
-    def get_count_query(self):  # type: ignore[no-untyped-def]
+    def get_count_query(self) -> Query[Any]:
         return db.session.query(func.count(self.model.id)).filter(self._mine())
 
-    def get_one(self, id):  # type: ignore[no-untyped-def]
+    def get_one(self, id: str) -> Any:
         return _one_or_404(self.get_query().filter(self.model.id == _id_or_404(id)))
 
 
@@ -329,7 +335,7 @@ def _administered_unit(unit_id: int) -> Unit:
     return unit
 
 
-def _administered_accounts():  # type: ignore[no-untyped-def]
+def _administered_accounts() -> ColumnElement[bool]:
     """Accounts holding a role in the administered subtrees (operators never)."""
     return User.id.in_(select(Membership.user_id).where(
         Membership.unit_id.in_(_administered_ids()))) & ~User.is_platform_admin
@@ -348,24 +354,24 @@ class TenantAccountView(_AccountActions, _TenantView):
     column_formatters_export = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
     form = AccountEditForm
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return _administered_accounts()
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
 
-    def get_create_form(self):  # type: ignore[no-untyped-def]
+    def get_create_form(self) -> type[FlaskForm]:
         return AccountForm
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.unit.choices = _unit_choices()
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: AccountForm) -> User | bool:
         try:
-            user = create_user(form.username.data, full_name=form.full_name.data or "",
+            user = create_user(form.username.data, full_name=form.full_name.data or "",  # type: ignore[arg-type]  # DataRequired
                                email=form.email.data or None)
             grant(user, _administered_unit(form.unit.data), form.role.data)
             temporary = reset_password(user)
@@ -392,10 +398,10 @@ class TenantMembershipView(_TenantView):
     column_filters = ("role",)
     form = MembershipForm
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return Membership.unit_id.in_(_administered_ids())
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.unit.choices = _unit_choices()
         form.user.choices = [SelectChoice(u.id, f"{u.username} — {u.full_name}")
@@ -403,7 +409,7 @@ class TenantMembershipView(_TenantView):
             select(User).where(_administered_accounts()).order_by(User.username))]
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: MembershipForm) -> Membership | bool:
         user = db.session.scalar(select(User).where(User.id == form.user.data,
                                                     _administered_accounts()))
         if user is None:
@@ -436,31 +442,31 @@ class TenantUnitView(_TenantView):
     column_default_sort = "code"
     form = UnitEditForm
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return Unit.id.in_(_administered_ids())
 
-    def get_create_form(self):  # type: ignore[no-untyped-def]
+    def get_create_form(self) -> type[FlaskForm]:
         return UnitForm
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.parent.choices = _unit_choices()
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: UnitForm) -> Unit | bool:
         parent = _administered_unit(form.parent.data)
         try:
-            unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)
+            unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)  # type: ignore[arg-type]  # DataRequired
             db.session.commit()
         except (TreeError) as exc:
             refused(exc.messages)
             return False
         return unit
 
-    def update_model(self, form, model):  # type: ignore[no-untyped-def]
+    def update_model(self, form: UnitEditForm, model: Unit) -> bool:
         from tenants.text import nfc, search_key
 
-        model.name = nfc(form.name.data.strip())
+        model.name = nfc(form.name.data.strip())  # type: ignore[union-attr]  # DataRequired
         model.search_name = search_key(model.name)
         db.session.commit()
         return True
