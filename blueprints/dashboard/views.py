@@ -123,7 +123,7 @@ def sources(code: str) -> ResponseReturnValue:
     indicator = None
     if code_asked:
         indicator = db.session.scalar(select(Indicator).where(
-            Indicator.version_id == framework.published().id, Indicator.code == code_asked))
+            Indicator.version_id == framework.published().id, Indicator.code == code_asked))  # type: ignore[union-attr, arg-type]  # choose(): published
         if indicator is None:
             abort(404)
         found = indicator_sources(unit, framework, period, indicator, page, _as_now())

@@ -338,7 +338,7 @@ def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
     """The units behind a reporting figure of the dashboard: each expected unit below
     ``unit`` with its report for the period (or none), filtered by the figure."""
     indicators = db.session.scalars(select(Indicator.reporting_kinds).where(
-        Indicator.version_id == framework.published().id)).all()
+        Indicator.version_id == framework.published().id)).all()  # type: ignore[union-attr, arg-type]  # choose(): published
     kinds = sorted({k for value in indicators for k in value.split(",") if k})
     issued = issued_plans(framework.id)
     due = due_moment(period.due_date)

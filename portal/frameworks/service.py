@@ -223,7 +223,7 @@ def apply_indicator_settings(version: FrameworkVersion, settings: dict[str, dict
         if code not in settings:
             db.session.delete(indicator)
     for position, (code, values) in enumerate(settings.items()):
-        indicator = indicators.get(code)
+        indicator = indicators.get(code)  # type: ignore[assignment]  # None: skipped below
         if indicator is None:
             continue
         targets = values.get("targets", {})
@@ -515,7 +515,7 @@ def save_period(framework: Framework, values: dict[str, str],
         period = ReportingPeriod(framework_id=framework.id,
                                  owner_unit_id=framework.owner_unit_id)
         db.session.add(period)
-    period.year, period.due_date, period.cutoff_date, period.lock_date = year, due, cutoff, lock
+    period.year, period.due_date, period.cutoff_date, period.lock_date = year, due, cutoff, lock  # type: ignore[assignment]  # missing ones raised above
     db.session.flush()
     return period
 

@@ -189,7 +189,7 @@ def _compute(row: Consolidation) -> str:
     inputs = inputs_of(root_id, period_id)
     _mark(consolidation_id, RunStatus.RUNNING, 30, STEPS[1])
     _pause()
-    result = aggregate(root, framework, year)
+    result = aggregate(root, framework, year)  # type: ignore[arg-type]  # the row's foreign keys
     _mark(consolidation_id, RunStatus.RUNNING, 70, STEPS[2])
     _pause()
     result["narrative"] = _narrative(root_id, period_id)
