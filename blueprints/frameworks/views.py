@@ -76,7 +76,7 @@ def _draft_or_404(framework: Framework) -> FrameworkVersion:
 def _part_of(model: type[_Part], part_id: int, version: FrameworkVersion) -> _Part:
     """A node, indicator or responsibility of this very version, or 404."""
     part = db.session.scalar(select(model).where(model.id == part_id,  # type: ignore[attr-defined]  # a version's part
-                                                 model.version_id == version.id))  # type: ignore[attr-defined]  # (its columns)
+                                                 model.version_id == version.id))  # type: ignore[attr-defined]  # with version_id
     if part is None:
         abort(404)
     return part

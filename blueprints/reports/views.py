@@ -89,7 +89,7 @@ def _writer_or_403(report: UnitReport) -> None:
 
 def _part_or_404(model: type[_Part], report: UnitReport, part_id: int) -> _Part:
     part = db.session.scalar(select(model).where(model.id == part_id,  # type: ignore[attr-defined]  # a report's part
-                                                 model.report_id == report.id))  # type: ignore[attr-defined]  # (its columns)
+                                                 model.report_id == report.id))  # type: ignore[attr-defined]  # with report_id
     if part is None:
         abort(404)
     return part

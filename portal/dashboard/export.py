@@ -92,7 +92,7 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
     tasks.append([])
     _heading(tasks, "Nhiệm vụ quá hạn nhiều nhất", "Nội dung", "Số đơn vị báo quá hạn")
     for item in board.overdue:  # type: ignore[assignment]  # the name of the loop above, reused
-        tasks.append([item["path"], item["title"], item["units"]])  # type: ignore[index]  # (a dict here)
+        tasks.append([item["path"], item["title"], item["units"]])  # type: ignore[index]  # overdue rows are dicts
 
     out = io.BytesIO()
     book.save(out)
