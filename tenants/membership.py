@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 from tenants.unit import Unit
 
@@ -36,7 +36,7 @@ REVIEW_ROLES = frozenset({Role.REVIEWER, Role.CONSOLIDATOR})
 WRITE_ROLES = frozenset({Role.DRAFTER, Role.HEAD})
 
 
-class Membership(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class Membership(TenantScoped, Model):
     __tablename__ = "membership"
     __tenant_column__ = "unit_id"
     __table_args__ = (UniqueConstraint("user_id", "unit_id", "role",

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -38,7 +38,7 @@ KIND_BY_ADMIN_TYPE: dict[str, UnitKind] = {
 }
 
 
-class Unit(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class Unit(TenantScoped, Model):
     """A tenant: a people's committee, a department or another body, at any depth."""
 
     __tablename__ = "unit"
@@ -83,7 +83,7 @@ class Unit(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAl
             self.valid_to is None or day < self.valid_to)
 
 
-class UnitClosure(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class UnitClosure(Model):
     """Every (ancestor, descendant, depth) pair of the tree, depth 0 included.
 
     Not tenant-scoped itself: it holds only ids, and the row-level security

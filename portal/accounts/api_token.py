@@ -8,10 +8,10 @@ from sqlalchemy import DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.user import User
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class ApiToken(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class ApiToken(Model):
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)

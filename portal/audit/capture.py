@@ -181,4 +181,4 @@ def _write(session: Session, _context: object) -> None:
             "object_type": obj.__table__.name, "object_id": getattr(obj, "id", None),
             "action": action, "label": _label(obj), "before": before, "after": after,
             "request_id": request_id, "note": ""})
-    session.connection().execute(insert(AuditEntry.__table__), rows)
+    session.connection().execute(insert(AuditEntry.__table__), rows)  # type: ignore[arg-type]  # a Table

@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
-class AuditEntry(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class AuditEntry(TenantScoped, Model):
     __tablename__ = "audit_entry"
     # No RETURNING on insert: an entry the writer may not read back (a new account has no
     # unit yet) must still be written, and PostgreSQL checks RETURNING rows against the

@@ -91,8 +91,8 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
         tasks.append([BUCKET_TEXT[bucket], board.tasks[bucket]])
     tasks.append([])
     _heading(tasks, "Nhiệm vụ quá hạn nhiều nhất", "Nội dung", "Số đơn vị báo quá hạn")
-    for item in board.overdue:  # type: ignore[assignment]  # the name of the loop above, reused
-        tasks.append([item["path"], item["title"], item["units"]])  # type: ignore[index]  # overdue rows are dicts
+    for item in board.overdue:
+        tasks.append([item["path"], item["title"], item["units"]])
 
     out = io.BytesIO()
     book.save(out)

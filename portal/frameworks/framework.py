@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model, db
 from tenants.scoping import SharedDownTree
 
 
@@ -49,7 +49,7 @@ class NodeKind(enum.StrEnum):
     OTHER = "other"
 
 
-class Framework(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class Framework(SharedDownTree, Model):
     __tablename__ = "framework"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +82,7 @@ class Framework(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flas
                    FrameworkVersion.status == VersionStatus.DRAFT.value))
 
 
-class FrameworkVersion(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class FrameworkVersion(SharedDownTree, Model):
     __tablename__ = "framework_version"
     __table_args__ = (UniqueConstraint("framework_id", "number",
                                        name="uq_framework_version_number"),)
@@ -120,7 +120,7 @@ class FrameworkVersion(SharedDownTree, db.Model):  # type: ignore[name-defined] 
         return self.status == VersionStatus.DRAFT.value
 
 
-class FrameworkNode(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class FrameworkNode(SharedDownTree, Model):
     """One section, item or sub-item of a framework version's outline."""
 
     __tablename__ = "framework_node"

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import SharedDownTree
 
 
@@ -47,7 +47,7 @@ ALLOWED_AGGREGATIONS: dict[str, set[str]] = {
 }
 
 
-class Indicator(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class Indicator(SharedDownTree, Model):
     __tablename__ = "indicator"
     __table_args__ = (UniqueConstraint("version_id", "code", name="uq_indicator_code"),)
 
@@ -87,7 +87,7 @@ class Indicator(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flas
         return self.kind in (IndicatorKind.RATIO, IndicatorKind.YES_NO)
 
 
-class IndicatorTarget(SharedDownTree, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class IndicatorTarget(SharedDownTree, Model):
     """The target of an indicator for one year."""
 
     __tablename__ = "indicator_target"

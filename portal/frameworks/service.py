@@ -223,7 +223,7 @@ def apply_indicator_settings(version: FrameworkVersion, settings: dict[str, dict
         if code not in settings:
             db.session.delete(indicator)
     for position, (code, values) in enumerate(settings.items()):
-        indicator = indicators.get(code)  # type: ignore[assignment]  # None: skipped below
+        indicator = indicators.get(code)
         if indicator is None:
             continue
         targets = values.get("targets", {})

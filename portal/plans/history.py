@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -20,7 +20,7 @@ class PlanAction(enum.StrEnum):
     AMEND = "amend"
 
 
-class PlanTransition(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class PlanTransition(TenantScoped, Model):
     """Who moved which revision from what to what, when and why. Written once."""
 
     __tablename__ = "plan_transition"
@@ -39,7 +39,7 @@ class PlanTransition(TenantScoped, db.Model):  # type: ignore[name-defined]  # F
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PlanComment(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class PlanComment(TenantScoped, Model):
     """A reviewer's comment on a plan revision or one of its tasks."""
 
     __tablename__ = "plan_comment"

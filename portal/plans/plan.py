@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -43,7 +43,7 @@ SECTIONS = ("purpose", "targets", "tasks", "funding", "organization")
 SIGNING_FORMULAS = ("TM.", "KT.", "TL.", "TUQ.", "Q.", "")
 
 
-class UnitPlan(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class UnitPlan(TenantScoped, Model):
     __tablename__ = "unit_plan"
     __table_args__ = (UniqueConstraint("unit_id", "framework_id",
                                        name="uq_unit_plan_framework"),)
@@ -58,7 +58,7 @@ class UnitPlan(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-S
         back_populates="plan", order_by="PlanRevision.number", cascade="all, delete-orphan")
 
 
-class PlanRevision(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class PlanRevision(TenantScoped, Model):
     __tablename__ = "plan_revision"
     __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_plan_revision_number"),)
 
@@ -112,7 +112,7 @@ class PlanRevision(TenantScoped, db.Model):  # type: ignore[name-defined]  # Fla
         return (self.section_versions or {}).get(name, 1)
 
 
-class PlanTask(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class PlanTask(TenantScoped, Model):
     __tablename__ = "plan_task"
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
@@ -146,7 +146,7 @@ class PlanTask(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-S
         back_populates="task", cascade="all, delete-orphan")
 
 
-class PlanTaskUnit(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class PlanTaskUnit(TenantScoped, Model):
     """A unit that coordinates on a task (another unit, picked from the tree)."""
 
     __tablename__ = "plan_task_unit"
@@ -159,7 +159,7 @@ class PlanTaskUnit(TenantScoped, db.Model):  # type: ignore[name-defined]  # Fla
     task: Mapped[PlanTask] = relationship(back_populates="coordinating")
 
 
-class PlanTarget(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class PlanTarget(TenantScoped, Model):
     """The unit's own target for an indicator in a year (fractions for ratios)."""
 
     __tablename__ = "plan_target"

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
@@ -51,7 +51,7 @@ class RunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Consolidation(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class Consolidation(TenantScoped, Model):
     __tablename__ = "consolidation"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.problems import DomainError
 from portal.storage import StorageError, evidence_storage
 from tenants.scoping import TenantScoped
@@ -42,7 +42,7 @@ class EvidenceError(DomainError):
     """An evidence file refused."""
 
 
-class ReportEvidence(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class ReportEvidence(TenantScoped, Model):
     __tablename__ = "report_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -48,7 +48,7 @@ class TaskStatus(enum.StrEnum):
 NARRATIVE = ("results", "difficulties", "proposals")
 
 
-class UnitReport(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class UnitReport(TenantScoped, Model):
     __tablename__ = "unit_report"
     __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_unit_report_period"),)
 
@@ -80,7 +80,7 @@ class UnitReport(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask
         return (self.section_versions or {}).get(name, 1)
 
 
-class ReportValue(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class ReportValue(TenantScoped, Model):
     """The unit's value for one indicator, in the indicator's kind."""
 
     __tablename__ = "report_value"
@@ -104,7 +104,7 @@ class ReportValue(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flas
     report: Mapped[UnitReport] = relationship(back_populates="values")
 
 
-class ReportTask(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class ReportTask(TenantScoped, Model):
     """The status of one task of the unit's issued plan."""
 
     __tablename__ = "report_task"
@@ -125,7 +125,7 @@ class ReportTask(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask
     report: Mapped[UnitReport] = relationship(back_populates="tasks")
 
 
-class ReportSubmission(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class ReportSubmission(TenantScoped, Model):
     """What the unit sent, each time it submitted: for the reviewer's "what changed"."""
 
     __tablename__ = "report_submission"
@@ -139,7 +139,7 @@ class ReportSubmission(TenantScoped, db.Model):  # type: ignore[name-defined]  #
     content: Mapped[dict] = mapped_column(JSON)
 
 
-class ReportTransition(TenantScoped, db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy builds db.Model at run time
+class ReportTransition(TenantScoped, Model):
     """Who moved the report from what to what, when and why. Written once."""
 
     __tablename__ = "report_transition"
