@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -29,10 +30,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Query, selectinload
 from wtforms import EmailField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is 3.2
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView, refused
@@ -62,6 +63,8 @@ from tenants.membership import Membership, Role
 from tenants.tree import add_unit
 from tenants.unit import Unit, UnitClosure, UnitKind
 
+_Row = TypeVar("_Row")
+
 ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
 
 
@@ -81,7 +84,7 @@ def administered_roots() -> list[int]:
     return sorted(u for u, roles in reach.roles.items() if Role.ADMIN in roles)
 
 
-def _administered_ids():  # type: ignore[no-untyped-def]
+def _administered_ids() -> Select[tuple[int]]:
     return select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id.in_(administered_roots()))
 
@@ -93,7 +96,7 @@ def _id_or_404(value: str) -> int:
         abort(404)
 
 
-def _one_or_404(query):  # type: ignore[no-untyped-def]
+def _one_or_404(query: Query[_Row]) -> _Row:
     """A record outside the administered subtrees is not there (404), as everywhere."""
     found = query.one_or_none()
     if found is None:
@@ -101,14 +104,14 @@ def _one_or_404(query):  # type: ignore[no-untyped-def]
     return found
 
 
-def _refuse():  # type: ignore[no-untyped-def]
+def _refuse() -> ResponseReturnValue:
     if not _signed_in():
         return redirect(url_for("auth.login", next=request.full_path))
     abort(403)
 
 
 class _Index(AdminIndexView):
-    def __init__(self, allowed, template: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, allowed: Callable[[], bool], template: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._allowed = allowed
         self._template = template
@@ -116,11 +119,11 @@ class _Index(AdminIndexView):
     def is_accessible(self) -> bool:
         return self._allowed()
 
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return _refuse()
 
     @expose("/")
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self) -> str:
         return self.render(self._template, roots=administered_roots())
 
 
@@ -166,7 +169,7 @@ class _View(ModelView):
     can_view_details = True
     page_size = 50
 
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return _refuse()
 
 
@@ -260,7 +263,7 @@ class PlatformUserView(_AccountActions, _OperatorView):
     column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
     form_columns = ("full_name", "email", "is_platform_admin")
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
 
@@ -363,16 +366,16 @@ class _TenantView(_View):
     def is_accessible(self) -> bool:
         return _signed_in() and bool(administered_roots())
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         raise NotImplementedError
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().filter(self._mine())
 
-    def get_count_query(self):  # type: ignore[no-untyped-def]
+    def get_count_query(self) -> Query[Any]:
         return db.session.query(func.count(self.model.id)).filter(self._mine())
 
-    def get_one(self, id):  # type: ignore[no-untyped-def]
+    def get_one(self, id: str) -> Any:
         return _one_or_404(self.get_query().filter(self.model.id == _id_or_404(id)))
 
 
@@ -402,7 +405,7 @@ def _administered_unit(unit_id: int) -> Unit:
     return unit
 
 
-def _administered_accounts():  # type: ignore[no-untyped-def]
+def _administered_accounts() -> ColumnElement[bool]:
     """Accounts holding a role in the administered subtrees (operators never)."""
     return User.id.in_(select(Membership.user_id).where(
         Membership.unit_id.in_(_administered_ids()))) & ~User.is_platform_admin
@@ -427,7 +430,7 @@ class TenantAccountView(_AccountActions, _TenantView):
     def _mine(self):  # type: ignore[no-untyped-def]
         return _administered_accounts()
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
 
@@ -467,12 +470,12 @@ class TenantAccountView(_AccountActions, _TenantView):
     def get_create_form(self):  # type: ignore[no-untyped-def]
         return AccountForm
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.unit.choices = _unit_choices()
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: AccountForm) -> User | bool:
         try:
             with unit_of_work():
                 user = create_user(form.username.data, full_name=form.full_name.data or "",
@@ -501,10 +504,10 @@ class TenantMembershipView(_RevokesMemberships, _TenantView):
     column_filters = ("role",)
     form = MembershipForm
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return Membership.unit_id.in_(_administered_ids())
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.unit.choices = _unit_choices()
         form.user.choices = [SelectChoice(u.id, f"{u.username} — {u.full_name}")
@@ -512,7 +515,7 @@ class TenantMembershipView(_RevokesMemberships, _TenantView):
             select(User).where(_administered_accounts()).order_by(User.username))]
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: MembershipForm) -> Membership | bool:
         user = db.session.scalar(select(User).where(User.id == form.user.data,
                                                     _administered_accounts()))
         if user is None:
@@ -545,18 +548,18 @@ class TenantUnitView(_TenantView):
     column_default_sort = "code"
     form = UnitEditForm
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return Unit.id.in_(_administered_ids())
 
-    def get_create_form(self):  # type: ignore[no-untyped-def]
+    def get_create_form(self) -> type[FlaskForm]:
         return UnitForm
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.parent.choices = _unit_choices()
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: UnitForm) -> Unit | bool:
         parent = _administered_unit(form.parent.data)
         try:
             with unit_of_work():
@@ -566,7 +569,7 @@ class TenantUnitView(_TenantView):
             return False
         return unit
 
-    def update_model(self, form, model):  # type: ignore[no-untyped-def]
+    def update_model(self, form: UnitEditForm, model: Unit) -> bool:
         from tenants.text import nfc, search_key
 
         with unit_of_work():
@@ -583,7 +586,7 @@ def _expose_flask_admin_templates(app: Flask) -> None:
     each original from here.
     """
     app.jinja_env.loader = ChoiceLoader([
-        app.jinja_env.loader,
+        app.jinja_env.loader,  # type: ignore[list-item]  # Flask always sets a loader
         PrefixLoader({"flask-admin": PackageLoader("flask_admin", "templates/bootstrap4")}),
     ])
 

@@ -7,6 +7,8 @@ caller may do (403 for readers who may not change it), acts through
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import (
     Blueprint,
     abort,
@@ -17,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -50,6 +53,7 @@ from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitKind
 
 bp = Blueprint("frameworks", __name__)
+_Part = TypeVar("_Part")  # a row that belongs to a framework version
 
 
 def _framework_or_404(framework_id: int) -> Framework:
@@ -69,10 +73,10 @@ def _draft_or_404(framework: Framework) -> FrameworkVersion:
     return draft
 
 
-def _part_of(model, part_id: int, version: FrameworkVersion):  # type: ignore[no-untyped-def]
+def _part_of(model: type[_Part], part_id: int, version: FrameworkVersion) -> _Part:
     """A node, indicator or responsibility of this very version, or 404."""
-    part = db.session.scalar(select(model).where(model.id == part_id,
-                                                 model.version_id == version.id))
+    part = db.session.scalar(select(model).where(model.id == part_id,  # type: ignore[attr-defined]  # a version's part
+                                                 model.version_id == version.id))  # type: ignore[attr-defined]  # with version_id
     if part is None:
         abort(404)
     return part
@@ -88,12 +92,12 @@ def _upload_form(unit: Unit, frameworks: list[Framework]) -> UploadForm:
 
 @bp.route("/units/<code>/frameworks")
 @login_required
-def index(code: str):  # type: ignore[no-untyped-def]
+def index(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     return _index_page(unit, _upload_form(unit, visible_frameworks(unit)))
 
 
-def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _index_page(unit: Unit, form: UploadForm, status: int = 200) -> ResponseReturnValue:
     frameworks = visible_frameworks(unit)
     return render_template(
         "frameworks/index.html", unit=unit, frameworks=frameworks, form=form,
@@ -104,7 +108,7 @@ def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignor
 
 @bp.route("/units/<code>/frameworks", methods=["POST"])
 @login_required
-def upload(code: str):  # type: ignore[no-untyped-def]
+def upload(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.owns_frameworks_of(unit.id):
         abort(403)
@@ -130,7 +134,7 @@ def upload(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>")
 @login_required
-def show(framework_id: int):  # type: ignore[no-untyped-def]
+def show(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     is_owner = g.reach.owns_frameworks_of(framework.owner_unit_id)
     versions = [v for v in framework.versions if is_owner or not v.is_draft]
@@ -172,14 +176,14 @@ def _periods(framework: Framework) -> list[ReportingPeriod]:
 
 @bp.route("/frameworks/<int:framework_id>/draft")
 @login_required
-def draft(framework_id: int):  # type: ignore[no-untyped-def]
+def draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     return _draft_page(framework, version)
 
 
-def _draft_page(framework: Framework, version: FrameworkVersion, problems=None,  # type: ignore[no-untyped-def]
-                status: int = 200):
+def _draft_page(framework: Framework, version: FrameworkVersion,
+                problems: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
     children = list(db.session.scalars(select(Unit).where(
         Unit.parent_id == framework.owner_unit_id).order_by(Unit.kind, Unit.search_name)))
     return render_template("frameworks/draft.html", framework=framework, version=version,
@@ -190,7 +194,7 @@ def _draft_page(framework: Framework, version: FrameworkVersion, problems=None, 
 
 @bp.route("/frameworks/<int:framework_id>/draft", methods=["POST"])
 @login_required
-def start_draft(framework_id: int):  # type: ignore[no-untyped-def]
+def start_draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     _owner_or_403(framework)
     published = framework.published()
@@ -206,7 +210,7 @@ def start_draft(framework_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
 
 
-def _show_problem(framework: Framework, *problems: str):  # type: ignore[no-untyped-def]
+def _show_problem(framework: Framework, *problems: str) -> ResponseReturnValue:
     db.session.rollback()
     for problem in problems:
         flash(problem, "danger")
@@ -215,7 +219,7 @@ def _show_problem(framework: Framework, *problems: str):  # type: ignore[no-unty
 
 @bp.route("/frameworks/<int:framework_id>/draft/meta", methods=["POST"])
 @login_required
-def save_meta(framework_id: int):  # type: ignore[no-untyped-def]
+def save_meta(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     try:
@@ -230,7 +234,7 @@ def save_meta(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/draft/nodes/<int:node_id>", methods=["POST"])
 @login_required
-def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
+def save_node(framework_id: int, node_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     node = _part_of(FrameworkNode, node_id, version)
@@ -251,7 +255,7 @@ def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/frameworks/<int:framework_id>/draft/indicators/<int:indicator_id>",
           methods=["GET", "POST"])
 @login_required
-def indicator(framework_id: int, indicator_id: int):  # type: ignore[no-untyped-def]
+def indicator(framework_id: int, indicator_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     item = _part_of(Indicator, indicator_id, version)
@@ -303,7 +307,7 @@ def _plan_years(framework: Framework, version: FrameworkVersion) -> list[int]:
 @bp.route("/frameworks/<int:framework_id>/draft/responsibilities/<int:responsibility_id>",
           methods=["POST"])
 @login_required
-def save_responsibility(framework_id: int, responsibility_id: int):  # type: ignore[no-untyped-def]
+def save_responsibility(framework_id: int, responsibility_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     item = _part_of(Responsibility, responsibility_id, version)
@@ -324,7 +328,7 @@ def save_responsibility(framework_id: int, responsibility_id: int):  # type: ign
 
 @bp.route("/frameworks/<int:framework_id>/draft/publish", methods=["POST"])
 @login_required
-def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
+def publish_draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     if request.form.get("confirm") != str(version.number):
@@ -345,7 +349,7 @@ def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/periods", methods=["GET", "POST"])
 @login_required
-def periods(framework_id: int):  # type: ignore[no-untyped-def]
+def periods(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     is_owner = g.reach.owns_frameworks_of(framework.owner_unit_id)
     problems: list[str] = []
@@ -368,7 +372,7 @@ def periods(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/periods/<int:period_id>", methods=["POST"])
 @login_required
-def save_period_view(framework_id: int, period_id: int):  # type: ignore[no-untyped-def]
+def save_period_view(framework_id: int, period_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     _owner_or_403(framework)
     period = db.session.scalar(select(ReportingPeriod).where(
