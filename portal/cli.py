@@ -343,7 +343,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     from portal.notifications.reminders import schedule_daily
 
     click.echo(f"reminders booked: {schedule_daily()}")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy has it
     build_worker(app, queues or QUEUES, connection=redis_connection()).work(
         burst=burst, with_scheduler=True)
 

@@ -190,9 +190,10 @@ def system_scope_in_flush(reason: str) -> Iterator[Scope]:
     entered. Load no ORM objects inside: the identity map is left as it is."""
     if not reason:
         raise ValueError("system_scope_in_flush needs a reason")
-    token = _current.set(Scope(everything=True, reason=reason))
+    scope = Scope(everything=True, reason=reason)
+    token = _current.set(scope)
     try:
-        yield _current.get()  # type: ignore[misc]
+        yield scope
     finally:
         _current.reset(token)
 

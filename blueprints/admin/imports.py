@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, flash, request
 from flask.typing import ResponseReturnValue
@@ -50,7 +50,10 @@ def _upload() -> tuple[str, bytes] | None:
     return None
 
 
-def _dry_run_unless(confirm: bool, change):  # type: ignore[no-untyped-def]
+_T = TypeVar("_T")
+
+
+def _dry_run_unless(confirm: bool, change: Callable[[], _T]) -> _T:
     """``change()``'s result; unless confirmed, in a savepoint rolled back afterwards (a
     dry run shows what would change and keeps nothing). Run inside ``unit_of_work()``."""
     if confirm:

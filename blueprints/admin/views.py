@@ -16,7 +16,9 @@ checked by the app's ``CSRFProtect`` like every other form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -64,6 +66,7 @@ from tenants.tree import add_unit
 from tenants.unit import Unit, UnitClosure, UnitKind
 
 _Row = TypeVar("_Row")
+_Result = TypeVar("_Result")   # what a bulk action's change returns for each account
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
 
@@ -145,7 +148,7 @@ COLUMN_LABELS = {
 }
 
 
-def _shown(_view, value, _name) -> str:  # type: ignore[no-untyped-def]
+def _shown(_view: object, value: datetime | date | None, _name: str) -> str:
     return clock.shown(value)
 
 
@@ -187,14 +190,15 @@ class _AccountActions:
     whole account: refused for all of them, with every reason, unless the caller
     administers every unit each selected account is in (``portal.accounts.reach``)."""
 
-    def _selected(self, ids):  # type: ignore[no-untyped-def]
+    def _selected(self, ids: list[str]) -> list[User]:
         try:
             wanted = [int(i) for i in ids]
         except (TypeError, ValueError):
             abort(400)
-        return self.get_query().filter(User.id.in_(wanted)).all()  # type: ignore[attr-defined]
+        return self.get_query().filter(User.id.in_(wanted)).all()  # type: ignore[attr-defined]  # a mixin: the ModelView has it
 
-    def _on_each(self, ids, change):  # type: ignore[no-untyped-def]
+    def _on_each(self, ids: list[str],
+                 change: Callable[[User], _Result]) -> list[tuple[str, _Result]] | None:
         """``change(user)`` for every selected account, all or nothing; the results, or
         None when refused (the reasons are flashed)."""
         try:
@@ -206,27 +210,27 @@ class _AccountActions:
             return None
 
     @action("deactivate", _l("Deactivate"), _l("Deactivate the selected accounts?"))
-    def action_deactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_deactivate(self, ids: list[str]) -> None:
         done = self._on_each(ids, lambda user: set_active(user, False, by=g.reach))
         if done is not None:
             flash(_("%(n)d accounts deactivated; they are signed out and cannot sign in.",
                     n=len(done)), "success")
 
     @action("reactivate", _l("Reactivate"), _l("Reactivate the selected accounts?"))
-    def action_reactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_reactivate(self, ids: list[str]) -> None:
         done = self._on_each(ids, lambda user: set_active(user, True, by=g.reach))
         if done is not None:
             flash(_("%(n)d accounts reactivated.", n=len(done)), "success")
 
     @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
-    def action_unlock(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_unlock(self, ids: list[str]) -> None:
         done = self._on_each(ids, lambda user: unlock(user, by=g.reach))
         if done is not None:
             flash(_("%(n)d accounts unlocked.", n=len(done)), "success")
 
     @action("reset_password", _l("Reset password"),
             _l("Give the selected accounts a temporary password they must change?"))
-    def action_reset_password(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_reset_password(self, ids: list[str]) -> None:
         handed = self._on_each(ids, lambda user: reset_password(user, by=g.reach))
         for username, temporary in handed or []:
             flash(_("Temporary password of %(user)s: %(password)s — hand it over in person; "
@@ -234,7 +238,7 @@ class _AccountActions:
                     password=temporary), "warning")
 
 
-def _membership_text(_view, _context, user: User, _name) -> str:  # type: ignore[no-untyped-def]
+def _membership_text(_view: object, _context: object, user: User, _name: str) -> str:
     text = ", ".join(f"{m.role} @ {m.unit.code}" for m in user.memberships)
     if user.id in g.get("accounts_beyond", {}):
         text += " " + _("(and roles in units you do not administer: only its roles in your "
@@ -274,7 +278,7 @@ class _RevokesMemberships:
     own bulk delete compares the integer ids with the form's strings, which PostgreSQL
     refuses (``integer = character varying``)."""
 
-    def delete_model(self, model) -> bool:  # type: ignore[no-untyped-def]
+    def delete_model(self, model: Membership) -> bool:
         try:
             with unit_of_work():
                 revoke_membership(model)
@@ -284,14 +288,14 @@ class _RevokesMemberships:
         return True
 
     @action("delete", _l("Delete"), _l("Revoke the selected roles?"))
-    def action_delete(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_delete(self, ids: list[str]) -> None:
         try:
             wanted = [int(i) for i in ids]
         except (TypeError, ValueError):
             abort(400)
         try:
             with unit_of_work():
-                rows = self.get_query().filter(Membership.id.in_(wanted)).all()  # type: ignore[attr-defined]
+                rows = self.get_query().filter(Membership.id.in_(wanted)).all()  # type: ignore[attr-defined]  # a mixin: the ModelView has it
                 for membership in rows:
                     revoke_membership(membership)
         except DomainError as exc:
@@ -333,7 +337,7 @@ class PlatformTokenView(_OperatorView):
     column_filters = ("revoked_at",)
 
     @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
-    def action_revoke(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_revoke(self, ids: list[str]) -> None:
         try:
             wanted = [int(i) for i in ids]
         except (TypeError, ValueError):
@@ -427,38 +431,38 @@ class TenantAccountView(_AccountActions, _TenantView):
     list_template = "admin/model/account_list.html"
     details_template = "admin/model/account_details.html"
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return _administered_accounts()
 
     def get_query(self) -> Query:
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
 
-    def get_list(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def get_list(self, *args: Any, **kwargs: Any) -> tuple[int | None, list[User]]:
         # Which accounts also hold roles beyond the caller's units, read before the page's
         # rows are: the list marks them and offers no account-wide change of them.
         g.accounts_beyond = accounts_beyond(g.reach)
         return super().get_list(*args, **kwargs)
 
-    def get_one(self, id):  # type: ignore[no-untyped-def]
+    def get_one(self, id: str) -> User | None:
         g.accounts_beyond = accounts_beyond(g.reach)   # read before the record, as above
         return super().get_one(id)
 
-    def row_editable(self, row) -> bool:  # type: ignore[no-untyped-def]
+    def row_editable(self, row: User) -> bool:
         """Whether the list offers this account's edit form and its bulk actions."""
         return row.id not in g.get("accounts_beyond", {})
 
-    def edit_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def edit_form(self, obj: User | None = None) -> FlaskForm:
         # Name and e-mail are the whole account's: refused (GET and POST alike) unless the
         # caller administers every unit the account is in.
         if obj is not None and accounts_beyond(g.reach, [obj.id]):
             abort(403)
         return super().edit_form(obj)
 
-    def update_model(self, form, model):  # type: ignore[no-untyped-def]
+    def update_model(self, form: AccountEditForm, model: User) -> bool:
         try:
             with unit_of_work():
-                update_account(model, by=g.reach, full_name=form.full_name.data,
+                update_account(model, by=g.reach, full_name=form.full_name.data,  # type: ignore[arg-type]  # a posted StringField: a string
                                email=form.email.data)
         except BeyondReach:
             abort(403)
@@ -467,7 +471,7 @@ class TenantAccountView(_AccountActions, _TenantView):
             return False
         return True
 
-    def get_create_form(self):  # type: ignore[no-untyped-def]
+    def get_create_form(self) -> type[FlaskForm]:
         return AccountForm
 
     def create_form(self, obj: object = None) -> FlaskForm:
@@ -478,7 +482,7 @@ class TenantAccountView(_AccountActions, _TenantView):
     def create_model(self, form: AccountForm) -> User | bool:
         try:
             with unit_of_work():
-                user = create_user(form.username.data, full_name=form.full_name.data or "",
+                user = create_user(form.username.data, full_name=form.full_name.data or "",  # type: ignore[arg-type]  # DataRequired
                                    email=form.email.data or None)
                 grant(user, _administered_unit(form.unit.data), form.role.data)
                 temporary = temporary_password(user)
@@ -563,7 +567,7 @@ class TenantUnitView(_TenantView):
         parent = _administered_unit(form.parent.data)
         try:
             with unit_of_work():
-                unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)
+                unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)  # type: ignore[arg-type]  # DataRequired
         except DomainError as exc:
             refused(exc)
             return False
@@ -573,7 +577,7 @@ class TenantUnitView(_TenantView):
         from tenants.text import nfc, search_key
 
         with unit_of_work():
-            model.name = nfc(form.name.data.strip())
+            model.name = nfc(form.name.data.strip())  # type: ignore[union-attr]  # DataRequired
             model.search_name = search_key(model.name)
         return True
 

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from portal.audit.capture import AUDITED
+from portal.audit.entry import AuditEntry
 from portal.audit.service import (
     AuditFilter,
     as_csv,
@@ -60,7 +61,8 @@ def unit_log(code: str) -> ResponseReturnValue:
     return _page(unit, wanted, entries, total, page)
 
 
-def _page(unit: Unit, wanted: AuditFilter, entries, total: int, page: int) -> str:  # type: ignore[no-untyped-def]
+def _page(unit: Unit, wanted: AuditFilter, entries: list[AuditEntry], total: int,
+          page: int) -> str:
     return render_template("audit/unit.html", unit=unit, wanted=wanted, entries=entries,
                            total=total, page=page, types=sorted(AUDITED), actions=ACTIONS)
 

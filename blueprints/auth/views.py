@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -18,6 +17,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as BaseResponse
 
 from blueprints.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from blueprints.safe_redirect import safe_next
@@ -67,7 +67,7 @@ def _known_device_ids() -> list[int]:
     return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
 
 
-def _remember_device(response: Response, user_id: int) -> Response:
+def _remember_device(response: BaseResponse, user_id: int) -> BaseResponse:
     ids = [user_id] + [i for i in _known_device_ids() if i != user_id]
     serializer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
     response.set_cookie(KNOWN_DEVICE_COOKIE, serializer.dumps(ids[:_KNOWN_DEVICE_MAX]),
@@ -93,7 +93,7 @@ def login() -> ResponseReturnValue:
                 session.clear()  # a fresh session on sign-in (no fixation)
                 login_user(user, remember=form.remember.data)
         if user is None:
-            form.password.errors.append(_("User name or password is not correct, or the "
+            form.password.errors.append(_("User name or password is not correct, or the "  # type: ignore[attr-defined]  # a list at run time
                                           "account is locked for a while after too many "
                                           "attempts."))
         else:

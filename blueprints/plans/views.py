@@ -8,6 +8,8 @@ from ``blueprints.autosave``; the plan's documents are in ``documents.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -148,7 +150,7 @@ def save_section_view(plan_id: int, name: str) -> ResponseReturnValue:
         save_section(revision, name, request.form.get("text", ""), version)
         return revision.section_version(name)
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = latest(_plan_or_404(plan_id))  # lost a race to another save of this plan
         return {name: getattr(fresh, name)}, fresh.section_version(name)
 
@@ -193,7 +195,7 @@ def save_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
         save_task(task, latest(plan), values, coordinating, version)
         return task.version
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = _task_or_404(_plan_or_404(plan_id), task_id)  # lost a race: what won it
         return task_values(fresh), fresh.version
 
@@ -231,7 +233,7 @@ def save_target_view(plan_id: int, target_id: int) -> ResponseReturnValue:
     def save() -> None:  # a target has no version: the last save wins
         save_target(target, latest(plan), request.form.get("value", ""))
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = target_of(_plan_or_404(plan_id), target_id)  # the revision lost a race
         return {"value": "" if fresh is None or fresh.value is None else str(fresh.value)}, 0
 
@@ -243,7 +245,7 @@ def save_target_view(plan_id: int, target_id: int) -> ResponseReturnValue:
 # ---- workflow ----------------------------------------------------------------------------
 
 
-def _workflow(plan: UnitPlan, action, success: str):  # type: ignore[no-untyped-def]
+def _workflow(plan: UnitPlan, action: Callable[[], object], success: str) -> ResponseReturnValue:
     """Run a workflow step; on a refusal, the plan page (nothing kept) with every problem."""
     plan_id = plan.id
     try:

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.autosave import autosave
 from portal.frameworks.indicator import Indicator
-from portal.reports.pages import indicator_of, report_page, report_part, reports_index
+from portal.reports.pages import ReportPart, indicator_of, report_page, report_part, reports_index
 from portal.reports.report import NARRATIVE, ReportTask, ReportValue, UnitReport
 from portal.reports.service import (
     ReportError,
@@ -48,14 +48,14 @@ def _writer_or_403(report: UnitReport) -> None:
         abort(403)
 
 
-def _part_or_404(model, report: UnitReport, part_id: int):  # type: ignore[no-untyped-def]
+def _part_or_404(model: type[ReportPart], report: UnitReport, part_id: int) -> ReportPart:
     part = report_part(model, report, part_id)
     if part is None:
         abort(404)
     return part
 
 
-def show_with_problems(report_id: int, problems: dict[str, str]):  # type: ignore[no-untyped-def]
+def show_with_problems(report_id: int, problems: dict[str, str]) -> ResponseReturnValue:
     """The report page again (read afresh: the refused change was rolled back), with every
     problem of the refusal listed, 422."""
     report = visible_or_404(UnitReport, report_id)
@@ -127,7 +127,7 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
         save_value(row, report, request.form.to_dict(), version)
         return row.version
 
-    def current() -> tuple[dict[str, Any], int]:
+    def current() -> tuple[dict[str, str], int]:
         fresh = _part_or_404(ReportValue, visible_or_404(UnitReport, report_id), value_id)
         return value_fields(fresh), fresh.version
 
@@ -149,7 +149,7 @@ def save_task_view(report_id: int, task_id: int) -> ResponseReturnValue:
                          request.form.get("result", ""), version)
         return row.version
 
-    def current() -> tuple[dict[str, Any], int]:
+    def current() -> tuple[dict[str, str], int]:
         fresh = _part_or_404(ReportTask, visible_or_404(UnitReport, report_id), task_id)
         return {"status": fresh.status or "", "result": fresh.result}, fresh.version
 
@@ -171,7 +171,7 @@ def save_narrative_view(report_id: int, name: str) -> ResponseReturnValue:
         save_narrative(report, name, request.form.get("text", ""), version)
         return report.section_version(name)
 
-    def current() -> tuple[dict[str, Any], int]:
+    def current() -> tuple[dict[str, str], int]:
         fresh = visible_or_404(UnitReport, report_id)
         return {name: getattr(fresh, name)}, fresh.section_version(name)
 

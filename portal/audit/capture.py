@@ -136,10 +136,10 @@ def _units_of(session: Session, obj: object) -> list[int | None]:
         account = obj.id if table == "user_account" else obj.user_id  # type: ignore[attr-defined]  # a User or an ApiToken
         memberships = Membership.__table__
         with system_scope_in_flush("the units of an account, for its audit entries"):
-            units = sorted(set(session.connection().execute(
+            units: list[int | None] = sorted(set(session.connection().execute(
                 select(memberships.c.unit_id).where(
                     memberships.c.user_id == account)).scalars()))
-        return units or [None]  # type: ignore[return-value]
+        return units or [None]
     for column in ("unit_id", "owner_unit_id"):
         if hasattr(obj, column):
             return [getattr(obj, column)]
@@ -185,7 +185,7 @@ def _write(session: Session, _context: object) -> None:
     user_id, actor = _who()
     request_id = g.get("request_id", "") if has_request_context() else ""
     now = clock.now()
-    rows = []
+    rows: list[dict[str, object]] = []
     for action, obj, change in pending:
         before, after = change if change else (None, _values(obj))
         rows.extend({

@@ -158,7 +158,7 @@ def header_names(unit: Unit) -> tuple[str, str | None]:
 
 def plan_document(plan: UnitPlan, revision: PlanRevision) -> tuple[bytes, str]:
     """The .docx of a revision and its file name, for the plan pages and the API."""
-    unit = db.session.get(Unit, plan.unit_id)
+    unit = db.session.get_one(Unit, plan.unit_id)
     name, parent = header_names(unit)
     indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
         Indicator.version_id == revision.framework_version_id))}

@@ -176,7 +176,7 @@ def start(root: Unit, framework: Framework, year: int, user_id: int | None) -> i
         fresh = row.status == RunStatus.QUEUED.value and row.progress == 0
     if fresh:
         try:
-            queue(db.session.get(Consolidation, row_id))
+            queue(db.session.get_one(Consolidation, row_id))
         except JobsUnavailable as exc:
             with unit_of_work():
                 db.session.delete(db.session.get(Consolidation, row_id))
