@@ -235,7 +235,8 @@ def _revision_json(revision: PlanRevision, labels: dict[int, tuple[str, str]],
                    "name": revision.signer_name},
         "sections": {name: getattr(revision, name) for name in SECTIONS},
         "tasks": [{
-            "id": t.id, "framework_item": paths.get(t.framework_node_id), "content": t.content,
+            "id": t.id, "content": t.content,
+            "framework_item": paths.get(t.framework_node_id),  # type: ignore[arg-type]  # None: no item
             "lead": t.lead, "coordinating": sorted(labels[c.coordinating_unit_id][0]
                                                    for c in t.coordinating),
             "start_date": t.start_date.isoformat() if t.start_date else None,
@@ -409,7 +410,7 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
         problems.update(exc.problems)
     if problems:
         raise ReportError(problems)
-    return report
+    return report  # type: ignore[return-value]  # opened above, or a refusal raised
 
 
 @bp.post("/units/<code>/reports/<int:year>/transitions")

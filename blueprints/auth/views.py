@@ -59,7 +59,7 @@ def _known_device_ids() -> list[int]:
     raw = request.cookies.get(KNOWN_DEVICE_COOKIE, "")
     if not raw:
         return []
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
     try:
         ids = serializer.loads(raw, max_age=KNOWN_DEVICE_DAYS * 86400)
     except BadData:
@@ -69,7 +69,7 @@ def _known_device_ids() -> list[int]:
 
 def _remember_device(response: BaseResponse, user_id: int) -> BaseResponse:
     ids = [user_id] + [i for i in _known_device_ids() if i != user_id]
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
     response.set_cookie(KNOWN_DEVICE_COOKIE, serializer.dumps(ids[:_KNOWN_DEVICE_MAX]),
                         max_age=KNOWN_DEVICE_DAYS * 86400, path="/auth/",
                         secure=current_app.config["REMEMBER_COOKIE_SECURE"], httponly=True,
@@ -87,7 +87,7 @@ def login() -> ResponseReturnValue:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         with unit_of_work():   # a failed attempt is kept: it counts towards the lockout
-            user = authenticate(form.username.data, form.password.data,
+            user = authenticate(form.username.data, form.password.data,  # type: ignore[arg-type]  # DataRequired
                                 known_device_ids=_known_device_ids())
             if user is not None:
                 session.clear()  # a fresh session on sign-in (no fixation)
@@ -142,7 +142,7 @@ def password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         with unit_of_work():
-            problems = change_password(current_user, form.current.data, form.new.data)
+            problems = change_password(current_user, form.current.data, form.new.data)  # type: ignore[arg-type]  # DataRequired
         if not problems:
             # re-issue the cookie with the new session version (the user, not the proxy:
             # Flask-Login would store the proxy in g and later reads would recurse)

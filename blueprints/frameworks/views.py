@@ -226,7 +226,7 @@ def save_meta(framework_id: int) -> ResponseReturnValue:
         update_meta(version, request.form.to_dict())
     except FrameworkError as exc:
         db.session.rollback()
-        return _draft_page(framework, framework.draft(), exc.messages, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)  # type: ignore[arg-type]  # found above
     db.session.commit()
     flash(_("The header was saved."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
@@ -320,7 +320,7 @@ def save_responsibility(framework_id: int, responsibility_id: int) -> ResponseRe
                               request.form.get("direct_children") == "on")
     except FrameworkError as exc:
         db.session.rollback()
-        return _draft_page(framework, framework.draft(), exc.messages, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)  # type: ignore[arg-type]  # found above
     db.session.commit()
     flash(_("The responsibility was saved."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id) + "#responsibilities")
@@ -338,7 +338,7 @@ def publish_draft(framework_id: int) -> ResponseReturnValue:
         publish(version, current_user.id)
     except FrameworkError as exc:
         db.session.rollback()
-        return _draft_page(framework, framework.draft(), exc.messages, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)  # type: ignore[arg-type]  # found above
     db.session.commit()
     flash(_("Version %(n)d is published and in force.", n=version.number), "success")
     return redirect(url_for("frameworks.show", framework_id=framework.id))
