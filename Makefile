@@ -12,6 +12,7 @@ setup:
 lint:
 	.venv/bin/ruff check composition portal tenants blueprints tests wsgi.py
 	.venv/bin/lint-imports
+	.venv/bin/mypy composition portal tenants blueprints
 
 translations:   ## refresh the message catalogue after changing texts
 	.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .

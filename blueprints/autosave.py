@@ -21,7 +21,7 @@ from portal.unit_of_work import unit_of_work
 
 
 def status(target: str, code: int, *, fields: Sequence[str], errors: Mapping[str, str],
-           version: int | None):  # type: ignore[no-untyped-def]
+           version: int | None) -> tuple[str, int]:
     """The status line of an autosave form (``target``), its version and field messages."""
     return render_template("partials/autosave_status.html", now=clock.now(),
                            target=target, errors=errors, fields=fields,
@@ -30,7 +30,7 @@ def status(target: str, code: int, *, fields: Sequence[str], errors: Mapping[str
 
 def autosave(target: str, fields: Sequence[str], save: Callable[[], int | None], *,
              current: Callable[[], tuple[dict[str, str], int]], mine: Mapping[str, str],
-             labels: Mapping[str, str], reload_url: str):  # type: ignore[no-untyped-def]
+             labels: Mapping[str, str], reload_url: str) -> tuple[str, int]:
     """Run ``save`` (returns the new version, or None) and answer the autosave form.
 
     ``current`` reads what is stored now (after a lost race, which the database tells

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 
-from flask import Flask, g, request, session
+from flask import Flask, Response, g, request, session
 from flask_login import current_user
+from sqlalchemy.engine import Connection, Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import Config, config_for, sqlite_default_uri
@@ -54,7 +56,7 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     if app.config["PROXY_COUNT"]:  # behind nginx or a load balancer: trust its headers
         hops = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # as Flask's docs do
 
 
 def register_extensions(app: Flask) -> None:
@@ -96,7 +98,7 @@ def _select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
+def _configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, and real transactions (the pysqlite recipe of SQLAlchemy's docs).
 
     Python's sqlite3 driver otherwise starts transactions late and breaks SAVEPOINT.
@@ -109,14 +111,14 @@ def _configure_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -238,7 +240,7 @@ def register_template_context(app: Flask) -> None:
                 "languages": app.config["LANGUAGES"]}
 
     @app.after_request
-    def _vary(response):  # type: ignore[no-untyped-def]
+    def _vary(response: Response) -> Response:
         if request.headers.get("HX-Request"):
             response.vary.add("HX-Request")
         return response

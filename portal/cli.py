@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from flask import Flask
@@ -23,8 +24,11 @@ from portal.problems import DomainError
 from portal.unit_of_work import unit_of_work
 from tenants.scoping import system_scope
 
+if TYPE_CHECKING:
+    from portal.frameworks.parser import Node
 
-def _fail(problems: list[str]) -> None:
+
+def _fail(problems: list[str]) -> NoReturn:
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     sys.exit(1)
@@ -39,7 +43,7 @@ def transactional(reason: str) -> Callable:
 
     def decorate(func: Callable) -> Callable:
         @wraps(func)
-        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def wrapper(*args: object, **kwargs: object) -> object:
             from portal.audit.capture import acting_as
 
             try:
@@ -53,7 +57,7 @@ def transactional(reason: str) -> Callable:
     return decorate
 
 
-def _parse_day(_ctx, _param, value: str | None) -> date | None:  # type: ignore[no-untyped-def]
+def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     from portal.dates import DateError, parse_date
 
     try:
@@ -277,7 +281,7 @@ def frameworks_parse(file: Path, as_json: bool) -> None:
         click.echo(f"{key}: {value if value is not None else '—'}")
     click.echo("")
 
-    def show(nodes, prefix: str = "", depth: int = 0) -> None:  # type: ignore[no-untyped-def]
+    def show(nodes: list[Node], prefix: str = "", depth: int = 0) -> None:
         for node in nodes:
             path = f"{prefix}.{node.label}" if prefix else node.label
             words = node.title or node.text
@@ -339,7 +343,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     from portal.notifications.reminders import schedule_daily
 
     click.echo(f"reminders booked: {schedule_daily()}")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy has it
     build_worker(app, queues or QUEUES, connection=redis_connection()).work(
         burst=burst, with_scheduler=True)
 

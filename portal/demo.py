@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -16,6 +18,12 @@ from portal.data import DATA_DIR, PLAN_108
 from portal.extensions import db
 from tenants.tree import add_unit, import_units, read_unit_csv
 from tenants.unit import Unit, UnitKind
+
+if TYPE_CHECKING:
+    from random import Random
+
+    from portal.frameworks.indicator import Indicator
+    from portal.reports.report import ReportValue
 
 PROVINCE = "33"
 LEGACY_FILE = "admin-units-vn-legacy-2025-01.csv"
@@ -79,7 +87,7 @@ def seed(explicit_dir: Path | None = None) -> Iterator[str]:
                                email=f"{username}@demo.invalid")  # reminders go to files
             created += 1
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-        grant(user, unit, role)  # type: ignore[arg-type]
+        grant(user, unit, role)  # type: ignore[arg-type]  # the demo's units exist
     if find_user(OPERATOR[0]) is None:
         create_user(OPERATOR[0], DEMO_PASSWORD, full_name=OPERATOR[1], platform_admin=True)
         created += 1
@@ -150,7 +158,7 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
         yield "demo reports: load the demo first (flask demo seed)"
         return
     indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
-        Indicator.version_id == framework.published().id))}
+        Indicator.version_id == framework.published().id))}  # type: ignore[union-attr, arg-type]  # seeded: published
     district = db.session.scalar(select(Unit.id).where(Unit.code == JOURNEY_DISTRICT))
     in_district = set(db.session.scalars(select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id == district)))
@@ -211,19 +219,21 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
         yield f"demo reports {year}: {filed} filed"
 
 
-def _demo_value(row, indicator, unit: Unit, chance, year: int) -> None:  # type: ignore[no-untyped-def]
+def _demo_value(row: ReportValue, indicator: Indicator, unit: Unit, chance: Random,
+                year: int) -> None:
     """A plausible figure for one indicator of one unit's report."""
     kind = indicator.kind
     if kind == "yes_no":
-        row.value = 1 if chance.random() < 0.8 else 0
+        row.value = Decimal(1 if chance.random() < 0.8 else 0)
     elif kind == "ratio":
         total = chance.randint(4, 40) if unit.kind == "commune" else chance.randint(20, 120)
-        row.denominator = total
-        row.numerator = min(total, int(total * chance.uniform(0.4, 1.0)))
+        row.denominator = Decimal(total)
+        row.numerator = Decimal(min(total, int(total * chance.uniform(0.4, 1.0))))
     elif kind == "amount":
-        row.value = chance.randint(0, 40) * 5_000_000
+        row.value = Decimal(chance.randint(0, 40) * 5_000_000)
     elif kind == "count":
-        row.value = chance.randint(0, 3) if unit.kind == "commune" else chance.randint(0, 8)
+        row.value = Decimal(chance.randint(0, 3) if unit.kind == "commune"
+                            else chance.randint(0, 8))
     else:
         row.text = f"Năm {year}: {unit.name} nâng cao năng lực thử nghiệm, kiểm định."
 

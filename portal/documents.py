@@ -9,13 +9,19 @@ and "Nơi nhận" on the left. A draft carries "DỰ THẢO" on every page.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from docx import Document
+from docx.blkcntnr import BlockItemContainer
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 FONT = "Times New Roman"
 
@@ -28,18 +34,20 @@ def date_line(place: str, day: date | None) -> str:
     return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
-def run(line, text: str, *, bold=False, italic=False, size=14, upper=False):  # type: ignore[no-untyped-def]
+def run(line: Paragraph, text: str, *, bold: bool = False, italic: bool = False, size: int = 14,
+        upper: bool = False) -> Run:
     """Text in Times New Roman (for Vietnamese too) added to a paragraph."""
     piece = line.add_run(text.upper() if upper else text)
     piece.bold, piece.italic = bold, italic
     piece.font.size = Pt(size)
     piece.font.name = FONT
-    piece._element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    piece._element.rPr.rFonts.set(qn("w:eastAsia"), FONT)  # type: ignore[union-attr]  # font.name made both
     return piece
 
 
-def paragraph(container, text: str = "", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True,  # type: ignore[no-untyped-def]
-              **style):
+def paragraph(container: DocxDocument | BlockItemContainer, text: str = "", *,
+              align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = True,
+              **style: Any) -> Paragraph:
     """A body paragraph: justified with a first-line indent unless told otherwise."""
     line = container.add_paragraph()
     line.alignment = align
@@ -51,7 +59,7 @@ def paragraph(container, text: str = "", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, in
     return line
 
 
-def widths(table, millimetres: tuple[float, ...]) -> None:  # type: ignore[no-untyped-def]
+def widths(table: Table, millimetres: tuple[float, ...]) -> None:
     """Fixed column widths, on the grid (LibreOffice) and on every cell (Word)."""
     table.autofit = False
     for column, width in zip(table.columns, millimetres, strict=True):
@@ -61,7 +69,7 @@ def widths(table, millimetres: tuple[float, ...]) -> None:  # type: ignore[no-un
             cell.width = Mm(width)
 
 
-def no_borders(table) -> None:  # type: ignore[no-untyped-def]
+def no_borders(table: Table) -> None:
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         element = OxmlElement(f"w:{edge}")
@@ -72,7 +80,7 @@ def no_borders(table) -> None:  # type: ignore[no-untyped-def]
 
 
 
-def new_document(draft: bool):  # type: ignore[no-untyped-def]
+def new_document(draft: bool) -> DocxDocument:
     """An A4 document with the margins and the type of Decree 30."""
     document = Document()
     section = document.sections[0]
@@ -92,7 +100,7 @@ def new_document(draft: bool):  # type: ignore[no-untyped-def]
     return document
 
 
-def header_block(document, *, body: str, parent: str | None, number: str,  # type: ignore[no-untyped-def]
+def header_block(document: DocxDocument, *, body: str, parent: str | None, number: str,
                  place: str, day: date | None) -> None:
     """The issuing body and "Số: …" on the left, the motto and the date line on the right."""
     table = document.add_table(rows=1, cols=2)
@@ -122,13 +130,14 @@ def header_block(document, *, body: str, parent: str | None, number: str,  # typ
     run(dated, date_line(place, day), italic=True, size=14)
 
 
-def cell(target, text: str, *, bold=False, align=WD_ALIGN_PARAGRAPH.LEFT, size=12):  # type: ignore[no-untyped-def]
+def cell(target: _Cell, text: str, *, bold: bool = False,
+         align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.LEFT, size: int = 12) -> None:
     line = target.paragraphs[0]
     line.alignment = align
     run(line, text, bold=bold, size=size)
 
 
-def grid(document, headers: tuple[str, ...], rows: list[tuple[str, ...]],  # type: ignore[no-untyped-def]
+def grid(document: DocxDocument, headers: tuple[str, ...], rows: list[tuple[str, ...]],
          millimetres: tuple[float, ...]) -> None:
     """A bordered table: bold centred headers, then the rows."""
     table = document.add_table(rows=1, cols=len(headers))
@@ -142,7 +151,7 @@ def grid(document, headers: tuple[str, ...], rows: list[tuple[str, ...]],  # typ
     widths(table, millimetres)
 
 
-def signature_block(document, *, recipients: list[str], lines: list[str],  # type: ignore[no-untyped-def]
+def signature_block(document: DocxDocument, *, recipients: list[str], lines: list[str],
                     signer_name: str, placeholder: bool = False) -> None:
     """"Nơi nhận" on the left; the signing lines, room for the seal and the name on the right.
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -17,8 +18,8 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str, message: str,  # type: ignore[no-untyped-def]
-                   problems: dict[str, str] | None = None):
+def error_response(status: int, code: str, message: str,
+                   problems: dict[str, str] | None = None) -> ResponseReturnValue:
     """The refusal as JSON for programs, a fragment for htmx, a page for people.
 
     ``problems`` (field -> message) are listed one by one; JSON carries them as ``fields``.
@@ -45,13 +46,13 @@ def register(app: Flask) -> None:
     }
 
     @app.errorhandler(CSRFError)
-    def _csrf(_exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(_exc: CSRFError) -> ResponseReturnValue:
         return error_response(400, "csrf", _(
             "The form has expired or did not come from this site. Reload the page and "
             "submit it again; nothing was saved."))
 
     @app.errorhandler(DomainError)
-    def _refused(exc: DomainError):  # type: ignore[no-untyped-def]
+    def _refused(exc: DomainError) -> ResponseReturnValue:
         """A domain rule refused and no view answered for it: every problem, nothing kept."""
         db.session.rollback()
         return error_response(422, "unprocessable", _(
@@ -60,13 +61,13 @@ def register(app: Flask) -> None:
             "Nothing was saved."), exc.problems)
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         code, message = messages.get(status, ("error", lambda: exc.description or ""))
         return error_response(status, code, message())
 
     @app.before_request
-    def _refuse_nul_bytes():  # type: ignore[no-untyped-def]
+    def _refuse_nul_bytes() -> ResponseReturnValue | None:
         """A NUL byte is in no code, name or text people type, and PostgreSQL can store
         none: refuse it at the door (400) rather than fail at the database (500)."""
         values = [request.path, *(v for vs in request.args.listvalues() for v in vs)]
@@ -77,7 +78,7 @@ def register(app: Flask) -> None:
         return None
 
     @app.errorhandler(DataError)
-    def _value_not_storable(exc: DataError):  # type: ignore[no-untyped-def]
+    def _value_not_storable(exc: DataError) -> ResponseReturnValue:
         """A value the database cannot take (too long, out of range) that no check caught:
         a clear refusal, nothing saved — and a log line, as a check is missing."""
         app.logger.warning("value refused by the database on %s %s: %s", request.method,
@@ -89,7 +90,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def _database_unavailable(exc: Exception):  # type: ignore[no-untyped-def]
+    def _database_unavailable(exc: Exception) -> Response:
         """The database went away (restart, failover, network): say so, and keep serving.
 
         The pool pings connections before use, so the next request after the database is
@@ -117,7 +118,7 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         if app.testing:
             raise exc  # tests see the traceback, not a polite page
         app.logger.exception("unhandled error on %s %s", request.method, request.path)

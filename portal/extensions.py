@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised by the app factory (``composition``)."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,3 +20,11 @@ csrf = CSRFProtect()
 babel = Babel()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address)
+
+# What every model derives from: Flask-SQLAlchemy's db.Model, which it builds from Base when
+# db is made. mypy takes no attribute of an instance as a base class (python/mypy#8603), so
+# the type checker sees Base, the declarative class db.Model is made from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model

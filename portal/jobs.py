@@ -12,8 +12,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,7 @@ class JobsUnavailable(RuntimeError):
     """The queue cannot take the job now (Redis is down)."""
 
 
-def redis_connection():  # type: ignore[no-untyped-def]
+def redis_connection() -> Redis:
     from redis import Redis
 
     return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2,
@@ -69,7 +73,7 @@ def in_app_context(func: Callable) -> Callable:
     """
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: object, **kwargs: object) -> object:
         if not has_app_context():
             raise RuntimeError(f"job {func.__qualname__} needs an app context: run the "
                                "worker with `flask worker` (portal.worker.AppWorker)")

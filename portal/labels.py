@@ -8,6 +8,7 @@ Each enum's translated labels live beside the enum, in its module (``ROLE_LABELS
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from portal.audit.entry import AUDIT_ACTION_LABELS, OBJECT_TYPE_LABELS
 from portal.dashboard.service import TRACK_LABELS
@@ -29,7 +30,9 @@ from portal.reports.report import (
 from tenants.membership import ROLE_LABELS
 from tenants.unit import UNIT_KIND_LABELS
 
-Labels = Mapping[str, object]   # enum value -> lazy translated text
+# enum value -> lazy translated text (keyed by a StrEnum, which Mapping[str, ...] is not:
+# its key type is invariant; looked up by the plain string)
+Labels = Mapping[Any, object]
 
 # template function name -> (the enum's labels, what a missing value reads as)
 TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {

@@ -63,7 +63,7 @@ def configure_logging(level: str, fmt: str) -> None:
         if getattr(handler, "_portal", False):
             return
     handler = logging.StreamHandler(sys.stderr)
-    handler._portal = True  # type: ignore[attr-defined]
+    handler._portal = True  # type: ignore[attr-defined]  # our marker, read back above
     handler.addFilter(RequestContextFilter())
     handler.setFormatter(JsonFormatter() if fmt != "text" else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s [%(request_id)s user=%(user)s unit=%(unit)s] "

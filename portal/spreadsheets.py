@@ -53,7 +53,7 @@ def read_table(filename: str, data: bytes, aliases: dict[str, str]) -> Table:
     if not data:
         raise TableError(_("The file is empty."))
     if filename.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
-        raw_rows, notes = _xlsx_rows(data), []
+        raw_rows, notes = _xlsx_rows(data), list[str]()
     else:
         text, notes = _decode(data)
         try:

@@ -12,6 +12,7 @@ the job the horse closes what it opened. Job functions never build an app themse
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask
 from redis import Redis
@@ -26,8 +27,8 @@ class AppWorker(Worker):
     """An RQ worker whose forked work horses run each job in ``app`` on fresh connections."""
 
     def __init__(self, queues: Iterable[str | Queue], *, app: Flask, connection: Redis,
-                 **kwargs: object) -> None:
-        super().__init__(list(queues), connection=connection, **kwargs)  # type: ignore[arg-type]
+                 **kwargs: Any) -> None:
+        super().__init__(list(queues), connection=connection, **kwargs)  # type: ignore[arg-type]  # RQ takes names and queues mixed
         self.app = app
 
     def perform_job(self, job: Job, queue: Queue) -> bool:

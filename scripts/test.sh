@@ -11,6 +11,7 @@ export PORTAL_ENV=testing
 
 .venv/bin/ruff check composition portal tenants blueprints tests wsgi.py
 .venv/bin/lint-imports   # the layers contracts of pyproject.toml ([tool.importlinter])
+.venv/bin/mypy composition portal tenants blueprints
 .venv/bin/pytest "$@"
 
 case "${DATABASE_URL:-}" in

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flask import abort
 from sqlalchemy import select
@@ -23,6 +24,8 @@ from tenants.membership import (
 )
 from tenants.scoping import Scope, system_scope
 from tenants.unit import Unit, UnitClosure
+
+_Row = TypeVar("_Row")
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,9 @@ def unit_or_404(code: str) -> Unit:
     return unit
 
 
-def visible_or_404(model: type, row_id: int):  # type: ignore[no-untyped-def]
+def visible_or_404(model: type[_Row], row_id: int) -> _Row:
     """The row of ``model`` with this id if the current scope may see it; 404 otherwise."""
-    row = db.session.scalar(select(model).where(model.id == row_id))
+    row = db.session.scalar(select(model).where(model.id == row_id))  # type: ignore[attr-defined]  # every model given has an id
     if row is None:
         abort(404)
     return row

@@ -12,11 +12,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
-class UnitLineage(db.Model):
+class UnitLineage(Model):
     __tablename__ = "unit_lineage"
     __table_args__ = (Index("ix_unit_lineage_successor", "successor_id"),)
 
@@ -27,7 +27,7 @@ class UnitLineage(db.Model):
     direct: Mapped[bool] = mapped_column(default=True)   # False: carried over from a link
 
 
-class Reorganization(TenantScoped, db.Model):
+class Reorganization(TenantScoped, Model):
     """One applied mapping: under which unit, from when, who, and what it changed."""
 
     __tablename__ = "reorganization"

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 from tenants.unit import Unit
 
@@ -43,7 +43,7 @@ REVIEW_ROLES = frozenset({Role.REVIEWER, Role.CONSOLIDATOR})
 WRITE_ROLES = frozenset({Role.DRAFTER, Role.HEAD})
 
 
-class Membership(TenantScoped, db.Model):
+class Membership(TenantScoped, Model):
     __tablename__ = "membership"
     __tenant_column__ = "unit_id"
     __table_args__ = (UniqueConstraint("user_id", "unit_id", "role",
@@ -58,7 +58,7 @@ class Membership(TenantScoped, db.Model):
                                                  default=clock.now, server_default=func.now())
 
     unit: Mapped[Unit] = relationship()
-    user: Mapped["User"] = relationship(back_populates="memberships")  # noqa: F821, UP037
+    user: Mapped["User"] = relationship(back_populates="memberships")  # type: ignore[name-defined]  # noqa: F821, UP037 (User imports this module)
 
     @property
     def tenant_anchor(self) -> int | None:

@@ -15,7 +15,8 @@ against ``portal_visible_units()``; no setting means no rows.
 from __future__ import annotations
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPICursor
 
 from tenants.scoping import Scope, current_scope
 
@@ -47,14 +48,15 @@ def install(engine: Engine) -> None:
         event.listen(engine, name, _forget)
 
 
-def _forget(conn, *args) -> None:  # type: ignore[no-untyped-def]
+def _forget(conn: Connection, *args: object) -> None:
     conn.info.pop(_APPLIED, None)
 
 
 _TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN")
 
 
-def _apply(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+def _apply(conn: Connection, cursor: DBAPICursor, statement: str, parameters: object,
+           context: object, executemany: bool) -> None:
     # Transaction control reads no rows, and may run in an aborted transaction.
     if statement.lstrip()[:9].upper().startswith(_TRANSACTION_CONTROL):
         return

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -74,7 +74,7 @@ class TenantScoped:
 
     def tenant_anchors_changed(self) -> set[int | None]:
         """Unit ids a pending change must stay within (own unit, new parent, …)."""
-        state = inspect(self)
+        state = inspect(self, raiseerr=True)
         if state.pending or state.transient:
             return {self.tenant_anchor}
         anchors: set[int | None] = {getattr(self, self.__tenant_column__)}
@@ -105,7 +105,7 @@ def _guard_enabled() -> bool:
     return True
 
 
-def _session():  # type: ignore[no-untyped-def]
+def _session() -> Session | None:
     if not has_app_context():
         return None
     from portal.extensions import db
@@ -139,8 +139,8 @@ def _leave(kept: set | None) -> None:
         _drop(session, keep=kept)
 
 
-def _drop(session, keep: set) -> None:  # type: ignore[no-untyped-def]
-    for key, obj in list(session.identity_map.items()):
+def _drop(session: Session, keep: set) -> None:
+    for key, obj in list(session.identity_map.items()):  # type: ignore[attr-defined]  # a WeakInstanceDict has it
         if isinstance(obj, TenantScoped) and key not in keep and obj in session:
             session.expunge(obj)  # (a cascade may already have taken it)
     # Collections and attributes loaded inside the scope go too.
@@ -159,13 +159,13 @@ def use_scope(scope: Scope | None) -> Iterator[Scope | None]:
         _current.reset(token)
 
 
-def bind_scope(scope: Scope | None):  # type: ignore[no-untyped-def]
+def bind_scope(scope: Scope | None) -> Token[Scope | None]:
     """Bind ``scope`` until ``unbind_scope(token)``; for request hooks that cannot nest."""
     _enter(None)
     return _current.set(scope)
 
 
-def unbind_scope(token) -> None:  # type: ignore[no-untyped-def]
+def unbind_scope(token: Token[Scope | None]) -> None:
     _current.reset(token)
 
 
@@ -180,7 +180,7 @@ def system_scope(reason: str) -> Iterator[Scope]:
         raise ValueError("system_scope needs a reason")
     log.debug("system scope entered: %s", reason)
     with use_scope(Scope(everything=True, reason=reason)) as scope:
-        yield scope  # type: ignore[misc]
+        yield scope  # type: ignore[misc]  # use_scope yields the Scope it was given
 
 
 @contextmanager
@@ -190,9 +190,10 @@ def system_scope_in_flush(reason: str) -> Iterator[Scope]:
     entered. Load no ORM objects inside: the identity map is left as it is."""
     if not reason:
         raise ValueError("system_scope_in_flush needs a reason")
-    token = _current.set(Scope(everything=True, reason=reason))
+    scope = Scope(everything=True, reason=reason)
+    token = _current.set(scope)
     try:
-        yield _current.get()  # type: ignore[misc]
+        yield scope
     finally:
         _current.reset(token)
 
@@ -200,7 +201,7 @@ def system_scope_in_flush(reason: str) -> Iterator[Scope]:
 def _tenant_models_by_table() -> dict[str, type]:
     from portal.models_base import Base
 
-    return {m.local_table.name: m.class_ for m in Base.registry.mappers
+    return {m.local_table.name: m.class_ for m in Base.registry.mappers  # type: ignore[attr-defined]  # a mapper's table is a Table
             if issubclass(m.class_, TenantScoped)}
 
 
@@ -210,7 +211,7 @@ def _tenant_models(state: ORMExecuteState) -> list[type]:
     """
     by_table = _tenant_models_by_table()
     found = {m.class_ for m in state.all_mappers if issubclass(m.class_, TenantScoped)}
-    for element in visitors.iterate(state.statement):
+    for element in visitors.iterate(state.statement):  # type: ignore[arg-type]  # a statement is a ClauseElement
         if isinstance(element, TableClause) and element.name in by_table:
             found.add(by_table[element.name])
     return sorted(found, key=lambda model: model.__name__)
@@ -265,7 +266,7 @@ def _guard_statement(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _guard_flush(session: Session, flush_context, instances) -> None:  # type: ignore[no-untyped-def]
+def _guard_flush(session: Session, flush_context: object, instances: object) -> None:
     if not _guard_enabled():
         return
     changed = [o for o in chain(session.new, session.dirty) if isinstance(o, TenantScoped)]

@@ -79,7 +79,7 @@ def ancestors(unit: Unit) -> list[tuple[str, str, int]]:
             .join(UnitClosure, UnitClosure.ancestor_id == Unit.id)
             .where(UnitClosure.descendant_id == unit.id, UnitClosure.depth > 0)
             .order_by(UnitClosure.depth.desc())).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 def unit_labels(unit_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
@@ -257,7 +257,7 @@ def _parse_rows(raw: list[dict[str, str]], problems: list[str]) -> list[_Row]:
         if row_problems:
             continue
         seen[code] = line
-        rows.append(_Row(line, code, name, kind.value, admin_type, parent_code))  # type: ignore[union-attr]
+        rows.append(_Row(line, code, name, kind.value, admin_type, parent_code))  # type: ignore[union-attr]  # no kind: skipped above
     return rows
 
 

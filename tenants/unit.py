@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -46,7 +46,7 @@ KIND_BY_ADMIN_TYPE: dict[str, UnitKind] = {
 }
 
 
-class Unit(TenantScoped, db.Model):
+class Unit(TenantScoped, Model):
     """A tenant: a people's committee, a department or another body, at any depth."""
 
     __tablename__ = "unit"
@@ -91,7 +91,7 @@ class Unit(TenantScoped, db.Model):
             self.valid_to is None or day < self.valid_to)
 
 
-class UnitClosure(db.Model):
+class UnitClosure(Model):
     """Every (ancestor, descendant, depth) pair of the tree, depth 0 included.
 
     Not tenant-scoped itself: it holds only ids, and the row-level security

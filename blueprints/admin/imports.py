@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import abort, flash, request
+from flask.typing import ResponseReturnValue
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from portal.accounts.onboarding import create_accounts, read_accounts
 from portal.accounts.service import AccountError
@@ -47,7 +50,10 @@ def _upload() -> tuple[str, bytes] | None:
     return None
 
 
-def _dry_run_unless(confirm: bool, change):  # type: ignore[no-untyped-def]
+_T = TypeVar("_T")
+
+
+def _dry_run_unless(confirm: bool, change: Callable[[], _T]) -> _T:
     """``change()``'s result; unless confirmed, in a savepoint rolled back afterwards (a
     dry run shows what would change and keeps nothing). Run inside ``unit_of_work()``."""
     if confirm:
@@ -63,26 +69,28 @@ def _dry_run_unless(confirm: bool, change):  # type: ignore[no-untyped-def]
 class _GuardedView(BaseView):
     """``allowed`` says who may open the view, ``refuse`` answers everyone else."""
 
-    def __init__(self, allowed, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, allowed: Callable[[], bool], refuse: Callable[[], ResponseReturnValue],
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._allowed, self._refuse = allowed, refuse
 
     def is_accessible(self) -> bool:
         return self._allowed()
 
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return self._refuse()
 
 
 class AccountImportView(_GuardedView):
     """``allowed_units`` gives the unit ids the caller may grant roles in."""
 
-    def __init__(self, allowed, allowed_units, refuse, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, allowed: Callable[[], bool], allowed_units: Callable[[], Select[tuple[int]]],
+                 refuse: Callable[[], ResponseReturnValue], **kwargs: Any) -> None:
         super().__init__(allowed, refuse, **kwargs)
         self._allowed_units = allowed_units
 
     @expose("/", methods=["GET", "POST"])
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self) -> ResponseReturnValue:
         upload = _upload() if request.method == "POST" else None
         if upload is None:
             if request.method == "POST":
@@ -114,7 +122,7 @@ class UnitImportView(_GuardedView):
     """Units from an official list (the format of shared/data), for operators."""
 
     @expose("/", methods=["GET", "POST"])
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self) -> ResponseReturnValue:
         upload = _upload() if request.method == "POST" else None
         if upload is None:
             return self.render("admin/import_units.html", preview=None)
@@ -147,7 +155,7 @@ class ReorganizeView(_GuardedView):
     problem, then all or nothing on confirmation."""
 
     @expose("/", methods=["GET", "POST"])
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self) -> ResponseReturnValue:
         from flask_login import current_user
 
         from portal.dates import DateError, parse_date

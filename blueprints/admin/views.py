@@ -16,9 +16,12 @@ checked by the app's ``CSRFProtect`` like every other form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -29,10 +32,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Query, selectinload
 from wtforms import EmailField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is 3.2
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView, refused
@@ -63,6 +66,9 @@ from tenants.membership import Membership, Role
 from tenants.tree import add_unit
 from tenants.unit import Unit, UnitClosure, UnitKind
 
+_Row = TypeVar("_Row")
+_Result = TypeVar("_Result")   # what a bulk action's change returns for each account
+
 ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
 
 
@@ -82,7 +88,7 @@ def administered_roots() -> list[int]:
     return sorted(u for u, roles in reach.roles.items() if Role.ADMIN in roles)
 
 
-def _administered_ids():  # type: ignore[no-untyped-def]
+def _administered_ids() -> Select[tuple[int]]:
     return select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id.in_(administered_roots()))
 
@@ -94,7 +100,7 @@ def _id_or_404(value: str) -> int:
         abort(404)
 
 
-def _one_or_404(query):  # type: ignore[no-untyped-def]
+def _one_or_404(query: Query[_Row]) -> _Row:
     """A record outside the administered subtrees is not there (404), as everywhere."""
     found = query.one_or_none()
     if found is None:
@@ -102,14 +108,14 @@ def _one_or_404(query):  # type: ignore[no-untyped-def]
     return found
 
 
-def _refuse():  # type: ignore[no-untyped-def]
+def _refuse() -> ResponseReturnValue:
     if not _signed_in():
         return redirect(url_for("auth.login", next=request.full_path))
     abort(403)
 
 
 class _Index(AdminIndexView):
-    def __init__(self, allowed, template: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, allowed: Callable[[], bool], template: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._allowed = allowed
         self._template = template
@@ -117,11 +123,11 @@ class _Index(AdminIndexView):
     def is_accessible(self) -> bool:
         return self._allowed()
 
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return _refuse()
 
     @expose("/")
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self) -> str:
         return self.render(self._template, roots=administered_roots())
 
 
@@ -143,7 +149,7 @@ COLUMN_LABELS = {
 }
 
 
-def _shown(_view, value, _name) -> str:  # type: ignore[no-untyped-def]
+def _shown(_view: object, value: datetime | date | None, _name: str) -> str:
     return clock.shown(value)
 
 
@@ -167,7 +173,7 @@ class _View(ModelView):
     can_view_details = True
     page_size = 50
 
-    def inaccessible_callback(self, name, **kwargs):  # type: ignore[no-untyped-def]
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return _refuse()
 
     def get_export_value(self, model, name):  # type: ignore[no-untyped-def]
@@ -189,14 +195,15 @@ class _AccountActions:
     whole account: refused for all of them, with every reason, unless the caller
     administers every unit each selected account is in (``portal.accounts.reach``)."""
 
-    def _selected(self, ids):  # type: ignore[no-untyped-def]
+    def _selected(self, ids: list[str]) -> list[User]:
         try:
             wanted = [int(i) for i in ids]
         except (TypeError, ValueError):
             abort(400)
-        return self.get_query().filter(User.id.in_(wanted)).all()  # type: ignore[attr-defined]
+        return self.get_query().filter(User.id.in_(wanted)).all()  # type: ignore[attr-defined]  # a mixin: the ModelView has it
 
-    def _on_each(self, ids, change):  # type: ignore[no-untyped-def]
+    def _on_each(self, ids: list[str],
+                 change: Callable[[User], _Result]) -> list[tuple[str, _Result]] | None:
         """``change(user)`` for every selected account, all or nothing; the results, or
         None when refused (the reasons are flashed)."""
         try:
@@ -208,27 +215,27 @@ class _AccountActions:
             return None
 
     @action("deactivate", _l("Deactivate"), _l("Deactivate the selected accounts?"))
-    def action_deactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_deactivate(self, ids: list[str]) -> None:
         done = self._on_each(ids, lambda user: set_active(user, False, by=g.reach))
         if done is not None:
             flash(_("%(n)d accounts deactivated; they are signed out and cannot sign in.",
                     n=len(done)), "success")
 
     @action("reactivate", _l("Reactivate"), _l("Reactivate the selected accounts?"))
-    def action_reactivate(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_reactivate(self, ids: list[str]) -> None:
         done = self._on_each(ids, lambda user: set_active(user, True, by=g.reach))
         if done is not None:
             flash(_("%(n)d accounts reactivated.", n=len(done)), "success")
 
     @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
-    def action_unlock(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_unlock(self, ids: list[str]) -> None:
         done = self._on_each(ids, lambda user: unlock(user, by=g.reach))
         if done is not None:
             flash(_("%(n)d accounts unlocked.", n=len(done)), "success")
 
     @action("reset_password", _l("Reset password"),
             _l("Give the selected accounts a temporary password they must change?"))
-    def action_reset_password(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_reset_password(self, ids: list[str]) -> None:
         handed = self._on_each(ids, lambda user: reset_password(user, by=g.reach))
         for username, temporary in handed or []:
             flash(_("Temporary password of %(user)s: %(password)s — hand it over in person; "
@@ -236,7 +243,7 @@ class _AccountActions:
                     password=temporary), "warning")
 
 
-def _membership_text(_view, _context, user: User, _name) -> str:  # type: ignore[no-untyped-def]
+def _membership_text(_view: object, _context: object, user: User, _name: str) -> str:
     text = ", ".join(f"{m.role} @ {m.unit.code}" for m in user.memberships)
     if user.id in g.get("accounts_beyond", {}):
         text += " " + _("(and roles in units you do not administer: only its roles in your "
@@ -265,7 +272,7 @@ class PlatformUserView(_AccountActions, _OperatorView):
     column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
     form_columns = ("full_name", "email", "is_platform_admin")
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
 
@@ -276,7 +283,7 @@ class _RevokesMemberships:
     own bulk delete compares the integer ids with the form's strings, which PostgreSQL
     refuses (``integer = character varying``)."""
 
-    def delete_model(self, model) -> bool:  # type: ignore[no-untyped-def]
+    def delete_model(self, model: Membership) -> bool:
         try:
             with unit_of_work():
                 revoke_membership(model)
@@ -286,14 +293,14 @@ class _RevokesMemberships:
         return True
 
     @action("delete", _l("Delete"), _l("Revoke the selected roles?"))
-    def action_delete(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_delete(self, ids: list[str]) -> None:
         try:
             wanted = [int(i) for i in ids]
         except (TypeError, ValueError):
             abort(400)
         try:
             with unit_of_work():
-                rows = self.get_query().filter(Membership.id.in_(wanted)).all()  # type: ignore[attr-defined]
+                rows = self.get_query().filter(Membership.id.in_(wanted)).all()  # type: ignore[attr-defined]  # a mixin: the ModelView has it
                 for membership in rows:
                     revoke_membership(membership)
         except DomainError as exc:
@@ -335,7 +342,7 @@ class PlatformTokenView(_OperatorView):
     column_filters = ("revoked_at",)
 
     @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
-    def action_revoke(self, ids) -> None:  # type: ignore[no-untyped-def]
+    def action_revoke(self, ids: list[str]) -> None:
         try:
             wanted = [int(i) for i in ids]
         except (TypeError, ValueError):
@@ -368,16 +375,16 @@ class _TenantView(_View):
     def is_accessible(self) -> bool:
         return _signed_in() and bool(administered_roots())
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         raise NotImplementedError
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().filter(self._mine())
 
-    def get_count_query(self):  # type: ignore[no-untyped-def]
+    def get_count_query(self) -> Query[Any]:
         return db.session.query(func.count(self.model.id)).filter(self._mine())
 
-    def get_one(self, id):  # type: ignore[no-untyped-def]
+    def get_one(self, id: str) -> Any:
         return _one_or_404(self.get_query().filter(self.model.id == _id_or_404(id)))
 
 
@@ -407,7 +414,7 @@ def _administered_unit(unit_id: int) -> Unit:
     return unit
 
 
-def _administered_accounts():  # type: ignore[no-untyped-def]
+def _administered_accounts() -> ColumnElement[bool]:
     """Accounts holding a role in the administered subtrees (operators never)."""
     return User.id.in_(select(Membership.user_id).where(
         Membership.unit_id.in_(_administered_ids()))) & ~User.is_platform_admin
@@ -429,38 +436,38 @@ class TenantAccountView(_AccountActions, _TenantView):
     list_template = "admin/model/account_list.html"
     details_template = "admin/model/account_details.html"
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return _administered_accounts()
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> Query:
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
 
-    def get_list(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def get_list(self, *args: Any, **kwargs: Any) -> tuple[int | None, list[User]]:
         # Which accounts also hold roles beyond the caller's units, read before the page's
         # rows are: the list marks them and offers no account-wide change of them.
         g.accounts_beyond = accounts_beyond(g.reach)
         return super().get_list(*args, **kwargs)
 
-    def get_one(self, id):  # type: ignore[no-untyped-def]
+    def get_one(self, id: str) -> User | None:
         g.accounts_beyond = accounts_beyond(g.reach)   # read before the record, as above
         return super().get_one(id)
 
-    def row_editable(self, row) -> bool:  # type: ignore[no-untyped-def]
+    def row_editable(self, row: User) -> bool:
         """Whether the list offers this account's edit form and its bulk actions."""
         return row.id not in g.get("accounts_beyond", {})
 
-    def edit_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def edit_form(self, obj: User | None = None) -> FlaskForm:
         # Name and e-mail are the whole account's: refused (GET and POST alike) unless the
         # caller administers every unit the account is in.
         if obj is not None and accounts_beyond(g.reach, [obj.id]):
             abort(403)
         return super().edit_form(obj)
 
-    def update_model(self, form, model):  # type: ignore[no-untyped-def]
+    def update_model(self, form: AccountEditForm, model: User) -> bool:
         try:
             with unit_of_work():
-                update_account(model, by=g.reach, full_name=form.full_name.data,
+                update_account(model, by=g.reach, full_name=form.full_name.data,  # type: ignore[arg-type]  # a posted StringField: a string
                                email=form.email.data)
         except BeyondReach:
             abort(403)
@@ -469,18 +476,18 @@ class TenantAccountView(_AccountActions, _TenantView):
             return False
         return True
 
-    def get_create_form(self):  # type: ignore[no-untyped-def]
+    def get_create_form(self) -> type[FlaskForm]:
         return AccountForm
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.unit.choices = _unit_choices()
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: AccountForm) -> User | bool:
         try:
             with unit_of_work():
-                user = create_user(form.username.data, full_name=form.full_name.data or "",
+                user = create_user(form.username.data, full_name=form.full_name.data or "",  # type: ignore[arg-type]  # DataRequired
                                    email=form.email.data or None)
                 grant(user, _administered_unit(form.unit.data), form.role.data)
                 temporary = temporary_password(user)
@@ -506,10 +513,10 @@ class TenantMembershipView(_RevokesMemberships, _TenantView):
     column_filters = ("role",)
     form = MembershipForm
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return Membership.unit_id.in_(_administered_ids())
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.unit.choices = _unit_choices()
         form.user.choices = [SelectChoice(u.id, f"{u.username} — {u.full_name}")
@@ -517,7 +524,7 @@ class TenantMembershipView(_RevokesMemberships, _TenantView):
             select(User).where(_administered_accounts()).order_by(User.username))]
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: MembershipForm) -> Membership | bool:
         user = db.session.scalar(select(User).where(User.id == form.user.data,
                                                     _administered_accounts()))
         if user is None:
@@ -550,32 +557,32 @@ class TenantUnitView(_TenantView):
     column_default_sort = "code"
     form = UnitEditForm
 
-    def _mine(self):  # type: ignore[no-untyped-def]
+    def _mine(self) -> ColumnElement[bool]:
         return Unit.id.in_(_administered_ids())
 
-    def get_create_form(self):  # type: ignore[no-untyped-def]
+    def get_create_form(self) -> type[FlaskForm]:
         return UnitForm
 
-    def create_form(self, obj=None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: object = None) -> FlaskForm:
         form = super().create_form(obj)
         form.parent.choices = _unit_choices()
         return form
 
-    def create_model(self, form):  # type: ignore[no-untyped-def]
+    def create_model(self, form: UnitForm) -> Unit | bool:
         parent = _administered_unit(form.parent.data)
         try:
             with unit_of_work():
-                unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)
+                unit = add_unit(form.code.data, form.name.data, form.kind.data, parent.code)  # type: ignore[arg-type]  # DataRequired
         except DomainError as exc:
             refused(exc)
             return False
         return unit
 
-    def update_model(self, form, model):  # type: ignore[no-untyped-def]
+    def update_model(self, form: UnitEditForm, model: Unit) -> bool:
         from tenants.text import nfc, search_key
 
         with unit_of_work():
-            model.name = nfc(form.name.data.strip())
+            model.name = nfc(form.name.data.strip())  # type: ignore[union-attr]  # DataRequired
             model.search_name = search_key(model.name)
         return True
 
@@ -588,7 +595,7 @@ def _expose_flask_admin_templates(app: Flask) -> None:
     each original from here.
     """
     app.jinja_env.loader = ChoiceLoader([
-        app.jinja_env.loader,
+        app.jinja_env.loader,  # type: ignore[list-item]  # Flask always sets a loader
         PrefixLoader({"flask-admin": PackageLoader("flask_admin", "templates/bootstrap4")}),
     ])
 

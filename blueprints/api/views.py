@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
@@ -75,7 +77,7 @@ limiter.limit(lambda: current_app.config["API_AUTH_FAILURE_LIMIT"],
 
 
 @bp.before_request
-def _require_token():  # type: ignore[no-untyped-def]
+def _require_token() -> None:
     if request.endpoint == "api.openapi":
         return None
     if not current_user.is_authenticated:
@@ -84,7 +86,7 @@ def _require_token():  # type: ignore[no-untyped-def]
 
 
 @bp.after_request
-def _commit(response):  # type: ignore[no-untyped-def]
+def _commit(response: Response) -> Response:
     """A read keeps one change: the token's last use (a refusal keeps nothing)."""
     if response.status_code < 400:
         with unit_of_work():
@@ -98,12 +100,12 @@ def _parent_code(unit: Unit) -> str | None:
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(DOCUMENT)
 
 
 @bp.get("/me")
-def me():  # type: ignore[no-untyped-def]
+def me() -> ResponseReturnValue:
     units = {uid: code for uid, code in db.session.execute(
         select(Unit.id, Unit.code).where(Unit.id.in_(list(g.reach.roles))))}
     memberships = sorted(({"unit": units[uid], "role": role.value}
@@ -115,7 +117,7 @@ def me():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/units/<code>")
-def unit(code: str):  # type: ignore[no-untyped-def]
+def unit(code: str) -> ResponseReturnValue:
     found = unit_or_404(code)
     kids = children(found) if g.reach.reads_subtree_of(found.id) else []
     return jsonify({"code": found.code, "name": found.name, "kind": found.kind,
@@ -123,7 +125,7 @@ def unit(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/units")
-def units():  # type: ignore[no-untyped-def]
+def units() -> ResponseReturnValue:
     under = request.args.get("under", "").strip()
     if not under:
         return error_response(400, "missing_parameter",
@@ -152,12 +154,12 @@ def _framework_summary(framework: Framework, owner_code: str) -> dict:
             "draft_version": draft.number if draft else None}
 
 
-def _number(value):  # type: ignore[no-untyped-def]
+def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
 @bp.get("/frameworks")
-def frameworks():  # type: ignore[no-untyped-def]
+def frameworks() -> ResponseReturnValue:
     rows = db.session.scalars(select(Framework).order_by(Framework.id)).all()
     labels = unit_labels(f.owner_unit_id for f in rows)
     return jsonify({"frameworks": [_framework_summary(f, labels[f.owner_unit_id][0])
@@ -165,7 +167,7 @@ def frameworks():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/frameworks/<int:framework_id>")
-def framework(framework_id: int):  # type: ignore[no-untyped-def]
+def framework(framework_id: int) -> ResponseReturnValue:
     found = visible_or_404(Framework, framework_id)
     is_owner = g.reach.owns_frameworks_of(found.owner_unit_id)
     wanted = request.args.get("version", type=int)
@@ -233,7 +235,8 @@ def _revision_json(revision: PlanRevision, labels: dict[int, tuple[str, str]],
                    "name": revision.signer_name},
         "sections": {name: getattr(revision, name) for name in SECTIONS},
         "tasks": [{
-            "id": t.id, "framework_item": paths.get(t.framework_node_id), "content": t.content,
+            "id": t.id, "content": t.content,
+            "framework_item": paths.get(t.framework_node_id),  # type: ignore[arg-type]  # None: no item
             "lead": t.lead, "coordinating": sorted(labels[c.coordinating_unit_id][0]
                                                    for c in t.coordinating),
             "start_date": t.start_date.isoformat() if t.start_date else None,
@@ -248,7 +251,7 @@ def _revision_json(revision: PlanRevision, labels: dict[int, tuple[str, str]],
 
 
 @bp.get("/units/<code>/plans")
-def unit_plans(code: str):  # type: ignore[no-untyped-def]
+def unit_plans(code: str) -> ResponseReturnValue:
     found = unit_or_404(code)
     plans = plans_of(found)
     return jsonify({"plans": [{
@@ -260,7 +263,7 @@ def unit_plans(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/plans/<int:plan_id>")
-def plan(plan_id: int):  # type: ignore[no-untyped-def]
+def plan(plan_id: int) -> ResponseReturnValue:
     found = visible_or_404(UnitPlan, plan_id)
     read = plan_reading(found)
     return jsonify({
@@ -271,7 +274,7 @@ def plan(plan_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/plans/<int:plan_id>/export.docx")
-def plan_docx(plan_id: int):  # type: ignore[no-untyped-def]
+def plan_docx(plan_id: int) -> ResponseReturnValue:
     found = visible_or_404(UnitPlan, plan_id)
     number = request.args.get("revision", type=int)
     revision = (next((r for r in found.revisions if r.number == number), None)
@@ -298,6 +301,7 @@ def _report_json(report: UnitReport, year: int, code: str) -> dict:
     values = {}
     for row in report.values:
         kind = kinds[row.indicator_id]
+        entry: dict[str, object]
         if kind == "ratio":
             entry = {"numerator": _number(row.numerator), "denominator": _number(row.denominator)}
         elif kind == "yes_no":
@@ -325,7 +329,7 @@ def _form_text(value: object) -> str:
 
 
 @bp.get("/units/<code>/reports/<int:year>")
-def get_report(code: str, year: int):  # type: ignore[no-untyped-def]
+def get_report(code: str, year: int) -> ResponseReturnValue:
     found = unit_or_404(code)
     period = _report_period(found, year)
     report = report_of(found, period)
@@ -335,7 +339,7 @@ def get_report(code: str, year: int):  # type: ignore[no-untyped-def]
 
 
 @bp.put("/units/<code>/reports/<int:year>")
-def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
+def put_report(code: str, year: int) -> ResponseReturnValue:
     found = unit_or_404(code)
     if not g.reach.can_write(found.id):
         abort(403)
@@ -357,7 +361,7 @@ def put_report(code: str, year: int):  # type: ignore[no-untyped-def]
     return jsonify(_report_json(report, year, found.code))
 
 
-def _invalid(problems: dict[str, str]):  # type: ignore[no-untyped-def]
+def _invalid(problems: dict[str, str]) -> ResponseReturnValue:
     return jsonify({"error": {"code": "invalid", "message": "; ".join(problems.values()),
                               "fields": problems}}), 422
 
@@ -406,11 +410,11 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
         problems.update(exc.problems)
     if problems:
         raise ReportError(problems)
-    return report
+    return report  # type: ignore[return-value]  # opened above, or a refusal raised
 
 
 @bp.post("/units/<code>/reports/<int:year>/transitions")
-def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
+def report_transition(code: str, year: int) -> ResponseReturnValue:
     found = unit_or_404(code)
     period = _report_period(found, year)
     report = report_of(found, period)
@@ -432,7 +436,7 @@ def report_transition(code: str, year: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/units/<code>/aggregates")
-def aggregates(code: str):  # type: ignore[no-untyped-def]
+def aggregates(code: str) -> ResponseReturnValue:
     """The live aggregate of the unit's subtree for ``?year=`` (and ``?framework=``); the
     units as they are now, or ``?as=was``: as they were that year."""
     from portal.reports.aggregate import aggregate
@@ -456,7 +460,7 @@ def _consolidation_json(row: Consolidation) -> dict:
 
 
 @bp.post("/units/<code>/consolidations")
-def start_consolidation(code: str):  # type: ignore[no-untyped-def]
+def start_consolidation(code: str) -> ResponseReturnValue:
     found = unit_or_404(code)
     if not may_consolidate(g.reach, found.id):
         abort(403)
@@ -477,5 +481,5 @@ def start_consolidation(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/consolidations/<int:consolidation_id>")
-def get_consolidation(consolidation_id: int):  # type: ignore[no-untyped-def]
+def get_consolidation(consolidation_id: int) -> ResponseReturnValue:
     return jsonify(_consolidation_json(visible_or_404(Consolidation, consolidation_id)))

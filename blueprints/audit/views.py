@@ -4,9 +4,11 @@ object's history (whoever sees the object), and the CSV export. Read-only."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from portal.audit.capture import AUDITED
+from portal.audit.entry import AuditEntry
 from portal.audit.service import (
     AuditFilter,
     as_csv,
@@ -49,7 +51,7 @@ def _filter() -> AuditFilter:
 
 @bp.route("/units/<code>/audit")
 @login_required
-def unit_log(code: str):  # type: ignore[no-untyped-def]
+def unit_log(code: str) -> ResponseReturnValue:
     unit = _admin_unit_or_404(code)
     wanted = _filter()
     page = max(1, request.args.get("page", 1, type=int))
@@ -59,14 +61,15 @@ def unit_log(code: str):  # type: ignore[no-untyped-def]
     return _page(unit, wanted, entries, total, page)
 
 
-def _page(unit: Unit, wanted: AuditFilter, entries, total: int, page: int) -> str:  # type: ignore[no-untyped-def]
+def _page(unit: Unit, wanted: AuditFilter, entries: list[AuditEntry], total: int,
+          page: int) -> str:
     return render_template("audit/unit.html", unit=unit, wanted=wanted, entries=entries,
                            total=total, page=page, types=sorted(AUDITED), actions=ACTIONS)
 
 
 @bp.route("/units/<code>/audit.csv")
 @login_required
-def unit_log_csv(code: str):  # type: ignore[no-untyped-def]
+def unit_log_csv(code: str) -> ResponseReturnValue:
     unit = _admin_unit_or_404(code)
     wanted = _filter()
     if wanted.problems:
@@ -78,7 +81,7 @@ def unit_log_csv(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/audit/<object_type>/<int:object_id>")
 @login_required
-def object_log(object_type: str, object_id: int):  # type: ignore[no-untyped-def]
+def object_log(object_type: str, object_id: int) -> ResponseReturnValue:
     if object_type not in AUDITED:
         abort(404)
     entries = object_entries(object_type, object_id)

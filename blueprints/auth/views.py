@@ -12,10 +12,12 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as BaseResponse
 
 from blueprints.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from blueprints.safe_redirect import safe_next
@@ -57,7 +59,7 @@ def _known_device_ids() -> list[int]:
     raw = request.cookies.get(KNOWN_DEVICE_COOKIE, "")
     if not raw:
         return []
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
     try:
         ids = serializer.loads(raw, max_age=KNOWN_DEVICE_DAYS * 86400)
     except BadData:
@@ -65,9 +67,9 @@ def _known_device_ids() -> list[int]:
     return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
 
 
-def _remember_device(response, user_id: int):  # type: ignore[no-untyped-def]
+def _remember_device(response: BaseResponse, user_id: int) -> BaseResponse:
     ids = [user_id] + [i for i in _known_device_ids() if i != user_id]
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
     response.set_cookie(KNOWN_DEVICE_COOKIE, serializer.dumps(ids[:_KNOWN_DEVICE_MAX]),
                         max_age=KNOWN_DEVICE_DAYS * 86400, path="/auth/",
                         secure=current_app.config["REMEMBER_COOKIE_SECURE"], httponly=True,
@@ -79,19 +81,19 @@ def _remember_device(response, user_id: int):  # type: ignore[no-untyped-def]
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_account_limit, methods=["POST"], key_func=_account_key,
                deduct_when=lambda response: response.status_code == 422)
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("units.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         with unit_of_work():   # a failed attempt is kept: it counts towards the lockout
-            user = authenticate(form.username.data, form.password.data,
+            user = authenticate(form.username.data, form.password.data,  # type: ignore[arg-type]  # DataRequired
                                 known_device_ids=_known_device_ids())
             if user is not None:
                 session.clear()  # a fresh session on sign-in (no fixation)
                 login_user(user, remember=form.remember.data)
         if user is None:
-            form.password.errors.append(_("User name or password is not correct, or the "
+            form.password.errors.append(_("User name or password is not correct, or the "  # type: ignore[attr-defined]  # a list at run time
                                           "account is locked for a while after too many "
                                           "attempts."))
         else:
@@ -104,7 +106,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.before_app_request
-def _password_first():  # type: ignore[no-untyped-def]
+def _password_first() -> ResponseReturnValue | None:
     """An account given a temporary password changes it before anything else (pages only:
     the API acts with tokens the person created themselves)."""
     if request.endpoint in _ALWAYS_OPEN or request.path.startswith("/api/"):
@@ -120,7 +122,7 @@ _ALWAYS_OPEN = {"auth.password", "auth.logout", "auth.login", "auth.set_language
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     user = current_user._get_current_object() if current_user else None
     if user is not None and user.is_authenticated:
         with unit_of_work():
@@ -136,11 +138,11 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def password():  # type: ignore[no-untyped-def]
+def password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         with unit_of_work():
-            problems = change_password(current_user, form.current.data, form.new.data)
+            problems = change_password(current_user, form.current.data, form.new.data)  # type: ignore[arg-type]  # DataRequired
         if not problems:
             # re-issue the cookie with the new session version (the user, not the proxy:
             # Flask-Login would store the proxy in g and later reads would recurse)
@@ -154,7 +156,7 @@ def password():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/language", methods=["POST"])
-def set_language():  # type: ignore[no-untyped-def]
+def set_language() -> ResponseReturnValue:
     form = LanguageForm()
     if form.validate_on_submit() and form.lang.data in current_app.config["LANGUAGES"]:
         session["lang"] = form.lang.data

@@ -9,6 +9,7 @@ start through ``portal.reports.consolidation.start``; pages and files come from
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from portal.frameworks.framework import Framework
@@ -33,7 +34,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @bp.route("/units/<code>/consolidations", methods=["POST"])
 @login_required
-def start(code: str):  # type: ignore[no-untyped-def]
+def start(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not may_consolidate(g.reach, unit.id):
         abort(403)
@@ -52,14 +53,14 @@ def start(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/consolidations/<int:consolidation_id>")
 @login_required
-def show(consolidation_id: int):  # type: ignore[no-untyped-def]
+def show(consolidation_id: int) -> ResponseReturnValue:
     row = visible_or_404(Consolidation, consolidation_id)
     return render_template("reports/consolidation.html", **vars(consolidation_page(row)))
 
 
 @bp.route("/consolidations/<int:consolidation_id>/progress")
 @login_required
-def progress(consolidation_id: int):  # type: ignore[no-untyped-def]
+def progress(consolidation_id: int) -> ResponseReturnValue:
     row = visible_or_404(Consolidation, consolidation_id)
     response = render_template("reports/_progress.html", consolidation=row)
     headers = {"HX-Refresh": "true"} if row.status in ("done", "failed") else {}
@@ -80,13 +81,13 @@ def _attachment(data: bytes, mimetype: str, filename: str) -> Response:
 
 @bp.route("/consolidations/<int:consolidation_id>/report.docx")
 @login_required
-def docx(consolidation_id: int):  # type: ignore[no-untyped-def]
+def docx(consolidation_id: int) -> ResponseReturnValue:
     data, filename = consolidation_docx(consolidation_page(_finished_or_404(consolidation_id)))
     return _attachment(data, DOCX_TYPE, filename)
 
 
 @bp.route("/consolidations/<int:consolidation_id>/workbook.xlsx")
 @login_required
-def xlsx(consolidation_id: int):  # type: ignore[no-untyped-def]
+def xlsx(consolidation_id: int) -> ResponseReturnValue:
     data, filename = consolidation_xlsx(consolidation_page(_finished_or_404(consolidation_id)))
     return _attachment(data, XLSX_TYPE, filename)

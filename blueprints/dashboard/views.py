@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, g, render_template, request, send_file
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -75,7 +76,7 @@ def _dashboard_or_page(unit: Unit, trail: list) -> Dashboard | tuple:
 
 @bp.route("/units/<code>/dashboard")
 @login_required
-def show(code: str):  # type: ignore[no-untyped-def]
+def show(code: str) -> ResponseReturnValue:
     unit = _leader_unit_or_404(code)
     trail = _trail(unit)
     board = _dashboard_or_page(unit, trail)
@@ -86,7 +87,7 @@ def show(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/units/<code>/dashboard/print")
 @login_required
-def print_view(code: str):  # type: ignore[no-untyped-def]
+def print_view(code: str) -> ResponseReturnValue:
     unit = _leader_unit_or_404(code)
     board = _dashboard_or_page(unit, _trail(unit))
     if not isinstance(board, Dashboard):
@@ -96,7 +97,7 @@ def print_view(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/units/<code>/dashboard.xlsx")
 @login_required
-def workbook(code: str):  # type: ignore[no-untyped-def]
+def workbook(code: str) -> ResponseReturnValue:
     unit = _leader_unit_or_404(code)
     board = _dashboard_or_page(unit, _trail(unit))
     if not isinstance(board, Dashboard):
@@ -108,7 +109,7 @@ def workbook(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/units/<code>/dashboard/sources")
 @login_required
-def sources(code: str):  # type: ignore[no-untyped-def]
+def sources(code: str) -> ResponseReturnValue:
     """Where a number comes from: ``?indicator=CODE`` or ``?figure=submitted`` (…)."""
     unit = _leader_unit_or_404(code)
     trail = _trail(unit)
@@ -122,7 +123,7 @@ def sources(code: str):  # type: ignore[no-untyped-def]
     indicator = None
     if code_asked:
         indicator = db.session.scalar(select(Indicator).where(
-            Indicator.version_id == framework.published().id, Indicator.code == code_asked))
+            Indicator.version_id == framework.published().id, Indicator.code == code_asked))  # type: ignore[union-attr, arg-type]  # choose(): published
         if indicator is None:
             abort(404)
         found = indicator_sources(unit, framework, period, indicator, page, _as_now())

@@ -18,6 +18,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -45,7 +46,7 @@ def _evidence_or_404(report: UnitReport, evidence_id: int) -> ReportEvidence:
 
 @bp.route("/reports/<int:report_id>/evidence", methods=["POST"])
 @login_required
-def upload(report_id: int):  # type: ignore[no-untyped-def]
+def upload(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     sent = request.files.get("file")
@@ -63,7 +64,7 @@ def upload(report_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("reports.show", report_id=report_id) + "#evidence")
 
 
-def _evidence_problem(report: UnitReport, message: str):  # type: ignore[no-untyped-def]
+def _evidence_problem(report: UnitReport, message: str) -> ResponseReturnValue:
     """The report page (read afresh: nothing of the refused change was kept), 422."""
     fresh = visible_or_404(UnitReport, report.id)
     return render_template("reports/show.html", problems={"file": message},
@@ -72,7 +73,7 @@ def _evidence_problem(report: UnitReport, message: str):  # type: ignore[no-unty
 
 @bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>")
 @login_required
-def download(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
+def download(report_id: int, evidence_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     evidence = _evidence_or_404(report, evidence_id)
     try:
@@ -85,7 +86,7 @@ def download(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
 @login_required
-def delete(report_id: int, evidence_id: int):  # type: ignore[no-untyped-def]
+def delete(report_id: int, evidence_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     evidence = _evidence_or_404(report, evidence_id)

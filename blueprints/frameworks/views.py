@@ -8,6 +8,8 @@ back whole when the service refuses.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import (
     Blueprint,
     abort,
@@ -18,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -52,6 +55,7 @@ from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitKind
 
 bp = Blueprint("frameworks", __name__)
+_Part = TypeVar("_Part")  # a row that belongs to a framework version
 
 
 def _framework_or_404(framework_id: int) -> Framework:
@@ -71,10 +75,10 @@ def _draft_or_404(framework: Framework) -> FrameworkVersion:
     return draft
 
 
-def _part_of(model, part_id: int, version: FrameworkVersion):  # type: ignore[no-untyped-def]
+def _part_of(model: type[_Part], part_id: int, version: FrameworkVersion) -> _Part:
     """A node, indicator or responsibility of this very version, or 404."""
-    part = db.session.scalar(select(model).where(model.id == part_id,
-                                                 model.version_id == version.id))
+    part = db.session.scalar(select(model).where(model.id == part_id,  # type: ignore[attr-defined]  # a version's part
+                                                 model.version_id == version.id))  # type: ignore[attr-defined]  # with version_id
     if part is None:
         abort(404)
     return part
@@ -90,12 +94,12 @@ def _upload_form(unit: Unit, frameworks: list[Framework]) -> UploadForm:
 
 @bp.route("/units/<code>/frameworks")
 @login_required
-def index(code: str):  # type: ignore[no-untyped-def]
+def index(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     return _index_page(unit, _upload_form(unit, visible_frameworks(unit)))
 
 
-def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _index_page(unit: Unit, form: UploadForm, status: int = 200) -> ResponseReturnValue:
     frameworks = visible_frameworks(unit)
     return render_template(
         "frameworks/index.html", unit=unit, frameworks=frameworks, form=form,
@@ -106,7 +110,7 @@ def _index_page(unit: Unit, form: UploadForm, status: int = 200):  # type: ignor
 
 @bp.route("/units/<code>/frameworks", methods=["POST"])
 @login_required
-def upload(code: str):  # type: ignore[no-untyped-def]
+def upload(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.owns_frameworks_of(unit.id):
         abort(403)
@@ -131,7 +135,7 @@ def upload(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>")
 @login_required
-def show(framework_id: int):  # type: ignore[no-untyped-def]
+def show(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     is_owner = g.reach.owns_frameworks_of(framework.owner_unit_id)
     versions = [v for v in framework.versions if is_owner or not v.is_draft]
@@ -173,14 +177,14 @@ def _periods(framework: Framework) -> list[ReportingPeriod]:
 
 @bp.route("/frameworks/<int:framework_id>/draft")
 @login_required
-def draft(framework_id: int):  # type: ignore[no-untyped-def]
+def draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     return _draft_page(framework, version)
 
 
-def _draft_page(framework: Framework, version: FrameworkVersion, problems=None,  # type: ignore[no-untyped-def]
-                status: int = 200):
+def _draft_page(framework: Framework, version: FrameworkVersion,
+                problems: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
     children = list(db.session.scalars(select(Unit).where(
         Unit.parent_id == framework.owner_unit_id).order_by(Unit.kind, Unit.search_name)))
     return render_template("frameworks/draft.html", framework=framework, version=version,
@@ -191,7 +195,7 @@ def _draft_page(framework: Framework, version: FrameworkVersion, problems=None, 
 
 @bp.route("/frameworks/<int:framework_id>/draft", methods=["POST"])
 @login_required
-def start_draft(framework_id: int):  # type: ignore[no-untyped-def]
+def start_draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     _owner_or_403(framework)
     published = framework.published()
@@ -207,7 +211,7 @@ def start_draft(framework_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
 
 
-def _show_problem(framework: Framework, *problems: str):  # type: ignore[no-untyped-def]
+def _show_problem(framework: Framework, *problems: str) -> ResponseReturnValue:
     for problem in problems:
         flash(problem, "danger")
     return redirect(url_for("frameworks.show", framework_id=framework.id)), 303
@@ -215,21 +219,21 @@ def _show_problem(framework: Framework, *problems: str):  # type: ignore[no-unty
 
 @bp.route("/frameworks/<int:framework_id>/draft/meta", methods=["POST"])
 @login_required
-def save_meta(framework_id: int):  # type: ignore[no-untyped-def]
+def save_meta(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     try:
         with unit_of_work():
             update_meta(version, request.form.to_dict())
     except FrameworkError as exc:
-        return _draft_page(framework, framework.draft(), exc.messages, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)  # type: ignore[arg-type]  # found above
     flash(_("The header was saved."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id))
 
 
 @bp.route("/frameworks/<int:framework_id>/draft/nodes/<int:node_id>", methods=["POST"])
 @login_required
-def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
+def save_node(framework_id: int, node_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     node = _part_of(FrameworkNode, node_id, version)
@@ -249,7 +253,7 @@ def save_node(framework_id: int, node_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/frameworks/<int:framework_id>/draft/indicators/<int:indicator_id>",
           methods=["GET", "POST"])
 @login_required
-def indicator(framework_id: int, indicator_id: int):  # type: ignore[no-untyped-def]
+def indicator(framework_id: int, indicator_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     item = _part_of(Indicator, indicator_id, version)
@@ -300,7 +304,7 @@ def _plan_years(framework: Framework, version: FrameworkVersion) -> list[int]:
 @bp.route("/frameworks/<int:framework_id>/draft/responsibilities/<int:responsibility_id>",
           methods=["POST"])
 @login_required
-def save_responsibility(framework_id: int, responsibility_id: int):  # type: ignore[no-untyped-def]
+def save_responsibility(framework_id: int, responsibility_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     item = _part_of(Responsibility, responsibility_id, version)
@@ -313,14 +317,14 @@ def save_responsibility(framework_id: int, responsibility_id: int):  # type: ign
             update_responsibility(item, version, request.form.getlist("kinds"), unit_ids,
                                   request.form.get("direct_children") == "on")
     except FrameworkError as exc:
-        return _draft_page(framework, framework.draft(), exc.messages, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)  # type: ignore[arg-type]  # found above
     flash(_("The responsibility was saved."), "success")
     return redirect(url_for("frameworks.draft", framework_id=framework.id) + "#responsibilities")
 
 
 @bp.route("/frameworks/<int:framework_id>/draft/publish", methods=["POST"])
 @login_required
-def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
+def publish_draft(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     version = _draft_or_404(framework)
     if request.form.get("confirm") != str(version.number):
@@ -330,7 +334,7 @@ def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
         with unit_of_work():
             publish(version, current_user.id)
     except FrameworkError as exc:
-        return _draft_page(framework, framework.draft(), exc.messages, 422)
+        return _draft_page(framework, framework.draft(), exc.messages, 422)  # type: ignore[arg-type]  # found above
     flash(_("Version %(n)d is published and in force.", n=version.number), "success")
     return redirect(url_for("frameworks.show", framework_id=framework.id))
 
@@ -340,7 +344,7 @@ def publish_draft(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/periods", methods=["GET", "POST"])
 @login_required
-def periods(framework_id: int):  # type: ignore[no-untyped-def]
+def periods(framework_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     is_owner = g.reach.owns_frameworks_of(framework.owner_unit_id)
     problems: list[str] = []
@@ -362,7 +366,7 @@ def periods(framework_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/frameworks/<int:framework_id>/periods/<int:period_id>", methods=["POST"])
 @login_required
-def save_period_view(framework_id: int, period_id: int):  # type: ignore[no-untyped-def]
+def save_period_view(framework_id: int, period_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     _owner_or_403(framework)
     period = db.session.scalar(select(ReportingPeriod).where(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from portal import clock
 from portal.extensions import db
@@ -16,7 +17,7 @@ from tenants.scoping import current_scope
 bp = Blueprint("notifications", __name__)
 
 
-def _mine():  # type: ignore[no-untyped-def]
+def _mine() -> Select[tuple[Notification]]:
     """The signed-in person's notices (the tenant scope also keeps them to units in reach)."""
     return select(Notification).where(Notification.user_id == current_user.id)
 
@@ -33,7 +34,7 @@ def _unread() -> dict:
 
 @bp.route("/notifications")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     notices = db.session.scalars(_mine().order_by(Notification.created_at.desc(),
                                                   Notification.id.desc()).limit(200)).all()
     return render_template("notifications/index.html", notices=notices)
@@ -41,7 +42,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
-def mark_read():  # type: ignore[no-untyped-def]
+def mark_read() -> ResponseReturnValue:
     with unit_of_work():
         db.session.execute(update(Notification).where(
             Notification.user_id == current_user.id, Notification.read_at.is_(None))
@@ -51,7 +52,7 @@ def mark_read():  # type: ignore[no-untyped-def]
 
 @bp.route("/notifications/email", methods=["POST"])
 @login_required
-def email_preference():  # type: ignore[no-untyped-def]
+def email_preference() -> ResponseReturnValue:
     choice = request.form.get("email_reminders")
     if choice not in ("on", "off"):
         flash(_("Choose whether reminders also come by e-mail."), "danger")

@@ -8,6 +8,8 @@ from ``blueprints.autosave``; the plan's documents are in ``documents.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -18,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -84,14 +87,14 @@ def _task_or_404(plan: UnitPlan, task_id: int) -> PlanTask:
 
 @bp.route("/units/<code>/plans")
 @login_required
-def index(code: str):  # type: ignore[no-untyped-def]
+def index(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     return render_template("plans/index.html", **vars(plans_index(unit, g.reach)))
 
 
 @bp.route("/units/<code>/plans", methods=["POST"])
 @login_required
-def start(code: str):  # type: ignore[no-untyped-def]
+def start(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.can_write(unit.id):
         abort(403)
@@ -117,7 +120,7 @@ def start(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>")
 @login_required
-def show(plan_id: int):  # type: ignore[no-untyped-def]
+def show(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     number = request.args.get("revision", type=int)
     revision = None
@@ -135,7 +138,7 @@ def field_labels() -> dict[str, str]:
 
 @bp.route("/plans/<int:plan_id>/sections/<name>", methods=["POST"])
 @login_required
-def save_section_view(plan_id: int, name: str):  # type: ignore[no-untyped-def]
+def save_section_view(plan_id: int, name: str) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     revision = latest(plan)
@@ -147,7 +150,7 @@ def save_section_view(plan_id: int, name: str):  # type: ignore[no-untyped-def]
         save_section(revision, name, request.form.get("text", ""), version)
         return revision.section_version(name)
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = latest(_plan_or_404(plan_id))  # lost a race to another save of this plan
         return {name: getattr(fresh, name)}, fresh.section_version(name)
 
@@ -158,7 +161,7 @@ def save_section_view(plan_id: int, name: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/tasks", methods=["POST"])
 @login_required
-def add_task_view(plan_id: int):  # type: ignore[no-untyped-def]
+def add_task_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     if request.form.get("confirm") != "add":
@@ -177,7 +180,7 @@ TASK_FIELDS = ("content", "lead", "start_date", "end_date", "outputs", "budget",
 
 @bp.route("/plans/<int:plan_id>/tasks/<int:task_id>", methods=["POST"])
 @login_required
-def save_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
+def save_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     task = _task_or_404(plan, task_id)
@@ -192,7 +195,7 @@ def save_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
         save_task(task, latest(plan), values, coordinating, version)
         return task.version
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = _task_or_404(_plan_or_404(plan_id), task_id)  # lost a race: what won it
         return task_values(fresh), fresh.version
 
@@ -203,7 +206,7 @@ def save_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/tasks/<int:task_id>/delete", methods=["POST"])
 @login_required
-def delete_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def]
+def delete_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     task = _task_or_404(plan, task_id)
@@ -220,7 +223,7 @@ def delete_task_view(plan_id: int, task_id: int):  # type: ignore[no-untyped-def
 
 @bp.route("/plans/<int:plan_id>/targets/<int:target_id>", methods=["POST"])
 @login_required
-def save_target_view(plan_id: int, target_id: int):  # type: ignore[no-untyped-def]
+def save_target_view(plan_id: int, target_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     target = target_of(plan, target_id)
@@ -230,7 +233,7 @@ def save_target_view(plan_id: int, target_id: int):  # type: ignore[no-untyped-d
     def save() -> None:  # a target has no version: the last save wins
         save_target(target, latest(plan), request.form.get("value", ""))
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = target_of(_plan_or_404(plan_id), target_id)  # the revision lost a race
         return {"value": "" if fresh is None or fresh.value is None else str(fresh.value)}, 0
 
@@ -242,7 +245,7 @@ def save_target_view(plan_id: int, target_id: int):  # type: ignore[no-untyped-d
 # ---- workflow ----------------------------------------------------------------------------
 
 
-def _workflow(plan: UnitPlan, action, success: str):  # type: ignore[no-untyped-def]
+def _workflow(plan: UnitPlan, action: Callable[[], object], success: str) -> ResponseReturnValue:
     """Run a workflow step; on a refusal, the plan page (nothing kept) with every problem."""
     plan_id = plan.id
     try:
@@ -257,7 +260,7 @@ def _workflow(plan: UnitPlan, action, success: str):  # type: ignore[no-untyped-
 
 @bp.route("/plans/<int:plan_id>/submit", methods=["POST"])
 @login_required
-def submit_view(plan_id: int):  # type: ignore[no-untyped-def]
+def submit_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     if request.form.get("confirm") != str(latest(plan).number):
@@ -268,7 +271,7 @@ def submit_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/return", methods=["POST"])
 @login_required
-def return_view(plan_id: int):  # type: ignore[no-untyped-def]
+def return_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _head_or_403(plan)
     return _workflow(plan, lambda: return_for_correction(plan, current_user.id,
@@ -278,7 +281,7 @@ def return_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/issue", methods=["POST"])
 @login_required
-def issue_view(plan_id: int):  # type: ignore[no-untyped-def]
+def issue_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _head_or_403(plan)
     return _workflow(plan, lambda: issue(plan, current_user.id, request.form.to_dict()),
@@ -287,7 +290,7 @@ def issue_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/amend", methods=["POST"])
 @login_required
-def amend_view(plan_id: int):  # type: ignore[no-untyped-def]
+def amend_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     if request.form.get("from_revision") != str(latest(plan).number):
@@ -302,7 +305,7 @@ def amend_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/comments", methods=["POST"])
 @login_required
-def comment_view(plan_id: int):  # type: ignore[no-untyped-def]
+def comment_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     if not reviews(g.reach, plan.unit_id):  # the level receiving the plan, not its own unit
         abort(403)
@@ -314,7 +317,7 @@ def comment_view(plan_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/comments/<int:comment_id>/resolve", methods=["POST"])
 @login_required
-def resolve_view(plan_id: int, comment_id: int):  # type: ignore[no-untyped-def]
+def resolve_view(plan_id: int, comment_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _writer_or_403(plan)
     comment = comment_of(plan, comment_id)
@@ -329,7 +332,7 @@ def resolve_view(plan_id: int, comment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plans/<int:plan_id>/history")
 @login_required
-def history(plan_id: int):  # type: ignore[no-untyped-def]
+def history(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     page = plan_history(plan, request.args.get("from", type=int),
                         request.args.get("to", type=int))

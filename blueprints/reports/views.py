@@ -18,13 +18,14 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.autosave import autosave
 from portal.frameworks.indicator import Indicator
-from portal.reports.pages import indicator_of, report_page, report_part, reports_index
+from portal.reports.pages import ReportPart, indicator_of, report_page, report_part, reports_index
 from portal.reports.report import NARRATIVE, ReportTask, ReportValue, UnitReport
 from portal.reports.service import (
     ReportError,
@@ -47,14 +48,14 @@ def _writer_or_403(report: UnitReport) -> None:
         abort(403)
 
 
-def _part_or_404(model, report: UnitReport, part_id: int):  # type: ignore[no-untyped-def]
+def _part_or_404(model: type[ReportPart], report: UnitReport, part_id: int) -> ReportPart:
     part = report_part(model, report, part_id)
     if part is None:
         abort(404)
     return part
 
 
-def show_with_problems(report_id: int, problems: dict[str, str]):  # type: ignore[no-untyped-def]
+def show_with_problems(report_id: int, problems: dict[str, str]) -> ResponseReturnValue:
     """The report page again (read afresh: the refused change was rolled back), with every
     problem of the refusal listed, 422."""
     report = visible_or_404(UnitReport, report_id)
@@ -64,14 +65,14 @@ def show_with_problems(report_id: int, problems: dict[str, str]):  # type: ignor
 
 @bp.route("/units/<code>/reports")
 @login_required
-def index(code: str):  # type: ignore[no-untyped-def]
+def index(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     return render_template("reports/index.html", **vars(reports_index(unit, g.reach)))
 
 
 @bp.route("/units/<code>/reports", methods=["POST"])
 @login_required
-def open_view(code: str):  # type: ignore[no-untyped-def]
+def open_view(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.can_write(unit.id):
         abort(403)
@@ -91,7 +92,7 @@ def open_view(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/reports/<int:report_id>")
 @login_required
-def show(report_id: int):  # type: ignore[no-untyped-def]
+def show(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     return render_template("reports/show.html", **vars(report_page(report, g.reach)))
 
@@ -115,7 +116,7 @@ def narrative_labels() -> dict[str, str]:
 
 @bp.route("/reports/<int:report_id>/values/<int:value_id>", methods=["POST"])
 @login_required
-def save_value_view(report_id: int, value_id: int):  # type: ignore[no-untyped-def]
+def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     row = _part_or_404(ReportValue, report, value_id)
@@ -126,7 +127,7 @@ def save_value_view(report_id: int, value_id: int):  # type: ignore[no-untyped-d
         save_value(row, report, request.form.to_dict(), version)
         return row.version
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = _part_or_404(ReportValue, visible_or_404(UnitReport, report_id), value_id)
         return value_fields(fresh), fresh.version
 
@@ -137,7 +138,7 @@ def save_value_view(report_id: int, value_id: int):  # type: ignore[no-untyped-d
 
 @bp.route("/reports/<int:report_id>/tasks/<int:task_id>", methods=["POST"])
 @login_required
-def save_task_view(report_id: int, task_id: int):  # type: ignore[no-untyped-def]
+def save_task_view(report_id: int, task_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     row = _part_or_404(ReportTask, report, task_id)
@@ -148,7 +149,7 @@ def save_task_view(report_id: int, task_id: int):  # type: ignore[no-untyped-def
                          request.form.get("result", ""), version)
         return row.version
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = _part_or_404(ReportTask, visible_or_404(UnitReport, report_id), task_id)
         return {"status": fresh.status or "", "result": fresh.result}, fresh.version
 
@@ -159,7 +160,7 @@ def save_task_view(report_id: int, task_id: int):  # type: ignore[no-untyped-def
 
 @bp.route("/reports/<int:report_id>/narrative/<name>", methods=["POST"])
 @login_required
-def save_narrative_view(report_id: int, name: str):  # type: ignore[no-untyped-def]
+def save_narrative_view(report_id: int, name: str) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     _writer_or_403(report)
     if name not in NARRATIVE:
@@ -170,7 +171,7 @@ def save_narrative_view(report_id: int, name: str):  # type: ignore[no-untyped-d
         save_narrative(report, name, request.form.get("text", ""), version)
         return report.section_version(name)
 
-    def current():  # type: ignore[no-untyped-def]
+    def current() -> tuple[dict[str, str], int]:
         fresh = visible_or_404(UnitReport, report_id)
         return {name: getattr(fresh, name)}, fresh.section_version(name)
 
@@ -181,7 +182,7 @@ def save_narrative_view(report_id: int, name: str):  # type: ignore[no-untyped-d
 
 @bp.route("/reports/<int:report_id>/transitions", methods=["POST"])
 @login_required
-def transition(report_id: int):  # type: ignore[no-untyped-def]
+def transition(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
     action = request.form.get("action", "")
     if action not in TRANSITIONS:

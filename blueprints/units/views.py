@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -17,7 +18,7 @@ bp = Blueprint("units", __name__)
 
 @bp.route("/")
 @login_required
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     reach = g.reach
     if reach.platform_admin:
         units = db.session.scalars(
@@ -33,7 +34,7 @@ def home():  # type: ignore[no-untyped-def]
 
 @bp.route("/units/<code>")
 @login_required
-def show(code: str):  # type: ignore[no-untyped-def]
+def show(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     trail = ancestors(unit)
     visible = set(db.session.scalars(
@@ -49,7 +50,7 @@ def show(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/units/<code>/search")
 @login_required
-def search(code: str):  # type: ignore[no-untyped-def]
+def search(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
     if not g.reach.reads_subtree_of(unit.id):
         abort(404)

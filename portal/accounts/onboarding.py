@@ -115,6 +115,6 @@ def create_accounts(result: AccountImport) -> list[tuple[str, str]]:
     handed = []
     for row in result.rows:
         user = create_user(row.username, full_name=row.full_name, email=row.email or None)
-        grant(user, row.unit, row.role)  # type: ignore[arg-type]
+        grant(user, row.unit, row.role)  # type: ignore[arg-type]  # result.ok: every row has one
         handed.append((user.username, temporary_password(user)))
     return handed

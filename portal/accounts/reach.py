@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from portal.accounts.user import User
 from portal.extensions import db
@@ -35,7 +35,7 @@ class BeyondReach(DomainError):
     """An account-wide change of an account holding roles the caller does not administer."""
 
 
-def _administered(reach: Reach):  # type: ignore[no-untyped-def]
+def _administered(reach: Reach) -> Select[tuple[int]]:
     roots = sorted(u for u, roles in reach.roles.items() if Role.ADMIN in roles)
     return select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id.in_(roots))
 

@@ -139,7 +139,7 @@ def authenticate(username: str, password: str, *,
                     minutes=current_app.config["LOCKOUT_MINUTES"])
                 user.failed_logins = 0
         return None
-    if needs_rehash(user.password_hash):  # type: ignore[arg-type]
+    if needs_rehash(user.password_hash):  # type: ignore[arg-type]  # verified: it has one
         user.password_hash = hash_password(password)
     if not held:   # the owner signing in from their own browser keeps strangers locked
         user.failed_logins, user.locked_until = 0, None

@@ -9,6 +9,7 @@ not seen, by design: they are not user actions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -57,7 +58,7 @@ _actor: ContextVar[str | None] = ContextVar("audit_actor", default=None)
 
 
 @contextmanager
-def acting_as(actor: str):  # type: ignore[no-untyped-def]
+def acting_as(actor: str) -> Iterator[None]:
     """Name who acts outside a web request (a command, a job): "system: flask units import"."""
     token = _actor.set(actor)
     try:
@@ -87,13 +88,13 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(obj: object) -> list[str]:
-    table = obj.__table__.name  # type: ignore[attr-defined]
+    table = obj.__table__.name  # type: ignore[attr-defined]  # an audited model
     skip = AUDITED[table] | ALWAYS_LEFT_OUT
-    return [c.key for c in inspect(obj).mapper.column_attrs if c.key not in skip]
+    return [c.key for c in inspect(obj, raiseerr=True).mapper.column_attrs if c.key not in skip]
 
 
 def _values(obj: object) -> dict[str, Any]:
-    state = inspect(obj)
+    state = inspect(obj, raiseerr=True)
     out = {}
     for key in _columns(obj):
         if key in state.unloaded:
@@ -104,7 +105,7 @@ def _values(obj: object) -> dict[str, Any]:
 
 
 def _changes(obj: object) -> tuple[dict, dict]:
-    state = inspect(obj)
+    state = inspect(obj, raiseerr=True)
     before, after = {}, {}
     for key in _columns(obj):
         history = state.attrs[key].history
@@ -126,19 +127,19 @@ def _units_of(session: Session, obj: object) -> list[int | None]:
     its API tokens), every unit it holds a role in (an account-wide change acts in all of
     them, so each one's log shows it, whatever part of them the person making it could
     see)."""
-    table = obj.__table__.name  # type: ignore[attr-defined]
+    table = obj.__table__.name  # type: ignore[attr-defined]  # an audited model
     if table == "unit":
-        return [obj.id]  # type: ignore[attr-defined]
+        return [obj.id]  # type: ignore[attr-defined]  # a Unit
     if table in ("user_account", "api_token"):     # an account, or one of its tokens
         from tenants.membership import Membership
 
-        account = obj.id if table == "user_account" else obj.user_id  # type: ignore[attr-defined]
+        account = obj.id if table == "user_account" else obj.user_id  # type: ignore[attr-defined]  # a User or an ApiToken
         memberships = Membership.__table__
         with system_scope_in_flush("the units of an account, for its audit entries"):
-            units = sorted(set(session.connection().execute(
+            units: list[int | None] = sorted(set(session.connection().execute(
                 select(memberships.c.unit_id).where(
                     memberships.c.user_id == account)).scalars()))
-        return units or [None]  # type: ignore[return-value]
+        return units or [None]
     for column in ("unit_id", "owner_unit_id"):
         if hasattr(obj, column):
             return [getattr(obj, column)]
@@ -159,7 +160,7 @@ def _audited(obj: object) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
-def _collect(session: Session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+def _collect(session: Session, _context: object, _instances: object) -> None:
     pending = session.info.setdefault("audit_pending", [])
     for obj in session.new:
         if _audited(obj):
@@ -175,7 +176,7 @@ def _collect(session: Session, _context, _instances) -> None:  # type: ignore[no
 
 
 @event.listens_for(Session, "after_flush")
-def _write(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
+def _write(session: Session, _context: object) -> None:
     pending = session.info.pop("audit_pending", [])
     if not pending:
         return
@@ -184,7 +185,7 @@ def _write(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
     user_id, actor = _who()
     request_id = g.get("request_id", "") if has_request_context() else ""
     now = clock.now()
-    rows = []
+    rows: list[dict[str, object]] = []
     for action, obj, change in pending:
         before, after = change if change else (None, _values(obj))
         rows.extend({
@@ -192,4 +193,4 @@ def _write(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
             "object_type": obj.__table__.name, "object_id": getattr(obj, "id", None),
             "action": action, "label": _label(obj), "before": before, "after": after,
             "request_id": request_id, "note": ""} for unit_id in _units_of(session, obj))
-    session.connection().execute(insert(AuditEntry.__table__), rows)
+    session.connection().execute(insert(AuditEntry.__table__), rows)  # type: ignore[arg-type]  # a Table

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -45,7 +45,7 @@ OBJECT_TYPE_LABELS = {
 }
 
 
-class AuditEntry(TenantScoped, db.Model):
+class AuditEntry(TenantScoped, Model):
     __tablename__ = "audit_entry"
     # No RETURNING on insert: an entry the writer may not read back (a new account has no
     # unit yet) must still be written, and PostgreSQL checks RETURNING rows against the

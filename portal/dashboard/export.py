@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.dashboard.service import BUCKETS, Dashboard, Track
 from portal.export_cells import workbook_bytes
@@ -17,7 +18,7 @@ BUCKET_TEXT = {"done_on_time": "Hoàn thành đúng hạn", "done_late": "Hoàn 
                "overdue": "Chưa hoàn thành, quá hạn"}
 
 
-def _heading(sheet, *titles: str) -> None:  # type: ignore[no-untyped-def]
+def _heading(sheet: Worksheet, *titles: str) -> None:
     sheet.append(list(titles))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
@@ -30,7 +31,7 @@ def _fraction_or_number(value: float | int | None, fraction: bool) -> float | in
 
 def build_dashboard_xlsx(board: Dashboard) -> bytes:
     book = Workbook()
-    sheet = book.active
+    sheet: Worksheet = book.active  # type: ignore[assignment]  # a new Workbook has one worksheet
     sheet.title = "Chỉ tiêu"
     sheet.append([f"{board.unit.name} — năm {board.year} — số liệu trực tiếp"])
     sheet.append([f"Kế hoạch: {board.framework.name}"])

@@ -343,7 +343,7 @@ def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
     """The units behind a reporting figure of the dashboard: each expected unit below
     ``unit`` with its report for the period (or none), filtered by the figure."""
     indicators = db.session.scalars(select(Indicator.reporting_kinds).where(
-        Indicator.version_id == framework.published().id)).all()
+        Indicator.version_id == framework.published().id)).all()  # type: ignore[union-attr, arg-type]  # choose(): published
     kinds = sorted({k for value in indicators for k in value.split(",") if k})
     issued = issued_plans(framework.id)
     due = due_moment(period.due_date)
@@ -366,7 +366,7 @@ def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
         "accepted": UnitReport.status == "accepted",
         "missing": UnitReport.id.is_(None),
         "plans_issued": issued.c.unit_id.isnot(None),
-    }[figure])
+    }[figure])  # type: ignore[arg-type]  # each entry is a condition (True: no filter)
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     rows = db.session.execute(statement.order_by(Unit.code)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

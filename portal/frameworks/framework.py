@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model, db
 from tenants.scoping import SharedDownTree
 
 
@@ -63,7 +63,7 @@ NODE_KIND_LABELS = {NodeKind.SECTION: _l("Section"), NodeKind.PURPOSE: _l("Purpo
                     NodeKind.OTHER: _l("Other")}
 
 
-class Framework(SharedDownTree, db.Model):
+class Framework(SharedDownTree, Model):
     __tablename__ = "framework"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,7 +96,7 @@ class Framework(SharedDownTree, db.Model):
                    FrameworkVersion.status == VersionStatus.DRAFT.value))
 
 
-class FrameworkVersion(SharedDownTree, db.Model):
+class FrameworkVersion(SharedDownTree, Model):
     __tablename__ = "framework_version"
     __table_args__ = (UniqueConstraint("framework_id", "number",
                                        name="uq_framework_version_number"),)
@@ -134,7 +134,7 @@ class FrameworkVersion(SharedDownTree, db.Model):
         return self.status == VersionStatus.DRAFT.value
 
 
-class FrameworkNode(SharedDownTree, db.Model):
+class FrameworkNode(SharedDownTree, Model):
     """One section, item or sub-item of a framework version's outline."""
 
     __tablename__ = "framework_node"

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import SharedDownTree
 
 
@@ -67,7 +67,7 @@ ALLOWED_AGGREGATIONS: dict[str, set[str]] = {
 }
 
 
-class Indicator(SharedDownTree, db.Model):
+class Indicator(SharedDownTree, Model):
     __tablename__ = "indicator"
     __table_args__ = (UniqueConstraint("version_id", "code", name="uq_indicator_code"),)
 
@@ -107,7 +107,7 @@ class Indicator(SharedDownTree, db.Model):
         return self.kind in (IndicatorKind.RATIO, IndicatorKind.YES_NO)
 
 
-class IndicatorTarget(SharedDownTree, db.Model):
+class IndicatorTarget(SharedDownTree, Model):
     """The target of an indicator for one year."""
 
     __tablename__ = "indicator_target"

@@ -16,10 +16,16 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from tenants.text import search_key
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.text.paragraph import Paragraph
 
 # The Vietnamese order of lettered items (no f, j, w, z; đ after d).
 LETTERS = "abcdđeghiklmnopqrstuvxy"
@@ -79,7 +85,7 @@ class Warning_:
     params: dict = field(default_factory=dict)  # for translating the message
 
     def as_dict(self) -> dict:
-        out = {"code": self.code, "at": self.at, "message": self.message}
+        out: dict = {"code": self.code, "at": self.at, "message": self.message}
         if self.params:
             out["params"] = self.params
         return out
@@ -192,7 +198,7 @@ def parse_docx(data: bytes) -> ParseResult:
     return result
 
 
-def _docx_blocks(document):  # type: ignore[no-untyped-def]
+def _docx_blocks(document: DocxDocument) -> Iterator[Paragraph]:
     """Paragraphs and table cells in document order (header blocks are often tables)."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph

@@ -7,11 +7,11 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import SharedDownTree
 
 
-class ReportingPeriod(SharedDownTree, db.Model):
+class ReportingPeriod(SharedDownTree, Model):
     __tablename__ = "reporting_period"
     __table_args__ = (
         UniqueConstraint("framework_id", "year", name="uq_reporting_period_year"),

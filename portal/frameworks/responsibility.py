@@ -11,11 +11,11 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import SharedDownTree
 
 
-class Responsibility(SharedDownTree, db.Model):
+class Responsibility(SharedDownTree, Model):
     __tablename__ = "responsibility"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,7 +36,7 @@ class Responsibility(SharedDownTree, db.Model):
         return [k for k in self.unit_kinds.split(",") if k]
 
 
-class ResponsibilityUnit(SharedDownTree, db.Model):
+class ResponsibilityUnit(SharedDownTree, Model):
     """A unit the plan names for a responsibility."""
 
     __tablename__ = "responsibility_unit"

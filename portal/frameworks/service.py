@@ -526,7 +526,7 @@ def save_period(framework: Framework, values: dict[str, str],
         period = ReportingPeriod(framework_id=framework.id,
                                  owner_unit_id=framework.owner_unit_id)
         db.session.add(period)
-    period.year, period.due_date, period.cutoff_date, period.lock_date = year, due, cutoff, lock
+    period.year, period.due_date, period.cutoff_date, period.lock_date = year, due, cutoff, lock  # type: ignore[assignment]  # missing ones raised above
     db.session.flush()
     return period
 

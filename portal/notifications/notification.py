@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
-class Notification(TenantScoped, db.Model):
+class Notification(TenantScoped, Model):
     __tablename__ = "notification"
     # Never twice: one notice per person, unit, period and reminder step.
     __table_args__ = (UniqueConstraint("user_id", "unit_id", "period_id", "step",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.export_cells import workbook_bytes
 from portal.plans.service import CoverageRow
@@ -12,7 +13,7 @@ from portal.plans.service import CoverageRow
 def coverage_workbook(framework_name: str, rows: list[CoverageRow], without: list[int],
                       labels: dict[int, tuple[str, str]], kinds: dict[int, str]) -> bytes:
     book = Workbook()
-    sheet = book.active
+    sheet: Worksheet = book.active  # type: ignore[assignment]  # a new Workbook has one worksheet
     sheet.title = "Độ bao phủ"
     sheet.append([framework_name])
     sheet["A1"].font = Font(bold=True, size=13)

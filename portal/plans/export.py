@@ -9,7 +9,9 @@ block on the right and "Nơi nhận" on the left. A draft carries "DỰ THẢO" 
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from sqlalchemy import select
 
@@ -73,7 +75,8 @@ def build_plan_docx(revision: PlanRevision, *, unit_name: str, parent_name: str 
     return buffer.getvalue()
 
 
-def _targets_table(document, revision: PlanRevision, indicators: dict[int, Indicator]) -> None:  # type: ignore[no-untyped-def]
+def _targets_table(document: DocxDocument, revision: PlanRevision,
+                   indicators: dict[int, Indicator]) -> None:
     rows = [t for t in revision.target_rows if t.value is not None]
     if not rows:
         return
@@ -84,7 +87,7 @@ def _targets_table(document, revision: PlanRevision, indicators: dict[int, Indic
     cell(table.rows[0].cells[1], "Chỉ tiêu", bold=True)
     for i, year in enumerate(years):
         cell(table.rows[0].cells[2 + i], str(year), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    by_indicator: dict[int, dict[int, object]] = {}
+    by_indicator: dict[int, dict[int, Decimal | None]] = {}
     for t in rows:
         by_indicator.setdefault(t.indicator_id, {})[t.year] = t.value
     for indicator_id, values in by_indicator.items():
@@ -110,7 +113,8 @@ TASK_HEADERS = ("STT", "Nội dung nhiệm vụ", "Chủ trì", "Phối hợp", 
                 "Sản phẩm", "Kinh phí (đồng)")
 
 
-def _tasks_table(document, revision: PlanRevision, coordinators: dict[int, str]) -> None:  # type: ignore[no-untyped-def]
+def _tasks_table(document: DocxDocument, revision: PlanRevision,
+                 coordinators: dict[int, str]) -> None:
     tasks = [t for t in revision.task_rows if not t.not_applicable]
     table = document.add_table(rows=1, cols=len(TASK_HEADERS))
     table.style = "Table Grid"
@@ -131,7 +135,7 @@ def _tasks_table(document, revision: PlanRevision, coordinators: dict[int, str])
     widths(table, (10, 55, 22, 22, 22, 18, 16))
 
 
-def _signature_and_recipients(document, revision: PlanRevision) -> None:  # type: ignore[no-untyped-def]
+def _signature_and_recipients(document: DocxDocument, revision: PlanRevision) -> None:
     recipients = [r.strip().lstrip("-– ").strip() for r in (revision.recipients or "")
                   .splitlines() if r.strip()]
     lines = []
@@ -154,7 +158,7 @@ def header_names(unit: Unit) -> tuple[str, str | None]:
 
 def plan_document(plan: UnitPlan, revision: PlanRevision) -> tuple[bytes, str]:
     """The .docx of a revision and its file name, for the plan pages and the API."""
-    unit = db.session.get(Unit, plan.unit_id)
+    unit = db.session.get_one(Unit, plan.unit_id)
     name, parent = header_names(unit)
     indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
         Indicator.version_id == revision.framework_version_id))}

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -27,7 +27,7 @@ PLAN_ACTION_LABELS = {PlanAction.CREATE: _l("started"), PlanAction.SUBMIT: _l("s
                       PlanAction.AMEND: _l("amendment started")}
 
 
-class PlanTransition(TenantScoped, db.Model):
+class PlanTransition(TenantScoped, Model):
     """Who moved which revision from what to what, when and why. Written once."""
 
     __tablename__ = "plan_transition"
@@ -47,7 +47,7 @@ class PlanTransition(TenantScoped, db.Model):
                                          server_default=func.now())
 
 
-class PlanComment(TenantScoped, db.Model):
+class PlanComment(TenantScoped, Model):
     """A reviewer's comment on a plan revision or one of its tasks."""
 
     __tablename__ = "plan_comment"

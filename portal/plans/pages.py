@@ -106,7 +106,7 @@ def plan_page(plan: UnitPlan, reach: Reach, revision: PlanRevision | None = None
     coordinator_ids = {c.coordinating_unit_id for t in revision.task_rows
                        for c in t.coordinating}
     return PlanPage(
-        plan=plan, revision=revision, unit=db.session.get(Unit, plan.unit_id),
+        plan=plan, revision=revision, unit=db.session.get_one(Unit, plan.unit_id),
         framework=db.session.scalar(select(Framework).where(Framework.id == plan.framework_id)),
         nodes=nodes, indicators=indicators, comments=comments, authors=authors,
         editable=editable, sections=SECTIONS, formulas=SIGNING_FORMULAS,
@@ -170,7 +170,7 @@ def plan_history(plan: UnitPlan, old: int | None, new: int | None) -> PlanHistor
                           plan.revisions[numbers.index(new)])
     return PlanHistory(plan=plan, transitions=transitions, users=users,
                        revisions={r.id: r for r in plan.revisions}, difference=difference,
-                       old=old, new=new, unit=db.session.get(Unit, plan.unit_id))
+                       old=old, new=new, unit=db.session.get_one(Unit, plan.unit_id))
 
 
 @dataclass
@@ -188,7 +188,7 @@ class PlanPrint:
 
 
 def plan_print(plan: UnitPlan, revision: PlanRevision) -> PlanPrint:
-    unit = db.session.get(Unit, plan.unit_id)
+    unit = db.session.get_one(Unit, plan.unit_id)
     name, parent = header_names(unit)
     indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(
         Indicator.version_id == revision.framework_version_id))}

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -65,7 +65,7 @@ FIELD_LABELS = {
 CHANGE_LABELS = {"added": _l("added"), "removed": _l("removed"), "changed": _l("changed")}
 
 
-class UnitPlan(TenantScoped, db.Model):
+class UnitPlan(TenantScoped, Model):
     __tablename__ = "unit_plan"
     __table_args__ = (UniqueConstraint("unit_id", "framework_id",
                                        name="uq_unit_plan_framework"),)
@@ -80,7 +80,7 @@ class UnitPlan(TenantScoped, db.Model):
         back_populates="plan", order_by="PlanRevision.number", cascade="all, delete-orphan")
 
 
-class PlanRevision(TenantScoped, db.Model):
+class PlanRevision(TenantScoped, Model):
     __tablename__ = "plan_revision"
     __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_plan_revision_number"),)
 
@@ -134,7 +134,7 @@ class PlanRevision(TenantScoped, db.Model):
         return (self.section_versions or {}).get(name, 1)
 
 
-class PlanTask(TenantScoped, db.Model):
+class PlanTask(TenantScoped, Model):
     __tablename__ = "plan_task"
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
@@ -168,7 +168,7 @@ class PlanTask(TenantScoped, db.Model):
         back_populates="task", cascade="all, delete-orphan")
 
 
-class PlanTaskUnit(TenantScoped, db.Model):
+class PlanTaskUnit(TenantScoped, Model):
     """A unit that coordinates on a task (another unit, picked from the tree)."""
 
     __tablename__ = "plan_task_unit"
@@ -181,7 +181,7 @@ class PlanTaskUnit(TenantScoped, db.Model):
     task: Mapped[PlanTask] = relationship(back_populates="coordinating")
 
 
-class PlanTarget(TenantScoped, db.Model):
+class PlanTarget(TenantScoped, Model):
     """The unit's own target for an indicator in a year (fractions for ratios)."""
 
     __tablename__ = "plan_target"

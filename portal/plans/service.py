@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -136,7 +137,8 @@ def _funding_text(nodes: list[FrameworkNode]) -> str:
         or (n.depth == 0 and "kinh phi" in search_key(n.title))))
 
 
-def _tasks_for(unit: Unit, framework: Framework, nodes: list[FrameworkNode]):  # type: ignore[no-untyped-def]
+def _tasks_for(unit: Unit, framework: Framework,
+               nodes: list[FrameworkNode]) -> Iterator[FrameworkNode]:
     """Section III tasks, then the unit's own duties from Section V, in document order."""
     children: dict[int, list[FrameworkNode]] = {}
     for node in nodes:
@@ -204,7 +206,7 @@ def coordinating_choices(unit_id: int) -> list[tuple[int, str, str]]:
             .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
             .where(UnitClosure.ancestor_id == root, Unit.id != unit_id)
             .order_by(UnitClosure.depth, Unit.kind, Unit.search_name)).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 # ---- editing a draft -------------------------------------------------------------------

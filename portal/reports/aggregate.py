@@ -24,13 +24,17 @@ loop over units. Python only adds up the few rows per child and kind that come b
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    SQLColumnExpression,
+    Subquery,
     and_,
     case,
     func,
@@ -60,14 +64,14 @@ def _fraction(part: Decimal | int, whole: Decimal | int) -> float | None:
     return None if not whole else float(Decimal(part) / Decimal(whole))
 
 
-def _number(value: Decimal | None) -> float | int | None:
+def _number(value: Decimal | int | None) -> float | int | None:
     if value is None:
         return None
     value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def active_on(unit: type[Unit], day: ColumnElement[date] | date) -> ColumnElement[bool]:
+def active_on(unit: type[Unit], day: SQLColumnExpression[date] | date) -> ColumnElement[bool]:
     return and_(or_(unit.valid_from.is_(None), unit.valid_from <= day),
                 or_(unit.valid_to.is_(None), unit.valid_to > day))
 
@@ -81,7 +85,7 @@ def active_units(root_id: int, cutoff: date) -> dict[int, str]:
                active_on(Unit, cutoff))).tuples().all())
 
 
-def issued_plans(framework_id: int):  # type: ignore[no-untyped-def]
+def issued_plans(framework_id: int) -> Subquery:
     """The units that have issued a plan implementing the framework (a subquery)."""
     return (select(UnitPlan.unit_id).join(PlanRevision, PlanRevision.plan_id == UnitPlan.id)
             .where(UnitPlan.framework_id == framework_id,
@@ -163,7 +167,7 @@ class LiveAggregate:
         return int(sum(cell.get("plans_issued", 0) for kind, cell in
                        self._rate_cells(year, group) if kind in self.reporting_kinds))
 
-    def _rate_cells(self, year: int, group: int | None):  # type: ignore[no-untyped-def]
+    def _rate_cells(self, year: int, group: int | None) -> Iterator[tuple[str, Cell]]:
         groups = self.sums.rates.get(year, {})
         chosen = groups.values() if group is None else [groups.get(group, {})]
         for by_kind in chosen:
@@ -233,7 +237,7 @@ class LiveAggregate:
 # ---- the queries ----------------------------------------------------------------------------
 
 
-def members_of(root_id: int, as_now: bool = False):  # type: ignore[no-untyped-def]
+def members_of(root_id: int, as_now: bool = False) -> Subquery:
     """Every unit below the root, with the child of the root it belongs to.
 
     ``as_now``: the root as it is today, after reorganizations. Only children active
@@ -266,18 +270,18 @@ def members_of(root_id: int, as_now: bool = False):  # type: ignore[no-untyped-d
     return union_all(kept, mapped, into_root).subquery("members")
 
 
-def _value_sums(statement: Select, value: type[ReportValue] | object) -> Select:
+def _value_sums(statement: Select, value: Any) -> Select:
     """Add the per-cell sums of report values to ``statement`` (``value`` has the columns
     value, numerator, denominator, text and unit_id)."""
-    paired = and_(value.numerator.isnot(None), value.denominator.isnot(None))  # type: ignore[attr-defined]
+    paired = and_(value.numerator.isnot(None), value.denominator.isnot(None))
     return statement.add_columns(
-        func.sum(value.value).label("value"),  # type: ignore[attr-defined]
-        func.count(value.value).label("values"),  # type: ignore[attr-defined]
-        func.sum(case((paired, value.numerator))).label("numerator"),  # type: ignore[attr-defined]
-        func.sum(case((paired, value.denominator))).label("denominator"),  # type: ignore[attr-defined]
+        func.sum(value.value).label("value"),
+        func.count(value.value).label("values"),
+        func.sum(case((paired, value.numerator))).label("numerator"),
+        func.sum(case((paired, value.denominator))).label("denominator"),
         func.count(case((paired, 1))).label("pairs"),
-        func.count(func.distinct(case((value.value != 0, value.unit_id)))).label("yes"),  # type: ignore[attr-defined]
-        func.count(func.distinct(case((value.text != "", value.unit_id)))).label("texts"))  # type: ignore[attr-defined]
+        func.count(func.distinct(case((value.value != 0, value.unit_id)))).label("yes"),
+        func.count(func.distinct(case((value.text != "", value.unit_id)))).label("texts"))
 
 
 def compute(root: Unit, framework: Framework, years: list[int], *,
@@ -325,7 +329,7 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
 
 
 def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years: list[int],
-                members) -> None:  # type: ignore[no-untyped-def]
+                members: Subquery) -> None:
     """Expected, submitted, on time, accepted and plans issued, by year, child and kind."""
     unit = aliased(Unit)
     due = case(*((ReportingPeriod.id == periods[y].id,
@@ -356,7 +360,7 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
             name: getattr(row, name) for name in RATE_FIELDS}
 
 
-def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, members,  # type: ignore[no-untyped-def]
+def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, members: Subquery,
                 codes: list[str]) -> None:
     """Per-year and cumulative indicators: sums by the year reported for, child and kind,
     over the units active in that year (a report counts in the year it reports on)."""
@@ -379,7 +383,7 @@ def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, membe
             name: getattr(row, name) for name in VALUE_FIELDS}
 
 
-def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], members,  # type: ignore[no-untyped-def]
+def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], members: Subquery,
                  codes: list[str]) -> None:
     """Stocks: each unit's latest value up to each year (the next value it gave ends one),
     summed by child and kind over the units active in that year."""
@@ -415,7 +419,7 @@ def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], me
             name: getattr(row, name) for name in VALUE_FIELDS}
 
 
-def _read_texts(live: LiveAggregate, framework: Framework, year: int, members,  # type: ignore[no-untyped-def]
+def _read_texts(live: LiveAggregate, framework: Framework, year: int, members: Subquery,
                 codes: list[str]) -> None:
     """The texts of the year (per-year indicators) or of every year up to it, by unit."""
     behaviour = {i.code: i.time_behaviour for i in live.indicators}

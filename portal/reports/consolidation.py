@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
@@ -75,7 +75,7 @@ STEP_LABELS = {ConsolidationStep.READING: _l("reading the reports"),
                ConsolidationStep.DONE: _l("done"), ConsolidationStep.FAILED: _l("failed")}
 
 
-class Consolidation(TenantScoped, db.Model):
+class Consolidation(TenantScoped, Model):
     __tablename__ = "consolidation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,7 +176,7 @@ def start(root: Unit, framework: Framework, year: int, user_id: int | None) -> i
         fresh = row.status == RunStatus.QUEUED.value and row.progress == 0
     if fresh:
         try:
-            queue(db.session.get(Consolidation, row_id))
+            queue(db.session.get_one(Consolidation, row_id))
         except JobsUnavailable as exc:
             with unit_of_work():
                 db.session.delete(db.session.get(Consolidation, row_id))
@@ -238,7 +238,7 @@ def _compute(row: Consolidation) -> str:
     inputs = inputs_of(root_id, period_id)
     _mark(consolidation_id, RunStatus.RUNNING, 30, ConsolidationStep.COMPUTING)
     _pause()
-    result = aggregate(root, framework, year)
+    result = aggregate(root, framework, year)  # type: ignore[arg-type]  # the row's foreign keys
     _mark(consolidation_id, RunStatus.RUNNING, 70, ConsolidationStep.COMPILING)
     _pause()
     result["narrative"] = _narrative(root_id, period_id)
@@ -249,7 +249,7 @@ def _compute(row: Consolidation) -> str:
     written = db.session.execute(update(Consolidation).where(
         Consolidation.id == consolidation_id, Consolidation.status != RunStatus.DONE.value)
         .values(result=result, inputs=inputs, status=RunStatus.DONE.value, progress=100,
-                step=ConsolidationStep.DONE.value, finished_at=clock.now())).rowcount
+                step=ConsolidationStep.DONE.value, finished_at=clock.now())).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     db.session.commit()
     job_progress(100, ConsolidationStep.DONE.value)
     return "done" if written else "nothing to do"

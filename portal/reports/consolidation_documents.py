@@ -27,7 +27,7 @@ def consolidation_docx(page: ConsolidationPage) -> tuple[bytes, str]:
     version = page.framework.published() if page.framework else None
     parent = "Ủy ban nhân dân" if unit.kind in COMMITTEES else None
     data = build_consolidation_docx(
-        row.result, body=unit.name, parent=parent, year=row.year, number_text="     /BC",
+        page.result, body=unit.name, parent=parent, year=row.year, number_text="     /BC",
         framework_number=version.doc_number if version else None,
         indicators=page.indicators, names=page.names,
         place=unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name,
@@ -39,7 +39,7 @@ def consolidation_xlsx(page: ConsolidationPage) -> tuple[bytes, str]:
     """The workbook of a finished snapshot, and its file name."""
     row, unit = page.consolidation, page.unit
     data = build_consolidation_xlsx(
-        row.result, indicators=page.indicators, names=page.names,
+        page.result, indicators=page.indicators, names=page.names,
         title=f"Tổng hợp năm {row.year} — {unit.name} (bản {row.number})",
         made_at=row.finished_at)
     return data, f"tong-hop-{unit.code}-{row.year}-{row.number}.xlsx"

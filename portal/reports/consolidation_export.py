@@ -10,6 +10,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from portal import clock
 from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
@@ -118,7 +119,7 @@ def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
                              names: dict[str, str], title: str,
                              made_at: datetime | None = None) -> bytes:
     book = Workbook()
-    summary = book.active
+    summary: Worksheet = book.active  # type: ignore[assignment]  # a new Workbook has one worksheet
     summary.title = "Tổng hợp"
     summary.append([title])
     summary["A1"].font = Font(bold=True, size=13)
@@ -164,7 +165,8 @@ def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
     return workbook_bytes(book)
 
 
-def _unit_breakdown(sheet, code: str, units: list[dict], *, ratio: bool, texts: bool) -> None:  # type: ignore[no-untyped-def]
+def _unit_breakdown(sheet: Worksheet, code: str, units: list[dict], *, ratio: bool,
+                    texts: bool) -> None:
     """Below the totals: every unit that reported, with what it reported."""
     given = [u for u in units if code in u["values"]]
     if not given or texts:   # texts are listed by unit above already

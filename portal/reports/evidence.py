@@ -8,6 +8,7 @@ import re
 import unicodedata
 import zipfile
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -16,10 +17,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.archives import ArchiveError, check_parts
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.problems import DomainError
 from portal.storage import StorageError, evidence_storage
 from tenants.scoping import TenantScoped
+
+if TYPE_CHECKING:
+    from portal.reports.report import UnitReport
 
 # What an evidence file may be, by the bytes it starts with (never by its name alone).
 ALLOWED = {
@@ -39,7 +43,7 @@ class EvidenceError(DomainError):
     """An evidence file refused."""
 
 
-class ReportEvidence(TenantScoped, db.Model):
+class ReportEvidence(TenantScoped, Model):
     __tablename__ = "report_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,7 +93,7 @@ def safe_filename(name: str) -> str:
     return name[:200] or "tep"
 
 
-def add_evidence(report, filename: str, data: bytes, user_id: int | None,  # type: ignore[no-untyped-def]
+def add_evidence(report: UnitReport, filename: str, data: bytes, user_id: int | None,
                  indicator_id: int | None = None) -> ReportEvidence:
     """Check and store a file; the record is written only once the file is safely stored."""
     from portal.reports.service import ReportError, _require_editable
@@ -141,7 +145,7 @@ def add_evidence(report, filename: str, data: bytes, user_id: int | None,  # typ
     return evidence
 
 
-def remove_evidence(report, evidence: ReportEvidence) -> None:  # type: ignore[no-untyped-def]
+def remove_evidence(report: UnitReport, evidence: ReportEvidence) -> None:
     from portal.reports.service import ReportError, _require_editable
 
     try:

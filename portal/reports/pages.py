@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -24,6 +25,7 @@ from portal.reports.consolidation import latest as latest_consolidation
 from portal.reports.evidence import ReportEvidence
 from portal.reports.report import (
     NARRATIVE,
+    ReportTask,
     ReportTransition,
     ReportValue,
     TaskStatus,
@@ -103,7 +105,7 @@ def report_page(report: UnitReport, reach: Reach) -> ReportPage:
         select(User).where(User.id.in_({t.user_id for t in transitions} - {None})))}
     is_locked = locked(report)
     return ReportPage(
-        report=report, period=period, unit=db.session.get(Unit, report.unit_id),
+        report=report, period=period, unit=db.session.get_one(Unit, report.unit_id),
         framework=db.session.scalar(select(Framework).where(
             Framework.id == period.framework_id)),
         indicators=indicators, transitions=transitions, users=users,
@@ -147,17 +149,21 @@ def consolidation_page(consolidation: Consolidation) -> ConsolidationPage:
     return ConsolidationPage(
         consolidation=consolidation, result=result, names=labels, rows=rows,
         indicators=indicators, stale=is_stale(consolidation),
-        unit=db.session.get(Unit, consolidation.unit_id), framework=framework)
+        unit=db.session.get_one(Unit, consolidation.unit_id), framework=framework)
 
 
-def report_part(model: type, report: UnitReport, part_id: int):  # type: ignore[no-untyped-def]
+# A row that belongs to a report (checked for each of the three).
+ReportPart = TypeVar("ReportPart", ReportValue, ReportTask, ReportEvidence)
+
+
+def report_part(model: type[ReportPart], report: UnitReport, part_id: int) -> ReportPart | None:
     """A row of the report (a value, a task, an evidence file) by id; None if not its."""
     return db.session.scalar(select(model).where(model.id == part_id,
                                                  model.report_id == report.id))
 
 
 def indicator_of(row: ReportValue) -> Indicator:
-    return db.session.get(Indicator, row.indicator_id)
+    return db.session.get_one(Indicator, row.indicator_id)
 
 
 def indicators_of(report: UnitReport) -> dict[int, Indicator]:

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
-from portal.extensions import db
+from portal.extensions import Model
 from tenants.scoping import TenantScoped
 
 
@@ -66,7 +66,7 @@ TASK_STATUS_MISSING = _l("Not given")
 NARRATIVE = ("results", "difficulties", "proposals")
 
 
-class UnitReport(TenantScoped, db.Model):
+class UnitReport(TenantScoped, Model):
     __tablename__ = "unit_report"
     __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_unit_report_period"),)
 
@@ -98,7 +98,7 @@ class UnitReport(TenantScoped, db.Model):
         return (self.section_versions or {}).get(name, 1)
 
 
-class ReportValue(TenantScoped, db.Model):
+class ReportValue(TenantScoped, Model):
     """The unit's value for one indicator, in the indicator's kind."""
 
     __tablename__ = "report_value"
@@ -122,7 +122,7 @@ class ReportValue(TenantScoped, db.Model):
     report: Mapped[UnitReport] = relationship(back_populates="values")
 
 
-class ReportTask(TenantScoped, db.Model):
+class ReportTask(TenantScoped, Model):
     """The status of one task of the unit's issued plan."""
 
     __tablename__ = "report_task"
@@ -143,7 +143,7 @@ class ReportTask(TenantScoped, db.Model):
     report: Mapped[UnitReport] = relationship(back_populates="tasks")
 
 
-class ReportSubmission(TenantScoped, db.Model):
+class ReportSubmission(TenantScoped, Model):
     """What the unit sent, each time it submitted: for the reviewer's "what changed"."""
 
     __tablename__ = "report_submission"
@@ -157,7 +157,7 @@ class ReportSubmission(TenantScoped, db.Model):
     content: Mapped[dict] = mapped_column(JSON)
 
 
-class ReportTransition(TenantScoped, db.Model):
+class ReportTransition(TenantScoped, Model):
     """Who moved the report from what to what, when and why. Written once."""
 
     __tablename__ = "report_transition"
