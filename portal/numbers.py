@@ -66,8 +66,8 @@ def digits_of(value: Decimal) -> tuple[int, int]:
     if value == 0:
         return 0, 0
     exact = value.normalize()
-    _sign, digits, exponent = exact.as_tuple()
-    assert isinstance(exponent, int)  # finite: parse_number reads only digits
+    digits = exact.as_tuple().digits
+    exponent = int(exact.as_tuple().exponent)   # finite: parse_number reads only digits
     places = max(0, -exponent)
     whole = len(digits) + exponent if exponent > 0 else max(0, len(digits) - places)
     return whole + places, places

@@ -171,8 +171,10 @@ def _fragment(template: str, status: int, **context):  # type: ignore[no-untyped
     return render_template(f"plans/{template}", now=clock.now(), **context), status
 
 
-def _autosave(report: UnitReport, target: str, fields: list[str], action, current, mine):  # type: ignore[no-untyped-def]
-    """Run a save; answer with the status line, or the conflict, or the field messages."""
+def _autosave(report: UnitReport, target: str, fields: list[str], action, current, mine,  # type: ignore[no-untyped-def]
+              readings: dict[str, str] | None = None):
+    """Run a save; answer with the status line (and how a number was read), or the
+    conflict, or the field messages."""
     try:
         version = action()
         db.session.commit()
@@ -187,7 +189,7 @@ def _autosave(report: UnitReport, target: str, fields: list[str], action, curren
         return _fragment("_status.html", 422, target=target, errors=exc.problems,
                          fields=fields, version=None)
     return _fragment("_status.html", 200, target=target, errors={}, fields=fields,
-                     version=version)
+                     version=version, readings=readings or {})
 
 
 @bp.route("/reports/<int:report_id>/values/<int:value_id>", methods=["POST"])
@@ -197,9 +199,10 @@ def save_value_view(report_id: int, value_id: int):  # type: ignore[no-untyped-d
     _writer_or_403(report)
     row = _part_or_404(ReportValue, report, value_id)
     version = request.form.get("force_version") or request.form.get("version")
+    readings: dict[str, str] = {}
 
     def action() -> int:
-        save_value(row, report, request.form.to_dict(), version)
+        readings.update(save_value(row, report, request.form.to_dict(), version))
         return row.version
 
     def current():  # type: ignore[no-untyped-def]
@@ -208,7 +211,7 @@ def save_value_view(report_id: int, value_id: int):  # type: ignore[no-untyped-d
 
     return _autosave(report, f"value-{row.id}",
                      ["value", "numerator", "denominator", "yes_no", "text", "note"],
-                     action, current, request.form.to_dict())
+                     action, current, request.form.to_dict(), readings)
 
 
 @bp.route("/reports/<int:report_id>/tasks/<int:task_id>", methods=["POST"])

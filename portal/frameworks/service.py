@@ -303,6 +303,7 @@ class IndicatorInput:
     reporting_kinds: list[str]
     yearly: dict[int, str]
     note: str = ""
+    maximum: str = ""     # the plausible maximum of a figure a unit reports; "" is none
 
 
 def update_indicator(indicator: Indicator, version: FrameworkVersion,
@@ -351,6 +352,7 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
             problems.append(_("Target year: %(problem)s", problem=exc))
     yearly = {year: read_target(text, _("Target for %(year)d", year=year))
               for year, text in sorted(data.yearly.items())}
+    maximum = _read_maximum(data, problems)
     if problems:
         raise FrameworkError(problems)
     indicator.name = name
@@ -362,6 +364,7 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
     indicator.denominator_label = nfc(data.denominator_label)[:200]
     indicator.target_final = final
     indicator.target_year = target_year
+    indicator.maximum = maximum
     indicator.reporting_kinds = ",".join(k.value for k in UnitKind
                                          if k.value in data.reporting_kinds)
     indicator.note = nfc(data.note)
@@ -376,6 +379,20 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
             indicator.targets.append(IndicatorTarget(year=year, value=value,
                                                      owner_unit_id=indicator.owner_unit_id))
     db.session.flush()
+
+
+def _read_maximum(data: IndicatorInput, problems: list[str]) -> Decimal | None:
+    """The plausible maximum: a whole number, for the kinds whose units enter figures."""
+    if not data.maximum.strip():
+        return None
+    if data.kind not in (IndicatorKind.COUNT, IndicatorKind.AMOUNT, IndicatorKind.RATIO):
+        problems.append(_("A maximum applies only to counts, amounts and ratios."))
+        return None
+    try:
+        return parse_number(data.maximum, integer=True)
+    except NumberError as exc:
+        problems.append(_("Maximum: %(problem)s", problem=exc))
+        return None
 
 
 def update_responsibility(responsibility: Responsibility, version: FrameworkVersion,
@@ -460,6 +477,7 @@ def new_draft(framework: Framework, user_id: int | None) -> FrameworkVersion:
             aggregation=indicator.aggregation, numerator_label=indicator.numerator_label,
             denominator_label=indicator.denominator_label,
             target_final=indicator.target_final, target_year=indicator.target_year,
+            maximum=indicator.maximum,
             reporting_kinds=indicator.reporting_kinds, note=indicator.note,
             position=indicator.position,
             targets=[IndicatorTarget(year=t.year, value=t.value,
