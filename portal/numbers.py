@@ -86,6 +86,16 @@ def check_fits(value: Decimal, text: str = "") -> None:
                             largest=shown(Decimal(10 ** MAX_DIGITS - 1))))
 
 
+def as_fraction(percent: Decimal, text: str = "") -> Decimal:
+    """A percentage as the fraction kept (1 = 100 %), refused when the columns would round
+    it: a percentage keeps ``MAX_PLACES - 2`` digits after the decimal mark."""
+    if digits_of(percent)[1] > MAX_PLACES - 2:
+        raise NumberError(_("“%(text)s”: a percentage has at most %(n)d digits after the "
+                            "decimal mark.", text=(text or shown(percent)).strip()[:40],
+                            n=MAX_PLACES - 2))
+    return percent / 100
+
+
 def check_maximum(value: Decimal | None, maximum: Decimal | None) -> None:
     """Refuse a value above the plausible maximum set for its indicator."""
     if value is not None and maximum is not None and value > maximum:

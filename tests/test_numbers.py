@@ -65,7 +65,7 @@ def test_the_limits_are_those_of_the_figure_columns() -> None:
     more), 4 after the decimal mark (the columns' scale)."""
     column = ReportValue.__table__.c.value.type
     assert (column.precision, column.scale) == (20, 4)
-    assert MAX_PLACES == column.scale and MAX_DIGITS <= column.precision - column.scale
+    assert column.scale == MAX_PLACES and column.precision - column.scale >= MAX_DIGITS
     assert MAX_DIGITS == 15
 
 
@@ -317,3 +317,37 @@ def test_a_new_version_keeps_the_maximum(app: Flask, world) -> None:  # type: ig
         draft = framework(fid).draft()
         assert db.session.scalar(select(Indicator.maximum).where(
             Indicator.version_id == draft.id, Indicator.code == "II.1.b")) == 300
+
+
+def test_a_percentage_the_columns_would_round_is_refused(app) -> None:  # type: ignore[no-untyped-def]
+    """A target in per cent is kept as a fraction with 4 places: 33,33 % is 0,3333, but
+    33,3333 % would have become 0,3333 without a word."""
+    from portal.numbers import as_fraction
+
+    assert as_fraction(parse_number("33,33")) == Decimal("0.3333")
+    assert as_fraction(parse_number("33.33")) == Decimal("0.3333")
+    with pytest.raises(NumberError) as caught:
+        as_fraction(parse_number("33,3333"), "33,3333")
+    assert str(caught.value) == ("“33,3333”: tỷ lệ phần trăm có tối đa 2 chữ số sau dấu "
+                                 "thập phân.")
+
+
+def test_the_indicator_page_refuses_a_target_it_would_round(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+    fid = make_framework("D1", with_draft=True)
+    with system_scope("test"):
+        ratio_id = db.session.scalar(select(Indicator.id).where(
+            Indicator.version_id == framework(fid).draft().id, Indicator.code == "II.1.a"))
+    owner = login_as("consolidator")
+    url = f"/frameworks/{fid}/draft/indicators/{ratio_id}"
+    form = {"csrf_token": csrf_token(owner, url), "name": "Công chức được đào tạo",
+            "kind": "ratio", "aggregation": "ratio_of_sums", "time_behaviour": "stock",
+            "numerator_label": "Đã đào tạo", "denominator_label": "Tổng số",
+            "unit_of_measure": "%", "target_final": "33,3333", "target_year": "2030",
+            "reporting_kinds": ["district"]}
+    refused = owner.post(url, data=form)
+    assert refused.status_code == 422
+    assert "tỷ lệ phần trăm có tối đa 2 chữ số sau dấu thập phân" in refused.get_data(
+        as_text=True)
+    assert owner.post(url, data={**form, "target_final": "33,33"}).status_code == 302
+    with system_scope("test"):
+        assert db.session.get(Indicator, ratio_id).target_final == Decimal("0.3333")

@@ -35,7 +35,7 @@ from portal.frameworks.indicator import (
 from portal.frameworks.parser import DocumentError, Node, ParseResult, parse_file
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
-from portal.numbers import NumberError, parse_number
+from portal.numbers import NumberError, as_fraction, parse_number
 from portal.problems import DomainError
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure, UnitKind
@@ -340,7 +340,11 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
         if fraction:
             if value > 100:
                 problems.append(_("%(label)s: a percentage cannot exceed 100.", label=label))
-            return value / 100
+            try:
+                return as_fraction(value, text)
+            except NumberError as exc:
+                problems.append(f"{label}: {exc}")
+                return None
         return value
 
     final = read_target(data.target_final, _("Target"))

@@ -24,7 +24,7 @@ from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersi
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import duties_of
-from portal.numbers import NumberError, parse_number
+from portal.numbers import NumberError, as_fraction, parse_number
 from portal.plans.history import PlanAction, PlanComment, PlanTransition
 from portal.plans.plan import (
     SECTIONS,
@@ -348,7 +348,10 @@ def save_target(target: PlanTarget, revision: PlanRevision, text: str) -> None:
     if indicator.is_fraction:
         if value > 100:
             raise PlanError({"value": _("A percentage cannot exceed 100.")})
-        value = value / 100
+        try:
+            value = as_fraction(value, text)
+        except NumberError as exc:
+            raise PlanError({"value": str(exc)}) from exc
     target.value = value
     db.session.flush()
 
