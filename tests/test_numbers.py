@@ -351,3 +351,16 @@ def test_the_indicator_page_refuses_a_target_it_would_round(app: Flask, login_as
     assert owner.post(url, data={**form, "target_final": "33,33"}).status_code == 302
     with system_scope("test"):
         assert db.session.get(Indicator, ratio_id).target_final == Decimal("0.3333")
+
+
+def test_the_api_gives_each_indicators_maximum(app: Flask, world, token_for) -> None:  # type: ignore[no-untyped-def]
+    fid = make_framework("P1", indicators={
+        "II.1.a": {"kind": "ratio", "aggregation": "ratio_of_sums", "time_behaviour": "stock",
+                   "numerator_label": "a", "denominator_label": "b",
+                   "reporting_kinds": "district"},
+        "II.1.b": {"kind": "count", "aggregation": "sum", "time_behaviour": "per_year",
+                   "reporting_kinds": "district", "maximum": Decimal(300)}})
+    body = app.test_client().get(f"/api/v1/frameworks/{fid}", headers={
+        "Authorization": f"Bearer {token_for('drafter')}"}).get_json()
+    assert {i["code"]: i["maximum"] for i in body["indicators"]} == {"II.1.a": None,
+                                                                     "II.1.b": 300}
