@@ -364,3 +364,39 @@ def test_the_api_gives_each_indicators_maximum(app: Flask, world, token_for) -> 
         "Authorization": f"Bearer {token_for('drafter')}"}).get_json()
     assert {i["code"]: i["maximum"] for i in body["indicators"]} == {"II.1.a": None,
                                                                      "II.1.b": 300}
+
+
+def test_a_plans_target_is_read_back_and_kept_within_the_maximum(app: Flask, world,  # type: ignore[no-untyped-def]
+                                                                 login_as) -> None:
+    from portal.plans.plan import PlanTarget
+    from portal.plans.service import PlanError, save_target, start_plan
+    from tenants.unit import Unit
+
+    fid = make_framework("P1")
+    with system_scope("test"):
+        d1 = db.session.scalar(select(Unit).where(Unit.code == "D1"))
+        plan = start_plan(d1, framework(fid), None)
+        revision = plan.revisions[-1]
+        count = next(t for t in revision.target_rows if db.session.get(
+            Indicator, t.indicator_id).code == "II.1.b")
+        assert save_target(count, revision, "1,234") == {"value": "“1,234” đã hiểu là 1.234"}
+        assert save_target(count, revision, "1.234.567") == {}
+        with pytest.raises(PlanError) as caught:
+            save_target(count, revision, TWENTY)
+        assert "quá dài để lưu chính xác" in caught.value.problems["value"]
+        db.session.get(Indicator, count.indicator_id).maximum = Decimal(100)
+        with pytest.raises(PlanError) as caught:
+            save_target(count, revision, "101")
+        assert "101 vượt mức tối đa hợp lý 100" in caught.value.problems["value"]
+        db.session.get(Indicator, count.indicator_id).maximum = None
+        db.session.commit()
+        plan_id, target_id = plan.id, count.id
+    writer = login_as("drafter")
+    url = f"/plans/{plan_id}/targets/{target_id}"
+    answer = writer.post(url, headers={"HX-Request": "1"}, data={
+        "csrf_token": csrf_token(writer, "/auth/password"), "value": "2.500"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert "“2.500” đã hiểu là 2.500" in answer.get_data(as_text=True)
+    with system_scope("test"):
+        assert db.session.scalar(select(PlanTarget.value).where(
+            PlanTarget.id == target_id)) == 2500

@@ -298,7 +298,7 @@ def save_target_view(plan_id: int, target_id: int):  # type: ignore[no-untyped-d
         abort(404)
     name = f"target-{target.id}"
     try:
-        save_target(target, latest(plan), request.form.get("value", ""))
+        readings = save_target(target, latest(plan), request.form.get("value", ""))
     except PlanError as exc:
         db.session.rollback()
         return _fragment("_status.html", 422, target=name,
@@ -306,7 +306,7 @@ def save_target_view(plan_id: int, target_id: int):  # type: ignore[no-untyped-d
                          version=None)
     db.session.commit()
     return _fragment("_status.html", 200, target=name, errors={}, fields=["value"],
-                     version=None)
+                     version=None, readings=readings)
 
 
 # ---- workflow ----------------------------------------------------------------------------
