@@ -42,7 +42,7 @@ def test_refuses_what_it_cannot_read_for_sure(app, text: str, integer: bool,
 # ---- issue 16 item 5: never silently misread a number ---------------------------------------
 # The rule is docs/reports.md § How numbers are read. Each test below failed before it:
 # "99999999999999999999" was kept (as 1e20 on SQLite: shown 100.000.000.000.000.000.000;
-# an overflow, a 500, on PostgreSQL), "1,234" in a count became 1234 without a word, and an
+# an overflow on PostgreSQL), "1,234" in a count became 1234 without a word, and an
 # indicator had no maximum.
 
 from flask import Flask  # noqa: E402
