@@ -61,8 +61,8 @@ def shown(value: Decimal) -> str:
 
 
 def digits_of(value: Decimal) -> tuple[int, int]:
-    """(digits in all, digits after the decimal mark) of ``value``, without the leading
-    zeros or the trailing zeros of the decimal part: 1234,50 → (5, 1); 0,05 → (2, 2)."""
+    """(digits in all, digits after the decimal mark) of ``value``, without the zeros
+    before its first digit or after its last decimal: 1234,50 → (5, 1); 0,05 → (2, 2)."""
     if value == 0:
         return 0, 0
     exact = value.normalize()
