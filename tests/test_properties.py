@@ -62,14 +62,14 @@ def group(digits: str, separator: str) -> str:
 # ---- numbers ------------------------------------------------------------------------------
 
 @FAST
-@given(n=st.integers(min_value=0, max_value=10**15), separator=st.sampled_from(".,"))
+@given(n=st.integers(min_value=0, max_value=10**15 - 1), separator=st.sampled_from(".,"))
 def test_whole_numbers_read_back_in_either_convention(n: int, separator: str) -> None:
     assert parse_number(str(n), integer=True) == n
     assert parse_number(group(str(n), separator), integer=True) == n
 
 
 @FAST
-@given(whole=st.integers(min_value=0, max_value=10**12),
+@given(whole=st.integers(min_value=0, max_value=10**11 - 1),   # 15 digits in all at most
        fraction=st.sampled_from(["5", "25", "2500", "05", "0001"]),
        vietnamese=st.booleans())
 def test_decimals_read_back_in_either_convention(whole: int, fraction: str,

@@ -210,6 +210,7 @@ def framework(framework_id: int) -> ResponseReturnValue:
             "aggregation": i.aggregation, "numerator_label": i.numerator_label,
             "denominator_label": i.denominator_label, "target": _number(i.target_final),
             "target_year": i.target_year, "reporting_kinds": i.reporting_kind_list,
+            "maximum": _number(i.maximum),
             "targets": {str(t.year): _number(t.value) for t in i.targets}}
             for i in indicators],
         "responsibilities": [{

@@ -271,6 +271,7 @@ def indicator(framework_id: int, indicator_id: int) -> ResponseReturnValue:
             denominator_label=values.get("denominator_label", ""),
             target_final=values.get("target_final", ""),
             target_year=values.get("target_year", ""),
+            maximum=values.get("maximum", ""),
             reporting_kinds=values.getlist("reporting_kinds"),
             yearly={year: values.get(f"target_{year}", "") for year in years},
             note=values.get("note", ""))

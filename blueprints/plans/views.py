@@ -230,8 +230,10 @@ def save_target_view(plan_id: int, target_id: int) -> ResponseReturnValue:
     if target is None:
         abort(404)
 
+    readings: dict[str, str] = {}
+
     def save() -> None:  # a target has no version: the last save wins
-        save_target(target, latest(plan), request.form.get("value", ""))
+        readings.update(save_target(target, latest(plan), request.form.get("value", "")))
 
     def current() -> tuple[dict[str, str], int]:
         fresh = target_of(_plan_or_404(plan_id), target_id)  # the revision lost a race
@@ -239,7 +241,7 @@ def save_target_view(plan_id: int, target_id: int) -> ResponseReturnValue:
 
     return autosave(f"target-{target.id}", ["value"], save, current=current,
                     mine=request.form.to_dict(), labels=field_labels(),
-                    reload_url=url_for("plans.show", plan_id=plan.id))
+                    reload_url=url_for("plans.show", plan_id=plan.id), readings=readings)
 
 
 # ---- workflow ----------------------------------------------------------------------------

@@ -122,9 +122,10 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
     row = _part_or_404(ReportValue, report, value_id)
     version = request.form.get("force_version") or request.form.get("version")
     labels = value_labels(indicator_of(row))
+    readings: dict[str, str] = {}
 
     def save() -> int:
-        save_value(row, report, request.form.to_dict(), version)
+        readings.update(save_value(row, report, request.form.to_dict(), version))
         return row.version
 
     def current() -> tuple[dict[str, str], int]:
@@ -133,7 +134,7 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
 
     return autosave(f"value-{row.id}", list(labels), save, current=current,
                     mine=request.form.to_dict(), labels=labels,
-                    reload_url=url_for("reports.show", report_id=report.id))
+                    reload_url=url_for("reports.show", report_id=report.id), readings=readings)
 
 
 @bp.route("/reports/<int:report_id>/tasks/<int:task_id>", methods=["POST"])

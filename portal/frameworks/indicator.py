@@ -89,6 +89,9 @@ class Indicator(SharedDownTree, Model):
     # Ratios and shares are kept as fractions (1 = 100 %).
     target_final: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     target_year: Mapped[int | None] = mapped_column(Integer)   # the plan's horizon, 2030
+    # The largest figure a unit can plausibly report (count, amount, a ratio's part and
+    # total); a larger one is refused at entry (portal.numbers.check_maximum). None: no cap.
+    maximum: Mapped[Decimal | None] = mapped_column(Numeric(20, 4), nullable=True)
     # Unit kinds that must report it, comma-separated ("department,district,commune").
     reporting_kinds: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")

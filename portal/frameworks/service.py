@@ -36,7 +36,7 @@ from portal.frameworks.parser import DocumentError, Node, ParseResult, parse_fil
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from portal.limits import check_lengths
-from portal.numbers import NumberError, parse_number
+from portal.numbers import NumberError, as_fraction, parse_number
 from portal.problems import DomainError
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure, UnitKind
@@ -309,6 +309,7 @@ class IndicatorInput:
     reporting_kinds: list[str]
     yearly: dict[int, str]
     note: str = ""
+    maximum: str = ""     # the plausible maximum of a figure a unit reports; "" is none
 
 
 def update_indicator(indicator: Indicator, version: FrameworkVersion,
@@ -349,7 +350,11 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
         if fraction:
             if value > 100:
                 problems.append(_("%(label)s: a percentage cannot exceed 100.", label=label))
-            return value / 100
+            try:
+                return as_fraction(value, text)
+            except NumberError as exc:
+                problems.append(f"{label}: {exc}")
+                return None
         return value
 
     final = read_target(data.target_final, _("Target"))
@@ -361,6 +366,7 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
             problems.append(_("Target year: %(problem)s", problem=exc))
     yearly = {year: read_target(text, _("Target for %(year)d", year=year))
               for year, text in sorted(data.yearly.items())}
+    maximum = _read_maximum(data, problems)
     if problems:
         raise FrameworkError(problems)
     indicator.name = name
@@ -372,6 +378,7 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
     indicator.denominator_label = nfc(data.denominator_label)[:200]
     indicator.target_final = final
     indicator.target_year = target_year
+    indicator.maximum = maximum
     indicator.reporting_kinds = ",".join(k.value for k in UnitKind
                                          if k.value in data.reporting_kinds)
     indicator.note = nfc(data.note)
@@ -386,6 +393,20 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
             indicator.targets.append(IndicatorTarget(year=year, value=value,
                                                      owner_unit_id=indicator.owner_unit_id))
     db.session.flush()
+
+
+def _read_maximum(data: IndicatorInput, problems: list[str]) -> Decimal | None:
+    """The plausible maximum: a whole number, for the kinds whose units enter figures."""
+    if not data.maximum.strip():
+        return None
+    if data.kind not in (IndicatorKind.COUNT, IndicatorKind.AMOUNT, IndicatorKind.RATIO):
+        problems.append(_("A maximum applies only to counts, amounts and ratios."))
+        return None
+    try:
+        return parse_number(data.maximum, integer=True)
+    except NumberError as exc:
+        problems.append(_("Maximum: %(problem)s", problem=exc))
+        return None
 
 
 def update_responsibility(responsibility: Responsibility, version: FrameworkVersion,
@@ -470,6 +491,7 @@ def new_draft(framework: Framework, user_id: int | None) -> FrameworkVersion:
             aggregation=indicator.aggregation, numerator_label=indicator.numerator_label,
             denominator_label=indicator.denominator_label,
             target_final=indicator.target_final, target_year=indicator.target_year,
+            maximum=indicator.maximum,
             reporting_kinds=indicator.reporting_kinds, note=indicator.note,
             position=indicator.position,
             targets=[IndicatorTarget(year=t.year, value=t.value,

@@ -26,7 +26,7 @@ from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import duties_of
 from portal.limits import check_lengths
-from portal.numbers import NumberError, parse_number
+from portal.numbers import NumberError, as_fraction, check_maximum, parse_number, read_number
 from portal.plans.history import PlanAction, PlanComment, PlanTransition
 from portal.plans.plan import (
     SECTIONS,
@@ -342,25 +342,35 @@ def delete_task(task: PlanTask, revision: PlanRevision) -> None:
     db.session.flush()
 
 
-def save_target(target: PlanTarget, revision: PlanRevision, text: str) -> None:
-    """A unit target, read within its indicator's kind (percentages for ratios)."""
+def save_target(target: PlanTarget, revision: PlanRevision, text: str) -> dict[str, str]:
+    """A unit target, read within its indicator's kind (percentages for ratios); a count
+    or an amount within the indicator's maximum. Returns how "1,234" was read in a
+    whole-number target, as a sentence the page says back (portal.numbers)."""
     _require_editable(revision)
     indicator = db.session.get(Indicator, target.indicator_id)
     if not (text or "").strip():
         target.value = None
         db.session.flush()
-        return
+        return {}
     try:
-        value = parse_number(text, integer=indicator.kind in (IndicatorKind.COUNT,
-                                                              IndicatorKind.AMOUNT))
+        reading = read_number(text, integer=indicator.kind in (IndicatorKind.COUNT,
+                                                               IndicatorKind.AMOUNT))
+        if not indicator.is_fraction:
+            check_maximum(reading.value, indicator.maximum)
     except NumberError as exc:
         raise PlanError({"value": str(exc)}) from exc
+    value = reading.value
     if indicator.is_fraction:
         if value > 100:
             raise PlanError({"value": _("A percentage cannot exceed 100.")})
-        value = value / 100
+        try:
+            value = as_fraction(value, text)
+        except NumberError as exc:
+            raise PlanError({"value": str(exc)}) from exc
     target.value = value
     db.session.flush()
+    return {"value": _("“%(text)s” read as %(value)s", text=text.strip()[:40],
+                       value=reading.shown)} if reading.guessed else {}
 
 
 # ---- the workflow ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
 from portal.limits import check_lengths
-from portal.numbers import NumberError, parse_number
+from portal.numbers import NumberError, check_maximum, read_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
 from portal.problems import DomainError
@@ -133,8 +133,12 @@ def value_fields(row: ReportValue) -> dict[str, str]:
 
 
 def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
-               version: str | int | None = None, *, check_version: bool = True) -> None:
-    """Read a value within its indicator's kind; every problem is reported by field."""
+               version: str | int | None = None, *,
+               check_version: bool = True) -> dict[str, str]:
+    """Read a value within its indicator's kind; every problem is reported by field.
+
+    Returns, by field, how a number was read when its text alone allowed two readings
+    ("1,234" in a whole-number field is 1.234), as a sentence the page says back."""
     _require_editable(report)
     if check_version:
         _check(row.version, version, value_fields(row))
@@ -142,13 +146,20 @@ def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
     check_lengths(ReportError, text=(data.get("text"), limits.LONG_TEXT),
                   note=(data.get("note"), limits.NOTE))
     problems: dict[str, str] = {}
+    readings: dict[str, str] = {}
+    before = value_fields(row)   # what the page shows now: re-sent, it needs no echo
 
     def number(name: str) -> Decimal | None:
         text = (data.get(name) or "").strip()
         if not text:
             return None
         try:
-            return parse_number(text, integer=True)
+            reading = read_number(text, integer=True)
+            check_maximum(reading.value, indicator.maximum)
+            if reading.guessed and text != before[name]:
+                readings[name] = _("“%(text)s” read as %(value)s", text=text[:40],
+                                   value=reading.shown)
+            return reading.value
         except NumberError as exc:
             problems[name] = str(exc)
             return None
@@ -177,6 +188,7 @@ def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
         else row.text
     row.note = clean_text(data.get("note", ""))
     db.session.flush()
+    return readings
 
 
 def save_task_status(row: ReportTask, report: UnitReport, status: str, result: str,
