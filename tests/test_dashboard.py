@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -104,10 +105,11 @@ def test_every_figure_of_the_province(province: int) -> None:
     assert figures["II.1.b"].track == Track.BEHIND
     assert figures["II.1.b"].trend == [(2025, 7), (2026, 6)]
     # cumulative: 4 in 2025, then 1 + 0 + 2 more; against a straight line to 10 by 2030
+    # from 0 in 2024: 3.33 programmes by 2026 is 4 whole ones (issue 16: not "3,3333")
     assert figures["II.1.c"].trend == [(2025, 4), (2026, 7)]
-    assert float(figures["II.1.c"].target_now) == pytest.approx(10 * 2 / 6)
-    assert figures["II.1.c"].progress == pytest.approx(7 / (10 * 2 / 6))
-    assert figures["II.1.c"].track == Track.ON_TRACK
+    assert figures["II.1.c"].target_now == 4
+    assert figures["II.1.c"].progress == 7 / 4 and figures["II.1.c"].bar == 1
+    assert figures["II.1.c"].track == Track.EXCEEDED
     # a stock ratio: sums of each unit's latest figures, D2's of 2025 included
     assert figures["II.1.d"].figure == {"value": 0.125, "numerator": 15, "denominator": 120}
     assert figures["II.1.d"].trend == [(2025, 0.25), (2026, 0.125)]
@@ -151,14 +153,28 @@ def test_a_year_before(province: int) -> None:
     assert b.by_year == [(2025, b.reporting)]
 
 
-def test_target_of_the_year() -> None:
-    class Cumulative:
-        target_final, target_year, time_behaviour = 30, 2030, "cumulative"
+def test_target_of_the_year_given_per_year_or_on_a_straight_line() -> None:
+    class Target:
+        kind, target_final, target_year, target_path = "count", 30, 2030, "yearly"
+        baseline, baseline_year, target_is_fraction = None, None, False
 
-    assert target_now(Cumulative, 2027, {2027: 12}, 2025) == 12        # the year's own target
-    assert float(target_now(Cumulative, 2030, {}, 2025)) == 30
-    Cumulative.time_behaviour = "per_year"
-    assert target_now(Cumulative, 2026, {}, 2025) == 30
+    # given per year: the year's own target, else the final one
+    assert target_now(Target, 2027, {2027: 12}, 2025) == 12
+    assert target_now(Target, 2026, {2027: 12}, 2025) == 30
+    # a straight line from 0 in 2024 (the year before the plan) to 30 in 2030: 5 a year;
+    # the yearly targets given are not what a straight line compares with
+    Target.target_path = "linear"
+    assert [target_now(Target, y, {2027: 12}, 2025) for y in range(2025, 2031)] == [
+        5, 10, 15, 20, 25, 30]
+    # from a baseline of 12 in 2025: (30 - 12) / 5 = 3.6 a year, rounded up for a count
+    Target.baseline, Target.baseline_year = Decimal(12), 2025
+    assert [target_now(Target, y, {}, 2025) for y in range(2025, 2031)] == [
+        12, 16, 20, 23, 27, 30]
+    # a share is not rounded to whole numbers: 40 % in 2025 to 100 % in 2030
+    Target.kind, Target.target_final, Target.baseline = "ratio", Decimal(1), Decimal("0.4")
+    assert target_now(Target, 2026, {}, 2025) == Decimal("0.52")
+    Target.target_final = None
+    assert target_now(Target, 2026, {}, 2025) is None
 
 
 def test_queries_do_not_grow_with_the_units(province: int, login_as,  # type: ignore[no-untyped-def]
@@ -203,7 +219,8 @@ def test_page_shows_the_figures_and_drills_down(province: int, login_as) -> None
     assert re.search(r'data-testid="value-II.1.b"[^>]*>6<', html)
     assert "tỷ lệ = tổng đã đào tạo ÷ tổng tổng số" not in html   # "tổng số" is a total
     assert 'href="/units/D1/dashboard?framework=' in html           # drill-down
-    assert 'data-track="behind"' in html and 'data-track="on_track"' in html
+    # II.1.c is above its target (issue 16: "vượt chỉ tiêu", not "on track" at 175 %)
+    assert 'data-track="behind"' in html and 'data-track="exceeded"' in html
     assert 'data-testid="no-snapshot"' in html
     d1 = client.get("/units/D1/dashboard?year=2026").get_data(as_text=True)
     assert 'href="/units/P1/dashboard?framework=' in d1             # breadcrumb back up
