@@ -22,6 +22,7 @@ from portal.dashboard.service import Track, build, target_now
 from portal.extensions import db
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.presets import PLAN_108_INDICATORS
 from portal.plans.service import start_plan
 from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.report import ReportTask, UnitReport
@@ -30,6 +31,7 @@ from tenants.unit import Unit
 from tests.builders import (
     AGGREGATE_PLAN,
     AGGREGATE_SETTINGS,
+    ALL,
     LAST_MINUTE,
     LATE,
     ON_TIME,
@@ -328,3 +330,112 @@ def test_health(app: Flask) -> None:
     finally:
         app.config["REDIS_URL"] = saved
     assert response.status_code == 503 and response.get_json()["redis"] == "down"
+
+
+# ---- targets compared at the level they belong to (issue 16, item 7) ----------------------
+
+LEVELS = {
+    # Plan 108's "a forum every year": the province's own target, given per year
+    "II.1.b": {**PLAN_108_INDICATORS["II.1.b"], "targets": {2026: 1, 2027: 1}},
+    # Plan 108's "≥ 10 programmes by 2030": the province's own, on a straight line
+    "II.1.c": {**PLAN_108_INDICATORS["II.1.c"]},
+    # the share of the units that held a class this year, against 80 %
+    "II.1.d": {"kind": "count", "aggregation": "sum", "time_behaviour": "per_year",
+               "target_scope": "share", "target_path": "yearly", "target_final": 0.8,
+               "target_year": 2030, "reporting_kinds": ALL},
+    "II.1.e": {"kind": "text", "aggregation": "none", "time_behaviour": "per_year",
+               "reporting_kinds": ALL},
+}
+
+
+@pytest.fixture
+def forums(world) -> int:  # type: ignore[no-untyped-def]
+    """The districts hold 56 forums of their own, the province's department 2."""
+    fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=LEVELS)
+    with system_scope("test data"):
+        db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=unit("P1").id,
+                                       year=2025, due_date=date(2025, 11, 30),
+                                       cutoff_date=date(2025, 11, 15)))
+        db.session.flush()
+        unit("C21").valid_to = date(2026, 7, 1)
+        file_report(fid, "D1", 2026, {"II.1.b": {"value": "20"}, "II.1.c": {"value": "5"},
+                                      "II.1.d": {"value": "3"}}, "submitted", ON_TIME)
+        file_report(fid, "D2", 2026, {"II.1.b": {"value": "36"}, "II.1.c": {"value": "7"},
+                                      "II.1.d": {"value": "1"}}, "submitted", ON_TIME)
+        file_report(fid, "P1.SKHCN", 2025, {"II.1.c": {"value": "1"}}, "accepted", ON_TIME)
+        file_report(fid, "P1.SKHCN", 2026, {"II.1.b": {"value": "2"}, "II.1.c": {"value": "1"},
+                                            "II.1.d": {"value": "2"}}, "submitted", ON_TIME)
+        file_report(fid, "C11", 2026, {"II.1.d": {"value": "0"}}, "submitted", ON_TIME)
+        db.session.commit()
+    return fid
+
+
+def test_the_province_s_own_target_is_compared_with_its_own_figure(forums: int) -> None:
+    """58 forums in the province, 2 of them the province's own: 200 % of "a forum a year",
+    not 5,800 %; the bar is capped and the target said exceeded."""
+    figures = {f.indicator.code: f for f in board(forums).indicators}
+    b = figures["II.1.b"]
+    assert b.value == 58                                  # every unit's forums, as reported
+    assert b.measured_value == 2 and b.target_now == 1    # the province's own, against 1
+    assert b.progress == 2 and b.bar == 1 and b.track == Track.EXCEEDED and b.exceeded
+    assert b.trend == [(2025, None), (2026, 2)]
+
+
+def test_a_province_s_straight_line_target_is_the_whole_number_due_by_the_year(
+        forums: int) -> None:
+    """≥ 10 programmes by 2030 from 0 in 2024: 4 due by 2026; the province's own 2 so far
+    (the districts' 12 programmes are theirs)."""
+    c = {f.indicator.code: f for f in board(forums).indicators}["II.1.c"]
+    assert c.value == 14 and c.measured_value == 2 and c.target_now == 4
+    assert c.progress == 0.5 and c.track == Track.BEHIND
+    assert c.trend == [(2025, 1), (2026, 2)]
+    assert {f.indicator.code: f for f in board(forums, year=2025).indicators}[
+        "II.1.c"].target_now == 2                         # 10 / 6 = 1.67, rounded up
+
+
+def test_the_owner_s_target_is_not_compared_one_level_down(forums: int) -> None:
+    figures = {f.indicator.code: f for f in board(forums, "D1").indicators}
+    assert figures["II.1.b"].value is None and figures["II.1.b"].track == Track.ELSEWHERE
+    assert figures["II.1.b"].target_now is None and figures["II.1.b"].progress is None
+    assert figures["II.1.c"].track == Track.ELSEWHERE
+
+
+def test_a_share_of_units_target_at_every_level(forums: int) -> None:
+    """Units expected in 2026: D1, C11, C12, D2, P1.SKHCN (C21 closed); D1, D2 and the
+    department held a class: 60 % against 80 %. In D1: C11 none, C12 no report: 0 %."""
+    d = {f.indicator.code: f for f in board(forums).indicators}["II.1.d"]
+    assert d.value == 6                                    # the classes, summed as ever
+    assert d.measured == {"value": 0.6, "numerator": 3, "denominator": 5}
+    assert float(d.target_now) == 0.8 and d.progress == pytest.approx(0.75)
+    assert d.track == Track.BEHIND
+    below = {f.indicator.code: f for f in board(forums, "D1").indicators}["II.1.d"]
+    assert below.measured == {"value": 0.0, "numerator": 0, "denominator": 2}
+    assert below.progress == 0 and below.track == Track.BEHIND
+
+
+def test_the_page_shows_the_target_it_compares_with(forums: int, login_as) -> None:
+    client = login_as("platform")
+    html = client.get("/units/P1/dashboard?year=2026").get_data(as_text=True)
+    row = html[html.index('data-indicator="II.1.b"'):html.index('data-indicator="II.1.c"')]
+    assert re.search(r'data-testid="value-II.1.b"[^>]*>58<', row)
+    assert re.search(r'data-testid="compared-II.1.b">2 / 1<', row)
+    assert re.search(r'data-testid="target-now-II.1.b">1<', row)
+    assert "Vượt chỉ tiêu" in row and 'data-track="exceeded"' in row
+    assert "5.800" not in html and "200 %" not in row
+    assert 'class="chart-exceeded" x="0" y="2" width="120.0"' in row   # capped: the whole bar
+    assert "so sánh: số của riêng Tỉnh Một (các sở, ban, ngành)" in row     # what is compared, said
+    line = html[html.index('data-indicator="II.1.c"'):html.index('data-indicator="II.1.d"')]
+    assert re.search(r'data-testid="target-now-II.1.c">4<', line)
+    assert "3,3333" not in html and "3,3" not in line
+    assert "đường thẳng" in line
+    share = html[html.index('data-indicator="II.1.d"'):html.index('data-indicator="II.1.e"')]
+    assert re.search(r'data-testid="compared-II.1.d">60 % / 80 % · 75 %<', share)
+    d1 = client.get("/units/D1/dashboard?year=2026").get_data(as_text=True)
+    row = d1[d1.index('data-indicator="II.1.b"'):d1.index('data-indicator="II.1.c"')]
+    assert 'data-track="elsewhere"' in row and 'data-testid="compared-II.1.b"' not in row
+    printed = client.get("/units/P1/dashboard/print?year=2026").get_data(as_text=True)
+    assert "Vượt chỉ tiêu" in printed and "5.800" not in printed
+    book = load_workbook(io.BytesIO(client.get("/units/P1/dashboard.xlsx?year=2026").data))
+    rows = {r[0]: r for r in book["Chỉ tiêu"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["II.1.b"][7] == 2 and rows["II.1.b"][8] == "Vượt chỉ tiêu"
+    assert rows["II.1.b"][10:12] == (2, 1) and rows["II.1.c"][11] == 4

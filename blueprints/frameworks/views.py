@@ -271,7 +271,9 @@ def indicator(framework_id: int, indicator_id: int):  # type: ignore[no-untyped-
             target_year=values.get("target_year", ""),
             reporting_kinds=values.getlist("reporting_kinds"),
             yearly={year: values.get(f"target_{year}", "") for year in years},
-            note=values.get("note", ""))
+            note=values.get("note", ""), target_scope=values.get("target_scope"),
+            target_path=values.get("target_path"), baseline=values.get("baseline"),
+            baseline_year=values.get("baseline_year"))
         try:
             update_indicator(item, version, data)
         except FrameworkError as exc:
