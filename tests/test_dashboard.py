@@ -440,3 +440,38 @@ def test_the_page_shows_the_target_it_compares_with(forums: int, login_as) -> No
     rows = {r[0]: r for r in book["Chỉ tiêu"].iter_rows(values_only=True) if r and r[0]}
     assert rows["II.1.b"][7] == 2 and rows["II.1.b"][8] == "Vượt chỉ tiêu"
     assert rows["II.1.b"][10:12] == (2, 1) and rows["II.1.c"][11] == 4
+
+
+def test_the_framework_owner_says_what_a_target_measures(world, login_as) -> None:  # type: ignore[no-untyped-def]
+    """On the indicator form: the scope, the path and the baseline are saved, shown on the
+    plan; a share of units over a cumulative count is refused with the reason."""
+    from tests.conftest import csrf_token
+
+    fid = make_framework("D1", published=False)
+    with system_scope("test ids"):
+        indicator_id = db.session.scalar(select(Indicator.id).where(
+            Indicator.version_id == framework(fid).draft().id, Indicator.code == "II.1.b"))
+    owner = login_as("consolidator")                      # of D1, the owner
+    url = f"/frameworks/{fid}/draft/indicators/{indicator_id}"
+    form = {"csrf_token": csrf_token(owner, url), "name": "Lớp tập huấn", "kind": "count",
+            "aggregation": "sum", "time_behaviour": "cumulative", "unit_of_measure": "lớp",
+            "target_final": "30", "target_year": "2030", "target_scope": "own",
+            "target_path": "linear", "baseline": "6", "baseline_year": "2025",
+            "reporting_kinds": ["district", "commune"]}
+    page = owner.get(url).get_data(as_text=True)
+    assert 'name="target_scope"' in page and "Theo đường thẳng từ mức cơ sở" in page
+    refused = owner.post(url, data={**form, "target_scope": "share"})
+    assert refused.status_code == 422
+    assert "không thể đếm mỗi đơn vị một lần" in refused.get_data(as_text=True)
+    refused = owner.post(url, data={**form, "baseline_year": "2031"})
+    assert refused.status_code == 422 and "Năm cơ sở phải trước" in refused.get_data(
+        as_text=True)
+    assert owner.post(url, data=form).status_code == 302
+    with system_scope("test"):
+        saved = db.session.get(Indicator, indicator_id)
+        assert (saved.target_scope, saved.target_path, saved.baseline, saved.baseline_year) \
+            == ("own", "linear", 6, 2025)
+    shown = owner.get(f"/frameworks/{fid}/draft").get_data(as_text=True)
+    assert owner.get(url).status_code == 200 and 'value="6"' in owner.get(url).get_data(
+        as_text=True)
+    assert "Lớp tập huấn" in shown
