@@ -315,15 +315,16 @@ def _figure(live: LiveAggregate, unit: Unit, indicator: Indicator, year: int,
     figure = live.indicator(indicator, year)
     yearly = targets.get(indicator.id, {})
     computed = indicator.aggregation != Aggregation.NONE
+    aim = target_now(indicator, year, yearly, years[0]) if computed else None
     here = compared_here(unit, indicator)
-    aim = target_now(indicator, year, yearly, years[0]) if computed and here else None
     measured = _measured(live, indicator, year, bodies) if computed and here else {}
     value = measured.get("value")
     progress = None
     if not computed:
         track = Track.NO_TARGET
     elif not here:
-        track = Track.ELSEWHERE
+        track = Track.ELSEWHERE if aim is not None else Track.NO_TARGET
+        aim = None
     elif value is None:
         track = Track.NO_DATA
     elif aim is None or aim == 0:
