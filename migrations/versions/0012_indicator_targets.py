@@ -39,8 +39,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('indicator', schema=None) as batch_op:
-        batch_op.drop_column('baseline_year')
-        batch_op.drop_column('baseline')
-        batch_op.drop_column('target_path')
-        batch_op.drop_column('target_scope')
+    # ALTER TABLE … DROP COLUMN in place (SQLite ≥ 3.35 has it): a batch copy of the
+    # table would drop the table the report values and yearly targets refer to, which
+    # SQLite's foreign keys refuse once there are reports.
+    for column in ('baseline_year', 'baseline', 'target_path', 'target_scope'):
+        op.drop_column('indicator', column)
