@@ -475,3 +475,46 @@ def test_the_framework_owner_says_what_a_target_measures(world, login_as) -> Non
     assert owner.get(url).status_code == 200 and 'value="6"' in owner.get(url).get_data(
         as_text=True)
     assert "Lớp tập huấn" in shown
+
+
+def test_migration_0012_reads_existing_indicators_as_before(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Down to 0011 and up again with indicators and reports in the database (SQLite's
+    foreign keys on): yes/no → share, others → sum; a cumulative count without yearly
+    targets → a straight line, with them → as given; Plan 108's II.1.b and II.1.c → own.
+    (On PostgreSQL: DATABASE_URL's database is the suite's; checked by hand, see the docs.)"""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from composition import create_app
+    from portal.config import TestingConfig
+    from portal.frameworks.framework import FrameworkVersion
+    from tests.conftest import make_world
+
+    other = create_app(TestingConfig,
+                       SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    with other.app_context():
+        flask_migrate.upgrade()
+        make_world()
+        db.session.commit()
+        settings = {**TARGETED, "II.1.b": {**TARGETED["II.1.b"], "target_scope": "share"}}
+        fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=settings)
+        with system_scope("test"):
+            file_report(fid, "D1", 2026, {"II.1.b": {"value": "2"}}, "submitted", ON_TIME)
+            version = db.session.scalar(select(FrameworkVersion).where(
+                FrameworkVersion.framework_id == fid))
+            version.doc_number = "108/KH-UBND"
+            db.session.commit()
+        flask_migrate.downgrade(revision="0011_lockout")
+        with db.engine.connect() as connection:
+            columns = [r[1] for r in connection.execute(text("PRAGMA table_info(indicator)"))]
+        assert "target_scope" not in columns and "baseline" not in columns
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT code, target_scope, target_path FROM indicator ORDER BY code")).all()
+            values = connection.execute(text("SELECT count(*) FROM report_value")).scalar()
+        db.engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("II.1.a", "share", "yearly"), ("II.1.b", "own", "yearly"),
+        ("II.1.c", "own", "linear"), ("II.1.d", "sum", "yearly"), ("II.1.e", "sum", "yearly")]
+    assert values > 0
