@@ -6,6 +6,7 @@ Idempotent: running it again changes nothing and says so.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -137,7 +138,6 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
     task statuses, late and missing reports, so a leader's dashboard has something to
     show. Deterministic (the same figures on every machine); skips units that already
     have a plan or a report, so it is safe to repeat."""
-    import random
     from datetime import UTC, date, datetime, timedelta
 
     from portal import clock
@@ -221,21 +221,61 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
 
 def _demo_value(row: ReportValue, indicator: Indicator, unit: Unit, chance: Random,
                 year: int) -> None:
-    """A plausible figure for one indicator of one unit's report."""
+    """A plausible figure for one indicator of one unit's report, as a real province's
+    units would give: a forum or two a year held by the provincial bodies, a few S&T
+    programmes over the plan, classes mostly held by the province and the districts,
+    not by every commune; investment in testing equipment by few bodies.
+
+    The figures come from their own random sequence; ``chance`` still draws what the
+    first demo drew for each value, so which reports are late or accepted stays the same
+    (the journeys rely on it)."""
+    _draw_as_before(indicator.kind, unit, chance)
+    figures = random.Random(f"figure-{unit.code}-{year}-{indicator.code}")  # noqa: S311
+    odds = {"department": 0, "district": 1, "commune": 2}.get(unit.kind, 2)
     kind = indicator.kind
     if kind == "yes_no":
-        row.value = Decimal(1 if chance.random() < 0.8 else 0)
+        row.value = Decimal(1 if figures.random() < (0.9, 0.85, 0.75)[odds] else 0)
     elif kind == "ratio":
-        total = chance.randint(4, 40) if unit.kind == "commune" else chance.randint(20, 120)
+        # civil servants concerned with standards, metrology and quality; warnings handled
+        total = figures.randint(*((3, 25), (2, 8), (1, 3))[odds])
         row.denominator = Decimal(total)
-        row.numerator = Decimal(min(total, int(total * chance.uniform(0.4, 1.0))))
+        row.numerator = Decimal(min(total, round(total * figures.uniform(0.5, 1.0))))
     elif kind == "amount":
-        row.value = Decimal(chance.randint(0, 40) * 5_000_000)
+        # testing equipment: a body now and then, rarely a district; whole millions of đồng
+        row.value = Decimal(figures.randint(2, 60) * 10_000_000
+                            if figures.random() < (0.3, 0.1, 0.0)[odds] else 0)
     elif kind == "count":
-        row.value = Decimal(chance.randint(0, 3) if unit.kind == "commune"
-                            else chance.randint(0, 8))
+        row.value = Decimal(_demo_count(indicator.code, unit, odds, figures))
     else:
         row.text = f"Năm {year}: {unit.name} nâng cao năng lực thử nghiệm, kiểm định."
+
+
+def _demo_count(code: str, unit: Unit, odds: int, figures) -> int:  # type: ignore[no-untyped-def]
+    """Counts of one year, by indicator: (chance the unit has any, the most it has) for a
+    provincial body, a district and a commune."""
+    lead = unit.code == "33.SCT"   # Sở Công Thương: the demo's busiest body (Sở KH&CN
+    #                                drafts its own report in the journeys)
+    profile = {
+        "II.1.b": ((0.9, 2) if lead else (0.1, 1), (0.3, 1), (0.0, 0)),   # forums
+        "II.1.c": ((0.6, 1) if lead else (0.1, 1), (0.03, 1), (0.0, 0)),  # S&T programmes
+        "II.1.đ": ((0.8, 3) if lead else (0.3, 1), (0.4, 1), (0.02, 1)),  # classes
+        "II.1.g": ((1.0, 15) if lead else (0.2, 5), (0.3, 3), (0.0, 0)),  # products surveyed
+    }.get(code, ((0.2, 1), (0.1, 1), (0.05, 1)))[odds]
+    likely, most = profile
+    return figures.randint(1, most) if most and figures.random() < likely else 0
+
+
+def _draw_as_before(kind: str, unit: Unit, chance) -> None:  # type: ignore[no-untyped-def]
+    """The random numbers the first demo drew for a value of this kind (discarded)."""
+    if kind == "yes_no":
+        chance.random()
+    elif kind == "ratio":
+        chance.randint(4, 40) if unit.kind == "commune" else chance.randint(20, 120)
+        chance.uniform(0.4, 1.0)
+    elif kind == "amount":
+        chance.randint(0, 40)
+    elif kind == "count":
+        chance.randint(0, 3) if unit.kind == "commune" else chance.randint(0, 8)
 
 
 REORG_FILE = "reorg-2025-07-hung-yen.csv"

@@ -16,6 +16,8 @@ from portal.frameworks.framework import NODE_KIND_LABELS, VERSION_STATUS_LABELS
 from portal.frameworks.indicator import (
     AGGREGATION_LABELS,
     INDICATOR_KIND_LABELS,
+    TARGET_PATH_LABELS,
+    TARGET_SCOPE_LABELS,
     TIME_BEHAVIOUR_LABELS,
 )
 from portal.plans.history import PLAN_ACTION_LABELS
@@ -42,6 +44,8 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "indicator_kind_label": (INDICATOR_KIND_LABELS, None),
     "behaviour_label": (TIME_BEHAVIOUR_LABELS, None),
     "aggregation_label": (AGGREGATION_LABELS, None),
+    "target_scope_label": (TARGET_SCOPE_LABELS, None),
+    "target_path_label": (TARGET_PATH_LABELS, None),
     "status_label": (VERSION_STATUS_LABELS, None),
     "revision_status_label": (REVISION_STATUS_LABELS, None),
     "plan_action_label": (PLAN_ACTION_LABELS, None),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -21,6 +22,7 @@ from portal.dashboard.service import Track, build, target_now
 from portal.extensions import db
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.presets import PLAN_108_INDICATORS
 from portal.plans.service import start_plan
 from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.report import ReportTask, UnitReport
@@ -29,6 +31,7 @@ from tenants.unit import Unit
 from tests.builders import (
     AGGREGATE_PLAN,
     AGGREGATE_SETTINGS,
+    ALL,
     LAST_MINUTE,
     LATE,
     ON_TIME,
@@ -104,10 +107,11 @@ def test_every_figure_of_the_province(province: int) -> None:
     assert figures["II.1.b"].track == Track.BEHIND
     assert figures["II.1.b"].trend == [(2025, 7), (2026, 6)]
     # cumulative: 4 in 2025, then 1 + 0 + 2 more; against a straight line to 10 by 2030
+    # from 0 in 2024: 3.33 programmes by 2026 is 4 whole ones (issue 16: not "3,3333")
     assert figures["II.1.c"].trend == [(2025, 4), (2026, 7)]
-    assert float(figures["II.1.c"].target_now) == pytest.approx(10 * 2 / 6)
-    assert figures["II.1.c"].progress == pytest.approx(7 / (10 * 2 / 6))
-    assert figures["II.1.c"].track == Track.ON_TRACK
+    assert figures["II.1.c"].target_now == 4
+    assert figures["II.1.c"].progress == 7 / 4 and figures["II.1.c"].bar == 1
+    assert figures["II.1.c"].track == Track.EXCEEDED
     # a stock ratio: sums of each unit's latest figures, D2's of 2025 included
     assert figures["II.1.d"].figure == {"value": 0.125, "numerator": 15, "denominator": 120}
     assert figures["II.1.d"].trend == [(2025, 0.25), (2026, 0.125)]
@@ -151,14 +155,28 @@ def test_a_year_before(province: int) -> None:
     assert b.by_year == [(2025, b.reporting)]
 
 
-def test_target_of_the_year() -> None:
-    class Cumulative:
-        target_final, target_year, time_behaviour = 30, 2030, "cumulative"
+def test_target_of_the_year_given_per_year_or_on_a_straight_line() -> None:
+    class Target:
+        kind, target_final, target_year, target_path = "count", 30, 2030, "yearly"
+        baseline, baseline_year, target_is_fraction = None, None, False
 
-    assert target_now(Cumulative, 2027, {2027: 12}, 2025) == 12        # the year's own target
-    assert float(target_now(Cumulative, 2030, {}, 2025)) == 30
-    Cumulative.time_behaviour = "per_year"
-    assert target_now(Cumulative, 2026, {}, 2025) == 30
+    # given per year: the year's own target, else the final one
+    assert target_now(Target, 2027, {2027: 12}, 2025) == 12
+    assert target_now(Target, 2026, {2027: 12}, 2025) == 30
+    # a straight line from 0 in 2024 (the year before the plan) to 30 in 2030: 5 a year;
+    # the yearly targets given are not what a straight line compares with
+    Target.target_path = "linear"
+    assert [target_now(Target, y, {2027: 12}, 2025) for y in range(2025, 2031)] == [
+        5, 10, 15, 20, 25, 30]
+    # from a baseline of 12 in 2025: (30 - 12) / 5 = 3.6 a year, rounded up for a count
+    Target.baseline, Target.baseline_year = Decimal(12), 2025
+    assert [target_now(Target, y, {}, 2025) for y in range(2025, 2031)] == [
+        12, 16, 20, 23, 27, 30]
+    # a share is not rounded to whole numbers: 40 % in 2025 to 100 % in 2030
+    Target.kind, Target.target_final, Target.baseline = "ratio", Decimal(1), Decimal("0.4")
+    assert target_now(Target, 2026, {}, 2025) == Decimal("0.52")
+    Target.target_final = None
+    assert target_now(Target, 2026, {}, 2025) is None
 
 
 def test_queries_do_not_grow_with_the_units(province: int, login_as,  # type: ignore[no-untyped-def]
@@ -203,7 +221,8 @@ def test_page_shows_the_figures_and_drills_down(province: int, login_as) -> None
     assert re.search(r'data-testid="value-II.1.b"[^>]*>6<', html)
     assert "tỷ lệ = tổng đã đào tạo ÷ tổng tổng số" not in html   # "tổng số" is a total
     assert 'href="/units/D1/dashboard?framework=' in html           # drill-down
-    assert 'data-track="behind"' in html and 'data-track="on_track"' in html
+    # II.1.c is above its target (issue 16: "vượt chỉ tiêu", not "on track" at 175 %)
+    assert 'data-track="behind"' in html and 'data-track="exceeded"' in html
     assert 'data-testid="no-snapshot"' in html
     d1 = client.get("/units/D1/dashboard?year=2026").get_data(as_text=True)
     assert 'href="/units/P1/dashboard?framework=' in d1             # breadcrumb back up
@@ -311,3 +330,191 @@ def test_health(app: Flask) -> None:
     finally:
         app.config["REDIS_URL"] = saved
     assert response.status_code == 503 and response.get_json()["redis"] == "down"
+
+
+# ---- targets compared at the level they belong to (issue 16, item 7) ----------------------
+
+LEVELS = {
+    # Plan 108's "a forum every year": the province's own target, given per year
+    "II.1.b": {**PLAN_108_INDICATORS["II.1.b"], "targets": {2026: 1, 2027: 1}},
+    # Plan 108's "≥ 10 programmes by 2030": the province's own, on a straight line
+    "II.1.c": {**PLAN_108_INDICATORS["II.1.c"]},
+    # the share of the units that held a class this year, against 80 %
+    "II.1.d": {"kind": "count", "aggregation": "sum", "time_behaviour": "per_year",
+               "target_scope": "share", "target_path": "yearly", "target_final": 0.8,
+               "target_year": 2030, "reporting_kinds": ALL},
+    "II.1.e": {"kind": "text", "aggregation": "none", "time_behaviour": "per_year",
+               "reporting_kinds": ALL},
+}
+
+
+@pytest.fixture
+def forums(world) -> int:  # type: ignore[no-untyped-def]
+    """The districts hold 56 forums of their own, the province's department 2."""
+    fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=LEVELS)
+    with system_scope("test data"):
+        db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=unit("P1").id,
+                                       year=2025, due_date=date(2025, 11, 30),
+                                       cutoff_date=date(2025, 11, 15)))
+        db.session.flush()
+        unit("C21").valid_to = date(2026, 7, 1)
+        file_report(fid, "D1", 2026, {"II.1.b": {"value": "20"}, "II.1.c": {"value": "5"},
+                                      "II.1.d": {"value": "3"}}, "submitted", ON_TIME)
+        file_report(fid, "D2", 2026, {"II.1.b": {"value": "36"}, "II.1.c": {"value": "7"},
+                                      "II.1.d": {"value": "1"}}, "submitted", ON_TIME)
+        file_report(fid, "P1.SKHCN", 2025, {"II.1.c": {"value": "1"}}, "accepted", ON_TIME)
+        file_report(fid, "P1.SKHCN", 2026, {"II.1.b": {"value": "2"}, "II.1.c": {"value": "1"},
+                                            "II.1.d": {"value": "2"}}, "submitted", ON_TIME)
+        file_report(fid, "C11", 2026, {"II.1.d": {"value": "0"}}, "submitted", ON_TIME)
+        db.session.commit()
+    return fid
+
+
+def test_the_province_s_own_target_is_compared_with_its_own_figure(forums: int) -> None:
+    """58 forums in the province, 2 of them the province's own: 200 % of "a forum a year",
+    not 5,800 %; the bar is capped and the target said exceeded."""
+    figures = {f.indicator.code: f for f in board(forums).indicators}
+    b = figures["II.1.b"]
+    # every unit's forums as reported (58), but 2 of the province's own against 1
+    assert (b.value, b.target_now, b.progress) == (58, 1, 2)      # was 58 → 5,800 %
+    assert b.measured_value == 2
+    assert b.bar == 1 and b.track == Track.EXCEEDED and b.exceeded
+    assert b.trend == [(2025, None), (2026, 2)]
+
+
+def test_a_province_s_straight_line_target_is_the_whole_number_due_by_the_year(
+        forums: int) -> None:
+    """≥ 10 programmes by 2030 from 0 in 2024: 4 due by 2026; the province's own 2 so far
+    (the districts' 12 programmes are theirs)."""
+    c = {f.indicator.code: f for f in board(forums).indicators}["II.1.c"]
+    assert c.value == 14 and c.measured_value == 2 and c.target_now == 4
+    assert c.progress == 0.5 and c.track == Track.BEHIND
+    assert c.trend == [(2025, 1), (2026, 2)]
+    assert {f.indicator.code: f for f in board(forums, year=2025).indicators}[
+        "II.1.c"].target_now == 2                         # 10 / 6 = 1.67, rounded up
+
+
+def test_the_owner_s_target_is_not_compared_one_level_down(forums: int) -> None:
+    figures = {f.indicator.code: f for f in board(forums, "D1").indicators}
+    assert figures["II.1.b"].value is None and figures["II.1.b"].track == Track.ELSEWHERE
+    assert figures["II.1.b"].target_now is None and figures["II.1.b"].progress is None
+    assert figures["II.1.c"].track == Track.ELSEWHERE
+
+
+def test_a_share_of_units_target_at_every_level(forums: int) -> None:
+    """Units expected in 2026: D1, C11, C12, D2, P1.SKHCN (C21 closed); D1, D2 and the
+    department held a class: 60 % against 80 %. In D1: C11 none, C12 no report: 0 %."""
+    d = {f.indicator.code: f for f in board(forums).indicators}["II.1.d"]
+    assert d.value == 6                                    # the classes, summed as ever
+    assert d.measured == {"value": 0.6, "numerator": 3, "denominator": 5}
+    assert float(d.target_now) == 0.8 and d.progress == pytest.approx(0.75)
+    assert d.track == Track.BEHIND
+    below = {f.indicator.code: f for f in board(forums, "D1").indicators}["II.1.d"]
+    assert below.measured == {"value": 0.0, "numerator": 0, "denominator": 2}
+    assert below.progress == 0 and below.track == Track.BEHIND
+
+
+def test_the_page_shows_the_target_it_compares_with(forums: int, login_as) -> None:
+    client = login_as("platform")
+    html = client.get("/units/P1/dashboard?year=2026").get_data(as_text=True)
+    row = html[html.index('data-indicator="II.1.b"'):html.index('data-indicator="II.1.c"')]
+    assert re.search(r'data-testid="value-II.1.b"[^>]*>58<', row)
+    assert re.search(r'data-testid="compared-II.1.b">2 / 1<', row)
+    assert re.search(r'data-testid="target-now-II.1.b">1<', row)
+    assert "Vượt chỉ tiêu" in row and 'data-track="exceeded"' in row
+    assert "5.800" not in html and "200 %" not in row
+    assert 'class="chart-exceeded" x="0" y="2" width="120.0"' in row   # capped: the whole bar
+    assert "so sánh: số của riêng Tỉnh Một (các sở, ban, ngành)" in row     # what is compared, said
+    line = html[html.index('data-indicator="II.1.c"'):html.index('data-indicator="II.1.d"')]
+    assert re.search(r'data-testid="target-now-II.1.c">4<', line)
+    assert "3,3333" not in html and "3,3" not in line
+    assert "đường thẳng" in line
+    share = html[html.index('data-indicator="II.1.d"'):html.index('data-indicator="II.1.e"')]
+    assert re.search(r'data-testid="compared-II.1.d">60 % / 80 % · 75 %<', share)
+    d1 = client.get("/units/D1/dashboard?year=2026").get_data(as_text=True)
+    row = d1[d1.index('data-indicator="II.1.b"'):d1.index('data-indicator="II.1.c"')]
+    assert 'data-track="elsewhere"' in row and 'data-testid="compared-II.1.b"' not in row
+    printed = client.get("/units/P1/dashboard/print?year=2026").get_data(as_text=True)
+    assert "Vượt chỉ tiêu" in printed and "5.800" not in printed
+    book = load_workbook(io.BytesIO(client.get("/units/P1/dashboard.xlsx?year=2026").data))
+    rows = {r[0]: r for r in book["Chỉ tiêu"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["II.1.b"][7] == 2 and rows["II.1.b"][8] == "Vượt chỉ tiêu"
+    assert rows["II.1.b"][10:12] == (2, 1) and rows["II.1.c"][11] == 4
+
+
+def test_the_framework_owner_says_what_a_target_measures(world, login_as) -> None:  # type: ignore[no-untyped-def]
+    """On the indicator form: the scope, the path and the baseline are saved, shown on the
+    plan; a share of units over a cumulative count is refused with the reason."""
+    from tests.conftest import csrf_token
+
+    fid = make_framework("D1", published=False)
+    with system_scope("test ids"):
+        indicator_id = db.session.scalar(select(Indicator.id).where(
+            Indicator.version_id == framework(fid).draft().id, Indicator.code == "II.1.b"))
+    owner = login_as("consolidator")                      # of D1, the owner
+    url = f"/frameworks/{fid}/draft/indicators/{indicator_id}"
+    form = {"csrf_token": csrf_token(owner, url), "name": "Lớp tập huấn", "kind": "count",
+            "aggregation": "sum", "time_behaviour": "cumulative", "unit_of_measure": "lớp",
+            "target_final": "30", "target_year": "2030", "target_scope": "own",
+            "target_path": "linear", "baseline": "6", "baseline_year": "2025",
+            "reporting_kinds": ["district", "commune"]}
+    page = owner.get(url).get_data(as_text=True)
+    assert 'name="target_scope"' in page and "Theo đường thẳng từ mức cơ sở" in page
+    refused = owner.post(url, data={**form, "target_scope": "share"})
+    assert refused.status_code == 422
+    assert "không thể đếm mỗi đơn vị một lần" in refused.get_data(as_text=True)
+    refused = owner.post(url, data={**form, "baseline_year": "2031"})
+    assert refused.status_code == 422 and "Năm cơ sở phải trước" in refused.get_data(
+        as_text=True)
+    assert owner.post(url, data=form).status_code == 302
+    with system_scope("test"):
+        saved = db.session.get(Indicator, indicator_id)
+        assert (saved.target_scope, saved.target_path, saved.baseline, saved.baseline_year) \
+            == ("own", "linear", 6, 2025)
+    shown = owner.get(f"/frameworks/{fid}/draft").get_data(as_text=True)
+    assert owner.get(url).status_code == 200 and 'value="6"' in owner.get(url).get_data(
+        as_text=True)
+    assert "Lớp tập huấn" in shown
+
+
+def test_migration_0013_reads_existing_indicators_as_before(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Down to 0012 and up again with indicators and reports in the database (SQLite's
+    foreign keys on): yes/no → share, others → sum; a cumulative count without yearly
+    targets → a straight line, with them → as given; Plan 108's II.1.b and II.1.c → own.
+    (On PostgreSQL: DATABASE_URL's database is the suite's; checked by hand, see the docs.)"""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from composition import create_app
+    from portal.config import TestingConfig
+    from portal.frameworks.framework import FrameworkVersion
+    from tests.conftest import make_world
+
+    other = create_app(TestingConfig,
+                       SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    with other.app_context():
+        flask_migrate.upgrade()
+        make_world()
+        db.session.commit()
+        settings = {**TARGETED, "II.1.b": {**TARGETED["II.1.b"], "target_scope": "share"}}
+        fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=settings)
+        with system_scope("test"):
+            file_report(fid, "D1", 2026, {"II.1.b": {"value": "2"}}, "submitted", ON_TIME)
+            version = db.session.scalar(select(FrameworkVersion).where(
+                FrameworkVersion.framework_id == fid))
+            version.doc_number = "108/KH-UBND"
+            db.session.commit()
+        flask_migrate.downgrade(revision="0012_indicator_maximum")
+        with db.engine.connect() as connection:
+            columns = [r[1] for r in connection.execute(text("PRAGMA table_info(indicator)"))]
+        assert "target_scope" not in columns and "baseline" not in columns
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT code, target_scope, target_path FROM indicator ORDER BY code")).all()
+            values = connection.execute(text("SELECT count(*) FROM report_value")).scalar()
+        db.engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("II.1.a", "share", "yearly"), ("II.1.b", "own", "yearly"),
+        ("II.1.c", "own", "linear"), ("II.1.d", "sum", "yearly"), ("II.1.e", "sum", "yearly")]
+    assert values > 0

@@ -274,7 +274,9 @@ def indicator(framework_id: int, indicator_id: int) -> ResponseReturnValue:
             maximum=values.get("maximum", ""),
             reporting_kinds=values.getlist("reporting_kinds"),
             yearly={year: values.get(f"target_{year}", "") for year in years},
-            note=values.get("note", ""))
+            note=values.get("note", ""), target_scope=values.get("target_scope"),
+            target_path=values.get("target_path"), baseline=values.get("baseline"),
+            baseline_year=values.get("baseline_year"))
         try:
             with unit_of_work():
                 update_indicator(item, version, data)

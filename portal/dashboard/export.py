@@ -11,8 +11,11 @@ from portal.dashboard.service import BUCKETS, Dashboard, Track
 from portal.export_cells import workbook_bytes
 from portal.reports.consolidation_export import shown
 
-TRACK_TEXT = {Track.ON_TRACK: "Đạt tiến độ", Track.BEHIND: "Chậm so với chỉ tiêu",
-              Track.NO_TARGET: "Không có chỉ tiêu", Track.NO_DATA: "Chưa có số liệu"}
+TRACK_TEXT = {Track.EXCEEDED: "Vượt chỉ tiêu", Track.ON_TRACK: "Đạt tiến độ",
+              Track.BEHIND: "Chậm so với chỉ tiêu", Track.NO_TARGET: "Không có chỉ tiêu",
+              Track.NO_DATA: "Chưa có số liệu", Track.ELSEWHERE: "Chỉ tiêu của cấp trên"}
+SCOPE_TEXT = {"own": "Số của riêng đơn vị sở hữu (các sở, ngành)",
+              "sum": "Tổng các đơn vị cấp dưới", "share": "Tỷ lệ đơn vị"}
 BUCKET_TEXT = {"done_on_time": "Hoàn thành đúng hạn", "done_late": "Hoàn thành quá hạn",
                "in_progress": "Chưa hoàn thành, trong hạn",
                "overdue": "Chưa hoàn thành, quá hạn"}
@@ -40,7 +43,8 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
                       + (" (đã cũ: có báo cáo thay đổi sau đó)" if board.snapshot_stale else "")])
     sheet.append([])
     _heading(sheet, "Mã", "Chỉ tiêu", "Giá trị", "Tử số", "Mẫu số", "Chỉ tiêu năm",
-             "Chỉ tiêu đến năm cuối", "Đạt so với chỉ tiêu", "Tình trạng", "Bản chính thức")
+             "Chỉ tiêu đến năm cuối", "Đạt so với chỉ tiêu", "Tình trạng", "Bản chính thức",
+             "Số so sánh với chỉ tiêu", "Chỉ tiêu so sánh năm nay", "Chỉ tiêu tính theo")
     for item in board.indicators:
         fraction = item.indicator.is_fraction
         row = [item.indicator.code, item.indicator.name,
@@ -50,9 +54,15 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
                float(item.target_year) if item.target_year is not None else None,
                float(item.target_final) if item.target_final is not None else None,
                item.progress, TRACK_TEXT[item.track],
-               shown(item.indicator, item.official) if item.official else ""]
+               shown(item.indicator, item.official) if item.official else "",
+               _fraction_or_number(item.measured_value, item.indicator.target_is_fraction),
+               float(item.target_now) if item.target_now is not None else None,
+               SCOPE_TEXT.get(item.indicator.target_scope, "")
+               if "texts" not in item.figure else ""]
         sheet.append(row)
         for column in ("C", "F", "G") if fraction else ():
+            sheet[f"{column}{sheet.max_row}"].number_format = "0.0%"
+        for column in ("F", "G", "K", "L") if item.indicator.target_is_fraction else ():
             sheet[f"{column}{sheet.max_row}"].number_format = "0.0%"
         sheet[f"H{sheet.max_row}"].number_format = "0%"
 

@@ -11,7 +11,7 @@ units. The caller's scope limits what is read, as everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
@@ -19,7 +19,15 @@ from sqlalchemy import and_, func, select
 from portal import clock
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode
-from portal.frameworks.indicator import Aggregation, Indicator, IndicatorTarget, TimeBehaviour
+from portal.frameworks.indicator import (
+    Aggregation,
+    Indicator,
+    IndicatorKind,
+    IndicatorTarget,
+    TargetPath,
+    TargetScope,
+    TimeBehaviour,
+)
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import visible_frameworks
 from portal.plans.plan import PlanTask
@@ -35,7 +43,7 @@ from portal.reports.aggregate import (
 )
 from portal.reports.consolidation import Consolidation, RunStatus, is_stale
 from portal.reports.report import ReportTask, ReportValue, TaskStatus, UnitReport
-from tenants.unit import Unit
+from tenants.unit import Unit, UnitKind
 
 BUCKETS = tuple(s.value for s in TaskStatus)
 OVERDUE_SHOWN = 5
@@ -44,32 +52,52 @@ OVERDUE_SHOWN = 5
 class Track:
     """Where an indicator stands against its target for the year."""
 
-    ON_TRACK = "on_track"
+    EXCEEDED = "exceeded"          # above the target
+    ON_TRACK = "on_track"          # the target reached, exactly
     BEHIND = "behind"
     NO_TARGET = "no_target"
     NO_DATA = "no_data"
+    ELSEWHERE = "elsewhere"        # the target belongs to the owning unit, not this level
 
 
-TRACK_LABELS = {Track.ON_TRACK: _l("On track"), Track.BEHIND: _l("Behind target"),
-                Track.NO_TARGET: _l("No target"), Track.NO_DATA: _l("No data yet")}
+TRACK_LABELS = {Track.EXCEEDED: _l("Target exceeded"), Track.ON_TRACK: _l("On track"),
+                Track.BEHIND: _l("Behind target"), Track.NO_TARGET: _l("No target"),
+                Track.NO_DATA: _l("No data yet"),
+                Track.ELSEWHERE: _l("Target of the level above")}
 
 
 @dataclass
 class IndicatorFigure:
     indicator: Indicator
     figure: dict                      # the aggregate's shape: value / numerator / texts …
-    target_year: Decimal | None       # the target for the chosen year
+    target_year: Decimal | None       # the target given for the chosen year
     target_final: Decimal | None      # the target at the plan's horizon (2030)
-    target_now: Decimal | None        # what the value is measured against this year
-    progress: float | None            # value ÷ target_now (1 = reached), not clamped
+    target_now: Decimal | None        # what ``measured`` is compared with this year
+    progress: float | None            # measured ÷ target_now (1 = reached), not clamped
     track: str
-    trend: list[tuple[int, float | None]]
+    trend: list[tuple[int, float | None]]   # ``measured`` over the years so far
     written: int                      # texts: how many units wrote something
     official: dict | None = None      # the snapshot's figure, when there is a snapshot
+    # The figure compared with the target, as its scope says: the owning unit's own
+    # (its departments' and bodies'), the sum over the units below, or the share of them.
+    measured: dict = field(default_factory=dict)
 
     @property
     def value(self) -> float | int | None:
         return self.figure.get("value")
+
+    @property
+    def measured_value(self) -> float | int | None:
+        return self.measured.get("value")
+
+    @property
+    def bar(self) -> float | None:
+        """The share of the target the bar shows: capped at the whole bar."""
+        return None if self.progress is None else max(0.0, min(self.progress, 1.0))
+
+    @property
+    def exceeded(self) -> bool:
+        return self.track == Track.EXCEEDED
 
     @property
     def target_number(self) -> float | None:
@@ -168,11 +196,15 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
         Consolidation.status == RunStatus.DONE.value)
         .order_by(Consolidation.number.desc()).limit(1))
     targets = _targets(live.indicators)
-    figures = [_figure(live, indicator, period.year, shown_years, targets, snapshot)
-               for indicator in live.indicators]
-    tasks_by_child = _task_statuses(unit.id, period.id, as_now)
     units = {u.id: u for u in db.session.scalars(select(Unit).where(
         Unit.id.in_([c for c, _code in live.children])))}
+    # The unit's own bodies: the departments directly below it (the owning unit's own
+    # figure is theirs; districts and communes have figures of their own).
+    bodies = [child_id for child_id, _code in live.children
+              if child_id in units and units[child_id].kind == UnitKind.DEPARTMENT]
+    figures = [_figure(live, unit, indicator, period.year, shown_years, targets, snapshot,
+                       bodies) for indicator in live.indicators]
+    tasks_by_child = _task_statuses(unit.id, period.id, as_now)
     below = set(db.session.scalars(select(Unit.parent_id).where(
         Unit.parent_id.in_(list(units))).distinct()))
     children = [ChildRow(unit=units[child_id],
@@ -216,47 +248,101 @@ def _targets(indicators: list[Indicator]) -> dict[int, dict[int, Decimal]]:
 
 def target_now(indicator: Indicator, year: int, yearly: dict[int, Decimal],
                first_year: int) -> Decimal | None:
-    """What the indicator is measured against in ``year``: that year's target if the plan
-    sets one; for a cumulative count, the straight-line share of its final target
-    reached by then; otherwise the final target."""
-    if year in yearly:
-        return yearly[year]
+    """What the indicator is compared with in ``year``, as its target path says.
+
+    ``yearly``: the target given for that year, or else the final target. ``linear``: the
+    straight line from the baseline (by default 0 in the year before the plan's first
+    year) to the final target in its year; a whole-number indicator's target is rounded
+    up to the next whole number (10 programmes by 2030 from 0 in 2024: 4 by 2026, not
+    3.3333). Before the baseline year, the baseline; from the final year on, the final.
+    """
     final = indicator.target_final
-    if final is None:
-        return None
+    if indicator.target_path != TargetPath.LINEAR:
+        return yearly.get(year, final)
     horizon = indicator.target_year
-    if indicator.time_behaviour == TimeBehaviour.CUMULATIVE and horizon and horizon >= year:
-        share = Decimal(year - first_year + 1) / Decimal(horizon - first_year + 1)
-        return final * share
-    return final
+    if final is None or horizon is None:
+        return None
+    start_year = indicator.baseline_year if indicator.baseline_year is not None \
+        else first_year - 1
+    start = Decimal(indicator.baseline) if indicator.baseline is not None else Decimal(0)
+    final = Decimal(final)
+    if year >= horizon or horizon <= start_year:
+        return final
+    if year <= start_year:
+        return start
+    aim = start + (final - start) * Decimal(year - start_year) / Decimal(horizon - start_year)
+    if indicator.kind in (IndicatorKind.COUNT, IndicatorKind.AMOUNT) \
+            and not indicator.target_is_fraction:
+        return aim.to_integral_value(rounding=ROUND_CEILING) if final >= start \
+            else aim.to_integral_value()
+    return aim.quantize(Decimal("0.0001"))
 
 
-def _figure(live: LiveAggregate, indicator: Indicator, year: int, years: list[int],
-            targets: dict[int, dict[int, Decimal]], snapshot: Consolidation | None
-            ) -> IndicatorFigure:
+def compared_here(unit: Unit, indicator: Indicator) -> bool:
+    """Whether the indicator's target is compared on ``unit``'s dashboard: a share of
+    units and a ratio hold at every level; the owning unit's own figure, and a count or
+    an amount summed over the units, are the owning unit's (a province's 10 programmes
+    are not a district's)."""
+    if indicator.target_scope == TargetScope.SHARE or (
+            indicator.target_scope == TargetScope.SUM and indicator.target_is_fraction):
+        return True
+    return unit.id == indicator.owner_unit_id
+
+
+def _measured(live: LiveAggregate, indicator: Indicator, year: int,
+              bodies: list[int]) -> dict:
+    """The figure the target measures, for ``year``."""
+    if indicator.target_scope == TargetScope.SHARE:
+        return live.share(indicator, year)
+    if indicator.target_scope != TargetScope.OWN:
+        return live.indicator(indicator, year)
+    parts = [live.indicator(indicator, year, group) for group in bodies]
+    if indicator.aggregation == Aggregation.RATIO_OF_SUMS:
+        given = [p for p in parts if p.get("denominator") is not None]
+        if not given:
+            return {"value": None, "numerator": None, "denominator": None}
+        numerator = sum(p["numerator"] for p in given)
+        denominator = sum(p["denominator"] for p in given)
+        return {"value": float(Decimal(str(numerator)) / Decimal(str(denominator)))
+                if denominator else None, "numerator": numerator, "denominator": denominator}
+    values = [p["value"] for p in parts if p.get("value") is not None]
+    return {"value": sum(values) if values else None}
+
+
+def _figure(live: LiveAggregate, unit: Unit, indicator: Indicator, year: int,
+            years: list[int], targets: dict[int, dict[int, Decimal]],
+            snapshot: Consolidation | None, bodies: list[int]) -> IndicatorFigure:
     figure = live.indicator(indicator, year)
     yearly = targets.get(indicator.id, {})
-    aim = target_now(indicator, year, yearly, years[0]) \
-        if indicator.aggregation != Aggregation.NONE else None
-    value = figure.get("value")
-    if indicator.aggregation == Aggregation.NONE:
-        track, progress = Track.NO_TARGET, None
+    computed = indicator.aggregation != Aggregation.NONE
+    aim = target_now(indicator, year, yearly, years[0]) if computed else None
+    here = compared_here(unit, indicator)
+    measured = _measured(live, indicator, year, bodies) if computed and here else {}
+    value = measured.get("value")
+    progress = None
+    if not computed:
+        track = Track.NO_TARGET
+    elif not here:
+        track = Track.ELSEWHERE if aim is not None else Track.NO_TARGET
+        aim = None
     elif value is None:
-        track, progress = Track.NO_DATA, None
+        track = Track.NO_DATA
     elif aim is None or aim == 0:
-        track, progress = Track.NO_TARGET, None
+        track = Track.NO_TARGET
     else:
-        progress = float(Decimal(str(value)) / aim)
-        track = Track.ON_TRACK if progress >= 1 else Track.BEHIND
+        progress = float(Decimal(str(value)) / Decimal(aim))
+        track = Track.EXCEEDED if progress > 1 else \
+            Track.ON_TRACK if progress == 1 else Track.BEHIND
     official = None
     if snapshot is not None and snapshot.result:
         official = snapshot.result.get("indicators", {}).get(indicator.code)
+    trend_of = (lambda y: _measured(live, indicator, y, bodies).get("value")) if here \
+        else (lambda y: live.indicator(indicator, y).get("value"))
     return IndicatorFigure(
         indicator=indicator, figure=figure, target_year=yearly.get(year),
         target_final=indicator.target_final, target_now=aim, progress=progress, track=track,
-        trend=[(y, live.indicator(indicator, y).get("value")) for y in years]
-        if indicator.aggregation != Aggregation.NONE else [],
-        written=live.written(indicator, year), official=official)
+        trend=[(y, trend_of(y)) for y in years] if computed else [],
+        written=live.written(indicator, year), official=official, measured=measured)
 
 
 def _rank(children: list[ChildRow]) -> None:

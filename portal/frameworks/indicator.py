@@ -57,6 +57,54 @@ AGGREGATION_LABELS = {
     Aggregation.NONE: _l("Compiled as text, not computed")}
 
 
+class TargetScope(enum.StrEnum):
+    """What an indicator's target measures, so the dashboard compares it at its level."""
+
+    OWN = "own"        # the owning unit's own figure: what its own bodies report
+    SUM = "sum"        # the sum (or ratio of sums) over every unit below
+    SHARE = "share"    # the share of the units expected that say yes / give a non-zero value
+
+
+TARGET_SCOPE_LABELS = {
+    TargetScope.OWN: _l("The owning unit's own figure (its departments and bodies)"),
+    TargetScope.SUM: _l("The sum over the units below"),
+    TargetScope.SHARE: _l("The share of the units that say yes or give a non-zero value")}
+
+
+class TargetPath(enum.StrEnum):
+    """How the target of each year is set."""
+
+    YEARLY = "yearly"  # given per year (a year without one: the final target)
+    LINEAR = "linear"  # a straight line from the baseline to the final target
+
+
+TARGET_PATH_LABELS = {
+    TargetPath.YEARLY: _l("Given for each year"),
+    TargetPath.LINEAR: _l("A straight line from the baseline to the final target")}
+
+
+# Which target scopes each kind allows (a yes/no is always a share of units).
+ALLOWED_SCOPES: dict[str, set[str]] = {
+    IndicatorKind.COUNT: {TargetScope.OWN, TargetScope.SUM, TargetScope.SHARE},
+    IndicatorKind.AMOUNT: {TargetScope.OWN, TargetScope.SUM, TargetScope.SHARE},
+    IndicatorKind.RATIO: {TargetScope.OWN, TargetScope.SUM},
+    IndicatorKind.YES_NO: {TargetScope.SHARE},
+    IndicatorKind.TEXT: {TargetScope.SUM},
+}
+
+
+def default_scope(aggregation: str) -> str:
+    """Today's meaning of a target: a share of units for a yes/no, else the sum."""
+    return TargetScope.SHARE.value if aggregation == Aggregation.SHARE_OF_EXPECTED \
+        else TargetScope.SUM.value
+
+
+def default_path(time_behaviour: str, has_yearly_targets: bool) -> str:
+    """Today's reading: a cumulative count without yearly targets follows a straight line."""
+    return TargetPath.LINEAR.value if time_behaviour == TimeBehaviour.CUMULATIVE \
+        and not has_yearly_targets else TargetPath.YEARLY.value
+
+
 # Which aggregation each kind allows.
 ALLOWED_AGGREGATIONS: dict[str, set[str]] = {
     IndicatorKind.COUNT: {Aggregation.SUM},
@@ -92,6 +140,15 @@ class Indicator(SharedDownTree, Model):
     # The largest figure a unit can plausibly report (count, amount, a ratio's part and
     # total); a larger one is refused at entry (portal.numbers.check_maximum). None: no cap.
     maximum: Mapped[Decimal | None] = mapped_column(Numeric(20, 4), nullable=True)
+    # What the target measures and how each year's target is set (TargetScope, TargetPath).
+    target_scope: Mapped[str] = mapped_column(String(8), default=TargetScope.SUM.value,
+                                              server_default=TargetScope.SUM.value)
+    target_path: Mapped[str] = mapped_column(String(8), default=TargetPath.YEARLY.value,
+                                             server_default=TargetPath.YEARLY.value)
+    # Where a straight-line target starts: the value at the baseline year (None: 0 in the
+    # year before the plan's first reporting year).
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
     # Unit kinds that must report it, comma-separated ("department,district,commune").
     reporting_kinds: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
@@ -108,6 +165,11 @@ class Indicator(SharedDownTree, Model):
     @property
     def is_fraction(self) -> bool:
         return self.kind in (IndicatorKind.RATIO, IndicatorKind.YES_NO)
+
+    @property
+    def target_is_fraction(self) -> bool:
+        """Whether the targets are shares (1 = 100 %): ratios, yes/no, shares of units."""
+        return self.is_fraction or self.target_scope == TargetScope.SHARE
 
 
 class IndicatorTarget(SharedDownTree, Model):

@@ -16,6 +16,7 @@ PLAN_108_INDICATORS: dict[str, dict] = {
                 "38-CT/TW, Quyết định số 1703/QĐ-TTg, Kế hoạch số 346-KH/TU",
         "kind": "yes_no", "unit_of_measure": "%", "time_behaviour": "per_year",
         "aggregation": "share_of_expected", "target_final": 1, "target_year": 2030,
+        "target_scope": "share", "target_path": "yearly",
         "reporting_kinds": ALL,
         "targets": dict.fromkeys(YEARS, 1),
     },
@@ -23,7 +24,9 @@ PLAN_108_INDICATORS: dict[str, dict] = {
         "name": "Hội nghị, diễn đàn đối thoại với doanh nghiệp, tổ chức, cá nhân về tiêu "
                 "chuẩn, đo lường, chất lượng",
         "kind": "count", "unit_of_measure": "hội nghị", "time_behaviour": "per_year",
-        "aggregation": "sum", "target_final": None, "target_year": 2030,
+        "aggregation": "sum", "target_final": 1, "target_year": 2030,
+        # "ít nhất 01 hội nghị mỗi năm": the province's own, not each unit's
+        "target_scope": "own", "target_path": "yearly",
         "reporting_kinds": PROVINCIAL,
         "targets": dict.fromkeys(YEARS, 1),
     },
@@ -32,6 +35,8 @@ PLAN_108_INDICATORS: dict[str, dict] = {
                 "chất lượng",
         "kind": "count", "unit_of_measure": "nhiệm vụ", "time_behaviour": "cumulative",
         "aggregation": "sum", "target_final": 10, "target_year": 2030,
+        # "ít nhất 10 chương trình … đến năm 2030": the province's own, on a straight line
+        "target_scope": "own", "target_path": "linear",
         "reporting_kinds": PROVINCIAL,
     },
     "II.1.d": {
@@ -39,6 +44,7 @@ PLAN_108_INDICATORS: dict[str, dict] = {
                 "được đào tạo",
         "kind": "ratio", "unit_of_measure": "%", "time_behaviour": "stock",
         "aggregation": "ratio_of_sums", "target_final": 1, "target_year": 2030,
+        "target_scope": "sum", "target_path": "yearly",
         "numerator_label": "Số công chức đã được đào tạo",
         "denominator_label": "Tổng số công chức liên quan",
         "reporting_kinds": ALL,
@@ -47,6 +53,7 @@ PLAN_108_INDICATORS: dict[str, dict] = {
         "name": "Lớp đào tạo, bồi dưỡng, tập huấn về tiêu chuẩn, đo lường, chất lượng",
         "kind": "count", "unit_of_measure": "lớp", "time_behaviour": "cumulative",
         "aggregation": "sum", "target_final": 30, "target_year": 2030,
+        "target_scope": "sum", "target_path": "linear",
         "reporting_kinds": ALL,
     },
     "II.1.e": {
@@ -54,6 +61,7 @@ PLAN_108_INDICATORS: dict[str, dict] = {
                 "giải quyết",
         "kind": "ratio", "unit_of_measure": "%", "time_behaviour": "per_year",
         "aggregation": "ratio_of_sums", "target_final": 1, "target_year": 2030,
+        "target_scope": "sum", "target_path": "yearly",
         "numerator_label": "Số thông tin, cảnh báo đã giải quyết",
         "denominator_label": "Số thông tin, cảnh báo tiếp nhận",
         "reporting_kinds": PROVINCIAL,
@@ -63,6 +71,7 @@ PLAN_108_INDICATORS: dict[str, dict] = {
         "name": "Sản phẩm, hàng hóa được khảo sát chất lượng",
         "kind": "count", "unit_of_measure": "sản phẩm", "time_behaviour": "per_year",
         "aggregation": "sum", "target_final": None, "target_year": 2030,
+        "target_scope": "sum", "target_path": "yearly",
         "reporting_kinds": PROVINCIAL,
         "targets": dict.fromkeys(YEARS, 20),
     },

@@ -26,11 +26,16 @@ from portal.frameworks.framework import (
 )
 from portal.frameworks.indicator import (
     ALLOWED_AGGREGATIONS,
+    ALLOWED_SCOPES,
     Aggregation,
     Indicator,
     IndicatorKind,
     IndicatorTarget,
+    TargetPath,
+    TargetScope,
     TimeBehaviour,
+    default_path,
+    default_scope,
 )
 from portal.frameworks.parser import DocumentError, Node, ParseResult, parse_file
 from portal.frameworks.period import ReportingPeriod
@@ -233,6 +238,11 @@ def apply_indicator_settings(version: FrameworkVersion, settings: dict[str, dict
         for key, value in values.items():
             if key != "targets":
                 setattr(indicator, key, value)
+        # A setting that does not say what its target measures keeps today's reading.
+        if "target_scope" not in values:
+            indicator.target_scope = default_scope(indicator.aggregation)
+        if "target_path" not in values:
+            indicator.target_path = default_path(indicator.time_behaviour, bool(targets))
         indicator.position = position
         indicator.targets = [IndicatorTarget(year=year, value=Decimal(str(value)),
                                              owner_unit_id=version.owner_unit_id)
@@ -310,6 +320,11 @@ class IndicatorInput:
     yearly: dict[int, str]
     note: str = ""
     maximum: str = ""     # the plausible maximum of a figure a unit reports; "" is none
+    # None: unchanged (a form or client that does not show them)
+    target_scope: str | None = None
+    target_path: str | None = None
+    baseline: str | None = None
+    baseline_year: str | None = None
 
 
 def update_indicator(indicator: Indicator, version: FrameworkVersion,
@@ -337,7 +352,22 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
     unknown_kinds = set(data.reporting_kinds) - {k.value for k in UnitKind}
     if unknown_kinds:
         problems.append(_("Unknown unit kinds: %(kinds)s", kinds=", ".join(sorted(unknown_kinds))))
-    fraction = data.kind in (IndicatorKind.RATIO, IndicatorKind.YES_NO)
+    scope = data.target_scope or indicator.target_scope
+    if data.kind == IndicatorKind.YES_NO:
+        scope = TargetScope.SHARE.value       # a yes/no is always a share of the units
+    elif data.kind == IndicatorKind.TEXT:
+        scope = TargetScope.SUM.value
+    path = data.target_path or indicator.target_path
+    if scope not in ALLOWED_SCOPES.get(data.kind, {TargetScope.SUM}):
+        problems.append(_("This kind of indicator cannot have a target measured that way."))
+    if scope == TargetScope.SHARE and data.kind != IndicatorKind.YES_NO \
+            and data.time_behaviour == TimeBehaviour.CUMULATIVE:
+        problems.append(_("A share of units needs a per-year or a stock indicator: units "
+                          "cannot be counted once over the years of a cumulative one."))
+    if path not in {p.value for p in TargetPath}:
+        problems.append(_("Choose how the yearly target is set."))
+    fraction = data.kind in (IndicatorKind.RATIO, IndicatorKind.YES_NO) \
+        or scope == TargetScope.SHARE
 
     def read_target(text: str, label: str) -> Decimal | None:
         if not text.strip():
@@ -367,6 +397,21 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
     yearly = {year: read_target(text, _("Target for %(year)d", year=year))
               for year, text in sorted(data.yearly.items())}
     maximum = _read_maximum(data, problems)
+    baseline = indicator.baseline if data.baseline is None \
+        else read_target(data.baseline, _("Baseline"))
+    baseline_year = indicator.baseline_year
+    if data.baseline_year is not None:
+        baseline_year = None
+        if data.baseline_year.strip():
+            try:
+                baseline_year = int(parse_number(data.baseline_year, integer=True))
+            except NumberError as exc:
+                problems.append(_("Baseline year: %(problem)s", problem=exc))
+    if path == TargetPath.LINEAR and (final is None or target_year is None):
+        problems.append(_("A straight-line target needs the final target and its year."))
+    if path == TargetPath.LINEAR and baseline_year is not None and target_year is not None \
+            and baseline_year >= target_year:
+        problems.append(_("The baseline year must come before the year of the final target."))
     if problems:
         raise FrameworkError(problems)
     indicator.name = name
@@ -379,6 +424,10 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
     indicator.target_final = final
     indicator.target_year = target_year
     indicator.maximum = maximum
+    indicator.target_scope = scope
+    indicator.target_path = path
+    indicator.baseline = baseline
+    indicator.baseline_year = baseline_year
     indicator.reporting_kinds = ",".join(k.value for k in UnitKind
                                          if k.value in data.reporting_kinds)
     indicator.note = nfc(data.note)
@@ -492,6 +541,8 @@ def new_draft(framework: Framework, user_id: int | None) -> FrameworkVersion:
             denominator_label=indicator.denominator_label,
             target_final=indicator.target_final, target_year=indicator.target_year,
             maximum=indicator.maximum,
+            target_scope=indicator.target_scope, target_path=indicator.target_path,
+            baseline=indicator.baseline, baseline_year=indicator.baseline_year,
             reporting_kinds=indicator.reporting_kinds, note=indicator.note,
             position=indicator.position,
             targets=[IndicatorTarget(year=t.year, value=t.value,

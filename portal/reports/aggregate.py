@@ -208,15 +208,20 @@ class LiveAggregate:
                     "numerator": _number(cell["numerator"]),
                     "denominator": _number(cell["denominator"])}
         if rule == Aggregation.SHARE_OF_EXPECTED:
-            kinds = set(indicator.reporting_kind_list)
-            yes = int(self._cell(indicator, year, group, kinds).get("yes", 0))
-            expected = sum(int(cell.get("expected", 0))
-                           for kind, cell in self._rate_cells(year, group) if kind in kinds)
-            return {"value": _fraction(yes, expected) if expected else None,
-                    "numerator": yes, "denominator": expected}
+            return self.share(indicator, year, group)
         if group is None and year == self.sums.texts_year:
             return {"texts": self.sums.texts.get(indicator.code, [])}
         return {"texts": []}
+
+    def share(self, indicator: Indicator, year: int, group: int | None = None) -> dict:
+        """Units expected to report the indicator that said yes (or gave a non-zero
+        value) ÷ units expected: a yes/no's figure, and any target measured as a share."""
+        kinds = set(indicator.reporting_kind_list)
+        yes = int(self._cell(indicator, year, group, kinds).get("yes", 0))
+        expected = sum(int(cell.get("expected", 0))
+                       for kind, cell in self._rate_cells(year, group) if kind in kinds)
+        return {"value": _fraction(yes, expected) if expected else None,
+                "numerator": yes, "denominator": expected}
 
     def written(self, indicator: Indicator, year: int, group: int | None = None) -> int:
         """How many units gave a text for the indicator (the dashboard's count of texts)."""
