@@ -58,7 +58,7 @@ SELECT COUNT(*) AS expected, COUNT(r.id) AS submitted
 """
 
 
-def timed(func, repeat: int = 3) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def timed(func, repeat: int = 3) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(repeat):
         started = time.perf_counter()
@@ -143,7 +143,7 @@ def main() -> None:
                                                                 "period": period.id}).all()))
                 figures[label] = (live_time, sql_time, result["reporting"])
 
-            def consolidate():  # type: ignore[no-untyped-def]
+            def consolidate():
                 row = launch(nation, framework, 2026, None)
                 db.session.commit()
                 return run_consolidation(row.id, nation.id)

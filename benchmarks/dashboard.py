@@ -123,7 +123,7 @@ UNION ALL SELECT 'stocks', year, child_id, kind, code, value, numerator, denomin
 """
 
 
-def best_of(func, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+def best_of(func, repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
@@ -132,7 +132,7 @@ def best_of(func, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
     return best
 
 
-def load(app, years: range = YEARS) -> dict:  # type: ignore[no-untyped-def]
+def load(app, years: range = YEARS) -> dict:
     """The country, Plan 108, a report a year (six years unless told) from every district
     and commune; returns counts for the printout."""
     with system_scope("benchmark data"):
@@ -206,7 +206,7 @@ def existing() -> dict | None:
                 "values": db.session.scalar(text("SELECT COUNT(*) FROM report_value"))}
 
 
-def analyse(app) -> None:  # type: ignore[no-untyped-def]
+def analyse(app) -> None:
     """Fresh tables have no statistics; autovacuum would gather them in production. Only
     a table's owner may analyse it: connect as the schema owner if there is one."""
     owner_url = app.config.get("MIGRATION_DATABASE_URL")
@@ -247,7 +247,7 @@ def main() -> None:
         page = f"/units/{code}/dashboard?framework={loaded['framework']}&year=2030"
         statements: list[str] = []
 
-        def count(*args, statements=statements) -> None:  # type: ignore[no-untyped-def]
+        def count(*args, statements=statements) -> None:
             statements.append(args[2])
 
         with app.app_context():

@@ -67,7 +67,7 @@ def child(target: str, role: str, path: str, filename: str) -> None:
     os.environ.setdefault("PORTAL_ENV", "testing")
     import flask_migrate
 
-    from portal.app import create_app
+    from composition import create_app
     from portal.config import TestingConfig
     from tests.conftest import IsolatedClient, csrf_token, login, make_world
 

@@ -250,7 +250,7 @@ def _demo_value(row: ReportValue, indicator: Indicator, unit: Unit, chance: Rand
         row.text = f"Năm {year}: {unit.name} nâng cao năng lực thử nghiệm, kiểm định."
 
 
-def _demo_count(code: str, unit: Unit, odds: int, figures) -> int:  # type: ignore[no-untyped-def]
+def _demo_count(code: str, unit: Unit, odds: int, figures: random.Random) -> int:
     """Counts of one year, by indicator: (chance the unit has any, the most it has) for a
     provincial body, a district and a commune."""
     lead = unit.code == "33.SCT"   # Sở Công Thương: the demo's busiest body (Sở KH&CN
@@ -265,7 +265,7 @@ def _demo_count(code: str, unit: Unit, odds: int, figures) -> int:  # type: igno
     return figures.randint(1, most) if most and figures.random() < likely else 0
 
 
-def _draw_as_before(kind: str, unit: Unit, chance) -> None:  # type: ignore[no-untyped-def]
+def _draw_as_before(kind: str, unit: Unit, chance: random.Random) -> None:
     """The random numbers the first demo drew for a value of this kind (discarded)."""
     if kind == "yes_no":
         chance.random()

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
@@ -43,7 +46,7 @@ def csv_row(values: list[Any]) -> list[Any]:
     return [csv_cell(v) for v in values]
 
 
-def neutralize_workbook(book) -> None:  # type: ignore[no-untyped-def]
+def neutralize_workbook(book: Workbook) -> None:
     """Every cell of every sheet that holds text is text (no formula), quote-prefixed
     where it looks like one."""
     for sheet in book.worksheets:
@@ -55,7 +58,7 @@ def neutralize_workbook(book) -> None:  # type: ignore[no-untyped-def]
                         cell.quotePrefix = True
 
 
-def workbook_bytes(book) -> bytes:  # type: ignore[no-untyped-def]
+def workbook_bytes(book: Workbook) -> bytes:
     """The workbook saved as .xlsx, after ``neutralize_workbook``: how every export saves."""
     neutralize_workbook(book)
     buffer = io.BytesIO()

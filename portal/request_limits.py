@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 MAX_JSON_DEPTH = 32        # the API's deepest body (a report) is 3 levels deep
@@ -75,7 +76,7 @@ def register(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _body_limits)
 
     @app.errorhandler(JSONTooDeep)
-    def _too_deep(_exc: JSONTooDeep):  # type: ignore[no-untyped-def]
+    def _too_deep(_exc: JSONTooDeep) -> ResponseReturnValue:
         from portal.errors import error_response
 
         return error_response(400, "too_deep", _(

@@ -180,7 +180,7 @@ TARGET_FRAMEWORK_OWNERS = {"own": "D1", "parent": "P1", "child": "C11", "sibling
                            "other": "Q1"}
 
 
-def build_targets(world) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+def build_targets(world) -> dict[str, dict]:
     """The objects of the permission matrix (the ``targets`` fixture), per target: its unit
     code, its framework's draft parts, its plan, report, evidence and consolidation."""
     out = {}

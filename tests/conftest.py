@@ -35,13 +35,13 @@ def guard_on() -> bool:
     return os.environ.get("TENANT_ORM_GUARD", "on").lower() not in {"0", "off", "false", "no"}
 
 
-def pytest_configure(config):  # type: ignore[no-untyped-def]
+def pytest_configure(config):
     if not guard_on() and not on_postgres():
         pytest.exit("TENANT_ORM_GUARD=off proves PostgreSQL row-level security; without "
                     "PostgreSQL no layer would be left. Set DATABASE_URL.", returncode=4)
 
 
-def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+def pytest_collection_modifyitems(config, items):
     if on_postgres():
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
@@ -58,7 +58,7 @@ class IsolatedClient(FlaskClient):
     CSRF token) and the database session would leak from one request to the next.
     """
 
-    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def open(self, *args, **kwargs):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -167,7 +167,7 @@ def count_queries(app: Flask) -> Callable[[Callable[[], object]], int]:
     def _count(action: Callable[[], object]) -> int:
         statements: list[str] = []
 
-        def listener(connection, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        def listener(connection, cursor, statement, *rest) -> None:
             statements.append(statement)
 
         with app.app_context():
@@ -193,14 +193,14 @@ def csrf_token(client: FlaskClient, path: str = "/auth/login") -> str:
     return match.group(1) or match.group(2)
 
 
-def login(client: FlaskClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def login(client: FlaskClient, username: str, password: str = PASSWORD):
     token = csrf_token(client)
     return client.post("/auth/login", data={"username": username, "password": password,
                                             "csrf_token": token})
 
 
 @pytest.fixture
-def login_as(app: Flask, world: World):  # type: ignore[no-untyped-def]
+def login_as(app: Flask, world: World):
     """login_as(role) -> a test client signed in as that role's account."""
 
     def _login(role: str) -> FlaskClient:
@@ -214,7 +214,7 @@ def login_as(app: Flask, world: World):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def token_for(world: World):  # type: ignore[no-untyped-def]
+def token_for(world: World):
     from portal.accounts.service import find_user, issue_token
 
     def _token(role: str) -> str:
@@ -227,7 +227,7 @@ def token_for(world: World):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def report_id(world) -> int:  # type: ignore[no-untyped-def]
+def report_id(world) -> int:
     """District D1's 2026 report on province P1's plan, with D1's plan issued."""
     from sqlalchemy import select
 

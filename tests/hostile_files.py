@@ -18,7 +18,7 @@ LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
           + "]>")
 
 
-def _replace(base: bytes, name: str, chunks) -> bytes:  # type: ignore[no-untyped-def]
+def _replace(base: bytes, name: str, chunks) -> bytes:
     """``base`` with the part ``name`` replaced by the concatenated ``chunks`` (streamed,
     so building a 100 MB part does not hold it in memory)."""
     out = io.BytesIO()
@@ -53,7 +53,7 @@ def docx_bomb(megabytes: int = 100) -> bytes:
                  .encode())
     per_mb = (1024 * 1024) // len(paragraph)
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks():
         yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                f'<w:document xmlns:w="{W}"><w:body>').encode()
         for _ in range(megabytes):
@@ -82,7 +82,7 @@ def plain_xlsx(rows: int = 20) -> bytes:
     return out.getvalue()
 
 
-def _sheet(rows: int, prolog: str = "", first: str = "import.0",  # type: ignore[no-untyped-def]
+def _sheet(rows: int, prolog: str = "", first: str = "import.0",
            distinct: bool = False):
     yield (f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<worksheet xmlns="{S}">'
            '<sheetData>').encode()
@@ -133,7 +133,7 @@ def docx_largest(megabytes: float = 6.9) -> bytes:
              "suất", "xã", "huyện", "tỉnh", "kế", "hoạch", "nhiệm", "vụ", "báo", "cáo"]
     draw = random.Random(108)   # noqa: S311 - filler text, not a secret
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks():
         yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                f'<w:document xmlns:w="{W}"><w:body>').encode()
         written, item = 0, 0

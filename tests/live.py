@@ -35,7 +35,7 @@ class Live:
     processes: list[subprocess.Popen] = field(default_factory=list)
     url: str = ""
 
-    def flask(self, *args: str, **kwargs) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    def flask(self, *args: str, **kwargs) -> subprocess.Popen:
         with open(self.workdir / f"{args[0]}-{len(self.processes)}.log", "w") as log:
             # the child keeps its own copy of the descriptor
             process = subprocess.Popen([sys.executable, "-m", "flask", *args], env=self.env,

@@ -20,7 +20,7 @@ from tenants.unit import Unit
     ("leader", True, False, False),
     ("admin", True, False, True),
 ])
-def test_role_semantics(world, role, reads_below, writes, manages) -> None:  # type: ignore[no-untyped-def]
+def test_role_semantics(world, role, reads_below, writes, manages) -> None:
     with system_scope("test"):
         user = find_user(world.usernames[role])
         reach = reach_of(user.id, user.is_platform_admin)
@@ -40,7 +40,7 @@ def test_role_semantics(world, role, reads_below, writes, manages) -> None:  # t
         assert scope.units == {world.unit_ids["D1"]} and not scope.subtree_roots
 
 
-def test_platform_operator_reaches_everything(world) -> None:  # type: ignore[no-untyped-def]
+def test_platform_operator_reaches_everything(world) -> None:
     with system_scope("test"):
         user = find_user("u.platform")
         reach = reach_of(user.id, user.is_platform_admin)

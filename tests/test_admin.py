@@ -18,7 +18,7 @@ from tests.conftest import PASSWORD, csrf_token
 
 
 @pytest.fixture
-def outsiders(world):  # type: ignore[no-untyped-def]
+def outsiders(world):
     """An account in sibling district D2 and one in the other province."""
     with system_scope("test"):
         ids = {}
@@ -35,7 +35,7 @@ def unit_id(code: str) -> int:
         return db.session.scalar(select(Unit.id).where(Unit.code == code))
 
 
-def test_who_enters_which_area(login_as) -> None:  # type: ignore[no-untyped-def]
+def test_who_enters_which_area(login_as) -> None:
     assert login_as("anonymous").get("/admin/").status_code == 302
     assert login_as("platform").get("/admin/").status_code == 200
     assert login_as("platform").get("/admin/unit/").status_code == 200
@@ -50,7 +50,7 @@ def test_who_enters_which_area(login_as) -> None:  # type: ignore[no-untyped-def
     assert login_as("anonymous").get("/unit-admin/unit/").status_code == 302
 
 
-def test_the_tenant_admin_lists_only_their_subtree(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+def test_the_tenant_admin_lists_only_their_subtree(login_as, outsiders) -> None:
     admin = login_as("admin")                       # administrator of district D1
     accounts = admin.get("/unit-admin/user_account/").get_data(as_text=True)
     assert "x.commune" in accounts and "u.drafter" in accounts
@@ -67,7 +67,7 @@ def test_the_tenant_admin_lists_only_their_subtree(login_as, outsiders) -> None:
     assert "x.other" not in exported
 
 
-def test_edit_and_details_outside_are_not_there(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+def test_edit_and_details_outside_are_not_there(login_as, outsiders) -> None:
     admin = login_as("admin")
     for username in ("x.sibling", "x.other"):
         user_id = outsiders[username]
@@ -85,7 +85,7 @@ def test_edit_and_details_outside_are_not_there(login_as, outsiders) -> None:  #
         assert db.session.get(Unit, unit_id("D2")).name == "Huyện Hai"
 
 
-def test_bulk_actions_touch_only_the_subtree(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_actions_touch_only_the_subtree(login_as, outsiders) -> None:
     admin = login_as("admin")
     token = csrf_token(admin, "/auth/password")
     response = admin.post("/unit-admin/user_account/action/", data={
@@ -106,7 +106,7 @@ def test_bulk_actions_touch_only_the_subtree(login_as, outsiders) -> None:  # ty
     assert "x.commune" in page and "Tm-" in page     # the temporary password, shown once
 
 
-def test_forms_cannot_reach_outside(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+def test_forms_cannot_reach_outside(login_as, outsiders) -> None:
     admin = login_as("admin")
     token = csrf_token(admin, "/auth/password")
     # an account in another province's unit: the unit is not among the choices
@@ -140,7 +140,7 @@ def test_forms_cannot_reach_outside(login_as, outsiders) -> None:  # type: ignor
         assert db.session.scalar(select(Unit).where(Unit.code == "X99")) is None
 
 
-def test_the_tenant_admin_onboards_an_account_and_a_unit(login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_tenant_admin_onboards_an_account_and_a_unit(login_as) -> None:
     admin = login_as("admin")
     token = csrf_token(admin, "/auth/password")
     response = admin.post("/unit-admin/user_account/new/", data={
@@ -167,7 +167,7 @@ def test_the_tenant_admin_onboards_an_account_and_a_unit(login_as) -> None:  # t
     assert "QD" in response.get_data(as_text=True)
 
 
-def test_admin_forms_need_the_csrf_token(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+def test_admin_forms_need_the_csrf_token(login_as, outsiders) -> None:
     admin = login_as("admin")
     response = admin.post("/unit-admin/user_account/action/", data={
         "action": "deactivate", "rowid": [str(outsiders["x.commune"])]})
@@ -176,7 +176,7 @@ def test_admin_forms_need_the_csrf_token(login_as, outsiders) -> None:  # type: 
         assert find_user("x.commune").active is True
 
 
-def test_the_operator_sees_every_province(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+def test_the_operator_sees_every_province(login_as, outsiders) -> None:
     operator = login_as("platform")
     accounts = operator.get("/admin/user_account/?search=x.").get_data(as_text=True)
     assert "x.sibling" in accounts and "x.other" in accounts
@@ -186,7 +186,7 @@ def test_the_operator_sees_every_province(login_as, outsiders) -> None:  # type:
     assert operator.get("/admin/audit_entry/edit/?id=1").status_code in (302, 403, 404)
 
 
-def test_ajax_lookups_reveal_nothing_outside(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+def test_ajax_lookups_reveal_nothing_outside(login_as, outsiders) -> None:
     admin = login_as("admin")
     # the tenant area has no lookup that could list accounts or units
     for view, name in (("membership", "user"), ("membership", "unit"), ("user_account", "x")):
@@ -206,7 +206,7 @@ def test_ajax_lookups_reveal_nothing_outside(login_as, outsiders) -> None:  # ty
         assert db.session.get(Unit, unit_id("D2")).name == "Huyện Hai"
 
 
-def test_bulk_delete_of_memberships_revokes_only_those_in_scope(login_as, outsiders) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_delete_of_memberships_revokes_only_those_in_scope(login_as, outsiders) -> None:
     """Finding 8 (issue 14): Flask-Admin's bulk Delete compared integer ids with strings,
     which PostgreSQL refuses (``integer = character varying``); run with DATABASE_URL."""
     with system_scope("test"):

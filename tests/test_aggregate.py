@@ -33,7 +33,7 @@ from tests.builders import (
 
 
 @pytest.fixture
-def province(world) -> int:  # type: ignore[no-untyped-def]
+def province(world) -> int:
     fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=AGGREGATE_SETTINGS)
     with system_scope("test data"):
         fw = framework(fid)
@@ -114,7 +114,7 @@ def test_a_commune_aggregates_itself(province: int) -> None:
     assert result["indicators"]["II.1.d"]["value"] == 0.0
 
 
-def test_queries_do_not_grow_with_the_units(province: int, count_queries) -> None:  # type: ignore[no-untyped-def]
+def test_queries_do_not_grow_with_the_units(province: int, count_queries) -> None:
     before = count_queries(lambda: compute(province))
     from tenants.tree import import_units, read_unit_csv
 

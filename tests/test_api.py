@@ -13,13 +13,13 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_me(app: Flask, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_me(app: Flask, token_for) -> None:
     body = app.test_client().get("/api/v1/me", headers=bearer(token_for("leader"))).get_json()
     assert body["username"] == "u.leader"
     assert body["memberships"] == [{"unit": "D1", "role": "leader"}]
 
 
-def test_unit_and_subtree_for_a_leader(app: Flask, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_unit_and_subtree_for_a_leader(app: Flask, token_for) -> None:
     client, headers = app.test_client(), bearer(token_for("leader"))
     unit = client.get("/api/v1/units/D1", headers=headers).get_json()
     assert sorted(unit.pop("children")) == ["C11", "C12"]
@@ -31,7 +31,7 @@ def test_unit_and_subtree_for_a_leader(app: Flask, token_for) -> None:  # type: 
         "D1": "P1", "C11": "D1", "C12": "D1"}
 
 
-def test_a_drafter_sees_only_their_unit(app: Flask, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_drafter_sees_only_their_unit(app: Flask, token_for) -> None:
     client, headers = app.test_client(), bearer(token_for("drafter"))
     assert client.get("/api/v1/units/D1", headers=headers).get_json()["children"] == []
     assert [u["code"] for u in client.get("/api/v1/units?under=D1",
@@ -43,7 +43,7 @@ def test_a_drafter_sees_only_their_unit(app: Flask, token_for) -> None:  # type:
             "code": "not_found", "message": response.get_json()["error"]["message"]}}
 
 
-def test_missing_wrong_and_revoked_tokens(app: Flask, world, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_missing_wrong_and_revoked_tokens(app: Flask, world, token_for) -> None:
     client = app.test_client()
     assert client.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me", headers=bearer("tcd_wrong")).status_code == 401
@@ -58,7 +58,7 @@ def test_missing_wrong_and_revoked_tokens(app: Flask, world, token_for) -> None:
     assert response.get_json()["error"]["code"] == "unauthorized"
 
 
-def test_tokens_are_stored_hashed(app: Flask, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_are_stored_hashed(app: Flask, token_for) -> None:
     from sqlalchemy import select
 
     from portal.accounts.api_token import ApiToken
@@ -69,13 +69,13 @@ def test_tokens_are_stored_hashed(app: Flask, token_for) -> None:  # type: ignor
     assert token not in stored and all(len(h) == 64 for h in stored)
 
 
-def test_the_api_ignores_session_cookies(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_ignores_session_cookies(app: Flask, login_as) -> None:
     client = login_as("leader")
     assert client.get("/units/D1").status_code == 200
     assert client.get("/api/v1/me").status_code == 401
 
 
-def test_missing_under_is_a_clear_400(app: Flask, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_missing_under_is_a_clear_400(app: Flask, token_for) -> None:
     response = app.test_client().get("/api/v1/units", headers=bearer(token_for("leader")))
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "missing_parameter"
@@ -94,7 +94,7 @@ def test_openapi_document_lists_every_api_route(app: Flask) -> None:
     assert routes == documented
 
 
-def test_each_token_has_a_rate_limit(app: Flask, token_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_each_token_has_a_rate_limit(app: Flask, token_for, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
     client = app.test_client()
     mine = {"Authorization": f"Bearer {token_for('drafter')}"}
@@ -107,7 +107,7 @@ def test_each_token_has_a_rate_limit(app: Flask, token_for, monkeypatch) -> None
     assert client.get("/api/v1/me", headers=other).status_code == 200
 
 
-def test_guessing_tokens_is_stopped_per_address(app: Flask, token_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_guessing_tokens_is_stopped_per_address(app: Flask, token_for, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "3 per minute")
     client = app.test_client()
     guesses = [client.get("/api/v1/me", environ_base={"REMOTE_ADDR": "10.7.7.7"},

@@ -25,17 +25,17 @@ FOREIGN = ("Tỉnh Khác", "Huyện Khác", "Xã Khác", '"Q1"', '"QD"', '"QC"')
 
 
 @pytest.fixture
-def schema(app: Flask):  # type: ignore[no-untyped-def]
+def schema(app: Flask):
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
 
-def operations(schema) -> list:  # type: ignore[no-untyped-def]
+def operations(schema) -> list:
     found = [result.ok() for result in schema.get_all_operations()]
     assert len(found) >= 12, "the schema lists the API's operations"
     return found
 
 
-def send(app: Flask, case, headers: dict):  # type: ignore[no-untyped-def]
+def send(app: Flask, case, headers: dict):
     """The drawn request, sent with exactly these credentials (Schemathesis's own sender
     also tries requests without them, which would hide whether a role's token works)."""
     body = {} if isinstance(case.body, NotSet) else {"json": case.body}
@@ -44,7 +44,7 @@ def send(app: Flask, case, headers: dict):  # type: ignore[no-untyped-def]
         query_string=case.query or None, headers=headers, **body)
 
 
-def check(case, response, role: str) -> None:  # type: ignore[no-untyped-def]
+def check(case, response, role: str) -> None:
     label = f"{role}: {case.method} {case.formatted_path} {case.query or ''}"
     assert response.status_code < 500, f"{label} -> {response.status_code}"
     if role == "anonymous":   # 401; 404 when the address matches no route (/plans/-1)
@@ -58,7 +58,7 @@ def check(case, response, role: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_fuzzed_requests_get_clean_answers_and_leak_nothing(app: Flask, schema, role: str,  # type: ignore[no-untyped-def]
+def test_fuzzed_requests_get_clean_answers_and_leak_nothing(app: Flask, schema, role: str,
                                                             token_for) -> None:
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     strategy = st.one_of([operation.as_strategy() for operation in operations(schema)])
@@ -67,7 +67,7 @@ def test_fuzzed_requests_get_clean_answers_and_leak_nothing(app: Flask, schema, 
     @settings(max_examples=150, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(case=strategy)
-    def fuzz(case) -> None:  # type: ignore[no-untyped-def]
+    def fuzz(case) -> None:
         response = send(app, case, headers)
         check(case, response, role)
         answered[response.status_code < 400] += 1
@@ -77,14 +77,14 @@ def test_fuzzed_requests_get_clean_answers_and_leak_nothing(app: Flask, schema, 
     assert answered[True] > 0 if role != "anonymous" else answered[True] == 0, answered
 
 
-def run_with(app: Flask, operation, params: dict, target: str, headers: dict,  # type: ignore[no-untyped-def]
+def run_with(app: Flask, operation, params: dict, target: str, headers: dict,
              role: str) -> None:
     """A few drawn requests of ``operation`` with its path ids set to a real unit's."""
 
     @settings(max_examples=5, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
-    def call(case) -> None:  # type: ignore[no-untyped-def]
+    def call(case) -> None:
         case.path_parameters = {**(case.path_parameters or {}), **params}
         response = send(app, case, headers)
         check(case, response, role)
@@ -97,7 +97,7 @@ def run_with(app: Flask, operation, params: dict, target: str, headers: dict,  #
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_operation_with_real_ids_of_both_provinces(app: Flask, schema, role: str,  # type: ignore[no-untyped-def]
+def test_every_operation_with_real_ids_of_both_provinces(app: Flask, schema, role: str,
                                                          token_for, targets) -> None:
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     known = {"code": "code", "plan_id": "plan_id", "consolidation_id": "consolidation_id",
@@ -133,7 +133,7 @@ TOO_DEEP = "Nội dung JSON lồng nhau sâu hơn 32 cấp; không có gì đư�
     ("drafter", "POST", "/api/v1/units/D1/reports/2026/transitions"),
     ("consolidator", "POST", "/api/v1/units/D1/consolidations"),
 ])
-def test_deeply_nested_json_is_a_clear_400(app: Flask, token_for, report_id: int,  # type: ignore[no-untyped-def]
+def test_deeply_nested_json_is_a_clear_400(app: Flask, token_for, report_id: int,
                                            role: str, method: str, path: str, levels: int,
                                            opener: str) -> None:
     response = app.test_client().open(path, method=method, data=nested(levels, opener),
@@ -143,7 +143,7 @@ def test_deeply_nested_json_is_a_clear_400(app: Flask, token_for, report_id: int
     assert response.get_json() == {"error": {"code": "too_deep", "message": TOO_DEEP}}
 
 
-def test_json_as_deep_as_allowed_reaches_the_view(app: Flask, token_for, report_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_json_as_deep_as_allowed_reaches_the_view(app: Flask, token_for, report_id: int) -> None:
     response = app.test_client().put(
         "/api/v1/units/D1/reports/2026", data=nested(32, "{"),
         content_type="application/json",
@@ -152,7 +152,7 @@ def test_json_as_deep_as_allowed_reaches_the_view(app: Flask, token_for, report_
     assert response.get_json()["status"] == "draft"
 
 
-def test_an_api_body_over_2_mb_is_refused(app: Flask, token_for, report_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_an_api_body_over_2_mb_is_refused(app: Flask, token_for, report_id: int) -> None:
     body = json.dumps({"narrative": {"results": "x" * (2 * 1024 * 1024)}})
     response = app.test_client().put(
         "/api/v1/units/D1/reports/2026", data=body, content_type="application/json",
@@ -162,7 +162,7 @@ def test_an_api_body_over_2_mb_is_refused(app: Flask, token_for, report_id: int)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_operation_with_a_body_takes_deep_json_cleanly(app: Flask, schema, role: str,  # type: ignore[no-untyped-def]
+def test_every_operation_with_a_body_takes_deep_json_cleanly(app: Flask, schema, role: str,
                                                              token_for, targets) -> None:
     """The fuzzing's depth pass: every operation that reads a body, every role, real ids."""
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}

@@ -26,7 +26,7 @@ def entries(object_type: str, object_id: int) -> list[AuditEntry]:
 
 
 def test_a_value_saved_on_the_web_is_recorded_with_who_and_what(
-        app: Flask, report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, report_id: int, login_as) -> None:
     with system_scope("test"):
         report = db.session.get(UnitReport, report_id)
         row = next(v for v in report.values if v.numerator is None and v.value is None)
@@ -67,7 +67,7 @@ def test_creation_and_workflow_steps_are_recorded(report_id: int) -> None:
     assert any(s.after["action"] == "submit" for s in steps)
 
 
-def test_passwords_are_never_written_down(world) -> None:  # type: ignore[no-untyped-def]
+def test_passwords_are_never_written_down(world) -> None:
     from portal.accounts.service import find_user, set_password
 
     with system_scope("test"):
@@ -94,7 +94,7 @@ def test_nobody_can_change_or_delete_an_entry(report_id: int, statement: str) ->
         assert db.session.scalar(select(AuditEntry.actor).where(AuditEntry.id == before))
 
 
-def test_each_reader_sees_their_units_history(report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_each_reader_sees_their_units_history(report_id: int, login_as) -> None:
     admin = login_as("admin")          # tenant administrator of D1
     page = admin.get("/units/D1/audit")
     assert page.status_code == 200
@@ -113,7 +113,7 @@ def test_each_reader_sees_their_units_history(report_id: int, login_as) -> None:
     assert admin.get("/audit/not_a_table/1").status_code == 404
 
 
-def test_a_date_that_is_not_a_date_is_said_so(report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_a_date_that_is_not_a_date_is_said_so(report_id: int, login_as) -> None:
     page = login_as("admin").get("/units/D1/audit?since=31/02/2026")
     assert page.status_code == 422       # the filter is not silently dropped
     html = page.get_data(as_text=True)
@@ -131,7 +131,7 @@ def test_another_province_sees_nothing(report_id: int) -> None:
             AuditEntry.object_type == "unit_report")) is None
 
 
-def test_a_command_is_named_as_the_actor(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_command_is_named_as_the_actor(app: Flask, world) -> None:
     result = app.test_cli_runner().invoke(args=["units", "add", "C19", "Xã Mười Chín",
                                                 "--kind", "commune", "--parent", "D1"])
     assert result.exit_code == 0, result.output

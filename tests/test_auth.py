@@ -12,7 +12,7 @@ from tenants.scoping import system_scope
 from tests.conftest import PASSWORD, csrf_token, login
 
 
-def test_sign_in_and_out(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_and_out(app: Flask, world) -> None:
     client = app.test_client()
     response = login(client, "u.drafter")
     assert response.status_code == 302 and response.location == "/"
@@ -25,7 +25,7 @@ def test_sign_in_and_out(app: Flask, world) -> None:  # type: ignore[no-untyped-
 
 
 def test_wrong_password_unknown_user_and_inactive_account_look_the_same(
-        app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, world) -> None:
     with system_scope("test"):
         find_user("u.head").active = False
         db.session.commit()
@@ -39,11 +39,11 @@ def test_wrong_password_unknown_user_and_inactive_account_look_the_same(
     assert answers == [(422, True)] * 3
 
 
-def test_usernames_are_case_and_space_insensitive(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_usernames_are_case_and_space_insensitive(app: Flask, world) -> None:
     assert login(app.test_client(), "  U.Drafter ").status_code == 302
 
 
-def test_next_is_followed_only_on_this_site(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_next_is_followed_only_on_this_site(app: Flask, world) -> None:
     for target, expected in (("/units/D1", "/units/D1"), ("https://evil.example/", "/"),
                              ("//evil.example/x", "/"), ("/\\evil.example", "/"),
                              ("javascript:alert(1)", "/")):
@@ -55,7 +55,7 @@ def test_next_is_followed_only_on_this_site(app: Flask, world) -> None:  # type:
         assert response.location == expected, target
 
 
-def test_login_is_rate_limited_per_address(app: Flask, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_login_is_rate_limited_per_address(app: Flask, world, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
     client = app.test_client()
     env = {"REMOTE_ADDR": "10.9.9.9"}
@@ -72,7 +72,7 @@ def test_login_is_rate_limited_per_address(app: Flask, world, monkeypatch) -> No
     assert login(app.test_client(), "u.drafter").status_code == 302
 
 
-def test_login_is_rate_limited_per_account_and_address(app: Flask, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_login_is_rate_limited_per_account_and_address(app: Flask, world, monkeypatch) -> None:
     """Refused sign-ins for one account from one address are limited; another address of
     the same account is not (a stranger's wrong passwords do not stop the owner), and
     successful sign-ins are not counted."""
@@ -90,12 +90,12 @@ def test_login_is_rate_limited_per_account_and_address(app: Flask, world, monkey
     assert [attempt("10.0.0.3", PASSWORD) for _ in range(3)] == [302, 302, 302]
 
 
-def test_change_password(app: Flask, world, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_change_password(app: Flask, world, login_as) -> None:
     client = login_as("leader")
     other_session = login_as("leader")
     token = csrf_token(client, "/auth/password")
 
-    def change(current: str, new: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+    def change(current: str, new: str, confirm: str | None = None):
         return client.post("/auth/password", data={
             "current": current, "new": new, "confirm": confirm or new, "csrf_token": token})
 
@@ -112,7 +112,7 @@ def test_change_password(app: Flask, world, login_as) -> None:  # type: ignore[n
     assert other_session.get("/units/D1").status_code == 302   # others are signed out
 
 
-def test_session_cookie_flags(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_session_cookie_flags(app: Flask, world) -> None:
     client = app.test_client()
     response = login(client, "u.drafter")
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
@@ -120,7 +120,7 @@ def test_session_cookie_flags(app: Flask, world) -> None:  # type: ignore[no-unt
     assert ProductionConfig.SESSION_COOKIE_SECURE and ProductionConfig.REMEMBER_COOKIE_SECURE
 
 
-def test_production_refuses_to_start_without_a_secret(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_production_refuses_to_start_without_a_secret(monkeypatch) -> None:
     import pytest
 
     from composition import create_app
@@ -131,7 +131,7 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch) -> None:  # t
         create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
 
 
-def test_clients_in_one_test_do_not_share_a_user(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_clients_in_one_test_do_not_share_a_user(app: Flask, login_as) -> None:
     leader = login_as("leader")
     anonymous = app.test_client()
     assert leader.get("/units/C11").status_code == 200
@@ -139,7 +139,7 @@ def test_clients_in_one_test_do_not_share_a_user(app: Flask, login_as) -> None: 
     assert login_as("drafter").get("/units/C11").status_code == 404
 
 
-def test_rate_limits_live_in_redis_when_configured(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limits_live_in_redis_when_configured(app: Flask, world) -> None:
     """In CI (REDIS_URL set) the counters are shared through real Redis."""
     import os
 
@@ -158,7 +158,7 @@ def test_rate_limits_live_in_redis_when_configured(app: Flask, world) -> None:  
     assert any("login" in k for k in keys), keys
 
 
-def test_too_many_failures_lock_the_account_until_released(app, world, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_too_many_failures_lock_the_account_until_released(app, world, login_as) -> None:
     client = app.test_client()
     for _attempt in range(app.config["LOCKOUT_ATTEMPTS"]):
         assert login(client, "u.drafter", "Sai-mat-khau-1").status_code == 422
@@ -177,7 +177,7 @@ def test_too_many_failures_lock_the_account_until_released(app, world, login_as)
     assert login(app.test_client(), "u.drafter").status_code == 302
 
 
-def test_a_temporary_password_is_changed_before_anything_else(app, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_temporary_password_is_changed_before_anything_else(app, world) -> None:
     with system_scope("test"):
         find_user("u.leader").must_change_password = True
         db.session.commit()

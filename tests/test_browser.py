@@ -70,22 +70,22 @@ def no_csp_refusals() -> Iterator[None]:
     assert not CSP_REFUSALS, CSP_REFUSALS
 
 
-def watch(page):  # type: ignore[no-untyped-def]
+def watch(page):
     """``page``, with its console watched for the CSP's refusals."""
-    def on_console(message) -> None:  # type: ignore[no-untyped-def]
+    def on_console(message) -> None:
         if "Content Security Policy" in message.text:
             CSP_REFUSALS.append(f"{page.url}: {message.text}")
     page.on("console", on_console)
     return page
 
 
-def press(page, button: str) -> None:  # type: ignore[no-untyped-def]
+def press(page, button: str) -> None:
     """Click a button that submits a form, and wait for the page it leads to."""
     with page.expect_navigation():
         page.get_by_role("button", name=button).click()
 
 
-def sign_in(browser, server: str, username: str):  # type: ignore[no-untyped-def]
+def sign_in(browser, server: str, username: str):
     page = watch(browser.new_page(viewport={"width": 1280, "height": 900}))
     page.goto(server + "/")
     page.get_by_label("Tên đăng nhập").fill(username)
@@ -94,12 +94,12 @@ def sign_in(browser, server: str, username: str):  # type: ignore[no-untyped-def
     return page
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_commune_officer_sees_only_their_commune(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+def test_commune_officer_sees_only_their_commune(browser, server: str) -> None:
     page = sign_in(browser, server, "canbo.xa")
     assert page.url.endswith("/units/11989")
     assert page.get_by_test_id("unit-name").inner_text() == "Xã Lạc Đạo"
@@ -114,7 +114,7 @@ def test_commune_officer_sees_only_their_commune(browser, server: str) -> None: 
     page.close()
 
 
-def test_provincial_leader_sees_the_province_and_searches(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+def test_provincial_leader_sees_the_province_and_searches(browser, server: str) -> None:
     page = sign_in(browser, server, "lanhdao.tinh")
     assert page.url.endswith("/units/33")
     rows = page.locator("table tbody tr")
@@ -135,7 +135,7 @@ def test_provincial_leader_sees_the_province_and_searches(browser, server: str) 
     page.close()
 
 
-def test_dost_corrects_and_publishes_a_new_version(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+def test_dost_corrects_and_publishes_a_new_version(browser, server: str) -> None:
     page = sign_in(browser, server, "tonghop.skhcn")
     page.get_by_role("link", name="Kế hoạch cần triển khai").click()
     page.get_by_role("link", name="Kế hoạch 108/KH-UBND: tiêu chuẩn, đo lường, chất lượng "
@@ -161,7 +161,7 @@ def test_dost_corrects_and_publishes_a_new_version(browser, server: str) -> None
     page.close()
 
 
-def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, server: str):  # type: ignore[no-untyped-def]
+def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, server: str):
     officer = sign_in(browser, server, "canbo.xa")
     officer.get_by_role("link", name="Kế hoạch cần triển khai").wait_for()
     officer.goto(server + "/units/11989/plans")
@@ -240,7 +240,7 @@ def test_two_people_saving_the_same_task_at_once(server: str) -> None:
     assert sorted(statuses) == [200, 409]
 
 
-def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Live) -> None:
     server = live.url
     officer = sign_in(browser, server, "canbo.xa")
     officer.goto(server + "/units/11989/reports")
@@ -292,7 +292,7 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
         page.close()
 
 
-def test_leader_drills_from_the_province_to_a_commune_and_back(browser, live: Live) -> None:  # type: ignore[no-untyped-def]
+def test_leader_drills_from_the_province_to_a_commune_and_back(browser, live: Live) -> None:
     """The provincial leader before a meeting: the province, one district, one commune, and
     back up; a district's figures in the province's table are the district's own."""
     assert live.flask("demo", "reports").wait(timeout=180) == 0
@@ -334,7 +334,7 @@ def test_leader_drills_from_the_province_to_a_commune_and_back(browser, live: Li
     leader.close()
 
 
-def test_tenant_admin_imports_accounts_and_deactivates_one(browser, live: Live, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_tenant_admin_imports_accounts_and_deactivates_one(browser, live: Live, tmp_path) -> None:
     """The provincial administrator onboards two officers from a spreadsheet (a wrong row
     first), sees their temporary passwords once, then deactivates one."""
     admin = sign_in(browser, live.url, "quantri.tinh")
@@ -391,7 +391,7 @@ PROVINCE_98 = ("code,name,type,level,parent_code\n"
                "98102,Xã Thử Hai,xã,3,981\n")
 
 
-def first_password(browser, server: str, username: str, temporary: str):  # type: ignore[no-untyped-def]
+def first_password(browser, server: str, username: str, temporary: str):
     """Sign in with a temporary password; the platform asks for a new one first."""
     page = watch(browser.new_page(viewport={"width": 1280, "height": 900}))
     page.goto(server + "/")
@@ -409,7 +409,7 @@ def first_password(browser, server: str, username: str, temporary: str):  # type
     return page
 
 
-def test_onboarding_a_province(browser, live: Live, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_onboarding_a_province(browser, live: Live, tmp_path) -> None:
     """Journey 1: the operator imports a province's units from the official list and its
     first accounts; its administrator adds the Department of Science and Technology; the
     department loads the provincial plan as the framework and publishes it; a commune
@@ -491,7 +491,7 @@ def test_onboarding_a_province(browser, live: Live, tmp_path) -> None:  # type: 
     officer.close()
 
 
-def test_reorganization_keeps_history(browser, live: Live, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_reorganization_keeps_history(browser, live: Live, tmp_path) -> None:
     """Journey 6: the operator applies a merger (a dry run first); the district's leader
     finds the new commune, and the merged communes' pages, plans and reports are still
     there, closed at the effective date. (Runs last: it changes the demo's tree.)"""

@@ -15,7 +15,7 @@ from tenants.scoping import system_scope
 from tenants.unit import Unit
 
 
-def invoke(app: Flask, *args: str):  # type: ignore[no-untyped-def]
+def invoke(app: Flask, *args: str):
     return app.test_cli_runner().invoke(args=list(args))
 
 
@@ -56,7 +56,7 @@ def test_units_import_add_and_users(app: Flask, tmp_path: Path) -> None:
     (("users", "create", "someone", "--password", "Mat-khau-2025"), "--unit"),
     (("users", "token", "ghost"), "ghost"),
 ])
-def test_bad_input_is_a_clear_error_and_changes_nothing(app: Flask, args, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_a_clear_error_and_changes_nothing(app: Flask, args, message) -> None:
     result = invoke(app, *args)
     assert result.exit_code == 1
     assert message in result.output

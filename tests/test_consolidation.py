@@ -64,7 +64,7 @@ def done_count() -> int:
             Consolidation.status == RunStatus.DONE.value))
 
 
-def test_a_consolidation_runs_and_keeps_its_snapshot(app: Flask, report_id: int,  # type: ignore[no-untyped-def]
+def test_a_consolidation_runs_and_keeps_its_snapshot(app: Flask, report_id: int,
                                                      login_as, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "REDIS_URL", None)   # the embedded mode: in-process
     submit(report_id)
@@ -126,7 +126,7 @@ def test_a_snapshot_goes_stale_when_a_report_changes(report_id: int) -> None:
         assert is_stale(load(consolidation_id))
 
 
-def test_redis_down_refuses_clearly_and_submissions_still_work(app: Flask, report_id: int,  # type: ignore[no-untyped-def]
+def test_redis_down_refuses_clearly_and_submissions_still_work(app: Flask, report_id: int,
                                                                 login_as, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")   # nobody there
     leader = login_as("leader")
@@ -163,7 +163,7 @@ def test_redis_down_refuses_clearly_and_submissions_still_work(app: Flask, repor
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (CI sets REDIS_URL)")
-def test_a_real_rq_worker_runs_the_job(app: Flask, report_id: int, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_real_rq_worker_runs_the_job(app: Flask, report_id: int, token_for) -> None:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
@@ -185,7 +185,7 @@ def test_a_real_rq_worker_runs_the_job(app: Flask, report_id: int, token_for) ->
     connection.close()
 
 
-def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, login_as) -> None:
     import io
 
     from docx import Document
@@ -235,7 +235,7 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     assert rows[start_of_units + 2:] == [["D1", "Huyện Một", 3, 4, 0.75]]
 
 
-def test_starting_commits_then_queues_and_undoes_when_the_queue_is_down(  # type: ignore[no-untyped-def]
+def test_starting_commits_then_queues_and_undoes_when_the_queue_is_down(
         app: Flask, report_id: int, monkeypatch) -> None:
     """consolidation.start — the one way the page and the API start one: without Redis the
     job runs at once on the committed row; with Redis unreachable the row is deleted again

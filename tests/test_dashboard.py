@@ -51,7 +51,7 @@ def unit(code: str) -> Unit:
 
 
 @pytest.fixture
-def province(world) -> int:  # type: ignore[no-untyped-def]
+def province(world) -> int:
     fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=TARGETED)
     with system_scope("test data"):
         fw = framework(fid)
@@ -88,7 +88,7 @@ def province(world) -> int:  # type: ignore[no-untyped-def]
     return fid
 
 
-def board(fid: int, code: str = "P1", year: int = 2026):  # type: ignore[no-untyped-def]
+def board(fid: int, code: str = "P1", year: int = 2026):
     with system_scope("test"):
         return build(unit(code), fid, year)
 
@@ -179,7 +179,7 @@ def test_target_of_the_year_given_per_year_or_on_a_straight_line() -> None:
     assert target_now(Target, 2026, {}, 2025) is None
 
 
-def test_queries_do_not_grow_with_the_units(province: int, login_as,  # type: ignore[no-untyped-def]
+def test_queries_do_not_grow_with_the_units(province: int, login_as,
                                             count_queries) -> None:
     client = login_as("platform")
     pages = ("/units/P1/dashboard?year=2026", "/units/D2/dashboard?year=2026",
@@ -349,7 +349,7 @@ LEVELS = {
 
 
 @pytest.fixture
-def forums(world) -> int:  # type: ignore[no-untyped-def]
+def forums(world) -> int:
     """The districts hold 56 forums of their own, the province's department 2."""
     fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=LEVELS)
     with system_scope("test data"):
@@ -442,7 +442,7 @@ def test_the_page_shows_the_target_it_compares_with(forums: int, login_as) -> No
     assert rows["II.1.b"][10:12] == (2, 1) and rows["II.1.c"][11] == 4
 
 
-def test_the_framework_owner_says_what_a_target_measures(world, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_framework_owner_says_what_a_target_measures(world, login_as) -> None:
     """On the indicator form: the scope, the path and the baseline are saved, shown on the
     plan; a share of units over a cumulative count is refused with the reason."""
     from tests.conftest import csrf_token
@@ -477,7 +477,7 @@ def test_the_framework_owner_says_what_a_target_measures(world, login_as) -> Non
     assert "Lớp tập huấn" in shown
 
 
-def test_migration_0013_reads_existing_indicators_as_before(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_migration_0013_reads_existing_indicators_as_before(tmp_path) -> None:
     """Down to 0012 and up again with indicators and reports in the database (SQLite's
     foreign keys on): yes/no → share, others → sum; a cumulative count without yearly
     targets → a straight line, with them → as given; Plan 108's II.1.b and II.1.c → own.

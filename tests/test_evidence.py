@@ -26,7 +26,7 @@ def docx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def upload(client, report_id: int, name: str, data: bytes):  # type: ignore[no-untyped-def]
+def upload(client, report_id: int, name: str, data: bytes):
     token = csrf_token(client, f"/reports/{report_id}")
     return client.post(f"/reports/{report_id}/evidence", content_type="multipart/form-data",
                        data={"csrf_token": token, "file": (io.BytesIO(data), name)})
@@ -45,7 +45,7 @@ def count() -> int:
     (b"<html><script>alert(1)</script>", None),
     (b"PK\x03\x04not a zip", None),
 ])
-def test_content_decides_the_type(data: bytes, expected) -> None:  # type: ignore[no-untyped-def]
+def test_content_decides_the_type(data: bytes, expected) -> None:
     assert sniff(data) == expected
     assert sniff(docx_bytes())[1] == ".docx"
 
@@ -57,7 +57,7 @@ def test_file_names_are_made_safe() -> None:
     assert safe_filename("") == "tep"
 
 
-def test_upload_download_and_remove(app: Flask, report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_upload_download_and_remove(app: Flask, report_id: int, login_as) -> None:
     drafter, leader = login_as("drafter"), login_as("leader")
     assert upload(drafter, report_id, "Biên bản.pdf", PDF).status_code == 302
     assert upload(drafter, report_id, "ket-qua.docx", docx_bytes()).status_code == 302
@@ -82,7 +82,7 @@ def test_upload_download_and_remove(app: Flask, report_id: int, login_as) -> Non
     ("rong.pdf", b"", "Tệp rỗng"),
     ("lon.pdf", PDF + b"0" * 200_000, "tối đa 0.1 MB"),               # over the limit
 ])
-def test_bad_files_are_refused_and_nothing_is_kept(app: Flask, report_id: int,  # type: ignore[no-untyped-def]
+def test_bad_files_are_refused_and_nothing_is_kept(app: Flask, report_id: int,
                                                    login_as, name: str, data: bytes,
                                                    message: str, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "EVIDENCE_MAX_BYTES", 100_000)
@@ -92,7 +92,7 @@ def test_bad_files_are_refused_and_nothing_is_kept(app: Flask, report_id: int,  
     assert count() == 0
 
 
-def test_an_unwritable_store_is_a_clear_error(app: Flask, report_id: int, login_as,  # type: ignore[no-untyped-def]
+def test_an_unwritable_store_is_a_clear_error(app: Flask, report_id: int, login_as,
                                               tmp_path, monkeypatch) -> None:
     # A folder that runs through a regular file cannot be written, not even by root.
     blocker = tmp_path / "not-a-folder"
@@ -104,11 +104,11 @@ def test_an_unwritable_store_is_a_clear_error(app: Flask, report_id: int, login_
     assert count() == 0
 
 
-def test_a_full_disk_is_a_clear_error(app: Flask, report_id: int, login_as,  # type: ignore[no-untyped-def]
+def test_a_full_disk_is_a_clear_error(app: Flask, report_id: int, login_as,
                                       monkeypatch) -> None:
     import portal.storage
 
-    def full(self, data):  # type: ignore[no-untyped-def]
+    def full(self, data):
         raise portal.storage.StorageError("[Errno 28] No space left on device")
 
     monkeypatch.setattr(portal.storage.LocalStorage, "save", full)

@@ -37,7 +37,7 @@ def unit(code: str) -> Unit:
     return db.session.scalar(select(Unit).where(Unit.code == code))
 
 
-def cells_of(data: bytes) -> list:  # type: ignore[type-arg]
+def cells_of(data: bytes) -> list:
     """Every cell of every sheet; and no sheet of the file holds a formula."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheets = [archive.read(n) for n in archive.namelist()
@@ -47,7 +47,7 @@ def cells_of(data: bytes) -> list:  # type: ignore[type-arg]
     return [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
 
 
-def assert_text_cells(data: bytes, *hostile: str) -> list:  # type: ignore[type-arg]
+def assert_text_cells(data: bytes, *hostile: str) -> list:
     cells = cells_of(data)
     for value in hostile:
         found = [c for c in cells if c.value == value]
@@ -87,7 +87,7 @@ def hostile_province(province: int) -> int:  # noqa: F811
     return province
 
 
-def test_the_consolidation_workbook_writes_texts_as_text(hostile_province: int,  # type: ignore[no-untyped-def]
+def test_the_consolidation_workbook_writes_texts_as_text(hostile_province: int,
                                                         login_as) -> None:
     with system_scope("test"):
         row = launch(unit("P1"), framework(hostile_province), 2026, None)
@@ -101,7 +101,7 @@ def test_the_consolidation_workbook_writes_texts_as_text(hostile_province: int, 
     assert counts["A4"].data_type == "n" and isinstance(counts["A4"].value, int)
 
 
-def test_the_dashboard_workbook_writes_texts_as_text(hostile_province: int,  # type: ignore[no-untyped-def]
+def test_the_dashboard_workbook_writes_texts_as_text(hostile_province: int,
                                                      login_as) -> None:
     response = login_as("platform").get("/units/P1/dashboard.xlsx?year=2026")
     assert response.status_code == 200
@@ -111,7 +111,7 @@ def test_the_dashboard_workbook_writes_texts_as_text(hostile_province: int,  # t
     assert submitted.data_type == "n" and submitted.value == 2
 
 
-def test_the_coverage_workbook_writes_texts_as_text(hostile_province: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_coverage_workbook_writes_texts_as_text(hostile_province: int, login_as) -> None:
     response = login_as("platform").get(f"/frameworks/{hostile_province}/coverage.xlsx")
     assert response.status_code == 200
     cells = assert_text_cells(response.data, "@" + HOSTILE)
@@ -122,7 +122,7 @@ def test_the_coverage_workbook_writes_texts_as_text(hostile_province: int, login
     assert counts and all(c.data_type == "n" and isinstance(c.value, int) for c in counts)
 
 
-def test_the_audit_csv_escapes_formula_cells(world, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_audit_csv_escapes_formula_cells(world, login_as) -> None:
     from datetime import UTC, datetime
 
     with system_scope("test"):
@@ -138,7 +138,7 @@ def test_the_audit_csv_escapes_formula_cells(world, login_as) -> None:  # type: 
     assert mine[0].isdigit()
 
 
-def test_the_administration_csv_export_escapes_formula_cells(app: Flask, world,  # type: ignore[no-untyped-def]
+def test_the_administration_csv_export_escapes_formula_cells(app: Flask, world,
                                                              login_as) -> None:
     from portal.accounts.service import find_user
 

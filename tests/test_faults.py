@@ -29,12 +29,12 @@ DEMO_PASSWORD = "HungYen@2025"
 
 # ---- the database goes away -------------------------------------------------------------
 
-def _database_gone(*_args):  # type: ignore[no-untyped-def]
+def _database_gone(*_args):
     raise OperationalError("SELECT user_account.id …", {},
                            Exception("server closed the connection unexpectedly"))
 
 
-def test_a_database_that_went_away_is_a_clean_503(app: Flask, login_as, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_database_that_went_away_is_a_clean_503(app: Flask, login_as, monkeypatch) -> None:
     officer = login_as("drafter")
     monkeypatch.setattr(login_manager, "_user_callback", _database_gone)
     page = officer.get("/units/D1")
@@ -47,7 +47,7 @@ def test_a_database_that_went_away_is_a_clean_503(app: Flask, login_as, monkeypa
     assert officer.get("/units/D1").status_code == 200         # and it serves again
 
 
-def test_the_api_says_database_unavailable_in_json(app: Flask, token_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_says_database_unavailable_in_json(app: Flask, token_for, monkeypatch) -> None:
     import portal.auth
 
     token = token_for("drafter")
@@ -61,7 +61,7 @@ def test_the_api_says_database_unavailable_in_json(app: Flask, token_for, monkey
 # ---- Redis stops while people draft and submit ------------------------------------------
 
 @pytest.fixture
-def private_redis():  # type: ignore[no-untyped-def]
+def private_redis():
     """A Redis server of this test's own, which it may stop and start again."""
     server = shutil.which("redis-server")
     if server is None:
@@ -99,7 +99,7 @@ def private_redis():  # type: ignore[no-untyped-def]
     state["process"].wait()
 
 
-def test_drafting_and_submitting_go_on_while_redis_is_down(tmp_path: Path, private_redis) -> None:  # type: ignore[no-untyped-def]
+def test_drafting_and_submitting_go_on_while_redis_is_down(tmp_path: Path, private_redis) -> None:
     live = prepare(tmp_path, redis_url=private_redis.url)
     try:
         live.start_server()
@@ -150,7 +150,7 @@ PDF = b"%PDF-1.7\n" + b"0" * 200_000 + b"\n%%EOF\n"
 
 
 @pytest.fixture
-def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+def tiny_disk(tmp_path: Path):
     """A real 64 KiB file system (tmpfs), to fill: needs root, which CI has."""
     folder = tmp_path / "tiny"
     folder.mkdir()
@@ -165,7 +165,7 @@ def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
     subprocess.run(["umount", str(folder)], check=False)
 
 
-def test_a_really_full_disk_refuses_the_upload_and_keeps_nothing(  # type: ignore[no-untyped-def]
+def test_a_really_full_disk_refuses_the_upload_and_keeps_nothing(
         app: Flask, report_id: int, login_as, tiny_disk: Path, monkeypatch) -> None:
     from portal.reports.evidence import ReportEvidence
     from tests.conftest import csrf_token

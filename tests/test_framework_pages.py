@@ -17,18 +17,18 @@ from tests.builders import SMALL_PLAN, framework
 from tests.conftest import csrf_token
 
 
-def upload(client, name: str, data: bytes, code: str = "D1"):  # type: ignore[no-untyped-def]
+def upload(client, name: str, data: bytes, code: str = "D1"):
     token = csrf_token(client, f"/units/{code}/frameworks")
     return client.post(f"/units/{code}/frameworks", content_type="multipart/form-data",
                        data={"csrf_token": token, "document": (io.BytesIO(data), name)})
 
 
-def count(model) -> int:  # type: ignore[no-untyped-def]
+def count(model) -> int:
     with system_scope("test"):
         return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_owner_uploads_checks_corrects_and_publishes(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_owner_uploads_checks_corrects_and_publishes(app: Flask, login_as) -> None:
     owner = login_as("consolidator")
     response = upload(owner, "kh-huyen.txt", SMALL_PLAN.encode())
     assert response.status_code == 302
@@ -97,7 +97,7 @@ def test_owner_uploads_checks_corrects_and_publishes(app: Flask, login_as) -> No
     assert "12/KH-UBND · V.1" in commune
 
 
-def test_bad_uploads_are_explained_and_save_nothing(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_bad_uploads_are_explained_and_save_nothing(app: Flask, login_as) -> None:
     owner = login_as("admin")
     before = count(Framework)
     cases = [("kh.pdf", b"%PDF-1.5 ...", "Đây là tệp PDF"),
@@ -111,12 +111,12 @@ def test_bad_uploads_are_explained_and_save_nothing(app: Flask, login_as) -> Non
     assert count(Framework) == before
 
 
-def test_readers_cannot_upload(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_readers_cannot_upload(app: Flask, login_as) -> None:
     assert upload(login_as("leader"), "kh.txt", SMALL_PLAN.encode()).status_code == 403
     assert upload(login_as("drafter"), "kh.txt", SMALL_PLAN.encode()).status_code == 403
 
 
-def test_periods_on_the_web(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_periods_on_the_web(app: Flask, login_as) -> None:
     owner = login_as("consolidator")
     fid = int(re.search(r"/frameworks/(\d+)/", upload(
         owner, "kh.txt", SMALL_PLAN.encode()).location).group(1))
@@ -135,7 +135,7 @@ def test_periods_on_the_web(app: Flask, login_as) -> None:  # type: ignore[no-un
     assert "30/11/2026" in page and "Thêm kỳ báo cáo" not in page
 
 
-def test_framework_api(app: Flask, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_framework_api(app: Flask, token_for) -> None:
     from tests.builders import make_framework
 
     province = make_framework("P1", with_draft=True)
@@ -160,7 +160,7 @@ def test_framework_api(app: Flask, token_for) -> None:  # type: ignore[no-untype
     assert client.get(f"/api/v1/frameworks/{other}", headers=headers).status_code == 404
 
 
-def test_a_plan_can_implement_the_plan_above(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_a_plan_can_implement_the_plan_above(app: Flask, login_as) -> None:
     from tests.builders import make_framework
 
     province = make_framework("P1")
@@ -202,7 +202,7 @@ def test_the_framework_pages_commit_only_through_unit_of_work() -> None:
     #                              responsibility, publish, and the two period saves
 
 
-def test_a_refused_item_save_keeps_nothing(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_item_save_keeps_nothing(app: Flask, login_as) -> None:
     owner = login_as("consolidator")
     fid = int(re.search(r"/frameworks/(\d+)/draft",
                         upload(owner, "kh.txt", SMALL_PLAN.encode()).location).group(1))

@@ -42,7 +42,7 @@ def nodes_of(version: FrameworkVersion) -> dict[str, FrameworkNode]:
         select(FrameworkNode).where(FrameworkNode.version_id == version.id))}
 
 
-def indicator_input(**changes) -> IndicatorInput:  # type: ignore[no-untyped-def]
+def indicator_input(**changes) -> IndicatorInput:
     values = {"name": "Công chức được đào tạo", "kind": "ratio", "unit_of_measure": "%",
               "time_behaviour": "stock", "aggregation": "ratio_of_sums",
               "numerator_label": "Đã đào tạo", "denominator_label": "Tổng số",
@@ -53,7 +53,7 @@ def indicator_input(**changes) -> IndicatorInput:  # type: ignore[no-untyped-def
     return IndicatorInput(**values)
 
 
-def test_a_document_becomes_a_draft_with_kinds_indicators_and_duties(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_document_becomes_a_draft_with_kinds_indicators_and_duties(world) -> None:
     fid = make_framework("P1", published=False)
     with system_scope("test"):
         version = framework(fid).versions[0]
@@ -71,7 +71,7 @@ def test_a_document_becomes_a_draft_with_kinds_indicators_and_duties(world) -> N
     assert duty_of_dost == []  # nothing is in force before it is published
 
 
-def test_duties_follow_section_v(world) -> None:  # type: ignore[no-untyped-def]
+def test_duties_follow_section_v(world) -> None:
     make_framework("P1")
     with system_scope("test"):
         duties = {code: [n.path for _f, _v, n in duties_of(unit(code))]
@@ -88,7 +88,7 @@ def test_duties_follow_section_v(world) -> None:  # type: ignore[no-untyped-def]
     assert v3.unmatched == "các Hội cấp tỉnh"     # left for the owner to map
 
 
-def test_a_published_version_never_changes_and_a_new_draft_copies_it(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_published_version_never_changes_and_a_new_draft_copies_it(world) -> None:
     fid = make_framework("P1")
     with system_scope("test"):
         first = framework(fid).versions[0]
@@ -107,7 +107,7 @@ def test_a_published_version_never_changes_and_a_new_draft_copies_it(world) -> N
     assert statuses == ["superseded", "published"]
 
 
-def test_publishing_needs_number_date_and_title(world) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_needs_number_date_and_title(world) -> None:
     fid = make_framework("P1", published=False)
     with system_scope("test"):
         version = framework(fid).versions[0]
@@ -120,7 +120,7 @@ def test_publishing_needs_number_date_and_title(world) -> None:  # type: ignore[
                                   "title": "Kế hoạch"})
 
 
-def test_indicator_semantics_and_targets(world) -> None:  # type: ignore[no-untyped-def]
+def test_indicator_semantics_and_targets(world) -> None:
     fid = make_framework("P1", published=False)
     with system_scope("test"):
         version = framework(fid).versions[0]
@@ -145,7 +145,7 @@ def test_indicator_semantics_and_targets(world) -> None:  # type: ignore[no-unty
         assert item.target_final == Decimal("1")          # a refused change changes nothing
 
 
-def test_plan_108_preset(world) -> None:  # type: ignore[no-untyped-def]
+def test_plan_108_preset(world) -> None:
     with system_scope("test"):
         framework_ = create_from_document(unit("P1"), PLAN.name, PLAN.read_bytes())
         version = framework_.versions[0]
@@ -160,7 +160,7 @@ def test_plan_108_preset(world) -> None:  # type: ignore[no-untyped-def]
     assert indicators["II.1.g"].targets[0].value == 20
 
 
-def test_periods_have_three_separate_dates(world) -> None:  # type: ignore[no-untyped-def]
+def test_periods_have_three_separate_dates(world) -> None:
     fid = make_framework("P1")
     with system_scope("test"):
         fw = framework(fid)
@@ -184,7 +184,7 @@ def test_periods_have_three_separate_dates(world) -> None:  # type: ignore[no-un
     assert years == [2026, 2027, 2028]
 
 
-def test_frameworks_are_read_from_below_and_written_only_in_scope(world) -> None:  # type: ignore[no-untyped-def]
+def test_frameworks_are_read_from_below_and_written_only_in_scope(world) -> None:
     from portal.frameworks.framework import Framework
 
     province = make_framework("P1")

@@ -18,9 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_USERNAMES = {"canbo.xa", "chutich.xa", "chuyenvien.huyen", "lanhdao.huyen",
                   "canbo.skhcn", "tonghop.skhcn", "lanhdao.tinh", "quantri.tinh", "vanhanh"}
-# Runs the Flask command line after printing where the ``portal`` package came from.
-FLASK_FROM_HERE = ("import sys, portal.app; print(portal.app.__file__); "
-                   "from flask.cli import main; main()")
+# Runs the Flask command line after printing where the app factory and the domain came from.
+FLASK_FROM_HERE = ("import sys, composition.app, portal; print(composition.app.__file__); "
+                   "print(portal.__file__); from flask.cli import main; main()")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def clone_env(clone: Path) -> dict[str, str]:
            if key not in {"DATABASE_URL", "MIGRATION_DATABASE_URL", "REDIS_URL",
                           "PORTAL_DATA_DIR", "RATELIMIT_STORAGE_URI", "FLASK_APP",
                           "TENANT_ORM_GUARD", "E2E_DATABASE_URL", "E2E_MIGRATION_DATABASE_URL"}}
-    env.update(PORTAL_ENV="development", FLASK_APP="portal.app:create_app",
+    env.update(PORTAL_ENV="development", FLASK_APP="composition:create_app",
                SECRET_KEY="fresh-clone", PYTHONPATH=str(clone))
     return env
 
@@ -48,8 +48,9 @@ def flask(clone: Path, *args: str) -> list[str]:
                           env=clone_env(clone), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == str(clone / "portal" / "app.py")     # the clone's code ran
-    return lines[1:]
+    assert lines[:2] == [str(clone / "composition" / "app.py"),   # the clone's code ran
+                         str(clone / "portal" / "__init__.py")]
+    return lines[2:]
 
 
 def test_the_data_is_in_the_clone(clone: Path) -> None:

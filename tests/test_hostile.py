@@ -35,7 +35,7 @@ def version_of(html: str, element_id: str) -> str:
     return re.search(rf'id="{re.escape(element_id)}" value="(\d+)"', html)[1]
 
 
-def hx_save(client, url: str, token: str, page: str, version_id: str,  # type: ignore[no-untyped-def]
+def hx_save(client, url: str, token: str, page: str, version_id: str,
             headers: dict | None = None, **fields: str):
     """An autosave as htmx sends it, with the version the page showed."""
     return client.post(url, headers={"HX-Request": "true", **(headers or {})},
@@ -51,7 +51,7 @@ def assert_inert(html: str) -> None:
 
 # ---- headers ------------------------------------------------------------------------
 
-def test_every_kind_of_response_carries_the_security_headers(app: Flask, login_as,  # type: ignore[no-untyped-def]
+def test_every_kind_of_response_carries_the_security_headers(app: Flask, login_as,
                                                              token_for) -> None:
     officer = login_as("drafter")
     api = {"Authorization": f"Bearer {token_for('drafter')}"}
@@ -101,7 +101,7 @@ NOT_OPENED = {
 
 
 @pytest.mark.parametrize("role", ["drafter", "leader", "admin"])
-def test_pages_hold_no_inline_script_style_or_handler(app: Flask, role: str, login_as,  # type: ignore[no-untyped-def]
+def test_pages_hold_no_inline_script_style_or_handler(app: Flask, role: str, login_as,
                                                       targets) -> None:
     """What the CSP would refuse is not in the markup: no inline <script>, style=
     attribute, on…= handler or javascript: link, on every page a role opens — and on the
@@ -125,7 +125,7 @@ def test_pages_hold_no_inline_script_style_or_handler(app: Flask, role: str, log
 
 # ---- script in every text field ------------------------------------------------------------
 
-def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets,  # type: ignore[no-untyped-def]
+def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets,
                                                  province_reviewer: str) -> None:
     officer = login_as("drafter")
     plan_id = targets["own"]["plan_id"]
@@ -156,7 +156,7 @@ def test_script_in_plan_texts_comes_back_as_text(app: Flask, login_as, targets, 
     assert any(XSS in text for text in texts)
 
 
-def test_script_in_report_texts_and_file_names_comes_back_as_text(app: Flask, login_as,  # type: ignore[no-untyped-def]
+def test_script_in_report_texts_and_file_names_comes_back_as_text(app: Flask, login_as,
                                                                   targets) -> None:
     officer = login_as("drafter")
     report_id = targets["own"]["report_id"]
@@ -191,7 +191,7 @@ def test_script_in_report_texts_and_file_names_comes_back_as_text(app: Flask, lo
     assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_script_in_unit_and_account_names_and_the_search_box(app: Flask, world, login_as,  # type: ignore[no-untyped-def]
+def test_script_in_unit_and_account_names_and_the_search_box(app: Flask, world, login_as,
                                                              targets) -> None:
     from portal.accounts.service import find_user
 
@@ -219,7 +219,7 @@ def test_script_in_unit_and_account_names_and_the_search_box(app: Flask, world, 
     "D1' OR '1'='1", "D1'; DROP TABLE unit;--", "D1%27%20OR%201=1", "1 UNION SELECT 1",
     "../P1", "..%2fP1", "%00", "D1\u0000",
 ])
-def test_sql_looking_unit_codes_are_just_unknown_units(app: Flask, login_as, token_for,  # type: ignore[no-untyped-def]
+def test_sql_looking_unit_codes_are_just_unknown_units(app: Flask, login_as, token_for,
                                                        code: str) -> None:
     from urllib.parse import unquote
 
@@ -246,7 +246,7 @@ def test_path_traversal_reaches_no_file(app: Flask, path: str) -> None:
     assert b"SECRET_KEY" not in response.data and b"create_app" not in response.data
 
 
-def test_stored_files_cannot_be_named_out_of_their_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_stored_files_cannot_be_named_out_of_their_folder(tmp_path) -> None:
     store = LocalStorage(tmp_path)
     for key in ("../../etc/passwd", "..", "a/b", "a\\b", "", "%2e%2e"):
         with pytest.raises(StorageError):
@@ -258,7 +258,7 @@ def test_stored_files_cannot_be_named_out_of_their_folder(tmp_path) -> None:  # 
         assert "\x00" not in cleaned and "\n" not in cleaned and "\r" not in cleaned
 
 
-def test_evidence_of_another_report_cannot_be_reached_through_mine(app: Flask, login_as,  # type: ignore[no-untyped-def]
+def test_evidence_of_another_report_cannot_be_reached_through_mine(app: Flask, login_as,
                                                                    targets) -> None:
     officer = login_as("drafter")
     mine, theirs = targets["own"], targets["other"]
@@ -273,7 +273,7 @@ def test_evidence_of_another_report_cannot_be_reached_through_mine(app: Flask, l
 
 # ---- tampered htmx requests and another unit's ids in the body ----------------------------
 
-def test_tampered_htmx_requests_are_refused_and_change_nothing(app: Flask, login_as,  # type: ignore[no-untyped-def]
+def test_tampered_htmx_requests_are_refused_and_change_nothing(app: Flask, login_as,
                                                                targets) -> None:
     officer = login_as("drafter")
     mine, theirs = targets["own"], targets["other"]
@@ -320,7 +320,7 @@ def test_tampered_htmx_requests_are_refused_and_change_nothing(app: Flask, login
         assert db.session.get(UnitReport, theirs["report_id"]).status == "draft"
 
 
-def test_another_units_ids_in_form_fields_are_refused(app: Flask, world, login_as,  # type: ignore[no-untyped-def]
+def test_another_units_ids_in_form_fields_are_refused(app: Flask, world, login_as,
                                                       targets) -> None:
     officer = login_as("drafter")
     mine, theirs = targets["own"], targets["other"]
@@ -356,7 +356,7 @@ def test_another_units_ids_in_form_fields_are_refused(app: Flask, world, login_a
             UnitReport.unit_id == world.unit_ids["D1"])) == 0
 
 
-def test_the_api_takes_no_other_units_ids(app: Flask, token_for, targets) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_takes_no_other_units_ids(app: Flask, token_for, targets) -> None:
     client = app.test_client()
     auth = {"Authorization": f"Bearer {token_for('drafter')}"}
     theirs = targets["other"]
@@ -387,7 +387,7 @@ def test_the_api_takes_no_other_units_ids(app: Flask, token_for, targets) -> Non
     assert (response.status_code, response.get_json()) == (400, {"error": shape})
 
 
-def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> None:  # type: ignore[no-untyped-def]
+def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> None:
     """A change in the audit log leads back to its request's log lines."""
     from portal.audit.entry import AuditEntry
 
@@ -406,7 +406,7 @@ def test_the_request_id_reaches_the_audit_log(app: Flask, login_as, targets) -> 
 # ---- accounts beyond the administrator's reach (penetration test, issue 14) ------------
 
 @pytest.fixture
-def dual(world):  # type: ignore[no-untyped-def]
+def dual(world):
     """x.dual: drafter of commune C11 (inside district D1) and administrator of the other
     province Q1; x.inside: drafter of C11 and C12 (both inside D1). Each has an API token."""
     from portal.accounts.service import create_user, grant, issue_token
@@ -427,7 +427,7 @@ def dual(world):  # type: ignore[no-untyped-def]
     return {"ids": ids, "tokens": tokens, "units": unit_ids}
 
 
-def _account(username: str):  # type: ignore[no-untyped-def]
+def _account(username: str):
     from portal.accounts.service import find_user
 
     with system_scope("test"):
@@ -437,7 +437,7 @@ def _account(username: str):  # type: ignore[no-untyped-def]
                 "version": user.session_version}
 
 
-def test_a_district_admin_cannot_take_over_an_account_holding_roles_beyond_it(  # type: ignore[no-untyped-def]
+def test_a_district_admin_cannot_take_over_an_account_holding_roles_beyond_it(
         app: Flask, login_as, dual) -> None:
     """Finding 1: an account-wide change needs reach over every unit the account is in."""
     admin = login_as("admin")                      # administrator of district D1
@@ -494,7 +494,7 @@ def test_a_district_admin_cannot_take_over_an_account_holding_roles_beyond_it(  
     assert left == {outside}
 
 
-def test_an_account_inside_the_reach_is_changed_and_logged_in_each_of_its_units(  # type: ignore[no-untyped-def]
+def test_an_account_inside_the_reach_is_changed_and_logged_in_each_of_its_units(
         app: Flask, login_as, dual) -> None:
     """Finding 1 (audit) and 7: a reset by an administrator reaches the log of every unit
     the account is in, and the account's API tokens stop working."""
@@ -534,7 +534,7 @@ def test_an_account_inside_the_reach_is_changed_and_logged_in_each_of_its_units(
     assert history.count("moi@example.org") == 1
 
 
-def test_an_operators_reset_of_a_two_province_account_is_in_both_provinces_logs(  # type: ignore[no-untyped-def]
+def test_an_operators_reset_of_a_two_province_account_is_in_both_provinces_logs(
         app: Flask, login_as, dual) -> None:
     """Finding 1: the province the district could not see shows the change too."""
     from portal.audit.entry import AuditEntry
@@ -554,7 +554,7 @@ def test_an_operators_reset_of_a_two_province_account_is_in_both_provinces_logs(
     assert api.status_code == 401
 
 
-def test_signing_out_ends_the_session_and_the_remember_me_cookie(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_signing_out_ends_the_session_and_the_remember_me_cookie(app: Flask, world) -> None:
     """Finding 3: after POST /auth/logout neither the old session cookie nor the
     remember-me cookie opens a page, in any browser."""
     from tests.conftest import PASSWORD
@@ -584,7 +584,7 @@ def test_signing_out_ends_the_session_and_the_remember_me_cookie(app: Flask, wor
     assert login(app.test_client(), "u.drafter").status_code == 302
 
 
-def test_refused_tokens_do_not_cut_valid_tokens_off_behind_one_address(  # type: ignore[no-untyped-def]
+def test_refused_tokens_do_not_cut_valid_tokens_off_behind_one_address(
         app: Flask, token_for, monkeypatch) -> None:
     """Finding 9: a bad script behind an office's NAT stops only the guesses."""
     monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "3 per minute")
@@ -603,7 +603,7 @@ def test_refused_tokens_do_not_cut_valid_tokens_off_behind_one_address(  # type:
     assert client.get("/api/v1/me", environ_base=office).status_code == 429
 
 
-def test_wrong_passwords_from_strangers_do_not_lock_the_owner_out(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_passwords_from_strangers_do_not_lock_the_owner_out(app: Flask, world) -> None:
     """Finding 9: ten wrong passwords from anywhere used to lock the account for everyone.
     The lock now holds only browsers the account never signed in from."""
     from tests.conftest import PASSWORD
@@ -628,7 +628,7 @@ def test_wrong_passwords_from_strangers_do_not_lock_the_owner_out(app: Flask, wo
     assert login(forged, "u.drafter").status_code == 422
 
 
-def test_audit_filters_at_the_ends_of_the_calendar_are_a_clear_refusal(login_as, world) -> None:  # type: ignore[no-untyped-def]
+def test_audit_filters_at_the_ends_of_the_calendar_are_a_clear_refusal(login_as, world) -> None:
     """Finding 8: since=01/01/0001&until=31/12/9999 was an OverflowError (500)."""
     admin = login_as("admin")
     for path in ("/units/D1/audit", "/units/D1/audit.csv"):
@@ -643,7 +643,7 @@ def test_audit_filters_at_the_ends_of_the_calendar_are_a_clear_refusal(login_as,
     assert fine.status_code == 200
 
 
-def test_an_operators_password_reset_from_the_command_line_revokes_the_tokens(  # type: ignore[no-untyped-def]
+def test_an_operators_password_reset_from_the_command_line_revokes_the_tokens(
         app: Flask, token_for) -> None:
     """Finding 7, the other administrator's reset: ``flask users set-password``."""
     token = token_for("drafter")

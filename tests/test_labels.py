@@ -84,7 +84,7 @@ def test_templates_read_the_labels_registered_once(app: Flask) -> None:
     assert shown == "Thủ trưởng đơn vị|Đã trình|Chưa chọn|tính các chỉ tiêu và tỷ lệ báo cáo|x"
 
 
-def test_the_job_reports_step_codes_and_the_page_labels_them(app: Flask, world, login_as,  # type: ignore[no-untyped-def]
+def test_the_job_reports_step_codes_and_the_page_labels_them(app: Flask, world, login_as,
                                                              monkeypatch) -> None:
     fid = make_framework("P1")
     with system_scope("test"):

@@ -45,7 +45,7 @@ def test_the_maxima_are_one_table() -> None:
                              "place": 100}
 
 
-def test_a_report_narrative_through_the_api(app: Flask, token_for, report_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_narrative_through_the_api(app: Flask, token_for, report_id: int) -> None:
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token_for('drafter')}"}
     refused = client.put("/api/v1/units/D1/reports/2026", headers=headers, json={
@@ -65,7 +65,7 @@ def test_a_report_narrative_through_the_api(app: Flask, token_for, report_id: in
     assert huge.status_code == 413 and huge.get_json()["error"]["code"] == "too_large"
 
 
-def test_report_texts_on_the_page(login_as, targets) -> None:  # type: ignore[no-untyped-def]
+def test_report_texts_on_the_page(login_as, targets) -> None:
     officer = login_as("drafter")
     report_id = targets["own"]["report_id"]
     token = csrf_token(officer, f"/reports/{report_id}")
@@ -91,7 +91,7 @@ def test_report_texts_on_the_page(login_as, targets) -> None:  # type: ignore[no
         assert all(len(t.result) == 0 for t in report.tasks)
 
 
-def test_plan_texts_on_the_page(login_as, targets) -> None:  # type: ignore[no-untyped-def]
+def test_plan_texts_on_the_page(login_as, targets) -> None:
     officer = login_as("drafter")
     plan_id = targets["own"]["plan_id"]
     token = csrf_token(officer, f"/plans/{plan_id}")
@@ -116,7 +116,7 @@ def test_plan_texts_on_the_page(login_as, targets) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize(("field", "limit"), [("title", limits.TITLE),
                                               ("text", limits.LONG_TEXT)])
-def test_a_framework_item_on_the_page(login_as, targets, field: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_framework_item_on_the_page(login_as, targets, field: str, limit: int) -> None:
     owner = login_as("platform")                    # the operator owns every framework
     fid, node_id = targets["own"]["framework_id"], targets["own"]["node_id"]
     token = csrf_token(owner, f"/frameworks/{fid}/draft")
@@ -131,7 +131,7 @@ def test_a_framework_item_on_the_page(login_as, targets, field: str, limit: int)
         assert getattr(db.session.get(FrameworkNode, node_id), field) == values[field]
 
 
-def test_a_form_over_4_mb_is_refused_before_it_is_read(login_as, targets) -> None:  # type: ignore[no-untyped-def]
+def test_a_form_over_4_mb_is_refused_before_it_is_read(login_as, targets) -> None:
     officer = login_as("drafter")
     report_id = targets["own"]["report_id"]
     token = csrf_token(officer, f"/reports/{report_id}")
@@ -143,7 +143,7 @@ def test_a_form_over_4_mb_is_refused_before_it_is_read(login_as, targets) -> Non
             UnitReport.id == report_id)) == ""
 
 
-def test_an_import_confirmation_carrying_its_file_back_is_read(login_as) -> None:  # type: ignore[no-untyped-def]
+def test_an_import_confirmation_carrying_its_file_back_is_read(login_as) -> None:
     """The confirmation form carries the previewed file (up to 2 MB) back, base64-encoded:
     the 4 MB limit on forms leaves it room (a limit under ~700 KB would refuse this one)."""
     import base64

@@ -33,7 +33,7 @@ def test_reads_both_conventions(text: str, integer: bool, expected: str) -> None
     ("1,234.567,8", False, "không đọc được"),
 ])
 def test_refuses_what_it_cannot_read_for_sure(app, text: str, integer: bool,
-                                              fragment: str) -> None:  # type: ignore[no-untyped-def]
+                                              fragment: str) -> None:
     with pytest.raises(NumberError) as caught:
         parse_number(text, integer=integer)
     assert fragment in str(caught.value)
@@ -80,7 +80,7 @@ def test_the_limits_are_those_of_the_figure_columns() -> None:
     ("1,23456", False, "hơn 4 chữ số sau dấu thập phân"),
     ("0.00001", False, "hơn 4 chữ số sau dấu thập phân"),
 ])
-def test_a_value_the_columns_cannot_keep_exactly_is_refused(app, text: str, integer: bool,  # type: ignore[no-untyped-def]
+def test_a_value_the_columns_cannot_keep_exactly_is_refused(app, text: str, integer: bool,
                                                             fragment: str) -> None:
     with pytest.raises(NumberError) as caught:
         parse_number(text, integer=integer)
@@ -94,7 +94,7 @@ def test_a_value_the_columns_cannot_keep_exactly_is_refused(app, text: str, inte
     ("12,345,678,901.2345", False, "12345678901.2345"),   # English
     ("1,50000", False, "1.5"),                              # trailing zeros are not digits
 ])
-def test_up_to_fifteen_digits_are_kept(app, text: str, integer: bool, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_up_to_fifteen_digits_are_kept(app, text: str, integer: bool, expected: str) -> None:
     assert parse_number(text, integer=integer) == Decimal(expected)
 
 
@@ -109,14 +109,14 @@ def test_up_to_fifteen_digits_are_kept(app, text: str, integer: bool, expected: 
     ("1,234.5", False, "1234.5", False),
     ("12,5", False, "12.5", False),
 ])
-def test_which_readings_the_field_chose(app, text: str, integer: bool, value: str,  # type: ignore[no-untyped-def]
+def test_which_readings_the_field_chose(app, text: str, integer: bool, value: str,
                                         guessed: bool) -> None:
     reading = read_number(text, integer=integer)
     assert (reading.value, reading.guessed) == (Decimal(value), guessed)
 
 
 @pytest.mark.parametrize("text", ["1.234,5", "1,234.5"])
-def test_a_decimal_in_a_whole_number_field_is_refused_in_both_forms(app, text: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_decimal_in_a_whole_number_field_is_refused_in_both_forms(app, text: str) -> None:
     with pytest.raises(NumberError) as caught:
         parse_number(text, integer=True)
     assert str(caught.value) == "Nhập số nguyên."
@@ -204,7 +204,7 @@ def test_domain_refuses_a_value_above_the_indicators_maximum(report_id: int) -> 
         assert values["II.1.b"].value == 1000
 
 
-def _autosave(client, report_id: int, row_id: int, version: int, **data):  # type: ignore[no-untyped-def]
+def _autosave(client, report_id: int, row_id: int, version: int, **data):
     return client.post(f"/reports/{report_id}/values/{row_id}", headers={"HX-Request": "1"},
                        data={"csrf_token": csrf_token(client, "/auth/password"),
                              "version": str(version), **data})
@@ -217,7 +217,7 @@ def _row(report_id: int, code: str) -> tuple[int, int]:
         return row.id, row.version
 
 
-def test_page_autosave_echoes_refuses_and_names_the_maximum(report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_page_autosave_echoes_refuses_and_names_the_maximum(report_id: int, login_as) -> None:
     drafter = login_as("drafter")
     row_id, version = _row(report_id, "II.1.b")
     refused = _autosave(drafter, report_id, row_id, version, value=TWENTY)
@@ -248,7 +248,7 @@ def test_page_autosave_echoes_refuses_and_names_the_maximum(report_id: int, logi
     assert _stored(report_id, "II.1.b")["value"] == "1.234.567"
 
 
-def test_api_refuses_echoes_and_names_the_maximum(app: Flask, report_id: int,  # type: ignore[no-untyped-def]
+def test_api_refuses_echoes_and_names_the_maximum(app: Flask, report_id: int,
                                                   token_for) -> None:
     client = app.test_client()
     drafter = {"Authorization": f"Bearer {token_for('drafter')}"}
@@ -275,7 +275,7 @@ def test_api_refuses_echoes_and_names_the_maximum(app: Flask, report_id: int,  #
     assert client.get(url, headers=drafter).get_json()["values"]["II.1.b"]["value"] == 1234
 
 
-def test_the_framework_owner_sets_the_maximum_on_the_indicator(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_framework_owner_sets_the_maximum_on_the_indicator(app: Flask, login_as) -> None:
     fid = make_framework("D1", with_draft=True)
     with system_scope("test"):
         draft = framework(fid).draft()
@@ -305,7 +305,7 @@ def test_the_framework_owner_sets_the_maximum_on_the_indicator(app: Flask, login
         assert db.session.get(Indicator, ids["II.1.b"]).maximum is None
 
 
-def test_a_new_version_keeps_the_maximum(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_version_keeps_the_maximum(app: Flask, world) -> None:
     from portal.frameworks.service import new_draft
 
     fid = make_framework("D1", indicators={
@@ -319,7 +319,7 @@ def test_a_new_version_keeps_the_maximum(app: Flask, world) -> None:  # type: ig
             Indicator.version_id == draft.id, Indicator.code == "II.1.b")) == 300
 
 
-def test_a_percentage_the_columns_would_round_is_refused(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_percentage_the_columns_would_round_is_refused(app) -> None:
     """A target in per cent is kept as a fraction with 4 places: 33,33 % is 0,3333, but
     33,3333 % would have become 0,3333 without a word."""
     from portal.numbers import as_fraction
@@ -332,7 +332,7 @@ def test_a_percentage_the_columns_would_round_is_refused(app) -> None:  # type: 
                                  "thập phân.")
 
 
-def test_the_indicator_page_refuses_a_target_it_would_round(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_indicator_page_refuses_a_target_it_would_round(app: Flask, login_as) -> None:
     fid = make_framework("D1", with_draft=True)
     with system_scope("test"):
         ratio_id = db.session.scalar(select(Indicator.id).where(
@@ -353,7 +353,7 @@ def test_the_indicator_page_refuses_a_target_it_would_round(app: Flask, login_as
         assert db.session.get(Indicator, ratio_id).target_final == Decimal("0.3333")
 
 
-def test_the_api_gives_each_indicators_maximum(app: Flask, world, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_gives_each_indicators_maximum(app: Flask, world, token_for) -> None:
     fid = make_framework("P1", indicators={
         "II.1.a": {"kind": "ratio", "aggregation": "ratio_of_sums", "time_behaviour": "stock",
                    "numerator_label": "a", "denominator_label": "b",
@@ -366,7 +366,7 @@ def test_the_api_gives_each_indicators_maximum(app: Flask, world, token_for) -> 
                                                                      "II.1.b": 300}
 
 
-def test_a_plans_target_is_read_back_and_kept_within_the_maximum(app: Flask, world,  # type: ignore[no-untyped-def]
+def test_a_plans_target_is_read_back_and_kept_within_the_maximum(app: Flask, world,
                                                                  login_as) -> None:
     from portal.plans.plan import PlanTarget
     from portal.plans.service import PlanError, save_target, start_plan

@@ -34,7 +34,7 @@ def test_a_log_line_outside_a_request_has_no_empty_fields(app: Flask) -> None:
     assert not {"request_id", "user", "unit"} & set(entry)
 
 
-def test_the_access_line_carries_status_and_duration(app: Flask, login_as, monkeypatch,  # type: ignore[no-untyped-def]
+def test_the_access_line_carries_status_and_duration(app: Flask, login_as, monkeypatch,
                                                      caplog) -> None:
     monkeypatch.setitem(app.config, "ACCESS_LOG", True)
     client = login_as("drafter")

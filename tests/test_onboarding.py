@@ -27,12 +27,12 @@ GOOD = ("username,full_name,email,unit_code,role\n"
 
 
 
-def d1_subtree():  # type: ignore[no-untyped-def]
+def d1_subtree():
     d1 = select(Unit.id).where(Unit.code == "D1").scalar_subquery()
     return select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == d1)
 
 
-def test_encodings_and_excel_read_the_same(world) -> None:  # type: ignore[no-untyped-def]
+def test_encodings_and_excel_read_the_same(world) -> None:
     aliases = {"họ và tên": "full_name"}
     utf8 = read_table("a.csv", ("\ufeff" + "họ và tên\nNguyễn Văn Một\n").encode(), aliases)
     # Windows-1258 keeps tone marks as combining characters: ê + combining tilde
@@ -54,7 +54,7 @@ def test_encodings_and_excel_read_the_same(world) -> None:  # type: ignore[no-un
         read_table("a.xlsx", b"PK\x03\x04 not really a workbook", aliases)
 
 
-def test_every_problem_is_listed_and_nothing_written(world) -> None:  # type: ignore[no-untyped-def]
+def test_every_problem_is_listed_and_nothing_written(world) -> None:
     with system_scope("test"):
         create_user("da.co", "Mat-khau-2025")
         db.session.commit()
@@ -83,7 +83,7 @@ def test_every_problem_is_listed_and_nothing_written(world) -> None:  # type: ig
         assert db.session.scalar(select(func.count()).select_from(User)) == before
 
 
-def test_a_good_file_creates_every_account(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_good_file_creates_every_account(world) -> None:
     with system_scope("test"):
         result = read_accounts("a.csv", GOOD.encode(), d1_subtree())
         assert result.ok
@@ -95,7 +95,7 @@ def test_a_good_file_creates_every_account(world) -> None:  # type: ignore[no-un
         assert [(m.unit.code, m.role) for m in user.memberships] == [("D1", "leader")]
 
 
-def test_the_tenant_admin_imports_through_the_web(login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_tenant_admin_imports_through_the_web(login_as) -> None:
     admin = login_as("admin")
     token = csrf_token(admin, "/auth/password")
     bad = admin.post("/unit-admin/import-accounts/", data={
@@ -127,7 +127,7 @@ def test_the_tenant_admin_imports_through_the_web(login_as) -> None:  # type: ig
     assert len(re.findall(r'<tr class="table-danger">', again.get_data(as_text=True))) == 2
 
 
-def test_the_operator_imports_units_after_a_dry_run(login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_operator_imports_units_after_a_dry_run(login_as) -> None:
     operator = login_as("platform")
     token = csrf_token(operator, "/auth/password")
     csv_data = ("code,name,type,level,parent_code\n"

@@ -243,7 +243,7 @@ def scoped_rules(app: Flask, method: str, kinds: set[str]) -> list[tuple[str, st
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None:  # type: ignore[no-untyped-def]
+def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None:
     page_client = login_as(role)
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
@@ -270,7 +270,7 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> None:  # type: ignore[no-untyped-def]
+def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> None:
     client = login_as(role)
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
@@ -302,7 +302,7 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:
     client = login_as(role)
     api_headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     signed_in = role != "anonymous"
@@ -327,7 +327,7 @@ def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:  # ty
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_other_methods(app: Flask, role: str, token_for, targets) -> None:  # type: ignore[no-untyped-def]
+def test_other_methods(app: Flask, role: str, token_for, targets) -> None:
     client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     rules = [(m, r) for r in app.url_map.iter_rules()
@@ -346,7 +346,7 @@ def test_other_methods(app: Flask, role: str, token_for, targets) -> None:  # ty
     assert not failures, "\n".join(failures)
 
 
-def test_form_posts_need_csrf(app: Flask, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_form_posts_need_csrf(app: Flask, login_as) -> None:
     """Every non-API route that accepts POST refuses a post without the CSRF token."""
     client = login_as("admin")
     posts = [r for r in app.url_map.iter_rules()
@@ -435,7 +435,7 @@ def visible_row(area: str, target: str) -> bool:
 
 
 @pytest.fixture
-def admin_rows(world):  # type: ignore[no-untyped-def]
+def admin_rows(world):
     """Per row kind and target: (id, a text that identifies the row on a page)."""
     from portal.accounts.api_token import ApiToken
     from portal.accounts.service import create_user, grant, issue_token
@@ -494,8 +494,8 @@ def snapshot(rows: dict[str, dict[str, tuple[int, str]]]) -> dict:
     return out
 
 
-def admin_expectation(view, function: str, how: str, role: str, area: str,  # type: ignore[no-untyped-def]
-                      target: str | None) -> int:  # type: ignore[no-untyped-def]
+def admin_expectation(view, function: str, how: str, role: str, area: str,
+                      target: str | None) -> int:
     """The status a role gets for one try of an admin route."""
     if how == "static":
         return 200
@@ -522,7 +522,7 @@ def admin_expectation(view, function: str, how: str, role: str, area: str,  # ty
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_admin_areas(app: Flask, role: str, login_as, admin_rows) -> None:  # type: ignore[no-untyped-def]
+def test_admin_areas(app: Flask, role: str, login_as, admin_rows) -> None:
     """Every route of both areas × role × own / parent / child / sibling / other rows."""
     client = login_as(role)
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
@@ -536,7 +536,7 @@ def test_admin_areas(app: Flask, role: str, login_as, admin_rows) -> None:  # ty
     assert len(rules) >= 122
     failures: list[str] = []
 
-    def check(label: str, response, want: int, hidden: list[str], shown: list[str]) -> None:  # type: ignore[no-untyped-def]
+    def check(label: str, response, want: int, hidden: list[str], shown: list[str]) -> None:
         body = response.get_data(as_text=True)
         if response.status_code != want:
             failures.append(f"{role} {label}: {response.status_code}, expected {want}")

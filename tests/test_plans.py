@@ -29,7 +29,7 @@ def unit(code: str) -> Unit:
 
 
 @pytest.fixture
-def plan_id(world) -> int:  # type: ignore[no-untyped-def]
+def plan_id(world) -> int:
     """District D1's plan implementing province P1's framework."""
     fid = make_framework("P1")
     with system_scope("test"):
@@ -47,14 +47,14 @@ def first_task(plan_id: int) -> PlanTask:
         return load(plan_id).revisions[-1].task_rows[0]
 
 
-def save_task(client, plan_id: int, task_id: int, version: int, **values):  # type: ignore[no-untyped-def]
+def save_task(client, plan_id: int, task_id: int, version: int, **values):
     token = csrf_token(client, f"/plans/{plan_id}")
     data = {"csrf_token": token, "version": str(version), "content": "Nhiệm vụ", **values}
     return client.post(f"/plans/{plan_id}/tasks/{task_id}", data=data,
                        headers={"HX-Request": "true"})
 
 
-def errors_in(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def errors_in(response) -> dict[str, str]:
     html = response.get_data(as_text=True)
     return {m[0]: m[1] for m in re.findall(
         r'id="error-task-\d+-(\w*)" hx-swap-oob="true">([^<]+)<', html)}
@@ -76,7 +76,7 @@ def test_a_plan_starts_from_the_framework(plan_id: int) -> None:
     assert len(targets) == 4  # two numeric indicators × the periods 2026 and 2027
 
 
-def test_task_validation_names_each_field(app: Flask, plan_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_task_validation_names_each_field(app: Flask, plan_id: int, login_as) -> None:
     client = login_as("drafter")
     task = first_task(plan_id)
     with system_scope("test"):
@@ -95,7 +95,7 @@ def test_task_validation_names_each_field(app: Flask, plan_id: int, login_as) ->
         assert first_task(plan_id).lead == ""  # nothing was half-saved
 
 
-def test_pasted_text_is_cleaned_and_numbers_read_both_ways(app: Flask, plan_id: int,  # type: ignore[no-untyped-def]
+def test_pasted_text_is_cleaned_and_numbers_read_both_ways(app: Flask, plan_id: int,
                                                            login_as) -> None:
     client = login_as("drafter")
     task = first_task(plan_id)
@@ -111,7 +111,7 @@ def test_pasted_text_is_cleaned_and_numbers_read_both_ways(app: Flask, plan_id: 
     assert again.status_code == 200 and first_task(plan_id).budget == 1234567
 
 
-def test_a_stale_save_is_refused_and_shows_the_other_change(app: Flask, plan_id: int,  # type: ignore[no-untyped-def]
+def test_a_stale_save_is_refused_and_shows_the_other_change(app: Flask, plan_id: int,
                                                             login_as) -> None:
     drafter, head = login_as("drafter"), login_as("head")
     task = first_task(plan_id)
@@ -128,7 +128,7 @@ def test_a_stale_save_is_refused_and_shows_the_other_change(app: Flask, plan_id:
     assert kept.status_code == 200 and first_task(plan_id).content == "Bản của cán bộ"
 
 
-def test_sections_have_versions_of_their_own(app: Flask, plan_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_sections_have_versions_of_their_own(app: Flask, plan_id: int, login_as) -> None:
     client = login_as("drafter")
     token = csrf_token(client, f"/plans/{plan_id}")
     url = f"/plans/{plan_id}/sections/"
@@ -144,7 +144,7 @@ def test_sections_have_versions_of_their_own(app: Flask, plan_id: int, login_as)
                                             "text": "  "}).status_code == 422
 
 
-def post(client, url: str, **data):  # type: ignore[no-untyped-def]
+def post(client, url: str, **data):
     return client.post(url, data={"csrf_token": csrf_token(client, "/auth/password"), **data})
 
 
@@ -154,7 +154,7 @@ ISSUE = {"doc_number": "12/kh-ubnd", "issued_on": "05/01/2026", "signing_formula
          "place": "Văn Lâm", "recipients": "UBND tỉnh;\n- Sở Khoa học và Công nghệ;"}
 
 
-def test_workflow_draft_submit_return_issue_amend(app: Flask, plan_id: int,  # type: ignore[no-untyped-def]
+def test_workflow_draft_submit_return_issue_amend(app: Flask, plan_id: int,
                                                   login_as) -> None:
     drafter, head, leader = login_as("drafter"), login_as("head"), login_as("leader")
     base = f"/plans/{plan_id}"
@@ -184,7 +184,7 @@ def test_workflow_draft_submit_return_issue_amend(app: Flask, plan_id: int,  # t
         assert word in history, word
 
 
-def test_differences_between_revisions(app: Flask, plan_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_differences_between_revisions(app: Flask, plan_id: int, login_as) -> None:
     drafter, head = login_as("drafter"), login_as("head")
     base = f"/plans/{plan_id}"
     post(drafter, base + "/submit", confirm="1")
@@ -206,7 +206,7 @@ def test_differences_between_revisions(app: Flask, plan_id: int, login_as) -> No
     assert "<ins>" in page and "5.000.000" in page
 
 
-def test_reviewers_comment_and_drafters_resolve(app: Flask, plan_id: int, login_as,  # type: ignore[no-untyped-def]
+def test_reviewers_comment_and_drafters_resolve(app: Flask, plan_id: int, login_as,
                                                 province_reviewer: str) -> None:
     drafter, leader = login_as("drafter"), login_as("leader")
     reviewer = login_as(province_reviewer)   # D1's plan is reviewed by the province
@@ -239,7 +239,7 @@ def docx_text(data: bytes) -> tuple[Document, list[str]]:
     return document, [p.text for p in document.paragraphs]
 
 
-def test_word_export_of_an_issued_plan(app: Flask, plan_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_word_export_of_an_issued_plan(app: Flask, plan_id: int, login_as) -> None:
     drafter, head = login_as("drafter"), login_as("head")
     base = f"/plans/{plan_id}"
     task = first_task(plan_id)
@@ -286,7 +286,7 @@ def test_word_export_of_an_issued_plan(app: Flask, plan_id: int, login_as) -> No
     assert drafter.get(base + "/print").status_code == 200
 
 
-def test_coverage_counts_units_tasks_and_reasons(app: Flask, world, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_coverage_counts_units_tasks_and_reasons(app: Flask, world, login_as) -> None:
     fid = make_framework("P1")
     with system_scope("test"):
         fw = framework(fid)
@@ -329,7 +329,7 @@ def test_coverage_counts_units_tasks_and_reasons(app: Flask, world, login_as) ->
     assert book["Chưa có kế hoạch"].max_row == 1 + 4
 
 
-def test_plan_api(app: Flask, plan_id: int, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_plan_api(app: Flask, plan_id: int, token_for) -> None:
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token_for('leader')}"}
     listing = client.get("/api/v1/units/D1/plans", headers=headers).get_json()["plans"]
@@ -344,7 +344,7 @@ def test_plan_api(app: Flask, plan_id: int, token_for) -> None:  # type: ignore[
     assert client.get("/api/v1/units/C11/plans", headers=other).status_code == 404
 
 
-def test_the_word_export_opens_in_libreoffice(app: Flask, plan_id: int, login_as,  # type: ignore[no-untyped-def]
+def test_the_word_export_opens_in_libreoffice(app: Flask, plan_id: int, login_as,
                                               tmp_path) -> None:
     import os
     import shutil
@@ -369,7 +369,7 @@ def test_the_word_export_opens_in_libreoffice(app: Flask, plan_id: int, login_as
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5000
 
 
-def test_a_reviewer_never_reviews_their_own_units_plan(app: Flask, plan_id: int, login_as,  # type: ignore[no-untyped-def]
+def test_a_reviewer_never_reviews_their_own_units_plan(app: Flask, plan_id: int, login_as,
                                                        province_reviewer: str) -> None:
     """The reviewer of a plan is the level that receives it: D1's own reviewer and
     consolidator may not comment on D1's plan (nor are they offered to), yet they review

@@ -47,7 +47,7 @@ typed = st.text(alphabet=st.sampled_from("0123456789.,-+% \u00a0/" + VIETNAMESE 
 
 
 @pytest.fixture(autouse=True)
-def _request(app: Flask):  # type: ignore[no-untyped-def]
+def _request(app: Flask):
     """Messages are translated: the readers need a request (Vietnamese, the default)."""
     with app.test_request_context():
         yield

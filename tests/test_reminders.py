@@ -44,7 +44,7 @@ def test_the_step_a_day_falls_in(today: date, step: str | None) -> None:
 
 
 @pytest.fixture
-def mailbox(app: Flask, tmp_path: Path):  # type: ignore[no-untyped-def]
+def mailbox(app: Flask, tmp_path: Path):
     before = app.config.get("MAIL_FILE_DIR")
     app.config["MAIL_FILE_DIR"] = str(tmp_path / "mail")
     yield tmp_path / "mail"
@@ -72,7 +72,7 @@ def notices() -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def people(world):  # type: ignore[no-untyped-def]
+def people(world):
     make_framework("P1")
     with system_scope("test"):
         for role in ("drafter", "head", "reviewer", "consolidator"):
@@ -85,7 +85,7 @@ def people(world):  # type: ignore[no-untyped-def]
 
 
 def test_a_reminder_goes_once_per_step_and_only_to_units_that_have_not_submitted(
-        app: Flask, people, mailbox: Path) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, people, mailbox: Path) -> None:
     sent = send_reminders(date(2026, 11, 23))
     assert notices() == [("u.drafter", "D1", "7"), ("u.head", "D1", "7")]
     assert sent.emails == 1                                   # the head opted out
@@ -122,7 +122,7 @@ def test_a_reminder_goes_once_per_step_and_only_to_units_that_have_not_submitted
 
 
 def test_the_daily_command_uses_the_clock(app: Flask, people, mailbox: Path,
-                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                          monkeypatch) -> None:
     monkeypatch.setitem(app.config, "REDIS_URL", None)   # the embedded mode: runs here and now
     with clock.frozen_at(datetime(2026, 11, 1, 2, 0, tzinfo=UTC)):   # 09:00 in Hà Nội
         queue_reminders()
@@ -135,7 +135,7 @@ def test_the_daily_command_uses_the_clock(app: Flask, people, mailbox: Path,
 
 
 def test_people_see_their_own_notices_and_choose_about_email(app: Flask, people, login_as,
-                                                             mailbox: Path) -> None:  # type: ignore[no-untyped-def]
+                                                             mailbox: Path) -> None:
     send_reminders(date(2026, 11, 23))
     drafter = login_as("drafter")
     page = drafter.get("/notifications").get_data(as_text=True)
@@ -161,7 +161,7 @@ def test_people_see_their_own_notices_and_choose_about_email(app: Flask, people,
     assert [to for to, _s, _b in read_mail(mailbox)] == ["drafter@example.vn"]  # the 7-day one
 
 
-def test_the_worker_books_one_daily_run_with_the_rq_scheduler(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_worker_books_one_daily_run_with_the_rq_scheduler(app: Flask, monkeypatch) -> None:
     import fakeredis
     from rq import Queue
     from rq.registry import ScheduledJobRegistry

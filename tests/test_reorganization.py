@@ -185,7 +185,7 @@ def test_a_windows_1258_mapping_reads_the_same(legacy: int) -> None:
         assert [m.new_name for m in windows] == [m.new_name for m in plain] == ["Xã Tân Hưng"]
 
 
-def test_the_operator_reorganizes_after_a_dry_run(legacy: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_operator_reorganizes_after_a_dry_run(legacy: int, login_as) -> None:
     operator = login_as("platform")
     token = csrf_token(operator, "/auth/password")
     dry = operator.post("/admin/reorganize/", data={

@@ -32,7 +32,7 @@ def rows(report_id: int) -> dict[str, object]:
                 "tasks": list(report.tasks), "report": report}
 
 
-def post(client, url: str, **data):  # type: ignore[no-untyped-def]
+def post(client, url: str, **data):
     return client.post(url, data={"csrf_token": csrf_token(client, "/auth/password"), **data})
 
 
@@ -69,7 +69,7 @@ def test_values_are_read_within_their_kind(report_id: int) -> None:
         assert (ratio.numerator, ratio.denominator) == (10, 90)
 
 
-def test_the_review_workflow(app: Flask, report_id: int, login_as,  # type: ignore[no-untyped-def]
+def test_the_review_workflow(app: Flask, report_id: int, login_as,
                              province_reviewer: str) -> None:
     drafter, leader = login_as("drafter"), login_as("leader")
     reviewer = login_as(province_reviewer)   # D1's report goes to the province
@@ -114,7 +114,7 @@ def test_the_review_workflow(app: Flask, report_id: int, login_as,  # type: igno
         assert load(report_id).status == "draft"
 
 
-def test_the_lock_date_stops_drafting(app: Flask, report_id: int, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_lock_date_stops_drafting(app: Flask, report_id: int, login_as) -> None:
     with system_scope("test"):
         period = db.session.get(ReportingPeriod, load(report_id).period_id)
         period.lock_date = date(2026, 12, 15)
@@ -131,7 +131,7 @@ def test_the_lock_date_stops_drafting(app: Flask, report_id: int, login_as) -> N
                     version=str(count.version), value="3").status_code == 200
 
 
-def test_report_api(app: Flask, report_id: int, token_for,  # type: ignore[no-untyped-def]
+def test_report_api(app: Flask, report_id: int, token_for,
                     province_reviewer: str) -> None:
     client = app.test_client()
     drafter = {"Authorization": f"Bearer {token_for('drafter')}"}
@@ -175,7 +175,7 @@ def test_report_api(app: Flask, report_id: int, token_for,  # type: ignore[no-un
     assert client.get("/api/v1/units/QD/reports/2026", headers=drafter).status_code == 404
 
 
-def test_submitting_while_an_autosave_lands(app: Flask, report_id: int, login_as,  # type: ignore[no-untyped-def]
+def test_submitting_while_an_autosave_lands(app: Flask, report_id: int, login_as,
                                             monkeypatch) -> None:
     """Leaving a text field saves it; a click on "submit" can arrive while that save is
     committed. The submission then acts on the report as it is now, not a 500."""
@@ -190,7 +190,7 @@ def test_submitting_while_an_autosave_lands(app: Flask, report_id: int, login_as
              status="done_on_time", result="Xong")
     real_submit, calls = service.submit, []
 
-    def submit_after_an_autosave(report, user_id):  # type: ignore[no-untyped-def]
+    def submit_after_an_autosave(report, user_id):
         calls.append(report.version)
         if len(calls) == 1:   # another request bumps the row's version meanwhile
             db.session.execute(update(UnitReport.__table__).where(
@@ -217,7 +217,7 @@ def _submitted(report_id: int) -> None:
         db.session.commit()
 
 
-def test_a_reviewer_never_reviews_their_own_units_report(  # type: ignore[no-untyped-def]
+def test_a_reviewer_never_reviews_their_own_units_report(
         app: Flask, report_id: int, login_as, token_for, province_reviewer: str) -> None:
     """The reviewer of a report is the level that receives it (PRODUCT.md): D1's own
     reviewer and consolidator neither accept, return nor reopen D1's report, in the pages
@@ -251,7 +251,7 @@ def test_a_reviewer_never_reviews_their_own_units_report(  # type: ignore[no-unt
                        ).get_json()["status"] == "draft"
 
 
-def test_a_districts_reviewer_reviews_its_communes_report(  # type: ignore[no-untyped-def]
+def test_a_districts_reviewer_reviews_its_communes_report(
         app: Flask, report_id: int, login_as, token_for) -> None:
     """…while D1's reviewer is the level that receives the reports of D1's communes."""
     from portal.reports.service import open_report, submit
@@ -273,7 +273,7 @@ def test_a_districts_reviewer_reviews_its_communes_report(  # type: ignore[no-un
                                   ).get_json()["status"] == "draft"
 
 
-def test_a_report_conflict_names_the_fields_as_the_form_does(  # type: ignore[no-untyped-def]
+def test_a_report_conflict_names_the_fields_as_the_form_does(
         app: Flask, report_id: int, login_as) -> None:
     """A 409 on a report shows the report's own labels (the indicator's numerator label,
     the narrative's heading), not the raw keys ``numerator`` or ``results``."""

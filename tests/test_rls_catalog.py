@@ -93,7 +93,7 @@ def _catalog() -> tuple[dict[str, tuple[bool, bool, str, bool]], list[tuple]]:
         policies = list(db.session.execute(text(
             "SELECT tablename, policyname, permissive, roles, cmd, qual, with_check"
             "  FROM pg_policies WHERE schemaname = current_schema()")))
-    return tables, policies  # type: ignore[return-value]
+    return tables, policies
 
 
 def problems_of(catalog_tables: dict, policies: list[tuple],

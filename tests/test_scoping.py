@@ -24,11 +24,11 @@ def codes_visible() -> set[str]:
     return set(db.session.scalars(select(Unit.code)))
 
 
-def leader_of(world, code: str) -> Scope:  # type: ignore[no-untyped-def]
+def leader_of(world, code: str) -> Scope:
     return Scope(subtree_roots=frozenset({world.unit_ids[code]}))
 
 
-def own_unit(world, code: str) -> Scope:  # type: ignore[no-untyped-def]
+def own_unit(world, code: str) -> Scope:
     return Scope(units=frozenset({world.unit_ids[code]}))
 
 
@@ -39,7 +39,7 @@ def test_every_table_with_a_unit_column_is_tenant_scoped() -> None:
             assert issubclass(mapper.class_, TenantScoped), mapper.class_
 
 
-def test_query_with_no_scope_fails_closed(world) -> None:  # type: ignore[no-untyped-def]
+def test_query_with_no_scope_fails_closed(world) -> None:
     if guard_on():
         with pytest.raises(NoTenantScope):
             db.session.scalars(select(Unit)).all()
@@ -50,7 +50,7 @@ def test_query_with_no_scope_fails_closed(world) -> None:  # type: ignore[no-unt
         assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
 
 
-def test_subtree_scope_sees_its_subtree_only(world) -> None:  # type: ignore[no-untyped-def]
+def test_subtree_scope_sees_its_subtree_only(world) -> None:
     with use_scope(leader_of(world, "D1")):
         assert codes_visible() == {"D1", "C11", "C12"}
         assert db.session.get(Unit, world.unit_ids["D2"]) is None
@@ -65,14 +65,14 @@ def test_subtree_scope_sees_its_subtree_only(world) -> None:  # type: ignore[no-
         assert codes_visible() == {"Q1", "QD", "QC"}
 
 
-def test_memberships_follow_their_unit(world) -> None:  # type: ignore[no-untyped-def]
+def test_memberships_follow_their_unit(world) -> None:
     with use_scope(leader_of(world, "D2")):
         assert db.session.scalars(select(Membership)).all() == []
     with use_scope(leader_of(world, "P1")):
         assert len(db.session.scalars(select(Membership)).all()) == 6
 
 
-def test_identity_map_does_not_leak_across_scopes(world) -> None:  # type: ignore[no-untyped-def]
+def test_identity_map_does_not_leak_across_scopes(world) -> None:
     with system_scope("test: warm the identity map"):
         warm = db.session.get(Unit, world.unit_ids["QD"])
         assert warm is not None
@@ -82,7 +82,7 @@ def test_identity_map_does_not_leak_across_scopes(world) -> None:  # type: ignor
     assert warm.code == "QD"
 
 
-def test_bulk_update_only_touches_visible_rows(world) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_update_only_touches_visible_rows(world) -> None:
     with use_scope(own_unit(world, "C11")):
         result = db.session.execute(update(Unit).values(name="Đổi tên"))
         assert result.rowcount == 1
@@ -92,7 +92,7 @@ def test_bulk_update_only_touches_visible_rows(world) -> None:  # type: ignore[n
 
 
 @pytest.mark.skipif(not guard_on(), reason="the ORM guard's own refusal; RLS is tested below")
-def test_guard_refuses_writes_outside_the_scope(world) -> None:  # type: ignore[no-untyped-def]
+def test_guard_refuses_writes_outside_the_scope(world) -> None:
     with use_scope(leader_of(world, "D1")):
         db.session.add(Unit(code="X1", name="Lạ", search_name="la", kind="commune",
                             parent_id=world.unit_ids["D2"]))
@@ -102,7 +102,7 @@ def test_guard_refuses_writes_outside_the_scope(world) -> None:  # type: ignore[
 
 
 @pytest.mark.postgres
-def test_app_role_is_not_owner_and_cannot_bypass_rls(world) -> None:  # type: ignore[no-untyped-def]
+def test_app_role_is_not_owner_and_cannot_bypass_rls(world) -> None:
     with system_scope("test: role facts"):
         role = db.session.execute(text(
             "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
@@ -114,7 +114,7 @@ def test_app_role_is_not_owner_and_cannot_bypass_rls(world) -> None:  # type: ig
 
 
 @pytest.mark.postgres
-def test_raw_sql_is_held_by_row_level_security(world) -> None:  # type: ignore[no-untyped-def]
+def test_raw_sql_is_held_by_row_level_security(world) -> None:
     with use_scope(own_unit(world, "C11")):
         rows = db.session.execute(text("SELECT code FROM unit ORDER BY code")).scalars().all()
         assert rows == ["C11"]
@@ -128,7 +128,7 @@ def test_raw_sql_is_held_by_row_level_security(world) -> None:  # type: ignore[n
 
 
 @pytest.mark.postgres
-def test_row_level_security_refuses_inserts_outside_the_scope(world) -> None:  # type: ignore[no-untyped-def]
+def test_row_level_security_refuses_inserts_outside_the_scope(world) -> None:
     from sqlalchemy.exc import ProgrammingError
 
     with use_scope(leader_of(world, "D1")):
@@ -140,7 +140,7 @@ def test_row_level_security_refuses_inserts_outside_the_scope(world) -> None:  #
 
 
 @pytest.mark.postgres
-def test_scope_setting_is_transaction_local(app, world) -> None:  # type: ignore[no-untyped-def]
+def test_scope_setting_is_transaction_local(app, world) -> None:
     """The scope lives in the transaction: the next one on the connection starts empty."""
     from sqlalchemy import create_engine
 
@@ -162,7 +162,7 @@ def test_scope_setting_is_transaction_local(app, world) -> None:  # type: ignore
     assert after in (None, "")
 
 
-def test_on_sqlite_raw_sql_is_the_known_hole(world) -> None:  # type: ignore[no-untyped-def]
+def test_on_sqlite_raw_sql_is_the_known_hole(world) -> None:
     """Documented limit: without PostgreSQL, raw SQL is not filtered; use the ORM."""
     if on_postgres():
         pytest.skip("PostgreSQL closes this hole with row-level security (tested above)")

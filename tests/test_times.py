@@ -55,7 +55,7 @@ def test_the_audit_logs_iso_text_reads_as_vietnam_time() -> None:
         assert shown_value(kept) == kept
 
 
-def post(client, url: str, **data):  # type: ignore[no-untyped-def]
+def post(client, url: str, **data):
     return client.post(url, data={"csrf_token": csrf_token(client, "/auth/password"), **data})
 
 
@@ -69,7 +69,7 @@ def read_mail(folder: Path) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def frozen():  # type: ignore[no-untyped-def]
+def frozen():
     """The clock at 01:00 UTC; requested before the data fixtures, it covers them too."""
     with clock.frozen_at(MOMENT):
         yield MOMENT
@@ -90,7 +90,7 @@ def _in_both(text: str, expected: str) -> None:
     assert UTC_CLOCK not in text
 
 
-def test_a_frozen_clock_reads_08_00_everywhere(frozen, app: Flask, report_id: int, login_as,  # type: ignore[no-untyped-def]
+def test_a_frozen_clock_reads_08_00_everywhere(frozen, app: Flask, report_id: int, login_as,
                                                tmp_path: Path, monkeypatch) -> None:
     """Frozen first: the fixtures' accounts, plan and report are made at 08:00 too."""
     monkeypatch.setitem(app.config, "REDIS_URL", None)

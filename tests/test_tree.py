@@ -16,18 +16,18 @@ from tenants.unit import Unit, UnitClosure
 HEADER = "code,name,type,level,parent_code\n"
 
 
-def run_import(csv_text: str | bytes, **options):  # type: ignore[no-untyped-def]
+def run_import(csv_text: str | bytes, **options):
     data = csv_text.encode() if isinstance(csv_text, str) else csv_text
     with system_scope("test import"):
         return import_units(read_unit_csv(data), **options)
 
 
-def count(model) -> int:  # type: ignore[no-untyped-def]
+def count(model) -> int:
     with system_scope("test count"):
         return db.session.scalar(select(func.count()).select_from(model))
 
 
-def problems_of(csv_text: str | bytes, **options) -> list[str]:  # type: ignore[no-untyped-def]
+def problems_of(csv_text: str | bytes, **options) -> list[str]:
     before = (count(Unit), count(UnitClosure))
     with pytest.raises(TreeError) as caught:
         run_import(csv_text, **options)

@@ -36,7 +36,7 @@ PARTS = "Tệp có hơn 2000 phần"
 ROWS = "Tệp có hơn 5000 dòng; mỗi lần chỉ nhập tối đa 5000 dòng."
 
 
-def count(model) -> int:  # type: ignore[no-untyped-def]
+def count(model) -> int:
     with system_scope("test"):
         return db.session.scalar(select(func.count()).select_from(model))
 
@@ -51,7 +51,7 @@ def count(model) -> int:  # type: ignore[no-untyped-def]
     (hostile.zip_of_parts, "parts"),
     (lambda: b"PK\x03\x04 not an archive at all", "corrupt"),
 ])
-def test_the_guard_refuses_each_hostile_archive(make, reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_guard_refuses_each_hostile_archive(make, reason: str) -> None:
     with pytest.raises(ArchiveError) as refused:
         check_archive(make())
     assert refused.value.reason == reason
@@ -72,7 +72,7 @@ def test_the_guard_passes_real_office_files_and_counts_unpacked_bytes() -> None:
     assert refused.value.reason == "too-large"
 
 
-def test_an_entity_split_across_chunks_or_in_utf16_is_found(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_entity_split_across_chunks_or_in_utf16_is_found(monkeypatch) -> None:
     import portal.archives as archives
 
     monkeypatch.setattr(archives, "CHUNK", 7)     # "<!DOCTYPE" falls across chunks
@@ -91,7 +91,7 @@ DAMAGED_FROM = (hostile.plain_docx(3), hostile.plain_xlsx(5), hostile.docx_laugh
 @settings(max_examples=300, deadline=None, database=None, derandomize=True)
 @given(which=st.integers(0, len(DAMAGED_FROM) - 1), cut=st.integers(0, 40_000),
        flips=st.lists(st.tuples(st.integers(0, 40_000), st.integers(0, 255)), max_size=12))
-def test_a_damaged_archive_is_passed_or_refused_never_an_error(which: int, cut: int,  # type: ignore[no-untyped-def]
+def test_a_damaged_archive_is_passed_or_refused_never_an_error(which: int, cut: int,
                                                                flips) -> None:
     data = bytearray(DAMAGED_FROM[which][:cut or None])
     for where, byte in flips:
@@ -123,7 +123,7 @@ def test_a_damaged_header_field_is_a_refusal(signature: bytes, offset: int) -> N
     (hostile.docx_bomb, TOO_BIG), (hostile.docx_laughs, DOCTYPE),
     (hostile.zip_of_parts, PARTS),
 ])
-def test_the_framework_upload_refuses_hostile_documents(app: Flask, login_as, make,  # type: ignore[no-untyped-def]
+def test_the_framework_upload_refuses_hostile_documents(app: Flask, login_as, make,
                                                         message: str) -> None:
     owner = login_as("consolidator")
     token = csrf_token(owner, "/units/D1/frameworks")
@@ -143,13 +143,13 @@ def test_the_parser_refuses_a_billion_laughs_docx_with_its_reason() -> None:
 
 # ---- spreadsheets: account import, unit import, reorganization ------------------------
 
-def test_a_sheet_is_read_as_a_stream_and_stops_at_the_row_limit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_sheet_is_read_as_a_stream_and_stops_at_the_row_limit(monkeypatch) -> None:
     import openpyxl.worksheet._read_only as read_only
 
     seen = []
     original = read_only.ReadOnlyWorksheet._cells_by_row
 
-    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def counted(self, *args, **kwargs):
         for row in original(self, *args, **kwargs):
             seen.append(1)
             yield row
@@ -170,7 +170,7 @@ def test_a_sheet_is_read_as_a_stream_and_stops_at_the_row_limit(monkeypatch) -> 
     (hostile.zip_of_parts, PARTS),
 ])
 @pytest.mark.parametrize("area", ["/unit-admin", "/admin"])
-def test_the_account_import_refuses_hostile_sheets(login_as, make, message: str,  # type: ignore[no-untyped-def]
+def test_the_account_import_refuses_hostile_sheets(login_as, make, message: str,
                                                    area: str) -> None:
     client = login_as("admin" if area == "/unit-admin" else "platform")
     before = count(User)
@@ -185,7 +185,7 @@ def test_the_account_import_refuses_hostile_sheets(login_as, make, message: str,
 @pytest.mark.parametrize(("make", "message"), [
     (hostile.xlsx_entity, DOCTYPE), (hostile.xlsx_rows, RATIO), (hostile.docx_bomb, TOO_BIG),
 ])
-def test_the_reorganization_mapping_refuses_hostile_sheets(login_as, make,  # type: ignore[no-untyped-def]
+def test_the_reorganization_mapping_refuses_hostile_sheets(login_as, make,
                                                            message: str) -> None:
     operator = login_as("platform")
     token = csrf_token(operator, "/auth/password")
@@ -196,7 +196,7 @@ def test_the_reorganization_mapping_refuses_hostile_sheets(login_as, make,  # ty
     assert message in response.get_data(as_text=True)
 
 
-def test_the_unit_import_refuses_an_archive_clearly(login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_unit_import_refuses_an_archive_clearly(login_as) -> None:
     """Unit lists are CSV only: an archive is not text, and nothing unpacks it."""
     operator = login_as("platform")
     token = csrf_token(operator, "/auth/password")
@@ -208,7 +208,7 @@ def test_the_unit_import_refuses_an_archive_clearly(login_as) -> None:  # type: 
 
 # ---- evidence files (stored, not parsed: only the list of parts is read) ---------------
 
-def test_an_evidence_archive_of_thousands_of_parts_is_refused(report_id: int,  # type: ignore[no-untyped-def]
+def test_an_evidence_archive_of_thousands_of_parts_is_refused(report_id: int,
                                                               login_as) -> None:
     drafter = login_as("drafter")
     token = csrf_token(drafter, f"/reports/{report_id}")

@@ -61,7 +61,7 @@ def launch(live: Live, which: str) -> int:
     return json.loads(done.stdout.strip().splitlines()[-1])["id"]
 
 
-def reader(live: Live):  # type: ignore[no-untyped-def]
+def reader(live: Live):
     """Reads the database behind row-level security (the owner, on PostgreSQL)."""
     url = live.env.get("MIGRATION_DATABASE_URL") or live.env["DATABASE_URL"]
     if url.startswith("postgresql://"):
@@ -69,7 +69,7 @@ def reader(live: Live):  # type: ignore[no-untyped-def]
     return create_engine(url)
 
 
-def state(engine, consolidation_id: int) -> tuple[str, int, bool]:  # type: ignore[no-untyped-def]
+def state(engine, consolidation_id: int) -> tuple[str, int, bool]:
     with engine.connect() as connection:
         status, progress, result = connection.execute(text(
             "SELECT status, progress, result FROM consolidation WHERE id = :i"),
@@ -77,7 +77,7 @@ def state(engine, consolidation_id: int) -> tuple[str, int, bool]:  # type: igno
     return status, progress, result is not None
 
 
-def wait_for(predicate, seconds: float) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
@@ -243,7 +243,7 @@ def _session_seen(seen: list) -> None:
 
 
 def test_without_redis_a_job_runs_at_once_in_the_callers_app_context(
-        app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+        app, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     seen: list = []
     assert enqueue("exports", _session_seen, seen, job_id="test-in-process") == \

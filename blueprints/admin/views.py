@@ -176,7 +176,7 @@ class _View(ModelView):
     def inaccessible_callback(self, name: str, **kwargs: Any) -> ResponseReturnValue:
         return _refuse()
 
-    def get_export_value(self, model, name):  # type: ignore[no-untyped-def]
+    def get_export_value(self, model: Any, name: str) -> Any:
         """Exported cells never run as formulas in a spreadsheet (portal.export_cells)."""
         return csv_cell(super().get_export_value(model, name))
 
