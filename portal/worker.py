@@ -16,8 +16,10 @@ Recovery after a crash is bounded (issue 15, docs/operations.md § Jobs after a 
 * at start and at every pass, a scheduler lock held by a dead scheduler (its heartbeat
   hash gone or silent, or its process gone from this host) is released, so this worker's
   scheduler takes over at once instead of after the lock's TTL and the next pass;
-* the scheduler survives a Redis outage (:class:`SurvivingScheduler`), and one that died
-  anyway is started again at the next pass;
+* a Redis outage no longer ends the worker (:meth:`AppWorker.work` starts RQ's loop again
+  once Redis answers, scheduler included); the scheduler itself outlives an outage
+  (:class:`SurvivingScheduler`), and one that died anyway is started again at the next
+  pass;
 * each pass (and the start) settles stuck consolidations (``portal.reports.stuck_runs``)
   and books the daily reminders again if Redis lost the booking.
 """
@@ -151,6 +153,41 @@ class AppWorker(Worker):
         self.app = app
         self.housekeeping = housekeeping
         self.reminders_handled: set[str] = set()   # days whose reminders run was seen
+
+    def work(self, burst: bool = False, *args: object, **kwargs: object) -> bool:
+        """RQ's loop, started again once Redis is back when an outage ended it.
+
+        RQ's ``work()`` ends on a Redis error met outside its dequeue (setting its state,
+        a heartbeat after a job), stopping its scheduler with it; the worker then waited
+        for a supervisor to start it again. This one waits for Redis (1 s, doubling up to
+        5 s) and goes on: scheduler, maintenance pass and all (issue 15 item 4).
+        """
+        while True:
+            try:
+                worked = super().work(burst, *args, **kwargs)  # type: ignore[arg-type]
+            except RedisError as exc:
+                if burst or self._stop_requested:
+                    raise
+                log.warning("worker: Redis lost (%s); waiting for it to come back", exc)
+            else:
+                if burst or self._stop_requested or kwargs.get("max_jobs") \
+                        or kwargs.get("max_idle_time"):
+                    return worked
+                log.warning("worker: the loop ended without a stop request; starting again")
+            self._wait_for_redis()
+            with contextlib.suppress(RedisError):
+                self.connection.delete(self.key)   # this worker's own, left without a death
+            self.scheduler, self.last_cleaned_at = None, None
+
+    def _wait_for_redis(self) -> None:
+        wait = 1.0
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+                return
+            except RedisError:
+                time.sleep(wait)
+                wait = min(wait * 2, 5.0)
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
         """Run the job; in a forked work horse, in a context and on connections of its own."""

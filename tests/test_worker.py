@@ -28,6 +28,7 @@ from portal.jobs import enqueue, in_app_context
 from portal.worker import build_worker
 from tenants.scoping import system_scope
 from tests.live import ROOT, Live, prepare
+from tests.private_redis import RedisServer
 
 needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
                                  reason="needs Redis and a worker process (CI sets REDIS_URL)")
@@ -109,7 +110,9 @@ def kill_tree(process: subprocess.Popen) -> None:
 
 @needs_redis
 def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: Path) -> None:
-    live = prepare(tmp_path, redis_db=12, step_delay=1.5)
+    redis_server = RedisServer(tmp_path)      # of its own: prepare() empties it
+    redis_server.start()
+    live = prepare(tmp_path, redis_url=redis_server.url, step_delay=1.5)
     engine = reader(live)
     try:
         consolidation_id = launch(live, "new")
@@ -134,6 +137,7 @@ def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: 
     finally:
         live.stop()
         engine.dispose()
+        redis_server.kill()
 
 
 # ---- a forked work horse opens database connections of its own --------------------
@@ -172,7 +176,7 @@ def test_a_forked_work_horse_never_reuses_the_parent_processs_connection(
             assert db.engine.pool.checkedin() == 1
             job = queue.enqueue(connection_seen)
 
-            build_worker(app, [queue], connection=redis).work(burst=True)
+            build_worker(app, [queue], connection=redis, housekeeping=False).work(burst=True)
 
             assert job.get_status(refresh=True) == "finished", job.latest_result()
             seen = job.return_value()
