@@ -133,12 +133,19 @@ def _act(row, found: Verdict, *, requeue: bool, connection=None) -> bool:  # typ
     if requeue:
         db.session.commit()
         requeue_job(row, connection)
+    else:                               # the caller queues it anew under the same id
+        from redis.exceptions import RedisError
+
+        try:
+            forget_job(row, connection)
+        except RedisError as exc:
+            log.warning("consolidation %s: the dead job stays in Redis: %s", row.id, exc)
     return True
 
 
-def requeue_job(row, connection=None) -> None:  # type: ignore[no-untyped-def]
-    """Queue the row's job again under its id, clearing what a dead worker left of it."""
-    from rq import Queue, Retry
+def forget_job(row, connection=None) -> None:  # type: ignore[no-untyped-def]
+    """Delete what a dead worker left of the row's job, so that RQ's own cleanup of its
+    started registry does not retry it too, later, over the new one."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
     from rq.registry import StartedJobRegistry
@@ -147,10 +154,17 @@ def requeue_job(row, connection=None) -> None:  # type: ignore[no-untyped-def]
     try:
         old = Job.fetch(row.job_id, connection=connection)
     except NoSuchJobError:
-        old = None
-    if old is not None:   # not left in the started registry for RQ's cleanup to retry too
-        StartedJobRegistry(QUEUE, connection=connection).remove_executions(old)
-        old.delete(remove_from_queue=True)
+        return
+    StartedJobRegistry(QUEUE, connection=connection).remove_executions(old)
+    old.delete(remove_from_queue=True)
+
+
+def requeue_job(row, connection=None) -> None:  # type: ignore[no-untyped-def]
+    """Queue the row's job again under its id, clearing what a dead worker left of it."""
+    from rq import Queue, Retry
+
+    connection = connection or redis_connection()
+    forget_job(row, connection)
     Queue(QUEUE, connection=connection).enqueue(
         JOB, row.id, row.unit_id, job_id=row.job_id, job_timeout="30m", result_ttl=3600,
         failure_ttl=7 * 86400, retry=Retry(max=2, interval=[10, 60]))
