@@ -385,6 +385,8 @@ def consolidations_stuck() -> None:
                    "(needs --id).")
 def consolidations_clear(consolidation_id: int | None, fail_it: bool) -> None:
     """Take over (queue again) or mark failed the runs whose job is dead."""
+    from flask_babel import gettext as _
+
     from portal.reports.stuck_runs import sweep
 
     if fail_it and consolidation_id is None:
@@ -396,7 +398,7 @@ def consolidations_clear(consolidation_id: int | None, fail_it: bool) -> None:
         if fail_it:
             row = rows[0]
             row.status, row.progress, row.step = "failed", 100, "failed"
-            row.error = "Stopped by an operator (flask consolidations clear --fail)."
+            row.error = _("Stopped by an operator.")
             db.session.commit()
             click.echo(f"consolidation {row.id} marked failed")
             return

@@ -166,11 +166,11 @@ class AppWorker(Worker):
             try:
                 worked = super().work(burst, *args, **kwargs)  # type: ignore[arg-type]
             except RedisError as exc:
-                if burst or self._stop_requested:
+                if burst or self._stopping:
                     raise
                 log.warning("worker: Redis lost (%s); waiting for it to come back", exc)
             else:
-                if burst or self._stop_requested or kwargs.get("max_jobs") \
+                if burst or self._stopping or kwargs.get("max_jobs") \
                         or kwargs.get("max_idle_time"):
                     return worked
                 log.warning("worker: the loop ended without a stop request; starting again")
@@ -179,9 +179,14 @@ class AppWorker(Worker):
                 self.connection.delete(self.key)   # this worker's own, left without a death
             self.scheduler, self.last_cleaned_at = None, None
 
+    @property
+    def _stopping(self) -> bool:
+        """Asked to stop (SIGTERM, SIGINT): RQ sets the flag when busy, the date always."""
+        return self._stop_requested or self._shutdown_requested_date is not None
+
     def _wait_for_redis(self) -> None:
         wait = 1.0
-        while not self._stop_requested:
+        while not self._stopping:
             try:
                 self.connection.ping()
                 return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -117,7 +118,8 @@ def test_a_run_whose_job_ended_is_marked_failed_and_the_next_press_starts_anew(
     with system_scope("test"):
         dead = db.session.get(Consolidation, first)
         assert (dead.status, dead.progress) == ("failed", 100)
-        assert dead.error == "Stopped: its job ended (failed)."
+        assert dead.error == ("Lượt tổng hợp đã dừng trước khi xong: hàng đợi công việc đã "
+                              "bỏ dở lượt này. Hãy bắt đầu tổng hợp lại.")
         assert db.session.get(Consolidation, second).number == dead.number + 1
 
 
@@ -166,8 +168,7 @@ def test_flask_consolidations_lists_and_clears_stuck_runs(
     assert failed.exit_code == 0 and f"consolidation {first} marked failed" in failed.output
     with system_scope("test"):
         row = db.session.get(Consolidation, first)
-        assert (row.status, row.error) == (
-            "failed", "Stopped by an operator (flask consolidations clear --fail).")
+        assert (row.status, row.error) == ("failed", "Đã được người quản trị hệ thống dừng lại.")
 
 
 # ---- a real worker and Redis, killed and started again -----------------------------------
@@ -341,3 +342,14 @@ def test_a_redis_restart_rebooks_the_daily_reminders_and_catches_today_up_once(
     assert not Job.exists(f"reminders-{today}", connection=client)  # not run twice
     print(f"\nrecovery, Redis restarted: the daily reminders booked again {rebooked:.1f} s "
           "after Redis is back")
+
+
+@needs_redis
+def test_a_stop_request_still_stops_the_worker(live: Live, redis_server: RedisServer) -> None:
+    """The worker that outlives a Redis outage still ends on SIGTERM, at once when idle."""
+    worker = live.start_worker()
+    wait_for(lambda: _lock_owner(redis_server) is not None, 20)
+    os.kill(worker.pid, signal.SIGTERM)
+    assert worker.wait(timeout=10) == 0
+    log = (live.workdir / f"worker-{live.processes.index(worker)}.log").read_text()
+    assert "starting again" not in log

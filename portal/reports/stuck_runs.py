@@ -12,7 +12,8 @@ asks RQ about the row's job and acts:
   over**: the row goes back to "queued" at 0 % and the job is queued again (the job is
   idempotent, so a run that was in fact still alive costs only a second pass);
 * the job ended (RQ gave up on it, or it stopped) but the row was never closed: the row
-  is **marked failed** with the reason, which frees the unit and year.
+  is **marked failed**, saying so to the people who read it (the technical reason goes
+  to the log), which frees the unit and year.
 
 Without Redis (jobs run in the web process) or with Redis unreachable nothing can be
 known, and the row is left as it is. :func:`settle` is called by ``launch()`` before it
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from portal import clock
 from portal.jobs import redis_connection
@@ -124,7 +126,8 @@ def _act(row, found: Verdict, *, requeue: bool, connection=None) -> bool:  # typ
     if found.state == "ended":
         log.warning("consolidation %s marked failed: %s", row.id, found.reason)
         row.status, row.progress, row.step = "failed", 100, "failed"
-        row.error = f"Stopped: {found.reason}."[:500]
+        row.error = _("The run stopped before it finished: the job queue gave up on it. "
+                      "Start the consolidation again.")
         if requeue:
             db.session.commit()
         return False
