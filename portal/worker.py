@@ -100,7 +100,7 @@ def release_dead_scheduler_locks(connection: Redis, queues: Iterable[str]) -> li
         owner = owner.decode() if isinstance(owner, bytes) else owner
         data = {k.decode(): v.decode() for k, v in
                 connection.hgetall(f"rq:scheduler:{owner}").items()}
-        if not _scheduler_dead(data, host):
+        if not _scheduler_dead(data, host, connection.ttl(key)):
             continue
         release_lock(connection, key, owner)
         freed.append(name)
@@ -109,9 +109,15 @@ def release_dead_scheduler_locks(connection: Redis, queues: Iterable[str]) -> li
     return freed
 
 
-def _scheduler_dead(data: dict[str, str], host: str) -> bool:
+def _scheduler_dead(data: dict[str, str], host: str, lock_ttl: int) -> bool:
+    """Its process is gone from this host, or it has not beaten for SCHEDULER_SILENT s.
+
+    A live scheduler refreshes its lock to ``interval + 60`` (61 s) every second; one
+    that just took the lock may not have written its hash yet, so a missing hash counts
+    only once the lock itself has gone unrefreshed that long.
+    """
     if not data:
-        return True                      # its hash expired or was never written
+        return 0 <= lock_ttl < 61 - SCHEDULER_SILENT
     if data.get("hostname") == host and data.get("pid", "0").isdigit():
         pid = int(data["pid"])
         if pid and not _alive(pid):

@@ -260,3 +260,44 @@ def test_a_job_never_builds_an_app_of_its_own() -> None:
     command that gives it one; it does not build an app (that is the composition root's)."""
     with pytest.raises(RuntimeError, match="flask worker"):
         contextvars.Context().run(connection_seen)
+
+
+# ---- a dead scheduler's lock (issue 15 item 2) ---------------------------------------
+
+@needs_redis
+def test_only_the_locks_of_dead_schedulers_are_released(tmp_path: Path) -> None:
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    from rq.utils import utcformat
+
+    from portal.worker import release_dead_scheduler_locks
+
+    server = RedisServer(tmp_path)
+    server.start()
+    redis = server.client()
+    host = socket.gethostname()
+    gone = subprocess.Popen(["true"])
+    gone.wait()                                   # a pid that no longer runs
+    beat = utcformat(datetime.now(UTC))
+    silent = utcformat(datetime.now(UTC) - timedelta(seconds=30))
+    schedulers = {   # queue: (owner, its hash, the lock's TTL)
+        "alive": ("s1", {"hostname": host, "pid": os.getpid(), "last_heartbeat": beat}, 61),
+        "killed": ("s2", {"hostname": host, "pid": gone.pid, "last_heartbeat": beat}, 60),
+        "silent": ("s3", {"hostname": "elsewhere", "pid": 1, "last_heartbeat": silent}, 40),
+        "starting": ("s4", None, 61),             # took the lock, hash not written yet
+        "expired": ("s5", None, 30),              # no hash, lock unrefreshed for 31 s
+    }
+    try:
+        for queue, (owner, data, ttl) in schedulers.items():
+            redis.set(f"rq:scheduler-lock:{queue}", owner, ex=ttl)
+            if data:
+                redis.hset(f"rq:scheduler:{owner}", mapping=data)
+        freed = release_dead_scheduler_locks(redis, [*schedulers, "unlocked"])
+        assert sorted(freed) == ["expired", "killed", "silent"]
+        assert redis.get("rq:scheduler-lock:alive") == b"s1"
+        assert redis.get("rq:scheduler-lock:starting") == b"s4"
+        assert redis.get("rq:scheduler-lock:killed") is None
+    finally:
+        redis.close()
+        server.kill()
