@@ -26,6 +26,7 @@ from tenants.scoping import system_scope
 
 if TYPE_CHECKING:
     from portal.frameworks.parser import Node
+    from portal.reports.consolidation import Consolidation
 
 
 def _fail(problems: list[str]) -> NoReturn:
@@ -340,12 +341,78 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
 
     if not current_app.config.get("REDIS_URL"):
         _fail(["set REDIS_URL: without Redis the jobs run in the web process itself"])
-    from portal.notifications.reminders import schedule_daily
-
-    click.echo(f"reminders booked: {schedule_daily()}")
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy has it
-    build_worker(app, queues or QUEUES, connection=redis_connection()).work(
-        burst=burst, with_scheduler=True)
+    runner = build_worker(app, queues or QUEUES, connection=redis_connection())
+    # at start: stuck consolidations settled, the reminders booked (again, if Redis lost
+    # them); the same happens at every maintenance pass (portal.worker.AppWorker)
+    recovered = runner.recover()
+    settled: list[tuple[int, str]] = recovered.get("consolidations", [])  # type: ignore[assignment]  # recover() returns this list under that key
+    for row_id, what in settled:
+        click.echo(f"consolidation {row_id} {what}")
+    click.echo(f"reminders booked: {recovered.get('reminders')}")
+    runner.work(burst=burst, with_scheduler=True)
+
+
+consolidations_cli = AppGroup("consolidations",
+                              help="Consolidation runs: list and clear stuck ones.")
+
+
+def _under_way(consolidation_id: int | None) -> list[Consolidation]:
+    from portal.reports.consolidation import Consolidation, RunStatus
+
+    statement = select(Consolidation).where(Consolidation.status.in_(
+        [RunStatus.QUEUED.value, RunStatus.RUNNING.value])).order_by(Consolidation.id)
+    if consolidation_id is not None:
+        statement = statement.where(Consolidation.id == consolidation_id)
+    return list(db.session.scalars(statement))
+
+
+@consolidations_cli.command("stuck")
+def consolidations_stuck() -> None:
+    """List the queued and running consolidations, and whether their job is alive."""
+    from portal.reports.stuck_runs import verdict
+
+    with system_scope("consolidations stuck from the command line"):
+        rows = _under_way(None)
+        for row in rows:
+            found = verdict(row)
+            click.echo(f"{row.id}\t{row.year}\tunit {row.unit_id}\t{row.status} "
+                       f"{row.progress}%\t{found.state}"
+                       + (f"\t{found.reason}" if found.reason else ""))
+        db.session.rollback()
+    click.echo(f"{len(rows)} under way")
+
+
+@consolidations_cli.command("clear")
+@click.option("--id", "consolidation_id", type=int, default=None,
+              help="This run only (default: every run whose job is dead).")
+@click.option("--fail", "fail_it", is_flag=True,
+              help="Mark it failed instead of taking it over, even if its job looks alive "
+                   "(needs --id).")
+def consolidations_clear(consolidation_id: int | None, fail_it: bool) -> None:
+    """Take over (queue again) or mark failed the runs whose job is dead."""
+    from flask_babel import gettext as _
+
+    from portal.reports.stuck_runs import sweep
+
+    if fail_it and consolidation_id is None:
+        _fail(["--fail needs --id: say which run to mark failed"])
+    with system_scope("consolidations clear from the command line"):
+        rows = _under_way(consolidation_id)
+        if consolidation_id is not None and not rows:
+            _fail([f"consolidation {consolidation_id} is not queued or running"])
+        if fail_it:
+            row = rows[0]
+            row.status, row.progress, row.step = "failed", 100, "failed"
+            row.error = _("Stopped by an operator.")
+            db.session.commit()
+            click.echo(f"consolidation {row.id} marked failed")
+            return
+        done = sweep(rows)
+        db.session.commit()
+    for row_id, what in done:
+        click.echo(f"consolidation {row_id} {what}")
+    click.echo(f"{len(done)} cleared")
 
 
 reminders_cli = AppGroup("reminders", help="Reminders of reports coming due and overdue.")
@@ -378,5 +445,6 @@ def reminders_send(day: str | None, use_queue: bool) -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(worker)
-    for group in (units_cli, users_cli, demo_cli, frameworks_cli, reminders_cli):
+    for group in (units_cli, users_cli, demo_cli, frameworks_cli, reminders_cli,
+                  consolidations_cli):
         app.cli.add_command(group)

@@ -86,6 +86,14 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     # The hour (Vietnam time) of the daily reminder run booked by `flask worker`.
     REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR") or 7)
+    # Recovery of the background side (docs/operations.md § Jobs after a crash): the
+    # worker's maintenance pass (dead scheduler locks, stuck consolidations, the reminders
+    # booking) every WORKER_MAINTENANCE_INTERVAL seconds; a running job's heartbeat every
+    # WORKER_JOB_MONITORING_INTERVAL seconds; a job whose heartbeat is older than
+    # JOB_STALE_AFTER seconds belongs to a dead worker and is taken over.
+    WORKER_MAINTENANCE_INTERVAL = int(os.environ.get("WORKER_MAINTENANCE_INTERVAL") or 15)
+    WORKER_JOB_MONITORING_INTERVAL = int(os.environ.get("WORKER_JOB_MONITORING_INTERVAL") or 5)
+    JOB_STALE_AFTER = int(os.environ.get("JOB_STALE_AFTER") or 30)
 
     # argon2id; the test profile is cheap so the suite stays fast.
     PASSWORD_HASH_PROFILE = "default"  # noqa: S105 - names an argon2 profile

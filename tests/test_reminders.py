@@ -184,3 +184,33 @@ def test_the_worker_books_one_daily_run_with_the_rq_scheduler(app: Flask, monkey
 
     reminders_job("2026-11-24", True)            # the scheduled run books the next one
     assert "reminders-2026-11-25" in registry.get_job_ids()
+
+
+def test_a_booking_redis_lost_is_made_again_and_a_missed_day_caught_up_once(
+        app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 item 3: the worker's pass calls ensure_booked; Redis restarts empty it."""
+    import fakeredis
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    from portal.notifications.reminders import ensure_booked
+
+    connection = fakeredis.FakeRedis()
+    monkeypatch.setattr("portal.jobs.redis_connection", lambda: connection)
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://fake/0")
+    queue = Queue("notifications", connection=connection)
+    registry = ScheduledJobRegistry(queue=queue)
+    handled: set[str] = set()                     # the worker's memory across passes
+    with clock.frozen_at(datetime(2026, 11, 22, 22, 0, tzinfo=UTC)):   # 05:00 on the 23rd
+        assert ensure_booked(handled) == "reminders-2026-11-23"        # booked for 07:00
+    assert registry.get_job_ids() == ["reminders-2026-11-23"] and queue.job_ids == []
+    connection.flushall()                         # Redis restarted at 06:00: booking gone
+    with clock.frozen_at(datetime(2026, 11, 23, 3, 0, tzinfo=UTC)):    # 10:00: day missed
+        assert ensure_booked(handled) == "reminders-2026-11-23"        # caught up: run now
+        assert queue.job_ids == ["reminders-2026-11-23"]
+        assert ensure_booked(handled) == "reminders-2026-11-24"        # next pass: tomorrow
+        assert queue.job_ids == ["reminders-2026-11-23"]               # today's once
+        connection.flushall()                     # Redis restarted again after today's run
+        assert ensure_booked(handled) == "reminders-2026-11-24"        # booked again ...
+        assert queue.job_ids == []                                     # ... not caught up twice
+    assert registry.get_job_ids() == ["reminders-2026-11-24"]

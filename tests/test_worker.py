@@ -28,6 +28,7 @@ from portal.jobs import enqueue, in_app_context
 from portal.worker import build_worker
 from tenants.scoping import system_scope
 from tests.live import ROOT, Live, prepare
+from tests.private_redis import RedisServer
 
 needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
                                  reason="needs Redis and a worker process (CI sets REDIS_URL)")
@@ -109,7 +110,9 @@ def kill_tree(process: subprocess.Popen) -> None:
 
 @needs_redis
 def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: Path) -> None:
-    live = prepare(tmp_path, redis_db=12, step_delay=1.5)
+    redis_server = RedisServer(tmp_path)      # of its own: prepare() empties it
+    redis_server.start()
+    live = prepare(tmp_path, redis_url=redis_server.url, step_delay=1.5)
     engine = reader(live)
     try:
         consolidation_id = launch(live, "new")
@@ -134,6 +137,7 @@ def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: 
     finally:
         live.stop()
         engine.dispose()
+        redis_server.kill()
 
 
 # ---- a forked work horse opens database connections of its own --------------------
@@ -172,7 +176,7 @@ def test_a_forked_work_horse_never_reuses_the_parent_processs_connection(
             assert db.engine.pool.checkedin() == 1
             job = queue.enqueue(connection_seen)
 
-            build_worker(app, [queue], connection=redis).work(burst=True)
+            build_worker(app, [queue], connection=redis, housekeeping=False).work(burst=True)
 
             assert job.get_status(refresh=True) == "finished", job.latest_result()
             seen = job.return_value()
@@ -256,3 +260,44 @@ def test_a_job_never_builds_an_app_of_its_own() -> None:
     command that gives it one; it does not build an app (that is the composition root's)."""
     with pytest.raises(RuntimeError, match="flask worker"):
         contextvars.Context().run(connection_seen)
+
+
+# ---- a dead scheduler's lock (issue 15 item 2) ---------------------------------------
+
+@needs_redis
+def test_only_the_locks_of_dead_schedulers_are_released(tmp_path: Path) -> None:
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    from rq.utils import utcformat
+
+    from portal.worker import release_dead_scheduler_locks
+
+    server = RedisServer(tmp_path)
+    server.start()
+    redis = server.client()
+    host = socket.gethostname()
+    gone = subprocess.Popen(["true"])
+    gone.wait()                                   # a pid that no longer runs
+    beat = utcformat(datetime.now(UTC))
+    silent = utcformat(datetime.now(UTC) - timedelta(seconds=30))
+    schedulers = {   # queue: (owner, its hash, the lock's TTL)
+        "alive": ("s1", {"hostname": host, "pid": os.getpid(), "last_heartbeat": beat}, 61),
+        "killed": ("s2", {"hostname": host, "pid": gone.pid, "last_heartbeat": beat}, 60),
+        "silent": ("s3", {"hostname": "elsewhere", "pid": 1, "last_heartbeat": silent}, 40),
+        "starting": ("s4", None, 61),             # took the lock, hash not written yet
+        "expired": ("s5", None, 30),              # no hash, lock unrefreshed for 31 s
+    }
+    try:
+        for queue, (owner, data, ttl) in schedulers.items():
+            redis.set(f"rq:scheduler-lock:{queue}", owner, ex=ttl)
+            if data:
+                redis.hset(f"rq:scheduler:{owner}", mapping=data)
+        freed = release_dead_scheduler_locks(redis, [*schedulers, "unlocked"])
+        assert sorted(freed) == ["expired", "killed", "silent"]
+        assert redis.get("rq:scheduler-lock:alive") == b"s1"
+        assert redis.get("rq:scheduler-lock:starting") == b"s4"
+        assert redis.get("rq:scheduler-lock:killed") is None
+    finally:
+        redis.close()
+        server.kill()

@@ -225,12 +225,59 @@ def queue_reminders(today: date | None = None) -> str:
     return enqueue("notifications", reminders_job, day, job_id=f"reminders-now-{day}")
 
 
+def ensure_booked(handled: set[str] | None = None) -> str | None:
+    """Book the daily run again if Redis lost it; catch up today's run once if it is missed.
+
+    The worker calls this at start and at every maintenance pass (``portal.worker``), so a
+    Redis restart (which empties ``rq:scheduled:notifications``) no longer ends the daily
+    reminders. When today's hour has passed and today's run is not in Redis (neither
+    booked, nor run: its result is kept 7 days), today's run is queued now, once: its id
+    ``reminders-<day>`` makes a second pass find it. Even run twice, nobody is told twice
+    (one notice per person, unit, period and step). ``handled`` (the worker's memory, which
+    outlives a Redis restart) holds the days whose run was seen queued, running or done:
+    such a day is not caught up again when Redis forgets it. Returns what it booked or
+    queued.
+    """
+    from flask import current_app
+
+    if not current_app.config.get("REDIS_URL"):
+        return None
+    from rq import Queue
+    from rq.job import Job
+
+    from portal.jobs import redis_connection
+
+    hour = int(current_app.config.get("REMINDER_HOUR", 7))
+    now = clock.now().astimezone(clock.LOCAL)
+    connection = redis_connection()
+    today = now.date()
+    job_id = f"reminders-{today.isoformat()}"
+    handled = handled if handled is not None else set()
+    if job_id not in handled:
+        from rq.exceptions import NoSuchJobError
+
+        try:
+            if Job.fetch(job_id, connection=connection).get_status() != "scheduled":
+                handled.add(job_id)      # queued, running or done: today is taken care of
+        except NoSuchJobError:
+            pass
+    if now.hour >= hour and job_id not in handled \
+            and not Job.exists(job_id, connection=connection):
+        log.warning("today's reminders were not run (Redis lost the booking): running now")
+        Queue("notifications", connection=connection).enqueue(
+            reminders_job, today.isoformat(), True, job_id=job_id, result_ttl=7 * 86400)
+        handled.add(job_id)
+        return job_id                    # the run books the next day itself
+    return schedule_daily()
+
+
 def schedule_daily(day: date | None = None) -> str | None:
     """Book the run of ``day`` (default: the next one due) with RQ's scheduler, once.
 
-    ``flask worker`` calls this at start; each scheduled run books the next, so a worker
-    started with the scheduler sends the reminders every day at REMINDER_HOUR (Vietnam
-    time). Returns the job id, or None without Redis (use ``flask reminders send``).
+    Each scheduled run books the next, so a worker started with the scheduler sends the
+    reminders every day at REMINDER_HOUR (Vietnam time); :func:`ensure_booked` books it
+    again when Redis lost it. Returns the job id, or None without Redis (use ``flask
+    reminders send``).
     """
     from flask import current_app
 

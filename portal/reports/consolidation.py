@@ -40,6 +40,7 @@ from portal.jobs import JobsUnavailable, enqueue, in_app_context, job_progress
 from portal.problems import DomainError
 from portal.reports.aggregate import COUNTED, aggregate
 from portal.reports.report import NARRATIVE, ReportValue, UnitReport
+from portal.reports.stuck_runs import settle
 from portal.unit_of_work import unit_of_work
 from tenants.scoping import Scope, TenantScoped, use_scope
 from tenants.tree import unit_labels
@@ -139,7 +140,9 @@ def launch(root: Unit, framework: Framework, year: int, user_id: int | None) -> 
     under_way = db.session.scalar(select(Consolidation).where(
         Consolidation.unit_id == root.id, Consolidation.period_id == period.id,
         Consolidation.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])))
-    if under_way is not None:
+    # issue 15: a run whose job died is taken over (queued again at 0 %) or marked
+    # failed with the reason (portal.reports.stuck_runs) before it is joined
+    if under_way is not None and settle(under_way):
         return under_way
     previous = latest(root.id, period.id)
     consolidation = Consolidation(

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, Integer, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal import clock
 from portal.archives import ArchiveError, check_parts
@@ -155,4 +155,23 @@ def remove_evidence(report: UnitReport, evidence: ReportEvidence) -> None:
     key = evidence.storage_key
     db.session.delete(evidence)
     db.session.flush()
-    evidence_storage().delete(key)
+    # issue 15 item 6: the file goes only once the deletion is committed (_after_commit);
+    # a commit that fails or a rollback keeps it, with its row
+    db.session.info.setdefault(_DELETE_AFTER_COMMIT, []).append((evidence_storage(), key))
+
+
+_DELETE_AFTER_COMMIT = "evidence files to delete once the deletion is committed"
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    for storage, key in session.info.pop(_DELETE_AFTER_COMMIT, []):
+        try:
+            storage.delete(key)
+        except StorageError as exc:   # the row is gone: a file left behind is only litter
+            current_app.logger.warning("evidence file %s left behind: %s", key, exc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_DELETE_AFTER_COMMIT, None)
