@@ -9,15 +9,13 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from sqlalchemy import select
 
 from blueprints.api.openapi import DOCUMENT
 from portal.errors import error_response
-from portal.extensions import db, limiter
-from portal.frameworks.framework import Framework, FrameworkNode
-from portal.frameworks.indicator import Indicator
+from portal.extensions import limiter
+from portal.frameworks.framework import Framework
+from portal.frameworks.pages import framework_reading, frameworks_in_reach
 from portal.frameworks.period import ReportingPeriod
-from portal.frameworks.responsibility import Responsibility
 from portal.plans.export import plan_document
 from portal.plans.pages import plan_reading, plans_of
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
@@ -48,9 +46,10 @@ from portal.reports.workflow import (
     reporting_period,
 )
 from portal.unit_of_work import unit_of_work
+from portal.unit_pages import subtree_of, unit_codes
 from tenants.access import unit_or_404, visible_or_404
 from tenants.tree import ancestors, children, unit_labels
-from tenants.unit import Unit, UnitClosure
+from tenants.unit import Unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -106,8 +105,7 @@ def openapi() -> ResponseReturnValue:
 
 @bp.get("/me")
 def me() -> ResponseReturnValue:
-    units = {uid: code for uid, code in db.session.execute(
-        select(Unit.id, Unit.code).where(Unit.id.in_(list(g.reach.roles))))}
+    units = unit_codes(list(g.reach.roles))
     memberships = sorted(({"unit": units[uid], "role": role.value}
                           for uid, roles in g.reach.roles.items() if uid in units
                           for role in roles), key=lambda m: (m["unit"], m["role"]))
@@ -131,16 +129,13 @@ def units() -> ResponseReturnValue:
         return error_response(400, "missing_parameter",
                               "give the unit code whose subtree to list: ?under=CODE")
     root = unit_or_404(under)
-    rows = db.session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
-        .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
-        .where(UnitClosure.ancestor_id == root.id)
-        .order_by(UnitClosure.depth, Unit.code)).all()
+    rows = subtree_of(root)
     code_of = {r.id: r.code for r in rows}
     root_parent = _parent_code(root)
     return jsonify({"units": [
         {"code": r.code, "name": r.name, "kind": r.kind,
-         "parent": root_parent if r.id == root.id else code_of.get(r.parent_id)}
+         "parent": root_parent if r.id == root.id
+         else code_of.get(r.parent_id) if r.parent_id is not None else None}
         for r in rows]})
 
 
@@ -160,7 +155,7 @@ def _number(value: Decimal | None) -> float | None:
 
 @bp.get("/frameworks")
 def frameworks() -> ResponseReturnValue:
-    rows = db.session.scalars(select(Framework).order_by(Framework.id)).all()
+    rows = frameworks_in_reach()
     labels = unit_labels(f.owner_unit_id for f in rows)
     return jsonify({"frameworks": [_framework_summary(f, labels[f.owner_unit_id][0])
                                    for f in rows]})
@@ -178,24 +173,16 @@ def framework(framework_id: int) -> ResponseReturnValue:
         version = found.published() or (found.draft() if is_owner else None)
     if version is None:
         return error_response(404, "not_found", "no such version of this framework")
-    nodes = db.session.scalars(select(FrameworkNode).where(
-        FrameworkNode.version_id == version.id).order_by(FrameworkNode.position)).all()
+    read = framework_reading(found, version)
     tree: list[dict] = []
     by_id: dict[int, dict] = {}
-    for node in nodes:
+    for node in read.parts.nodes:
         item = {"path": node.path, "label": node.label, "kind": node.kind,
                 "title": node.title, "text": node.text, "children": []}
         by_id[node.id] = item
         (by_id[node.parent_id]["children"] if node.parent_id else tree).append(item)
-    path_of = {n.id: n.path for n in nodes}
-    indicators = db.session.scalars(select(Indicator).where(
-        Indicator.version_id == version.id).order_by(Indicator.position)).all()
-    responsibilities = db.session.scalars(select(Responsibility).where(
-        Responsibility.version_id == version.id)).all()
-    periods = db.session.scalars(select(ReportingPeriod).where(
-        ReportingPeriod.framework_id == found.id).order_by(ReportingPeriod.year)).all()
-    labels = unit_labels([found.owner_unit_id] + [n.unit_id for r in responsibilities
-                                                  for n in r.named])
+    path_of = {n.id: n.path for n in read.parts.nodes}
+    labels = read.parts.labels
     return jsonify({
         **_framework_summary(found, labels[found.owner_unit_id][0]),
         "version": {"number": version.number, "status": version.status,
@@ -212,16 +199,16 @@ def framework(framework_id: int) -> ResponseReturnValue:
             "target_year": i.target_year, "reporting_kinds": i.reporting_kind_list,
             "maximum": _number(i.maximum),
             "targets": {str(t.year): _number(t.value) for t in i.targets}}
-            for i in indicators],
+            for i in read.parts.indicators],
         "responsibilities": [{
             "item": path_of.get(r.node_id), "unit_kinds": r.unit_kind_list,
             "units": sorted(labels[n.unit_id][0] for n in r.named),
             "direct_children": r.direct_children, "unmatched": r.unmatched}
-            for r in responsibilities],
+            for r in read.parts.responsibilities],
         "periods": [{"year": p.year, "due_date": p.due_date.isoformat(),
                      "cutoff_date": p.cutoff_date.isoformat(),
                      "lock_date": p.lock_date.isoformat() if p.lock_date else None}
-                    for p in periods],
+                    for p in read.periods],
     })
 
 

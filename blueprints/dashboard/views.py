@@ -13,7 +13,6 @@ from flask import Blueprint, abort, g, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 
 from portal.dashboard.export import build_dashboard_xlsx
 from portal.dashboard.service import (
@@ -25,8 +24,7 @@ from portal.dashboard.service import (
     indicator_sources,
     reporting_sources,
 )
-from portal.extensions import db
-from portal.frameworks.indicator import Indicator
+from portal.frameworks.pages import indicator_by_code
 from tenants.access import unit_or_404
 from tenants.tree import ancestors
 from tenants.unit import Unit
@@ -122,8 +120,8 @@ def sources(code: str) -> ResponseReturnValue:
     code_asked, figure = request.args.get("indicator"), request.args.get("figure")
     indicator = None
     if code_asked:
-        indicator = db.session.scalar(select(Indicator).where(
-            Indicator.version_id == framework.published().id, Indicator.code == code_asked))  # type: ignore[union-attr, arg-type]  # choose(): published
+        published = framework.published()   # choose() offers only published frameworks
+        indicator = indicator_by_code(published, code_asked) if published else None
         if indicator is None:
             abort(404)
         found = indicator_sources(unit, framework, period, indicator, page, _as_now())

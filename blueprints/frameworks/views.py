@@ -23,10 +23,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from blueprints.frameworks.forms import UploadForm
-from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion, NodeKind
 from portal.frameworks.indicator import (
     Aggregation,
@@ -34,7 +32,7 @@ from portal.frameworks.indicator import (
     IndicatorKind,
     TimeBehaviour,
 )
-from portal.frameworks.period import ReportingPeriod
+from portal.frameworks.pages import owner_children, part_of, period_of, periods_of, version_parts
 from portal.frameworks.responsibility import Responsibility
 from portal.frameworks.service import (
     FrameworkError,
@@ -55,7 +53,7 @@ from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitKind
 
 bp = Blueprint("frameworks", __name__)
-_Part = TypeVar("_Part")  # a row that belongs to a framework version
+_Part = TypeVar("_Part", FrameworkNode, Indicator, Responsibility)  # a version's row
 
 
 def _framework_or_404(framework_id: int) -> Framework:
@@ -77,8 +75,7 @@ def _draft_or_404(framework: Framework) -> FrameworkVersion:
 
 def _part_of(model: type[_Part], part_id: int, version: FrameworkVersion) -> _Part:
     """A node, indicator or responsibility of this very version, or 404."""
-    part = db.session.scalar(select(model).where(model.id == part_id,  # type: ignore[attr-defined]  # a version's part
-                                                 model.version_id == version.id))  # type: ignore[attr-defined]  # with version_id
+    part = part_of(model, part_id, version)
     if part is None:
         abort(404)
     return part
@@ -146,30 +143,11 @@ def show(framework_id: int) -> ResponseReturnValue:
             abort(404)
     else:
         version = framework.published() or (framework.draft() if is_owner else None)
-    parts = _version_parts(version) if version else {
+    parts = vars(version_parts(version)) if version else {
         "labels": unit_labels([framework.owner_unit_id])}
     return render_template("frameworks/show.html", framework=framework, version=version,
                            versions=versions, is_owner=is_owner, **parts,
-                           periods=_periods(framework))
-
-
-def _version_parts(version: FrameworkVersion) -> dict:
-    nodes = list(db.session.scalars(select(FrameworkNode).where(
-        FrameworkNode.version_id == version.id).order_by(FrameworkNode.position)))
-    indicators = list(db.session.scalars(select(Indicator).where(
-        Indicator.version_id == version.id).order_by(Indicator.position)))
-    responsibilities = list(db.session.scalars(select(Responsibility).where(
-        Responsibility.version_id == version.id)))
-    return {"nodes": nodes, "indicators": indicators,
-            "responsibilities": responsibilities,
-            "nodes_by_id": {n.id: n for n in nodes},
-            "labels": unit_labels([version.owner_unit_id] + [
-                n.unit_id for r in responsibilities for n in r.named])}
-
-
-def _periods(framework: Framework) -> list[ReportingPeriod]:
-    return list(db.session.scalars(select(ReportingPeriod).where(
-        ReportingPeriod.framework_id == framework.id).order_by(ReportingPeriod.year)))
+                           periods=periods_of(framework))
 
 
 # ---- the draft -----------------------------------------------------------------------
@@ -185,12 +163,11 @@ def draft(framework_id: int) -> ResponseReturnValue:
 
 def _draft_page(framework: Framework, version: FrameworkVersion,
                 problems: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
-    children = list(db.session.scalars(select(Unit).where(
-        Unit.parent_id == framework.owner_unit_id).order_by(Unit.kind, Unit.search_name)))
     return render_template("frameworks/draft.html", framework=framework, version=version,
                            problems=problems or [], node_kinds=[k.value for k in NodeKind],
-                           unit_kinds=[k.value for k in UnitKind], owner_children=children,
-                           **_version_parts(version)), status
+                           unit_kinds=[k.value for k in UnitKind],
+                           owner_children=owner_children(framework),
+                           **vars(version_parts(version))), status
 
 
 @bp.route("/frameworks/<int:framework_id>/draft", methods=["POST"])
@@ -297,7 +274,7 @@ def indicator(framework_id: int, indicator_id: int) -> ResponseReturnValue:
 
 
 def _plan_years(framework: Framework, version: FrameworkVersion) -> list[int]:
-    years = [p.year for p in _periods(framework)]
+    years = [p.year for p in periods_of(framework)]
     if years:
         return years
     first = version.issued_on.year if version.issued_on else 2025
@@ -363,7 +340,7 @@ def periods(framework_id: int) -> ResponseReturnValue:
             return redirect(url_for("frameworks.periods", framework_id=framework.id))
     return render_template("frameworks/periods.html", framework=framework,
                            labels=unit_labels([framework.owner_unit_id]),
-                           periods=_periods(framework), is_owner=is_owner, problems=problems,
+                           periods=periods_of(framework), is_owner=is_owner, problems=problems,
                            values=request.form if problems else {}), 422 if problems else 200
 
 
@@ -372,8 +349,7 @@ def periods(framework_id: int) -> ResponseReturnValue:
 def save_period_view(framework_id: int, period_id: int) -> ResponseReturnValue:
     framework = _framework_or_404(framework_id)
     _owner_or_403(framework)
-    period = db.session.scalar(select(ReportingPeriod).where(
-        ReportingPeriod.id == period_id, ReportingPeriod.framework_id == framework.id))
+    period = period_of(framework, period_id)
     if period is None:
         abort(404)
     try:
@@ -382,7 +358,7 @@ def save_period_view(framework_id: int, period_id: int) -> ResponseReturnValue:
     except FrameworkError as exc:
         return render_template("frameworks/periods.html", framework=framework,
                                labels=unit_labels([framework.owner_unit_id]),
-                               periods=_periods(framework), is_owner=True,
+                               periods=periods_of(framework), is_owner=True,
                                problems=exc.messages, values={}), 422
     flash(_("The reporting period for %(year)d was saved.", year=period.year), "success")
     return redirect(url_for("frameworks.periods", framework_id=framework.id))

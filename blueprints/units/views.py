@@ -5,13 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from sqlalchemy import select
 
-from portal.extensions import db
-from portal.frameworks.service import duties_of
+from portal.unit_pages import home_units, unit_page
 from tenants.access import unit_or_404
-from tenants.tree import ancestors, children, descendant_counts, search_subtree
-from tenants.unit import Unit
+from tenants.tree import descendant_counts, search_subtree
 
 bp = Blueprint("units", __name__)
 
@@ -19,15 +16,9 @@ bp = Blueprint("units", __name__)
 @bp.route("/")
 @login_required
 def home() -> ResponseReturnValue:
-    reach = g.reach
-    if reach.platform_admin:
-        units = db.session.scalars(
-            select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.search_name)).all()
-    else:
-        units = db.session.scalars(
-            select(Unit).where(Unit.id.in_(list(reach.roles))).order_by(Unit.search_name)).all()
-        if len(units) == 1:
-            return redirect(url_for("units.show", code=units[0].code))
+    units = home_units(g.reach)
+    if not g.reach.platform_admin and len(units) == 1:
+        return redirect(url_for("units.show", code=units[0].code))
     return render_template("units/home.html", units=units,
                            counts=descendant_counts(u.id for u in units))
 
@@ -36,16 +27,7 @@ def home() -> ResponseReturnValue:
 @login_required
 def show(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
-    trail = ancestors(unit)
-    visible = set(db.session.scalars(
-        select(Unit.id).where(Unit.id.in_([uid for _c, _n, uid in trail]))))
-    reads_subtree = g.reach.reads_subtree_of(unit.id)
-    kids = children(unit) if reads_subtree else []
-    return render_template(
-        "units/show.html", unit=unit, trail=trail, visible_ancestors=visible,
-        reads_subtree=reads_subtree, children=kids, duties=duties_of(unit),
-        counts=descendant_counts(k.id for k in kids),
-        roles=sorted(g.reach.roles_in(unit.id)), can_write=g.reach.can_write(unit.id))
+    return render_template("units/show.html", **vars(unit_page(unit, g.reach)))
 
 
 @bp.route("/units/<code>/search")

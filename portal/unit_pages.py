@@ -1,0 +1,85 @@
+"""What the home page, the unit page and the API's unit reads show: typed read-models.
+
+A view loads its unit through the guard (``unit_or_404``), and renders one of these
+(``render_template(…, **vars(page))``) or serializes it; it runs no query of its own.
+The selects here are scoped by the tenant guard exactly as the views' own were: a unit
+outside the caller's reach is not returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
+from portal.frameworks.service import duties_of
+from tenants.access import Reach
+from tenants.membership import Role
+from tenants.tree import ancestors, children, descendant_counts
+from tenants.unit import Unit, UnitClosure
+
+
+def home_units(reach: Reach) -> list[Unit]:
+    """The units home lists: the roots for a platform admin, else the caller's own units."""
+    if reach.platform_admin:
+        return list(db.session.scalars(
+            select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.search_name)))
+    return list(db.session.scalars(
+        select(Unit).where(Unit.id.in_(list(reach.roles))).order_by(Unit.search_name)))
+
+
+@dataclass
+class UnitPage:
+    """One unit: its place in the tree, its children, its duties, the caller's roles there."""
+
+    unit: Unit
+    trail: list[tuple[str, str, int]]          # (code, name, id) from the root down
+    visible_ancestors: set[int]                # the trail's units the caller may open
+    reads_subtree: bool
+    children: list[Unit]                       # empty unless the caller reads the subtree
+    duties: list[tuple[Framework, FrameworkVersion, FrameworkNode]]
+    counts: dict[int, int]                     # child id -> units below it
+    roles: list[Role]
+    can_write: bool
+
+
+def unit_page(unit: Unit, reach: Reach) -> UnitPage:
+    trail = ancestors(unit)
+    visible = set(db.session.scalars(
+        select(Unit.id).where(Unit.id.in_([uid for _c, _n, uid in trail]))))
+    reads_subtree = reach.reads_subtree_of(unit.id)
+    kids = children(unit) if reads_subtree else []
+    return UnitPage(unit=unit, trail=trail, visible_ancestors=visible,
+                    reads_subtree=reads_subtree, children=kids, duties=duties_of(unit),
+                    counts=descendant_counts(k.id for k in kids),
+                    roles=sorted(reach.roles_in(unit.id)), can_write=reach.can_write(unit.id))
+
+
+def unit_codes(unit_ids: list[int]) -> dict[int, str]:
+    """id -> code of those of ``unit_ids`` the caller may see."""
+    return {uid: code for uid, code in db.session.execute(
+        select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids)))}
+
+
+@dataclass(frozen=True)
+class SubtreeUnit:
+    """One unit of a subtree listing."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+
+
+def subtree_of(root: Unit) -> list[SubtreeUnit]:
+    """``root`` and every unit below it the caller may see, level by level, by code."""
+    rows = db.session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
+        .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
+        .where(UnitClosure.ancestor_id == root.id)
+        .order_by(UnitClosure.depth, Unit.code)).all()
+    return [SubtreeUnit(id=r.id, code=r.code, name=r.name, kind=r.kind,
+                        parent_id=r.parent_id) for r in rows]
