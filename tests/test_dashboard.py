@@ -490,8 +490,10 @@ def test_migration_0013_reads_existing_indicators_as_before(tmp_path) -> None:
     from portal.frameworks.framework import FrameworkVersion
     from tests.conftest import make_world
 
-    other = create_app(TestingConfig,
-                       SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    # its own SQLite file for the app and the migrations alike: never the suite's database
+    # (in CI MIGRATION_DATABASE_URL names the suite's PostgreSQL database)
+    uri = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=uri, MIGRATION_DATABASE_URL=uri)
     with other.app_context():
         flask_migrate.upgrade()
         make_world()
