@@ -60,6 +60,14 @@ def register(app: Flask) -> None:
             if len(exc.problems) > 1 else exc.messages[0] if exc.messages else _(
             "Nothing was saved."), exc.problems)
 
+    @app.errorhandler(OverflowError)
+    def _number_too_large(_exc: OverflowError) -> ResponseReturnValue:
+        """An id or a year in the address or the body past what the database can hold
+        (SQLite's 64-bit integers): no such record, whatever the caller typed."""
+        db.session.rollback()
+        return error_response(404, "not_found", _(
+            "There is nothing here, or you may not see it."))
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500

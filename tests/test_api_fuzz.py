@@ -189,3 +189,46 @@ def test_every_operation_with_a_body_takes_deep_json_cleanly(app: Flask, schema,
                 assert response.get_json()["error"]["code"] == "too_deep", label
             sent += 1
     assert sent >= 6
+
+
+# Values of the wrong type where the schema says a string, a number or an object: the
+# schema-driven fuzzing above only sends what the schema allows.
+WRONG_TYPES = [[], {}, [1, 2], {"a": 1}, 1, 1.5, True, None, "x" * 300]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES, ids=repr)
+@pytest.mark.parametrize(("role", "method", "path", "field"), [
+    ("drafter", "POST", "/api/v1/units/D1/reports/2026/transitions", "action"),
+    ("drafter", "POST", "/api/v1/units/D1/reports/2026/transitions", "reason"),
+    ("drafter", "PUT", "/api/v1/units/D1/reports/2026", "values"),
+    ("drafter", "PUT", "/api/v1/units/D1/reports/2026", "tasks"),
+    ("drafter", "PUT", "/api/v1/units/D1/reports/2026", "narrative"),
+    ("consolidator", "POST", "/api/v1/units/D1/consolidations", "year"),
+])
+def test_a_value_of_the_wrong_type_is_a_clear_4xx(app: Flask, token_for, report_id: int,
+                                                  role: str, method: str, path: str,
+                                                  field: str, value: object) -> None:
+    response = app.test_client().open(path, method=method, json={field: value},
+                                      headers={"Authorization": f"Bearer {token_for(role)}"})
+    assert response.status_code < 500, (field, value, response.get_data(as_text=True)[:300])
+    if response.status_code >= 400:
+        assert set(response.get_json()["error"]) >= {"code", "message"}
+
+
+BIG = str(2**70)
+
+
+@pytest.mark.parametrize("path", [
+    f"/api/v1/units/D1/reports/{BIG}", f"/api/v1/consolidations/{BIG}",
+    f"/api/v1/units/D1/aggregates?year={BIG}"])
+def test_an_id_or_year_past_64_bits_is_not_found(app: Flask, token_for, path: str) -> None:
+    response = app.test_client().get(path, headers={
+        "Authorization": f"Bearer {token_for('consolidator')}"})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", [f"/reports/{BIG}", f"/plans/{BIG}",
+                                  f"/consolidations/{BIG}", f"/frameworks/{BIG}"])
+def test_a_page_id_past_64_bits_is_not_found(login_as, path: str) -> None:
+    assert login_as("consolidator").get(path).status_code == 404

@@ -410,7 +410,7 @@ def report_transition(code: str, year: int) -> ResponseReturnValue:
         abort(404)
     body = request.get_json(silent=True) or {}
     action = body.get("action") if isinstance(body, dict) else None
-    if action not in TRANSITIONS:
+    if not isinstance(action, str) or action not in TRANSITIONS:
         return error_response(400, "bad_request",
                               'give "action": "submit", "return", "accept" or "reopen"')
     if not may_take(g.reach, found.id, action):
