@@ -393,7 +393,9 @@ def consolidations_clear(consolidation_id: int | None, fail_it: bool) -> None:
     """Take over (queue again) or mark failed the runs whose job is dead."""
     from flask_babel import gettext as _
 
-    from portal.reports.stuck_runs import sweep
+    from portal import clock
+    from portal.reports.consolidation import ConsolidationStep, RunStatus
+    from portal.reports.stuck_runs import stop_job, sweep
 
     if fail_it and consolidation_id is None:
         _fail(["--fail needs --id: say which run to mark failed"])
@@ -403,10 +405,13 @@ def consolidations_clear(consolidation_id: int | None, fail_it: bool) -> None:
             _fail([f"consolidation {consolidation_id} is not queued or running"])
         if fail_it:
             row = rows[0]
-            row.status, row.progress, row.step = "failed", 100, "failed"
+            row.status, row.progress = RunStatus.FAILED.value, 100
+            row.step, row.finished_at = ConsolidationStep.FAILED.value, clock.now()
             row.error = _("Stopped by an operator.")
             db.session.commit()
-            click.echo(f"consolidation {row.id} marked failed")
+            # …and its job stopped and forgotten, so that it cannot run on (or be retried)
+            # and bring the run back after the operator's word
+            click.echo(f"consolidation {row.id} marked failed; " + stop_job(row))
             return
         done = sweep(rows)
         db.session.commit()

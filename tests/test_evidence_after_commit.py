@@ -37,7 +37,7 @@ def test_a_removal_whose_commit_fails_keeps_the_file_and_its_row(
     assert len(_stored_file(app, key)) == 1
     session = db.session()
 
-    def commit_fails(_session) -> None:  # type: ignore[no-untyped-def]
+    def commit_fails(_session) -> None:
         raise RuntimeError("the database went away during the commit")
 
     event.listen(session, "before_commit", commit_fails)

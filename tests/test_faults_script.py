@@ -14,9 +14,9 @@ import pytest
 from tests.live import ROOT
 
 spec = importlib.util.spec_from_file_location("faults_script", ROOT / "benchmarks/faults.py")
-faults = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+faults = importlib.util.module_from_spec(spec)
 sys.modules["faults_script"] = faults
-spec.loader.exec_module(faults)  # type: ignore[union-attr]
+spec.loader.exec_module(faults)
 
 TWO = """\
 Ver Cluster Port Status Owner    Data directory              Log file

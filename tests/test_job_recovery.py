@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from redis import Redis
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, text
 
@@ -45,7 +46,7 @@ SLACK = 4 if DEFAULTS else 1     # the waits below stretch with the intervals
 
 
 @pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
@@ -55,7 +56,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 # ---- launch() in-process: a dead run is taken over or failed, never joined for ever --------
 
 @pytest.fixture
-def queue_redis(app: Flask, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def queue_redis(app: Flask, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch):
     if not redis_server.running():
         redis_server.start()
     monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)
@@ -165,16 +166,20 @@ def test_flask_consolidations_lists_and_clears_stuck_runs(
     refused = runner.invoke(args=["consolidations", "clear", "--fail"])
     assert refused.exit_code != 0 and "--fail needs --id" in refused.output
     failed = runner.invoke(args=["consolidations", "clear", "--id", str(first), "--fail"])
-    assert failed.exit_code == 0 and f"consolidation {first} marked failed" in failed.output
+    assert failed.exit_code == 0, failed.output
+    assert f"consolidation {first} marked failed; its job removed" in failed.output
+    with pytest.raises(NoSuchJobError):        # no retry, no worker, brings the run back
+        Job.fetch(job_id, connection=queue_redis)
     with system_scope("test"):
         row = db.session.get(Consolidation, first)
         assert (row.status, row.error) == ("failed", "Đã được người quản trị hệ thống dừng lại.")
+        assert row.finished_at is not None
 
 
 # ---- a real worker and Redis, killed and started again -----------------------------------
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer):  # type: ignore[no-untyped-def]
+def deployment(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer):
     if not os.environ.get("REDIS_URL"):
         pytest.skip("needs Redis and a worker process (CI sets REDIS_URL)")
     live = prepare(tmp_path_factory.mktemp("live"), redis_url=redis_server.url,
@@ -186,7 +191,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServ
 
 
 @pytest.fixture
-def live(deployment: Live, redis_server: RedisServer):  # type: ignore[no-untyped-def]
+def live(deployment: Live, redis_server: RedisServer):
     if not redis_server.running():
         redis_server.start()
     redis_server.client().flushdb()

@@ -187,7 +187,7 @@ def test_the_worker_books_one_daily_run_with_the_rq_scheduler(app: Flask, monkey
 
 
 def test_a_booking_redis_lost_is_made_again_and_a_missed_day_caught_up_once(
-        app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, monkeypatch) -> None:
     """Issue 15 item 3: the worker's pass calls ensure_booked; Redis restarts empty it."""
     import fakeredis
     from rq import Queue

@@ -171,6 +171,28 @@ def forget_job(row: Consolidation, connection: Redis | None = None) -> None:
     old.delete(remove_from_queue=True)
 
 
+def stop_job(row: Consolidation, connection: Redis | None = None) -> str:
+    """Stop the row's job if a worker runs it now, and delete it (no retry): what was done."""
+    from redis.exceptions import RedisError
+    from rq.command import send_stop_job_command
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+
+    if not current_app.config.get("REDIS_URL"):
+        return "no job queue (jobs run in the web process)"
+    connection = connection or redis_connection()
+    try:
+        try:
+            send_stop_job_command(connection, row.job_id)
+            stopped = "its job stopped and removed"
+        except (InvalidJobOperation, NoSuchJobError):  # not running now, or already gone
+            stopped = "its job removed"
+        forget_job(row, connection)
+    except RedisError as exc:
+        log.warning("consolidation %s: cannot stop its job: %s", row.id, exc)
+        return f"its job could not be reached ({exc}); the worker's pass will see it ended"
+    return stopped
+
+
 def requeue_job(row: Consolidation, connection: Redis | None = None) -> None:
     """Queue the row's job again under its id, clearing what a dead worker left of it."""
     from rq import Queue, Retry
