@@ -63,7 +63,7 @@ def show(consolidation_id: int) -> ResponseReturnValue:
 def progress(consolidation_id: int) -> ResponseReturnValue:
     row = visible_or_404(Consolidation, consolidation_id)
     response = render_template("reports/_progress.html", consolidation=row)
-    headers = {"HX-Refresh": "true"} if row.status in ("done", "failed") else {}
+    headers = {"HX-Refresh": "true"} if row.status in (RunStatus.DONE, RunStatus.FAILED) else {}
     return response, 200, headers
 
 

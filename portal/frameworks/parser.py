@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from portal.problems import DomainError
 from tenants.text import search_key
 
 if TYPE_CHECKING:
@@ -69,11 +70,12 @@ _VIETNAMESE_MARKS = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắ
 LEVEL_ROMAN, LEVEL_NUMBER, LEVEL_DECIMAL, LEVEL_LETTER = 0, 1, 2, 3
 
 
-class DocumentError(ValueError):
-    """The file cannot be read as a plan; ``code`` says why (for translation)."""
+class DocumentError(DomainError):
+    """The file cannot be read as a plan; ``code`` says why (translated by
+    ``portal.frameworks.service.document_message``), the message in English for the CLI."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
+        super().__init__({"document": message})
         self.code = code
 
 

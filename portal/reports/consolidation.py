@@ -9,14 +9,12 @@ a retry) still leaves exactly one complete snapshot.
 
 from __future__ import annotations
 
-import enum
 import time
 from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -40,40 +38,17 @@ from portal.jobs import JobsUnavailable, enqueue, in_app_context, job_progress
 from portal.problems import DomainError
 from portal.reports.aggregate import COUNTED, aggregate
 from portal.reports.report import NARRATIVE, ReportValue, UnitReport
+from portal.reports.run_state import (  # noqa: F401 - re-exported: where they were
+    RUN_STATUS_LABELS,
+    STEP_LABELS,
+    ConsolidationStep,
+    RunStatus,
+)
 from portal.reports.stuck_runs import settle
 from portal.unit_of_work import unit_of_work
 from tenants.scoping import Scope, TenantScoped, use_scope
 from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitClosure
-
-
-class RunStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-RUN_STATUS_LABELS = {RunStatus.QUEUED: _l("Waiting to start"), RunStatus.RUNNING: _l("Running"),
-                     RunStatus.DONE: _l("Done"), RunStatus.FAILED: _l("Failed")}
-
-
-class ConsolidationStep(enum.StrEnum):
-    """Where a running consolidation is (``Consolidation.step``, the job's progress)."""
-
-    READING = "reading"          # the reports it reads, for staleness
-    COMPUTING = "computing"      # the indicators and rates
-    COMPILING = "compiling"      # the narrative, unit by unit
-    WRITING = "writing"          # the snapshot
-    DONE = "done"
-    FAILED = "failed"
-
-
-STEP_LABELS = {ConsolidationStep.READING: _l("reading the reports"),
-               ConsolidationStep.COMPUTING: _l("computing the indicators and rates"),
-               ConsolidationStep.COMPILING: _l("compiling the narrative"),
-               ConsolidationStep.WRITING: _l("writing the snapshot"),
-               ConsolidationStep.DONE: _l("done"), ConsolidationStep.FAILED: _l("failed")}
 
 
 class Consolidation(TenantScoped, Model):

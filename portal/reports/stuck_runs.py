@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 
 from portal import clock
 from portal.jobs import redis_connection
+from portal.reports.run_state import UNDER_WAY, ConsolidationStep, RunStatus
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 JOB = "portal.reports.consolidation.run_consolidation"   # the job, named (no import)
 QUEUE = "consolidation"
 QUEUED_GRACE = 60   # seconds a queued row may wait for its job to appear (commit, then queue)
-UNDER_WAY = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def verdict(row: Consolidation, connection: Redis | None = None) -> Verdict:
             job = Job.fetch(row.job_id, connection=connection)
         except NoSuchJobError:
             created = _aware(row.created_at)
-            if row.status == "queued" and row.progress == 0 and created is not None \
+            if row.status == RunStatus.QUEUED.value and row.progress == 0 and created is not None \
                     and now - created < timedelta(seconds=QUEUED_GRACE):
                 return Verdict("alive")      # committed, about to be queued
             return Verdict("lost", "its job no longer exists in Redis (Redis was restarted "
@@ -134,14 +134,15 @@ def _act(row: Consolidation, found: Verdict, *, requeue: bool,
 
     if found.state == "ended":
         log.warning("consolidation %s marked failed: %s", row.id, found.reason)
-        row.status, row.progress, row.step = "failed", 100, "failed"
+        row.status, row.progress = RunStatus.FAILED.value, 100
+        row.step = ConsolidationStep.FAILED.value
         row.error = _("The run stopped before it finished: the job queue gave up on it. "
                       "Start the consolidation again.")
         if requeue:
             db.session.commit()
         return False
     log.warning("consolidation %s taken over: %s", row.id, found.reason)
-    row.status, row.progress, row.step, row.error = "queued", 0, "", ""
+    row.status, row.progress, row.step, row.error = RunStatus.QUEUED.value, 0, "", ""
     if requeue:
         db.session.commit()
         requeue_job(row, connection)
