@@ -71,10 +71,15 @@ def label(labels: Labels, value: str | None, missing: object | None = None) -> s
     return str(missing) if missing is not None else (value or "")
 
 
-def template_globals() -> dict[str, Callable[[str | None], str]]:
-    """``kind_label(value)``, ``role_label(value)`` … for the templates."""
+def template_globals() -> dict[str, Callable[..., str]]:
+    """``kind_label(value)``, ``role_label(value)`` … for the templates, and
+    ``warning_text(warning)``: a parser warning in the reader's language."""
+    from portal.frameworks.service import warning_text
 
     def bound(labels: Labels, missing: object | None) -> Callable[[str | None], str]:
         return lambda value: label(labels, value, missing)
 
-    return {name: bound(labels, missing) for name, (labels, missing) in TEMPLATE_LABELS.items()}
+    found: dict[str, Callable[..., str]] = {
+        name: bound(labels, missing) for name, (labels, missing) in TEMPLATE_LABELS.items()}
+    found["warning_text"] = warning_text
+    return found

@@ -26,7 +26,7 @@ LONG_TEXT = 20_000     # an indicator's text answer, a task's content, outputs o
 NOTE = 4_000           # a note beside a value, a reason (returned, reopened, not applicable),
                        # a comment, the recipients of a plan
 TITLE = 1_000          # a title: a plan's, a framework item's, the framework's header
-NAME = 300             # a name: an indicator, a framework, a unit, an issuing body
+NAME = 300             # a name: a framework, an issuing body (a unit's: 255, tenants.tree)
 SHORT = 200            # the office in charge, a funding source, a signer, a label
 CODE = 60              # a document number, a unit of measure
 PLACE = 100            # a place name in a document's date line

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -53,6 +54,43 @@ COMMITTEE_KINDS = (UnitKind.DISTRICT.value, UnitKind.COMMUNE.value)
 
 class FrameworkError(DomainError):
     """A framework operation refused."""
+
+
+def warning_text(warning: dict[str, Any]) -> str:
+    """A parser warning in the reader's language (the JSON keeps the English message)."""
+    params = warning.get("params") or {}
+    field_names = {"issuer": _("issuing body"), "number": _("number and symbol"),
+                   "date": _("date")}
+    texts = {
+        "numbering-gap": lambda: _("Item %(item)s is missing from the numbering.", **params),
+        "numbering-repeat": lambda: _("Item %(item)s appears twice.", **params),
+        "numbering-order": lambda: _("Item %(item)s comes after item %(after)s.", **params),
+        "numbering-start": lambda: _("The numbering starts at %(item)s.", **params),
+        "header-missing": lambda: _(
+            "The document's header does not give the %(fields)s; fill them in before "
+            "publishing.", fields=", ".join(field_names.get(f, f)
+                                            for f in params.get("fields", []))),
+        "ocr-label": lambda: _("Read “%(raw)s” as “%(label)s” (a scanned copy?); check it.",
+                               **params),
+        "ocr-number": lambda: _("Read the number as %(number)s from a damaged line; check it.",
+                                **params),
+        "no-diacritics": lambda: _("The text has no Vietnamese diacritics (a scan read by "
+                                   "OCR?); headings and texts are kept as read: correct "
+                                   "them."),
+        "truncated": lambda: _("The text ends without the closing mark, recipients or "
+                               "signature: the document may be cut off."),
+        "encoding": lambda: _("The file was read as Windows-1258, not UTF-8: check the "
+                              "Vietnamese letters."),
+        "auto-numbering": lambda: _("%(n)d paragraphs use Word's automatic numbering, which "
+                                    "is not part of the text: check the outline.", **params),
+        "invalid-date": lambda: _("The date in the header is not a real date."),
+        "missing-date": lambda: _("The date line has no day (an unsigned draft?)."),
+    }
+    text = texts.get(warning.get("code", ""))
+    try:
+        return text() if text else warning.get("message", "")
+    except (KeyError, TypeError):
+        return warning.get("message", "")
 
 
 def document_message(error: DocumentError) -> str:
