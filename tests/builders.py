@@ -1,13 +1,15 @@
-"""The tests' data builders, in one module: plan documents and frameworks, filed reports,
-the permission matrix's objects, and text as old Windows files store it.
+"""The tests' data builders and plain helpers, in one module: plan documents and
+frameworks, filed reports, the dashboard's province, the permission matrix's objects, text
+as old Windows files store it, a minimal PDF and an htmx autosave.
 
 Test modules import builders from here, never from one another; fixtures are in
 conftest.py."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -27,6 +29,7 @@ from portal.frameworks.service import (
 from portal.plans.service import add_comment, start_plan
 from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.evidence import add_evidence
+from portal.reports.report import ReportTask, UnitReport
 from portal.reports.service import open_report, save_value
 from tenants.scoping import system_scope
 from tenants.unit import Unit
@@ -150,6 +153,59 @@ def file_report(fid: int, code: str, year: int, values: dict, status: str,
     report.status, report.first_submitted_at, report.submitted_at = status, submitted, submitted
 
 
+# The dashboard's province (the ``province`` fixture of tests/test_dashboard.py and
+# tests/test_exports.py): test_aggregate's plan and reports, plus targets, issued plans for
+# D1 and C11 whose one task both report overdue, and commune C21 closed before the 2026
+# cut-off.
+TARGETED = {**AGGREGATE_SETTINGS,
+            "II.1.b": {**AGGREGATE_SETTINGS["II.1.b"], "targets": {2026: 8}},
+            "II.1.c": {**AGGREGATE_SETTINGS["II.1.c"], "target_final": 10, "target_year": 2030},
+            "II.1.d": {**AGGREGATE_SETTINGS["II.1.d"], "target_final": 1, "target_year": 2030}}
+
+
+def _unit(code: str) -> Unit:
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def build_dashboard_province() -> int:
+    """Province P1's framework with the dashboard's reports filed (the ``province``
+    fixture); returns its id."""
+    fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=TARGETED)
+    with system_scope("test data"):
+        fw = framework(fid)
+        db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=fw.owner_unit_id,
+                                       year=2025, due_date=date(2025, 11, 30),
+                                       cutoff_date=date(2025, 11, 15)))
+        for code in ("D1", "C11"):
+            start_plan(_unit(code), fw, None).revisions[-1].status = "issued"
+        db.session.flush()
+        _unit("C21").valid_to = date(2026, 7, 1)
+        file_report(fid, "D1", 2026, {"II.1.a": {"yes_no": "yes"}, "II.1.b": {"value": "2"},
+                                      "II.1.c": {"value": "1"},
+                                      "II.1.d": {"numerator": "10", "denominator": "10"},
+                                      "II.1.e": {"text": "Đã tập huấn"}},
+                    "submitted", ON_TIME)
+        file_report(fid, "C11", 2026, {"II.1.a": {"yes_no": "no"}, "II.1.b": {"value": "1"},
+                                       "II.1.c": {"value": "0"},
+                                       "II.1.d": {"numerator": "0", "denominator": "90"}},
+                    "submitted", LATE)
+        file_report(fid, "C12", 2026, {"II.1.b": {"value": "100"}}, "draft", None)
+        file_report(fid, "D2", 2025, {"II.1.b": {"value": "7"}, "II.1.c": {"value": "4"},
+                                      "II.1.d": {"numerator": "5", "denominator": "20"}},
+                    "accepted", datetime(2025, 11, 10, tzinfo=UTC))
+        file_report(fid, "D2", 2026, {"II.1.a": {"yes_no": "yes"}, "II.1.b": {"value": "3"},
+                                      "II.1.c": {"value": "2"}},
+                    "accepted", LAST_MINUTE)
+        file_report(fid, "P1.SKHCN", 2026, {"II.1.a": {"yes_no": "yes"},
+                                            "II.1.b": {"value": "0"}},
+                    "submitted", ON_TIME)
+        db.session.flush()
+        for task in db.session.scalars(select(ReportTask)):
+            task.status = "overdue"   # D1's and C11's one task (III.1.a)
+        db.session.commit()
+    return fid
+
+
 # ---- text as old Windows files store it --------------------------------------------------
 
 TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -235,3 +291,25 @@ def build_targets(world) -> dict[str, dict]:
             run_consolidation(consolidation.id, unit.id)
             out[target]["consolidation_id"] = consolidation.id
     return out
+
+
+def province_framework_id(report_id: int) -> int:
+    """The framework a report was filed on (the report_id fixture's is province P1's)."""
+    with system_scope("test"):
+        report = db.session.get(UnitReport, report_id)
+        return db.session.get(ReportingPeriod, report.period_id).framework_id
+
+
+PDF = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n"   # the smallest file sniffed as a PDF
+
+
+def version_of(html: str, element_id: str) -> str:
+    return re.search(rf'id="{re.escape(element_id)}" value="(\d+)"', html)[1]
+
+
+def hx_save(client, url: str, token: str, page: str, version_id: str,
+            headers: dict | None = None, **fields: str):
+    """An autosave as htmx sends it, with the version the page showed."""
+    return client.post(url, headers={"HX-Request": "true", **(headers or {})},
+                       data={"csrf_token": token, "version": version_of(page, version_id),
+                             **fields})

@@ -161,6 +161,15 @@ def targets(world: World) -> dict[str, dict]:
 
 
 @pytest.fixture
+def province(world: World) -> int:
+    """The dashboard's small province P1 (tests.builders.build_dashboard_province): its
+    framework id. tests/test_aggregate.py defines a province of its own."""
+    from tests.builders import build_dashboard_province
+
+    return build_dashboard_province()
+
+
+@pytest.fixture
 def count_queries(app: Flask) -> Callable[[Callable[[], object]], int]:
     """count_queries(action) -> how many SQL statements ``action()`` sent to the database."""
 

@@ -21,16 +21,8 @@ from portal.reports.consolidation import (
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import framework
+from tests.builders import framework, province_framework_id
 from tests.conftest import csrf_token
-
-
-def province_framework_id(report_id: int) -> int:
-    from portal.frameworks.period import ReportingPeriod
-
-    with system_scope("test"):
-        report = db.session.get(UnitReport, report_id)
-        return db.session.get(ReportingPeriod, report.period_id).framework_id
 
 
 def submit(report_id: int) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -25,67 +25,22 @@ from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.presets import PLAN_108_INDICATORS
 from portal.plans.service import start_plan
 from portal.reports.consolidation import launch, run_consolidation
-from portal.reports.report import ReportTask, UnitReport
+from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.builders import (
     AGGREGATE_PLAN,
-    AGGREGATE_SETTINGS,
     ALL,
-    LAST_MINUTE,
-    LATE,
     ON_TIME,
+    TARGETED,
     file_report,
     framework,
     make_framework,
 )
 
-TARGETED = {**AGGREGATE_SETTINGS,
-            "II.1.b": {**AGGREGATE_SETTINGS["II.1.b"], "targets": {2026: 8}},
-            "II.1.c": {**AGGREGATE_SETTINGS["II.1.c"], "target_final": 10, "target_year": 2030},
-            "II.1.d": {**AGGREGATE_SETTINGS["II.1.d"], "target_final": 1, "target_year": 2030}}
-
 
 def unit(code: str) -> Unit:
     return db.session.scalar(select(Unit).where(Unit.code == code))
-
-
-@pytest.fixture
-def province(world) -> int:
-    fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=TARGETED)
-    with system_scope("test data"):
-        fw = framework(fid)
-        db.session.add(ReportingPeriod(framework_id=fid, owner_unit_id=fw.owner_unit_id,
-                                       year=2025, due_date=date(2025, 11, 30),
-                                       cutoff_date=date(2025, 11, 15)))
-        for code in ("D1", "C11"):
-            start_plan(unit(code), fw, None).revisions[-1].status = "issued"
-        db.session.flush()
-        unit("C21").valid_to = date(2026, 7, 1)
-        file_report(fid, "D1", 2026, {"II.1.a": {"yes_no": "yes"}, "II.1.b": {"value": "2"},
-                                      "II.1.c": {"value": "1"},
-                                      "II.1.d": {"numerator": "10", "denominator": "10"},
-                                      "II.1.e": {"text": "Đã tập huấn"}},
-                    "submitted", ON_TIME)
-        file_report(fid, "C11", 2026, {"II.1.a": {"yes_no": "no"}, "II.1.b": {"value": "1"},
-                                       "II.1.c": {"value": "0"},
-                                       "II.1.d": {"numerator": "0", "denominator": "90"}},
-                    "submitted", LATE)
-        file_report(fid, "C12", 2026, {"II.1.b": {"value": "100"}}, "draft", None)
-        file_report(fid, "D2", 2025, {"II.1.b": {"value": "7"}, "II.1.c": {"value": "4"},
-                                      "II.1.d": {"numerator": "5", "denominator": "20"}},
-                    "accepted", datetime(2025, 11, 10, tzinfo=UTC))
-        file_report(fid, "D2", 2026, {"II.1.a": {"yes_no": "yes"}, "II.1.b": {"value": "3"},
-                                      "II.1.c": {"value": "2"}},
-                    "accepted", LAST_MINUTE)
-        file_report(fid, "P1.SKHCN", 2026, {"II.1.a": {"yes_no": "yes"},
-                                            "II.1.b": {"value": "0"}},
-                    "submitted", ON_TIME)
-        db.session.flush()
-        for task in db.session.scalars(select(ReportTask)):
-            task.status = "overdue"   # D1's and C11's one task (III.1.a)
-        db.session.commit()
-    return fid
 
 
 def board(fid: int, code: str = "P1", year: int = 2026):

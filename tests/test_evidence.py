@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.reports.evidence import ReportEvidence, safe_filename, sniff
 from tenants.scoping import system_scope
+from tests.builders import PDF
 from tests.conftest import csrf_token
 
-PDF = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.reports.evidence import ReportEvidence, add_evidence, remove_evidence
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
-from tests.test_evidence import PDF
+from tests.builders import PDF
 
 
 def _one_evidence(report_id: int) -> tuple[int, str]:

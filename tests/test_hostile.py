@@ -25,22 +25,11 @@ from portal.reports.report import UnitReport
 from portal.storage import LocalStorage, StorageError
 from tenants.scoping import system_scope
 from tenants.unit import Unit
+from tests.builders import hx_save, version_of
 from tests.conftest import csrf_token, login
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>"\'</textarea>'
 ESCAPED = "&lt;script&gt;alert("
-
-
-def version_of(html: str, element_id: str) -> str:
-    return re.search(rf'id="{re.escape(element_id)}" value="(\d+)"', html)[1]
-
-
-def hx_save(client, url: str, token: str, page: str, version_id: str,
-            headers: dict | None = None, **fields: str):
-    """An autosave as htmx sends it, with the version the page showed."""
-    return client.post(url, headers={"HX-Request": "true", **(headers or {})},
-                       data={"csrf_token": token, "version": version_of(page, version_id),
-                             **fields})
 
 
 def assert_inert(html: str) -> None:

@@ -28,11 +28,11 @@ from portal.extensions import db
 from portal.reports.consolidation import Consolidation, RunStatus, launch
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import framework
+from tests.builders import framework, province_framework_id
 from tests.live import Live, Visitor, prepare
 from tests.private_redis import RedisServer
-from tests.test_consolidation import province_framework_id
-from tests.test_worker import kill_tree, reader, state, wait_for
+from tests.processes import kill_tree, reader, state, wait_for
+from tests.processes import launch as launch_in_a_process
 
 needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
                                  reason="needs Redis and a worker process (CI sets REDIS_URL)")
@@ -202,8 +202,6 @@ def live(deployment: Live, redis_server: RedisServer):
 
 
 def _launch(live: Live) -> int:
-    from tests.test_worker import launch as launch_in_a_process
-
     return launch_in_a_process(live, "new")
 
 

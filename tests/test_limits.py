@@ -19,8 +19,8 @@ from portal.frameworks.framework import FrameworkNode
 from portal.plans.plan import PlanRevision, PlanTask
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
+from tests.builders import hx_save
 from tests.conftest import csrf_token
-from tests.test_hostile import hx_save
 
 # Vietnamese with diacritics: a letter with a mark is 2-3 bytes, 6-9 once percent-encoded
 WORDS = "Kết quả thực hiện kế hoạch tiêu chuẩn đo lường chất lượng. "
