@@ -262,7 +262,10 @@ def test_after_a_power_cut_pressing_consolidate_takes_the_run_over(
     _, _, url = consolidator.post("/units/33/consolidations", period_id=period)
     assert url.endswith(f"/consolidations/{consolidation_id}")     # the same run ...
     assert state(engine, consolidation_id)[:2] == ("queued", 0)      # ... taken over
-    job = Job.fetch(f"consolidation-{consolidation_id}", connection=redis_server.client())
+    with engine.connect() as connection:
+        job_id = connection.execute(text("SELECT job_id FROM consolidation WHERE id = :i"),
+                                    {"i": consolidation_id}).scalar_one()
+    job = Job.fetch(job_id, connection=redis_server.client())
     assert job.get_status() == JobStatus.QUEUED                      # and queued again
     live.start_worker()
     wait_for(lambda: state(engine, consolidation_id)[0] == "done", 45 * SLACK)

@@ -9,6 +9,7 @@ a retry) still leaves exactly one complete snapshot.
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -126,7 +127,10 @@ def launch(root: Unit, framework: Framework, year: int, user_id: int | None) -> 
         requested_by_id=user_id, created_at=clock.now())
     db.session.add(consolidation)
     db.session.flush()
-    consolidation.job_id = f"consolidation-{consolidation.id}"
+    # unique to this row, not only to its id: ids start again in a restored or recreated
+    # database while Redis may still hold the jobs of the old rows, which the stuck-run
+    # check would take for this row's (a finished job: the row marked failed)
+    consolidation.job_id = f"consolidation-{consolidation.id}-{secrets.token_hex(4)}"
     return consolidation
 
 
