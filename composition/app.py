@@ -9,6 +9,7 @@ from flask import Flask, Response, g, request, session
 from flask_login import current_user
 from sqlalchemy.engine import Connection, Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from portal.config import Config, config_for, sqlite_default_uri
 from portal.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -170,7 +171,17 @@ def register_tenancy(app: Flask) -> None:
             unbind_scope(token)
 
 
+class RecordId(IntegerConverter):
+    """``<int:…>`` in every route: at most a 64-bit integer, the largest id or year the
+    database holds. A longer number is no address of ours (404), not a database error."""
+
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = 2**63 - 1, signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RecordId  # before any route is added
     from blueprints.api.views import bp as api_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
