@@ -75,11 +75,12 @@ def require_whole_account(reach: Reach, users: Iterable[User]) -> None:
     users = list(users)
     beyond = accounts_beyond(reach, [u.id for u in users])
     problems = {
-        user.username: _("%(user)s also holds roles in %(units)s, which you do not "
+        # the units are counted, not named: they are outside the caller's reach
+        user.username: _("%(user)s also holds roles in %(count)d units you do not "
                          "administer: its password, e-mail, name and whether it is active "
                          "or locked are changed by an administrator of all its units or a "
                          "platform operator; here you may change its roles in your units.",
-                         user=user.username, units=", ".join(beyond[user.id]))
+                         user=user.username, count=len(beyond[user.id]))
         for user in users if user.id in beyond}
     if problems:
         raise BeyondReach(problems)
