@@ -33,18 +33,42 @@ from tenants.scoping import TenantScoped
 
 
 class ReportStatus(enum.StrEnum):
-    DRAFT = "draft"          # being written (also after being returned or reopened)
-    SUBMITTED = "submitted"  # locked for the unit, with the reviewer
-    ACCEPTED = "accepted"
+    """Where a report stands in the loop: drafter → head ("trình") → reviewer.
 
+    The unit's writers edit it while it is DRAFT, RETURNED or REOPENED (EDITABLE); the
+    drafter hands it to the head (WITH_HEAD, locked); the head submits it (SUBMITTED,
+    locked, with the reviewer) or sends it back; the reviewer returns it (RETURNED,
+    with a reason) or accepts it (ACCEPTED); the reviewer's level reopens an accepted
+    one (REOPENED, with a reason). Only SUBMITTED and ACCEPTED count as reported.
+    """
+
+    DRAFT = "draft"            # being written
+    WITH_HEAD = "with_head"    # handed to the unit head to submit ("đã trình")
+    SUBMITTED = "submitted"    # locked for the unit, with the reviewer
+    RETURNED = "returned"      # returned by the reviewer for correction, with a reason
+    ACCEPTED = "accepted"
+    REOPENED = "reopened"      # an accepted report opened again by the reviewer's level
+
+
+# The unit's writers may change the report in these.
+EDITABLE = frozenset({ReportStatus.DRAFT.value, ReportStatus.RETURNED.value,
+                      ReportStatus.REOPENED.value})
+# Waiting for the reviewer (their worklist).
+WITH_REVIEWER = frozenset({ReportStatus.SUBMITTED.value})
 
 REPORT_STATUS_LABELS = {ReportStatus.DRAFT: _l("Being written"),
+                        ReportStatus.WITH_HEAD: _l("With the unit head"),
                         ReportStatus.SUBMITTED: _l("Submitted"),
-                        ReportStatus.ACCEPTED: _l("Accepted")}
+                        ReportStatus.RETURNED: _l("Returned for correction"),
+                        ReportStatus.ACCEPTED: _l("Accepted"),
+                        ReportStatus.REOPENED: _l("Reopened for correction")}
 # The same within a sentence ("Report 2026: being written").
 REPORT_STATUS_IN_TEXT = {ReportStatus.DRAFT: _l("being written"),
+                         ReportStatus.WITH_HEAD: _l("with the unit head"),
                          ReportStatus.SUBMITTED: _l("submitted"),
-                         ReportStatus.ACCEPTED: _l("accepted")}
+                         ReportStatus.RETURNED: _l("returned for correction"),
+                         ReportStatus.ACCEPTED: _l("accepted"),
+                         ReportStatus.REOPENED: _l("reopened for correction")}
 
 
 class TaskStatus(enum.StrEnum):
