@@ -8,12 +8,16 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 
 from portal.archives import ArchiveError, check_archive
 from portal.problems import DomainError
 from tenants.text import nfc
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 MAX_ROWS = 5000
 
@@ -133,3 +137,119 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list]]:
         raise TableError(_("The Excel file cannot be read; save it again as .xlsx.")) from exc
     finally:
         book.close()
+
+
+# ---- workbooks the platform writes ----------------------------------------------------------
+#
+# Every workbook the platform makes (the consolidation, the dashboard, the coverage of a
+# framework) lays its sheets out here, so a clerk gets the same sheet from each: numbers
+# as numbers with Excel's standard format codes (a Vietnamese Excel shows "#,##0" as
+# 1.500.000 and "0.0%" as 75,0%: the separators are the reader's locale, never ours),
+# texts stored as text, a bold wrapped header row that stays frozen and repeats on every
+# printed page, columns as wide as their content (within bounds), landscape A4 fitted to
+# the page width.
+
+NUMBER_FORMATS = {
+    "count": "#,##0",        # a number of units, classes, products …
+    "amount": "#,##0",       # an amount of money (the column's title says "đồng")
+    "ratio": "0.0%",         # a ratio kept as a fraction (0.75 shows as 75,0%)
+    "text": "@",             # a text, never read as a number or a date
+}
+DECIMAL_FORMAT = "#,##0.0#"  # a count or an amount that is not a whole number
+MIN_WIDTH, MAX_WIDTH = 8, 60
+
+
+def number_format(kind: str, value: object = None) -> str:
+    """The format code of a cell of ``kind`` holding ``value``: a whole number is shown
+    without decimals, any other with one or two (12,5 — never rounded to 13)."""
+    code = NUMBER_FORMATS.get(kind, "General")
+    if kind in ("count", "amount") and isinstance(value, float) and not value.is_integer():
+        return DECIMAL_FORMAT
+    return code
+
+
+def write_row(sheet: Worksheet, values: list[object], kinds: list[str] | tuple[str, ...]) -> int:
+    """Append a row whose cells take the formats of ``kinds`` (one per value; a missing
+    kind is "text"); returns the row's number."""
+    sheet.append(values)
+    row = sheet.max_row
+    for index, value in enumerate(values, start=1):
+        kind = kinds[index - 1] if index - 1 < len(kinds) else "text"
+        if value is None or value == "":
+            continue
+        sheet.cell(row=row, column=index).number_format = number_format(
+            kind if not isinstance(value, str) else "text", value)
+    return row
+
+
+def write_header(sheet: Worksheet, titles: list[str] | tuple[str, ...]) -> int:
+    """Append a header row: bold, wrapped, centred; returns its number."""
+    from openpyxl.styles import Alignment, Font
+
+    sheet.append(list(titles))
+    row = sheet.max_row
+    for cell in sheet[row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    return row
+
+
+def write_caption(sheet: Worksheet, text: str, *, size: int | None = None) -> int:
+    """Append a caption (a title above a table): one bold cell, which does not widen its
+    column (``finish_sheet``)."""
+    from openpyxl.styles import Font
+
+    sheet.append([text])
+    row = sheet.max_row
+    sheet.cell(row=row, column=1).font = Font(bold=True, size=size) if size else Font(bold=True)
+    return row
+
+
+def _shown_length(value: object, code: str) -> int:
+    """About how many characters Excel shows for the cell."""
+    if isinstance(value, bool) or value is None:
+        return 0 if value is None else 5
+    if isinstance(value, int | float) and "%" in code:
+        return len(f"{value * 100:.1f}") + 1
+    if isinstance(value, int | float):
+        return len(f"{value:,.2f}" if isinstance(value, float) and not value.is_integer()
+                   else f"{int(value):,}")
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def finish_sheet(sheet: Worksheet, *, header_row: int, widths: dict[str, float] | None = None,
+                 landscape: bool = True) -> None:
+    """Lay the sheet out once it is written: column widths from the content (a caption —
+    a row of one cell — does not count; bounded to 8…60 characters, longer texts wrap),
+    ``widths`` (by column letter) where a column must be wider or narrower, rows down
+    to ``header_row`` frozen and repeated on every printed page, landscape (or
+    portrait), fitted to the page width."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    longest: dict[int, int] = {}
+    for row in sheet.iter_rows(min_row=header_row):
+        filled = [c for c in row if c.value not in (None, "")]
+        if len(filled) <= 1 and row[0].row != header_row:
+            continue
+        for cell in filled:
+            length = _shown_length(cell.value, cell.number_format)
+            if cell.row == header_row:   # a header wraps: its longest word counts
+                length = max((len(w) for w in str(cell.value).split()), default=0)
+            longest[cell.column] = max(longest.get(cell.column, 0), length)
+    for column, length in longest.items():
+        letter = get_column_letter(column)
+        width = (widths or {}).get(letter, min(MAX_WIDTH, max(MIN_WIDTH, length + 2)))
+        sheet.column_dimensions[letter].width = width
+        for (cell,) in sheet.iter_rows(min_row=header_row + 1, min_col=column,
+                                       max_col=column):
+            if isinstance(cell.value, str) and len(cell.value) > width:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    setup = sheet.page_setup
+    setup.orientation = "landscape" if landscape else "portrait"
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.fitToWidth, setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)

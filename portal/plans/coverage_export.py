@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.export_cells import workbook_bytes
 from portal.plans.service import CoverageRow
+from portal.spreadsheets import finish_sheet, write_caption, write_header, write_row
 
 
 def coverage_workbook(framework_name: str, rows: list[CoverageRow], without: list[int],
@@ -15,32 +15,23 @@ def coverage_workbook(framework_name: str, rows: list[CoverageRow], without: lis
     book = Workbook()
     sheet: Worksheet = book.active  # type: ignore[assignment]  # a new Workbook has one worksheet
     sheet.title = "Độ bao phủ"
-    sheet.append([framework_name])
-    sheet["A1"].font = Font(bold=True, size=13)
+    write_caption(sheet, framework_name, size=13)
     sheet.append([])
-    header = ["Mục", "Nhiệm vụ", "Số đơn vị triển khai", "Đơn vị triển khai",
-              "Số đơn vị không áp dụng", "Đơn vị không áp dụng và lý do"]
-    sheet.append(header)
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
+    header = write_header(sheet, ["Mục", "Nhiệm vụ", "Số đơn vị triển khai",
+                                  "Đơn vị triển khai", "Số đơn vị không áp dụng",
+                                  "Đơn vị không áp dụng và lý do"])
     for row in rows:
-        sheet.append([
+        write_row(sheet, [
             row.node.path, row.node.title or row.node.text, len(row.implementing),
             "; ".join(labels[u][1] for u in row.implementing if u in labels),
             len(row.not_applicable),
             "; ".join(f"{labels[u][1]}: {reason}" for u, reason in row.not_applicable
-                      if u in labels)])
-    for column, width in zip("ABCDEF", (10, 70, 12, 50, 12, 60), strict=True):
-        sheet.column_dimensions[column].width = width
-    for line in sheet.iter_rows(min_row=4):
-        for cell in line:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+                      if u in labels)], ("text", "text", "count", "text", "count", "text"))
+    finish_sheet(sheet, header_row=header, widths={"B": 60, "D": 50, "F": 60})
     missing = book.create_sheet("Chưa có kế hoạch")
-    missing.append(["Mã", "Đơn vị", "Loại"])
-    for cell in missing[1]:
-        cell.font = Font(bold=True)
+    header = write_header(missing, ["Mã", "Đơn vị", "Loại"])
     for unit_id in without:
         code, name = labels.get(unit_id, ("", ""))
-        missing.append([code, name, kinds.get(unit_id, "")])
-    missing.column_dimensions["B"].width = 50
+        write_row(missing, [code, name, kinds.get(unit_id, "")], ())
+    finish_sheet(missing, header_row=header, landscape=False)
     return workbook_bytes(book)

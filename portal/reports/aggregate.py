@@ -118,6 +118,9 @@ class Sums:
     stocks: dict[int, dict[int, dict[str, dict[str, Cell]]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(dict))))
     texts: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    # group -> code -> the texts of that child's units (the same texts, by child)
+    group_texts: dict[int, dict[str, list[dict]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     texts_year: int | None = None          # the year the texts were read for
 
 
@@ -209,9 +212,12 @@ class LiveAggregate:
                     "denominator": _number(cell["denominator"])}
         if rule == Aggregation.SHARE_OF_EXPECTED:
             return self.share(indicator, year, group)
-        if group is None and year == self.sums.texts_year:
-            return {"texts": self.sums.texts.get(indicator.code, [])}
-        return {"texts": []}
+        if year != self.sums.texts_year:
+            return {"texts": []}
+        # a child's texts are those of its units: the same rule as the total's, so the
+        # children's counts add up to it (texts of units merged into the root: total only)
+        texts = self.sums.texts if group is None else self.sums.group_texts.get(group, {})
+        return {"texts": texts.get(indicator.code, [])}
 
     def share(self, indicator: Indicator, year: int, group: int | None = None) -> dict:
         """Units expected to report the indicator that said yes (or gave a non-zero
@@ -430,7 +436,7 @@ def _read_texts(live: LiveAggregate, framework: Framework, year: int, members: S
     behaviour = {i.code: i.time_behaviour for i in live.indicators}
     per_year = [c for c in codes if behaviour[c] == TimeBehaviour.PER_YEAR]
     rows = db.session.execute(
-        select(Indicator.code, Unit.code.label("unit"), ReportValue.text)
+        select(Indicator.code, Unit.code.label("unit"), ReportValue.text, Unit.id)
         .select_from(ReportValue)
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
@@ -445,8 +451,17 @@ def _read_texts(live: LiveAggregate, framework: Framework, year: int, members: S
                or_(ReportingPeriod.year == year,
                    and_(ReportingPeriod.year < year, Indicator.code.notin_(per_year))))
         .order_by(Indicator.code, UnitReport.unit_id, ReportingPeriod.year))
+    rows = list(rows)
+    # the child each writing unit counts under: one more query, for these units only
+    child_of = dict(db.session.execute(
+        select(members.c.unit_id, members.c.child_id)
+        .where(members.c.unit_id.in_({row.id for row in rows}))).tuples().all()) \
+        if rows else {}
     for row in rows:
-        live.sums.texts[row.code].append({"unit": row.unit, "text": row.text})
+        text = {"unit": row.unit, "text": row.text}
+        live.sums.texts[row.code].append(text)
+        if row.id in child_of:
+            live.sums.group_texts[child_of[row.id]][row.code].append(text)
     live.sums.texts_year = year
 
 

@@ -16,6 +16,7 @@ from portal import clock
 from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
 from portal.export_cells import workbook_bytes
 from portal.frameworks.indicator import Indicator
+from portal.spreadsheets import finish_sheet, write_caption, write_header, write_row
 
 NARRATIVE_TITLES = (("results", "Kết quả đạt được"),
                     ("difficulties", "Khó khăn, vướng mắc và nguyên nhân"),
@@ -37,7 +38,7 @@ def number(value: float | int | None) -> str:
 def shown(indicator: Indicator | None, figure: dict) -> str:
     """One indicator's figure as the report prints it."""
     if "texts" in figure:
-        return f"{len(figure['texts'])} nội dung"
+        return f"{text_count(figure)} nội dung"
     if indicator is not None and indicator.kind == "ratio":
         return (f"{percent(figure.get('value'))} ({number(figure.get('numerator'))}/"
                 f"{number(figure.get('denominator'))})")
@@ -115,74 +116,135 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
     return buffer.getvalue()
 
 
+YES_NO_TEXT = {True: "Có", False: "Không"}
+
+
+def text_count(figure: dict) -> int:
+    """How many texts a row counts: the texts its units gave (a unit one per year it
+    wrote one). The same rule for the whole subtree and for each child, so the children's
+    counts add up to the total (units merged into the root itself count in the total
+    only)."""
+    return len(figure.get("texts") or [])
+
+
+def _indicator_sheet(book: Workbook, code: str, indicator: Indicator | None) -> Worksheet:
+    sheet = book.create_sheet(code.replace(".", "_")[:31])
+    write_caption(sheet, f"{code} — {indicator.name}" if indicator else code)
+    return sheet
+
+
+def _columns(indicator: Indicator | None, figure: dict) -> tuple[list[str], list[str]]:
+    """The titles and cell kinds of an indicator's table, from its kind."""
+    kind = _kind(indicator, figure)
+    unit = f" ({indicator.unit_of_measure})" if indicator and indicator.unit_of_measure else ""
+    if kind == "ratio":
+        return ([indicator.numerator_label or "Tử số" if indicator else "Tử số",
+                 indicator.denominator_label or "Mẫu số" if indicator else "Mẫu số",
+                 "Tỷ lệ"], ["count", "count", "ratio"])
+    if kind == "yes_no":
+        return (["Số đơn vị trả lời Có", "Số đơn vị phải báo cáo", "Tỷ lệ"],
+                ["count", "count", "ratio"])
+    if kind == "text":
+        return ["Số nội dung"], ["count"]   # the texts themselves: by unit, below
+    if kind == "amount":
+        return [f"Giá trị{unit or ' (đồng)'}"], ["amount"]
+    return [f"Giá trị{unit}"], ["count"]
+
+
+def _kind(indicator: Indicator | None, figure: dict) -> str:
+    """The indicator's kind (or, without it, what the figure's shape says)."""
+    if indicator is not None:
+        return indicator.kind
+    return "text" if "texts" in figure else "ratio" if "numerator" in figure else "count"
+
+
+def _figure_cells(kind: str, figure: dict) -> list[object]:
+    """The cells of one row of an indicator's table (the subtree, or one child)."""
+    if kind in ("ratio", "yes_no"):
+        return [figure.get("numerator"), figure.get("denominator"), figure.get("value")]
+    if kind == "text":
+        return [text_count(figure)]
+    return [figure.get("value")]
+
+
+def _unit_cells(kind: str, figure: dict) -> list[object]:
+    """What one unit gave for the indicator, as it gave it (blank: not given)."""
+    if kind == "ratio":
+        numerator, denominator = figure.get("numerator"), figure.get("denominator")
+        share = numerator / denominator if numerator is not None and denominator else None
+        return [numerator, denominator, share]
+    if kind == "yes_no":
+        value = figure.get("value")
+        return [YES_NO_TEXT[bool(value)] if value is not None else ""]
+    if kind == "text":
+        return [figure.get("text", "")]
+    return [figure.get("value")]
+
+
+def _unit_columns(kind: str, titles: list[str], kinds: list[str]) -> tuple[list[str], list[str]]:
+    if kind == "yes_no":
+        return ["Trả lời"], ["text"]
+    if kind == "text":
+        return ["Nội dung"], ["text"]
+    return titles, kinds
+
+
 def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
                              names: dict[str, str], title: str,
                              made_at: datetime | None = None) -> bytes:
+    """The summary sheet, then one sheet per indicator: the subtree and each child, then
+    every unit that reported with what it gave (a yes/no as "Có"/"Không", blank when it
+    gave none)."""
     book = Workbook()
     summary: Worksheet = book.active  # type: ignore[assignment]  # a new Workbook has one worksheet
     summary.title = "Tổng hợp"
-    summary.append([title])
-    summary["A1"].font = Font(bold=True, size=13)
-    reporting = result["reporting"]
+    write_caption(summary, title, size=13)
     summary.append(["Số liệu tổng hợp lúc", clock.shown(made_at)] if made_at else [])
-    summary.append(["Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Đã tiếp nhận", "Tỷ lệ báo cáo",
-                    "Tỷ lệ đúng hạn"])
-    summary.append([reporting["expected"], reporting["submitted"], reporting["on_time"],
-                    reporting["accepted"], reporting["rate"], reporting["timeliness"]])
+    rates = ("count", "count", "count", "count", "ratio", "ratio")
+    write_header(summary, ["Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Đã tiếp nhận",
+                           "Tỷ lệ báo cáo", "Tỷ lệ đúng hạn"])
+    reporting = result["reporting"]
+    write_row(summary, [reporting["expected"], reporting["submitted"], reporting["on_time"],
+                        reporting["accepted"], reporting["rate"], reporting["timeliness"]],
+              rates)
     summary.append([])
-    summary.append(["Đơn vị", "Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Đã tiếp nhận",
-                    "Tỷ lệ báo cáo"])
+    header = write_header(summary, ["Đơn vị", "Phải báo cáo", "Đã báo cáo", "Đúng hạn",
+                                    "Đã tiếp nhận", "Tỷ lệ báo cáo", "Tỷ lệ đúng hạn"])
     for child in result["children"]:
         r = child["reporting"]
-        summary.append([names.get(child["unit"], child["unit"]), r["expected"], r["submitted"],
-                        r["on_time"], r["accepted"], r["rate"]])
+        write_row(summary, [names.get(child["unit"], child["unit"]), r["expected"],
+                            r["submitted"], r["on_time"], r["accepted"], r["rate"],
+                            r.get("timeliness")], ("text", *rates))
+    finish_sheet(summary, header_row=header)
+    units = result.get("units", [])
     for code, figure in result["indicators"].items():
         indicator = indicators.get(code)
-        sheet = book.create_sheet(code.replace(".", "_")[:31])
-        sheet.append([code, indicator.name if indicator else ""])
-        sheet["A1"].font = Font(bold=True)
-        ratio = "numerator" in figure and "texts" not in figure
-        texts = "texts" in figure
-        header = ["Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ"] if ratio else \
-            ["Đơn vị", "Nội dung"] if texts else ["Đơn vị", "Giá trị"]
-        sheet.append(header)
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
+        kind = _kind(indicator, figure)
+        sheet = _indicator_sheet(book, code, indicator)
+        titles, kinds = _columns(indicator, figure)
+        header = write_header(sheet, ["Đơn vị", *titles])
         rows = [("Toàn đơn vị", figure)] + [(names.get(c["unit"], c["unit"]),
                                              c["indicators"].get(code, {}))
                                             for c in result["children"]]
         for name, value in rows:
-            if ratio:
-                sheet.append([name, value.get("numerator"), value.get("denominator"),
-                              value.get("value")])
-            elif texts:
-                for passage in value.get("texts", []) or [{"text": ""}]:
-                    sheet.append([name, passage.get("text", "")])
-            else:
-                sheet.append([name, value.get("value")])
-        _unit_breakdown(sheet, code, result.get("units", []), ratio=ratio, texts=texts)
-        sheet.column_dimensions["A"].width = 40
+            write_row(sheet, [name, *_figure_cells(kind, value)], ["text", *kinds])
+        for cell in sheet[header + 1]:
+            cell.font = Font(bold=True)
+        _unit_breakdown(sheet, code, units, kind, *_unit_columns(kind, titles, kinds))
+        finish_sheet(sheet, header_row=header)
     return workbook_bytes(book)
 
 
-def _unit_breakdown(sheet: Worksheet, code: str, units: list[dict], *, ratio: bool,
-                    texts: bool) -> None:
-    """Below the totals: every unit that reported, with what it reported."""
-    given = [u for u in units if code in u["values"]]
-    if not given or texts:   # texts are listed by unit above already
+def _unit_breakdown(sheet: Worksheet, code: str, units: list[dict], kind: str,
+                    titles: list[str], kinds: list[str]) -> None:
+    """Below the totals: every unit that reported, with what it gave for the indicator
+    (blank when it gave nothing for it)."""
+    if not units:
         return
     sheet.append([])
-    sheet.append(["Theo từng đơn vị đã báo cáo"])
-    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-    sheet.append(["Mã đơn vị", "Đơn vị", *(("Tử số", "Mẫu số", "Tỷ lệ") if ratio
-                                            else ("Giá trị",))])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for unit in given:
-        figure = unit["values"][code]
-        if ratio:
-            numerator, denominator = figure.get("numerator"), figure.get("denominator")
-            share = numerator / denominator if numerator is not None and denominator else None
-            sheet.append([unit["unit"], unit["name"], numerator, denominator, share])
-        else:
-            sheet.append([unit["unit"], unit["name"], figure.get("value")])
+    write_caption(sheet, "Theo từng đơn vị đã báo cáo")
+    write_header(sheet, ["Mã đơn vị", "Đơn vị", *titles])
+    for unit in units:
+        write_row(sheet, [unit["unit"], unit["name"],
+                          *_unit_cells(kind, unit["values"].get(code, {}))],
+                  ["text", "text", *kinds])
