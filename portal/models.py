@@ -14,6 +14,7 @@ from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from portal.notifications.notification import Notification
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
+from portal.reports.consolidation_narrative import ConsolidationNarrative
 from portal.reports.report import (
     ReportSubmission,
     ReportTask,
@@ -28,6 +29,7 @@ from tenants.unit import Unit, UnitClosure
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "ConsolidationNarrative",
     "Framework",
     "FrameworkNode",
     "FrameworkVersion",

@@ -209,9 +209,11 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     assert annex.rows[0].cells[0].text == "Đơn vị" and len(annex.rows) == 1 + 3
     signature = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận"))
     recipients, signer = signature.rows[0].cells
-    assert "- Ủy ban nhân dân Tỉnh Một (để báo cáo)" in recipients.text
-    assert "- Lưu: VT." in recipients.text
-    assert "(Chức vụ người ký)" in signer.text and "(Họ và tên)" in signer.text
+    # the province's report is its Department of Science and Technology's, to the
+    # province's people's committee (tests/test_consolidation_exports.py: the texts)
+    assert "Kính gửi: Ủy ban nhân dân tỉnh Một." in texts
+    assert "- Như trên;" in recipients.text and "- Lưu: VT." in recipients.text
+    assert "GIÁM ĐỐC" in signer.text and "(Họ và tên)" in signer.text
     book = load_workbook(io.BytesIO(operator.get(
         f"/consolidations/{consolidation_id}/workbook.xlsx").data))
     assert book.sheetnames == ["Tổng hợp", "II_1_a", "II_1_b"]
@@ -221,10 +223,11 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     rows = [[c.value for c in row] for row in ratio.iter_rows()]
     while any(row and row[-1] is None for row in rows):    # drop the empty cells at the end
         rows = [row[:-1] if row and row[-1] is None else row for row in rows]
-    assert rows[1] == ["Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ"]
+    assert rows[1] == ["Đơn vị", "Đã đào tạo", "Tổng số", "Tỷ lệ"]   # the indicator's labels
     assert rows[2] == ["Toàn đơn vị", 3, 4, 0.75]
     start_of_units = rows.index(["Theo từng đơn vị đã báo cáo"])
-    assert rows[start_of_units + 1] == ["Mã đơn vị", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ"]
+    assert rows[start_of_units + 1] == ["Mã đơn vị", "Đơn vị", "Đã đào tạo", "Tổng số",
+                                        "Tỷ lệ"]
     assert rows[start_of_units + 2:] == [["D1", "Huyện Một", 3, 4, 0.75]]
 
 

@@ -124,6 +124,8 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "api.report_transition": ("read", {}, 400),                       # no action given
     "consolidations.start": ("consolidator", {}, 422),                 # no period chosen
     "api.start_consolidation": ("consolidator", {}, 400),             # no year given
+    # the consolidated narrative: consolidators of the unit or above only, not leaders
+    "consolidations.save_narrative_view": ("narrative-editor", {"text": "x"}, 409),  # stale
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -135,7 +137,7 @@ OWNER_ROLES = {"consolidator", "admin"}
 WRITER_ROLES = {"drafter", "head"}
 REVIEWER_ROLES = {"reviewer", "consolidator"}
 # What a platform operator may not do: act as a member of a unit.
-MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer"}
+MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer", "narrative-editor"}
 ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "platform",
          "anonymous"]
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
@@ -148,7 +150,7 @@ def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
     if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator",
-                "dashboard", "audit") or \
+                "narrative-editor", "dashboard", "audit") or \
             kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
@@ -164,6 +166,8 @@ def allowed(kind: str, role: str, target: str) -> str:
     if kind == "consolidator":  # consolidators and leaders of the unit or above it
         return "ok" if role in {"consolidator", "leader"} and target in ("own", "child") \
             else "forbidden"
+    if kind == "narrative-editor":  # consolidators of the unit or above it, no one else
+        return "ok" if role == "consolidator" and target in ("own", "child") else "forbidden"
     if kind == "dashboard":
         return "ok" if subtree else "forbidden"
     if kind == "audit":
@@ -188,6 +192,8 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
         name = match.group(1)
         if endpoint.startswith("reports.") and name in ("task_id", "name"):
             return str(ids["report_task_id"]) if name == "task_id" else "results"
+        if endpoint.startswith("consolidations.") and name == "name":
+            return "results"
         if name in ("object_type", "object_id"):   # the history of the target's report
             return "unit_report" if name == "object_type" else str(ids["report_id"])
         return str(ids[name])
@@ -276,7 +282,7 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
     kinds = {"unit-owner", "fw-manage", "unit-writer", "plan-writer", "plan-head",
-             "plan-reviewer", "plan-read", "read", "consolidator"}
+             "plan-reviewer", "plan-read", "read", "consolidator", "narrative-editor"}
     # "form": the caller's own session, language and notices, with no unit to reach
     untried = {e for e, (kind, _p, _s) in POSTS.items() if kind not in kinds | {"form"}}
     assert not untried, f"no test tries these POST routes: {sorted(untried)}"

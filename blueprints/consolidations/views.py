@@ -2,16 +2,20 @@
 snapshot (moved out of the reports pages).
 
 Load through the guard (404), check the caller consolidates at or above the unit (403),
-start through ``portal.reports.consolidation.start``; pages and files come from
-``portal.reports.pages`` and ``portal.reports.consolidation_documents``.
+start through ``portal.reports.consolidation.start``; the consolidated narrative is
+edited (autosave) by the unit's consolidators only (``consolidation_narrative.may_edit``);
+pages and files come from ``portal.reports.pages`` and
+``portal.reports.consolidation_documents``.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.autosave import autosave
 from portal.frameworks.framework import Framework
 from portal.reports.consolidation import (
     Consolidation,
@@ -22,7 +26,11 @@ from portal.reports.consolidation import (
     start as start_consolidation,
 )
 from portal.reports.consolidation_documents import consolidation_docx, consolidation_xlsx
+from portal.reports.consolidation_narrative import may_edit, save_section
+from portal.reports.consolidation_narrative import texts as narrative_texts
+from portal.reports.consolidation_narrative import versions as narrative_versions
 from portal.reports.pages import consolidation_page
+from portal.reports.report import NARRATIVE
 from portal.reports.workflow import chosen_period, may_consolidate
 from tenants.access import unit_or_404, visible_or_404
 
@@ -55,7 +63,8 @@ def start(code: str) -> ResponseReturnValue:
 @login_required
 def show(consolidation_id: int) -> ResponseReturnValue:
     row = visible_or_404(Consolidation, consolidation_id)
-    return render_template("reports/consolidation.html", **vars(consolidation_page(row)))
+    return render_template("reports/consolidation.html",
+                           **vars(consolidation_page(row, g.reach)))
 
 
 @bp.route("/consolidations/<int:consolidation_id>/progress")
@@ -91,3 +100,32 @@ def docx(consolidation_id: int) -> ResponseReturnValue:
 def xlsx(consolidation_id: int) -> ResponseReturnValue:
     data, filename = consolidation_xlsx(consolidation_page(_finished_or_404(consolidation_id)))
     return _attachment(data, XLSX_TYPE, filename)
+
+
+def narrative_labels() -> dict[str, str]:
+    return {"results": _("Results achieved"),
+            "difficulties": _("Difficulties and obstacles, and their causes"),
+            "proposals": _("Proposals and recommendations")}
+
+
+@bp.route("/consolidations/<int:consolidation_id>/narrative/<name>", methods=["POST"])
+@login_required
+def save_narrative_view(consolidation_id: int, name: str) -> ResponseReturnValue:
+    """Autosave one section of the consolidated narrative (the snapshot stays as it is)."""
+    row = _finished_or_404(consolidation_id)
+    if not may_edit(g.reach, row.unit_id):
+        abort(403)
+    if name not in NARRATIVE:
+        abort(404)
+    version = request.form.get("force_version") or request.form.get("version")
+
+    def save() -> int:
+        return save_section(row, name, request.form.get("text", ""), version, current_user.id)
+
+    def current() -> tuple[dict[str, str], int]:
+        fresh = _finished_or_404(consolidation_id)
+        return {name: narrative_texts(fresh)[name]}, narrative_versions(fresh)[name]
+
+    return autosave(f"consolidation-narrative-{name}", [name], save, current=current,
+                    mine={name: request.form.get("text", "")}, labels=narrative_labels(),
+                    reload_url=url_for("consolidations.show", consolidation_id=row.id))

@@ -1,37 +1,93 @@
 """A finished consolidation as files: the consolidated report (Word) and its workbook
-(Excel), with the names the unit signs them with and whom the report goes to."""
+(Excel), with who sends the report, to whom, and who signs it.
+
+The province's consolidated report is the Department of Science and Technology's
+report to the provincial People's Committee (PRODUCT.md: DOST consolidates), not the
+province writing to itself: "UBND TỈNH HƯNG YÊN / SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+"Số: …/BC-SKHCN", "Kính gửi: Ủy ban nhân dân tỉnh Hưng Yên", signed by the
+department's director. The platform knows the department as the department-kind unit
+directly under the province named "Sở Khoa học và Công nghệ" (``DOST_NAME``; the demo's
+33.SKHCN). A consolidation below the province (a district's) is its people's
+committee's report to the committee above. Names inside a sentence take the level in
+lower case ("tỉnh Hưng Yên").
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from portal.accounts.user import User
+from portal.extensions import db
 from portal.reports.consolidation_export import (
+    Sender,
     build_consolidation_docx,
     build_consolidation_xlsx,
 )
+from portal.reports.consolidation_narrative import texts as narrative_texts
+from portal.reports.narrative_compile import running_name
 from portal.reports.pages import ConsolidationPage
+from tenants.membership import Membership, Role
+from tenants.text import search_key
 from tenants.tree import unit_labels
-from tenants.unit import Unit
+from tenants.unit import Unit, UnitKind
 
 COMMITTEES = ("province", "district", "commune")
+DOST_NAME = "Sở Khoa học và Công nghệ"
+DIRECTOR = "GIÁM ĐỐC"
+CHAIR = "CHỦ TỊCH"
 
 
-def reports_to(unit: Unit) -> str:
-    """Whom a unit's consolidated report goes to: the unit above, or its own people's
-    committee at the top (the Department of Science and Technology reports for it)."""
+def dost_of(province: Unit) -> Unit | None:
+    """The province's Department of Science and Technology: a department directly
+    under it named ``DOST_NAME`` (compared without case or accents)."""
+    wanted = search_key(DOST_NAME)
+    return next((unit for unit in db.session.scalars(select(Unit).where(
+        Unit.parent_id == province.id, Unit.kind == UnitKind.DEPARTMENT.value)
+        .order_by(Unit.id)) if search_key(unit.name) == wanted), None)
+
+
+def head_of(unit: Unit) -> str | None:
+    """The name of the unit's head (its first "head" account), if it has one."""
+    return db.session.scalar(select(User.full_name).join(
+        Membership, Membership.user_id == User.id).where(
+        Membership.unit_id == unit.id, Membership.role == Role.HEAD.value,
+        User.full_name != "").order_by(Membership.id).limit(1))
+
+
+def _place(unit: Unit) -> str:
+    """The place of the date line: the name without its level ("Hưng Yên")."""
+    running = running_name(unit.name)
+    return running.split(" ", 1)[1] if running != unit.name and " " in running else unit.name
+
+
+def sender_of(unit: Unit) -> Sender:
+    """Who sends the consolidated report of ``unit``'s subtree, and to whom."""
+    committee = f"UBND {running_name(unit.name)}"
+    if unit.kind == UnitKind.PROVINCE.value and (dost := dost_of(unit)) is not None:
+        return Sender(body=dost.name, parent=committee, number="     /BC-SKHCN",
+                      addressee=f"Ủy ban nhân dân {running_name(unit.name)}",
+                      place=_place(unit), signer_title=DIRECTOR, signer_name=head_of(dost))
     above = unit_labels([unit.parent_id]).get(unit.parent_id) if unit.parent_id else None
-    return above[1] if above else f"Ủy ban nhân dân {unit.name}"
+    addressee = (f"Ủy ban nhân dân {running_name(above[1])}" if above else
+                 f"Ủy ban nhân dân {running_name(unit.name)}")
+    if unit.kind in COMMITTEES:
+        return Sender(body=committee, parent=None, number="     /BC-UBND", addressee=addressee,
+                      place=_place(unit), signer_title=None, signer_name=None)
+    return Sender(body=unit.name, parent=None, number="     /BC", addressee=addressee,
+                  place=_place(unit), signer_title=None, signer_name=None)
 
 
 def consolidation_docx(page: ConsolidationPage) -> tuple[bytes, str]:
-    """The consolidated report of a finished snapshot, and its file name."""
+    """The consolidated report of a finished snapshot, and its file name: the figures of
+    the snapshot, the narrative as the consolidator left it (or as compiled)."""
     row, unit = page.consolidation, page.unit
     version = page.framework.published() if page.framework else None
-    parent = "Ủy ban nhân dân" if unit.kind in COMMITTEES else None
+    sender = sender_of(unit)
     data = build_consolidation_docx(
-        page.result, body=unit.name, parent=parent, year=row.year, number_text="     /BC",
+        page.result, sender=sender, year=row.year,
         framework_number=version.doc_number if version else None,
-        indicators=page.indicators, names=page.names,
-        place=unit.name.split(" ", 1)[-1] if " " in unit.name else unit.name,
-        recipients=[f"{reports_to(unit)} (để báo cáo)"], made_at=row.finished_at)
+        indicators=page.indicators, names=page.names, narrative=narrative_texts(row),
+        made_at=row.finished_at)
     return data, f"bao-cao-tong-hop-{unit.code}-{row.year}-{row.number}.docx"
 
 

@@ -4,8 +4,10 @@ workbook with one sheet per indicator broken down by unit."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime
 
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm
 from openpyxl import Workbook
@@ -13,9 +15,10 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from portal import clock
-from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
+from portal.documents import grid, header_block, new_document, paragraph, signature_block
 from portal.export_cells import workbook_bytes
 from portal.frameworks.indicator import Indicator
+from portal.reports.narrative_compile import is_heading
 from portal.spreadsheets import finish_sheet, write_caption, write_header, write_row
 
 NARRATIVE_TITLES = (("results", "Kết quả đạt được"),
@@ -47,14 +50,43 @@ def shown(indicator: Indicator | None, figure: dict) -> str:
     return number(figure.get("value"))
 
 
-def build_consolidation_docx(result: dict, *, body: str, parent: str | None, year: int,
-                             number_text: str, framework_number: str | None,
+@dataclass(frozen=True)
+class Sender:
+    """Who issues the report, its number's suffix, whom it is addressed to, who signs."""
+
+    body: str                    # the issuing body ("Sở Khoa học và Công nghệ")
+    parent: str | None           # the body above it in the header ("UBND tỉnh Hưng Yên")
+    number: str                  # "     /BC-SKHCN"
+    addressee: str               # "Ủy ban nhân dân tỉnh Hưng Yên"
+    place: str                   # the date line's place ("Hưng Yên")
+    signer_title: str | None     # "GIÁM ĐỐC"; None: the signer is written in later
+    signer_name: str | None      # the head's name, if the platform knows the head
+
+
+def _narrative(document: DocxDocument, narrative: dict[str, str]) -> None:
+    """Section III: each part as the consolidator left it — a theme's heading line
+    ("a) Đo lường") in italics, every other line a paragraph."""
+    for key, title in NARRATIVE_TITLES:
+        paragraph(document, title, indent=False, bold=True, italic=True)
+        lines = [line.strip() for line in (narrative.get(key) or "").splitlines()
+                 if line.strip()]
+        for line in lines:
+            if is_heading(line):
+                paragraph(document, line, indent=False, italic=True)
+            else:
+                paragraph(document, line)
+        if not lines:
+            paragraph(document, "Không có.")
+
+
+def build_consolidation_docx(result: dict, *, sender: Sender, year: int,
+                             framework_number: str | None,
                              indicators: dict[str, Indicator], names: dict[str, str],
-                             place: str, recipients: list[str],
+                             narrative: dict[str, str],
                              made_at: datetime | None = None) -> bytes:
     document = new_document(draft=True)  # a snapshot is a draft until it is signed
-    header_block(document, body=body, parent=parent, number=number_text, place=place,
-                 day=None)
+    header_block(document, body=sender.body, parent=sender.parent, number=sender.number,
+                 place=sender.place, day=None)
     paragraph(document, "")
     paragraph(document, "BÁO CÁO", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
     subject = f"Kết quả thực hiện Kế hoạch số {framework_number} năm {year}" \
@@ -63,6 +95,7 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
     if made_at is not None:
         paragraph(document, f"(Số liệu tổng hợp lúc {clock.shown(made_at)})",
                   align=WD_ALIGN_PARAGRAPH.CENTER, italic=True)
+    paragraph(document, f"Kính gửi: {sender.addressee}.", align=WD_ALIGN_PARAGRAPH.CENTER)
     reporting = result["reporting"]
     paragraph(document, "I. TÌNH HÌNH BÁO CÁO", indent=False, bold=True)
     paragraph(document, (
@@ -77,18 +110,13 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
           for code, figure in result["indicators"].items()], (18, 107, 40))
     paragraph(document, "III. KẾT QUẢ, KHÓ KHĂN VÀ ĐỀ XUẤT CỦA CÁC ĐƠN VỊ", indent=False,
               bold=True)
-    for key, title in NARRATIVE_TITLES:
-        paragraph(document, title, indent=False, italic=True)
-        passages = result.get("narrative", {}).get(key, [])
-        for passage in passages:
-            line = paragraph(document)
-            run(line, f"{passage['name']}: ", bold=True)
-            run(line, passage["text"])
-        if not passages:
-            paragraph(document, "Không có.")
-    # The snapshot is a draft: who signs, and for whom, is written in when it is issued.
-    signature_block(document, recipients=recipients,
-                    lines=["(Chức vụ người ký)"], signer_name="(Họ và tên)", placeholder=True)
+    _narrative(document, narrative)
+    # A draft: the signer's title is known for the department's report (its director),
+    # the name when the department's head has an account; the rest is written in later.
+    signature_block(document, recipients=["Như trên;"],
+                    lines=[sender.signer_title or "(Chức vụ người ký)"],
+                    signer_name=sender.signer_name or "(Họ và tên)",
+                    placeholder=sender.signer_title is None)
     document.add_page_break()
     paragraph(document, "Phụ lục 1. TÌNH HÌNH BÁO CÁO THEO ĐƠN VỊ",
               align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)

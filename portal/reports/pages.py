@@ -9,7 +9,7 @@ actions check (``portal.reports.workflow``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -22,6 +22,10 @@ from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import visible_frameworks
 from portal.reports.consolidation import Consolidation, is_stale
 from portal.reports.consolidation import latest as latest_consolidation
+from portal.reports.consolidation_narrative import may_edit as may_edit_narrative
+from portal.reports.consolidation_narrative import stored as stored_narrative
+from portal.reports.consolidation_narrative import texts as narrative_texts
+from portal.reports.consolidation_narrative import versions as narrative_versions
 from portal.reports.evidence import ReportEvidence
 from portal.reports.report import (
     NARRATIVE,
@@ -130,9 +134,15 @@ class ConsolidationPage:
     stale: bool
     unit: Unit
     framework: Framework | None
+    narrative: dict[str, str] = field(default_factory=dict)   # as edited, or as compiled
+    narrative_versions: dict[str, int] = field(default_factory=dict)
+    narrative_edited: bool = False                 # a consolidator has saved it
+    can_edit: bool = False                         # the caller may edit the narrative
 
 
-def consolidation_page(consolidation: Consolidation) -> ConsolidationPage:
+def consolidation_page(consolidation: Consolidation,
+                       reach: Reach | None = None) -> ConsolidationPage:
+    """The consolidation's page (``reach``: whether the caller edits the narrative)."""
     result = consolidation.result or {}
     units = {c["unit"] for c in result.get("children", [])}
     labels = {code: name for _id, (code, name) in unit_labels(db.session.scalars(
@@ -149,7 +159,12 @@ def consolidation_page(consolidation: Consolidation) -> ConsolidationPage:
     return ConsolidationPage(
         consolidation=consolidation, result=result, names=labels, rows=rows,
         indicators=indicators, stale=is_stale(consolidation),
-        unit=db.session.get_one(Unit, consolidation.unit_id), framework=framework)
+        unit=db.session.get_one(Unit, consolidation.unit_id), framework=framework,
+        narrative=narrative_texts(consolidation),
+        narrative_versions=narrative_versions(consolidation),
+        narrative_edited=stored_narrative(consolidation) is not None,
+        can_edit=reach is not None and consolidation.status == "done"
+        and may_edit_narrative(reach, consolidation.unit_id))
 
 
 # A row that belongs to a report (checked for each of the three).
