@@ -162,6 +162,10 @@ def test_the_narrative_is_compiled_by_theme_citing_its_units() -> None:
         "c) Nội dung khác\n"
         "Hoàn thành các nhiệm vụ được giao (Sở Công Thương).")
     assert compiled_text([]) == ""
+    assert compiled_text([{"name": "Xã An", "text": "Tổ chức 2 lớp tập huấn."},   # other numbers:
+                          {"name": "Xã Bình", "text": "Tổ chức 3 lớp tập huấn."}]) == (
+        "a) Đào tạo, tập huấn\nTổ chức 2 lớp tập huấn (UBND xã An).\n"           # never one
+        "Tổ chức 3 lớp tập huấn (UBND xã Bình).")
     assert running_name("Thành phố Hưng Yên") == "thành phố Hưng Yên"
     assert running_name("Sở Công Thương") == "Sở Công Thương"
 

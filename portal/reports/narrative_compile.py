@@ -12,8 +12,9 @@ The rule, hand-checkable:
    data, Plan 108's fields of work); a tie goes to the theme listed first; a paragraph
    naming none goes to "Nội dung khác".
 3. Within a theme, paragraphs that are the same once case, spaces and the final
-   punctuation are ignored — or nearly the same (``SIMILAR`` of difflib's ratio) — are
-   one paragraph, the first unit's wording, citing every unit that wrote it.
+   punctuation are ignored — or nearly the same (``SIMILAR`` of difflib's ratio, and
+   the same numbers: "2 lớp" and "3 lớp" are never one) — are one paragraph, the first
+   unit's wording, citing every unit that wrote it.
 4. Each paragraph ends "(UBND xã A, UBND xã B, Sở Công Thương)." — a people's committee
    is cited as "UBND" and its name in running text, any other unit by its name.
 5. Themes are listed in the order of ``THEMES``, paragraphs in the order their first
@@ -50,6 +51,7 @@ SIMILAR = 0.9           # difflib ratio at and above which two paragraphs are on
 NEAR_LIMIT = 400        # above this many paragraphs in a theme, only exact repeats merge
 COMMITTEE_WORDS = ("Thành phố", "Thị xã", "Thị trấn", "Tỉnh", "Huyện", "Quận", "Xã",
                    "Phường")
+_NUMBER = re.compile(r"\d+")
 _BULLET = re.compile(r"^\s*(?:[-+•*–]|\d+[.)]|[a-zđ]\))\s*", re.IGNORECASE)
 _PATTERNS = {key: [re.compile(rf"(?<!\w){re.escape(word)}(?!\w)") for word in words]
              for key, _title, words in THEMES}
@@ -111,30 +113,53 @@ def paragraphs_of(text: str) -> list[str]:
             if (cleaned := _BULLET.sub("", line).strip())]
 
 
-def _merge(theme: Theme, text: str, unit: str) -> None:
-    """Add a unit's paragraph to its theme, as one more source of a paragraph that says
-    the same (rule 3)."""
-    key = _key(text)
-    near = len(theme.paragraphs) <= NEAR_LIMIT
-    for existing in theme.paragraphs:
-        other = _key(existing.text)
-        if other == key or (near and SequenceMatcher(None, other, key).quick_ratio() >= SIMILAR
-                            and SequenceMatcher(None, other, key).ratio() >= SIMILAR):
-            if unit not in existing.units:
-                existing.units.append(unit)
-            return
-    theme.paragraphs.append(Paragraph(text=text, units=[unit]))
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in _NUMBER.findall(text))
+
+
+def _similar(one: str, two: str) -> bool:
+    """Nearly the same paragraph (the cheap upper bounds first: most pairs stop there)."""
+    matcher = SequenceMatcher(None, one, two)
+    return matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR \
+        and matcher.ratio() >= SIMILAR
+
+
+@dataclass
+class _Merger:
+    """A theme's paragraphs, found again by their key (the same text) or among those
+    with the same numbers (a nearly identical one: "2 lớp" and "02 lớp" may be one,
+    "2 lớp" and "3 lớp" never)."""
+
+    theme: Theme
+    by_key: dict[str, Paragraph] = field(default_factory=dict)
+    by_numbers: dict[tuple[int, ...], list[tuple[str, Paragraph]]] = field(
+        default_factory=dict)
+
+    def add(self, text: str, unit: str) -> None:
+        """Add a unit's paragraph, as one more source of one that says the same (rule 3)."""
+        key = _key(text)
+        found = self.by_key.get(key)
+        if found is None and len(self.theme.paragraphs) <= NEAR_LIMIT:
+            found = next((p for other, p in self.by_numbers.get(_numbers(key), [])
+                          if _similar(other, key)), None)
+        if found is None:
+            found = Paragraph(text=text)
+            self.theme.paragraphs.append(found)
+            self.by_numbers.setdefault(_numbers(key), []).append((key, found))
+        self.by_key.setdefault(key, found)
+        if unit not in found.units:
+            found.units.append(unit)
 
 
 def compile_section(passages: list[dict]) -> list[Theme]:
     """One section's passages (``{"name": unit name, "text": …}``, in the tree's order)
     compiled by theme: only themes that have a paragraph, in ``THEMES`` order."""
-    themes = {key: Theme(key, title) for key, title, _words in THEMES}
-    themes[OTHER[0]] = Theme(*OTHER)
+    mergers = {key: _Merger(Theme(key, title))
+               for key, title in (*((k, t) for k, t, _words in THEMES), OTHER)}
     for passage in passages:
         for text in paragraphs_of(passage.get("text") or ""):
-            _merge(themes[theme_of(text)], text, cited(passage.get("name") or ""))
-    return [theme for theme in themes.values() if theme.paragraphs]
+            mergers[theme_of(text)].add(text, cited(passage.get("name") or ""))
+    return [m.theme for m in mergers.values() if m.theme.paragraphs]
 
 
 def compiled_text(passages: list[dict]) -> str:
