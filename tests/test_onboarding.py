@@ -89,7 +89,7 @@ def test_a_good_file_creates_every_account(world) -> None:
         assert result.ok
         handed = create_accounts(result)
         db.session.commit()
-        assert [u for u, _p in handed] == ["canbo.mot", "lanhdao.hai"]
+        assert [h.username for h in handed] == ["canbo.mot", "lanhdao.hai"]
         user = find_user("lanhdao.hai")
         assert user.must_change_password
         assert [(m.unit.code, m.role) for m in user.memberships] == [("D1", "leader")]
