@@ -61,7 +61,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _csv_text(rows: list[list[str]]) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(csv_row(row) for row in rows)  # type: ignore[arg-type]  # csv_row keeps the cells' texts
+    csv.writer(out, lineterminator="\r\n").writerows(csv_row(row) for row in rows)
     return out.getvalue()
 
 

@@ -190,7 +190,10 @@ def _label_filter(column: Any, name: object, labels: Labels) -> FilterEqual:
                                               for value, text in labels.items()])
 
 
-LABEL_FORMATTERS = {"role": _labelled(ROLE_LABELS), "kind": _labelled(UNIT_KIND_LABELS)}
+# A column formatter: (view, context, row, column name) -> the text shown.
+Formatter = Callable[..., str]
+LABEL_FORMATTERS: dict[str, Formatter] = {"role": _labelled(ROLE_LABELS),
+                                          "kind": _labelled(UNIT_KIND_LABELS)}
 
 
 class DayField(DateField):
@@ -201,7 +204,8 @@ class DayField(DateField):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy"})
-        super().__init__(*args, format=list(DAY_FORMATS), **kwargs)
+        kwargs["format"] = list(DAY_FORMATS)
+        super().__init__(*args, **kwargs)
 
 
 class _View(ModelView):
@@ -315,7 +319,7 @@ def _membership_text(_view: object, _context: object, user: User, _name: str) ->
     return text
 
 
-ACCOUNT_FORMATTERS = {"memberships": _membership_text}
+ACCOUNT_FORMATTERS: dict[str, Formatter] = {"memberships": _membership_text}
 # What an account's details page shows (never its password hash or session counter).
 ACCOUNT_DETAILS = ("username", "full_name", "email", "active", "must_change_password",
                    "email_reminders", "failed_logins", "locked_until", "created_at",
@@ -332,11 +336,11 @@ def _new_account(form: FlaskForm, unit: Callable[[], Unit | None]) -> User | boo
     when refused (the reasons are flashed)."""
     try:
         with unit_of_work():
-            user = create_user(form.username.data, full_name=form.full_name.data or "",  # type: ignore[attr-defined]  # AccountForm and OperatorAccountForm
-                               email=form.email.data or None)  # type: ignore[attr-defined]  # as above
+            user = create_user(form.username.data, full_name=form.full_name.data or "",
+                               email=form.email.data or None)
             where = unit()
             if where is not None:
-                grant(user, where, form.role.data)  # type: ignore[attr-defined]  # as above
+                grant(user, where, form.role.data)
             temporary = temporary_password(user)
     except DomainError as exc:
         refused(exc)
@@ -618,7 +622,7 @@ class TenantAccountView(_AccountActions, _TenantView):
         return form
 
     def create_model(self, form: AccountForm) -> User | bool:
-        return _new_account(form, lambda: _administered_unit(form.unit.data))  # type: ignore[arg-type]  # coerce=int
+        return _new_account(form, lambda: _administered_unit(form.unit.data))
 
 
 class MembershipForm(FlaskForm):
@@ -663,8 +667,9 @@ class UnitForm(FlaskForm):
     parent = SelectField(_l("Parent unit"), coerce=int)
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, UNIT_KIND_LABELS[k]) for k in UnitKind
-                                            if k not in (UnitKind.NATION, UnitKind.PROVINCE)])
+    kind = SelectField(_l("Kind"), choices=[
+        SelectChoice(k.value, UNIT_KIND_LABELS[k]) for k in UnitKind
+        if k not in (UnitKind.NATION, UnitKind.PROVINCE)])
 
 
 class UnitEditForm(FlaskForm):
