@@ -60,6 +60,11 @@ class Membership(TenantScoped, Model):
     unit: Mapped[Unit] = relationship()
     user: Mapped["User"] = relationship(back_populates="memberships")  # type: ignore[name-defined]  # noqa: F821, UP037 (User imports this module)
 
+    def __str__(self) -> str:
+        """The role as people name it, and where: "Cán bộ soạn thảo · Xã Một Một"."""
+        role = ROLE_LABELS.get(self.role, self.role)   # type: ignore[call-overload]  # looked up by the plain string
+        return f"{role} · {self.unit.name}" if self.unit is not None else str(role)
+
     @property
     def tenant_anchor(self) -> int | None:
         return self.unit_id

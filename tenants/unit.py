@@ -81,6 +81,10 @@ class Unit(TenantScoped, Model):
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name!r}>"
 
+    def __str__(self) -> str:
+        """How a person reads the unit wherever it is named (the administration's lists)."""
+        return f"{self.name} ({self.code})"
+
     @property
     def tenant_anchor(self) -> int | None:
         # A new unit has no id before the flush; it belongs where its parent is.

@@ -14,7 +14,7 @@ from portal.extensions import db
 from tenants.membership import Membership
 from tenants.scoping import system_scope
 from tenants.unit import Unit, UnitClosure
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, login
 
 
 @pytest.fixture
@@ -233,3 +233,87 @@ def test_bulk_delete_of_memberships_revokes_only_those_in_scope(login_as, outsid
     assert admin.post("/unit-admin/membership/action/", data={
         "action": "delete", "csrf_token": csrf_token(admin, "/auth/password"),
         "rowid": ["1 OR 1=1"]}).status_code == 400
+
+
+def _reset(client, area: str, user_id: int, **extra):
+    return client.post(f"/{area}/user_account/reset-password/", data={
+        "id": str(user_id), "csrf_token": csrf_token(client, "/auth/password"), **extra})
+
+
+def test_one_account_s_password_reset_is_shown_once_and_audited(login_as, outsiders) -> None:
+    from portal.audit.entry import AuditEntry
+
+    admin = login_as("admin")
+    commune = outsiders["x.commune"]
+    listing = admin.get("/unit-admin/user_account/").get_data(as_text=True)
+    assert 'data-testid="reset-password-row"' in listing
+    details = admin.get(f"/unit-admin/user_account/details/?id={commune}").get_data(
+        as_text=True)
+    assert 'data-testid="reset-password"' in details
+    response = _reset(admin, "unit-admin", commune)
+    assert response.status_code == 200
+    temporary = re.search(r'data-testid="temporary-password">([^<]+)<',
+                          response.get_data(as_text=True))[1]
+    with system_scope("test"):
+        user = find_user("x.commune")
+        assert user.must_change_password is True
+        assert db.session.scalar(select(AuditEntry).where(
+            AuditEntry.object_type == "user_account", AuditEntry.object_id == str(commune),
+            AuditEntry.action == "update")) is not None
+    # shown on that response only: nowhere on the next pages
+    assert temporary not in admin.get("/unit-admin/user_account/").get_data(as_text=True)
+    signed_in = login(admin.application.test_client(), "x.commune", temporary)
+    assert signed_in.status_code == 302
+
+
+def test_a_reset_respects_reach(login_as, outsiders) -> None:
+    admin = login_as("admin")
+    with system_scope("test"):
+        before = {u: find_user(u).password_hash for u in ("x.sibling", "x.other", "u.platform")}
+        platform_id = find_user("u.platform").id
+        # x.commune also gets a role in sibling district D2: beyond the D1 administrator
+        grant(find_user("x.commune"), db.session.scalar(select(Unit).where(Unit.code == "D2")),
+              "drafter")
+        db.session.commit()
+        commune_hash = find_user("x.commune").password_hash
+    assert _reset(admin, "unit-admin", outsiders["x.sibling"]).status_code == 404
+    assert _reset(admin, "unit-admin", outsiders["x.other"]).status_code == 404
+    assert _reset(admin, "unit-admin", platform_id).status_code == 404   # an operator
+    assert _reset(admin, "unit-admin", outsiders["x.commune"]).status_code == 403
+    assert _reset(admin, "unit-admin", 0).status_code == 404
+    assert admin.post("/unit-admin/user_account/reset-password/", data={
+        "id": str(outsiders["x.commune"])}).status_code == 400          # no CSRF token
+    listing = admin.get("/unit-admin/user_account/").get_data(as_text=True)
+    assert f'name="id" value="{outsiders["x.commune"]}"' not in listing  # no button for it
+    assert _reset(login_as("drafter"), "unit-admin", outsiders["x.commune"]).status_code == 403
+    with system_scope("test"):
+        assert {u: find_user(u).password_hash for u in before} == before
+        assert find_user("x.commune").password_hash == commune_hash
+    # an operator reaches every account
+    assert _reset(login_as("platform"), "admin", outsiders["x.other"]).status_code == 200
+
+
+def test_the_operator_creates_an_account(login_as) -> None:
+    operator = login_as("platform")
+    form = operator.get("/admin/user_account/new/").get_data(as_text=True)
+    assert 'name="unit_code"' in form and "Cán bộ soạn thảo" in form
+    token = csrf_token(operator, "/auth/password")
+    response = operator.post("/admin/user_account/new/", follow_redirects=True, data={
+        "username": "canbo.tinh", "full_name": "Lê Văn Tỉnh", "email": "tinh@example.org",
+        "unit_code": "QD", "role": "reviewer", "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Tm-" in page      # the temporary password, once
+    assert "Tm-" not in operator.get("/admin/user_account/").get_data(as_text=True)
+    operator.post("/admin/user_account/new/", data={
+        "username": "khong.vai.tro", "full_name": "Không Vai Trò", "unit_code": "",
+        "role": "drafter", "csrf_token": token})
+    refused = operator.post("/admin/user_account/new/", data={
+        "username": "sai.ma", "unit_code": "KHONG-CO", "role": "drafter",
+        "csrf_token": token})
+    assert "KHONG-CO" in refused.get_data(as_text=True)
+    with system_scope("test"):
+        user = find_user("canbo.tinh")
+        assert user.must_change_password and user.email == "tinh@example.org"
+        assert [(m.unit.code, m.role) for m in user.memberships] == [("QD", "reviewer")]
+        assert find_user("khong.vai.tro").memberships == []
+        assert find_user("sai.ma") is None

@@ -3,6 +3,7 @@ listed before anything is written, then all or nothing; units from the official 
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 
@@ -89,7 +90,7 @@ def test_a_good_file_creates_every_account(world) -> None:
         assert result.ok
         handed = create_accounts(result)
         db.session.commit()
-        assert [u for u, _p in handed] == ["canbo.mot", "lanhdao.hai"]
+        assert [h.username for h in handed] == ["canbo.mot", "lanhdao.hai"]
         user = find_user("lanhdao.hai")
         assert user.must_change_password
         assert [(m.unit.code, m.role) for m in user.memberships] == [("D1", "leader")]
@@ -151,3 +152,85 @@ def test_the_operator_imports_units_after_a_dry_run(login_as) -> None:
         "csrf_token": token, "file": (io.BytesIO(b"code,name\nX,Y\n"), "units.csv")})
     assert broken.status_code == 422
     assert login_as("admin").get("/admin/import-units/").status_code == 403
+
+
+@pytest.mark.parametrize("extension", ["xlsx", "csv"])
+def test_the_downloaded_template_imports_as_filled_in(login_as, extension) -> None:
+    """Download the template, write a second person below its example row, import it."""
+    from openpyxl import load_workbook
+
+    admin = login_as("admin")
+    page = admin.get("/unit-admin/import-accounts/").get_data(as_text=True)
+    assert f'href="/unit-admin/import-accounts/template.{extension}"' in page
+    response = admin.get(f"/unit-admin/import-accounts/template.{extension}")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    person = ["tran.thi.b", "Trần Thị B", "", "C11", "Thủ trưởng đơn vị"]
+    if extension == "xlsx":
+        book = load_workbook(io.BytesIO(response.data))
+        rows = [list(r) for r in book.active.iter_rows(values_only=True)]
+        book.active.append(person)
+        filled = io.BytesIO()
+        book.save(filled)
+        data = filled.getvalue()
+    else:
+        text = response.data.decode("utf-8-sig")
+        rows = [line.split(",") for line in text.splitlines()]
+        data = (text + ",".join(person) + "\r\n").encode("utf-8-sig")
+    assert rows[0] == ["tên đăng nhập", "họ và tên", "thư điện tử", "mã đơn vị", "vai trò"]
+    assert rows[1][3] in ("C11", "C12", "D1")                        # a unit of D1
+    token = csrf_token(admin, "/auth/password")
+    preview = admin.post("/unit-admin/import-accounts/", data={
+        "csrf_token": token, "file": (io.BytesIO(data), f"mau.{extension}")})
+    assert preview.status_code == 200, preview.get_data(as_text=True)[-3000:]
+    carried = re.search(r'name="carried" value="([^"]+)"',
+                        preview.get_data(as_text=True)).group(1)
+    done = admin.post("/unit-admin/import-accounts/", data={
+        "csrf_token": token, "carried": carried, "filename": f"mau.{extension}",
+        "confirm": "yes"})
+    assert done.status_code == 200
+    with system_scope("test"):
+        assert [(m.unit.code, m.role) for m in find_user("tran.thi.b").memberships] == [
+            ("C11", "head")]
+        assert [m.role for m in find_user("nguyen.van.a").memberships] == ["drafter"]
+
+
+def test_the_unit_template_imports(login_as) -> None:
+    operator = login_as("platform")
+    assert 'href="/admin/import-units/template.csv"' in operator.get(
+        "/admin/import-units/").get_data(as_text=True)
+    template = operator.get("/admin/import-units/template.csv")
+    assert template.status_code == 200
+    assert operator.get("/admin/import-units/template.xlsx").status_code == 404
+    preview = operator.post("/admin/import-units/", data={
+        "csrf_token": csrf_token(operator, "/auth/password"), "under": "P1",
+        "file": (io.BytesIO(template.data), "mau.csv")})
+    assert preview.status_code == 200
+    assert 'data-testid="units-preview"' in preview.get_data(as_text=True)
+
+
+def test_the_handover_sheet_shows_each_password_once(login_as) -> None:
+    admin = login_as("admin")
+    token = csrf_token(admin, "/auth/password")
+    preview = admin.post("/unit-admin/import-accounts/", data={
+        "csrf_token": token, "file": (io.BytesIO(GOOD.encode()), "tai-khoan.csv")})
+    carried = re.search(r'name="carried" value="([^"]+)"',
+                        preview.get_data(as_text=True)).group(1)
+    done = admin.post("/unit-admin/import-accounts/", data={
+        "csrf_token": token, "carried": carried, "filename": "tai-khoan.csv",
+        "confirm": "yes"})
+    sheet = done.get_data(as_text=True)
+    assert done.headers["Cache-Control"] == "no-store"
+    passwords = re.findall(r'class="handover-password">([^<]+)<', sheet)
+    assert len(passwords) == 2 and all(p.startswith("Tm-") for p in passwords)
+    assert sheet.count('class="handover-slip"') == 2
+    assert "Nguyễn Văn Một" in sheet and "Xã Một Một" in sheet and "Huyện Một" in sheet
+    assert "style=" not in sheet and "onclick" not in sheet           # CSP: none inline
+    download = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', sheet)[1]
+    listed = base64.b64decode(download).decode("utf-8-sig")
+    assert all(p in listed for p in passwords) and "canbo.mot" in listed
+    with system_scope("test"):     # only the hashes are kept
+        assert all(p not in (find_user("canbo.mot").password_hash or "") for p in passwords)
+    again = admin.get("/unit-admin/import-accounts/").get_data(as_text=True)
+    assert not any(p in again for p in passwords)
+    assert 'class="handover-slip"' not in again

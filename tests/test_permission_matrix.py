@@ -411,8 +411,10 @@ ADMIN_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "export"): "export",
     ("GET", "ajax_lookup"): "lookup",
     ("POST", "ajax_update"): "update-row",
+    ("POST", "reset_password_view"): "reset-row",                # one account's reset
+    ("GET", "template"): "page",                                 # the imports' templates
 }
-ADMIN_ARGUMENTS = {"export_type", "filename"}
+ADMIN_ARGUMENTS = {"export_type", "filename", "extension"}
 # A value no edit form accepts: every edited model has a bounded text column or a date.
 TOO_LONG = "x" * 300
 
@@ -524,7 +526,7 @@ def admin_expectation(view, function: str, how: str, role: str, area: str,
         return {"create": 200, "action": 302}.get(how, 404)
     return {"page": 200, "post-empty": 200, "list": 200, "row": 200, "edit-row": 200,
             "create": 200, "delete-row": 302, "action": 302, "export": 200,
-            "update-row": 200}[how]
+            "update-row": 200, "reset-row": 200}[how]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -539,7 +541,7 @@ def test_admin_areas(app: Flask, role: str, login_as, admin_rows) -> None:
                     for m in (r.methods or set()) - {"HEAD", "OPTIONS"}),
                    # reads first, then writes, deletions and bulk actions last
                    key=lambda t: (t[2] == "POST", "action" in t[0], "delete" in t[0], t))
-    assert len(rules) >= 122
+    assert len(rules) >= 127
     failures: list[str] = []
 
     def check(label: str, response, want: int, hidden: list[str], shown: list[str]) -> None:
@@ -561,7 +563,7 @@ def test_admin_areas(app: Flask, role: str, login_as, admin_rows) -> None:
         how = ADMIN_ROUTES[method, function]
         view = views.get(view_name)
         url = rule.replace("<export_type>", "csv").replace(
-            "<path:filename>", "admin/js/helpers.js")
+            "<path:filename>", "admin/js/helpers.js").replace("<extension>", "csv")
         rows = admin_rows[kind] if kind else {}
         inside = may_enter(area, role)
         # Outside the area every route answers the same, whatever the row: try it once.
@@ -599,7 +601,7 @@ def test_admin_areas(app: Flask, role: str, login_as, admin_rows) -> None:
             elif how == "update-row":
                 response = client.post(url, data={"csrf_token": token,
                                                   "list_form_pk": row_id, "name": TOO_LONG})
-            elif how == "delete-row":
+            elif how in ("delete-row", "reset-row"):
                 response = client.post(url, data={"csrf_token": token, "id": row_id})
             elif how == "create":
                 # a new record in the target's unit, or in no unit at all

@@ -7,22 +7,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
+import io
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, flash, request
+from flask import Response, abort, flash, request
 from flask.typing import ResponseReturnValue
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
+from openpyxl import Workbook
 from sqlalchemy import Select, select
 
-from portal.accounts.onboarding import create_accounts, read_accounts
+from portal.accounts.onboarding import Handover, create_accounts, read_accounts, template_rows
 from portal.accounts.service import AccountError
+from portal.export_cells import csv_row, workbook_bytes
 from portal.extensions import db
 from portal.problems import DomainError
 from portal.spreadsheets import TableError
 from portal.unit_of_work import unit_of_work
-from tenants.tree import TreeError, import_units, read_unit_csv
+from tenants.tree import CSV_COLUMNS, TreeError, import_units, read_unit_csv
 from tenants.unit import Unit
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -51,6 +55,40 @@ def _upload() -> tuple[str, bytes] | None:
 
 
 _T = TypeVar("_T")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(csv_row(row) for row in rows)
+    return out.getvalue()
+
+
+def _table_file(rows: list[list[str]], basename: str, extension: str) -> Response:
+    """``rows`` as a file to download: .xlsx, or .csv in UTF-8 with a byte-order mark (so
+    Excel reads the diacritics); 404 for any other extension."""
+    if extension == "xlsx":
+        book = Workbook()
+        sheet = book.active
+        for row in rows:
+            sheet.append(row)  # type: ignore[union-attr]  # a new workbook has its sheet
+        data, mimetype = workbook_bytes(book), XLSX
+    elif extension == "csv":
+        data, mimetype = _csv_text(rows).encode("utf-8-sig"), "text/csv; charset=utf-8"
+    else:
+        abort(404)
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{basename}.{extension}"'})
+
+
+def handover_download(handed: list[Handover]) -> str:
+    """The sheet's passwords as a CSV file inside the page (a data: link): downloading
+    it asks the server nothing, since the server no longer has them."""
+    rows = [[_("Full name"), _("Unit"), _("User name"), _("Temporary password")],
+            *[list(h) for h in handed]]
+    data = base64.b64encode(_csv_text(rows).encode("utf-8-sig")).decode()
+    return f"data:text/csv;charset=utf-8;base64,{data}"
 
 
 def _dry_run_unless(confirm: bool, change: Callable[[], _T]) -> _T:
@@ -115,11 +153,39 @@ class AccountImportView(_GuardedView):
         except AccountError as exc:
             refused(exc)
             return self.render("admin/import_accounts.html", result=None), 422
-        return self.render("admin/import_accounts.html", result=None, handed=handed)
+        # The temporary passwords exist in clear only in this response (the accounts keep
+        # their hashes): the sheet to print and its download are this page.
+        response = Response(self.render("admin/handover_sheet.html", handed=handed,
+                                        download=handover_download(handed)))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @expose("/template.<extension>")
+    def template(self, extension: str) -> ResponseReturnValue:
+        """The file to fill in: the expected header and one example row, in a unit the
+        caller may give roles in."""
+        example = db.session.scalar(select(Unit.code).where(
+            Unit.id.in_(self._allowed_units())).order_by(Unit.code).limit(1))
+        return _table_file(template_rows(example or "MA-DON-VI"), "mau-nhap-tai-khoan",
+                           extension)
+
+
+# The unit import's template: the columns of the official lists (tenants.tree.CSV_COLUMNS)
+# and a district with one commune below it.
+UNIT_TEMPLATE = [list(CSV_COLUMNS),
+                 ["D99", "Huyện Mẫu", "huyện", "2", ""],
+                 ["C991", "Xã Mẫu Một", "xã", "3", "D99"]]
 
 
 class UnitImportView(_GuardedView):
     """Units from an official list (the format of shared/data), for operators."""
+
+    @expose("/template.<extension>")
+    def template(self, extension: str) -> ResponseReturnValue:
+        """The file to fill in (CSV: the importer reads CSV only)."""
+        if extension != "csv":
+            abort(404)
+        return _table_file(UNIT_TEMPLATE, "mau-nhap-don-vi", extension)
 
     @expose("/", methods=["GET", "POST"])
     def index(self) -> ResponseReturnValue:

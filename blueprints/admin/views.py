@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
@@ -25,24 +27,28 @@ from flask.typing import ResponseReturnValue
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model import typefmt
+from flask_admin.model.template import TemplateLinkRowAction
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, FunctionLoader, PackageLoader, PrefixLoader
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Query, selectinload
-from wtforms import EmailField, SelectField, StringField
+from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; types-WTForms is 3.2
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import TextInput
 
 from blueprints.admin.imports import AccountImportView, ReorganizeView, UnitImportView, refused
 from portal import clock
 from portal.accounts.api_token import ApiToken
 from portal.accounts.reach import BeyondReach, accounts_beyond
 from portal.accounts.service import (
+    AccountError,
     create_user,
     grant,
     reset_password,
@@ -54,22 +60,25 @@ from portal.accounts.service import (
     update_account,
 )
 from portal.accounts.user import User
-from portal.audit.entry import AuditEntry
+from portal.audit.entry import AUDIT_ACTION_LABELS, OBJECT_TYPE_LABELS, AuditEntry
+from portal.dates import FORMATS as DAY_FORMATS
 from portal.export_cells import csv_cell
 from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.period import ReportingPeriod
+from portal.labels import Labels, label
 from portal.problems import DomainError
 from portal.security import csp_nonce
 from portal.unit_of_work import unit_of_work
-from tenants.membership import Membership, Role
+from tenants.membership import ROLE_LABELS, Membership, Role
 from tenants.tree import add_unit
-from tenants.unit import Unit, UnitClosure, UnitKind
+from tenants.unit import UNIT_KIND_LABELS, Unit, UnitClosure, UnitKind
 
 _Row = TypeVar("_Row")
 _Result = TypeVar("_Result")   # what a bulk action's change returns for each account
 
-ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
+# Choices read by their labels (lazy: in the reader's language when the form is drawn).
+ROLE_CHOICES = [SelectChoice(r.value, ROLE_LABELS[r]) for r in Role]
 
 
 def _signed_in() -> bool:
@@ -146,6 +155,8 @@ COLUMN_LABELS = {
     "revoked_at": _l("Revoked"), "at": _l("When"), "actor": _l("Who"),
     "object_type": _l("Object"), "object_id": _l("Object id"), "action": _l("Change"),
     "label": _l("What"), "unit_id": _l("Unit id"), "owner_unit_id": _l("Owner unit id"),
+    "email_reminders": _l("E-mail reminders"), "failed_logins": _l("Failed sign-ins in a row"),
+    "search_name": _l("Name without diacritics"),
 }
 
 
@@ -153,18 +164,55 @@ def _shown(_view: object, value: datetime | date | None, _name: str) -> str:
     return clock.shown(value)
 
 
+def _yes_no(_view: object, value: bool, _name: str) -> str:
+    return _("Yes") if value else _("No")
+
+
 # Times and dates in lists, details and exports as everywhere (datetime before date: a
-# datetime is a date too, and Flask-Admin takes the first type that matches).
-TIME_FORMATTERS = {datetime: _shown, date: _shown}
-LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, **TIME_FORMATTERS}
-DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, **TIME_FORMATTERS}
-EXPORT_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, **TIME_FORMATTERS}
+# datetime is a date too, and Flask-Admin takes the first type that matches); yes and no
+# in words, not Flask-Admin's icons (which read as nothing to a screen reader).
+PLAIN_FORMATTERS = {bool: _yes_no, datetime: _shown, date: _shown}
+LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, **PLAIN_FORMATTERS}
+DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, **PLAIN_FORMATTERS}
+EXPORT_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, **PLAIN_FORMATTERS}
+
+
+def _labelled(labels: Labels) -> Callable[[object, object, object, str], str]:
+    """A column formatter: the column's enum value read as its label (``portal.labels``)."""
+    return lambda _view, _context, row, name: label(labels, getattr(row, name))
+
+
+def _label_filter(column: Any, name: object, labels: Labels) -> FilterEqual:
+    """An "equals" filter offering the values by their labels (Flask-Admin's own string
+    filters would ask for "contains drafter"); the labels stay lazy, and Flask-Admin reads
+    them in the reader's language when it draws the list."""
+    return FilterEqual(column, name, options=[(str(value), text)
+                                              for value, text in labels.items()])
+
+
+# A column formatter: (view, context, row, column name) -> the text shown.
+Formatter = Callable[..., str]
+LABEL_FORMATTERS: dict[str, Formatter] = {"role": _labelled(ROLE_LABELS),
+                                          "kind": _labelled(UNIT_KIND_LABELS)}
+
+
+class DayField(DateField):
+    """A date typed as people write it here (dd/mm/yyyy; also dd-mm-yyyy and ISO), shown
+    as dd/mm/yyyy; a plain text box, not Flask-Admin's picker (which writes yyyy-mm-dd)."""
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy"})
+        kwargs["format"] = list(DAY_FORMATS)
+        super().__init__(*args, **kwargs)
 
 
 class _View(ModelView):
     """Shared by both areas: Flask-WTF forms, no deletion, a page of 50."""
 
     column_labels = COLUMN_LABELS
+    column_formatters = LABEL_FORMATTERS
     column_type_formatters = LIST_FORMATTERS
     column_type_formatters_detail = DETAIL_FORMATTERS
     column_type_formatters_export = EXPORT_FORMATTERS
@@ -233,6 +281,26 @@ class _AccountActions:
         if done is not None:
             flash(_("%(n)d accounts unlocked.", n=len(done)), "success")
 
+    @expose("/reset-password/", methods=["POST"])
+    def reset_password_view(self) -> ResponseReturnValue:
+        """One account's reset, from its row or its details page: the temporary password
+        is on this response only (never flashed into the session cookie, never stored)."""
+        account = self.get_one(str(_id_or_404(request.form.get("id", ""))))  # type: ignore[attr-defined]  # a mixin: the ModelView has it
+        if account is None:
+            abort(404)
+        try:
+            with unit_of_work():
+                temporary = reset_password(account, by=g.reach)
+        except BeyondReach:
+            abort(403)
+        return self.render("admin/model/password_reset.html", account=account,  # type: ignore[attr-defined]  # a mixin: the ModelView has it
+                           temporary=temporary,
+                           return_url=self.get_url(".index_view"))  # type: ignore[attr-defined]  # a mixin: the ModelView has it
+
+    def row_editable(self, row: User) -> bool:
+        """Whether the list offers this account's edit form, reset and bulk actions."""
+        return row.id not in g.get("accounts_beyond", {})
+
     @action("reset_password", _l("Reset password"),
             _l("Give the selected accounts a temporary password they must change?"))
     def action_reset_password(self, ids: list[str]) -> None:
@@ -244,11 +312,63 @@ class _AccountActions:
 
 
 def _membership_text(_view: object, _context: object, user: User, _name: str) -> str:
-    text = ", ".join(f"{m.role} @ {m.unit.code}" for m in user.memberships)
+    text = ", ".join(str(m) for m in user.memberships)   # "Cán bộ soạn thảo · Xã Một Một"
     if user.id in g.get("accounts_beyond", {}):
         text += " " + _("(and roles in units you do not administer: only its roles in your "
                         "units can be changed here)")
     return text
+
+
+ACCOUNT_FORMATTERS: dict[str, Formatter] = {"memberships": _membership_text}
+# What an account's details page shows (never its password hash or session counter).
+ACCOUNT_DETAILS = ("username", "full_name", "email", "active", "must_change_password",
+                   "email_reminders", "failed_logins", "locked_until", "created_at",
+                   "last_login_at", "memberships")
+# A reset button on each row, beside Flask-Admin's view and edit (templates/admin/model/
+# row_actions.html; a POST form, for the accounts the caller may reset).
+ACCOUNT_ROW_ACTIONS = [TemplateLinkRowAction("row_actions.reset_password_row",
+                                             _l("Reset password"))]
+
+
+def _new_account(form: FlaskForm, unit: Callable[[], Unit | None]) -> User | bool:
+    """Create the account of ``form`` (user name, full name, e-mail; a role in ``unit()``
+    when there is one) with a temporary password, flashed once to be handed over; False
+    when refused (the reasons are flashed)."""
+    try:
+        with unit_of_work():
+            user = create_user(form.username.data, full_name=form.full_name.data or "",
+                               email=form.email.data or None)
+            where = unit()
+            if where is not None:
+                grant(user, where, form.role.data)
+            temporary = temporary_password(user)
+    except DomainError as exc:
+        refused(exc)
+        return False
+    flash(_("Account %(user)s created. Temporary password: %(password)s — hand it over "
+            "in person; it must be changed at the first sign-in.", user=user.username,
+            password=temporary), "warning")
+    return user
+
+
+class OperatorAccountForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)])
+    full_name = StringField(_l("Full name"), validators=[Length(max=160)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    unit_code = StringField(_l("Unit code (optional: a first role)"),
+                            validators=[Optional(), Length(max=32)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+def _unit_by_code(code: str | None) -> Unit | None:
+    """The unit an operator names by its code (None for none); refused when unknown."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise AccountError([_("There is no unit with the code %(code)s.", code=code[:32])])
+    return unit
 
 
 # ---- the operators' area ------------------------------------------------------------------
@@ -258,23 +378,36 @@ class PlatformUnitView(_OperatorView):
     can_create = False        # units come from the official lists, the CLI or a tenant admin
     column_list = ("code", "name", "kind", "admin_type", "parent", "valid_from", "valid_to")
     column_searchable_list = ("code", "name", "search_name")
-    column_filters = ("kind", "valid_from", "valid_to")
+    column_filters = (_label_filter(Unit.kind, _l("Kind"), UNIT_KIND_LABELS),
+                      "valid_from", "valid_to")
     column_default_sort = "code"
+    column_details_list = ("code", "name", "kind", "admin_type", "parent", "valid_from",
+                           "valid_to", "created_at")
     form_columns = ("name", "admin_type", "valid_from", "valid_to")
+    form_overrides = {"valid_from": DayField, "valid_to": DayField}  # noqa: RUF012 - Flask-Admin's API
 
 
 class PlatformUserView(_AccountActions, _OperatorView):
-    can_create = False        # flask users create, or a tenant administrator
     column_list = ("username", "full_name", "email", "active", "is_platform_admin",
                    "must_change_password", "locked_until", "last_login_at", "memberships")
     column_searchable_list = ("username", "full_name", "email")
     column_filters = ("active", "is_platform_admin", "must_change_password", "locked_until")
-    column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
+    can_create = True         # an account, optionally with a first role, and a temporary password
+    column_formatters = ACCOUNT_FORMATTERS
+    column_details_list = (*ACCOUNT_DETAILS[:3], "is_platform_admin", *ACCOUNT_DETAILS[3:])
+    column_extra_row_actions = ACCOUNT_ROW_ACTIONS
     form_columns = ("full_name", "email", "is_platform_admin")
+    details_template = "admin/model/account_details.html"
 
     def get_query(self) -> Query:
         return super().get_query().options(
             selectinload(User.memberships).selectinload(Membership.unit))
+
+    def get_create_form(self) -> type[FlaskForm]:
+        return OperatorAccountForm
+
+    def create_model(self, form: OperatorAccountForm) -> User | bool:
+        return _new_account(form, lambda: _unit_by_code(form.unit_code.data))
 
 
 class _RevokesMemberships:
@@ -313,7 +446,7 @@ class PlatformMembershipView(_RevokesMemberships, _OperatorView):
     can_delete = True         # revoking a role is a change of its own, audited
     column_list = ("user", "unit", "role", "created_at")
     column_searchable_list = ("role",)
-    column_filters = ("role",)
+    column_filters = (_label_filter(Membership.role, _l("Role"), ROLE_LABELS),)
     form_columns = ("user", "unit", "role")
     form_overrides = {"role": SelectField}  # noqa: RUF012 - Flask-Admin's API
     form_args = {"role": {"choices": ROLE_CHOICES}}  # noqa: RUF012 - Flask-Admin's API
@@ -334,6 +467,7 @@ class PlatformPeriodView(_OperatorView):
     column_list = ("framework_id", "year", "due_date", "cutoff_date", "lock_date")
     column_filters = ("year",)
     form_columns = ("due_date", "cutoff_date", "lock_date")
+    form_overrides = dict.fromkeys(form_columns, DayField)
 
 
 class PlatformTokenView(_OperatorView):
@@ -360,7 +494,12 @@ class AuditView(_OperatorView):
     can_export = True
     column_list = ("at", "actor", "object_type", "object_id", "action", "label", "unit_id")
     column_searchable_list = ("actor", "label", "object_type")
-    column_filters = ("object_type", "action", "actor", "at", "unit_id")
+    column_filters = (_label_filter(AuditEntry.object_type, _l("Object"), OBJECT_TYPE_LABELS),
+                      _label_filter(AuditEntry.action, _l("Change"), AUDIT_ACTION_LABELS),
+                      "actor", "at", "unit_id")
+    column_formatters = {"object_type": _labelled(OBJECT_TYPE_LABELS),  # noqa: RUF012 - Flask-Admin's API
+                         "action": _labelled(AUDIT_ACTION_LABELS)}
+
     column_default_sort = ("at", True)
     action_disallowed_list = ("delete",)
 
@@ -429,8 +568,10 @@ class TenantAccountView(_AccountActions, _TenantView):
     column_export_list = ("username", "full_name", "email", "active", "memberships")
     column_searchable_list = ("username", "full_name", "email")
     column_filters = ("active", "must_change_password", "locked_until")
-    column_formatters = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
-    column_formatters_export = {"memberships": _membership_text}  # noqa: RUF012 - Flask-Admin's API
+    column_formatters = ACCOUNT_FORMATTERS
+    column_formatters_export = ACCOUNT_FORMATTERS
+    column_details_list = ACCOUNT_DETAILS
+    column_extra_row_actions = ACCOUNT_ROW_ACTIONS
     form = AccountEditForm
 
     list_template = "admin/model/account_list.html"
@@ -452,10 +593,6 @@ class TenantAccountView(_AccountActions, _TenantView):
     def get_one(self, id: str) -> User | None:
         g.accounts_beyond = accounts_beyond(g.reach)   # read before the record, as above
         return super().get_one(id)
-
-    def row_editable(self, row: User) -> bool:
-        """Whether the list offers this account's edit form and its bulk actions."""
-        return row.id not in g.get("accounts_beyond", {})
 
     def edit_form(self, obj: User | None = None) -> FlaskForm:
         # Name and e-mail are the whole account's: refused (GET and POST alike) unless the
@@ -485,19 +622,7 @@ class TenantAccountView(_AccountActions, _TenantView):
         return form
 
     def create_model(self, form: AccountForm) -> User | bool:
-        try:
-            with unit_of_work():
-                user = create_user(form.username.data, full_name=form.full_name.data or "",  # type: ignore[arg-type]  # DataRequired
-                                   email=form.email.data or None)
-                grant(user, _administered_unit(form.unit.data), form.role.data)
-                temporary = temporary_password(user)
-        except DomainError as exc:
-            refused(exc)
-            return False
-        flash(_("Account %(user)s created. Temporary password: %(password)s — hand it over "
-                "in person; it must be changed at the first sign-in.", user=user.username,
-                password=temporary), "warning")
-        return user
+        return _new_account(form, lambda: _administered_unit(form.unit.data))
 
 
 class MembershipForm(FlaskForm):
@@ -510,7 +635,7 @@ class TenantMembershipView(_RevokesMemberships, _TenantView):
     can_delete = True        # revoking a role; audited
     can_edit = False         # change = revoke and grant
     column_list = ("user", "unit", "role", "created_at")
-    column_filters = ("role",)
+    column_filters = (_label_filter(Membership.role, _l("Role"), ROLE_LABELS),)
     form = MembershipForm
 
     def _mine(self) -> ColumnElement[bool]:
@@ -542,8 +667,9 @@ class UnitForm(FlaskForm):
     parent = SelectField(_l("Parent unit"), coerce=int)
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, k.value) for k in UnitKind
-                                            if k not in (UnitKind.NATION, UnitKind.PROVINCE)])
+    kind = SelectField(_l("Kind"), choices=[
+        SelectChoice(k.value, UNIT_KIND_LABELS[k]) for k in UnitKind
+        if k not in (UnitKind.NATION, UnitKind.PROVINCE)])
 
 
 class UnitEditForm(FlaskForm):
@@ -553,8 +679,10 @@ class UnitEditForm(FlaskForm):
 class TenantUnitView(_TenantView):
     column_list = ("code", "name", "kind", "parent", "valid_from", "valid_to")
     column_searchable_list = ("code", "name", "search_name")
-    column_filters = ("kind",)
+    column_filters = (_label_filter(Unit.kind, _l("Kind"), UNIT_KIND_LABELS),)
     column_default_sort = "code"
+    column_details_list = ("code", "name", "kind", "admin_type", "parent", "valid_from",
+                           "valid_to", "created_at")
     form = UnitEditForm
 
     def _mine(self) -> ColumnElement[bool]:
@@ -587,22 +715,59 @@ class TenantUnitView(_TenantView):
         return True
 
 
+FLASK_ADMIN_BASE = "admin/base.html"
+
+
+def _base_page_in_our_language(name: str) -> str | None:
+    """Flask-Admin's base page (``admin/base.html``) with the page's language on ``<html>``
+    (it has none, and the tag is outside every block a template could replace); every
+    other template is left to the other loaders."""
+    if name != FLASK_ADMIN_BASE:
+        return None
+    source = (resources.files("flask_admin") / "templates/bootstrap4" / name).read_text("utf-8")
+    if source.count("<html>") != 1:   # a Flask-Admin upgrade changed its page: say so
+        raise RuntimeError("Flask-Admin's admin/base.html no longer has one bare <html> tag")
+    return source.replace("<html>", '<html lang="{{ current_locale }}">')
+
+
 def _expose_flask_admin_templates(app: Flask) -> None:
-    """Flask-Admin's own templates also as ``flask-admin/…``.
+    """Flask-Admin's own templates also as ``flask-admin/…``, and its base page with the
+    page's language.
 
     ``templates/admin/actions.html`` and ``…/model/row_actions.html`` replace two of them
     (without inline ``onclick``, for the Content-Security-Policy) and import the rest of
     each original from here.
     """
     app.jinja_env.loader = ChoiceLoader([
+        FunctionLoader(_base_page_in_our_language),
         app.jinja_env.loader,  # type: ignore[list-item]  # Flask always sets a loader
         PrefixLoader({"flask-admin": PackageLoader("flask_admin", "templates/bootstrap4")}),
     ])
 
 
+def _our_words_over_flask_admins(app: Flask) -> None:
+    """Flask-Admin's messages (its own gettext domain, "admin") read with our catalogue
+    merged over its own, so that where both translate the same English text ours wins:
+    its Vietnamese calls a record "kỷ lục" (a sports record) and an empty value "sản phẩm
+    nào". Flask-Babel merges a domain's catalogues in the order of its directories, the
+    later over the earlier; Flask-Admin's ``translations_path`` puts an application's
+    catalogue *first*, under its own, so it cannot correct a message. Here the domain
+    reads Flask-Admin's ``admin`` catalogue, then our ``messages`` catalogue
+    (docs/administration.md § Wording)."""
+    from flask_admin import babel as admin_babel
+    from flask_admin import translations as admin_translations
+
+    domain = admin_babel.domain
+    domain._translation_directories = [admin_translations.__path__[0],
+                                       str(Path(app.root_path) / "translations")]
+    domain.domain = ["admin", "messages"]
+    domain.cache.clear()
+
+
 def register(app: Flask) -> None:
     """Both areas, with unique endpoints (two Admin instances on one app)."""
     _expose_flask_admin_templates(app)
+    _our_words_over_flask_admins(app)
     theme = Bootstrap4Theme(swatch="default", fluid=True,
                             base_template="admin/portal_master.html")
     platform = Admin(app, name=_l("Platform administration"), url="/admin",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
@@ -21,7 +22,8 @@ from portal.accounts.service import (
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.spreadsheets import Table, read_table
-from tenants.membership import Role
+from tenants.membership import ROLE_LABELS, Role
+from tenants.text import search_key
 from tenants.unit import Unit
 
 COLUMNS = ("username", "full_name", "email", "unit_code", "role")
@@ -32,6 +34,35 @@ ALIASES = {
     "unit_code": "unit_code", "unit": "unit_code", "mã đơn vị": "unit_code",
     "role": "role", "vai trò": "role",
 }
+# The header of the template offered for download: the Vietnamese names ALIASES accepts.
+TEMPLATE_HEADER = ("tên đăng nhập", "họ và tên", "thư điện tử", "mã đơn vị", "vai trò")
+
+
+def template_rows(unit_code: str) -> list[list[str]]:
+    """The import template: its header and one example row, in a unit of the caller's
+    (a role by its name in the reader's language, which ``read_accounts`` accepts)."""
+    return [list(TEMPLATE_HEADER),
+            ["nguyen.van.a", "Nguyễn Văn A", "nguyen.van.a@example.org", unit_code,
+             str(ROLE_LABELS[Role.DRAFTER])]]
+
+
+def role_of(text: str) -> str:
+    """A role as a file writes it: its identifier ("drafter") or its name in the reader's
+    language ("Cán bộ soạn thảo", with or without diacritics); anything else as given."""
+    key = search_key(text)
+    for role in Role:
+        if key in (role.value, search_key(str(ROLE_LABELS[role]))):
+            return role.value
+    return text.strip().lower()
+
+
+class Handover(NamedTuple):
+    """What a person is handed for a new account: who, where, how to sign in the first time."""
+
+    full_name: str
+    unit_name: str
+    username: str
+    password: str
 
 
 @dataclass
@@ -71,7 +102,7 @@ def read_accounts(filename: str, data: bytes, allowed_units: Select) -> AccountI
         result.rows.append(AccountRow(
             line=line, username=normalize_username(values.get("username", "")),
             full_name=values.get("full_name", ""), email=values.get("email", ""),
-            unit_code=values.get("unit_code", ""), role=values.get("role", "").lower()))
+            unit_code=values.get("unit_code", ""), role=role_of(values.get("role", ""))))
     _check(result.rows, allowed_units)
     return result
 
@@ -107,14 +138,16 @@ def _check(rows: list[AccountRow], allowed_units: Select) -> None:
                                   roles=", ".join(sorted(roles))))
 
 
-def create_accounts(result: AccountImport) -> list[tuple[str, str]]:
+def create_accounts(result: AccountImport) -> list[Handover]:
     """Create every account of a checked import (all or nothing: the caller commits once,
-    or rolls back on ``AccountError``); returns (user name, temporary password)."""
+    or rolls back on ``AccountError``); returns what to hand each person, with the
+    temporary password (kept nowhere else in clear)."""
     if not result.ok:
         raise AccountError([_("The file has problems; nothing was imported.")])
     handed = []
     for row in result.rows:
         user = create_user(row.username, full_name=row.full_name, email=row.email or None)
         grant(user, row.unit, row.role)  # type: ignore[arg-type]  # result.ok: every row has one
-        handed.append((user.username, temporary_password(user)))
+        handed.append(Handover(user.full_name, row.unit.name, user.username,  # type: ignore[union-attr]  # as above
+                               temporary_password(user)))
     return handed

@@ -40,6 +40,10 @@ class User(UserMixin, Model):
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 
+    def __str__(self) -> str:
+        """The person by name, then the account's user name (the administration's lists)."""
+        return f"{self.full_name} ({self.username})" if self.full_name else self.username
+
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active

@@ -4,6 +4,10 @@
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) {   // the sheet of temporary passwords
+      window.print();
+      return;
+    }
     var action = event.target.closest("[data-admin-action]");
     if (action) {
       event.preventDefault();
