@@ -476,3 +476,61 @@ def test_a_report_conflict_names_the_fields_as_the_form_does(
     html = stale.get_data(as_text=True)
     assert '<th class="small">Kết quả đạt được</th>' in html
     assert '<th class="small">results</th>' not in html
+
+
+def test_migration_0014_gives_returned_and_reopened_reports_their_status(tmp_path) -> None:
+    """Reports written before the loop had statuses of its own: a draft whose latest step
+    is a return becomes "returned", a reopening "reopened"; other drafts and submitted
+    reports stay. Downgrading makes returned, reopened and handed-over reports drafts.
+    (Its own SQLite file, never the suite's database, as in test_dashboard.)"""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from composition import create_app
+    from portal.config import TestingConfig
+    from portal.reports.report import ReportTransition
+    from portal.reports.service import open_report
+    from tenants.unit import Unit
+    from tests.builders import make_framework
+    from tests.conftest import make_world
+
+    uri = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=uri, MIGRATION_DATABASE_URL=uri)
+    # unit -> (its status before the loop, its steps in order)
+    before = {"D1": ("draft", ["create", "submit", "return"]),
+              "C11": ("draft", ["create", "submit", "accept", "reopen"]),
+              "C12": ("draft", ["create"]),
+              "D2": ("submitted", ["create", "submit", "return", "submit"])}
+    with other.app_context():
+        flask_migrate.upgrade(revision="0013_indicator_targets")
+        make_world()
+        fid = make_framework("P1")
+        with system_scope("test"):
+            period = db.session.scalar(select(ReportingPeriod).where(
+                ReportingPeriod.framework_id == fid, ReportingPeriod.year == 2026))
+            for code, (status, steps) in before.items():
+                unit = db.session.scalar(select(Unit).where(Unit.code == code))
+                report = open_report(unit, period, None)
+                report.status = status
+                for action in steps[1:]:
+                    db.session.add(ReportTransition(
+                        report_id=report.id, unit_id=unit.id, action=action,
+                        from_status="x", to_status="x", at=clock.now()))
+            db.session.commit()
+
+        def statuses() -> dict[str, str]:
+            with db.engine.connect() as connection:
+                return dict(connection.execute(text(
+                    "SELECT unit.code, unit_report.status FROM unit_report "
+                    "JOIN unit ON unit.id = unit_report.unit_id")).tuples().all())
+
+        flask_migrate.upgrade()
+        upgraded = statuses()
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE unit_report SET status = 'with_head' WHERE "
+                                    "unit_id = (SELECT id FROM unit WHERE code = 'C12')"))
+        flask_migrate.downgrade(revision="0013_indicator_targets")
+        downgraded = statuses()
+        db.engine.dispose()
+    assert upgraded == {"D1": "returned", "C11": "reopened", "C12": "draft", "D2": "submitted"}
+    assert downgraded == {"D1": "draft", "C11": "draft", "C12": "draft", "D2": "submitted"}
