@@ -67,7 +67,9 @@ def main(out: Path) -> None:
                 revision.doc_number = f"{n + 1}/KH-UBND"
                 user = create_user(f"load.officer{n}", None)
                 user.password_hash = template.password_hash
-                grant(user, commune, "drafter")
+                # the commune's head writes and submits the report himself (only a head
+                # submits; a drafter hands the report to the head, which is not measured)
+                grant(user, commune, "head")
                 report = open_report(commune, period, None)
                 db.session.flush()
                 # The night before the deadline: most tasks have their status already;

@@ -1,6 +1,7 @@
 """Report season, as Locust users (benchmarks/season_load.sh runs it).
 
-- ``Officer`` (300): signs in, opens the unit's 2027 report, then works on it as a person
+- ``Officer`` (300): a commune head who writes the report himself (only a head submits):
+  signs in, opens the unit's 2027 report, then works on it as a person
   does — every few seconds an autosave of a narrative section or of a task's status
   (htmx requests, with the version it was given back) — and, once every task has a
   status, submits it; afterwards it only reads it again.

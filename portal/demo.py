@@ -43,13 +43,15 @@ BODIES = [
     ("33.HHDN", "Hiệp hội Doanh nghiệp tỉnh"),
 ]
 
-# username, full name, unit code, role — documented in the README.
+# username, full name, unit code, role — documented in the README. Every unit with a
+# drafter has a head: the drafter hands the report over, the head submits it.
 ACCOUNTS = [
     ("canbo.xa", "Nguyễn Văn An", "11989", "drafter"),        # Xã Lạc Đạo, Văn Lâm
     ("chutich.xa", "Trần Thị Bình", "11989", "head"),
     ("chuyenvien.huyen", "Lê Văn Cường", "325", "reviewer"),  # Huyện Văn Lâm
     ("lanhdao.huyen", "Phạm Thị Dung", "325", "leader"),
     ("canbo.skhcn", "Hoàng Văn Em", "33.SKHCN", "drafter"),
+    ("giamdoc.skhcn", "Bùi Thị Hạnh", "33.SKHCN", "head"),    # submits the body's report
     ("tonghop.skhcn", "Vũ Thị Giang", PROVINCE, "consolidator"),
     ("lanhdao.tinh", "Đỗ Văn Hùng", PROVINCE, "leader"),
     ("quantri.tinh", "Ngô Thị Lan", PROVINCE, "admin"),

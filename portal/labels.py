@@ -24,6 +24,7 @@ from portal.plans.history import PLAN_ACTION_LABELS
 from portal.plans.plan import CHANGE_LABELS, FIELD_LABELS, REVISION_STATUS_LABELS
 from portal.reports.consolidation import RUN_STATUS_LABELS, STEP_LABELS
 from portal.reports.report import (
+    REPORT_ACTION_LABELS,
     REPORT_STATUS_IN_TEXT,
     REPORT_STATUS_LABELS,
     TASK_STATUS_LABELS,
@@ -50,6 +51,7 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "revision_status_label": (REVISION_STATUS_LABELS, None),
     "plan_action_label": (PLAN_ACTION_LABELS, None),
     "report_status_label": (REPORT_STATUS_LABELS, None),
+    "report_action_label": (REPORT_ACTION_LABELS, None),
     "task_status_label": (TASK_STATUS_LABELS, TASK_STATUS_MISSING),
     "run_status_label": (RUN_STATUS_LABELS, None),
     "step_label": (STEP_LABELS, None),

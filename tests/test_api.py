@@ -94,6 +94,19 @@ def test_openapi_document_lists_every_api_route(app: Flask) -> None:
     assert routes == documented
 
 
+def test_openapi_names_every_report_action_and_status(app: Flask) -> None:
+    """The transition endpoint takes the loop's six actions; a report has its six statuses."""
+    from portal.reports.report import ReportStatus
+    from portal.reports.workflow import TRANSITIONS
+
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    body = document["paths"]["/units/{code}/reports/{year}/transitions"]["post"][
+        "requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["action"]["enum"] == list(TRANSITIONS)
+    report = document["components"]["schemas"]["Report"]["allOf"][1]
+    assert report["properties"]["status"]["enum"] == [s.value for s in ReportStatus]
+
+
 def test_each_token_has_a_rate_limit(app: Flask, token_for, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
     client = app.test_client()

@@ -256,19 +256,30 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
         select.select_option(index=1)
         task = (select.get_attribute("id") or "").removeprefix("status-")
         officer.locator(f"#status-rtask-{task}", has_text="Đã lưu").wait_for(timeout=8000)
-    press(officer, "Gửi báo cáo")
-    assert officer.get_by_test_id("report-status").inner_text() == "Đã gửi"
+    # The commune officer hands it to the commune chair ("trình"), who submits it.
+    press(officer, "Trình lãnh đạo")
+    assert officer.get_by_test_id("report-status").inner_text() == "Đã trình lãnh đạo"
+    head = sign_in(browser, server, "chutich.xa")
+    head.goto(report_url)
+    press(head, "Gửi báo cáo")
+    assert head.get_by_test_id("report-status").inner_text() == "Đã gửi"
 
     reviewer = sign_in(browser, server, "chuyenvien.huyen")
     reviewer.goto(report_url)
     reviewer.get_by_label("Lý do").fill("Bổ sung số lớp tập huấn")
     press(reviewer, "Trả lại để chỉnh sửa")
-    assert reviewer.get_by_test_id("report-status").inner_text() == "Đang soạn"
+    assert reviewer.get_by_test_id("report-status").inner_text() == "Bị trả lại"
 
+    # The officer reads why at the top of the report, corrects it and hands it over again.
     officer.reload()
+    notice = officer.get_by_test_id("notice-returned")
+    assert "Lý do: Bổ sung số lớp tập huấn" in notice.inner_text()
+    shot(officer, "report-returned-with-the-reason")
     officer.get_by_label("Giá trị").first.fill("2")
     officer.locator("[id^=status-value-]", has_text="Đã lưu").first.wait_for(timeout=8000)
-    press(officer, "Gửi báo cáo")
+    press(officer, "Trình lãnh đạo")
+    head.reload()
+    press(head, "Gửi báo cáo")
 
     reviewer.reload()
     assert reviewer.get_by_text("Những gì thay đổi so với lần gửi trước").count() == 1
@@ -288,7 +299,7 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
     assert "1 trên 11 đơn vị đã báo cáo" in reporting.inner_text()
     assert "Đã quán triệt Chỉ thị 38 tới toàn xã." in leader.content()
     shot(leader, "consolidation-result")
-    for page in (officer, reviewer, leader):
+    for page in (officer, head, reviewer, leader):
         page.close()
 
 

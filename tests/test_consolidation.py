@@ -141,7 +141,11 @@ def test_redis_down_refuses_clearly_and_submissions_still_work(app: Flask, repor
         drafter.post(f"/reports/{report_id}/tasks/{task_id}", data={
             "csrf_token": token, "version": str(version), "status": "in_progress"})
     assert drafter.post(f"/reports/{report_id}/transitions", data={
-        "csrf_token": token, "action": "submit"}).status_code == 302
+        "csrf_token": token, "action": "hand_over"}).status_code == 302
+    head = login_as("head")
+    assert head.post(f"/reports/{report_id}/transitions", data={
+        "csrf_token": csrf_token(head, f"/reports/{report_id}"),
+        "action": "submit"}).status_code == 302
     api = app.test_client()
     from portal.accounts.service import find_user, issue_token
 

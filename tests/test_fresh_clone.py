@@ -17,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_USERNAMES = {"canbo.xa", "chutich.xa", "chuyenvien.huyen", "lanhdao.huyen",
-                  "canbo.skhcn", "tonghop.skhcn", "lanhdao.tinh", "quantri.tinh", "vanhanh"}
+                  "canbo.skhcn", "giamdoc.skhcn", "tonghop.skhcn", "lanhdao.tinh",
+                  "quantri.tinh", "vanhanh"}
 # Runs the Flask command line after printing where the app factory and the domain came from.
 FLASK_FROM_HERE = ("import sys, composition.app, portal; print(composition.app.__file__); "
                    "print(portal.__file__); from flask.cli import main; main()")
@@ -69,7 +70,7 @@ def test_demo_seed_in_a_fresh_clone(clone: Path) -> None:
     assert flask(clone, "demo", "seed") == [
         "units of Hưng Yên: 150 added, 0 already present",
         "departments and bodies: 9 added, 0 already present",
-        "demo accounts: 9 created (password HungYen@2025)",
+        "demo accounts: 10 created (password HungYen@2025)",
         "Plan 108 framework: loaded as framework 1, published",
     ]
     database = clone / "instance" / "portal.sqlite3"             # the clone's own instance

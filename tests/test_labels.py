@@ -42,9 +42,11 @@ from portal.reports.consolidation import (
     run_consolidation,
 )
 from portal.reports.report import (
+    REPORT_ACTION_LABELS,
     REPORT_STATUS_IN_TEXT,
     REPORT_STATUS_LABELS,
     TASK_STATUS_LABELS,
+    ReportAction,
     ReportStatus,
     TaskStatus,
 )
@@ -62,6 +64,7 @@ from tests.builders import framework, make_framework
     (ReportStatus, REPORT_STATUS_LABELS), (TaskStatus, TASK_STATUS_LABELS),
     (RunStatus, RUN_STATUS_LABELS), (ConsolidationStep, STEP_LABELS),
     (ReportStatus, REPORT_STATUS_IN_TEXT), (AuditAction, AUDIT_ACTION_LABELS),
+    (ReportAction, REPORT_ACTION_LABELS),
 ])
 def test_every_value_has_a_label(kind: type[enum.StrEnum], mapping: dict) -> None:
     assert set(mapping) == set(kind)

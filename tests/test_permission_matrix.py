@@ -352,6 +352,46 @@ def test_other_methods(app: Flask, role: str, token_for, targets) -> None:
     assert not failures, "\n".join(failures)
 
 
+# Each step of a report's loop, by who takes it (the kinds of ``allowed``): any writer of
+# the unit hands it over; only its head sends it back or submits; the level receiving it
+# returns, accepts and reopens.
+REPORT_ACTIONS = {"hand_over": "plan-writer", "send_back": "plan-head", "submit": "plan-head",
+                  "return": "plan-reviewer", "accept": "plan-reviewer",
+                  "reopen": "plan-reviewer"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_report_actions(app: Flask, role: str, login_as, token_for, targets) -> None:
+    """Every action of the report loop × role × target, on the page and in the API. Each
+    report is a draft with no task status given, so whoever may take an action is refused
+    it for its state (422, nothing changes); anyone else gets 403, or 404 out of reach."""
+    from portal.reports.workflow import TRANSITIONS
+
+    assert set(REPORT_ACTIONS) == set(TRANSITIONS), "declare each action in REPORT_ACTIONS"
+    client = login_as(role)
+    api_client = app.test_client()
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
+    token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
+    failures = []
+    for action, kind in REPORT_ACTIONS.items():
+        for target in TARGET_UNITS:
+            ids = targets[target]
+            page = client.post(f"/reports/{ids['report_id']}/transitions",
+                               data={"action": action, "csrf_token": token})
+            api = api_client.post(f"/api/v1/units/{ids['code']}/reports/2026/transitions",
+                                  json={"action": action}, headers=headers)
+            for answer, is_api in ((page, False), (api, True)):
+                want = expected_status(kind, role, target, is_api, 422)
+                if answer.status_code != want:
+                    failures.append(f"{role} {action} on {target} ({'API' if is_api else 'page'})"
+                                    f": {answer.status_code}, expected {want}")
+    assert not failures, "\n".join(failures)
+    with system_scope("test"):
+        from portal.reports.report import UnitReport
+
+        assert set(db.session.scalars(select(UnitReport.status))) == {"draft"}
+
+
 def test_form_posts_need_csrf(app: Flask, login_as) -> None:
     """Every non-API route that accepts POST refuses a post without the CSRF token."""
     client = login_as("admin")

@@ -71,21 +71,28 @@ def test_values_are_read_within_their_kind(report_id: int) -> None:
 
 def test_the_review_workflow(app: Flask, report_id: int, login_as,
                              province_reviewer: str) -> None:
-    drafter, leader = login_as("drafter"), login_as("leader")
+    """The drafter hands the report to the head ("trình"), the head submits it, the
+    reviewer level returns or accepts it and reopens an accepted one."""
+    drafter, head, leader = login_as("drafter"), login_as("head"), login_as("leader")
     reviewer = login_as(province_reviewer)   # D1's report goes to the province
     base = f"/reports/{report_id}"
     found = rows(report_id)
     count = found["values"]["II.1.b"]
     assert post(drafter, f"{base}/values/{count.id}", version=str(count.version),
                 value="3").status_code == 200
-    missing = post(drafter, f"{base}/transitions", action="submit")
+    # the head is never handed what cannot be submitted
+    missing = post(drafter, f"{base}/transitions", action="hand_over")
     assert missing.status_code == 422 and "trạng thái" in missing.get_data(as_text=True)
     for task in found["tasks"]:
         assert post(drafter, f"{base}/tasks/{task.id}", version=str(task.version),
                     status="done_on_time", result="Xong").status_code == 200
+    assert post(drafter, f"{base}/transitions", action="submit").status_code == 403
+    assert post(drafter, f"{base}/transitions", action="hand_over").status_code == 302
+    with system_scope("test"):
+        assert load(report_id).status == "with_head"
     moment = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
     with clock.frozen_at(moment):
-        assert post(drafter, f"{base}/transitions", action="submit").status_code == 302
+        assert post(head, f"{base}/transitions", action="submit").status_code == 302
     with system_scope("test"):
         report = load(report_id)
         assert report.status == "submitted"
@@ -99,10 +106,13 @@ def test_the_review_workflow(app: Flask, report_id: int, login_as,
     assert post(reviewer, f"{base}/transitions", action="return", reason="").status_code == 422
     assert post(reviewer, f"{base}/transitions", action="return",
                 reason="Thiếu số liệu").status_code == 302
+    with system_scope("test"):
+        assert load(report_id).status == "returned"
     fresh = rows(report_id)["values"]["II.1.b"]
     assert post(drafter, f"{base}/values/{fresh.id}", version=str(fresh.version),
                 value="5").status_code == 200
-    assert post(drafter, f"{base}/transitions", action="submit").status_code == 302
+    assert post(drafter, f"{base}/transitions", action="hand_over").status_code == 302
+    assert post(head, f"{base}/transitions", action="submit").status_code == 302
     page = reviewer.get(base).get_data(as_text=True)
     assert "Những gì thay đổi" in page and "II.1.b · value" in page
     assert post(reviewer, f"{base}/transitions", action="accept").status_code == 302
@@ -111,7 +121,13 @@ def test_the_review_workflow(app: Flask, report_id: int, login_as,
     assert post(reviewer, f"{base}/transitions", action="reopen",
                 reason="Sửa số lớp").status_code == 302
     with system_scope("test"):
-        assert load(report_id).status == "draft"
+        assert load(report_id).status == "reopened"
+    history = drafter.get(base).get_data(as_text=True)
+    history = history[history.index("Lịch sử"):]
+    assert [step in history for step in (
+        "Bắt đầu lập báo cáo", "Trình lãnh đạo đơn vị", "Gửi báo cáo",
+        "Cấp thẩm định trả lại để chỉnh sửa · Thiếu số liệu", "Đã được tiếp nhận",
+        "Cấp thẩm định mở lại để sửa · Sửa số lớp")] == [True] * 6
 
 
 def test_the_lock_date_stops_drafting(app: Flask, report_id: int, login_as) -> None:
@@ -160,33 +176,50 @@ def test_report_api(app: Flask, report_id: int, token_for,
     assert refused.status_code == 422
     assert "values.II.1.a.numerator" in refused.get_json()["error"]["fields"]
     assert client.get(url, headers=drafter).get_json()["values"]["II.1.b"]["value"] == 3
-    # transitions
+    # transitions: the drafter hands it over, only the head submits
     transitions = url + "/transitions"
+    head = {"Authorization": f"Bearer {token_for('head')}"}
     assert client.post(transitions, headers=reviewer, json={"action": "submit"}
                        ).status_code == 403
     for task in client.get(url, headers=drafter).get_json()["tasks"]:
         client.put(url, headers=drafter, json={"tasks": {task: {"status": "in_progress"}}})
     assert client.post(transitions, headers=drafter, json={"action": "submit"}
+                       ).status_code == 403
+    assert client.post(transitions, headers=drafter, json={"action": "hand_over"}
+                       ).get_json()["status"] == "with_head"
+    locked = client.put(url, headers=drafter, json={"narrative": {"results": "Sửa"}})
+    assert locked.status_code == 422 and "trình lãnh đạo" in locked.get_json()["error"][
+        "message"]
+    assert client.post(transitions, headers=head, json={"action": "send_back"}
+                       ).status_code == 422                        # a note is required
+    assert client.post(transitions, headers=drafter, json={"action": "send_back",
+                                                           "reason": "x"}).status_code == 403
+    assert client.post(transitions, headers=head, json={"action": "submit"}
                        ).get_json()["status"] == "submitted"
     assert client.post(transitions, headers=reviewer, json={"action": "return"}
                        ).status_code == 422
     assert client.post(transitions, headers=reviewer, json={"action": "accept"}
                        ).get_json()["status"] == "accepted"
+    assert client.post(transitions, headers=drafter, json={"action": "bogus"}
+                       ).status_code == 400
     assert client.get("/api/v1/units/QD/reports/2026", headers=drafter).status_code == 404
+    assert client.post("/api/v1/units/QD/reports/2026/transitions", headers=head,
+                       json={"action": "submit"}).status_code == 404
 
 
 def test_submitting_while_an_autosave_lands(app: Flask, report_id: int, login_as,
                                             monkeypatch) -> None:
     """Leaving a text field saves it; a click on "submit" can arrive while that save is
-    committed. The submission then acts on the report as it is now, not a 500."""
+    committed. The submission then acts on the report as it is now, not a 500. (The head
+    drafts and submits it himself here.)"""
     from sqlalchemy import update
 
     import portal.reports.service as service
 
-    drafter = login_as("drafter")
+    head = login_as("head")
     base = f"/reports/{report_id}"
     for task in rows(report_id)["tasks"]:
-        post(drafter, f"{base}/tasks/{task.id}", version=str(task.version),
+        post(head, f"{base}/tasks/{task.id}", version=str(task.version),
              status="done_on_time", result="Xong")
     real_submit, calls = service.submit, []
 
@@ -199,7 +232,7 @@ def test_submitting_while_an_autosave_lands(app: Flask, report_id: int, login_as
         return real_submit(report, user_id)
 
     monkeypatch.setattr(service, "submit", submit_after_an_autosave)
-    response = post(drafter, f"{base}/transitions", action="submit")
+    response = post(head, f"{base}/transitions", action="submit")
     assert response.status_code == 302
     assert len(calls) == 2            # the first attempt met the bumped row; once more
     with system_scope("test"):
@@ -215,6 +248,152 @@ def _submitted(report_id: int) -> None:
             save_task_status(task, report, "in_progress", "", check_version=False)
         submit(report, None)
         db.session.commit()
+
+
+def _tasks_given(report_id: int) -> None:
+    from portal.reports.service import save_task_status
+
+    with system_scope("test"):
+        report = load(report_id)
+        for task in report.tasks:
+            save_task_status(task, report, "in_progress", "", check_version=False)
+        db.session.commit()
+
+
+def _take(report_id: int, action: str, reason: str = "") -> None:
+    """A step of the loop through the service, as its role would take it."""
+    from portal.reports.service import run_transition
+
+    with system_scope("test"):
+        run_transition(load(report_id), action, None, reason)
+        db.session.commit()
+
+
+def top_of(page: str) -> str:
+    """The report page above its indicators: the title, the status and its notices."""
+    return page[:page.index('id="values"')]
+
+
+def test_a_returned_report_says_so_at_the_top(app: Flask, report_id: int, login_as,
+                                              province_reviewer: str) -> None:
+    """Issue 16: a returned report showed "Đang soạn", its reason buried in the history.
+    It shows "Bị trả lại", the reviewer's reason, who and when, at the top."""
+    _tasks_given(report_id)
+    _take(report_id, "submit")
+    reviewer = login_as(province_reviewer)
+    with clock.frozen_at(datetime(2026, 11, 25, 2, 30, tzinfo=UTC)):
+        assert post(reviewer, f"/reports/{report_id}/transitions", action="return",
+                    reason="Thiếu số lớp tập huấn").status_code == 302
+    top = top_of(login_as("drafter").get(f"/reports/{report_id}").get_data(as_text=True))
+    assert 'data-testid="report-status">Bị trả lại</strong>' in top
+    assert "Đang soạn" not in top
+    notice = top[top.index('data-testid="notice-returned"'):]
+    assert "Lý do: Thiếu số lớp tập huấn" in notice
+    assert "Người duyệt của tỉnh trả lại lúc 25/11/2026 09:30." in notice   # Vietnam time
+    listed = login_as("drafter").get("/units/D1/reports").get_data(as_text=True)
+    assert "Bị trả lại</a>" in listed
+
+
+def test_a_reopened_report_says_so_at_the_top(app: Flask, report_id: int, login_as,
+                                              province_reviewer: str) -> None:
+    _tasks_given(report_id)
+    _take(report_id, "submit")
+    _take(report_id, "accept")
+    assert post(login_as(province_reviewer), f"/reports/{report_id}/transitions",
+                action="reopen", reason="Sửa số liệu kinh phí").status_code == 302
+    top = top_of(login_as("head").get(f"/reports/{report_id}").get_data(as_text=True))
+    assert 'data-testid="report-status">Được mở lại để sửa</strong>' in top
+    notice = top[top.index('data-testid="notice-reopened"'):]
+    assert "Lý do: Sửa số liệu kinh phí" in notice and "Người duyệt của tỉnh mở lại" in notice
+    with system_scope("test"):
+        assert load(report_id).status == "reopened"
+    # …and it is written again, then submitted again
+    count = rows(report_id)["values"]["II.1.b"]
+    assert post(login_as("drafter"), f"/reports/{report_id}/values/{count.id}",
+                version=str(count.version), value="7").status_code == 200
+
+
+def test_a_report_with_the_head_is_locked_for_everyone(app: Flask, report_id: int,
+                                                       login_as) -> None:
+    """Handed over, nothing is changed — not by the drafter, not by the head — until the
+    head submits it or sends it back."""
+    from portal.reports.evidence import EvidenceError, add_evidence
+    from portal.reports.service import save_narrative
+
+    _tasks_given(report_id)
+    drafter, head = login_as("drafter"), login_as("head")
+    with clock.frozen_at(datetime(2026, 11, 18, 1, 0, tzinfo=UTC)):
+        assert post(drafter, f"/reports/{report_id}/transitions",
+                    action="hand_over").status_code == 302
+    count = rows(report_id)["values"]["II.1.b"]
+    for person in (drafter, head):
+        refused = post(person, f"/reports/{report_id}/values/{count.id}",
+                       version=str(count.version), value="3")
+        assert refused.status_code == 422
+        assert "đã trình lãnh đạo đơn vị và đã khóa" in refused.get_data(as_text=True)
+    with system_scope("test"), pytest.raises(ReportError):
+        save_narrative(load(report_id), "results", "x", check_version=False)
+    with system_scope("test"), pytest.raises((ReportError, EvidenceError)):
+        add_evidence(load(report_id), "a.pdf", b"%PDF-1.4 x", None)
+    page = drafter.get(f"/reports/{report_id}").get_data(as_text=True)
+    assert "Người drafter đã trình lãnh đạo lúc 18/11/2026 08:00; chờ lãnh đạo gửi báo cáo." \
+        in top_of(page)
+    assert 'value="submit"' not in page and 'value="hand_over"' not in page
+    offered = head.get(f"/reports/{report_id}").get_data(as_text=True)
+    assert 'value="submit"' in offered and 'value="send_back"' in offered
+    assert "Ghi chú cho người soạn" in offered
+
+
+def test_each_person_is_offered_their_own_step(app: Flask, report_id: int, login_as) -> None:
+    """A drafter hands the report over ("Trình lãnh đạo"); the head who writes it himself
+    submits it ("Gửi báo cáo") and has nobody to hand it to; a drafter may not submit."""
+    page = f"/reports/{report_id}"
+    drafter = login_as("drafter").get(page).get_data(as_text=True)
+    assert "Trình lãnh đạo</button>" in drafter and 'value="submit"' not in drafter
+    head = login_as("head").get(page).get_data(as_text=True)
+    assert "Gửi báo cáo</button>" in head and 'value="hand_over"' not in head
+    _tasks_given(report_id)
+    refused = post(login_as("drafter"), f"{page}/transitions", action="submit")
+    assert refused.status_code == 403
+    with system_scope("test"):
+        assert load(report_id).status == "draft"
+    assert post(login_as("head"), f"{page}/transitions", action="submit").status_code == 302
+
+
+def test_the_head_sends_it_back_with_a_note(app: Flask, report_id: int, login_as,
+                                            province_reviewer: str) -> None:
+    """The head sends a report back with a note (required); it returns to the status it
+    was handed over from — a draft stays a draft, a returned report stays returned with the
+    reviewer's reason still shown — and the drafter reads the head's note at the top."""
+    _tasks_given(report_id)
+    drafter, head = login_as("drafter"), login_as("head")
+    base = f"/reports/{report_id}/transitions"
+    assert post(drafter, base, action="hand_over").status_code == 302
+    assert post(drafter, base, action="send_back", reason="x").status_code == 403
+    empty = post(head, base, action="send_back", reason="  ")
+    assert empty.status_code == 422
+    assert "người soạn cần sửa những gì" in empty.get_data(as_text=True)
+    assert post(head, base, action="send_back",
+                reason="Bổ sung kết quả tuyên truyền").status_code == 302
+    with system_scope("test"):
+        assert load(report_id).status == "draft"
+    page = drafter.get(f"/reports/{report_id}").get_data(as_text=True)
+    notice = top_of(page)[top_of(page).index('data-testid="notice-sent_back"'):]
+    assert "Lãnh đạo trả lại: Bổ sung kết quả tuyên truyền" in notice
+    assert "Người head trả lại lúc" in notice
+    assert "Lãnh đạo trả lại cho người soạn · Bổ sung kết quả tuyên truyền" in page  # history
+    # a report the reviewer returned, handed over and sent back, is still returned
+    _take(report_id, "submit")
+    _take(report_id, "return", "Thiếu minh chứng")
+    assert post(drafter, base, action="hand_over").status_code == 302
+    with_head = top_of(head.get(f"/reports/{report_id}").get_data(as_text=True))
+    assert "Lý do: Thiếu minh chứng" in with_head and 'data-testid="notice-with_head"' in \
+        with_head
+    assert post(head, base, action="send_back", reason="Kèm biên bản").status_code == 302
+    with system_scope("test"):
+        assert load(report_id).status == "returned"
+    top = top_of(drafter.get(f"/reports/{report_id}").get_data(as_text=True))
+    assert "Lý do: Thiếu minh chứng" in top and "Lãnh đạo trả lại: Kèm biên bản" in top
 
 
 def test_a_reviewer_never_reviews_their_own_units_report(
@@ -248,7 +427,7 @@ def test_a_reviewer_never_reviews_their_own_units_report(
         assert load(report_id).status == "accepted"
     headers = {"Authorization": f"Bearer {token_for(province_reviewer)}"}
     assert client.post(api, headers=headers, json={"action": "reopen", "reason": "Sửa"}
-                       ).get_json()["status"] == "draft"
+                       ).get_json()["status"] == "reopened"
 
 
 def test_a_districts_reviewer_reviews_its_communes_report(
@@ -270,7 +449,7 @@ def test_a_districts_reviewer_reviews_its_communes_report(
     headers = {"Authorization": f"Bearer {token_for('reviewer')}"}
     assert app.test_client().post("/api/v1/units/C11/reports/2026/transitions",
                                   headers=headers, json={"action": "reopen", "reason": "Sửa"}
-                                  ).get_json()["status"] == "draft"
+                                  ).get_json()["status"] == "reopened"
 
 
 def test_a_report_conflict_names_the_fields_as_the_form_does(
@@ -297,3 +476,61 @@ def test_a_report_conflict_names_the_fields_as_the_form_does(
     html = stale.get_data(as_text=True)
     assert '<th class="small">Kết quả đạt được</th>' in html
     assert '<th class="small">results</th>' not in html
+
+
+def test_migration_0014_gives_returned_and_reopened_reports_their_status(tmp_path) -> None:
+    """Reports written before the loop had statuses of its own: a draft whose latest step
+    is a return becomes "returned", a reopening "reopened"; other drafts and submitted
+    reports stay. Downgrading makes returned, reopened and handed-over reports drafts.
+    (Its own SQLite file, never the suite's database, as in test_dashboard.)"""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from composition import create_app
+    from portal.config import TestingConfig
+    from portal.reports.report import ReportTransition
+    from portal.reports.service import open_report
+    from tenants.unit import Unit
+    from tests.builders import make_framework
+    from tests.conftest import make_world
+
+    uri = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=uri, MIGRATION_DATABASE_URL=uri)
+    # unit -> (its status before the loop, its steps in order)
+    before = {"D1": ("draft", ["create", "submit", "return"]),
+              "C11": ("draft", ["create", "submit", "accept", "reopen"]),
+              "C12": ("draft", ["create"]),
+              "D2": ("submitted", ["create", "submit", "return", "submit"])}
+    with other.app_context():
+        flask_migrate.upgrade(revision="0013_indicator_targets")
+        make_world()
+        fid = make_framework("P1")
+        with system_scope("test"):
+            period = db.session.scalar(select(ReportingPeriod).where(
+                ReportingPeriod.framework_id == fid, ReportingPeriod.year == 2026))
+            for code, (status, steps) in before.items():
+                unit = db.session.scalar(select(Unit).where(Unit.code == code))
+                report = open_report(unit, period, None)
+                report.status = status
+                for action in steps[1:]:
+                    db.session.add(ReportTransition(
+                        report_id=report.id, unit_id=unit.id, action=action,
+                        from_status="x", to_status="x", at=clock.now()))
+            db.session.commit()
+
+        def statuses() -> dict[str, str]:
+            with db.engine.connect() as connection:
+                return dict(connection.execute(text(
+                    "SELECT unit.code, unit_report.status FROM unit_report "
+                    "JOIN unit ON unit.id = unit_report.unit_id")).tuples().all())
+
+        flask_migrate.upgrade()
+        upgraded = statuses()
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE unit_report SET status = 'with_head' WHERE "
+                                    "unit_id = (SELECT id FROM unit WHERE code = 'C12')"))
+        flask_migrate.downgrade(revision="0013_indicator_targets")
+        downgraded = statuses()
+        db.engine.dispose()
+    assert upgraded == {"D1": "returned", "C11": "reopened", "C12": "draft", "D2": "submitted"}
+    assert downgraded == {"D1": "draft", "C11": "draft", "C12": "draft", "D2": "submitted"}

@@ -116,13 +116,17 @@ def test_a_frozen_clock_reads_08_00_everywhere(frozen, app: Flask, report_id: in
     for task in rows["tasks"]:
         assert post(drafter, f"{base}/tasks/{task.id}", version=str(task.version),
                     status="done_on_time", result="Xong").status_code == 200
-    assert post(drafter, f"{base}/transitions", action="submit").status_code == 302
+    assert post(drafter, f"{base}/transitions", action="hand_over").status_code == 302
+    handed = drafter.get(base).get_data(as_text=True)
+    _in_both(handed, f"Người drafter đã trình lãnh đạo lúc {SHOWN}")
+    assert post(login_as("head"), f"{base}/transitions", action="submit").status_code == 302
     page = drafter.get(base).get_data(as_text=True)
     _in_both(page, f"gửi lúc {SHOWN}")
-    assert f"<li>{SHOWN} · Người drafter · Đã gửi</li>" in page
+    assert f"<li>{SHOWN} · Người drafter · Trình lãnh đạo đơn vị</li>" in page
+    assert f"<li>{SHOWN} · Người head · Gửi báo cáo</li>" in page
     assert "hạn gửi 30/11/2026" in page                                     # a date stays a date
     listed = drafter.get("/units/D1/reports").get_data(as_text=True)
-    assert "Đã gửi</a> · trình 02/12/2026" in listed                # the day, in Vietnam
+    assert "Đã gửi</a> · gửi ngày 02/12/2026" in listed              # the day, in Vietnam
 
     board = login_as("leader").get("/units/D1/dashboard?year=2026").get_data(as_text=True)
     _in_both(board, f"số liệu trực tiếp lúc {SHOWN}")

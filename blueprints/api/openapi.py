@@ -144,15 +144,24 @@ DOCUMENT = {
                                   "422": {"description": "Refused, with every problem by field",
                                           "content": {"application/json": {"schema": _ERROR}}}}}},
         "/units/{code}/reports/{year}/transitions": {"post": {
-            "summary": "submit (the unit), return / accept / reopen (the reviewer level)",
+            "summary": "hand_over (a drafter or the head of the unit), send_back / submit "
+                       "(the unit head), return / accept / reopen (the reviewer level)",
+            "description": "hand_over: an editable report (draft, returned, reopened) to the "
+                           "unit head, with every task's status given; send_back (a reason "
+                           "required): back to the status it was handed over from; submit: "
+                           "an editable or handed-over report to the reviewer; return (a "
+                           "reason required): submitted → returned; accept: submitted → "
+                           "accepted; reopen (a reason required): accepted → reopened.",
             "operationId": "reportTransition", "parameters": [UNIT_CODE, YEAR, FRAMEWORK_CHOICE],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["action"], "properties": {
                     "action": {"type": "string",
-                               "enum": ["submit", "return", "accept", "reopen"]},
+                               "enum": ["hand_over", "send_back", "submit", "return",
+                                        "accept", "reopen"]},
                     "reason": {"type": "string"}}}}}},
             "responses": {**_responses({"$ref": "#/components/schemas/Report"}, 400, 401, 404),
-                          "403": {"description": "Not allowed for this action",
+                          "403": {"description": "Not allowed for this action (a drafter "
+                                                 "hands over; only the unit head submits)",
                                   "content": {"application/json": {"schema": _ERROR}}},
                           "422": {"description": "Refused (a missing reason, a wrong state)",
                                   "content": {"application/json": {"schema": _ERROR}}}}}},
@@ -276,7 +285,9 @@ DOCUMENT = {
             "Report": {"allOf": [{"$ref": "#/components/schemas/ReportBody"}, {
                 "type": "object", "required": ["unit", "year", "status"], "properties": {
                     "unit": {"type": "string"}, "year": {"type": "integer"},
-                    "status": {"type": "string", "enum": ["draft", "submitted", "accepted"]},
+                    "status": {"type": "string", "enum": [
+                        "draft", "with_head", "submitted", "returned", "accepted",
+                        "reopened"]},
                     "submitted_at": {"type": ["string", "null"]},
                     "accepted_at": {"type": ["string", "null"]}}}]},
             "UnitList": {"type": "object", "required": ["units"], "properties": {

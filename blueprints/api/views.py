@@ -412,7 +412,7 @@ def report_transition(code: str, year: int) -> ResponseReturnValue:
     action = body.get("action") if isinstance(body, dict) else None
     if not isinstance(action, str) or action not in TRANSITIONS:
         return error_response(400, "bad_request",
-                              'give "action": "submit", "return", "accept" or "reopen"')
+                              'give "action": ' + ", ".join(f'"{a}"' for a in TRANSITIONS))
     if not may_take(g.reach, found.id, action):
         abort(403)
     try:

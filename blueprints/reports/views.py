@@ -1,4 +1,4 @@
-"""Yearly reports on the web: open, fill in with autosave, submit, review.
+"""Yearly reports on the web: open, fill in with autosave, hand over, submit, review.
 
 Same shape as the plan pages: load through the guard (404), check the role in the
 report's unit (403) by the rules of ``portal.reports.workflow``, act through
@@ -207,9 +207,17 @@ def transition(report_id: int) -> ResponseReturnValue:
         flash(_("The report was changed at the same moment; check it and try again."),
               "warning")
         return redirect(url_for("reports.show", report_id=report_id)), 303
-    flash({"submit": _("The report was submitted."), "return": _("The report was returned "
-           "for correction."), "accept": _("The report was accepted."),
-           "reopen": _("The report was reopened.")}[action], "success")
+    flash(done_message(action), "success")
     return redirect(url_for("reports.show", report_id=report_id))
+
+
+def done_message(action: str) -> str:
+    """What the page says once ``action`` is taken."""
+    return {"hand_over": _("The report was handed to the unit head."),
+            "send_back": _("The report was sent back to the drafter."),
+            "submit": _("The report was submitted."),
+            "return": _("The report was returned for correction."),
+            "accept": _("The report was accepted."),
+            "reopen": _("The report was reopened.")}[action]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -28,7 +29,10 @@ from portal.reports.consolidation_narrative import texts as narrative_texts
 from portal.reports.consolidation_narrative import versions as narrative_versions
 from portal.reports.evidence import ReportEvidence
 from portal.reports.report import (
+    EDITABLE,
     NARRATIVE,
+    ReportAction,
+    ReportStatus,
     ReportTask,
     ReportTransition,
     ReportValue,
@@ -41,7 +45,7 @@ from portal.reports.service import (
     period_of,
     value_fields,
 )
-from portal.reports.workflow import may_consolidate
+from portal.reports.workflow import may_consolidate, offered_actions
 from portal.review import reviews
 from tenants.access import Reach
 from tenants.tree import unit_labels
@@ -78,6 +82,51 @@ def reports_index(unit: Unit, reach: Reach) -> ReportsIndex:
 
 
 @dataclass
+class StatusNotice:
+    """A step the top of the report tells of: why it is where it is, by whom, when.
+
+    ``kind`` is "returned" or "reopened" (the reviewer's reason), "with_head" (handed
+    over, waiting for the head) or "sent_back" (the head's note to the drafter)."""
+
+    kind: str
+    reason: str
+    by: str
+    at: datetime
+
+
+# The reviewer's steps: the last of them says whether the reviewer's reason still stands.
+_REVIEWER_STEPS = (ReportAction.SUBMIT, ReportAction.RETURN, ReportAction.ACCEPT,
+                   ReportAction.REOPEN)
+
+
+def status_notices(report: UnitReport, transitions: list[ReportTransition],
+                   users: dict[int, str]) -> list[StatusNotice]:
+    """What the top of the report says about its status, beyond its label.
+
+    A report the reviewer returned or reopened shows the reviewer's reason until it is
+    submitted again (also while it is with the head); one with the head says who handed
+    it over and when; one the head sent back shows the head's note to the drafter."""
+    def notice(kind: str, step: ReportTransition) -> StatusNotice:
+        by = users.get(step.user_id, "—") if step.user_id is not None else "—"
+        return StatusNotice(kind=kind, reason=step.reason, by=by, at=step.at)
+
+    notices = []
+    reviewer = next((t for t in reversed(transitions) if t.action in _REVIEWER_STEPS), None)
+    open_again = EDITABLE | {ReportStatus.WITH_HEAD.value}
+    if reviewer is not None and report.status in open_again and reviewer.action in (
+            ReportAction.RETURN, ReportAction.REOPEN):
+        notices.append(notice("returned" if reviewer.action == ReportAction.RETURN
+                              else "reopened", reviewer))
+    last = transitions[-1] if transitions else None
+    if last is not None and report.status == ReportStatus.WITH_HEAD.value \
+            and last.action == ReportAction.HAND_OVER:
+        notices.append(notice("with_head", last))
+    if last is not None and report.status in EDITABLE and last.action == ReportAction.SEND_BACK:
+        notices.append(notice("sent_back", last))
+    return notices
+
+
+@dataclass
 class ReportPage:
     """One report as its page shows it, with what the caller may do on it."""
 
@@ -92,6 +141,8 @@ class ReportPage:
     locked: bool
     can_write: bool
     can_review: bool                                     # the level receiving the report
+    actions: list[str]                                   # the steps offered to the caller
+    notices: list[StatusNotice]                          # shown at the top, in this order
     statuses: list[str]
     narrative: tuple[str, ...]
     value_fields: Callable
@@ -113,9 +164,12 @@ def report_page(report: UnitReport, reach: Reach) -> ReportPage:
         framework=db.session.scalar(select(Framework).where(
             Framework.id == period.framework_id)),
         indicators=indicators, transitions=transitions, users=users,
-        editable=report.status == "draft" and not is_locked and reach.can_write(report.unit_id),
+        editable=report.status in EDITABLE and not is_locked
+        and reach.can_write(report.unit_id),
         locked=is_locked, can_write=reach.can_write(report.unit_id),
         can_review=reviews(reach, report.unit_id),
+        actions=offered_actions(reach, report, is_locked),
+        notices=status_notices(report, transitions, users),
         statuses=[s.value for s in TaskStatus], narrative=NARRATIVE,
         value_fields=value_fields, changes=changes_since_last_submission(report),
         evidence=list(db.session.scalars(select(ReportEvidence).where(

@@ -1,9 +1,10 @@
 """The report aggregate: a unit's report for a period, its values, task statuses,
 narrative, the snapshots of what it submitted, and its audited transitions.
 
-A report is keyed by (unit, period). Submitting locks it for the unit and records the
-real submission time; the reviewer accepts it or returns it with a reason; only the
-reviewer's level or above reopens an accepted report. Every row carries a version
+A report is keyed by (unit, period). The drafter hands it to the unit head ("trình"),
+who submits it or sends it back with a note; submitting locks it for the unit and
+records the real submission time; the reviewer accepts it or returns it with a reason;
+only the reviewer's level or above reopens an accepted report. Every row carries a version
 checked in its UPDATE, as plans do.
 """
 
@@ -69,6 +70,35 @@ REPORT_STATUS_IN_TEXT = {ReportStatus.DRAFT: _l("being written"),
                          ReportStatus.RETURNED: _l("returned for correction"),
                          ReportStatus.ACCEPTED: _l("accepted"),
                          ReportStatus.REOPENED: _l("reopened for correction")}
+
+
+class ReportAction(enum.StrEnum):
+    """The steps of the loop, as ``ReportTransition.action`` records them."""
+
+    CREATE = "create"
+    HAND_OVER = "hand_over"    # the drafter hands the report to the head ("trình")
+    SEND_BACK = "send_back"    # the head sends it back to the drafter, with a note
+    SUBMIT = "submit"          # the head submits it to the reviewer
+    RETURN = "return"          # the reviewer returns it for correction, with a reason
+    ACCEPT = "accept"
+    REOPEN = "reopen"          # the reviewer's level reopens an accepted one, with a reason
+
+
+# The statuses each action starts from; the service refuses it from any other.
+ACTION_FROM = {ReportAction.HAND_OVER: EDITABLE,
+               ReportAction.SEND_BACK: frozenset({ReportStatus.WITH_HEAD.value}),
+               ReportAction.SUBMIT: EDITABLE | {ReportStatus.WITH_HEAD.value},
+               ReportAction.RETURN: WITH_REVIEWER,
+               ReportAction.ACCEPT: WITH_REVIEWER,
+               ReportAction.REOPEN: frozenset({ReportStatus.ACCEPTED.value})}
+
+REPORT_ACTION_LABELS = {ReportAction.CREATE: _l("Report started"),
+                        ReportAction.HAND_OVER: _l("Handed to the unit head"),
+                        ReportAction.SEND_BACK: _l("Sent back to the drafter"),
+                        ReportAction.SUBMIT: _l("Report submitted"),
+                        ReportAction.RETURN: _l("Returned by the reviewer"),
+                        ReportAction.ACCEPT: _l("Accepted by the reviewer"),
+                        ReportAction.REOPEN: _l("Reopened by the reviewer")}
 
 
 class TaskStatus(enum.StrEnum):

@@ -1,4 +1,5 @@
-"""Yearly reports: open, fill in (values, task statuses, narrative), submit, review.
+"""Yearly reports: open, fill in (values, task statuses, narrative), hand over to the
+head, submit, review.
 
 Operations only flush; the caller commits once. Refusals raise ``ReportError`` with
 messages by field; a stale save raises ``portal.plans.service.StaleEdit`` (the same
@@ -23,7 +24,10 @@ from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
 from portal.problems import DomainError
 from portal.reports.report import (
+    ACTION_FROM,
+    EDITABLE,
     NARRATIVE,
+    ReportAction,
     ReportStatus,
     ReportSubmission,
     ReportTask,
@@ -95,13 +99,30 @@ def locked(report: UnitReport) -> bool:
 
 
 def _require_editable(report: UnitReport) -> None:
-    if report.status != ReportStatus.DRAFT.value:
-        raise ReportError({"": _("The report has been submitted and is locked; the "
-                                 "reviewer can return it for correction.")})
+    """Values, tasks, narrative and evidence change only while the report is being
+    written (a draft, returned or reopened), and never past the lock date."""
+    if report.status not in EDITABLE:
+        raise ReportError({"": _locked_message(report.status)})
+    _require_open_period(report)
+
+
+def _require_open_period(report: UnitReport) -> None:
     if locked(report):
         raise ReportError({"": _("The period is locked since %(day)s; nothing more can be "
                                  "entered.", day=period_of(report).lock_date.strftime(
                                      "%d/%m/%Y"))})
+
+
+def _locked_message(status: str) -> str:
+    """Why a report in ``status`` cannot be changed, and who can open it again."""
+    if status == ReportStatus.WITH_HEAD.value:
+        return _("The report has been handed to the unit head and is locked; the head can "
+                 "send it back.")
+    if status == ReportStatus.ACCEPTED.value:
+        return _("The report has been accepted and is locked; only the reviewer's level "
+                 "can reopen it.")
+    return _("The report has been submitted and is locked; the reviewer can return it for "
+             "correction.")
 
 
 def _check(stored: int, version: str | int | None, current: dict[str, str]) -> None:
@@ -232,70 +253,111 @@ def snapshot(report: UnitReport) -> dict:
     }
 
 
-def submit(report: UnitReport, user_id: int | None) -> None:
-    """Submit: the report locks for the unit and the real submission time is kept."""
-    _require_editable(report)
+def _require_complete(report: UnitReport) -> None:
+    """What a report needs before the head can submit it: the status of every task."""
     missing = [t for t in report.tasks if not t.status]
     if missing:
         raise ReportError([_("Give the status of every task (%(n)d without one).",
                              n=len(missing))])
+
+
+def _required_reason(reason: str, missing: str) -> str:
+    """The reason (or note) cleaned; ``missing`` is the refusal when there is none."""
+    check_lengths(ReportError, reason=(reason, limits.NOTE))
+    reason = clean_text(reason)
+    if not reason:
+        raise ReportError({"reason": missing})
+    return reason
+
+
+def _move(report: UnitReport, action: ReportAction, to_status: str, user_id: int | None,
+          reason: str = "") -> None:
+    """Set the new status and record the step (from what, to what, who, why)."""
+    from_status = report.status
+    report.status = to_status
+    db.session.flush()
+    _record(report, action.value, from_status, user_id, reason)
+
+
+def hand_over(report: UnitReport, user_id: int | None) -> None:
+    """The drafter hands the report to the unit head ("trình"): locked until the head
+    submits it or sends it back. Checked as a submission is, so that the head is never
+    handed what cannot be submitted."""
+    _require_editable(report)
+    _require_complete(report)
+    _move(report, ReportAction.HAND_OVER, ReportStatus.WITH_HEAD.value, user_id)
+
+
+def send_back(report: UnitReport, user_id: int | None, note: str) -> None:
+    """The head sends the report back to the drafter with a note. It returns to the status
+    it was handed over from: a report the reviewer returned stays returned, its reason
+    still shown."""
+    if report.status != ReportStatus.WITH_HEAD.value:
+        raise ReportError([_("Only a report handed to the unit head can be sent back.")])
+    note = _required_reason(note, _("Say what the drafter should change."))
+    handed = db.session.scalar(select(ReportTransition.from_status).where(
+        ReportTransition.report_id == report.id,
+        ReportTransition.action == ReportAction.HAND_OVER.value)
+        .order_by(ReportTransition.id.desc()).limit(1))
+    before = handed if handed in EDITABLE else ReportStatus.DRAFT.value
+    _move(report, ReportAction.SEND_BACK, before, user_id, note)
+
+
+def submit(report: UnitReport, user_id: int | None) -> None:
+    """The head submits: the report locks for the unit and the real submission time is
+    kept, with a snapshot of what was sent. From a report handed to him, or one he is
+    writing himself."""
+    if report.status not in ACTION_FROM[ReportAction.SUBMIT]:
+        raise ReportError({"": _locked_message(report.status)})
+    _require_open_period(report)
+    _require_complete(report)
     moment = clock.now()
     number = 1 + len(db.session.scalars(select(ReportSubmission.id).where(
         ReportSubmission.report_id == report.id)).all())
     db.session.add(ReportSubmission(report_id=report.id, unit_id=report.unit_id,
                                     number=number, submitted_at=moment,
                                     content=snapshot(report)))
-    report.status = ReportStatus.SUBMITTED.value
     report.submitted_at = moment
     report.first_submitted_at = report.first_submitted_at or moment
-    db.session.flush()
-    _record(report, "submit", ReportStatus.DRAFT.value, user_id)
+    _move(report, ReportAction.SUBMIT, ReportStatus.SUBMITTED.value, user_id)
 
 
 def return_for_correction(report: UnitReport, user_id: int | None, reason: str) -> None:
     if report.status != ReportStatus.SUBMITTED.value:
         raise ReportError([_("Only a submitted report can be returned.")])
-    check_lengths(ReportError, reason=(reason, limits.NOTE))
-    reason = clean_text(reason)
-    if not reason:
-        raise ReportError({"reason": _("Say why the report is returned, so that it can be "
-                                       "corrected.")})
-    report.status = ReportStatus.DRAFT.value
-    db.session.flush()
-    _record(report, "return", ReportStatus.SUBMITTED.value, user_id, reason)
+    reason = _required_reason(reason, _("Say why the report is returned, so that it can be "
+                                        "corrected."))
+    _move(report, ReportAction.RETURN, ReportStatus.RETURNED.value, user_id, reason)
 
 
 def accept(report: UnitReport, user_id: int | None) -> None:
     if report.status != ReportStatus.SUBMITTED.value:
         raise ReportError([_("Only a submitted report can be accepted.")])
-    report.status = ReportStatus.ACCEPTED.value
     report.accepted_at = clock.now()
-    db.session.flush()
-    _record(report, "accept", ReportStatus.SUBMITTED.value, user_id)
+    _move(report, ReportAction.ACCEPT, ReportStatus.ACCEPTED.value, user_id)
 
 
 def reopen(report: UnitReport, user_id: int | None, reason: str) -> None:
     if report.status != ReportStatus.ACCEPTED.value:
         raise ReportError([_("Only an accepted report can be reopened.")])
-    check_lengths(ReportError, reason=(reason, limits.NOTE))
-    reason = clean_text(reason)
-    if not reason:
-        raise ReportError({"reason": _("Say why the report is reopened.")})
-    report.status = ReportStatus.DRAFT.value
+    reason = _required_reason(reason, _("Say why the report is reopened."))
     report.accepted_at = None
-    db.session.flush()
-    _record(report, "reopen", ReportStatus.ACCEPTED.value, user_id, reason)
+    _move(report, ReportAction.REOPEN, ReportStatus.REOPENED.value, user_id, reason)
 
 
 def run_transition(report: UnitReport, action: str, user_id: int | None, reason: str) -> None:
-    """A workflow action by name ("submit", "return", "accept", "reopen"), for pages and API."""
-    actions = {"submit": lambda: submit(report, user_id),
-               "return": lambda: return_for_correction(report, user_id, reason),
-               "accept": lambda: accept(report, user_id),
-               "reopen": lambda: reopen(report, user_id, reason)}
+    """A workflow action by name (``ReportAction``: "hand_over", "send_back", "submit",
+    "return", "accept", "reopen"), for pages and API. Who may take it is the caller's
+    check (``portal.reports.workflow.may_take``)."""
+    actions = {ReportAction.HAND_OVER: lambda: hand_over(report, user_id),
+               ReportAction.SEND_BACK: lambda: send_back(report, user_id, reason),
+               ReportAction.SUBMIT: lambda: submit(report, user_id),
+               ReportAction.RETURN: lambda: return_for_correction(report, user_id, reason),
+               ReportAction.ACCEPT: lambda: accept(report, user_id),
+               ReportAction.REOPEN: lambda: reopen(report, user_id, reason)}
     if action not in actions:
         raise ReportError({"action": _("Unknown action.")})
-    actions[action]()
+    actions[ReportAction(action)]()
 
 
 def changes_since_last_submission(report: UnitReport) -> list[tuple[str, str, str]]:

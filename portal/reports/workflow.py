@@ -10,10 +10,10 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import visible_frameworks
-from portal.reports.report import UnitReport
+from portal.reports.report import ACTION_FROM, ReportAction, UnitReport
 from portal.review import reviews
 from tenants.access import Reach
-from tenants.membership import CONSOLIDATING_ROLES
+from tenants.membership import CONSOLIDATING_ROLES, Role
 from tenants.unit import Unit
 
 
@@ -41,10 +41,13 @@ def reporting_period(unit: Unit, year: int, framework_id: int | None = None
                                        rank[p.framework_id]))
 
 
-# Who takes each transition: "writer" — the unit's own drafters and heads; "reviewer" —
-# the level that receives the report (portal.review), never a role in the unit itself.
-TRANSITIONS = {"submit": "writer", "return": "reviewer", "accept": "reviewer",
-               "reopen": "reviewer"}
+# Who takes each transition: "writer" — the unit's own drafters and heads; "head" — the
+# unit's head alone (a drafter hands the report over, the head submits it or sends it
+# back); "reviewer" — the level that receives the report (portal.review), never a role
+# in the unit itself.
+TRANSITIONS = {ReportAction.HAND_OVER.value: "writer", ReportAction.SEND_BACK.value: "head",
+               ReportAction.SUBMIT.value: "head", ReportAction.RETURN.value: "reviewer",
+               ReportAction.ACCEPT.value: "reviewer", ReportAction.REOPEN.value: "reviewer"}
 
 
 def may_take(reach: Reach, unit_id: int, action: str) -> bool:
@@ -52,9 +55,23 @@ def may_take(reach: Reach, unit_id: int, action: str) -> bool:
     who = TRANSITIONS.get(action)
     if who == "writer":
         return reach.can_write(unit_id)
+    if who == "head":
+        return Role.HEAD in reach.roles_in(unit_id)
     if who == "reviewer":
         return reviews(reach, unit_id)
     return False
+
+
+def offered_actions(reach: Reach, report: UnitReport, is_locked: bool) -> list[str]:
+    """The actions the report's page offers the caller, in its status: those the caller
+    may take and the status allows. A head submits what he drafted himself, so he is not
+    offered to hand it to himself; past the lock date the unit has nothing to offer."""
+    head = Role.HEAD in reach.roles_in(report.unit_id)
+    return [action for action in TRANSITIONS
+            if report.status in ACTION_FROM[ReportAction(action)]
+            and may_take(reach, report.unit_id, action)
+            and not (head and action == ReportAction.HAND_OVER)
+            and not (is_locked and TRANSITIONS[action] != "reviewer")]
 
 
 def chosen_period(unit: Unit, period_id: int | None) -> ReportingPeriod | None:
