@@ -18,6 +18,7 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
 from portal.limits import check_lengths
+from portal.notifications.workflow import notify_transition
 from portal.numbers import NumberError, check_maximum, read_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
@@ -77,11 +78,13 @@ def open_report(unit: Unit, period: ReportingPeriod, user_id: int | None) -> Uni
 
 def _record(report: UnitReport, action: str, from_status: str | None, user_id: int | None,
             reason: str = "") -> None:
-    db.session.add(ReportTransition(report_id=report.id, unit_id=report.unit_id,
-                                    action=action, from_status=from_status,
-                                    to_status=report.status, user_id=user_id, reason=reason,
-                                    at=clock.now()))
+    transition = ReportTransition(report_id=report.id, unit_id=report.unit_id,
+                                  action=action, from_status=from_status,
+                                  to_status=report.status, user_id=user_id, reason=reason,
+                                  at=clock.now())
+    db.session.add(transition)
     db.session.flush()
+    notify_transition(transition)   # in this unit of work: a refused step tells nobody
 
 
 def period_of(report: UnitReport) -> ReportingPeriod:
