@@ -18,11 +18,11 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
 from portal.limits import check_lengths
-from portal.notifications.workflow import notify_transition
 from portal.numbers import NumberError, check_maximum, read_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
 from portal.problems import DomainError
+from portal.reports.events import transition_recorded
 from portal.reports.report import (
     NARRATIVE,
     ReportStatus,
@@ -84,7 +84,7 @@ def _record(report: UnitReport, action: str, from_status: str | None, user_id: i
                                   at=clock.now())
     db.session.add(transition)
     db.session.flush()
-    notify_transition(transition)   # in this unit of work: a refused step tells nobody
+    transition_recorded(transition)   # the notices: in this unit of work, or not at all
 
 
 def period_of(report: UnitReport) -> ReportingPeriod:
