@@ -25,6 +25,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: object) ->
     register_extensions(app)
     register_observability(app)
     register_tenancy(app)
+    register_domain_events(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_context(app)
@@ -58,6 +59,14 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
     if app.config["PROXY_COUNT"]:  # behind nginx or a load balancer: trust its headers
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # as Flask's docs do
+
+
+def register_domain_events(_app: Flask) -> None:
+    """Subscribe the packages that follow the report loop (the domain's are acyclic)."""
+    from portal.notifications.workflow import notify_transition
+    from portal.reports.events import on_transition
+
+    on_transition(notify_transition)
 
 
 def register_extensions(app: Flask) -> None:

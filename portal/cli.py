@@ -350,6 +350,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     for row_id, what in settled:
         click.echo(f"consolidation {row_id} {what}")
     click.echo(f"reminders booked: {recovered.get('reminders')}")
+    click.echo(f"digest booked: {recovered.get('digest')}")
     runner.work(burst=burst, with_scheduler=True)
 
 
@@ -448,8 +449,30 @@ def reminders_send(day: str | None, use_queue: bool) -> None:
                f"{sent.email_failures} e-mail failures")
 
 
+notifications_cli = AppGroup("notifications", help="Notices of the reports' workflow steps.")
+
+
+@notifications_cli.command("digest")
+@click.option("--date", "day", default=None, help="The digest of this day (YYYY-MM-DD); "
+              "default today.")
+def notifications_digest(day: str | None) -> None:
+    """Send the daily digest of workflow notices now (safe to run again: nothing twice)."""
+    from datetime import date
+
+    from portal import clock
+    from portal.notifications.workflow import send_digest
+
+    try:
+        when = date.fromisoformat(day) if day else clock.today()
+    except ValueError:
+        _fail([f"not a date (YYYY-MM-DD): {day}"])
+    done = send_digest(when)
+    click.echo(f"{done.people} digests with {done.notices} notices, "
+               f"{done.failures} e-mail failures")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(worker)
     for group in (units_cli, users_cli, demo_cli, frameworks_cli, reminders_cli,
-                  consolidations_cli):
+                  notifications_cli, consolidations_cli):
         app.cli.add_command(group)

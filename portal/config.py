@@ -86,6 +86,8 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     # The hour (Vietnam time) of the daily reminder run booked by `flask worker`.
     REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR") or 7)
+    # The hour (Vietnam time) of the daily digest of workflow notices (docs/notifications.md).
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR") or 7)
     # Recovery of the background side (docs/operations.md § Jobs after a crash): the
     # worker's maintenance pass (dead scheduler locks, stuck consolidations, the reminders
     # booking) every WORKER_MAINTENANCE_INTERVAL seconds; a running job's heartbeat every

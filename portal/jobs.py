@@ -15,6 +15,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from portal.extensions import db
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -52,6 +56,48 @@ def enqueue(queue: str, func: Callable, *args: object, job_id: str,
         log.warning("cannot queue %s: %s", job_id, exc)
         raise JobsUnavailable(str(exc)) from exc
     return job_id
+
+
+_PENDING = "jobs to queue once the transaction commits"
+_READY = "jobs whose transaction committed, to queue once it has ended"
+
+
+def enqueue_after_commit(queue: str, func: Callable, *args: object, job_id: str) -> None:
+    """Queue ``func(*args)`` once the current transaction commits; never if it rolls back.
+
+    For work that must not slow or fail the transaction that asks for it (an e-mail
+    through a slow SMTP server): the job is handed over after the commit, and a queue
+    that cannot take it then is logged, not raised (the job's own catch-up sends it
+    later). Without Redis the job runs in-process right after the commit, in a
+    transaction of its own. Savepoints are ignored: only the outer transaction counts.
+    """
+    db.session.info.setdefault(_PENDING, []).append((queue, func, args, job_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.get_nested_transaction() is None:     # the outer transaction, not a savepoint
+        session.info.setdefault(_READY, []).extend(session.info.pop(_PENDING, []))
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    if session.get_nested_transaction() is None:
+        session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    # after_commit cannot emit SQL (the transaction is finishing); here it has ended, so an
+    # in-process job may open a transaction of its own
+    if transaction.parent is not None or transaction.nested:
+        return
+    for queue, func, args, job_id in session.info.pop(_READY, []):
+        try:
+            enqueue(queue, func, *args, job_id=job_id)
+        except Exception:
+            log.exception("job %s not run after the commit", job_id)
+            session.rollback()
 
 
 def job_progress(percent: int, step: str) -> None:

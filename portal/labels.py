@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from portal.accounts.user import EMAIL_DELIVERY_LABELS
 from portal.audit.entry import AUDIT_ACTION_LABELS, OBJECT_TYPE_LABELS
 from portal.dashboard.service import TRACK_LABELS
 from portal.frameworks.framework import NODE_KIND_LABELS, VERSION_STATUS_LABELS
@@ -20,6 +21,7 @@ from portal.frameworks.indicator import (
     TARGET_SCOPE_LABELS,
     TIME_BEHAVIOUR_LABELS,
 )
+from portal.notifications.notification import NOTICE_KIND_LABELS
 from portal.plans.history import PLAN_ACTION_LABELS
 from portal.plans.plan import CHANGE_LABELS, FIELD_LABELS, REVISION_STATUS_LABELS
 from portal.reports.consolidation import RUN_STATUS_LABELS, STEP_LABELS
@@ -60,6 +62,8 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "audit_action_label": (AUDIT_ACTION_LABELS, None),
     "object_type_label": (OBJECT_TYPE_LABELS, None),
     "field_label": (FIELD_LABELS, None),
+    "email_delivery_label": (EMAIL_DELIVERY_LABELS, None),
+    "notice_kind_label": (NOTICE_KIND_LABELS, None),
     "change_label": (CHANGE_LABELS, None),
 }
 

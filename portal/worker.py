@@ -21,7 +21,8 @@ Recovery after a crash is bounded (issue 15, docs/operations.md § Jobs after a 
   (:class:`SurvivingScheduler`), and one that died anyway is started again at the next
   pass;
 * each pass (and the start) settles stuck consolidations (``portal.reports.stuck_runs``)
-  and books the daily reminders again if Redis lost the booking.
+  and books the daily reminders and the daily digest of workflow notices again if Redis
+  lost their booking.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ class AppWorker(Worker):
         super().__init__(list(queues), connection=connection, **kwargs)  # type: ignore[arg-type]  # RQ takes names and queues mixed
         self.app = app
         self.housekeeping = housekeeping
-        self.reminders_handled: set[str] = set()   # days whose reminders run was seen
+        self.daily_handled: set[str] = set()   # the daily runs (reminders, digest) seen
 
     def work(self, burst: bool = False, *args: object, **kwargs: object) -> bool:
         """RQ's loop, started again once Redis is back when an outage ended it.
@@ -251,15 +252,18 @@ class AppWorker(Worker):
         super().run_maintenance_tasks()
 
     def recover(self) -> dict[str, object]:
-        """Settle stuck consolidations and book the reminders again if Redis lost them."""
+        """Settle stuck consolidations; book the daily runs again if Redis lost them."""
         done: dict[str, object] = {}
         with self.app.app_context():
             try:
                 done["consolidations"] = settle_stuck_runs(self.connection)
                 if "notifications" in self.queue_names():
+                    from portal.notifications import daily
                     from portal.notifications.reminders import ensure_booked
+                    from portal.notifications.workflow import DIGEST
 
-                    done["reminders"] = ensure_booked(self.reminders_handled)
+                    done["reminders"] = ensure_booked(self.daily_handled)
+                    done["digest"] = daily.ensure_booked(DIGEST, self.daily_handled)
             except Exception:   # never let housekeeping take the worker down (Redis
                 #                 down included: RQ's own pass below waits for it)
                 log.exception("worker housekeeping failed")

@@ -75,6 +75,7 @@ EXPECTED: dict[str, str] = {
     "api.openapi": "public",
     "static": "public",
     "notifications.index": "page",
+    "notifications.settings": "page",
     "health.health": "public",
     "audit.unit_log": "audit",
     "audit.unit_log_csv": "audit",
@@ -92,7 +93,7 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "auth.login": ("form", {}, 0),
     "auth.password": ("form", {}, 0),
     "notifications.mark_read": ("form", {}, 0),           # the caller's own notices only
-    "notifications.email_preference": ("form", {}, 0),
+    "notifications.settings": ("form", {}, 0),             # the caller's own choice only
     "frameworks.upload": ("unit-owner", {}, 422),
     "frameworks.start_draft": ("fw-manage", {"from_version": "999"}, 303),
     "frameworks.save_meta": ("fw-manage", {"title": ""}, 422),
@@ -321,6 +322,7 @@ def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:
         "api.openapi": ("/api/v1/openapi.json", 200),
         "static": ("/static/css/portal.css", 200),
         "notifications.index": ("/notifications", 200 if signed_in else 302),
+        "notifications.settings": ("/notifications/settings", 200 if signed_in else 302),
         "health.health": ("/health", 200),
     }
     declared = {e for e, kind in EXPECTED.items() if kind in {"page", "api", "public"}}

@@ -79,7 +79,7 @@ def people(world):
             user = db.session.scalar(select(User).where(User.username == f"u.{role}"))
             user.email = f"{role}@example.vn"
         head = db.session.scalar(select(User).where(User.username == "u.head"))
-        head.email_reminders = False          # the head turned e-mail off
+        head.email_delivery = "none"          # the head turned e-mail off
         db.session.commit()
     return world
 
@@ -149,14 +149,15 @@ def test_people_see_their_own_notices_and_choose_about_email(app: Flask, people,
     assert drafter.post("/notifications/read", data={"csrf_token": token}).status_code == 303
     assert "unread-count" not in drafter.get("/units/D1").get_data(as_text=True)
 
-    response = drafter.post("/notifications/email", data={"csrf_token": token,
-                                                          "email_reminders": "maybe"})
-    assert response.status_code == 303
-    assert "Hãy chọn" in drafter.get("/notifications").get_data(as_text=True)
-    drafter.post("/notifications/email", data={"csrf_token": token, "email_reminders": "off"})
+    response = drafter.post("/notifications/settings", data={"csrf_token": token,
+                                                             "email_delivery": "maybe"})
+    assert response.status_code == 422
+    assert "Hãy chọn cách nhận thư" in response.get_data(as_text=True)
+    drafter.post("/notifications/settings", data={"csrf_token": token,
+                                                  "email_delivery": "none"})
     with system_scope("test"):
-        assert db.session.scalar(select(User.email_reminders).where(
-            User.username == "u.drafter")) is False
+        assert db.session.scalar(select(User.email_delivery).where(
+            User.username == "u.drafter")) == "none"
     send_reminders(date(2026, 11, 29))
     assert [to for to, _s, _b in read_mail(mailbox)] == ["drafter@example.vn"]  # the 7-day one
 

@@ -1,12 +1,14 @@
-"""A person's notifications (report reminders) and whether they also come by e-mail."""
+"""A person's notifications (report reminders and workflow steps) and how e-mail reaches them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.accounts.service import AccountError, set_email_delivery
+from portal.accounts.user import EmailDelivery
 from portal.notifications.inbox import mark_all_read, notices_of, unread_count
 from portal.unit_of_work import unit_of_work
 from tenants.scoping import current_scope
@@ -37,16 +39,22 @@ def mark_read() -> ResponseReturnValue:
     return redirect(url_for("notifications.index"), 303)
 
 
-@bp.route("/notifications/email", methods=["POST"])
+@bp.route("/notifications/settings", methods=["GET", "POST"])
 @login_required
-def email_preference() -> ResponseReturnValue:
-    choice = request.form.get("email_reminders")
-    if choice not in ("on", "off"):
-        flash(_("Choose whether reminders also come by e-mail."), "danger")
-        return redirect(url_for("notifications.index"), 303)
-    with unit_of_work():
-        current_user.email_reminders = choice == "on"
-    flash(_("Reminders will also come by e-mail.") if choice == "on"
-          else _("Reminders will no longer come by e-mail; you still see them here."),
-          "success")
+def settings() -> ResponseReturnValue:
+    """The signed-in person's choice: e-mail for each notice at once, a daily digest, none."""
+    if request.method == "GET":
+        return _settings_page({})
+    try:
+        with unit_of_work():
+            set_email_delivery(current_user, request.form.get("email_delivery", ""))
+    except AccountError as exc:
+        return _settings_page(exc.problems), 422
+    flash(_("Saved: how e-mails reach you."), "success")
     return redirect(url_for("notifications.index"), 303)
+
+
+def _settings_page(problems: dict[str, str]) -> str:
+    return render_template("notifications/settings.html", choices=list(EmailDelivery),
+                           problems=problems,
+                           digest_hour=int(current_app.config.get("DIGEST_HOUR", 7)))

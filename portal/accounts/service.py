@@ -23,7 +23,7 @@ from portal.accounts.passwords import (
     verify_password,
 )
 from portal.accounts.reach import require_whole_account
-from portal.accounts.user import User
+from portal.accounts.user import EmailDelivery, User
 from portal.extensions import db
 from portal.problems import DomainError
 from tenants.access import Reach
@@ -286,3 +286,12 @@ def update_account(user: User, *, by: Reach, full_name: str, email: str | None) 
     if problems:
         raise AccountError(problems)
     user.full_name, user.email = full_name, email
+
+
+def set_email_delivery(user: User, choice: str) -> None:
+    """How the person's notices reach them by e-mail (``EmailDelivery``); theirs to choose."""
+    if choice not in {d.value for d in EmailDelivery}:
+        raise AccountError({"email_delivery": _(
+            "Choose how e-mails reach you: each notice at once, one digest a day, or none.")})
+    user.email_delivery = choice
+    db.session.flush()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +13,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import clock
 from portal.extensions import Model
 from tenants.membership import Membership
+
+
+class EmailDelivery(enum.StrEnum):
+    """How a person's notices reach them by e-mail; every notice is also shown in the app.
+
+    DIGEST gathers the day's report-workflow notices in one message each morning, but a
+    report sent back (returned, reopened, sent back by the head) is mailed at once all the
+    same: those need action (docs/notifications.md). NONE mails nothing, reminders
+    included.
+    """
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+    NONE = "none"
+
+
+EMAIL_DELIVERY_LABELS = {EmailDelivery.IMMEDIATE: _l("Each notice at once"),
+                         EmailDelivery.DIGEST: _l("One digest a day"),
+                         EmailDelivery.NONE: _l("No e-mail")}
 
 
 class User(UserMixin, Model):
@@ -24,7 +45,8 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    email_reminders: Mapped[bool] = mapped_column(Boolean, default=True)  # may turn them off
+    email_delivery: Mapped[str] = mapped_column(String(10),
+                                                default=EmailDelivery.IMMEDIATE.value)
     # Failed sign-ins in a row, and until when the account is locked after too many.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -43,6 +65,11 @@ class User(UserMixin, Model):
     def __str__(self) -> str:
         """The person by name, then the account's user name (the administration's lists)."""
         return f"{self.full_name} ({self.username})" if self.full_name else self.username
+
+    @property
+    def mailable(self) -> bool:
+        """Does e-mail reach this person at all (an address, and not turned off)?"""
+        return bool(self.email) and self.email_delivery != EmailDelivery.NONE.value
 
     @property
     def is_active(self) -> bool:  # Flask-Login

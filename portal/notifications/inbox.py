@@ -7,6 +7,7 @@ person sees (and marks) only their notices about units in reach.
 from __future__ import annotations
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import selectinload
 
 from portal import clock
 from portal.extensions import db
@@ -20,8 +21,9 @@ def _of(user_id: int) -> Select[tuple[Notification]]:
 
 
 def notices_of(user_id: int) -> list[Notification]:
-    """The person's most recent notices, newest first."""
-    return list(db.session.scalars(_of(user_id).order_by(
+    """The person's most recent notices, newest first, with the transitions they tell of."""
+    return list(db.session.scalars(_of(user_id).options(
+        selectinload(Notification.transition)).order_by(
         Notification.created_at.desc(), Notification.id.desc()).limit(SHOWN)))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -29,14 +29,16 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.jobs import enqueue, in_app_context
+from portal.notifications import daily
+from portal.notifications.daily import DailyRun
 from portal.notifications.mail import send_mail
 from portal.notifications.notification import Notification
+from portal.notifications.recipients import members_of, reviewers_above
 from portal.reports.aggregate import COUNTED, active_units
 from portal.reports.report import UnitReport
-from tenants.membership import REVIEW_ROLES, WRITE_ROLES, Membership
 from tenants.scoping import system_scope
 from tenants.text import search_key
-from tenants.unit import Unit, UnitClosure
+from tenants.unit import Unit
 
 log = logging.getLogger(__name__)
 
@@ -120,54 +122,22 @@ def _notices(period: ReportingPeriod, version_id: int, step: str) -> list[Notifi
         already.add((user.id, notice.unit_id))
         notice.user_id, notice.period_id, notice.step = user.id, period.id, step
         notice.year, notice.created_at = period.year, now
-        if user.email and user.email_reminders:
+        if user.mailable:
             notice.emailed_at = now   # at most once: marked before it is sent
         db.session.add(notice)
         created.append(notice)
 
     units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(late)))}
-    writers = _writers(late)
+    writers = members_of(late)
     for unit_id in late:
         for user in writers.get(unit_id, []):
             add(user, _unit_notice(units[unit_id], period, step))
     if step == OVERDUE:
-        for reviewing_unit, (reviewers, below) in _reviewers_of(late).items():
+        for reviewing_unit, (reviewers, below) in reviewers_above(late).items():
             for user in reviewers:
                 add(user, _reviewer_notice(reviewing_unit, [units[u] for u in below], period))
     db.session.flush()
     return created
-
-
-def _writers(late: list[int]) -> dict[int, list[User]]:
-    """The drafters and head of each unit."""
-    found: dict[int, dict[int, User]] = {}
-    for unit_id, user in db.session.execute(
-            select(Membership.unit_id, User).join(User, User.id == Membership.user_id)
-            .where(Membership.unit_id.in_(late), Membership.role.in_(WRITE_ROLES),
-                   User.active.is_(True))).tuples():
-        found.setdefault(unit_id, {})[user.id] = user
-    return {unit_id: list(users.values()) for unit_id, users in found.items()}
-
-
-def _reviewers_of(late: list[int]) -> dict[Unit, tuple[list[User], list[int]]]:
-    """For each late unit, the nearest unit above it with reviewers: grouped by that unit."""
-    rows = db.session.execute(
-        select(UnitClosure.descendant_id, UnitClosure.depth, UnitClosure.ancestor_id, User)
-        .join(Membership, Membership.unit_id == UnitClosure.ancestor_id)
-        .join(User, User.id == Membership.user_id)
-        .where(UnitClosure.descendant_id.in_(late), UnitClosure.depth > 0,
-               Membership.role.in_(REVIEW_ROLES), User.active.is_(True))
-        .order_by(UnitClosure.descendant_id, UnitClosure.depth)).tuples().all()
-    nearest: dict[int, int] = {}
-    people: dict[int, dict[int, User]] = {}
-    for unit_id, _depth, ancestor, user in rows:
-        if nearest.setdefault(unit_id, ancestor) == ancestor:
-            people.setdefault(ancestor, {})[user.id] = user
-    below: dict[int, list[int]] = {}
-    for unit_id, ancestor in nearest.items():
-        below.setdefault(ancestor, []).append(unit_id)
-    reviewing = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(below)))}
-    return {reviewing[a]: (list(people[a].values()), sorted(ids)) for a, ids in below.items()}
 
 
 def _unit_notice(unit: Unit, period: ReportingPeriod, step: str) -> Notification:
@@ -219,6 +189,9 @@ def reminders_job(day: str, reschedule: bool = False) -> str:
     return f"{sent.notifications} notifications, {sent.emails} e-mails"
 
 
+DAILY = DailyRun("reminders", reminders_job, "REMINDER_HOUR")
+
+
 def queue_reminders(today: date | None = None) -> str:
     """Hand today's run to the ``notifications`` queue (or run it now without Redis)."""
     day = (today or clock.today()).isoformat()
@@ -226,77 +199,17 @@ def queue_reminders(today: date | None = None) -> str:
 
 
 def ensure_booked(handled: set[str] | None = None) -> str | None:
-    """Book the daily run again if Redis lost it; catch up today's run once if it is missed.
+    """Book the daily run again if Redis lost it; catch up today's run once if missed.
 
-    The worker calls this at start and at every maintenance pass (``portal.worker``), so a
-    Redis restart (which empties ``rq:scheduled:notifications``) no longer ends the daily
-    reminders. When today's hour has passed and today's run is not in Redis (neither
-    booked, nor run: its result is kept 7 days), today's run is queued now, once: its id
-    ``reminders-<day>`` makes a second pass find it. Even run twice, nobody is told twice
-    (one notice per person, unit, period and step). ``handled`` (the worker's memory, which
-    outlives a Redis restart) holds the days whose run was seen queued, running or done:
-    such a day is not caught up again when Redis forgets it. Returns what it booked or
-    queued.
+    Even run twice, nobody is told twice (one notice per person, unit, period and step).
+    See ``portal.notifications.daily.ensure_booked``.
     """
-    from flask import current_app
-
-    if not current_app.config.get("REDIS_URL"):
-        return None
-    from rq import Queue
-    from rq.job import Job
-
-    from portal.jobs import redis_connection
-
-    hour = int(current_app.config.get("REMINDER_HOUR", 7))
-    now = clock.now().astimezone(clock.LOCAL)
-    connection = redis_connection()
-    today = now.date()
-    job_id = f"reminders-{today.isoformat()}"
-    handled = handled if handled is not None else set()
-    if job_id not in handled:
-        from rq.exceptions import NoSuchJobError
-
-        try:
-            if Job.fetch(job_id, connection=connection).get_status() != "scheduled":
-                handled.add(job_id)      # queued, running or done: today is taken care of
-        except NoSuchJobError:
-            pass
-    if now.hour >= hour and job_id not in handled \
-            and not Job.exists(job_id, connection=connection):
-        log.warning("today's reminders were not run (Redis lost the booking): running now")
-        Queue("notifications", connection=connection).enqueue(
-            reminders_job, today.isoformat(), True, job_id=job_id, result_ttl=7 * 86400)
-        handled.add(job_id)
-        return job_id                    # the run books the next day itself
-    return schedule_daily()
+    return daily.ensure_booked(DAILY, handled)
 
 
 def schedule_daily(day: date | None = None) -> str | None:
-    """Book the run of ``day`` (default: the next one due) with RQ's scheduler, once.
+    """Book the run of ``day`` (default: the next one due) at REMINDER_HOUR, once.
 
-    Each scheduled run books the next, so a worker started with the scheduler sends the
-    reminders every day at REMINDER_HOUR (Vietnam time); :func:`ensure_booked` books it
-    again when Redis lost it. Returns the job id, or None without Redis (use ``flask
-    reminders send``).
+    Returns the job id, or None without Redis (use ``flask reminders send``).
     """
-    from flask import current_app
-
-    if not current_app.config.get("REDIS_URL"):
-        return None
-    from rq import Queue
-    from rq.job import Job
-
-    from portal.jobs import redis_connection
-
-    hour = int(current_app.config.get("REMINDER_HOUR", 7))
-    now = clock.now().astimezone(clock.LOCAL)
-    if day is None:
-        day = now.date() if now.hour < hour else now.date() + timedelta(days=1)
-    job_id = f"reminders-{day.isoformat()}"
-    connection = redis_connection()
-    if Job.exists(job_id, connection=connection):
-        return job_id
-    at = datetime.combine(day, time(hour), tzinfo=clock.LOCAL)
-    Queue("notifications", connection=connection).enqueue_at(
-        at, reminders_job, day.isoformat(), True, job_id=job_id, result_ttl=7 * 86400)
-    return job_id
+    return daily.book(DAILY, day)

@@ -23,6 +23,7 @@ from portal.numbers import NumberError, check_maximum, read_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
 from portal.problems import DomainError
+from portal.reports.events import transition_recorded
 from portal.reports.report import (
     ACTION_FROM,
     EDITABLE,
@@ -81,11 +82,13 @@ def open_report(unit: Unit, period: ReportingPeriod, user_id: int | None) -> Uni
 
 def _record(report: UnitReport, action: str, from_status: str | None, user_id: int | None,
             reason: str = "") -> None:
-    db.session.add(ReportTransition(report_id=report.id, unit_id=report.unit_id,
-                                    action=action, from_status=from_status,
-                                    to_status=report.status, user_id=user_id, reason=reason,
-                                    at=clock.now()))
+    transition = ReportTransition(report_id=report.id, unit_id=report.unit_id,
+                                  action=action, from_status=from_status,
+                                  to_status=report.status, user_id=user_id, reason=reason,
+                                  at=clock.now())
+    db.session.add(transition)
     db.session.flush()
+    transition_recorded(transition)   # the notices: in this unit of work, or not at all
 
 
 def period_of(report: UnitReport) -> ReportingPeriod:
