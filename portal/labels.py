@@ -29,6 +29,7 @@ from portal.reports.report import (
     TASK_STATUS_LABELS,
     TASK_STATUS_MISSING,
 )
+from portal.reports.worklist import UNIT_REPORT_STATUS_LABELS
 from tenants.membership import ROLE_LABELS
 from tenants.unit import UNIT_KIND_LABELS
 
@@ -59,6 +60,7 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "object_type_label": (OBJECT_TYPE_LABELS, None),
     "field_label": (FIELD_LABELS, None),
     "change_label": (CHANGE_LABELS, None),
+    "unit_report_status_label": (UNIT_REPORT_STATUS_LABELS, None),
 }
 
 
