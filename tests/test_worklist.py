@@ -241,7 +241,8 @@ def test_home_lists_what_to_do_in_each_unit(app: Flask, fid) -> None:
 # ---- units that have not reported, and reminders by hand ------------------------------------
 
 @pytest.fixture
-def mailbox(app: Flask, tmp_path: Path):
+def mailbox(app: Flask, tmp_path: Path, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", None)   # the embedded mode: jobs run here
     before = app.config.get("MAIL_FILE_DIR")
     app.config["MAIL_FILE_DIR"] = str(tmp_path / "mail")
     yield tmp_path / "mail"
