@@ -202,6 +202,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.notifications.views import bp as notifications_bp
     from blueprints.plans.documents import bp as plans_bp  # the plan pages and documents
     from blueprints.reports.views import bp as reports_bp
+    from blueprints.review.views import bp as review_bp
     from blueprints.units.views import bp as units_bp
 
     app.register_blueprint(auth_bp)
@@ -212,6 +213,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(consolidations_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(review_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(audit_bp)

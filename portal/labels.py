@@ -32,6 +32,7 @@ from portal.reports.report import (
     TASK_STATUS_LABELS,
     TASK_STATUS_MISSING,
 )
+from portal.reports.worklist import UNIT_REPORT_STATUS_LABELS
 from tenants.membership import ROLE_LABELS
 from tenants.unit import UNIT_KIND_LABELS
 
@@ -65,6 +66,7 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "email_delivery_label": (EMAIL_DELIVERY_LABELS, None),
     "notice_kind_label": (NOTICE_KIND_LABELS, None),
     "change_label": (CHANGE_LABELS, None),
+    "unit_report_status_label": (UNIT_REPORT_STATUS_LABELS, None),
 }
 
 

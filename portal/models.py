@@ -11,6 +11,7 @@ from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersi
 from portal.frameworks.indicator import Indicator, IndicatorTarget
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
+from portal.notifications.manual_reminder import ManualReminder, ManualReminderUnit
 from portal.notifications.notification import Notification
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
@@ -35,6 +36,8 @@ __all__ = [
     "FrameworkVersion",
     "Indicator",
     "IndicatorTarget",
+    "ManualReminder",
+    "ManualReminderUnit",
     "Membership",
     "Notification",
     "PlanComment",

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
 from portal.frameworks.service import duties_of
+from portal.todo import TodoItem, todo_lists
 from tenants.access import Reach
 from tenants.membership import Role
 from tenants.tree import ancestors, children, descendant_counts
@@ -43,6 +44,7 @@ class UnitPage:
     counts: dict[int, int]                     # child id -> units below it
     roles: list[Role]
     can_write: bool
+    todo: list[TodoItem]                       # what to do now there (portal.todo)
 
 
 def unit_page(unit: Unit, reach: Reach) -> UnitPage:
@@ -54,7 +56,8 @@ def unit_page(unit: Unit, reach: Reach) -> UnitPage:
     return UnitPage(unit=unit, trail=trail, visible_ancestors=visible,
                     reads_subtree=reads_subtree, children=kids, duties=duties_of(unit),
                     counts=descendant_counts(k.id for k in kids),
-                    roles=sorted(reach.roles_in(unit.id)), can_write=reach.can_write(unit.id))
+                    roles=sorted(reach.roles_in(unit.id)), can_write=reach.can_write(unit.id),
+                    todo=todo_lists([unit], reach)[unit.id])
 
 
 def unit_codes(unit_ids: list[int]) -> dict[int, str]:

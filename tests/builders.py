@@ -29,7 +29,7 @@ from portal.frameworks.service import (
 from portal.plans.service import add_comment, start_plan
 from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.evidence import add_evidence
-from portal.reports.report import ReportTask, UnitReport
+from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
 from portal.reports.service import open_report, save_value
 from tenants.scoping import system_scope
 from tenants.unit import Unit
@@ -151,6 +151,30 @@ def file_report(fid: int, code: str, year: int, values: dict, status: str,
         if given is not None:
             save_value(row, report, given, check_version=False)
     report.status, report.first_submitted_at, report.submitted_at = status, submitted, submitted
+
+
+def file_status(fid: int, code: str, year: int, status: str, submitted: datetime | None = None,
+                *, times: int = 1, reason: str = "") -> int:
+    """A report of ``code`` in ``status`` (no values), submitted ``times`` times (the last at
+    ``submitted``), with ``reason`` as its latest return or reopening; its id. Inside a
+    system scope."""
+    file_report(fid, code, year, {}, status, submitted)
+    report = db.session.scalar(select(UnitReport).join(Unit, Unit.id == UnitReport.unit_id)
+                               .join(ReportingPeriod,
+                                     ReportingPeriod.id == UnitReport.period_id)
+                               .where(Unit.code == code, ReportingPeriod.framework_id == fid,
+                                      ReportingPeriod.year == year))
+    for number in range(1, times + 1) if submitted else ():
+        db.session.add(ReportSubmission(report_id=report.id, unit_id=report.unit_id,
+                                        number=number, submitted_at=submitted, content={}))
+    if reason:
+        action = "reopen" if status == "reopened" else "return"
+        db.session.add(ReportTransition(report_id=report.id, unit_id=report.unit_id,
+                                        action=action, from_status="submitted",
+                                        to_status=status, reason=reason, at=submitted
+                                        or datetime(2026, 11, 1, tzinfo=UTC)))
+    db.session.flush()
+    return report.id
 
 
 # The dashboard's province (the ``province`` fixture of tests/test_dashboard.py and

@@ -33,6 +33,7 @@ from tests.conftest import csrf_token
 #   fw-manage  fw-read, and the caller maintains the owner's frameworks (else 403)
 #   dashboard  read, and the caller reads the unit's whole subtree (else 403)
 #   audit      read, and the caller administers the unit or a unit above it (else 403)
+#   reviewing  read, and the caller is a reviewer or consolidator of the unit or above it
 #   page       any signed-in user; anonymous callers are sent to sign in
 #   api        any valid token; anonymous callers get 401
 #   public     anyone
@@ -84,6 +85,8 @@ EXPECTED: dict[str, str] = {
     "dashboard.print_view": "dashboard",
     "dashboard.workbook": "dashboard",
     "dashboard.sources": "dashboard",
+    "review.worklist": "page",          # 403 for those who review no unit (test_plain_routes)
+    "review.missing": "reviewing",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -127,6 +130,7 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "api.start_consolidation": ("consolidator", {}, 400),             # no year given
     # the consolidated narrative: consolidators of the unit or above only, not leaders
     "consolidations.save_narrative_view": ("narrative-editor", {"text": "x"}, 409),  # stale
+    "review.remind": ("reviewing", {}, 422),                          # no period chosen
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -151,7 +155,7 @@ def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
     if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator",
-                "narrative-editor", "dashboard", "audit") or \
+                "narrative-editor", "dashboard", "audit", "reviewing") or \
             kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
@@ -173,6 +177,8 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "ok" if subtree else "forbidden"
     if kind == "audit":
         return "ok" if role == "admin" else "forbidden"
+    if kind == "reviewing":  # reviewers and consolidators of the unit or above it
+        return "ok" if role in REVIEWER_ROLES and target in ("own", "child") else "forbidden"
     if kind == "plan-head":
         return "ok" if role == "head" and target == "own" else "forbidden"
     if kind == "plan-reviewer":  # the level receiving the plan: never its own unit
@@ -254,7 +260,8 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
     page_client = login_as(role)
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
-    kinds = {"read", "subtree", "fw-read", "fw-manage", "plan-read", "dashboard", "audit"}
+    kinds = {"read", "subtree", "fw-read", "fw-manage", "plan-read", "dashboard", "audit",
+             "reviewing"}
     untried = {e for e, kind in EXPECTED.items() if kind not in kinds | PLAIN_KINDS}
     assert not untried, f"no test tries these GET routes: {sorted(untried)}"
     routes = scoped_rules(app, "GET", kinds)
@@ -283,7 +290,8 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
     kinds = {"unit-owner", "fw-manage", "unit-writer", "plan-writer", "plan-head",
-             "plan-reviewer", "plan-read", "read", "consolidator", "narrative-editor"}
+             "plan-reviewer", "plan-read", "read", "consolidator", "narrative-editor",
+             "reviewing"}
     # "form": the caller's own session, language and notices, with no unit to reach
     untried = {e for e, (kind, _p, _s) in POSTS.items() if kind not in kinds | {"form"}}
     assert not untried, f"no test tries these POST routes: {sorted(untried)}"
@@ -324,6 +332,9 @@ def test_plain_routes(app: Flask, role: str, login_as, token_for) -> None:
         "notifications.index": ("/notifications", 200 if signed_in else 302),
         "notifications.settings": ("/notifications/settings", 200 if signed_in else 302),
         "health.health": ("/health", 200),
+        # the worklist: for those who review some unit (and platform operators)
+        "review.worklist": ("/review", 302 if not signed_in else 200
+                            if role in REVIEWER_ROLES | {"platform"} else 403),
     }
     declared = {e for e, kind in EXPECTED.items() if kind in {"page", "api", "public"}}
     assert declared == set(cases), f"cover these plain routes: {declared ^ set(cases)}"

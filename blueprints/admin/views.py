@@ -59,7 +59,7 @@ from portal.accounts.service import (
     unlock,
     update_account,
 )
-from portal.accounts.user import User
+from portal.accounts.user import EMAIL_DELIVERY_LABELS, User
 from portal.audit.entry import AUDIT_ACTION_LABELS, OBJECT_TYPE_LABELS, AuditEntry
 from portal.dates import FORMATS as DAY_FORMATS
 from portal.export_cells import csv_cell
@@ -155,7 +155,7 @@ COLUMN_LABELS = {
     "revoked_at": _l("Revoked"), "at": _l("When"), "actor": _l("Who"),
     "object_type": _l("Object"), "object_id": _l("Object id"), "action": _l("Change"),
     "label": _l("What"), "unit_id": _l("Unit id"), "owner_unit_id": _l("Owner unit id"),
-    "email_reminders": _l("E-mail reminders"), "failed_logins": _l("Failed sign-ins in a row"),
+    "email_delivery": _l("E-mail delivery"), "failed_logins": _l("Failed sign-ins in a row"),
     "search_name": _l("Name without diacritics"),
 }
 
@@ -319,10 +319,11 @@ def _membership_text(_view: object, _context: object, user: User, _name: str) ->
     return text
 
 
-ACCOUNT_FORMATTERS: dict[str, Formatter] = {"memberships": _membership_text}
+ACCOUNT_FORMATTERS: dict[str, Formatter] = {"memberships": _membership_text,
+                                             "email_delivery": _labelled(EMAIL_DELIVERY_LABELS)}
 # What an account's details page shows (never its password hash or session counter).
 ACCOUNT_DETAILS = ("username", "full_name", "email", "active", "must_change_password",
-                   "email_reminders", "failed_logins", "locked_until", "created_at",
+                   "email_delivery", "failed_logins", "locked_until", "created_at",
                    "last_login_at", "memberships")
 # A reset button on each row, beside Flask-Admin's view and edit (templates/admin/model/
 # row_actions.html; a POST form, for the accounts the caller may reset).

@@ -67,7 +67,8 @@ def show_with_problems(report_id: int, problems: dict[str, str]) -> ResponseRetu
 @login_required
 def index(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
-    return render_template("reports/index.html", **vars(reports_index(unit, g.reach)))
+    return render_template("reports/index.html", **vars(reports_index(
+        unit, g.reach, request.args.get("period_id", type=int))))
 
 
 @bp.route("/units/<code>/reports", methods=["POST"])

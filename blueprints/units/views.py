@@ -6,6 +6,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from portal.todo import todo_lists
 from portal.unit_pages import home_units, unit_page
 from tenants.access import unit_or_404
 from tenants.tree import descendant_counts, search_subtree
@@ -20,7 +21,8 @@ def home() -> ResponseReturnValue:
     if not g.reach.platform_admin and len(units) == 1:
         return redirect(url_for("units.show", code=units[0].code))
     return render_template("units/home.html", units=units,
-                           counts=descendant_counts(u.id for u in units))
+                           counts=descendant_counts(u.id for u in units),
+                           todo=todo_lists(units, g.reach))
 
 
 @bp.route("/units/<code>")

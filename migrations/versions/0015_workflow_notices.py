@@ -19,7 +19,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0015_workflow_notices"
-down_revision = "0013_indicator_targets"
+down_revision = "0014_report_loop"
 branch_labels = None
 depends_on = None
 

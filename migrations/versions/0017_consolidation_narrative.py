@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tenants.rls import drop_policy_sql, policy_sql_for
 
 revision = "0017_consolidation_narrative"
-down_revision = "0013_indicator_targets"   # the integrator re-chains it at merge
+down_revision = "0016_manual_reminders"
 branch_labels = None
 depends_on = None
 

@@ -89,7 +89,7 @@ def send_reminders(today: date) -> Sent:
                 continue
             user = db.session.get(User, notice.user_id)
             try:
-                send_mail(user.email, notice.title, _email_body(notice))  # type: ignore[union-attr, arg-type]  # emailed_at: has an e-mail
+                send_mail(user.email, notice.title, email_body(notice))  # type: ignore[union-attr, arg-type]  # emailed_at: has an e-mail
                 sent.emails += 1
             except Exception as exc:
                 log.warning("reminder e-mail to user %s failed: %s", notice.user_id, exc)
@@ -170,7 +170,7 @@ def _reviewer_notice(reviewing: Unit, late: list[Unit], period: ReportingPeriod)
                         link=f"/units/{reviewing.code}/reports")
 
 
-def _email_body(notice: Notification) -> str:
+def email_body(notice: Notification) -> str:
     from flask import current_app
 
     url = current_app.config["PUBLIC_URL"].rstrip("/") + notice.link

@@ -46,8 +46,10 @@ from portal.reports.service import (
     value_fields,
 )
 from portal.reports.workflow import may_consolidate, offered_actions
+from portal.reports.worklist import UnitStatus, children_statuses, period_for_below
 from portal.review import reviews
 from tenants.access import Reach
+from tenants.membership import REVIEW_ROLES
 from tenants.tree import unit_labels
 from tenants.unit import Unit
 
@@ -63,9 +65,14 @@ class ReportsIndex:
     can_write: bool
     may_consolidate: bool
     consolidations: dict[int, Consolidation | None]      # period id -> the latest snapshot
+    # For those who read the subtree: each unit directly below and its report for one
+    # period (issue 16: a district's reviewer saw its communes with no status at all).
+    below_period: ReportingPeriod | None = None
+    below: list[UnitStatus] = field(default_factory=list)
+    may_review_below: bool = False
 
 
-def reports_index(unit: Unit, reach: Reach) -> ReportsIndex:
+def reports_index(unit: Unit, reach: Reach, period_id: int | None = None) -> ReportsIndex:
     frameworks = visible_frameworks(unit)  # its own ones too: a province consolidates them
     periods = list(db.session.scalars(select(ReportingPeriod).where(
         ReportingPeriod.framework_id.in_([f.id for f in frameworks]))
@@ -75,10 +82,16 @@ def reports_index(unit: Unit, reach: Reach) -> ReportsIndex:
     consolidates = may_consolidate(reach, unit.id)
     consolidations = {p.id: latest_consolidation(unit.id, p.id) for p in periods} \
         if consolidates else {}
-    return ReportsIndex(unit=unit, periods=periods, reports=reports,
-                        frameworks={f.id: f for f in frameworks},
-                        can_write=reach.can_write(unit.id), may_consolidate=consolidates,
-                        consolidations=consolidations)
+    index = ReportsIndex(unit=unit, periods=periods, reports=reports,
+                         frameworks={f.id: f for f in frameworks},
+                         can_write=reach.can_write(unit.id), may_consolidate=consolidates,
+                         consolidations=consolidations)
+    if reach.reads_subtree_of(unit.id):
+        index.below_period = period_for_below(unit, period_id)
+        if index.below_period is not None:
+            index.below = children_statuses(unit, index.below_period)
+        index.may_review_below = reach.holds_above(unit.id, REVIEW_ROLES)
+    return index
 
 
 @dataclass
