@@ -21,7 +21,7 @@ from portal.accounts.service import find_user
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.notifications.notification import Notification
-from portal.notifications.workflow import DIGEST, notify_transition, send_digest
+from portal.notifications.workflow import DIGEST, send_digest
 from portal.reports.report import ReportTransition, UnitReport
 from portal.reports.service import ReportError, run_transition
 from portal.unit_of_work import unit_of_work
@@ -97,16 +97,18 @@ def test_each_step_tells_the_right_people_and_never_the_one_who_acted(
         loop: int, login_as, mailbox: Path) -> None:
     drafter, head, reviewer = login_as("drafter"), login_as("head"), login_as("province reviewer")
     base = f"/reports/{loop}/transitions"
-    assert post(drafter, base, action="submit").status_code == 302
-    # the level receiving it (the province), not D1's own reviewer or consolidator
-    assert told() == [(REVIEWER, "submit")]
-    assert post(reviewer, base, action="return", reason="Thiếu số liệu II.1.b").status_code == 302
-    assert told()[1:] == [("u.drafter", "return"), ("u.head", "return")]
+    assert post(drafter, base, action="hand_over").status_code == 302      # trình
+    assert told() == [("u.head", "hand_over")]
     assert post(head, base, action="submit").status_code == 302            # the head submits
-    assert told()[3:] == [(REVIEWER, "submit")]
+    # the level receiving it (the province), not D1's own reviewer or consolidator
+    assert told()[1:] == [(REVIEWER, "submit")]
+    assert post(reviewer, base, action="return", reason="Thiếu số liệu II.1.b").status_code == 302
+    assert told()[2:] == [("u.drafter", "return"), ("u.head", "return")]
+    assert post(head, base, action="submit").status_code == 302            # the head again
+    assert told()[4:] == [(REVIEWER, "submit")]
     assert post(reviewer, base, action="accept").status_code == 302
     assert post(reviewer, base, action="reopen", reason="Sửa số lớp").status_code == 302
-    assert told()[4:] == [("u.drafter", "accept"), ("u.head", "accept"),
+    assert told()[5:] == [("u.drafter", "accept"), ("u.head", "accept"),
                           ("u.drafter", "reopen"), ("u.head", "reopen")]
     # everyone chose "at once" (the default): one e-mail per notice, to its recipient
     assert [to for to, _s, _b in read_mail(mailbox)] == [
@@ -132,20 +134,12 @@ def test_the_reason_is_in_the_returned_notice_and_its_email(loop: int, mailbox: 
 
 def test_hand_over_and_send_back_tell_the_head_then_the_drafters(loop: int,
                                                                  mailbox: Path) -> None:
-    """The handover branch's two steps, recorded as its service will record them."""
-    with system_scope("test"):
-        report = db.session.get(UnitReport, loop)
-        for action, who, reason in (("hand_over", "u.drafter", ""),
-                                    ("send_back", "u.head", "Bổ sung số lớp tập huấn")):
-            step = ReportTransition(report_id=report.id, unit_id=report.unit_id,
-                                    action=action, from_status="draft", to_status="draft",
-                                    user_id=find_user(who).id, reason=reason, at=clock.now())
-            db.session.add(step)
-            db.session.flush()
-            notify_transition(step)
-        db.session.commit()
+    """The drafter hands over (the head is told); the head sends it back (the drafters)."""
+    act(loop, "hand_over", "u.drafter")
+    act(loop, "send_back", "u.head", "Bổ sung số lớp tập huấn")
     assert told() == [("u.head", "hand_over"), ("u.drafter", "send_back")]
-    [(_h, handed, _b), (_d, sent_back, body)] = read_mail(mailbox)
+    mail = {to: (subject, body) for to, subject, body in read_mail(mailbox)}
+    (handed, _b), (sent_back, body) = mail["head@example.vn"], mail["drafter@example.vn"]
     assert "đã được trình" in handed and "chuyển lại" in sent_back
     assert body.startswith("Ý kiến của thủ trưởng: Bổ sung số lớp tập huấn")
 
