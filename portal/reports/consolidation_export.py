@@ -13,7 +13,16 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from portal import clock
-from portal.documents import grid, header_block, new_document, paragraph, run, signature_block
+from portal.documents import (
+    annex_section,
+    fits,
+    grid,
+    header_block,
+    new_document,
+    paragraph,
+    run,
+    signature_block,
+)
 from portal.export_cells import workbook_bytes
 from portal.frameworks.indicator import Indicator
 
@@ -88,7 +97,12 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
     # The snapshot is a draft: who signs, and for whom, is written in when it is issued.
     signature_block(document, recipients=recipients,
                     lines=["(Chức vụ người ký)"], signer_name="(Họ và tên)", placeholder=True)
-    document.add_page_break()
+    codes = list(result["indicators"])
+    by_unit = [(names.get(child["unit"], child["unit"]),
+                *(shown(indicators.get(code), child["indicators"].get(code, {}))
+                  for code in codes)) for child in result["children"]]
+    # The annexes on pages of their own, landscape when the table by unit is too wide.
+    annex_section(document, landscape=not fits(("Đơn vị", *codes), by_unit))
     paragraph(document, "Phụ lục 1. TÌNH HÌNH BÁO CÁO THEO ĐƠN VỊ",
               align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
     grid(document, ("Đơn vị", "Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Đã tiếp nhận",
@@ -100,14 +114,9 @@ def build_consolidation_docx(result: dict, *, body: str, parent: str | None, yea
     paragraph(document, "")
     paragraph(document, "Phụ lục 2. CHỈ TIÊU THEO ĐƠN VỊ", align=WD_ALIGN_PARAGRAPH.CENTER,
               bold=True)
-    codes = list(result["indicators"])
     if codes:
         column = 105 / len(codes)
-        grid(document, ("Đơn vị", *codes),
-             [(names.get(child["unit"], child["unit"]),
-               *(shown(indicators.get(code), child["indicators"].get(code, {}))
-                 for code in codes)) for child in result["children"]],
-             (60, *(column,) * len(codes)))
+        grid(document, ("Đơn vị", *codes), by_unit, (60, *(column,) * len(codes)))
     section = document.sections[0]
     section.left_margin = Mm(30)
     buffer = io.BytesIO()
