@@ -148,7 +148,7 @@ def pdf_text(data: bytes, folder: Path) -> str | None:
         return None
     source = folder / "document.docx"
     source.write_bytes(data)
-    subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(folder),  # noqa: S603 - a fixed program on a file the test wrote
+    subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(folder),
                     str(source)], check=True, capture_output=True, timeout=120)
     reader = pypdf.PdfReader(str(folder / "document.pdf"))
     return "\n".join(page.extract_text() for page in reader.pages)
