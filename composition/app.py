@@ -201,7 +201,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.health.views import bp as health_bp
     from blueprints.notifications.views import bp as notifications_bp
     from blueprints.plans.documents import bp as plans_bp  # the plan pages and documents
-    from blueprints.reports.views import bp as reports_bp
+    from blueprints.reports.documents import bp as reports_bp  # the report pages and documents
     from blueprints.review.views import bp as review_bp
     from blueprints.units.views import bp as units_bp
 

@@ -94,9 +94,11 @@ def sign_in(browser, server: str, username: str):
     return page
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, height: int | None = None) -> None:
+    """The whole page, or its top ``height`` pixels (a long document's first page)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    clip = {"x": 0, "y": 0, "width": 1280, "height": height} if height else None
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, clip=clip)
 
 
 def test_commune_officer_sees_only_their_commune(browser, server: str) -> None:
@@ -286,6 +288,14 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
     shot(reviewer, "report-changes-since-last-submission")
     press(reviewer, "Tiếp nhận")
     assert reviewer.get_by_test_id("report-status").inner_text() == "Đã tiếp nhận"
+    # the unit's own report as a document: the Word file and the print view
+    with officer.expect_download() as download:
+        officer.get_by_role("link", name="Word (.docx)").click()
+    assert download.value.suggested_filename.endswith("-2026-ban-gui.docx")
+    officer.goto(report_url + "/print")
+    assert officer.get_by_test_id("signer").inner_text().strip()
+    assert officer.get_by_test_id("draft-mark").count() == 0      # accepted: no draft mark
+    shot(officer, "report-print", height=1500)
 
     leader = sign_in(browser, server, "lanhdao.huyen")
     leader.goto(server + "/units/325/reports")

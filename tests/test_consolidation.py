@@ -23,6 +23,7 @@ from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.builders import framework, province_framework_id
 from tests.conftest import csrf_token
+from tests.word_layout import check_layout, draft_marked
 
 
 def submit(report_id: int) -> None:
@@ -206,6 +207,8 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     operator = login_as("platform")
     document = Document(io.BytesIO(operator.get(
         f"/consolidations/{consolidation_id}/report.docx").data))
+    check_layout(document)                 # Decree 30's rules, page numbers, whole words
+    assert draft_marked(document)          # a snapshot is a draft until it is signed
     texts = [p.text for p in document.paragraphs]
     assert "BÁO CÁO" in texts and "Kết quả thực hiện Kế hoạch số 12/KH-UBND năm 2026" in texts
     assert any(t.startswith("Có 1/6 đơn vị gửi báo cáo") for t in texts)

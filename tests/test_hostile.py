@@ -99,7 +99,8 @@ def test_pages_hold_no_inline_script_style_or_handler(app: Flask, role: str, log
     own = targets["own"]
     pages = ["/", "/units/D1", "/units/D1/plans", "/units/D1/reports", "/units/D1/frameworks",
              f"/plans/{own['plan_id']}", f"/plans/{own['plan_id']}/history",
-             f"/reports/{own['report_id']}", f"/consolidations/{own['consolidation_id']}",
+             f"/reports/{own['report_id']}", f"/reports/{own['report_id']}/print",
+             f"/consolidations/{own['consolidation_id']}",
              "/notifications", "/auth/password", "/units/D1/dashboard", "/units/D1/audit",
              "/units/D1/search?q=x"]
     for path in pages:
@@ -167,6 +168,21 @@ def test_script_in_report_texts_and_file_names_comes_back_as_text(app: Flask, lo
     html = officer.get(f"/reports/{report_id}").get_data(as_text=True)
     assert_inert(html)
     assert "<img src=x onerror" not in html
+    # the report's document: its unit's name and its head's name are text too
+    from portal.accounts.service import find_user
+
+    with system_scope("test"):
+        db.session.scalar(select(Unit).where(Unit.code == "D1")).name = XSS
+        find_user("u.head").full_name = XSS
+        db.session.commit()
+    printed = officer.get(f"/reports/{report_id}/print").get_data(as_text=True)
+    assert_inert(printed)
+    assert "<img src=x" not in printed and "<script>alert" not in printed.lower()
+    document = Document(io.BytesIO(officer.get(f"/reports/{report_id}/document.docx").data))
+    texts = [p.text for p in document.paragraphs] + [
+        cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert any(XSS in text for text in texts)             # the narrative, as written
+    assert any(XSS.upper() in text for text in texts)     # the unit's name, in capitals
     with system_scope("test"):
         stored = db.session.scalars(select(ReportEvidence).where(
             ReportEvidence.report_id == report_id)).all()

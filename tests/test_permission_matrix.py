@@ -51,6 +51,8 @@ EXPECTED: dict[str, str] = {
     "plans.index": "read",
     "reports.index": "read",
     "reports.show": "plan-read",
+    "reports.report_word": "plan-read",
+    "reports.report_print": "plan-read",
     "evidence.download": "plan-read",
     "plans.show": "plan-read",
     "plans.history": "plan-read",

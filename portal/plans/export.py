@@ -17,13 +17,12 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.documents import (
-    cell,
     date_line,
+    grid,
     header_block,
     new_document,
     paragraph,
     signature_block,
-    widths,
 )
 from portal.extensions import db
 from portal.frameworks.framework import FrameworkVersion
@@ -36,6 +35,8 @@ from tenants.unit import Unit
 __all__ = ["build_plan_docx", "date_line", "header_names", "plan_document"]
 
 COMMITTEES = ("province", "district", "commune")
+LEFT, CENTER = WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER
+
 
 def build_plan_docx(revision: PlanRevision, *, unit_name: str, parent_name: str | None,
                     indicators: dict[int, Indicator], coordinators: dict[int, str],
@@ -81,32 +82,26 @@ def _targets_table(document: DocxDocument, revision: PlanRevision,
     if not rows:
         return
     years = sorted({t.year for t in rows})
-    table = document.add_table(rows=1, cols=2 + len(years))
-    table.style = "Table Grid"
-    cell(table.rows[0].cells[0], "Mã", bold=True)
-    cell(table.rows[0].cells[1], "Chỉ tiêu", bold=True)
-    for i, year in enumerate(years):
-        cell(table.rows[0].cells[2 + i], str(year), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     by_indicator: dict[int, dict[int, Decimal | None]] = {}
     for t in rows:
         by_indicator.setdefault(t.indicator_id, {})[t.year] = t.value
-    for indicator_id, values in by_indicator.items():
-        indicator = indicators[indicator_id]
-        cells = table.add_row().cells
-        cell(cells[0], indicator.code)
-        cell(cells[1], indicator.name)
-        for i, year in enumerate(years):
-            value = values.get(year)
-            if value is None:
-                text = ""
-            elif indicator.is_fraction:
-                text = f"{float(value) * 100:g} %".replace(".", ",")
-            else:
-                text = f"{int(value):,}".replace(",", ".") if value == int(value) else \
-                    f"{value}".replace(".", ",")
-            cell(cells[2 + i], text, align=WD_ALIGN_PARAGRAPH.CENTER)
-    year_width = 75 / len(years)
-    widths(table, (18, 72, *(year_width,) * len(years)))
+    lines = [(indicators[i].code, indicators[i].name,
+              *(_target_text(indicators[i], values.get(year)) for year in years))
+             for i, values in by_indicator.items()]
+    grid(document, ("Mã", "Chỉ tiêu", *(str(year) for year in years)), lines,
+         (18, 72, *(75 / len(years),) * len(years)),
+         align=(LEFT, LEFT, *(CENTER,) * len(years)))
+
+
+def _target_text(indicator: Indicator, value: Decimal | None) -> str:
+    """A yearly target as the plan prints it: "1.500", "12,5 %"."""
+    if value is None:
+        return ""
+    if indicator.is_fraction:
+        return f"{float(value) * 100:g} %".replace(".", ",")
+    if value == int(value):
+        return f"{int(value):,}".replace(",", ".")
+    return f"{value}".replace(".", ",")
 
 
 TASK_HEADERS = ("STT", "Nội dung nhiệm vụ", "Chủ trì", "Phối hợp", "Thời gian",
@@ -116,23 +111,17 @@ TASK_HEADERS = ("STT", "Nội dung nhiệm vụ", "Chủ trì", "Phối hợp", 
 def _tasks_table(document: DocxDocument, revision: PlanRevision,
                  coordinators: dict[int, str]) -> None:
     tasks = [t for t in revision.task_rows if not t.not_applicable]
-    table = document.add_table(rows=1, cols=len(TASK_HEADERS))
-    table.style = "Table Grid"
-    for i, title in enumerate(TASK_HEADERS):
-        cell(table.rows[0].cells[i], title, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    lines = []
     for number, task in enumerate(tasks, 1):
-        cells = table.add_row().cells
         when = " – ".join(clock.shown_day(d) for d in (task.start_date, task.end_date) if d)
         budget = f"{int(task.budget):,}".replace(",", ".") if task.budget is not None else ""
         if budget and task.funding_source:
             budget += f" ({task.funding_source})"
-        values = (str(number), task.content, task.lead,
-                  ", ".join(coordinators.get(c.coordinating_unit_id, "")
-                            for c in task.coordinating), when, task.outputs, budget)
-        for i, value in enumerate(values):
-            cell(cells[i], value, align=WD_ALIGN_PARAGRAPH.CENTER if i == 0
-                  else WD_ALIGN_PARAGRAPH.LEFT)
-    widths(table, (10, 55, 22, 22, 22, 18, 16))
+        lines.append((str(number), task.content, task.lead,
+                      ", ".join(coordinators.get(c.coordinating_unit_id, "")
+                                for c in task.coordinating), when, task.outputs, budget))
+    grid(document, TASK_HEADERS, lines, (10, 55, 22, 22, 22, 18, 16),
+         align=(CENTER, *(LEFT,) * (len(TASK_HEADERS) - 1)))
 
 
 def _signature_and_recipients(document: DocxDocument, revision: PlanRevision) -> None:

@@ -15,7 +15,15 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from portal import clock
-from portal.documents import grid, header_block, new_document, paragraph, signature_block
+from portal.documents import (
+    annex_section,
+    fits,
+    grid,
+    header_block,
+    new_document,
+    paragraph,
+    signature_block,
+)
 from portal.export_cells import workbook_bytes
 from portal.frameworks.indicator import Indicator
 from portal.reports.narrative_compile import is_heading
@@ -117,7 +125,12 @@ def build_consolidation_docx(result: dict, *, sender: Sender, year: int,
                     lines=[sender.signer_title or "(Chức vụ người ký)"],
                     signer_name=sender.signer_name or "(Họ và tên)",
                     placeholder=sender.signer_title is None)
-    document.add_page_break()
+    codes = list(result["indicators"])
+    by_unit = [(names.get(child["unit"], child["unit"]),
+                *(shown(indicators.get(code), child["indicators"].get(code, {}))
+                  for code in codes)) for child in result["children"]]
+    # The annexes on pages of their own, landscape when the table by unit is too wide.
+    annex_section(document, landscape=not fits(("Đơn vị", *codes), by_unit))
     paragraph(document, "Phụ lục 1. TÌNH HÌNH BÁO CÁO THEO ĐƠN VỊ",
               align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
     grid(document, ("Đơn vị", "Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Đã tiếp nhận",
@@ -129,14 +142,9 @@ def build_consolidation_docx(result: dict, *, sender: Sender, year: int,
     paragraph(document, "")
     paragraph(document, "Phụ lục 2. CHỈ TIÊU THEO ĐƠN VỊ", align=WD_ALIGN_PARAGRAPH.CENTER,
               bold=True)
-    codes = list(result["indicators"])
     if codes:
         column = 105 / len(codes)
-        grid(document, ("Đơn vị", *codes),
-             [(names.get(child["unit"], child["unit"]),
-               *(shown(indicators.get(code), child["indicators"].get(code, {}))
-                 for code in codes)) for child in result["children"]],
-             (60, *(column,) * len(codes)))
+        grid(document, ("Đơn vị", *codes), by_unit, (60, *(column,) * len(codes)))
     section = document.sections[0]
     section.left_margin = Mm(30)
     buffer = io.BytesIO()
