@@ -20,6 +20,7 @@ from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.builders import framework, version_of
 from tests.conftest import csrf_token
+from tests.word_layout import check_layout, header_lines
 
 
 def unit(code: str) -> Unit:
@@ -111,7 +112,8 @@ def test_the_province_report_is_the_departments_to_the_peoples_committee(
     snapshot = consolidate(province, "P1")
     document = Document(io.BytesIO(login_as("platform").get(
         f"/consolidations/{snapshot}/report.docx").data))
-    issuer = document.tables[0].rows[0].cells[0].text.splitlines()
+    issuer, _motto = header_lines(document)
+    check_layout(document)
     assert issuer == ["UBND TỈNH MỘT", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "Số:      /BC-SKHCN"]
     texts = [p.text for p in document.paragraphs]
     assert "Kính gửi: Ủy ban nhân dân tỉnh Một." in texts
@@ -128,8 +130,7 @@ def test_a_district_report_is_its_committees_to_the_one_above(report_id: int,
     snapshot = consolidate(province_framework_id(report_id), "D1")
     document = Document(io.BytesIO(login_as("consolidator").get(
         f"/consolidations/{snapshot}/report.docx").data))
-    assert document.tables[0].rows[0].cells[0].text.splitlines() == [
-        "UBND HUYỆN MỘT", "Số:      /BC-UBND"]
+    assert header_lines(document)[0] == ["UBND HUYỆN MỘT", "Số:      /BC-UBND"]
     assert "Kính gửi: Ủy ban nhân dân tỉnh Một." in [p.text for p in document.paragraphs]
     signer = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi"))
     assert "(Họ và tên)" in signer.rows[0].cells[1].text      # a blank signer block
