@@ -266,21 +266,36 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
     press(head, "Gửi báo cáo")
     assert head.get_by_test_id("report-status").inner_text() == "Đã gửi"
 
+    # The district reviewer finds it on the worklist (the header counts what waits).
     reviewer = sign_in(browser, server, "chuyenvien.huyen")
-    reviewer.goto(report_url)
+    assert reviewer.get_by_test_id("waiting-count").inner_text().startswith("1")
+    reviewer.get_by_test_id("worklist-link").click()
+    reviewer.wait_for_url("**/review")
+    shot(reviewer, "reviewer-worklist")
+    with reviewer.expect_navigation():
+        reviewer.get_by_test_id("worklist-row").get_by_role("link").first.click()
+    assert reviewer.url == report_url
     reviewer.get_by_label("Lý do").fill("Bổ sung số lớp tập huấn")
     press(reviewer, "Trả lại để chỉnh sửa")
     assert reviewer.get_by_test_id("report-status").inner_text() == "Bị trả lại"
 
-    # The officer reads why at the top of the report, corrects it and hands it over again.
-    officer.reload()
+    # The officer is told (a notice), the unit's page says what to do now, and the top of
+    # the report says why; the officer corrects it and hands it over again.
+    officer.goto(server + "/notifications")
+    assert "Lý do: Bổ sung số lớp tập huấn" in officer.content()
+    officer.goto(server + "/units/11989")
+    assert "Bổ sung số lớp tập huấn" in officer.get_by_test_id("todo").inner_text()
+    shot(officer, "unit-home-what-to-do-now")
+    officer.goto(report_url)
     notice = officer.get_by_test_id("notice-returned")
     assert "Lý do: Bổ sung số lớp tập huấn" in notice.inner_text()
     shot(officer, "report-returned-with-the-reason")
     officer.get_by_label("Giá trị").first.fill("2")
     officer.locator("[id^=status-value-]", has_text="Đã lưu").first.wait_for(timeout=8000)
     press(officer, "Trình lãnh đạo")
-    head.reload()
+    head.goto(server + "/units/11989")            # the head's page: it waits for them
+    assert "chờ đồng chí gửi" in head.get_by_test_id("todo").inner_text()
+    head.goto(report_url)
     press(head, "Gửi báo cáo")
 
     reviewer.reload()
@@ -297,6 +312,19 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
     assert officer.get_by_test_id("draft-mark").count() == 0      # accepted: no draft mark
     shot(officer, "report-print", height=1500)
 
+    # The reviewer reminds two communes that have not reported, once, with a record.
+    reviewer.goto(server + "/units/325/reports")
+    with reviewer.expect_navigation():
+        reviewer.get_by_test_id("missing-link").click()
+    boxes = reviewer.locator("[data-testid=remind-form] input[type=checkbox]")
+    assert boxes.count() == 10                        # 11 communes, one has reported
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    press(reviewer, "Gửi nhắc nhở")
+    sent = reviewer.get_by_test_id("reminders-sent").inner_text()
+    assert "Lê Văn Cường" in sent and sent.count(";") == 1   # two communes, one record
+    shot(reviewer, "units-not-reported-and-reminded")
+
     leader = sign_in(browser, server, "lanhdao.huyen")
     leader.goto(server + "/units/325/reports")
     leader.locator("tr", has_text="2026").get_by_role("button", name="Tổng hợp").click()
@@ -309,6 +337,11 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
     assert "1 trên 11 đơn vị đã báo cáo" in reporting.inner_text()
     assert "Đã quán triệt Chỉ thị 38 tới toàn xã." in leader.content()
     shot(leader, "consolidation-result")
+    # …and reads the district's figures, where the commune's accepted report counts.
+    leader.goto(server + "/units/325/dashboard/sources?figure=submitted&year=2026")
+    assert "Lạc Đạo" in leader.content()
+    leader.goto(server + "/units/325/dashboard")
+    shot(leader, "district-dashboard-after-the-season")
     for page in (officer, head, reviewer, leader):
         page.close()
 
