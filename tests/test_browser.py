@@ -177,8 +177,8 @@ def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, 
     first.get_by_label("Bắt đầu").fill("01/02/2026")
     first.get_by_label("Kết thúc").fill("01/01/2026")   # before the start: refused
     first.locator(".field-error", has_text="trước ngày bắt đầu").wait_for(timeout=8000)
-    first.get_by_label("Kết thúc").fill("30/11/2026")
-    first.locator(".save-status", has_text="Đã lưu").wait_for(timeout=8000)
+    first.get_by_label("Kết thúc").fill("30/11/2026")   # (refused, the rest was saved)
+    first.locator(".save-status", has_text="Đã lưu lúc").wait_for(timeout=8000)
     shot(officer, "plan-autosave")
     officer.reload()
     assert officer.get_by_label("I. Mục đích, yêu cầu").input_value().startswith("Triển khai")
