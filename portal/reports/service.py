@@ -136,12 +136,16 @@ def value_fields(row: ReportValue) -> dict[str, str]:
 def value_labels(indicator: Indicator) -> dict[str, str]:
     """The fields of an indicator's value form, as the form names them: its figure (by the
     indicator's kind) and a note."""
-    figure = {IndicatorKind.COUNT: {"value": _("Value")},
-              IndicatorKind.AMOUNT: {"value": _("Value")},
-              IndicatorKind.RATIO: {"numerator": indicator.numerator_label or _("Part"),
-                                    "denominator": indicator.denominator_label or _("Total")},
-              IndicatorKind.YES_NO: {"yes_no": _("Done this year?")},
-              }.get(indicator.kind, {"text": _("What was done")})
+    figure: dict[str, str]
+    if indicator.kind in (IndicatorKind.COUNT, IndicatorKind.AMOUNT):
+        figure = {"value": _("Value")}
+    elif indicator.kind == IndicatorKind.RATIO:
+        figure = {"numerator": indicator.numerator_label or _("Part"),
+                  "denominator": indicator.denominator_label or _("Total")}
+    elif indicator.kind == IndicatorKind.YES_NO:
+        figure = {"yes_no": _("Done this year?")}
+    else:
+        figure = {"text": _("What was done")}
     return {**figure, "note": _("Note")}
 
 
