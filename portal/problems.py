@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from flask_babel import gettext as _
+
 
 class DomainError(ValueError):
     """Refused by a domain rule; nothing the refusing operation did is to be kept."""
@@ -27,3 +29,16 @@ class DomainError(ValueError):
     def messages(self) -> list[str]:
         """Every problem's message, in the order they were found."""
         return list(self.problems.values())
+
+
+def refuse_together(problems: Mapping[str, str], names: Mapping[str, str]) -> dict[str, str]:
+    """Fields that are only meaningful together (a start and an end date, a part and its
+    total) are saved together or not at all: when one of ``names`` has a problem, the
+    message of each other one, saying which field it waits for. ``names`` maps each field
+    to what the reader calls it; ``problems`` is not changed."""
+    refused = [name for name in names if name in problems]
+    if not refused:
+        return {}
+    return {name: _("Not saved either: it is saved together with “%(other)s”; correct that "
+                    "one first.", other=names[refused[0]])
+            for name in names if name not in problems}

@@ -179,8 +179,8 @@ def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, 
     first.get_by_label("Bắt đầu").fill("01/02/2026")
     first.get_by_label("Kết thúc").fill("01/01/2026")   # before the start: refused
     first.locator(".field-error", has_text="trước ngày bắt đầu").wait_for(timeout=8000)
-    first.get_by_label("Kết thúc").fill("30/11/2026")
-    first.locator(".save-status", has_text="Đã lưu").wait_for(timeout=8000)
+    first.get_by_label("Kết thúc").fill("30/11/2026")   # (refused, the rest was saved)
+    first.locator(".save-status", has_text="Đã lưu lúc").wait_for(timeout=8000)
     shot(officer, "plan-autosave")
     officer.reload()
     assert officer.get_by_label("I. Mục đích, yêu cầu").input_value().startswith("Triển khai")
@@ -623,3 +623,144 @@ def test_reorganization_keeps_history(browser, live: Live, tmp_path) -> None:
     leader.goto(live.url + "/units/12007/plans")
     shot(leader, "reorganization-4-history-kept")
     leader.close()
+
+
+# ---- autosave: unsaved changes, console errors, the evidence, accessibility -------------------
+# The department's drafter (canbo.skhcn): the demo leaves its plan and 2026 report to the
+# journeys, and the journeys above do not file them.
+
+
+def department_plan(page, server: str) -> None:
+    page.goto(server + "/units/33.SKHCN/plans")
+    if page.get_by_role("button", name="Bắt đầu xây dựng").count():
+        page.get_by_role("button", name="Bắt đầu xây dựng").click()
+    else:
+        page.locator("main table a[href^='/plans/']").first.click()
+    page.wait_for_url("**/plans/*")
+
+
+def department_report(page, server: str) -> None:
+    page.goto(server + "/units/33.SKHCN/reports")
+    row = page.locator("tr", has_text="2026")
+    if row.get_by_role("button", name="Lập báo cáo").count():
+        row.get_by_role("button", name="Lập báo cáo").click()
+    else:
+        row.locator("a[href^='/reports/']").click()
+    page.wait_for_url("**/reports/*")
+
+
+def dialogs_of(page) -> list[str]:
+    """The dialogs the page opens, by type; each dismissed (the person stays)."""
+    seen: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        seen.append(dialog.type)
+        dialog.dismiss()
+    page.on("dialog", on_dialog)
+    return seen
+
+
+def test_leaving_a_task_card_with_unsaved_changes_asks_first(browser, server: str) -> None:
+    """Issue 16 item 6: typed and not yet saved, or refused, the page asks before leaving;
+    after the save, it does not. A wrong deadline saves the rest, marked beside itself."""
+    page = sign_in(browser, server, "canbo.skhcn")
+    department_plan(page, server)
+    plan_url = page.url
+    dialogs = dialogs_of(page)
+    card = page.locator("article.task-card").nth(1)
+    lead = card.get_by_label("Chủ trì (bộ phận trong đơn vị)")
+    lead.click()
+    lead.press_sequentially("Phòng Tiêu chuẩn")
+    page.locator("nav .breadcrumb a").first.click()      # before the autosave answers
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"] and page.url == plan_url
+    card.locator(".save-status", has_text="Đã lưu lúc").wait_for(timeout=8000)
+
+    end = card.get_by_label("Kết thúc")
+    end.fill("31/02/2026")                                # not a date: the rest is saved
+    card.locator(".save-status", has_text="trừ 2 ô có lỗi").wait_for(timeout=8000)
+    assert end.get_attribute("aria-invalid") == "true"
+    slot = end.get_attribute("aria-describedby")
+    assert "không phải là ngày" in page.locator(f"#{slot}").inner_text()
+    assert end.input_value() == "31/02/2026"               # as typed, not the stored value
+    page.evaluate("() => setTimeout(() => location.reload(), 0)")   # refused: still asks
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"] * 2 and page.url == plan_url
+    end.fill("30/11/2026")
+    card.locator(".save-status", has_text="Đã lưu lúc").wait_for(timeout=8000)
+    assert end.get_attribute("aria-invalid") is None
+    with page.expect_navigation():                         # saved: leaves without asking
+        page.locator("nav .breadcrumb a").first.click()
+    assert dialogs == ["beforeunload"] * 2
+    page.goto(plan_url)
+    card = page.locator("article.task-card").nth(1)
+    assert card.get_by_label("Chủ trì (bộ phận trong đơn vị)").input_value() == "Phòng Tiêu chuẩn"
+    assert card.get_by_label("Kết thúc").input_value() == "30/11/2026"
+    page.close()
+
+
+def test_an_indicator_autosave_logs_no_htmx_error(browser, server: str) -> None:
+    """Issue 17 item 6: every indicator autosave logged htmx's oobErrorNoTarget (the answer
+    carried messages for fields the card does not have)."""
+    page = sign_in(browser, server, "canbo.skhcn")
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type in ("error", "warning") else None)
+    department_report(page, server)
+    card = page.locator("form.autosave", has=page.get_by_label("Ghi chú")).first
+    card.get_by_label("Ghi chú").fill("Theo số liệu của phòng")
+    card.locator(".save-status", has_text="Đã lưu").wait_for(timeout=8000)
+    figure = card.locator("input[inputmode=numeric]").first
+    if figure.count():
+        figure.fill("abc")                               # a field's message, the note kept
+        card.locator(".save-status", has_text="trừ").wait_for(timeout=8000)
+    assert not [e for e in errors if "htmx" in e or "oob" in e], errors
+    page.close()
+
+
+def test_the_cards_name_their_indicator_and_show_the_focus(browser, server: str) -> None:
+    """Issue 17 item 7: each card is a group named by its indicator or task; each field's
+    name says which; the focus ring is 2px; one live region per card."""
+    page = sign_in(browser, server, "canbo.skhcn")
+    department_report(page, server)
+    card = page.locator("form.autosave[id^=value-]").first
+    code = card.locator("legend code").inner_text()
+    assert card.get_by_role("group").first.get_attribute("class")      # the fieldset
+    snapshot = card.aria_snapshot()
+    assert f'group "{code}' in snapshot, snapshot
+    assert f'textbox "Ghi chú {code}"' in snapshot, snapshot
+    assert card.locator("[role=status][aria-live=polite]").count() == 1
+    note = card.get_by_label("Ghi chú")
+    note.focus()
+    ring = note.evaluate("e => { const s = getComputedStyle(e); "
+                         "return [s.outlineStyle, s.outlineWidth]; }")
+    assert ring == ["solid", "2px"], ring
+    department_plan(page, server)
+    snapshot = page.locator("article.task-card").first.aria_snapshot()
+    assert 'group "Nhiệm vụ 1' in snapshot and 'textbox "Kết thúc Nhiệm vụ 1"' in snapshot, \
+        snapshot
+    page.close()
+
+
+def test_adding_evidence_returns_to_the_evidence(browser, server: str, tmp_path) -> None:
+    """Issue 17 item 6: after an upload the page showed its top, then slid down to the
+    evidence (Bootstrap's smooth scrolling); a refused upload stayed at the top, the
+    message far from the file field. Measured as soon as the page has loaded."""
+    page = sign_in(browser, server, "canbo.skhcn")
+    department_report(page, server)
+    proof = tmp_path / "bien-ban.pdf"
+    proof.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+
+    def evidence_in_view() -> bool:
+        return page.evaluate("() => { const r = document.getElementById('evidence')"
+                             ".getBoundingClientRect(); return r.top < innerHeight && "
+                             "r.bottom > 0 && scrollY > 0; }")
+
+    page.set_input_files("#evidence-file", str(proof))
+    press(page, "Thêm tệp")
+    assert page.get_by_role("link", name="bien-ban.pdf").count() >= 1
+    assert evidence_in_view()
+    press(page, "Thêm tệp")                                   # no file chosen: refused
+    assert page.locator("#evidence").get_by_text("Chọn tệp để tải lên.").count() == 1
+    assert evidence_in_view()
+    page.close()

@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.autosave import autosave
+from blueprints.autosave import Saved, autosave
 from blueprints.autosave import status as autosave_status
 from portal.frameworks.service import visible_frameworks
 from portal.plans.pages import (
@@ -178,6 +178,14 @@ TASK_FIELDS = ("content", "lead", "start_date", "end_date", "outputs", "budget",
                "funding_source", "not_applicable", "not_applicable_reason", "coordinating")
 
 
+def task_fields(task: PlanTask) -> tuple[str, ...]:
+    """The fields of a task's card: the unit's own task has no "not applicable" (it is
+    deleted instead), so its card has no slot for their messages."""
+    if task.framework_node_id is not None:
+        return TASK_FIELDS
+    return tuple(name for name in TASK_FIELDS if not name.startswith("not_applicable"))
+
+
 @bp.route("/plans/<int:plan_id>/tasks/<int:task_id>", methods=["POST"])
 @login_required
 def save_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
@@ -191,16 +199,16 @@ def save_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
         abort(400)
     version = request.form.get("force_version") or request.form.get("version")
 
-    def save() -> int:
-        save_task(task, latest(plan), values, coordinating, version)
-        return task.version
+    def save() -> Saved:  # the valid fields are saved; the others come back with why
+        problems = save_task(task, latest(plan), values, coordinating, version)
+        return Saved(task.version, problems)
 
     def current() -> tuple[dict[str, str], int]:
         fresh = _task_or_404(_plan_or_404(plan_id), task_id)  # lost a race: what won it
         return task_values(fresh), fresh.version
 
     mine = {**values, "coordinating": ",".join(str(c) for c in sorted(coordinating))}
-    return autosave(f"task-{task.id}", TASK_FIELDS, save, current=current, mine=mine,
+    return autosave(f"task-{task.id}", task_fields(task), save, current=current, mine=mine,
                     labels=field_labels(), reload_url=url_for("plans.show", plan_id=plan.id))
 
 

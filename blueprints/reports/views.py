@@ -23,8 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from blueprints.autosave import autosave
-from portal.frameworks.indicator import Indicator
+from blueprints.autosave import Saved, autosave
 from portal.reports.pages import ReportPart, indicator_of, report_page, report_part, reports_index
 from portal.reports.report import NARRATIVE, ReportTask, ReportValue, UnitReport
 from portal.reports.service import (
@@ -33,8 +32,9 @@ from portal.reports.service import (
     run_transition,
     save_narrative,
     save_task_status,
-    save_value,
+    save_value_fields,
     value_fields,
+    value_labels,
 )
 from portal.reports.workflow import TRANSITIONS, chosen_period, may_take
 from portal.unit_of_work import unit_of_work
@@ -98,13 +98,6 @@ def show(report_id: int) -> ResponseReturnValue:
     return render_template("reports/show.html", **vars(report_page(report, g.reach)))
 
 
-def value_labels(indicator: Indicator) -> dict[str, str]:
-    """An indicator value's fields as its form names them."""
-    return {"value": _("Value"), "numerator": indicator.numerator_label or _("Part"),
-            "denominator": indicator.denominator_label or _("Total"),
-            "yes_no": _("Done this year?"), "text": _("What was done"), "note": _("Note")}
-
-
 def task_labels() -> dict[str, str]:
     return {"status": _("Status"), "result": _("Result")}
 
@@ -122,12 +115,11 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
     _writer_or_403(report)
     row = _part_or_404(ReportValue, report, value_id)
     version = request.form.get("force_version") or request.form.get("version")
-    labels = value_labels(indicator_of(row))
-    readings: dict[str, str] = {}
+    labels = value_labels(indicator_of(row))   # exactly the fields of this kind's form
 
-    def save() -> int:
-        readings.update(save_value(row, report, request.form.to_dict(), version))
-        return row.version
+    def save() -> Saved:  # the valid fields are saved; the others come back with why
+        read = save_value_fields(row, report, request.form.to_dict(), version)
+        return Saved(row.version, read.not_saved, read.readings)
 
     def current() -> tuple[dict[str, str], int]:
         fresh = _part_or_404(ReportValue, visible_or_404(UnitReport, report_id), value_id)
@@ -135,7 +127,7 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
 
     return autosave(f"value-{row.id}", list(labels), save, current=current,
                     mine=request.form.to_dict(), labels=labels,
-                    reload_url=url_for("reports.show", report_id=report.id), readings=readings)
+                    reload_url=url_for("reports.show", report_id=report.id))
 
 
 @bp.route("/reports/<int:report_id>/tasks/<int:task_id>", methods=["POST"])
@@ -146,10 +138,10 @@ def save_task_view(report_id: int, task_id: int) -> ResponseReturnValue:
     row = _part_or_404(ReportTask, report, task_id)
     version = request.form.get("force_version") or request.form.get("version")
 
-    def save() -> int:
-        save_task_status(row, report, request.form.get("status", ""),
-                         request.form.get("result", ""), version)
-        return row.version
+    def save() -> Saved:  # a forged status does not lose the result, nor the reverse
+        problems = save_task_status(row, report, request.form.get("status", ""),
+                                    request.form.get("result", ""), version, whole=False)
+        return Saved(row.version, problems)
 
     def current() -> tuple[dict[str, str], int]:
         fresh = _part_or_404(ReportTask, visible_or_404(UnitReport, report_id), task_id)

@@ -25,10 +25,11 @@ from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersi
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import duties_of
-from portal.limits import check_lengths
+from portal.limits import check_lengths, too_long
 from portal.numbers import NumberError, as_fraction, check_maximum, parse_number, read_number
 from portal.plans.history import PlanAction, PlanComment, PlanTransition
 from portal.plans.plan import (
+    FIELD_LABELS,
     SECTIONS,
     SIGNING_FORMULAS,
     PlanRevision,
@@ -38,7 +39,7 @@ from portal.plans.plan import (
     RevisionStatus,
     UnitPlan,
 )
-from portal.problems import DomainError
+from portal.problems import DomainError, refuse_together
 from tenants.scoping import system_scope
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure
@@ -269,58 +270,92 @@ def _parse_date(text: str, name: str, problems: dict[str, str]) -> date | None:
 
 
 def save_task(task: PlanTask, revision: PlanRevision, values: dict[str, str],
-              coordinating: list[int], version: str | int | None) -> None:
-    """Validate and save a task: every problem is reported by field; nothing half-saved."""
+              coordinating: list[int], version: str | int | None) -> dict[str, str]:
+    """Save every field of a task that is valid; return, by field, the problem of each
+    other one, which keeps what was stored. One wrong field never loses the good ones.
+
+    Fields that only make sense together are saved together or not at all
+    (``refuse_together``): the start and end dates (the end may not precede the start),
+    and "not applicable" with its reason. A revision that is no longer a draft, or a
+    stale version (``StaleEdit``), still refuses the whole save."""
     _require_editable(revision)
     _check_version(task.version, version, task_values(task))
-    check_lengths(PlanError, content=(values.get("content"), limits.LONG_TEXT),
-                  outputs=(values.get("outputs"), limits.LONG_TEXT),
-                  not_applicable_reason=(values.get("not_applicable_reason"), limits.NOTE),
-                  lead=(values.get("lead"), limits.SHORT),
-                  funding_source=(values.get("funding_source"), limits.SHORT))
-    problems: dict[str, str] = {}
-    not_applicable = values.get("not_applicable") in ("on", "1", "true")
-    content = clean_text(values.get("content", ""))
-    reason = clean_text(values.get("not_applicable_reason", ""))
-    if not content:
+    changes, problems = read_task(task, values, coordinating)
+    for name, value in changes.items():
+        setattr(task, name, value)
+    db.session.flush()  # … WHERE version = :seen: a save that lost the race fails here
+    return problems
+
+
+def read_task(task: PlanTask, values: dict[str, str],
+              coordinating: list[int]) -> tuple[dict[str, object], dict[str, str]]:
+    """The task's form read field by field: the new value of each valid field (by the
+    task's attribute) and the problem of each invalid one; nothing is changed."""
+    problems = too_long({"content": (values.get("content"), limits.LONG_TEXT),
+                         "outputs": (values.get("outputs"), limits.LONG_TEXT),
+                         "not_applicable_reason": (values.get("not_applicable_reason"),
+                                                   limits.NOTE),
+                         "lead": (values.get("lead"), limits.SHORT),
+                         "funding_source": (values.get("funding_source"), limits.SHORT)})
+    changes: dict[str, object] = {}
+    for name, limit in (("content", None), ("outputs", None), ("lead", limits.SHORT),
+                        ("funding_source", limits.SHORT)):
+        if name not in problems:  # (NFC may lengthen a text a little: the column's width)
+            changes[name] = clean_text(values.get(name, ""))[:limit]
+    if changes.get("content") == "":
+        del changes["content"]
         problems["content"] = _("Describe the task.")
-    if not_applicable and not reason:
-        problems["not_applicable_reason"] = _("Give the reason the task does not apply to "
-                                              "this unit.")
-    if not_applicable and task.framework_node_id is None:
-        problems["not_applicable"] = _("Only a task from the plan above can be marked not "
-                                       "applicable; delete your own task instead.")
+    changes.update(_read_dates(values, problems))
+    changes.update(_read_not_applicable(task, values, problems))
+    if (values.get("budget") or "").strip():
+        try:
+            changes["budget"] = parse_number(values["budget"], integer=True)
+        except NumberError as exc:
+            problems["budget"] = _("Budget (VND): %(problem)s", problem=exc)
+    else:
+        changes["budget"] = None
+    wanted = sorted(set(coordinating) - {task.unit_id})
+    if wanted and set(wanted) - set(db.session.scalars(select(UnitClosure.descendant_id).where(
+            UnitClosure.ancestor_id == province_of(task.unit_id),
+            UnitClosure.descendant_id.in_(wanted)))):
+        problems["coordinating"] = _("A coordinating unit must belong to the same province.")
+    else:
+        changes["coordinating"] = [PlanTaskUnit(coordinating_unit_id=uid, unit_id=task.unit_id)
+                                   for uid in wanted]
+    return changes, problems
+
+
+def _read_dates(values: dict[str, str], problems: dict[str, str]) -> dict[str, object]:
+    """Start and end, saved together: the end may not precede the start."""
     start = _parse_date(values.get("start_date", ""), "start_date", problems)
     end = _parse_date(values.get("end_date", ""), "end_date", problems)
     if start and end and end < start:
         problems["end_date"] = _("The end date (%(end)s) precedes the start date (%(start)s).",
                                  end=end.strftime("%d/%m/%Y"), start=start.strftime("%d/%m/%Y"))
-    budget = None
-    if (values.get("budget") or "").strip():
-        try:
-            budget = parse_number(values["budget"], integer=True)
-        except NumberError as exc:
-            problems["budget"] = _("Budget (VND): %(problem)s", problem=exc)
-    root = province_of(task.unit_id)
-    wanted = sorted(set(coordinating) - {task.unit_id})
-    if wanted:
-        inside = set(db.session.scalars(select(UnitClosure.descendant_id).where(
-            UnitClosure.ancestor_id == root, UnitClosure.descendant_id.in_(wanted))))
-        if set(wanted) - inside:
-            problems["coordinating"] = _("A coordinating unit must belong to the same "
-                                         "province.")
-    if problems:
-        raise PlanError(problems)
-    task.content = content
-    task.lead = clean_text(values.get("lead", ""))[:200]
-    task.outputs = clean_text(values.get("outputs", ""))
-    task.start_date, task.end_date, task.budget = start, end, budget
-    task.funding_source = clean_text(values.get("funding_source", ""))[:200]
-    task.not_applicable = not_applicable
-    task.not_applicable_reason = reason if not_applicable else ""
-    task.coordinating = [PlanTaskUnit(coordinating_unit_id=uid, unit_id=task.unit_id)
-                         for uid in wanted]
-    db.session.flush()  # … WHERE version = :seen: a save that lost the race fails here
+    problems.update(refuse_together(problems, {"start_date": str(FIELD_LABELS["start_date"]),
+                                               "end_date": str(FIELD_LABELS["end_date"])}))
+    return {} if "start_date" in problems else {"start_date": start, "end_date": end}
+
+
+def _read_not_applicable(task: PlanTask, values: dict[str, str],
+                         problems: dict[str, str]) -> dict[str, object]:
+    """"Not applicable" and its reason, saved together: marking a task needs the reason,
+    and only a task from the plan above can be marked (the unit deletes its own)."""
+    not_applicable = values.get("not_applicable") in ("on", "1", "true")
+    reason = clean_text(values.get("not_applicable_reason", ""))
+    if not_applicable and not reason and "not_applicable_reason" not in problems:
+        problems["not_applicable_reason"] = _("Give the reason the task does not apply to "
+                                              "this unit.")
+    if not_applicable and task.framework_node_id is None:
+        problems["not_applicable"] = _("Only a task from the plan above can be marked not "
+                                       "applicable; delete your own task instead.")
+    problems.update(refuse_together(problems, {
+        "not_applicable": str(FIELD_LABELS["not_applicable"]),
+        "not_applicable_reason": str(FIELD_LABELS["not_applicable_reason"])}))
+    if "not_applicable" in problems:
+        return {}
+    return {"not_applicable": not_applicable,
+            "not_applicable_reason": reason if not_applicable else ""}
 
 
 def add_task(revision: PlanRevision) -> PlanTask:

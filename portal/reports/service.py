@@ -8,6 +8,7 @@ messages by field; a stale save raises ``portal.plans.service.StaleEdit`` (the s
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -18,11 +19,11 @@ from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.frameworks.period import ReportingPeriod
-from portal.limits import check_lengths
+from portal.limits import check_lengths, too_long
 from portal.numbers import NumberError, check_maximum, read_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
-from portal.problems import DomainError
+from portal.problems import DomainError, refuse_together
 from portal.reports.events import transition_recorded
 from portal.reports.report import (
     ACTION_FROM,
@@ -156,21 +157,45 @@ def value_fields(row: ReportValue) -> dict[str, str]:
             "yes_no": yes_no}
 
 
-def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
-               version: str | int | None = None, *,
-               check_version: bool = True) -> dict[str, str]:
-    """Read a value within its indicator's kind; every problem is reported by field.
+def value_labels(indicator: Indicator) -> dict[str, str]:
+    """The fields of an indicator's value form, as the form names them: its figure (by the
+    indicator's kind) and a note."""
+    figure: dict[str, str]
+    if indicator.kind in (IndicatorKind.COUNT, IndicatorKind.AMOUNT):
+        figure = {"value": _("Value")}
+    elif indicator.kind == IndicatorKind.RATIO:
+        figure = {"numerator": indicator.numerator_label or _("Part"),
+                  "denominator": indicator.denominator_label or _("Total")}
+    elif indicator.kind == IndicatorKind.YES_NO:
+        figure = {"yes_no": _("Done this year?")}
+    else:
+        figure = {"text": _("What was done")}
+    return {**figure, "note": _("Note")}
 
-    Returns, by field, how a number was read when its text alone allowed two readings
-    ("1,234" in a whole-number field is 1.234), as a sentence the page says back."""
-    _require_editable(report)
-    if check_version:
-        _check(row.version, version, value_fields(row))
-    indicator = db.session.get(Indicator, row.indicator_id)
-    check_lengths(ReportError, text=(data.get("text"), limits.LONG_TEXT),
-                  note=(data.get("note"), limits.NOTE))
-    problems: dict[str, str] = {}
-    readings: dict[str, str] = {}
+
+@dataclass
+class ValueReading:
+    """An indicator's value form read field by field (``read_value``)."""
+
+    changes: dict[str, object] = field(default_factory=dict)  # attribute -> new value
+    problems: dict[str, str] = field(default_factory=dict)    # field -> why it is refused
+    held: dict[str, str] = field(default_factory=dict)        # field -> refused with another
+    readings: dict[str, str] = field(default_factory=dict)    # field -> how "1,234" was read
+
+    @property
+    def not_saved(self) -> dict[str, str]:
+        """Every field not saved, with why: its own problem, or the field it waits for."""
+        return {**self.problems, **self.held}
+
+
+def read_value(row: ReportValue, indicator: Indicator, data: dict[str, str]) -> ValueReading:
+    """Read a value within its indicator's kind, each field on its own; nothing is changed.
+
+    The part and the total of a ratio are read together (the part may not exceed the
+    total, a part needs its total): one refused refuses the other (``refuse_together``)."""
+    labels = value_labels(indicator)
+    read = ValueReading(problems=too_long({"text": (data.get("text"), limits.LONG_TEXT),
+                                           "note": (data.get("note"), limits.NOTE)}))
     before = value_fields(row)   # what the page shows now: re-sent, it needs no echo
 
     def number(name: str) -> Decimal | None:
@@ -181,16 +206,18 @@ def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
             reading = read_number(text, integer=True)
             check_maximum(reading.value, indicator.maximum)
             if reading.guessed and text != before[name]:
-                readings[name] = _("“%(text)s” read as %(value)s", text=text[:40],
-                                   value=reading.shown)
+                read.readings[name] = _("“%(text)s” read as %(value)s", text=text[:40],
+                                        value=reading.shown)
             return reading.value
         except NumberError as exc:
-            problems[name] = str(exc)
+            read.problems[name] = str(exc)
             return None
 
-    value = numerator = denominator = None
+    problems = read.problems
     if indicator.kind in (IndicatorKind.COUNT, IndicatorKind.AMOUNT):
         value = number("value")
+        if "value" not in problems:
+            read.changes["value"] = value
     elif indicator.kind == IndicatorKind.RATIO:
         numerator, denominator = number("numerator"), number("denominator")
         if numerator is not None and denominator is None and "denominator" not in problems:
@@ -200,32 +227,83 @@ def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
                                       "(%(total)s).", part=numerator, total=denominator)
         if denominator == 0 and numerator:
             problems["denominator"] = _("The total cannot be 0.")
+        read.held = refuse_together(problems, {"numerator": labels["numerator"],
+                                               "denominator": labels["denominator"]})
+        if "numerator" not in read.not_saved:
+            read.changes.update(numerator=numerator, denominator=denominator)
     elif indicator.kind == IndicatorKind.YES_NO:
         answer = (data.get("yes_no") or "").strip()
         if answer not in ("", "yes", "no"):
             problems["yes_no"] = _("Answer yes or no.")
-        value = None if not answer else Decimal(1 if answer == "yes" else 0)
-    if problems:
-        raise ReportError(problems)
-    row.value, row.numerator, row.denominator = value, numerator, denominator
-    row.text = clean_text(data.get("text", "")) if indicator.kind == IndicatorKind.TEXT \
-        else row.text
-    row.note = clean_text(data.get("note", ""))
+        else:
+            read.changes["value"] = None if not answer else Decimal(1 if answer == "yes" else 0)
+    elif "text" not in problems:
+        read.changes["text"] = clean_text(data.get("text", ""))
+    if "note" not in problems:
+        read.changes["note"] = clean_text(data.get("note", ""))
+    return read
+
+
+def save_value(row: ReportValue, report: UnitReport, data: dict[str, str],
+               version: str | int | None = None, *,
+               check_version: bool = True) -> dict[str, str]:
+    """Save a value whole or not at all (the API's PUT): any problem refuses the save,
+    every problem reported by field (``ReportError``).
+
+    Returns, by field, how a number was read when its text alone allowed two readings
+    ("1,234" in a whole-number field is 1.234), as a sentence the page says back."""
+    read = _read_for_saving(row, report, data, version, check_version)
+    if read.problems:
+        raise ReportError(read.problems)
+    _apply(row, read.changes)
+    return read.readings
+
+
+def save_value_fields(row: ReportValue, report: UnitReport, data: dict[str, str],
+                      version: str | int | None = None) -> ValueReading:
+    """Save every field of a value that is valid (the page's autosave): a wrong total
+    never loses the note. Returns the reading: ``not_saved`` are the fields that keep
+    what was stored, with why; ``readings`` as for ``save_value``."""
+    read = _read_for_saving(row, report, data, version, True)
+    _apply(row, read.changes)
+    return read
+
+
+def _read_for_saving(row: ReportValue, report: UnitReport, data: dict[str, str],
+                     version: str | int | None, check_version: bool) -> ValueReading:
+    _require_editable(report)
+    if check_version:
+        _check(row.version, version, value_fields(row))
+    return read_value(row, db.session.get_one(Indicator, row.indicator_id), data)
+
+
+def _apply(row: ReportValue | ReportTask, changes: dict[str, object]) -> None:
+    for name, value in changes.items():
+        setattr(row, name, value)
     db.session.flush()
-    return readings
 
 
 def save_task_status(row: ReportTask, report: UnitReport, status: str, result: str,
-                     version: str | int | None = None, *, check_version: bool = True) -> None:
+                     version: str | int | None = None, *, check_version: bool = True,
+                     whole: bool = True) -> dict[str, str]:
+    """A task's status and result. ``whole`` (the API): a problem refuses both
+    (``ReportError``); otherwise (the page's autosave) the valid one is saved and the
+    problem of the other returned, by field."""
     _require_editable(report)
     if check_version:
         _check(row.version, version, {"status": row.status or "", "result": row.result})
-    check_lengths(ReportError, result=(result, limits.LONG_TEXT))
+    problems = too_long({"result": (result, limits.LONG_TEXT)})
     if status and status not in {s.value for s in TaskStatus}:
-        raise ReportError({"status": _("Choose one of the four statuses.")})
-    row.status = status or None
-    row.result = clean_text(result)
-    db.session.flush()
+        problems["status"] = _("Choose one of the four statuses.")
+    if whole and problems:
+        raise ReportError(problems)
+    changes: dict[str, object] = {}
+    if "status" not in problems:
+        changes["status"] = status or None
+    if "result" not in problems:
+        changes["result"] = clean_text(result)
+    _apply(row, changes)
+    return problems
 
 
 def save_narrative(report: UnitReport, name: str, text: str,
