@@ -258,7 +258,7 @@ def test_one_account_s_password_reset_is_shown_once_and_audited(login_as, outsid
         user = find_user("x.commune")
         assert user.must_change_password is True
         assert db.session.scalar(select(AuditEntry).where(
-            AuditEntry.object_type == "user_account", AuditEntry.object_id == str(commune),
+            AuditEntry.object_type == "user_account", AuditEntry.object_id == commune,
             AuditEntry.action == "update")) is not None
     # shown on that response only: nowhere on the next pages
     assert temporary not in admin.get("/unit-admin/user_account/").get_data(as_text=True)
