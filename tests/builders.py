@@ -7,9 +7,12 @@ conftest.py."""
 
 from __future__ import annotations
 
+import email
 import re
 import unicodedata
 from datetime import UTC, date, datetime
+from email.header import decode_header, make_header
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -337,3 +340,13 @@ def hx_save(client, url: str, token: str, page: str, version_id: str,
     return client.post(url, headers={"HX-Request": "true", **(headers or {})},
                        data={"csrf_token": token, "version": version_of(page, version_id),
                              **fields})
+
+
+def read_mail(folder: Path) -> list[tuple[str, str, str]]:
+    """(to, subject, body) of every message written to ``folder`` (the mailbox), in order."""
+    found = []
+    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+        message = email.message_from_bytes(path.read_bytes())
+        found.append((message["To"], str(make_header(decode_header(message["Subject"]))),
+                      message.get_payload(decode=True).decode()))
+    return found

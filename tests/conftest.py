@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from unittest import mock
 
 import flask_migrate
@@ -167,6 +168,13 @@ def province(world: World) -> int:
     from tests.builders import build_dashboard_province
 
     return build_dashboard_province()
+
+
+@pytest.fixture
+def mailbox(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder e-mails are written to (no MAIL_SERVER): read it with builders.read_mail."""
+    monkeypatch.setitem(app.config, "MAIL_FILE_DIR", str(tmp_path / "mail"))
+    return tmp_path / "mail"
 
 
 @pytest.fixture

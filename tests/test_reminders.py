@@ -3,9 +3,7 @@ the e-mails read back, the daily command with a clock set in the test, and the p
 
 from __future__ import annotations
 
-import email
 from datetime import UTC, date, datetime
-from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from portal.notifications.reminders import queue_reminders, send_reminders, step
 from portal.reports.service import open_report
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import make_framework
+from tests.builders import make_framework, read_mail
 from tests.conftest import csrf_token
 
 DUE = date(2026, 11, 30)
@@ -41,24 +39,6 @@ DUE = date(2026, 11, 30)
 ])
 def test_the_step_a_day_falls_in(today: date, step: str | None) -> None:
     assert step_for(DUE, today) == step
-
-
-@pytest.fixture
-def mailbox(app: Flask, tmp_path: Path):
-    before = app.config.get("MAIL_FILE_DIR")
-    app.config["MAIL_FILE_DIR"] = str(tmp_path / "mail")
-    yield tmp_path / "mail"
-    app.config["MAIL_FILE_DIR"] = before
-
-
-def read_mail(folder: Path) -> list[tuple[str, str, str]]:
-    """(to, subject, body) of every message written, in order."""
-    found = []
-    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
-        message = email.message_from_bytes(path.read_bytes())
-        found.append((message["To"], str(make_header(decode_header(message["Subject"]))),
-                      message.get_payload(decode=True).decode()))
-    return found
 
 
 def notices() -> list[tuple[str, str, str]]:

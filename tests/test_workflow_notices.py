@@ -7,9 +7,7 @@ on/off choice."""
 
 from __future__ import annotations
 
-import email
 from datetime import UTC, datetime, timedelta
-from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -27,28 +25,11 @@ from portal.reports.service import ReportError, run_transition
 from portal.unit_of_work import unit_of_work
 from tenants.scoping import system_scope
 from tenants.unit import Unit
+from tests.builders import read_mail
 from tests.conftest import csrf_token
 
 REVIEWER = "u.p1.reviewer"
 MORNING = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)     # 09:00 in Hà Nội
-
-
-@pytest.fixture
-def mailbox(app: Flask, tmp_path: Path):
-    before = app.config.get("MAIL_FILE_DIR")
-    app.config["MAIL_FILE_DIR"] = str(tmp_path / "mail")
-    yield tmp_path / "mail"
-    app.config["MAIL_FILE_DIR"] = before
-
-
-def read_mail(folder: Path) -> list[tuple[str, str, str]]:
-    """(to, subject, body) of every message written, in order."""
-    found = []
-    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
-        message = email.message_from_bytes(path.read_bytes())
-        found.append((message["To"], str(make_header(decode_header(message["Subject"]))),
-                      message.get_payload(decode=True).decode()))
-    return found
 
 
 def told() -> list[tuple[str, str]]:

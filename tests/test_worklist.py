@@ -6,7 +6,6 @@ Dates are set with ``clock.frozen_at``; the 2026 period is due on 30/11/2026."""
 
 from __future__ import annotations
 
-import email
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from portal.plans.service import start_plan
 from tenants.scoping import system_scope
 from tenants.tree import add_unit
 from tenants.unit import Unit
-from tests.builders import LATE, ON_TIME, file_status, framework, make_framework
+from tests.builders import LATE, ON_TIME, file_status, framework, make_framework, read_mail
 from tests.conftest import PASSWORD, csrf_token, login
 
 DEC_5 = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)       # 10:00 on 5/12 in Hà Nội
@@ -241,17 +240,14 @@ def test_home_lists_what_to_do_in_each_unit(app: Flask, fid) -> None:
 # ---- units that have not reported, and reminders by hand ------------------------------------
 
 @pytest.fixture
-def mailbox(app: Flask, tmp_path: Path, monkeypatch):
-    monkeypatch.setitem(app.config, "REDIS_URL", None)   # the embedded mode: jobs run here
-    before = app.config.get("MAIL_FILE_DIR")
-    app.config["MAIL_FILE_DIR"] = str(tmp_path / "mail")
-    yield tmp_path / "mail"
-    app.config["MAIL_FILE_DIR"] = before
+def mailbox(mailbox: Path, app: Flask, monkeypatch) -> Path:
+    """conftest's mailbox, in the embedded mode: the e-mail jobs run here."""
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    return mailbox
 
 
 def mails(folder: Path) -> list[str]:
-    return [email.message_from_bytes(p.read_bytes())["To"]
-            for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+    return [to for to, _subject, _body in read_mail(folder)]
 
 
 @pytest.fixture
