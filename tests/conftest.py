@@ -18,12 +18,13 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from composition import create_app
 from portal.config import TestingConfig
 from portal.extensions import db, limiter
 from tenants.scoping import system_scope
+from tenants.unit import Unit
 
 PASSWORD = "Mat-khau-2025"
 
@@ -124,11 +125,8 @@ class World:
 
 
 def make_world() -> World:
-    from sqlalchemy import select
-
     from portal.accounts.service import create_user, grant
     from tenants.tree import add_unit, import_units, read_unit_csv
-    from tenants.unit import Unit
 
     with system_scope("test data"):
         import_units(read_unit_csv(TREE_CSV.encode()))
@@ -168,6 +166,20 @@ def province(world: World) -> int:
     from tests.builders import build_dashboard_province
 
     return build_dashboard_province()
+
+
+@pytest.fixture
+def plan_id(world: World) -> int:
+    """District D1's plan implementing province P1's framework (a draft)."""
+    from portal.plans.service import start_plan
+    from tests.builders import framework, make_framework
+
+    fid = make_framework("P1")
+    with system_scope("test"):
+        plan = start_plan(db.session.scalar(select(Unit).where(Unit.code == "D1")),
+                          framework(fid), None)
+        db.session.commit()
+        return plan.id
 
 
 @pytest.fixture

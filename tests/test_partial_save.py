@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.plans.plan import PlanTask, UnitPlan
-from portal.plans.service import save_task, start_plan
+from portal.plans.service import save_task
 from portal.reports.report import ReportValue, UnitReport
 from portal.reports.service import (
     ReportError,
@@ -29,7 +29,7 @@ from portal.reports.service import (
 )
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import AGGREGATE_PLAN, AGGREGATE_SETTINGS, framework, make_framework
+from tests.builders import AGGREGATE_PLAN, AGGREGATE_SETTINGS, make_framework
 from tests.conftest import csrf_token
 
 HX = {"HX-Request": "true"}
@@ -40,16 +40,6 @@ GOOD = {"content": "Tuyên truyền Chỉ thị 38", "lead": "Văn phòng", "sta
 
 def unit(code: str) -> Unit:
     return db.session.scalar(select(Unit).where(Unit.code == code))
-
-
-@pytest.fixture
-def plan_id(world) -> int:
-    """District D1's plan implementing province P1's framework (a draft)."""
-    fid = make_framework("P1")
-    with system_scope("test"):
-        plan = start_plan(unit("D1"), framework(fid), None)
-        db.session.commit()
-        return plan.id
 
 
 def first_task(plan_id: int) -> PlanTask:

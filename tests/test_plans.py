@@ -29,16 +29,6 @@ def unit(code: str) -> Unit:
     return db.session.scalar(select(Unit).where(Unit.code == code))
 
 
-@pytest.fixture
-def plan_id(world) -> int:
-    """District D1's plan implementing province P1's framework."""
-    fid = make_framework("P1")
-    with system_scope("test"):
-        plan = start_plan(unit("D1"), framework(fid), None)
-        db.session.commit()
-        return plan.id
-
-
 def load(plan_id: int) -> UnitPlan:
     return db.session.scalar(select(UnitPlan).where(UnitPlan.id == plan_id))
 
