@@ -26,6 +26,9 @@ from portal.extensions import db, limiter
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 
+# The browser tests' live deployment, chromium and helpers (tests/browsing.py).
+pytest_plugins = ["tests.browsing"]
+
 PASSWORD = "Mat-khau-2025"
 
 
