@@ -12,7 +12,28 @@ export PORTAL_ENV=testing
 .venv/bin/ruff check composition portal tenants blueprints tests wsgi.py
 .venv/bin/lint-imports   # the layers contracts of pyproject.toml ([tool.importlinter])
 .venv/bin/mypy composition portal tenants blueprints
-.venv/bin/pytest "$@"
+
+# Two pytest-xdist workers, one per core (TEST_WORKERS=1: one process, no xdist). Each
+# worker has databases of its own (tests/conftest.py): on PostgreSQL they are made here,
+# the configured names with _gw0, _gw1, … appended, by scripts/pg-setup.sh (which needs
+# the server's superuser, as .ci/run has; elsewhere set TEST_WORKERS=1).
+workers=${TEST_WORKERS:-2}
+parallel=()
+if [ "$workers" -gt 1 ]; then
+  parallel=(-n "$workers" --dist loadgroup)
+  case "${DATABASE_URL:-}" in
+    postgres*)
+      for ((i = 0; i < workers; i++)); do
+        for url in "$DATABASE_URL" "${E2E_DATABASE_URL:-}"; do
+          [ -n "$url" ] || continue
+          name=${url##*/}
+          scripts/pg-setup.sh "${name%%\?*}_gw$i" --recreate
+        done
+      done
+      ;;
+  esac
+fi
+.venv/bin/pytest "${parallel[@]}" "$@"
 
 # The passes that prove one tenancy layer alone leave out the suites that read no tenant
 # data through the app's scope, which would only run the same code again: parsers and
@@ -27,14 +48,14 @@ SAME_IN_EVERY_PASS=(--ignore=tests/test_parser.py --ignore=tests/test_properties
 case "${DATABASE_URL:-}" in
   postgres*)
     echo "== again with the ORM guard off: PostgreSQL row-level security alone =="
-    TENANT_ORM_GUARD=off .venv/bin/pytest -m "not browser" "${SAME_IN_EVERY_PASS[@]}" "$@"
+    TENANT_ORM_GUARD=off .venv/bin/pytest "${parallel[@]}" -m "not browser" "${SAME_IN_EVERY_PASS[@]}" "$@"
     echo "== again as a role that bypasses row-level security: the ORM guard alone =="
     # Same database, same rights as portal_app, but BYPASSRLS (scripts/pg-setup.sh).
     # Deselected: the tests that assert row-level security itself, which this role skips
     # on purpose (the passes above run them).
     bypass_url=$(printf '%s' "$DATABASE_URL" |
       sed -E "s#^(postgres[a-z+]*://)[^@]*@#\1portal_bypass:${PORTAL_BYPASS_PASSWORD:-portal_bypass}@#")
-    DATABASE_URL=$bypass_url TENANT_RLS=bypassed .venv/bin/pytest -m "not browser" \
+    DATABASE_URL=$bypass_url TENANT_RLS=bypassed .venv/bin/pytest "${parallel[@]}" -m "not browser" \
       "${SAME_IN_EVERY_PASS[@]}" \
       --deselect tests/test_scoping.py::test_app_role_is_not_owner_and_cannot_bypass_rls \
       --deselect tests/test_scoping.py::test_raw_sql_is_held_by_row_level_security \
