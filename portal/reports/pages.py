@@ -235,17 +235,22 @@ def consolidation_page(consolidation: Consolidation,
 
 
 def _in_natural_order(result: dict) -> dict:
-    """The snapshot with its children and its per-unit rows in the natural order of units
-    (``tenants.ordering``), whatever order it was written in: the page and both files read
-    this. Units no longer in the tree keep their place after the others, by code."""
+    """The snapshot with its children, its per-unit rows and what each unit wrote in the
+    natural order of units (``tenants.ordering``), whatever order it was written in: the
+    page and both files read this. Units no longer in the tree come after the others, by
+    code."""
     children, units = result.get("children", []), result.get("units", [])
-    if not children and not units:
+    passages = result.get("narrative", {})
+    named = [c["unit"] for c in children] + [u["unit"] for u in units] + [
+        p["unit"] for texts in passages.values() for p in texts]
+    if not named:
         return result
-    keys = natural_keys([c["unit"] for c in children] + [u["unit"] for u in units])
-    def key(code: str) -> tuple:
-        return (0, keys[code]) if code in keys else (1, code)
-    return {**result, "children": sorted(children, key=lambda c: key(c["unit"])),
-            "units": sorted(units, key=lambda u: key(u["unit"]))}
+    keys = natural_keys(named)
+
+    def key(row: dict) -> tuple:
+        return (0, keys[row["unit"]]) if row["unit"] in keys else (1, row["unit"])
+    return {**result, "children": sorted(children, key=key), "units": sorted(units, key=key),
+            "narrative": {name: sorted(texts, key=key) for name, texts in passages.items()}}
 
 
 # A row that belongs to a report (checked for each of the three).
