@@ -150,3 +150,19 @@ def test_the_worklist_filter_and_the_missing_page_in_the_natural_order(
     html = client.get(f"/units/P1/missing?period_id={period_id}").get_data(as_text=True)
     assert listed_codes(html, r'data-testid="missing-([^"]+)"') == [
         "33.BAOHY", "33.SKHCN", "323", "325", "329", "330", "C12"]
+
+
+def test_a_district_of_150_communes_lists_them_by_number(app, world, count_queries) -> None:
+    """At the size of a real district: codes of every width in numeric order, in a fixed
+    number of queries, the table's rows one per commune."""
+    numbers = list(range(150, 0, -1))
+    with system_scope("test"):
+        for n in numbers:
+            add_unit(f"{n:0{1 + n % 3}d}", f"Xã Số {n}", "commune", "D2")
+        db.session.commit()
+    client = _leader_of_p1(app, world)
+    html = client.get("/units/D2").get_data(as_text=True)
+    listed = listed_codes(html, r'<tr data-unit="([^"]+)"')
+    assert [int(code) for code in listed if code != "C21"] == sorted(numbers)
+    assert len(listed) == 151
+    assert count_queries(lambda: client.get("/units/D2")) <= 30
