@@ -18,6 +18,7 @@ from portal.frameworks.service import duties_of
 from portal.todo import TodoItem, todo_lists
 from tenants.access import Reach
 from tenants.membership import Role
+from tenants.ordering import natural_order
 from tenants.tree import ancestors, children, descendant_counts
 from tenants.unit import Unit, UnitClosure
 
@@ -26,9 +27,9 @@ def home_units(reach: Reach) -> list[Unit]:
     """The units home lists: the roots for a platform admin, else the caller's own units."""
     if reach.platform_admin:
         return list(db.session.scalars(
-            select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.search_name)))
+            select(Unit).where(Unit.parent_id.is_(None)).order_by(*natural_order())))
     return list(db.session.scalars(
-        select(Unit).where(Unit.id.in_(list(reach.roles))).order_by(Unit.search_name)))
+        select(Unit).where(Unit.id.in_(list(reach.roles))).order_by(*natural_order())))
 
 
 @dataclass
@@ -78,11 +79,12 @@ class SubtreeUnit:
 
 
 def subtree_of(root: Unit) -> list[SubtreeUnit]:
-    """``root`` and every unit below it the caller may see, level by level, by code."""
+    """``root`` and every unit below it the caller may see, level by level, in the natural
+    order (``tenants.ordering``)."""
     rows = db.session.execute(
         select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
         .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
         .where(UnitClosure.ancestor_id == root.id)
-        .order_by(UnitClosure.depth, Unit.code)).all()
+        .order_by(UnitClosure.depth, *natural_order())).all()
     return [SubtreeUnit(id=r.id, code=r.code, name=r.name, kind=r.kind,
                         parent_id=r.parent_id) for r in rows]

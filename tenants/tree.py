@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select
 
 from portal.extensions import db
 from portal.problems import DomainError
+from tenants.ordering import natural_key, natural_order
 from tenants.scoping import system_scope
 from tenants.text import nfc, search_key
 from tenants.unit import KIND_BY_ADMIN_TYPE, Unit, UnitClosure, UnitKind
@@ -94,10 +95,21 @@ def unit_labels(unit_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     return {uid: (code, name) for uid, code, name in rows}
 
 
+def natural_keys(codes: Iterable[str]) -> dict[str, tuple]:
+    """code -> natural sort key (``tenants.ordering``) of the units a visible row names by
+    code (a snapshot's units); codes, names and kinds are public, as for ``unit_labels``."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    with system_scope("codes, names and kinds of units named by visible rows, to order them"):
+        rows = db.session.execute(
+            select(Unit.code, Unit.name, Unit.kind).where(Unit.code.in_(wanted))).all()
+    return {code: natural_key(code, name, kind) for code, name, kind in rows}
+
+
 def children(unit: Unit) -> list[Unit]:
     return list(db.session.scalars(
-        select(Unit).where(Unit.parent_id == unit.id)
-        .order_by(Unit.kind, Unit.search_name, Unit.name)))
+        select(Unit).where(Unit.parent_id == unit.id).order_by(*natural_order())))
 
 
 def descendant_counts(unit_ids: Iterable[int]) -> dict[int, int]:
@@ -125,7 +137,7 @@ def search_subtree(root: Unit, query: str, limit: int = 30) -> list[Unit]:
         .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
         .where(UnitClosure.ancestor_id == root.id, UnitClosure.depth > 0)
         .where((Unit.search_name.like(pattern, escape="\\")) | (Unit.code == query.strip()))
-        .order_by(UnitClosure.depth, Unit.search_name)
+        .order_by(UnitClosure.depth, *natural_order())
         .limit(limit)))
 
 

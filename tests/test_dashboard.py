@@ -88,9 +88,10 @@ def test_each_child_and_the_ranking(province: int) -> None:
     assert d1.plans_issued == 2 and d1.tasks["overdue"] == 2 and d1.task_completion == 0
     assert children["D2"].reporting["expected"] == 1          # C21 closed before the cut-off
     assert children["D2"].reporting["accepted"] == 1
-    # timeliness first (D2 and the department both 100 %), then rate, then tasks, then code
+    # timeliness first (D2 and the department both 100 %), then rate, then tasks, then the
+    # natural order of units (tenants.ordering: departments before districts)
     assert [(c.rank, c.unit.code) for c in board(province).ranking] == [
-        (1, "D2"), (2, "P1.SKHCN"), (3, "D1")]
+        (1, "P1.SKHCN"), (2, "D2"), (3, "D1")]
 
 
 def test_one_level_down_and_a_commune(province: int) -> None:
@@ -212,7 +213,7 @@ def test_sources_are_the_reports_counted(province: int, login_as) -> None:
     html = client.get("/units/P1/dashboard/sources?year=2026&indicator=II.1.d"
                       ).get_data(as_text=True)
     units = re.findall(r"<td><code>([\w.]+)</code>", html)
-    assert units == ["C11", "D1", "D2"]       # D2's 2025 stock still counts; no draft
+    assert units == ["D1", "D2", "C11"]       # D2's 2025 stock still counts; no draft
     missing = client.get("/units/P1/dashboard/sources?year=2026&figure=missing"
                          ).get_data(as_text=True)
     assert re.findall(r"<td><code>([\w.]+)</code>", missing) == ["C12"]

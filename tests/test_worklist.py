@@ -337,8 +337,8 @@ def test_the_province_sees_who_has_not_reported_level_by_level(
     statuses(fid, C11=("submitted", ON_TIME), D2=("returned", ON_TIME, 1, "Thiếu"))
     page = login_as(province_reviewer).get("/units/P1/missing").get_data(as_text=True)
     order = [page.index(f'data-testid="missing-{code}"')
-             for code in ("P1.SKHCN", "D2", "D1", "C12", "C21")]
-    assert order == sorted(order)     # departments, districts, communes; by name in each
+             for code in ("P1.SKHCN", "D1", "D2", "C12", "C21")]
+    assert order == sorted(order)     # departments by name, districts, communes by code
     assert "Bị trả lại" in row(page, "missing-D2") and "Huyện Hai" in row(page, "missing-C21")
     assert "missing-C11" not in page and "QC" not in page and "Xã Khác" not in page
     assert "5 đơn vị phải báo cáo năm 2026 chưa gửi báo cáo" in text_of(page)

@@ -11,6 +11,7 @@ from portal.dashboard.service import BUCKETS, Dashboard, Track
 from portal.export_cells import workbook_bytes
 from portal.reports.consolidation_export import shown
 from portal.spreadsheets import finish_sheet, write_caption, write_header, write_row
+from tenants.ordering import unit_key
 
 TRACK_TEXT = {Track.EXCEEDED: "Vượt chỉ tiêu", Track.ON_TRACK: "Đạt tiến độ",
               Track.BEHIND: "Chậm so với chỉ tiêu", Track.NO_TARGET: "Không có chỉ tiêu",
@@ -71,7 +72,7 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
                                   *BUCKET_TEXT.values(), "Tỷ lệ nhiệm vụ hoàn thành"])
     unit_kinds = ("count", "text", "text", *("count",) * 4, "ratio", "ratio", "count",
                   *("count",) * len(BUCKETS), "ratio")
-    for child in sorted(board.children, key=lambda c: (c.rank or 10**9, c.unit.code)):
+    for child in sorted(board.children, key=lambda c: (c.rank or 10**9, unit_key(c.unit))):
         r = child.reporting
         write_row(units, [child.rank or None, child.unit.code, child.unit.name,
                           r["expected"], r["submitted"], r["on_time"], r["accepted"],

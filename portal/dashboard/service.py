@@ -43,6 +43,7 @@ from portal.reports.aggregate import (
 )
 from portal.reports.consolidation import Consolidation, RunStatus, is_stale
 from portal.reports.report import ReportTask, ReportValue, TaskStatus, UnitReport
+from tenants.ordering import natural_order, unit_key
 from tenants.unit import Unit, UnitKind
 
 BUCKETS = tuple(s.value for s in TaskStatus)
@@ -351,7 +352,7 @@ def _rank(children: list[ChildRow]) -> None:
     def key(row: ChildRow) -> tuple:
         r = row.reporting
         return (-(r["timeliness"] or 0), -(r["rate"] or 0), -(row.task_completion or 0),
-                row.unit.code)
+                unit_key(row.unit))
 
     ranked = sorted((c for c in children if c.reporting["expected"]), key=key)
     for place, row in enumerate(ranked, 1):
@@ -454,7 +455,7 @@ def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
         "plans_issued": issued.c.unit_id.isnot(None),
     }[figure])  # type: ignore[arg-type]  # each entry is a condition (True: no filter)
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    rows = db.session.execute(statement.order_by(Unit.code)
+    rows = db.session.execute(statement.order_by(*natural_order())
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return SourcePage(rows=[dict(r._mapping) for r in rows], total=total or 0, page=page)
 
@@ -472,7 +473,8 @@ def indicator_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
     latest = func.row_number().over(partition_by=ReportValue.unit_id,
                                     order_by=ReportingPeriod.year.desc()).label("latest")
     statement = (
-        select(Unit.code, Unit.name, ReportingPeriod.year, UnitReport.id.label("report_id"),
+        select(Unit.code, Unit.name, Unit.kind, Unit.search_name, ReportingPeriod.year,
+               UnitReport.id.label("report_id"),
                UnitReport.status, ReportValue.value, ReportValue.numerator,
                ReportValue.denominator, ReportValue.text, ReportValue.note, latest)
         .select_from(ReportValue)
@@ -486,7 +488,7 @@ def indicator_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
                Indicator.code == indicator.code, year_clause, given)).subquery()
     total = db.session.scalar(select(func.count()).select_from(statement))
     rows = db.session.execute(select(statement).order_by(
-        statement.c.code, statement.c.year.desc())
+        *natural_order(statement.c), statement.c.year.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     stock = time_behaviour(indicator) == TimeBehaviour.STOCK
     return SourcePage(rows=[{**r._mapping, "counts": not stock or r.latest == 1}

@@ -18,6 +18,7 @@ from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersi
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility
+from tenants.ordering import natural_order
 from tenants.tree import unit_labels
 from tenants.unit import Unit
 
@@ -72,7 +73,7 @@ def period_of(framework: Framework, period_id: int) -> ReportingPeriod | None:
 def owner_children(framework: Framework) -> list[Unit]:
     """The units right under the framework's owner (whom a responsibility may name)."""
     return list(db.session.scalars(select(Unit).where(
-        Unit.parent_id == framework.owner_unit_id).order_by(Unit.kind, Unit.search_name)))
+        Unit.parent_id == framework.owner_unit_id).order_by(*natural_order())))
 
 
 def frameworks_in_reach() -> list[Framework]:

@@ -40,6 +40,7 @@ from portal.reports.worklist import (
 )
 from tenants.access import Reach
 from tenants.membership import REVIEW_ROLES
+from tenants.ordering import natural_order
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 
@@ -95,7 +96,7 @@ def send_manual_reminder(root: Unit, period: ReportingPeriod, unit_ids: list[int
             ManualReminder.idempotency_key == key)) is not None:
         return Outcome(repeated=True)
     units = list(db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))
-                                    .order_by(Unit.search_name)))
+                                    .order_by(*natural_order())))
     outcome = Outcome()
     reported = set(db.session.scalars(select(UnitReport.unit_id).where(
         UnitReport.period_id == period.id, UnitReport.unit_id.in_(unit_ids),
@@ -198,7 +199,7 @@ def history(root: Unit, period: ReportingPeriod) -> list[SentReminder]:
             select(ManualReminderUnit.reminder_id, Unit.name)
             .join(Unit, Unit.id == ManualReminderUnit.unit_id)
             .where(ManualReminderUnit.reminder_id.in_([r.id for r, _f, _u in reminders]))
-            .order_by(Unit.search_name)).tuples():
+            .order_by(*natural_order())).tuples():
         names.setdefault(reminder_id, []).append(name)
     return [SentReminder(sent_at=r.sent_at, sent_by=full or user or "", message=r.message,
                          units=names.get(r.id, [])) for r, full, user in reminders]

@@ -40,6 +40,7 @@ from portal.plans.plan import (
     UnitPlan,
 )
 from portal.problems import DomainError, refuse_together
+from tenants.ordering import natural_order
 from tenants.scoping import system_scope
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure
@@ -206,7 +207,7 @@ def coordinating_choices(unit_id: int) -> list[tuple[int, str, str]]:
             select(Unit.id, Unit.code, Unit.name)
             .join(UnitClosure, UnitClosure.descendant_id == Unit.id)
             .where(UnitClosure.ancestor_id == root, Unit.id != unit_id)
-            .order_by(UnitClosure.depth, Unit.kind, Unit.search_name)).all()
+            .order_by(UnitClosure.depth, *natural_order())).all()
     return [tuple(r) for r in rows]
 
 

@@ -53,6 +53,7 @@ from portal.frameworks.period import ReportingPeriod
 from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
 from portal.reports.report import ReportStatus, ReportValue, UnitReport
 from tenants.lineage import UnitLineage
+from tenants.ordering import natural_order
 from tenants.unit import Unit, UnitClosure
 
 COUNTED = (ReportStatus.SUBMITTED.value, ReportStatus.ACCEPTED.value)
@@ -317,7 +318,7 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
         below = below.where(active_on(Unit, clock.today()))
     elif years:
         below = below.where(active_on(Unit, periods[years[-1]].cutoff_date))
-    children = [tuple(r) for r in db.session.execute(below.order_by(Unit.code))]
+    children = [tuple(r) for r in db.session.execute(below.order_by(*natural_order()))]
     live = LiveAggregate(root=root, indicators=indicators, years=years, children=children,
                          reporting_kinds={k for i in indicators for k in i.reporting_kind_list},
                          sums=Sums())

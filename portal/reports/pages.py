@@ -50,7 +50,7 @@ from portal.reports.worklist import UnitStatus, children_statuses, period_for_be
 from portal.review import reviews
 from tenants.access import Reach
 from tenants.membership import REVIEW_ROLES
-from tenants.tree import unit_labels
+from tenants.tree import natural_keys, unit_labels
 from tenants.unit import Unit
 
 
@@ -210,7 +210,7 @@ class ConsolidationPage:
 def consolidation_page(consolidation: Consolidation,
                        reach: Reach | None = None) -> ConsolidationPage:
     """The consolidation's page (``reach``: whether the caller edits the narrative)."""
-    result = consolidation.result or {}
+    result = _in_natural_order(consolidation.result or {})
     units = {c["unit"] for c in result.get("children", [])}
     labels = {code: name for _id, (code, name) in unit_labels(db.session.scalars(
         select(Unit.id).where(Unit.code.in_(units | {result.get("unit", "")})))).items()}
@@ -232,6 +232,25 @@ def consolidation_page(consolidation: Consolidation,
         narrative_edited=stored_narrative(consolidation) is not None,
         can_edit=reach is not None and consolidation.status == "done"
         and may_edit_narrative(reach, consolidation.unit_id))
+
+
+def _in_natural_order(result: dict) -> dict:
+    """The snapshot with its children, its per-unit rows and what each unit wrote in the
+    natural order of units (``tenants.ordering``), whatever order it was written in: the
+    page and both files read this. Units no longer in the tree come after the others, by
+    code."""
+    children, units = result.get("children", []), result.get("units", [])
+    passages = result.get("narrative", {})
+    named = [c["unit"] for c in children] + [u["unit"] for u in units] + [
+        p["unit"] for texts in passages.values() for p in texts]
+    if not named:
+        return result
+    keys = natural_keys(named)
+
+    def key(row: dict) -> tuple:
+        return (0, keys[row["unit"]]) if row["unit"] in keys else (1, row["unit"])
+    return {**result, "children": sorted(children, key=key), "units": sorted(units, key=key),
+            "narrative": {name: sorted(texts, key=key) for name, texts in passages.items()}}
 
 
 # A row that belongs to a report (checked for each of the three).

@@ -38,7 +38,8 @@ from portal.reports.report import (
 from portal.reports.workflow import chosen_period, reporting_period
 from tenants.access import Reach
 from tenants.membership import REVIEW_ROLES
-from tenants.unit import Unit, UnitClosure, UnitKind
+from tenants.ordering import in_natural_order, natural_order
+from tenants.unit import Unit, UnitClosure
 
 # What the status filter of the worklist offers, waiting-for-the-reviewer first.
 WORKLIST_STATUSES = (ReportStatus.SUBMITTED.value, ReportStatus.RETURNED.value,
@@ -48,9 +49,6 @@ NOT_STARTED = "not_started"  # a unit with no report for the period yet
 # Where a unit's report stands, a unit without one included (``unit_report_status_label``).
 UNIT_REPORT_STATUS_LABELS: dict[str, object] = {
     NOT_STARTED: _l("Not started"), **{s.value: t for s, t in REPORT_STATUS_LABELS.items()}}
-# Levels in the order the "not reported" page lists them.
-LEVELS = (UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.COMMUNE.value,
-          UnitKind.OFFICE.value, UnitKind.PROVINCE.value, UnitKind.NATION.value)
 
 
 def reviewing_units(reach: Reach) -> list[int]:
@@ -136,7 +134,7 @@ def worklist(reach: Reach, status: str | None, child_id: int | None) -> Worklist
         return Worklist(rows=[], status=status, child_id=None, children=[], counts={},
                         reviewing=False)
     kids = list(db.session.scalars(select(Unit).where(Unit.parent_id.in_(roots))
-                                   .order_by(Unit.kind, Unit.search_name)))
+                                   .order_by(*natural_order())))
     if child_id not in {k.id for k in kids}:
         child_id = None
     scope = UnitReport.unit_id.in_(_strictly_below(roots))
@@ -210,7 +208,7 @@ def _statuses(units: Select, period_id: int) -> list[UnitStatus]:
         .outerjoin(UnitReport, and_(UnitReport.unit_id == Unit.id,
                                     UnitReport.period_id == period_id))
         .where(Unit.id.in_(select(found.c.id)))
-        .order_by(Unit.kind, Unit.search_name, Unit.id)).all()
+        .order_by(*natural_order(), Unit.id)).all()
     return [UnitStatus(unit_id=r.id, code=r.code, name=r.name, kind=r.kind,
                        parent_name=r.parent or "", status=r.status or NOT_STARTED,
                        report_id=r.report_id, submitted_at=r.submitted_at) for r in rows]
@@ -252,8 +250,7 @@ def not_reported(root: Unit, period: ReportingPeriod) -> list[UnitStatus]:
                                                 UnitReport.status.in_(COUNTED))
     rows = _statuses(select(Unit.id).where(Unit.id.in_(expected), Unit.id.not_in(counted)),
                      period.id)
-    rank = {kind: i for i, kind in enumerate(LEVELS)}
-    return sorted(rows, key=lambda r: rank.get(r.kind, len(LEVELS)))
+    return in_natural_order(rows, lambda r: (r.code, r.name, r.kind))
 
 
 # ---- the period a page is about --------------------------------------------------------
