@@ -103,6 +103,28 @@ def test_department_drafter_edits_plan_and_report(browser, server: str,
     assert not found, report(found)
 
 
+def test_the_autosave_status_is_one_region_that_stays(browser, server: str,
+                                                    axe_source: str) -> None:
+    """Issue 17 item 7: a new live region for each answer may never be spoken; the card's
+    one region stays in the page and only its text changes, "Chưa lưu" then "Đã lưu"."""
+    page = sign_in(browser, server, "canbo.skhcn")
+    department_report(page, server)
+    card = page.locator("form.autosave[id^=value-]").first
+    card.locator("[role=status]").evaluate(
+        "e => { window.region = e; window.said = []; new MutationObserver(() => "
+        "window.said.push(e.textContent.trim())).observe(e, {childList: true, "
+        "subtree: true, characterData: true}); }")
+    card.get_by_label("Ghi chú").fill("Theo báo cáo của các phòng")
+    page.wait_for_function("() => window.said.some(t => t.startsWith('Đã lưu lúc'))",
+                           timeout=8000)
+    said = page.evaluate("() => window.said")
+    assert said[0] == "Chưa lưu", said
+    assert page.evaluate("() => window.region.isConnected && "
+                         "window.region === document.querySelector('#' + window.region.id)")
+    assert card.locator("[role=status]").count() == 1
+    page.close()
+
+
 def test_commune_head(browser, server: str, axe_source: str) -> None:
     page = sign_in(browser, server, "chutich.xa")
     found = check(page, axe_source, ["", "/units/11989/reports", "/notifications"], server)
@@ -113,9 +135,12 @@ def test_commune_head(browser, server: str, axe_source: str) -> None:
 def test_district_reviewer(browser, server: str, axe_source: str) -> None:
     page = sign_in(browser, server, "chuyenvien.huyen")
     found = check(page, axe_source, ["/review", "/units/325", "/units/325/reports"], server)
+    missing = first_href(page, "[data-testid=missing-link]")
+    # 2025: the demo files the communes' 2025 reports (2026 is left to the journeys)
+    year_2025 = page.locator("#below-period option", has_text="2025").get_attribute("value")
+    page.goto(f"{server}/units/325/reports?period_id={year_2025}")
     a_commune_report = first_href(page, "[data-testid=below-statuses] a[href^='/reports/']")
-    found += check(page, axe_source, [first_href(page, "[data-testid=missing-link]"),
-                                      a_commune_report], server)
+    found += check(page, axe_source, [missing, a_commune_report], server)
     page.close()
     assert not found, report(found)
 
