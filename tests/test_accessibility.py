@@ -14,7 +14,7 @@ import re
 import pytest
 
 from tests.browsing import sign_in
-from tests.live import ROOT, Live
+from tests.live import ARTIFACTS, ROOT, Live
 from tests.test_browser import department_plan, department_report
 
 pytestmark = pytest.mark.browser
@@ -122,6 +122,9 @@ def test_the_autosave_status_is_one_region_that_stays(browser, server: str,
     assert page.evaluate("() => window.region.isConnected && "
                          "window.region === document.querySelector('#' + window.region.id)")
     assert card.locator("[role=status]").count() == 1
+    card.get_by_label("Ghi chú").focus()                  # the ring, for docs/accessibility.md
+    ARTIFACTS.mkdir(exist_ok=True)
+    card.screenshot(path=str(ARTIFACTS / "accessibility-card-focus.png"))
     page.close()
 
 
