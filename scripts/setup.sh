@@ -41,10 +41,11 @@ if [ "$(cat .venv/.installed 2>/dev/null)" != "$want" ]; then
   echo "$want" > .venv/.installed
 fi
 
-# 2. Front-end files from npm, pinned by package-lock.json; never copied into git.
+# 2. Front-end files from npm, pinned by package-lock.json; never copied into git. The
+#    devDependencies too: axe-core, which tests/test_accessibility.py reads from node_modules.
 want=$(stamp package.json package-lock.json)
 if [ "$(cat node_modules/.installed 2>/dev/null)" != "$want" ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  npm ci --include=dev --no-audit --no-fund --loglevel=error
   echo "$want" > node_modules/.installed
 fi
 mkdir -p portal/static/vendor

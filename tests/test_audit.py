@@ -120,7 +120,7 @@ def test_a_date_that_is_not_a_date_is_said_so(report_id: int, login_as) -> None:
     assert page.status_code == 422       # the filter is not silently dropped
     html = page.get_data(as_text=True)
     assert 'id="since" name="since"' in html and "is-invalid" in html
-    assert re.search(r'<div class="invalid-feedback">[^<]*31/02/2026', html)
+    assert re.search(r'<div class="invalid-feedback"[^>]*>[^<]*31/02/2026', html)
 
 
 def test_another_province_sees_nothing(report_id: int) -> None:

@@ -150,7 +150,8 @@ def password() -> ResponseReturnValue:
             flash(_("Your password has been changed; other sessions were signed out."),
                   "success")
             return redirect(url_for("units.home"))
-        form.new.errors = list(form.new.errors) + problems
+        for name, said in problems.items():     # each message beside its own field
+            form[name].errors = list(form[name].errors) + said
     status = 200 if request.method == "GET" or not form.errors else 422
     return render_template("auth/password.html", form=form), status
 

@@ -163,19 +163,20 @@ def _dummy_hash() -> str:
     return _DUMMY[profile]
 
 
-def change_password(user: User, current: str, new: str) -> list[str]:
-    """Problems that stop the change (empty when done); signs out other sessions."""
+def change_password(user: User, current: str, new: str) -> dict[str, list[str]]:
+    """Problems that stop the change by field, ``current`` or ``new`` (empty when done);
+    signs out other sessions."""
     if not verify_password(user.password_hash, current):
-        return [_("The current password is not correct.")]
+        return {"current": [_("The current password is not correct.")]}
     problems = password_messages(new, user.username)
     if current == new:
         problems.append(_("The new password must differ from the current one."))
     if problems:
-        return problems
+        return {"new": problems}
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.session_version += 1
-    return []
+    return {}
 
 
 def sign_out_everywhere(user: User) -> None:
