@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.accounts.user import User
 from portal.extensions import db
-from portal.frameworks.framework import Framework, FrameworkNode
+from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.service import visible_frameworks
 from portal.plans.coverage_export import coverage_workbook
@@ -40,6 +40,7 @@ from portal.plans.service import (
     task_values,
 )
 from portal.review import reviews
+from portal.titles import subject_after
 from tenants.access import Reach
 from tenants.membership import Role
 from tenants.tree import unit_labels
@@ -185,6 +186,8 @@ class PlanPrint:
     indicators: dict[int, Indicator]
     labels: dict[int, tuple[str, str]]
     date_text: str
+    subject: str                                       # the title under "KẾ HOẠCH"
+    framework_number: str | None                       # "Thực hiện Kế hoạch số …", if not in it
 
 
 def plan_print(plan: UnitPlan, revision: PlanRevision) -> PlanPrint:
@@ -195,9 +198,13 @@ def plan_print(plan: UnitPlan, revision: PlanRevision) -> PlanPrint:
     labels = unit_labels(c.coordinating_unit_id for t in revision.task_rows
                          for c in t.coordinating)
     issued_on: date | None = revision.issued_on
+    subject = subject_after(revision.title)
+    number = db.session.scalar(select(FrameworkVersion.doc_number).where(
+        FrameworkVersion.id == revision.framework_version_id))
     return PlanPrint(plan=plan, revision=revision, unit=unit, body_name=name,
                      parent_name=parent, indicators=indicators, labels=labels,
-                     date_text=date_line(revision.place or "", issued_on))
+                     date_text=date_line(revision.place or "", issued_on), subject=subject,
+                     framework_number=number if number and number not in subject else None)
 
 
 @dataclass
