@@ -111,6 +111,9 @@
     if (describedby) {
       picker.control_input.setAttribute("aria-describedby", describedby);
     }
+    // the <select> only holds the choice now (Tom Select took it out of the tab order):
+    // a screen reader meets one control, the box, not the list behind it as well
+    select.setAttribute("aria-hidden", "true");
     picker.wrapper.classList.add("unit-picker");
     var hint = select.parentNode.querySelector(".picker-fallback");
     if (hint) {
