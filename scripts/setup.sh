@@ -51,6 +51,8 @@ fi
 mkdir -p portal/static/vendor
 cp node_modules/htmx.org/dist/htmx.min.js portal/static/vendor/htmx.min.js
 cp node_modules/bootstrap/dist/css/bootstrap.min.css portal/static/vendor/bootstrap.min.css
+cp node_modules/tom-select/dist/js/tom-select.complete.min.js portal/static/vendor/tom-select.complete.min.js
+cp node_modules/tom-select/dist/css/tom-select.bootstrap5.min.css portal/static/vendor/tom-select.bootstrap5.min.css
 
 # 3. Translations (Vietnamese is the default language; English is the source text).
 .venv/bin/pybabel compile --use-fuzzy -d portal/translations >/dev/null

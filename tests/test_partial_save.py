@@ -339,7 +339,7 @@ def test_cards_are_fieldsets_named_by_their_task_or_indicator(app: Flask, kinds_
     for number, task in enumerate(tasks, start=1):
         assert f'<span id="ref-task-{task.id}">Nhiệm vụ {number}</span>' in page
         assert f'aria-labelledby="label-lead-{task.id} ref-task-{task.id}"' in page
-        assert f'aria-describedby="error-task-{task.id}-end_date"' in page
+        assert f'aria-describedby="error-task-{task.id}-end_date hint-end-{task.id}"' in page
     assert page.count('role="status" aria-live="polite"') >= len(tasks)
 
 

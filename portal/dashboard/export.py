@@ -12,6 +12,7 @@ from portal.export_cells import workbook_bytes
 from portal.reports.consolidation_export import shown
 from portal.spreadsheets import finish_sheet, write_caption, write_header, write_row
 from tenants.ordering import unit_key
+from portal.titles import subject_after
 
 TRACK_TEXT = {Track.EXCEEDED: "Vượt chỉ tiêu", Track.ON_TRACK: "Đạt tiến độ",
               Track.BEHIND: "Chậm so với chỉ tiêu", Track.NO_TARGET: "Không có chỉ tiêu",
@@ -37,7 +38,7 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
     sheet: Worksheet = book.active  # type: ignore[assignment]  # a new Workbook has one worksheet
     sheet.title = "Chỉ tiêu"
     write_caption(sheet, f"{board.unit.name} — năm {board.year} — số liệu trực tiếp", size=13)
-    sheet.append([f"Kế hoạch: {board.framework.name}"])
+    sheet.append([f"Kế hoạch: {subject_after(board.framework.name)}"])
     if board.snapshot is not None:
         sheet.append([f"Bản tổng hợp chính thức số {board.snapshot.number}"
                       + (" (đã cũ: có báo cáo thay đổi sau đó)" if board.snapshot_stale else "")])

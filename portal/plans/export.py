@@ -29,6 +29,7 @@ from portal.frameworks.framework import FrameworkVersion
 from portal.frameworks.indicator import Indicator
 from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
 from portal.plans.service import province_of
+from portal.titles import subject_after
 from tenants.tree import unit_labels
 from tenants.unit import Unit
 
@@ -50,8 +51,9 @@ def build_plan_docx(revision: PlanRevision, *, unit_name: str, parent_name: str 
 
     paragraph(document, "")
     paragraph(document, "KẾ HOẠCH", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
-    paragraph(document, revision.title, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
-    if framework_number:
+    title = subject_after(revision.title)     # "KẾ HOẠCH" is the line above
+    paragraph(document, title, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
+    if framework_number and framework_number not in title:
         paragraph(document, f"Thực hiện Kế hoạch số {framework_number}",
                    align=WD_ALIGN_PARAGRAPH.CENTER, italic=True)
 

@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from portal.accounts.user import User
 from portal.extensions import db
-from portal.frameworks.framework import Framework, FrameworkNode
+from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.service import visible_frameworks
 from portal.plans.coverage_export import coverage_workbook
-from portal.plans.export import date_line, header_names
+from portal.plans.export import COMMITTEES, date_line, header_names
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import (
     SECTIONS,
@@ -40,8 +40,9 @@ from portal.plans.service import (
     task_values,
 )
 from portal.review import reviews
+from portal.titles import subject_after
 from tenants.access import Reach
-from tenants.membership import Role
+from tenants.membership import Membership, Role
 from tenants.tree import unit_labels
 from tenants.unit import Unit
 
@@ -90,6 +91,7 @@ class PlanPage:
     task_values: Callable
     in_force: PlanRevision | None
     targets_by_indicator: dict[int, list[PlanTarget]]
+    issue_values: dict[str, str]                       # what the head's issue form starts with
 
 
 def plan_page(plan: UnitPlan, reach: Reach, revision: PlanRevision | None = None) -> PlanPage:
@@ -105,16 +107,51 @@ def plan_page(plan: UnitPlan, reach: Reach, revision: PlanRevision | None = None
     editable = revision.editable and revision is latest(plan) and reach.can_write(plan.unit_id)
     coordinator_ids = {c.coordinating_unit_id for t in revision.task_rows
                        for c in t.coordinating}
+    unit = db.session.get_one(Unit, plan.unit_id)
+    is_head = Role.HEAD in reach.roles_in(plan.unit_id)
     return PlanPage(
-        plan=plan, revision=revision, unit=db.session.get_one(Unit, plan.unit_id),
+        plan=plan, revision=revision, unit=unit,
         framework=db.session.scalar(select(Framework).where(Framework.id == plan.framework_id)),
         nodes=nodes, indicators=indicators, comments=comments, authors=authors,
         editable=editable, sections=SECTIONS, formulas=SIGNING_FORMULAS,
-        is_head=Role.HEAD in reach.roles_in(plan.unit_id),
+        is_head=is_head,
         can_write=reach.can_write(plan.unit_id), can_review=reviews(reach, plan.unit_id),
         choices=coordinating_choices(plan.unit_id) if editable else [],
         labels=unit_labels(coordinator_ids), task_values=task_values, in_force=in_force(plan),
-        targets_by_indicator=_targets_by_indicator(revision))
+        targets_by_indicator=_targets_by_indicator(revision),
+        issue_values=issue_defaults(plan, revision, unit, reach.user_id) if is_head else {})
+
+
+def issue_defaults(plan: UnitPlan, revision: PlanRevision, unit: Unit,
+                   user_id: int | None) -> dict[str, str]:
+    """The issue form as the head finds it: signed as the revision in force was, else as a
+    people's committee ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH") or a department's director
+    signs; the signer's name is the head issuing it (else the unit's head)."""
+    before = in_force(plan)
+    committee = unit.kind in COMMITTEES
+    values = {"doc_number": "", "issued_on": "", "place": revision.place or "",
+              "signing_formula": "TM." if committee else "",
+              "signing_body": "ỦY BAN NHÂN DÂN" if committee else "",
+              "signing_authority": "", "signer_title": "CHỦ TỊCH" if committee else "GIÁM ĐỐC",
+              "signer_name": "", "recipients": revision.recipients or ""}
+    if before is not None:
+        values.update({name: getattr(before, name) or "" for name in (
+            "signing_formula", "signing_body", "signing_authority", "signer_title",
+            "signer_name")})
+    values["signer_name"] = head_name(unit.id, user_id) or values["signer_name"]
+    return values
+
+
+def head_name(unit_id: int, user_id: int | None) -> str:
+    """The full name of the unit's head: ``user_id`` if that user is one, else the head
+    who has held the role longest; "" if the unit has no head with a name."""
+    heads = db.session.execute(
+        select(User.id, User.full_name).join(Membership, Membership.user_id == User.id)
+        .where(Membership.unit_id == unit_id, Membership.role == Role.HEAD.value,
+               User.active.is_(True), User.full_name != "")
+        .order_by(Membership.created_at, Membership.id)).all()
+    return next((name for uid, name in heads if uid == user_id),
+                heads[0].full_name if heads else "")
 
 
 def _targets_by_indicator(revision: PlanRevision) -> dict[int, list[PlanTarget]]:
@@ -185,6 +222,8 @@ class PlanPrint:
     indicators: dict[int, Indicator]
     labels: dict[int, tuple[str, str]]
     date_text: str
+    subject: str                                       # the title under "KẾ HOẠCH"
+    framework_number: str | None                       # "Thực hiện Kế hoạch số …", if not in it
 
 
 def plan_print(plan: UnitPlan, revision: PlanRevision) -> PlanPrint:
@@ -195,9 +234,13 @@ def plan_print(plan: UnitPlan, revision: PlanRevision) -> PlanPrint:
     labels = unit_labels(c.coordinating_unit_id for t in revision.task_rows
                          for c in t.coordinating)
     issued_on: date | None = revision.issued_on
+    subject = subject_after(revision.title)
+    number = db.session.scalar(select(FrameworkVersion.doc_number).where(
+        FrameworkVersion.id == revision.framework_version_id))
     return PlanPrint(plan=plan, revision=revision, unit=unit, body_name=name,
                      parent_name=parent, indicators=indicators, labels=labels,
-                     date_text=date_line(revision.place or "", issued_on))
+                     date_text=date_line(revision.place or "", issued_on), subject=subject,
+                     framework_number=number if number and number not in subject else None)
 
 
 @dataclass

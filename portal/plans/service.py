@@ -41,6 +41,7 @@ from portal.plans.plan import (
 )
 from portal.problems import DomainError, refuse_together
 from tenants.ordering import natural_order
+from portal.titles import PLAN, subject_after
 from tenants.scoping import system_scope
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure
@@ -92,7 +93,8 @@ def start_plan(unit: Unit, framework: Framework, user_id: int | None) -> UnitPla
     revision = PlanRevision(
         plan=plan, unit_id=unit.id, framework_version_id=version.id, number=1,
         status=RevisionStatus.DRAFT.value,
-        title=_("Implementing Plan %(number)s", number=version.doc_number or framework.name),
+        title=_("Implementing Plan %(number)s",
+                number=version.doc_number or subject_after(framework.name, PLAN, _("Plan"))),
         purpose=_section_text(nodes, {NodeKind.PURPOSE, NodeKind.REQUIREMENT}),
         funding=_funding_text(nodes), place=_place_of(unit))
     db.session.add(revision)
