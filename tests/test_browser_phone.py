@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browsing import PASSWORD, press, watch
+from tests.browsing import sign_in as sign_in_wide
 from tests.live import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -183,3 +184,67 @@ def test_the_header_folds_into_a_menu(browser, server: str) -> None:
     wide.goto(server + "/login")
     assert not wide.get_by_role("button", name="Menu").is_visible()   # a computer: no menu
     wide.close()
+
+
+# ---- issue 17 item 6: no htmx error on any kind of autosave ----------------------------
+
+def htmx_errors(page) -> list[str]:
+    """The console's errors and warnings from htmx (oobErrorNoTarget: the answer carried a
+    piece for an element the page does not have), as the page logs them."""
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(message.text)
+            if message.type in ("error", "warning") else None)
+    return seen
+
+
+def saved(form, text: str = "Đã lưu") -> None:
+    form.locator(".save-status", has_text=text).wait_for(timeout=8000)
+
+
+def test_no_autosave_logs_an_htmx_error(browser, server: str) -> None:
+    """Every kind of autosave form: a plan's section, task card and target; a report's
+    indicator, task and narrative; a consolidation's narrative. Each saved, and where it
+    has a figure, refused once (the answer then carries the fields' messages)."""
+    page = sign_in_wide(browser, server, "canbo.skhcn")
+    errors = htmx_errors(page)
+    department_plan(page, server)
+    section = page.locator("form.autosave[id^=section-]").first
+    section.locator("textarea, input.form-control").first.fill("Mục đích của Sở, bản nháp")
+    saved(section)
+    card = page.locator("article.task-card").nth(2)
+    card.get_by_label("Chủ trì (bộ phận trong đơn vị)").fill("Phòng Quản lý chuyên ngành")
+    saved(card)
+    target = page.locator("input.target-input")
+    if target.count():
+        target.first.fill("abc")
+        saved(target.first.locator("xpath=ancestor::form[1]"), "")
+        page.wait_for_timeout(1500)
+        target.first.fill("3")
+        saved(target.first.locator("xpath=ancestor::form[1]"))
+    department_report(page, server)
+    value = page.locator("form.autosave[id^=value-]", has=page.get_by_label("Ghi chú")).first
+    value.get_by_label("Ghi chú").fill("Theo số liệu của phòng")
+    saved(value)
+    task = page.locator("form.autosave[id^=rtask-]")
+    if task.count():
+        task.first.get_by_label("Kết quả").fill("Đã tổ chức 2 lớp")
+        saved(task.first)
+    narrative = page.locator("form.autosave[id^=narrative-]").first
+    narrative.locator("textarea").fill("Đã hoàn thành các nhiệm vụ chính.")
+    saved(narrative)
+    page.close()
+    page = sign_in_wide(browser, server, "tonghop.skhcn")
+    errors += htmx_errors(page)
+    page.goto(server + "/units/33/reports")
+    snapshot = page.locator("tr", has_text="2026").locator("a[href^='/consolidations/']")
+    if snapshot.count():
+        snapshot.first.click()
+    else:
+        page.locator("tr", has_text="2026").get_by_role("button", name="Tổng hợp").click()
+    page.wait_for_url("**/consolidations/*")
+    compiled = page.locator("form.autosave[id^=consolidation-narrative-][hx-post]")
+    compiled.first.locator("textarea").wait_for(timeout=30000)
+    compiled.first.locator("textarea").fill("Các đơn vị đã triển khai kế hoạch.")
+    saved(compiled.first)
+    assert not [e for e in errors if "htmx" in e.lower() or "oob" in e.lower()], errors
+    page.close()
