@@ -113,9 +113,16 @@ ROLE_PAGES = {
 
 @pytest.mark.parametrize("username", list(ROLE_PAGES))
 def test_the_main_pages_fit_a_phone(browser, server: str, username: str) -> None:
+    """…and none asks for a file that is not there (the favicon was, on every page)."""
     page = phone_sign_in(browser, server, username)
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url)
+            if response.status == 404 else None)
     for path in ROLE_PAGES[username]:
         fits(page, path)
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        assert icon and page.request.get(server + icon).ok, path
+    assert not missing, missing
     page.close()
 
 
@@ -135,7 +142,7 @@ def test_the_plan_editor_and_the_report_form_fit_a_phone(browser, server: str) -
     assert field and box and field["width"] >= box["width"] - 48, (field, box)
     for button in page.locator("main button:visible").all():
         edge = button.bounding_box()
-        assert edge is None or edge["x"] >= 0 and edge["x"] + edge["width"] <= 376, \
+        assert edge is None or (edge["x"] >= 0 and edge["x"] + edge["width"] <= 376), \
             (button.inner_text(), edge)
     phone_shot(page, "phone-report-form")
     page.close()
