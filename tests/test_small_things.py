@@ -80,3 +80,19 @@ def test_the_units_not_reported_are_not_said_to_come_from_reports(province: int,
     values = client.get("/units/P1/dashboard/sources?year=2026&indicator=II.1.d"
                         ).get_data(as_text=True)
     assert "từ các báo cáo đã gửi hoặc đã tiếp nhận" in values
+
+
+def test_the_api_starts_no_report_before_its_year(app: Flask, world, token_for) -> None:
+    make_framework("P1")
+    client = app.test_client()
+    drafter = {"Authorization": f"Bearer {token_for('drafter')}"}
+    with clock.frozen_at(datetime(2026, 6, 1, 2, 0, tzinfo=UTC)):
+        refused = client.put("/api/v1/units/D1/reports/2027", headers=drafter,
+                             json={"narrative": {"results": "Sớm quá"}})
+        assert refused.status_code == 422, refused.get_json()
+        assert "01/01/2027" in refused.get_json()["error"]["message"]
+        with system_scope("test"):
+            assert db.session.scalar(select(func.count(UnitReport.id))) == 0
+        started = client.put("/api/v1/units/D1/reports/2026", headers=drafter,
+                             json={"narrative": {"results": "Đúng kỳ"}})
+        assert started.status_code == 200, started.get_json()
