@@ -6,6 +6,7 @@ import os
 import sqlite3
 
 from flask import Flask, Response, g, request, session
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy.engine import Connection, Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -78,6 +79,10 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flask-Login's own request is English ("Please log in to access this page."): ours,
+    # from the catalogue, in the language of the request that is refused.
+    login_manager.login_message = lazy_gettext("Please sign in to open this page.")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     with app.app_context():

@@ -26,3 +26,11 @@ class ReportingPeriod(SharedDownTree, Model):
     due_date: Mapped[date] = mapped_column(Date)        # reports due (30/11 by default)
     cutoff_date: Mapped[date] = mapped_column(Date)     # the data cover up to this day
     lock_date: Mapped[date | None] = mapped_column(Date)  # entry stops after this day
+
+    def opens_on(self) -> date:
+        """The first day a unit can start its report for this year: 1 January of the year.
+        A report tells of a year's work, so none is started before the year begins."""
+        return date(self.year, 1, 1)
+
+    def has_begun(self, today: date) -> bool:
+        return today >= self.opens_on()

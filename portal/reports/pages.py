@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.frameworks.framework import Framework
@@ -65,6 +66,9 @@ class ReportsIndex:
     can_write: bool
     may_consolidate: bool
     consolidations: dict[int, Consolidation | None]      # period id -> the latest snapshot
+    # the periods whose year has begun: a report can be started for them, not yet for the
+    # others (issue 17: "Write the report" was offered for 2027 to 2030)
+    begun: set[int] = field(default_factory=set)
     # For those who read the subtree: each unit directly below and its report for one
     # period (issue 16: a district's reviewer saw its communes with no status at all).
     below_period: ReportingPeriod | None = None
@@ -85,7 +89,8 @@ def reports_index(unit: Unit, reach: Reach, period_id: int | None = None) -> Rep
     index = ReportsIndex(unit=unit, periods=periods, reports=reports,
                          frameworks={f.id: f for f in frameworks},
                          can_write=reach.can_write(unit.id), may_consolidate=consolidates,
-                         consolidations=consolidations)
+                         consolidations=consolidations,
+                         begun={p.id for p in periods if p.has_begun(clock.today())})
     if reach.reads_subtree_of(unit.id):
         index.below_period = period_for_below(unit, period_id)
         if index.below_period is not None:

@@ -54,6 +54,10 @@ def open_report(unit: Unit, period: ReportingPeriod, user_id: int | None) -> Uni
     if db.session.scalar(select(UnitReport.id).where(UnitReport.unit_id == unit.id,
                                                      UnitReport.period_id == period.id)):
         raise ReportError([_("This unit already has a report for this period.")])
+    if not period.has_begun(clock.today()):
+        raise ReportError([_("The %(year)d reporting period begins on %(day)s; its report "
+                             "can be started from that day.", year=period.year,
+                             day=clock.shown(period.opens_on()))])
     framework = db.session.scalar(select(Framework).where(Framework.id == period.framework_id))
     version = framework.published()
     if version is None:
