@@ -11,8 +11,8 @@ from portal.dashboard.service import BUCKETS, Dashboard, Track
 from portal.export_cells import workbook_bytes
 from portal.reports.consolidation_export import shown
 from portal.spreadsheets import finish_sheet, write_caption, write_header, write_row
-from tenants.ordering import unit_key
 from portal.titles import subject_after
+from tenants.ordering import unit_key
 
 TRACK_TEXT = {Track.EXCEEDED: "Vượt chỉ tiêu", Track.ON_TRACK: "Đạt tiến độ",
               Track.BEHIND: "Chậm so với chỉ tiêu", Track.NO_TARGET: "Không có chỉ tiêu",

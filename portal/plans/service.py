@@ -40,8 +40,8 @@ from portal.plans.plan import (
     UnitPlan,
 )
 from portal.problems import DomainError, refuse_together
-from tenants.ordering import natural_order
 from portal.titles import PLAN, subject_after
+from tenants.ordering import natural_order
 from tenants.scoping import system_scope
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure
