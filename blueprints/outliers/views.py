@@ -2,7 +2,7 @@
 comment thread and follow-up flag), and the reviewer's list of flagged values.
 
 Load through the guard (404), check the role (403), act through
-``portal.outliers.service`` or ``portal.reports.value_panel`` inside ``unit_of_work()``,
+``portal.outliers.service`` or ``portal.outliers.panel`` inside ``unit_of_work()``,
 render a read-model.
 """
 
@@ -16,11 +16,11 @@ from flask_login import current_user, login_required
 from portal.frameworks.framework import Framework
 from portal.frameworks.period import ReportingPeriod
 from portal.outliers.pages import follow_ups_page, rules_page
+from portal.outliers.panel import PanelError, post_comment, set_follow_up, side_of, value_panel
 from portal.outliers.rule import OutlierRule
 from portal.outliers.service import OutlierError, delete_rule, generate_bounds, save_rule
 from portal.reports.pages import report_part
 from portal.reports.report import ReportValue, UnitReport
-from portal.reports.value_panel import PanelError, post_comment, set_follow_up, side_of, value_panel
 from portal.review import reviews
 from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404

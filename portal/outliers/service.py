@@ -30,7 +30,7 @@ from portal.outliers.rule import DEFAULT_K, DEFAULT_MIN_UNITS, BoundsMethod, Out
 from portal.problems import DomainError
 from portal.reports.report import ReportStatus, ReportValue, UnitReport
 from portal.reports.value_thread import ValueFollowUp
-from tenants.unit import UNIT_KIND_LABELS, Unit, UnitClosure, UnitKind
+from tenants.unit import Unit, UnitClosure, UnitKind
 
 # The kinds a rule can check: a figure, not a yes/no or a text.
 CHECKED_KINDS = (IndicatorKind.COUNT, IndicatorKind.AMOUNT, IndicatorKind.RATIO)
@@ -84,7 +84,7 @@ def bounds_text(rule: OutlierRule, indicator: Indicator) -> str:
     span = _("from %(low)s to %(high)s", low=shown_figure(rule.low, indicator),
              high=shown_figure(rule.high, indicator))
     if rule.method == BoundsMethod.GENERATED:
-        return _("usual range %(span)s: the median %(median)s ± %(k)s × 1,4826 × MAD "
+        return _("usual range %(span)s: the median %(median)s ± %(k)s × 1.4826 × MAD "
                  "%(mad)s of %(units)d units in %(year)d",
                  span=span, median=shown_figure(rule.basis_median, indicator),
                  k=shown(rule.k), mad=shown_figure(rule.basis_mad, indicator),
@@ -229,7 +229,8 @@ def warnings(row: ReportValue, indicator: Indicator, rule: OutlierRule | None,
         said.append(_("%(value)s is outside the %(rule)s.", value=shown_figure(
             value, indicator), rule=bounds_text(rule, indicator)))
     before = figure(last, last_indicator or indicator) if last is not None else None
-    if year_over_year(value, before, rule.yoy_factor):
+    if before is not None and rule.yoy_factor is not None and \
+            year_over_year(value, before, rule.yoy_factor):
         factor, now, then = shown(rule.yoy_factor), shown_figure(value, indicator), \
             shown_figure(before, indicator)
         if before == 0:
@@ -333,7 +334,3 @@ def flagged_values(*, report: UnitReport | None = None, below: Unit | None = Non
                          year=period.year)
             for mark, row, rep, unit, indicator, period in db.session.execute(query).tuples()]
 
-
-def kind_label(kind: str) -> str:
-    return str(UNIT_KIND_LABELS.get(kind, _("Every kind of unit"))) if kind \
-        else _("Every kind of unit")

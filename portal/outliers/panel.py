@@ -117,7 +117,7 @@ def history(row: ReportValue) -> list[Change]:
                 continue
             if entry.action == "create" and after.get(name) in (None, ""):
                 continue
-            changes.append(Change(at=entry.at, who=names.get(entry.user_id, entry.actor),
+            changes.append(Change(at=entry.at, who=names.get(entry.user_id or 0, entry.actor),
                                   field=labels.get(name, labels.get("yes_no", name)),
                                   before=_shown_audit(name, before.get(name)),
                                   after=_shown_audit(name, after.get(name))))
@@ -157,7 +157,7 @@ def value_panel(report: UnitReport, row: ReportValue, reach: Reach) -> ValuePane
         rule=rule_text(rule, indicator) if rule else "",
         warnings=warnings(row, indicator, rule, last, last_indicator),
         history=history(row),
-        comments=[(c, authors.get(c.author_id, "—")) for c in comments],
+        comments=[(c, authors.get(c.author_id or 0, "—")) for c in comments],
         follow_up=db.session.scalar(select(ValueFollowUp).where(
             ValueFollowUp.value_id == row.id)),
         may_comment=side is not None, may_flag=side == "reviewer")
