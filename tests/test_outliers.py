@@ -197,7 +197,7 @@ def test_a_value_outside_manual_bounds_is_saved_with_a_warning_and_flagged(
     assert answer.status_code == 200
     assert f'id="outlier-value-{value_id}" hx-swap-oob="true"' in body
     assert "Giá trị bất thường, vẫn đã được lưu" in body
-    assert "50 nằm ngoài khoảng thường gặp từ — đến 20, do cơ quan chủ trì kế hoạch đặt" in body
+    assert "50 nằm ngoài khoảng thường gặp tối đa 20, do cơ quan chủ trì kế hoạch đặt" in body
     with system_scope("test"):
         assert db.session.get(ReportValue, value_id).value == 50          # saved all the same
         mark = db.session.scalar(select(ValueFollowUp).where(ValueFollowUp.value_id == value_id))
@@ -227,7 +227,7 @@ def test_a_rule_for_one_kind_of_unit_takes_the_place_of_the_general_one(world, f
         file_report(fid, "C12", 2026, {"II.1.b": {"value": "150"}}, "draft", None)
         district, commune, other = (_report(fid, c, 2026) for c in ("D1", "C11", "C12"))
         assert list(report_outliers(district).warnings.values()) == [
-            ["50 nằm ngoài khoảng thường gặp từ — đến 20, do cơ quan chủ trì kế hoạch đặt."]]
+            ["50 nằm ngoài khoảng thường gặp tối đa 20, do cơ quan chủ trì kế hoạch đặt."]]
         assert report_outliers(commune).warnings == {}                 # within 100
         assert len(report_outliers(other).warnings) == 1                # above 100
 

@@ -81,8 +81,13 @@ def bounds_text(rule: OutlierRule, indicator: Indicator) -> str:
     """The bounds of the rule in words, and where they come from ("" without bounds)."""
     if rule.low is None and rule.high is None:
         return ""
-    span = _("from %(low)s to %(high)s", low=shown_figure(rule.low, indicator),
-             high=shown_figure(rule.high, indicator))
+    if rule.low is None:
+        span = _("at most %(high)s", high=shown_figure(rule.high, indicator))
+    elif rule.high is None:
+        span = _("at least %(low)s", low=shown_figure(rule.low, indicator))
+    else:
+        span = _("from %(low)s to %(high)s", low=shown_figure(rule.low, indicator),
+                 high=shown_figure(rule.high, indicator))
     if rule.method == BoundsMethod.GENERATED:
         return _("usual range %(span)s: the median %(median)s ± %(k)s × 1.4826 × MAD "
                  "%(mad)s of %(units)d units in %(year)d",
