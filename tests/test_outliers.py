@@ -441,3 +441,17 @@ def test_another_units_value_is_not_found(app: Flask, world, fid, d1) -> None:
         "csrf_token": token, "body": "x"}).status_code == 404
     with system_scope("test"):
         assert not db.session.scalars(select(ValueComment)).all()
+
+
+def test_an_outlier_sent_through_the_api_is_kept_and_marked(app: Flask, world, fid, d1,
+                                                             token_for) -> None:
+    _rule(fid, high="20")
+    _report_id, value_id = d1
+    answer = app.test_client().put(
+        "/api/v1/units/D1/reports/2026", json={"values": {"II.1.b": {"value": 50}}},
+        headers={"Authorization": f"Bearer {token_for('drafter')}"})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["values"]["II.1.b"]["value"] == 50
+    with system_scope("test"):
+        mark = db.session.scalar(select(ValueFollowUp).where(ValueFollowUp.value_id == value_id))
+        assert mark is not None and mark.flagged and mark.automatic
