@@ -257,6 +257,13 @@ def test_generated_bounds_from_the_units_of_the_same_kind(world, fid) -> None:
             "30 nằm ngoài khoảng thường gặp từ 0 đến 13,8956: trung vị 5 ± 3 × 1,4826 × MAD 2 "
             "của 7 đơn vị năm 2026."]]
         assert report_outliers(_report(fid, "C22", 2026)).warnings == {}
+        # the rule's form sends the generated bounds back as shown: they stay generated
+        same = {"indicator_code": "II.1.b", "unit_kind": "commune", "low": "0",
+                "high": "13,8956", "yoy_factor": "3"}
+        save_rule(framework(fid), same, None)
+        assert (rule.method, rule.basis_units, rule.yoy_factor) == ("generated", 7, 3)
+        save_rule(framework(fid), {**same, "high": "15"}, None)   # the owner's own now
+        assert (rule.method, rule.high, rule.basis_units) == ("manual", 15, None)
         # a district rule would be generated from two districts only: refused, said why
         district = db.session.get(OutlierRule, _rule(fid, unit_kind="district"))
         with pytest.raises(OutlierError) as caught:

@@ -135,7 +135,8 @@ def value_panel(report: UnitReport, row: ReportValue, reach: Reach) -> ValuePane
     if last is not None and last_indicator is not None:
         fields = value_fields(last)
         last_shown = {"ratio": f"{fields['numerator'] or '—'} / {fields['denominator'] or '—'}",
-                      "yes_no": fields["yes_no"], "text": fields["text"]}.get(
+                      "yes_no": {"yes": _("Yes"), "no": _("No")}.get(fields["yes_no"], ""),
+                      "text": fields["text"]}.get(
             indicator.kind, fields["value"]) or None
     target = None
     if report.plan_revision_id is not None:

@@ -154,8 +154,9 @@ def save_rule(framework: Framework, data: dict[str, str], user_id: int | None) -
         rule = OutlierRule(framework_id=framework.id, owner_unit_id=framework.owner_unit_id,
                            indicator_code=code, unit_kind=kind)
         db.session.add(rule)
-    typed = low is not None or high is not None
-    if typed or rule.method == BoundsMethod.MANUAL:
+    # Generated bounds sent back unchanged (the form shows them) stay generated, with
+    # their basis; any other bounds are the owner's own.
+    if rule.id is None or (low, high) != (rule.low, rule.high):
         rule.method, rule.low, rule.high = BoundsMethod.MANUAL.value, low, high
         rule.basis_year = rule.basis_units = rule.basis_median = rule.basis_mad = None
     rule.yoy_factor = factor
