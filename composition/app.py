@@ -205,6 +205,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.frameworks.views import bp as frameworks_bp
     from blueprints.health.views import bp as health_bp
     from blueprints.notifications.views import bp as notifications_bp
+    from blueprints.outliers.views import bp as outliers_bp
     from blueprints.plans.documents import bp as plans_bp  # the plan pages and documents
     from blueprints.reports.documents import bp as reports_bp  # the report pages and documents
     from blueprints.review.views import bp as review_bp
@@ -222,6 +223,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(outliers_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

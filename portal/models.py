@@ -13,6 +13,7 @@ from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from portal.notifications.manual_reminder import ManualReminder, ManualReminderUnit
 from portal.notifications.notification import Notification
+from portal.outliers.rule import OutlierRule
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
 from portal.reports.consolidation_narrative import ConsolidationNarrative
@@ -23,6 +24,7 @@ from portal.reports.report import (
     ReportValue,
     UnitReport,
 )
+from portal.reports.value_thread import ValueComment, ValueFollowUp
 from tenants.lineage import Reorganization, UnitLineage
 from tenants.membership import Membership
 from tenants.unit import Unit, UnitClosure
@@ -40,6 +42,7 @@ __all__ = [
     "ManualReminderUnit",
     "Membership",
     "Notification",
+    "OutlierRule",
     "PlanComment",
     "PlanRevision",
     "PlanTarget",
@@ -60,4 +63,6 @@ __all__ = [
     "UnitPlan",
     "UnitReport",
     "User",
+    "ValueComment",
+    "ValueFollowUp",
 ]

@@ -89,6 +89,9 @@ EXPECTED: dict[str, str] = {
     "dashboard.sources": "dashboard",
     "review.worklist": "page",          # 403 for those who review no unit (test_plain_routes)
     "review.missing": "reviewing",
+    "outliers.rules": "fw-manage",
+    "outliers.panel": "plan-read",
+    "outliers.follow_ups": "reviewing",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -133,6 +136,10 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     # the consolidated narrative: consolidators of the unit or above only, not leaders
     "consolidations.save_narrative_view": ("narrative-editor", {"text": "x"}, 409),  # stale
     "review.remind": ("reviewing", {}, 422),                          # no period chosen
+    "outliers.save_rules": ("fw-manage", {}, 422),                    # no indicator chosen
+    # the value's thread: the unit's writers and the level reviewing it, no one else
+    "outliers.comment": ("value-party", {}, 422),                     # no text
+    "outliers.follow_up": ("plan-reviewer", {}, 422),                 # neither set nor clear
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -157,7 +164,7 @@ def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
     if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator",
-                "narrative-editor", "dashboard", "audit", "reviewing") or \
+                "narrative-editor", "dashboard", "audit", "reviewing", "value-party") or \
             kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
@@ -185,6 +192,9 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "ok" if role == "head" and target == "own" else "forbidden"
     if kind == "plan-reviewer":  # the level receiving the plan: never its own unit
         return "ok" if role in REVIEWER_ROLES and target == "child" else "forbidden"
+    if kind == "value-party":  # the unit's writers, or the level receiving its report
+        return "ok" if (role in WRITER_ROLES and target == "own") or (
+            role in REVIEWER_ROLES and target == "child") else "forbidden"
     return "ok"
 
 
@@ -194,6 +204,14 @@ def expected_status(kind: str, role: str, target: str, api: bool, ok: int = 200)
     if role == "platform":
         return 403 if kind in MEMBER_ONLY else ok
     return {"ok": ok, "forbidden": 403, "hidden": 404}[allowed(kind, role, target)]
+
+
+def no_such_value(rule: str, ids: dict, want: int) -> int:
+    """A value route on a report with no value (the province reports no indicator: its
+    value_id is 0) is not found by whoever may see the report."""
+    if "<int:value_id>" in rule and not ids["value_id"] and want not in (302, 401, 403):
+        return 404
+    return want
 
 
 def build_url(endpoint: str, rule: str, ids: dict) -> str:
@@ -275,7 +293,8 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
             url = build_url(endpoint, rule, targets[target])
             response = (api_client.get(url, headers=headers) if api
                         else page_client.get(url))
-            want = expected_status(EXPECTED[endpoint], role, target, api)
+            want = no_such_value(rule, targets[target],
+                                 expected_status(EXPECTED[endpoint], role, target, api))
             if response.status_code != want:
                 failures.append(f"{role} GET {url} ({target}): {response.status_code}, "
                                 f"expected {want}")
@@ -293,7 +312,7 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
     kinds = {"unit-owner", "fw-manage", "unit-writer", "plan-writer", "plan-head",
              "plan-reviewer", "plan-read", "read", "consolidator", "narrative-editor",
-             "reviewing"}
+             "reviewing", "value-party"}
     # "form": the caller's own session, language and notices, with no unit to reach
     untried = {e for e, (kind, _p, _s) in POSTS.items() if kind not in kinds | {"form"}}
     assert not untried, f"no test tries these POST routes: {sorted(untried)}"
@@ -311,7 +330,8 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
                 response = api_client.post(url, json=data, headers=headers)
             else:
                 response = client.post(url, data={**data, "csrf_token": token})
-            want = expected_status(kind, role, target, api, ok)
+            want = no_such_value(rule, targets[target],
+                                 expected_status(kind, role, target, api, ok))
             if response.status_code != want:
                 failures.append(f"{role} POST {url} ({target}): {response.status_code}, "
                                 f"expected {want}")

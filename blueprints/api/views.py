@@ -16,6 +16,7 @@ from portal.extensions import limiter
 from portal.frameworks.framework import Framework
 from portal.frameworks.pages import framework_reading, frameworks_in_reach
 from portal.frameworks.period import ReportingPeriod
+from portal.outliers.service import check_value, figure
 from portal.plans.export import plan_document
 from portal.plans.pages import plan_reading, plans_of
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
@@ -362,7 +363,8 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
     try:
         if report is None:
             report = open_report(found, period, current_user.id)
-        codes = {indicator.code: i for i, indicator in indicators_of(report).items()}
+        indicators = indicators_of(report)
+        codes = {indicator.code: i for i, indicator in indicators.items()}
         rows = {r.indicator_id: r for r in report.values}
         for indicator_code, given in (body.get("values") or {}).items():
             row = rows.get(codes.get(indicator_code, -1))
@@ -373,7 +375,9 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
                 ("yes_no" if k == "value" and isinstance(v, bool) else k): _form_text(v)
                 for k, v in given.items()}}
             try:
+                before = figure(row, indicators[row.indicator_id])
                 save_value(row, report, merged, check_version=False)
+                check_value(row, report, before)   # an outlier is kept, marked for follow-up
             except ReportError as exc:
                 problems.update({f"values.{indicator_code}.{k}": v
                                  for k, v in exc.problems.items()})

@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.autosave import Saved, autosave
+from portal.outliers.service import check_value, figure, flagged_values, report_outliers
 from portal.reports.pages import ReportPart, indicator_of, report_page, report_part, reports_index
 from portal.reports.report import NARRATIVE, ReportTask, ReportValue, UnitReport
 from portal.reports.service import (
@@ -60,7 +61,13 @@ def show_with_problems(report_id: int, problems: dict[str, str]) -> ResponseRetu
     problem of the refusal listed, 422."""
     report = visible_or_404(UnitReport, report_id)
     return render_template("reports/show.html", problems=problems,
-                           **vars(report_page(report, g.reach))), 422
+                           **vars(report_page(report, g.reach)), **_outliers(report)), 422
+
+
+def _outliers(report: UnitReport) -> dict[str, object]:
+    """The outlier warnings of each value and the values marked for follow-up."""
+    return {"outliers": report_outliers(report).warnings,
+            "follow_ups": flagged_values(report=report)}
 
 
 @bp.route("/units/<code>/reports")
@@ -95,7 +102,8 @@ def open_view(code: str) -> ResponseReturnValue:
 @login_required
 def show(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    return render_template("reports/show.html", **vars(report_page(report, g.reach)))
+    return render_template("reports/show.html", **vars(report_page(report, g.reach)),
+                           **_outliers(report))
 
 
 def task_labels() -> dict[str, str]:
@@ -115,19 +123,27 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
     _writer_or_403(report)
     row = _part_or_404(ReportValue, report, value_id)
     version = request.form.get("force_version") or request.form.get("version")
-    labels = value_labels(indicator_of(row))   # exactly the fields of this kind's form
+    indicator = indicator_of(row)
+    labels = value_labels(indicator)   # exactly the fields of this kind's form
+    unusual: list[str] = []
 
     def save() -> Saved:  # the valid fields are saved; the others come back with why
+        before = figure(row, indicator)
         read = save_value_fields(row, report, request.form.to_dict(), version)
+        unusual[:] = check_value(row, report, before)   # a soft warning: saved all the same
         return Saved(row.version, read.not_saved, read.readings)
 
     def current() -> tuple[dict[str, str], int]:
         fresh = _part_or_404(ReportValue, visible_or_404(UnitReport, report_id), value_id)
         return value_fields(fresh), fresh.version
 
-    return autosave(f"value-{row.id}", list(labels), save, current=current,
-                    mine=request.form.to_dict(), labels=labels,
-                    reload_url=url_for("reports.show", report_id=report.id))
+    body, code = autosave(f"value-{row.id}", list(labels), save, current=current,
+                          mine=request.form.to_dict(), labels=labels,
+                          reload_url=url_for("reports.show", report_id=report.id))
+    if code == 200:
+        body += render_template("partials/outlier_warning.html", row=row, oob=True,
+                                warnings=unusual)
+    return body, code
 
 
 @bp.route("/reports/<int:report_id>/tasks/<int:task_id>", methods=["POST"])

@@ -50,6 +50,9 @@ AUDITED: dict[str, frozenset[str]] = {
     "report_transition": frozenset(),
     "report_evidence": frozenset({"storage_key"}),
     "consolidation": frozenset({"result", "inputs", "progress", "step"}),
+    "outlier_rule": frozenset(),
+    "value_follow_up": frozenset(),
+    "value_comment": frozenset(),
 }
 SECRETS = frozenset({"password_hash", "token_hash"})
 ALWAYS_LEFT_OUT = frozenset({"version", "created_at"})

@@ -42,6 +42,8 @@ OBJECT_TYPE_LABELS = {
     "report_evidence": _l("Evidence file"), "consolidation": _l("Consolidation"),
     "reorganization": _l("Administrative reorganization"),
     "unit_lineage": _l("Link from a former unit"),
+    "outlier_rule": _l("Outlier rule"), "value_follow_up": _l("Follow-up mark of a value"),
+    "value_comment": _l("Comment on a value"),
 }
 
 
