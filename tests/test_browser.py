@@ -263,7 +263,7 @@ def test_report_submit_return_resubmit_accept_and_consolidate(browser, live: Liv
 def test_leader_drills_from_the_province_to_a_commune_and_back(browser, live: Live) -> None:
     """The provincial leader before a meeting: the province, one district, one commune, and
     back up; a district's figures in the province's table are the district's own."""
-    assert live.flask("demo", "reports").wait(timeout=180) == 0
+    assert live.flask("demo", "reports").wait(timeout=300) == 0
     leader = sign_in(browser, live.url, "lanhdao.tinh")
     leader.get_by_test_id("dashboard-link").click()
     leader.wait_for_url("**/units/33/dashboard")
