@@ -64,9 +64,11 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
 def register_domain_events(_app: Flask) -> None:
     """Subscribe the packages that follow the report loop (the domain's are acyclic)."""
     from portal.notifications.workflow import notify_transition
-    from portal.reports.events import on_transition
+    from portal.reports.events import on_submission, on_transition
+    from portal.validation.service import require_explained
 
     on_transition(notify_transition)
+    on_submission(require_explained)
 
 
 def register_extensions(app: Flask) -> None:

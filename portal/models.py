@@ -23,6 +23,9 @@ from portal.reports.report import (
     ReportValue,
     UnitReport,
 )
+from portal.validation.explanation import ViolationExplanation
+from portal.validation.rule import ValidationRule
+from portal.validation.run import ValidationNotice, ValidationRun
 from tenants.lineage import Reorganization, UnitLineage
 from tenants.membership import Membership
 from tenants.unit import Unit, UnitClosure
@@ -60,4 +63,8 @@ __all__ = [
     "UnitPlan",
     "UnitReport",
     "User",
+    "ValidationNotice",
+    "ValidationRule",
+    "ValidationRun",
+    "ViolationExplanation",
 ]
