@@ -206,6 +206,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.reports.documents import bp as reports_bp  # the report pages and documents
     from blueprints.review.views import bp as review_bp
     from blueprints.units.views import bp as units_bp
+    from blueprints.validation.views import bp as validation_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(units_bp)
@@ -219,6 +220,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(validation_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

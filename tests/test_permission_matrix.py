@@ -89,6 +89,10 @@ EXPECTED: dict[str, str] = {
     "dashboard.sources": "dashboard",
     "review.worklist": "page",          # 403 for those who review no unit (test_plain_routes)
     "review.missing": "reviewing",
+    "validation.rules": "fw-read",
+    "validation.runs": "reviewing",
+    "validation.show": "reviewing",      # the run of the target unit's subtree
+    "validation.export": "reviewing",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -133,6 +137,11 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     # the consolidated narrative: consolidators of the unit or above only, not leaders
     "consolidations.save_narrative_view": ("narrative-editor", {"text": "x"}, 409),  # stale
     "review.remind": ("reviewing", {}, 422),                          # no period chosen
+    "validation.create": ("fw-manage", {}, 422),                      # no name, no sides
+    "validation.update": ("fw-manage", {}, 422),
+    "validation.delete": ("fw-manage", {}, 422),                      # not confirmed
+    "validation.explain": ("plan-writer", {}, 303),                   # empty: nothing kept
+    "validation.start": ("reviewing", {}, 303),                       # no period chosen
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -150,7 +159,7 @@ ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "plat
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
-             "object_type", "object_id"}
+             "object_type", "object_id", "rule_id", "run_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
@@ -203,6 +212,8 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
             return str(ids["report_task_id"]) if name == "task_id" else "results"
         if endpoint.startswith("consolidations.") and name == "name":
             return "results"
+        if endpoint == "validation.explain" and name == "rule_id":  # a rule of the report's plan
+            return str(ids["report_rule_id"])
         if name in ("object_type", "object_id"):   # the history of the target's report
             return "unit_report" if name == "object_type" else str(ids["report_id"])
         return str(ids[name])

@@ -166,7 +166,7 @@ class Violation:
             self.explanation and self.explanation.text)
 
 
-def _figures(report_ids: Iterable[int] | object) -> dict[int, dict[str, tuple[Figures, int]]]:
+def figures_of(report_ids: Iterable[int] | object) -> dict[int, dict[str, tuple[Figures, int]]]:
     """Each report's figures by indicator code, with the value's row id."""
     out: dict[int, dict[str, tuple[Figures, int]]] = {}
     for report_id, code, kind, value, numerator, denominator, value_id in db.session.execute(
@@ -185,7 +185,7 @@ def previous_period(period: ReportingPeriod) -> ReportingPeriod | None:
         ReportingPeriod.year == period.year - 1))
 
 
-def _violations(rules: list[ValidationRule], this: Mapping[str, tuple[Figures, int]],
+def violations_in(rules: list[ValidationRule], this: Mapping[str, tuple[Figures, int]],
                 last: Mapping[str, tuple[Figures, int]]) -> list[Violation]:
     lookup = lookup_in({c: f for c, (f, _id) in this.items()},
                        {c: f for c, (f, _id) in last.items()})
@@ -212,8 +212,8 @@ def report_violations(report: UnitReport) -> list[Violation]:
     last_report = db.session.scalar(select(UnitReport.id).where(
         UnitReport.unit_id == report.unit_id, UnitReport.period_id == before.id)) \
         if before is not None else None
-    figures = _figures([report.id] + ([last_report] if last_report else []))
-    found = _violations(rules, figures.get(report.id, {}),
+    figures = figures_of([report.id] + ([last_report] if last_report else []))
+    found = violations_in(rules, figures.get(report.id, {}),
                         figures.get(last_report, {}) if last_report else {})
     explained = explanations_of(report)
     for violation in found:
