@@ -10,7 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.frameworks.period import ReportingPeriod
+from portal.reports.report import UnitReport
+from portal.reports.service import open_report, save_value
 from portal.validation.checking import Figures, Outcome, judge, lookup_in, side
+from portal.validation.explanation import ViolationExplanation
 from portal.validation.expressions import (
     ExpressionError,
     Negative,
@@ -19,7 +23,13 @@ from portal.validation.expressions import (
     Reference,
     parse,
 )
+from portal.validation.rule import ValidationRule
+from portal.validation.run import ValidationNotice, ValidationRun
+from portal.validation.service import create_rule
 from tenants.scoping import system_scope
+from tenants.unit import Unit
+from tests.builders import AGGREGATE_PLAN, AGGREGATE_SETTINGS, framework, make_framework
+from tests.conftest import PASSWORD, csrf_token
 
 D = Decimal
 
@@ -132,16 +142,6 @@ def test_ratio_parts_yes_no_and_last_year() -> None:
 
 # ---- on the pages: the owner's rules --------------------------------------------------------
 
-from portal.frameworks.period import ReportingPeriod  # noqa: E402
-from portal.reports.report import UnitReport  # noqa: E402
-from portal.reports.service import open_report, save_value  # noqa: E402
-from portal.validation.explanation import ViolationExplanation  # noqa: E402
-from portal.validation.rule import ValidationRule  # noqa: E402
-from portal.validation.run import ValidationNotice, ValidationRun  # noqa: E402
-from portal.validation.service import create_rule  # noqa: E402
-from tenants.unit import Unit  # noqa: E402
-from tests.builders import AGGREGATE_PLAN, AGGREGATE_SETTINGS, framework, make_framework  # noqa: E402
-from tests.conftest import PASSWORD, csrf_token  # noqa: E402
 
 # No dissemination (II.1.a "no"), no forum (II.1.b): Plan 108's rule, on the test plan.
 FORUM_RULE = {"name": "Chưa tuyên truyền thì không có hội nghị",
