@@ -65,9 +65,11 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
 def register_domain_events(_app: Flask) -> None:
     """Subscribe the packages that follow the report loop (the domain's are acyclic)."""
     from portal.notifications.workflow import notify_transition
-    from portal.reports.events import on_transition
+    from portal.reports.events import on_submission, on_transition
+    from portal.validation.service import require_explained
 
     on_transition(notify_transition)
+    on_submission(require_explained)
 
 
 def register_extensions(app: Flask) -> None:
@@ -210,6 +212,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.reports.documents import bp as reports_bp  # the report pages and documents
     from blueprints.review.views import bp as review_bp
     from blueprints.units.views import bp as units_bp
+    from blueprints.validation.views import bp as validation_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(units_bp)
@@ -224,6 +227,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(outliers_bp)
+    app.register_blueprint(validation_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

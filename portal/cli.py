@@ -319,6 +319,10 @@ def frameworks_load(file: Path, owner_code: str, name: str | None, number: str |
                                number=number, issued_on=issued_on, issuer=issuer,
                                preset=preset, periods=periods, parent_id=parent_id,
                                publish=publish)
+    if preset:
+        from portal.validation.presets import add_preset_rules
+
+        click.echo(f"validation rules: {add_preset_rules(framework, preset)} added")
     version = framework.versions[-1]
     click.echo(f"framework {framework.id}: {framework.name[:80]} — version {version.number} "
                f"({version.status})")
@@ -471,8 +475,28 @@ def notifications_digest(day: str | None) -> None:
                f"{done.failures} e-mail failures")
 
 
+validation_cli = AppGroup("validation", help="Validation rules of the frameworks.")
+
+
+@validation_cli.command("add-rules")
+@click.option("--framework", "framework_id", type=int,
+              help="Id of the framework (default: every Plan 108 framework).")
+@transactional("validation add-rules from the command line")
+def validation_add_rules(framework_id: int | None) -> None:
+    """Add Plan 108's validation rules the framework lacks (idempotent, by name)."""
+    from portal.frameworks.framework import Framework
+    from portal.validation.presets import add_preset_rules, plan_108_frameworks
+
+    frameworks = plan_108_frameworks() if framework_id is None else [
+        f for f in [db.session.get(Framework, framework_id)] if f is not None]
+    if not frameworks:
+        _fail(["no such framework" if framework_id else "no Plan 108 framework"])
+    for framework in frameworks:
+        click.echo(f"framework {framework.id}: {add_preset_rules(framework)} rules added")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(worker)
     for group in (units_cli, users_cli, demo_cli, frameworks_cli, reminders_cli,
-                  notifications_cli, consolidations_cli):
+                  notifications_cli, consolidations_cli, validation_cli):
         app.cli.add_command(group)

@@ -120,7 +120,11 @@ def _seed_plan_108() -> str:
         number="108/KH-UBND", issued_on="26/05/2025",
         issuer="ỦY BAN NHÂN DÂN TỈNH HƯNG YÊN", preset="plan-108", periods="2025-2030",
         publish=True)
-    return f"Plan 108 framework: loaded as framework {framework.id}, published"
+    from portal.validation.presets import add_preset_rules
+
+    rules = add_preset_rules(framework)
+    return (f"Plan 108 framework: loaded as framework {framework.id}, published, "
+            f"with {rules} validation rules")
 
 
 def _province_id() -> int | None:

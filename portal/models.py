@@ -25,6 +25,9 @@ from portal.reports.report import (
     UnitReport,
 )
 from portal.reports.value_thread import ValueComment, ValueFollowUp
+from portal.validation.explanation import ViolationExplanation
+from portal.validation.rule import ValidationRule
+from portal.validation.run import ValidationNotice, ValidationRun
 from tenants.lineage import Reorganization, UnitLineage
 from tenants.membership import Membership
 from tenants.unit import Unit, UnitClosure
@@ -63,6 +66,10 @@ __all__ = [
     "UnitPlan",
     "UnitReport",
     "User",
+    "ValidationNotice",
+    "ValidationRule",
+    "ValidationRun",
     "ValueComment",
     "ValueFollowUp",
+    "ViolationExplanation",
 ]

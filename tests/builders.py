@@ -34,6 +34,9 @@ from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.evidence import add_evidence
 from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
 from portal.reports.service import open_report, save_value
+from portal.validation.rule import ValidationRule
+from portal.validation.runs import run_validation
+from portal.validation.service import create_rule
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 
@@ -283,7 +286,9 @@ def build_targets(world) -> dict[str, dict]:
                     ReportingPeriod.framework_id == fid).limit(1)),
                 # a unit outside the owner's tree, which a responsibility cannot name
                 "outside_unit_id": str(world.unit_ids["C11" if target == "other" else "QC"]),
+                "rule_id": create_rule(framework(fid), TARGET_RULE).id,
             }
+            db.session.commit()
     # A plan of each target unit, implementing its province's framework.
     for target, code in TARGET_UNITS.items():
         province_framework = out["other" if target == "other" else "parent"]["framework_id"]
@@ -308,6 +313,7 @@ def build_targets(world) -> dict[str, dict]:
             evidence = add_evidence(report, "minh-chung.pdf", b"%PDF-1.4 minh chung", None)
             db.session.commit()
             out[target]["evidence_id"] = evidence.id
+            period_id, unit_id = period.id, unit.id
             out[target].update({
                 "report_id": report.id, "year": 2026,
                 "value_id": report.values[0].id if report.values else 0,
@@ -317,7 +323,20 @@ def build_targets(world) -> dict[str, dict]:
             db.session.commit()
             run_consolidation(consolidation.id, unit.id)
             out[target]["consolidation_id"] = consolidation.id
+            # …a validation rule of the plan it reports on, and a run over its subtree
+            with system_scope("test validation"):
+                out[target]["report_rule_id"] = db.session.scalar(select(ValidationRule.id).where(
+                    ValidationRule.framework_id == province_framework))
+                out[target]["run_id"] = run_validation(
+                    db.session.get(Unit, unit_id), db.session.get(ReportingPeriod, period_id),
+                    None).id
+                db.session.commit()
     return out
+
+
+TARGET_RULE = {"name": "Đã đào tạo không vượt tổng số", "left": "#{II.1.a:numerator}",
+               "operator": "le", "right": "#{II.1.a:denominator}", "left_missing": "skip_if_any",
+               "right_missing": "skip_if_any", "importance": "high", "instruction": ""}
 
 
 def province_framework_id(report_id: int) -> int:

@@ -92,6 +92,10 @@ EXPECTED: dict[str, str] = {
     "outliers.rules": "fw-manage",
     "outliers.panel": "plan-read",
     "outliers.follow_ups": "reviewing",
+    "validation.rules": "fw-read",
+    "validation.runs": "reviewing",
+    "validation.show": "reviewing",      # the run of the target unit's subtree
+    "validation.export": "reviewing",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -140,6 +144,11 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     # the value's thread: the unit's writers and the level reviewing it, no one else
     "outliers.comment": ("value-party", {}, 422),                     # no text
     "outliers.follow_up": ("plan-reviewer", {}, 422),                 # neither set nor clear
+    "validation.create": ("fw-manage", {}, 422),                      # no name, no sides
+    "validation.update": ("fw-manage", {}, 422),
+    "validation.delete": ("fw-manage", {}, 422),                      # not confirmed
+    "validation.explain": ("plan-writer", {}, 303),                   # empty: nothing kept
+    "validation.start": ("reviewing", {}, 303),                       # no period chosen
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -157,7 +166,7 @@ ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "plat
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
-             "object_type", "object_id"}
+             "object_type", "object_id", "rule_id", "run_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
@@ -221,6 +230,8 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
             return str(ids["report_task_id"]) if name == "task_id" else "results"
         if endpoint.startswith("consolidations.") and name == "name":
             return "results"
+        if endpoint == "validation.explain" and name == "rule_id":  # a rule of the report's plan
+            return str(ids["report_rule_id"])
         if name in ("object_type", "object_id"):   # the history of the target's report
             return "unit_report" if name == "object_type" else str(ids["report_id"])
         return str(ids[name])

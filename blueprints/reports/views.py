@@ -39,6 +39,7 @@ from portal.reports.service import (
 )
 from portal.reports.workflow import TRANSITIONS, chosen_period, may_take
 from portal.unit_of_work import unit_of_work
+from portal.validation.pages import report_checks
 from tenants.access import unit_or_404, visible_or_404
 
 bp = Blueprint("reports", __name__)
@@ -61,6 +62,7 @@ def show_with_problems(report_id: int, problems: dict[str, str]) -> ResponseRetu
     problem of the refusal listed, 422."""
     report = visible_or_404(UnitReport, report_id)
     return render_template("reports/show.html", problems=problems,
+                           checks=report_checks(report, g.reach),
                            **vars(report_page(report, g.reach)), **_outliers(report)), 422
 
 
@@ -102,8 +104,8 @@ def open_view(code: str) -> ResponseReturnValue:
 @login_required
 def show(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    return render_template("reports/show.html", **vars(report_page(report, g.reach)),
-                           **_outliers(report))
+    return render_template("reports/show.html", checks=report_checks(report, g.reach),
+                           **vars(report_page(report, g.reach)), **_outliers(report))
 
 
 def task_labels() -> dict[str, str]:
@@ -137,13 +139,20 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
         fresh = _part_or_404(ReportValue, visible_or_404(UnitReport, report_id), value_id)
         return value_fields(fresh), fresh.version
 
-    body, code = autosave(f"value-{row.id}", list(labels), save, current=current,
-                          mine=request.form.to_dict(), labels=labels,
-                          reload_url=url_for("reports.show", report_id=report.id))
-    if code == 200:
-        body += render_template("partials/outlier_warning.html", row=row, oob=True,
-                                warnings=unusual)
-    return body, code
+    answer, code = autosave(f"value-{row.id}", list(labels), save, current=current,
+                            mine=request.form.to_dict(), labels=labels,
+                            reload_url=url_for("reports.show", report_id=report.id))
+    if code != 200:
+        return answer, code
+    # An unusual figure is saved with a warning beside it (out of band) ...
+    answer += render_template("partials/outlier_warning.html", row=row, oob=True,
+                              warnings=unusual)
+    # ... and the rules the values break now, beside each value they read.
+    fresh = visible_or_404(UnitReport, report_id)
+    checks = report_checks(fresh, g.reach)
+    return answer + "".join(render_template("partials/rule_violations.html", row=value,
+                                            checks=checks, oob=True)
+                            for value in fresh.values), code
 
 
 @bp.route("/reports/<int:report_id>/tasks/<int:task_id>", methods=["POST"])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tenants.rls import drop_policy_sql, policy_sql_for, shared_down_policy_sql
 
 revision = "0019_outliers_value_panel"
-down_revision = "0017_consolidation_narrative"
+down_revision = "0018_validation_rules"
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from tenants.scoping import TenantScoped
 class NoticeKind(enum.StrEnum):
     REMINDER = "reminder"    # a report coming due or overdue (portal.notifications.reminders)
     WORKFLOW = "workflow"    # a step of a report's workflow (portal.notifications.workflow)
+    VALIDATION = "validation"  # a validation run found a rule broken (portal.validation.runs)
 
 
 # Workflow steps that send a report back for correction: they need action, so they stand
@@ -25,7 +26,8 @@ class NoticeKind(enum.StrEnum):
 REJECTIONS = frozenset({"return", "reopen", "send_back"})
 
 NOTICE_KIND_LABELS = {NoticeKind.REMINDER: _l("Reminder"),
-                      NoticeKind.WORKFLOW: _l("Report workflow")}
+                      NoticeKind.WORKFLOW: _l("Report workflow"),
+                      NoticeKind.VALIDATION: _l("Validation rules")}
 
 
 class Notification(TenantScoped, Model):

@@ -24,7 +24,7 @@ from portal.numbers import NumberError, check_maximum, read_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
 from portal.problems import DomainError, refuse_together
-from portal.reports.events import transition_recorded
+from portal.reports.events import check_before_submission, transition_recorded
 from portal.reports.report import (
     ACTION_FROM,
     EDITABLE,
@@ -112,6 +112,11 @@ def _require_editable(report: UnitReport) -> None:
     if report.status not in EDITABLE:
         raise ReportError({"": _locked_message(report.status)})
     _require_open_period(report)
+
+
+def require_editable(report: UnitReport) -> None:
+    """Refuse a change to a report that is not being written (``ReportError``)."""
+    _require_editable(report)
 
 
 def _require_open_period(report: UnitReport) -> None:
@@ -370,6 +375,7 @@ def hand_over(report: UnitReport, user_id: int | None) -> None:
     handed what cannot be submitted."""
     _require_editable(report)
     _require_complete(report)
+    check_before_submission(report)
     _move(report, ReportAction.HAND_OVER, ReportStatus.WITH_HEAD.value, user_id)
 
 
@@ -396,6 +402,7 @@ def submit(report: UnitReport, user_id: int | None) -> None:
         raise ReportError({"": _locked_message(report.status)})
     _require_open_period(report)
     _require_complete(report)
+    check_before_submission(report)
     moment = clock.now()
     number = 1 + len(db.session.scalars(select(ReportSubmission.id).where(
         ReportSubmission.report_id == report.id)).all())

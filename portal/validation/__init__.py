@@ -1,0 +1,1 @@
+"""Validation rules of a framework: expressions, rules, checks at entry and submission, runs."""
