@@ -10,12 +10,15 @@ from __future__ import annotations
 import email
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from email.header import decode_header, make_header
 from pathlib import Path
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
@@ -145,12 +148,25 @@ LAST_MINUTE = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)   # 23:30 on 30/11 in V
 LATE = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)           # 00:30 on 1/12 in Vietnam
 
 
+@contextmanager
+def during(year: int) -> Iterator[None]:
+    """Inside the block it is November of ``year`` if that year has not begun yet: a report
+    of a later year can be opened only once its year has begun (``open_report``)."""
+    if year <= clock.today().year:
+        with nullcontext():
+            yield
+        return
+    with clock.frozen_at(datetime(year, 11, 15, 3, 0, tzinfo=UTC)):   # 10:00 in Vietnam
+        yield
+
+
 def file_report(fid: int, code: str, year: int, values: dict, status: str,
                 submitted: datetime | None) -> None:
     unit = db.session.scalar(select(Unit).where(Unit.code == code))
     period = db.session.scalar(select(ReportingPeriod).where(
         ReportingPeriod.framework_id == fid, ReportingPeriod.year == year))
-    report = open_report(unit, period, None)
+    with during(year):
+        report = open_report(unit, period, None)
     codes = dict(db.session.execute(select(Indicator.id, Indicator.code)).tuples().all())
     for row in report.values:
         given = values.get(codes[row.indicator_id])

@@ -28,7 +28,7 @@ from portal.validation.run import ValidationNotice, ValidationRun
 from portal.validation.service import create_rule
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import AGGREGATE_PLAN, AGGREGATE_SETTINGS, framework, make_framework
+from tests.builders import AGGREGATE_PLAN, AGGREGATE_SETTINGS, during, framework, make_framework
 from tests.conftest import PASSWORD, csrf_token
 
 D = Decimal
@@ -428,7 +428,8 @@ def test_last_years_value_comes_from_the_units_report_of_the_year_before(plan) -
         report = db.session.get(UnitReport, plan["report"])
         period_2027 = db.session.scalar(select(ReportingPeriod).where(
             ReportingPeriod.framework_id == plan["framework"], ReportingPeriod.year == 2027))
-        later = open_report(db.session.get(Unit, report.unit_id), period_2027, None)
+        with during(2027):
+            later = open_report(db.session.get(Unit, report.unit_id), period_2027, None)
         db.session.commit()
         later_id = later.id
     fill(later_id, {"II.1.d": {"numerator": "5", "denominator": "19"}})   # 19 < 0,5 × 40
