@@ -63,10 +63,13 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
 
 def register_domain_events(_app: Flask) -> None:
     """Subscribe the packages that follow the report loop (the domain's are acyclic)."""
+    from portal.dashboard.service import progress_for_snapshot
     from portal.notifications.workflow import notify_transition
+    from portal.reports.consolidation import on_snapshot
     from portal.reports.events import on_transition
 
     on_transition(notify_transition)
+    on_snapshot(progress_for_snapshot)
 
 
 def register_extensions(app: Flask) -> None:

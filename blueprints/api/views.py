@@ -304,7 +304,8 @@ def _report_json(report: UnitReport, year: int, code: str) -> dict:
         "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
         "accepted_at": report.accepted_at.isoformat() if report.accepted_at else None,
         "values": values,
-        "tasks": {str(t.id): {"content": t.content, "status": t.status, "result": t.result}
+        "tasks": {str(t.id): {"content": t.content, "status": t.status, "result": t.result,
+                              "confidence": t.confidence}
                   for t in report.tasks},
         "narrative": {name: getattr(report, name) for name in NARRATIVE},
     }
@@ -384,8 +385,11 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
                 problems[f"tasks.{task_id}"] = "not a task of this report"
                 continue
             try:
+                confidence = given.get("confidence", row.confidence)
                 save_task_status(row, report, given.get("status", row.status or "") or "",
-                                 given.get("result", row.result) or "", check_version=False)
+                                 given.get("result", row.result) or "", check_version=False,
+                                 confidence=confidence if isinstance(confidence, str)
+                                 else "" if confidence is None else "?")
             except ReportError as exc:
                 problems.update({f"tasks.{task_id}.{k}": v for k, v in exc.problems.items()})
         for name, text in (body.get("narrative") or {}).items():
@@ -436,6 +440,25 @@ def aggregates(code: str) -> ResponseReturnValue:
     period = _report_period(found, year)
     framework = visible_or_404(Framework, period.framework_id)
     return jsonify(aggregate(found, framework, year, as_now=request.args.get("as") != "was"))
+
+
+@bp.get("/units/<code>/progress")
+def unit_progress(code: str) -> ResponseReturnValue:
+    """Health against the expected value, the projection to the final year and the task
+    confidence ratings of the unit's subtree (``?year=``, ``?framework=``; by default the
+    dashboard's choice): for those who read the unit's whole subtree, as the dashboard."""
+    from portal.dashboard.service import NothingToShow, build
+
+    found = unit_or_404(code)
+    if not g.reach.reads_subtree_of(found.id):
+        abort(403)
+    try:
+        board = build(found, request.args.get("framework", type=int),
+                      request.args.get("year", type=int),
+                      as_now=request.args.get("as") != "was")
+    except NothingToShow:
+        abort(404)
+    return jsonify(board.progress.as_dict())
 
 
 def _consolidation_json(row: Consolidation) -> dict:
