@@ -45,7 +45,7 @@ class Health(enum.StrEnum):
 
 HEALTH_LABELS = {Health.ACHIEVED: _l("Achieved"), Health.ON_TRACK: _l("On track"),
                  Health.BEHIND: _l("Behind"), Health.AT_RISK: _l("At risk"),
-                 Health.NOT_STARTED: _l("Not started"), Health.NO_DATA: _l("No data")}
+                 Health.NOT_STARTED: _l("Not started yet"), Health.NO_DATA: _l("No data")}
 HEALTH_NOT_ASSESSED = _l("Not assessed")
 
 

@@ -36,7 +36,7 @@ def save_thresholds(framework: Framework, on_track: str, behind: str) -> None:
         except NumberError as exc:
             problems[name] = f"{label}: {exc}"
     if not problems and not (Decimal(0) < read["behind"] < read["on_track"] <= Decimal(1)):
-        problems["behind"] = _("The thresholds must satisfy 0 % < behind < on track ≤ 100 %.")
+        problems["behind"] = _("The thresholds must satisfy: 0 < behind < on track ≤ 100 per cent.")
     if problems:
         raise ThresholdError(problems)
     framework.health_on_track = read["on_track"]
