@@ -329,3 +329,51 @@ def test_confidence_rolled_up_by_level(province: int) -> None:
     assert b.progress.as_dict()["tasks"] == {
         "confidence": {"green": 0, "amber_green": 0, "amber": 0, "amber_red": 0, "red": 2},
         "unrated": 0}
+
+
+# ---- in the consolidation report -------------------------------------------------------------
+
+def test_the_snapshot_keeps_health_and_projection(province: int, login_as) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from portal.reports.consolidation import Consolidation, launch, run_consolidation
+    from tests.builders import framework
+
+    with system_scope("test"):
+        consolidation = launch(unit("P1"), framework(province), 2026, None)
+        db.session.commit()
+        run_consolidation(consolidation.id, consolidation.unit_id)
+        row = db.session.get(Consolidation, consolidation.id)
+        kept = row.result["progress"]
+        row_id = row.id
+    c = kept["indicators"]["II.1.c"]
+    assert c["health"] == "on_track" and c["projection"]["projected"] == pytest.approx(19)
+    assert kept["indicators"]["II.1.d"]["projection"]["gap"] == 1
+    client = login_as("platform")
+    page = client.get(f"/consolidations/{row_id}").get_data(as_text=True)
+    assert 'data-testid="consolidation-progress"' in page
+    assert 'data-testid="progress-II.1.c"' in page and "Đạt tiến độ" in page
+    book = load_workbook(io.BytesIO(client.get(
+        f"/consolidations/{row_id}/workbook.xlsx").data))
+    sheet = book["Dự báo"]
+    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r and r[0]}
+    assert rows["II.1.c"][2:5] == (7, 4, 1.75)
+    assert rows["II.1.c"][5] == "Đạt tiến độ"
+    assert rows["II.1.c"][8] == pytest.approx(19) and rows["II.1.c"][13] == "Đạt chỉ tiêu"
+    assert rows["II.1.d"][13] == "Không đạt chỉ tiêu"
+    assert rows["II.1"][2] == "Có nguy cơ không đạt"
+
+
+def test_a_snapshot_of_one_year_says_there_is_no_projection(province: int, login_as) -> None:
+    from portal.reports.consolidation import launch, run_consolidation
+    from tests.builders import framework
+
+    with system_scope("test"):
+        consolidation = launch(unit("P1"), framework(province), 2025, None)
+        db.session.commit()
+        run_consolidation(consolidation.id, consolidation.unit_id)
+    page = login_as("platform").get(f"/consolidations/{consolidation.id}").get_data(
+        as_text=True)
+    assert "Chưa đủ hai năm có số liệu: chưa dự báo." in page
