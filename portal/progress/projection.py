@@ -62,14 +62,13 @@ def project(points: list[tuple[int, float | int | None]], final_year: int | None
     if len(reported) < MIN_YEARS or final_year is None:
         return base
     first = reported[0][0]
-    weights = [Decimal(year - first + 1) for year, _v in reported]
-    total = sum(weights)
-    t_mean = sum(w * year for w, (year, _v) in zip(weights, reported, strict=True)) / total
-    y_mean = sum(w * value for w, (_y, value) in zip(weights, reported, strict=True)) / total
-    spread = sum(w * (year - t_mean) ** 2 for w, (year, _v) in zip(weights, reported,
-                                                                    strict=True))
-    slope = sum(w * (year - t_mean) * (value - y_mean)
-                for w, (year, value) in zip(weights, reported, strict=True)) / spread
+    zero = Decimal(0)
+    pairs = [(Decimal(year - first + 1), Decimal(year), value) for year, value in reported]
+    total = sum((w for w, _t, _y in pairs), zero)
+    t_mean = sum((w * t for w, t, _y in pairs), zero) / total
+    y_mean = sum((w * y for w, _t, y in pairs), zero) / total
+    spread = sum((w * (t - t_mean) ** 2 for w, t, _y in pairs), zero)
+    slope = sum((w * (t - t_mean) * (y - y_mean) for w, t, y in pairs), zero) / spread
     last_year, last_value = reported[-1]
     projected = y_mean + slope * (final_year - t_mean)
     projected = max(projected, Decimal(0))
@@ -77,7 +76,10 @@ def project(points: list[tuple[int, float | int | None]], final_year: int | None
         projected = min(projected, Decimal(1))
     if cumulative:
         projected = max(projected, last_value)
-    gap = relative = reach = needed = None
+    gap: Decimal | None = None
+    relative: Decimal | None = None
+    reach: bool | None = None
+    needed: Decimal | None = None
     if aim is not None:
         if direction == Direction.MAINTAIN:
             allowed = Decimal(tolerance) if tolerance is not None else DEFAULT_TOLERANCE
