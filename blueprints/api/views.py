@@ -198,6 +198,7 @@ def framework(framework_id: int) -> ResponseReturnValue:
             "denominator_label": i.denominator_label, "target": _number(i.target_final),
             "target_year": i.target_year, "reporting_kinds": i.reporting_kind_list,
             "maximum": _number(i.maximum),
+            "direction": i.direction, "tolerance": _number(i.tolerance),
             "targets": {str(t.year): _number(t.value) for t in i.targets}}
             for i in read.parts.indicators],
         "responsibilities": [{
@@ -205,6 +206,8 @@ def framework(framework_id: int) -> ResponseReturnValue:
             "units": sorted(labels[n.unit_id][0] for n in r.named),
             "direct_children": r.direct_children, "unmatched": r.unmatched}
             for r in read.parts.responsibilities],
+        "health_thresholds": {"on_track": _number(found.health_on_track),
+                              "behind": _number(found.health_behind)},
         "periods": [{"year": p.year, "due_date": p.due_date.isoformat(),
                      "cutoff_date": p.cutoff_date.isoformat(),
                      "lock_date": p.lock_date.isoformat() if p.lock_date else None}
