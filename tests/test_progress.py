@@ -377,3 +377,86 @@ def test_a_snapshot_of_one_year_says_there_is_no_projection(province: int, login
     page = login_as("platform").get(f"/consolidations/{consolidation.id}").get_data(
         as_text=True)
     assert "Chưa đủ hai năm có số liệu: chưa dự báo." in page
+
+
+# ---- the owner's settings and the migration --------------------------------------------------
+
+def test_the_owner_sets_the_direction_on_the_indicator_form(world, login_as) -> None:
+    from tests.builders import framework, make_framework
+
+    fid = make_framework("D1", published=False)
+    with system_scope("test ids"):
+        indicator_id = db.session.scalar(select(Indicator.id).where(
+            Indicator.version_id == framework(fid).draft().id, Indicator.code == "II.1.b"))
+    owner = login_as("consolidator")                      # of D1, the owner
+    url = f"/frameworks/{fid}/draft/indicators/{indicator_id}"
+    form = {"csrf_token": csrf_token(owner, url), "name": "Vi phạm phát hiện", "kind": "count",
+            "aggregation": "sum", "time_behaviour": "per_year", "unit_of_measure": "vụ",
+            "target_final": "5", "target_year": "2030", "reporting_kinds": ["district"]}
+    page = owner.get(url).get_data(as_text=True)
+    assert 'name="direction"' in page and "Càng thấp càng tốt" in page
+    refused = owner.post(url, data={**form, "direction": "sideways"})
+    assert refused.status_code == 422
+    assert "Chọn chiều mong muốn" in refused.get_data(as_text=True)
+    refused = owner.post(url, data={**form, "direction": "maintain", "tolerance": "80"})
+    assert refused.status_code == 422 and "từ 0 đến 50" in refused.get_data(as_text=True)
+    assert owner.post(url, data={**form, "direction": "decrease"}).status_code == 302
+    with system_scope("test"):
+        assert db.session.get(Indicator, indicator_id).direction == "decrease"
+    # maintain without a tolerance: the default 5 %; with one: as given (a percentage)
+    assert owner.post(url, data={**form, "direction": "maintain", "tolerance": ""}) \
+        .status_code == 302
+    with system_scope("test"):
+        assert db.session.get(Indicator, indicator_id).tolerance == Decimal("0.05")
+    assert owner.post(url, data={**form, "direction": "maintain", "tolerance": "7,5"}) \
+        .status_code == 302
+    with system_scope("test"):
+        saved = db.session.get(Indicator, indicator_id)
+        assert (saved.direction, saved.tolerance) == ("maintain", Decimal("0.075"))
+
+
+def test_plan_108_preset_and_migration_0020(tmp_path) -> None:
+    """Down to 0017 and up again (SQLite's foreign keys on): indicators are higher-is-better
+    but Plan 108's II.1.e, maintained within 5 %; thresholds 95 % and 85 %; a task's
+    confidence column; the preset says the same for a new Plan 108."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from composition import create_app
+    from portal.config import TestingConfig
+    from portal.frameworks.framework import FrameworkVersion
+    from portal.frameworks.presets import PLAN_108_INDICATORS
+    from tests.builders import AGGREGATE_PLAN, TARGETED, make_framework
+    from tests.conftest import make_world
+
+    assert PLAN_108_INDICATORS["II.1.e"]["direction"] == "maintain"
+    uri = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=uri, MIGRATION_DATABASE_URL=uri)
+    with other.app_context():
+        flask_migrate.upgrade()
+        make_world()
+        db.session.commit()
+        fid = make_framework("P1", text=AGGREGATE_PLAN, indicators=TARGETED)
+        with system_scope("test"):
+            version = db.session.scalar(select(FrameworkVersion).where(
+                FrameworkVersion.framework_id == fid))
+            version.doc_number = "108/KH-UBND"
+            db.session.commit()
+        flask_migrate.downgrade(revision="0017_consolidation_narrative")
+        with db.engine.connect() as connection:
+            columns = [r[1] for r in connection.execute(text("PRAGMA table_info(indicator)"))]
+        assert "direction" not in columns
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT code, direction, tolerance FROM indicator ORDER BY code")).all()
+            thresholds = connection.execute(text(
+                "SELECT health_on_track, health_behind FROM framework")).one()
+            tasks = [r[1] for r in connection.execute(text("PRAGMA table_info(report_task)"))]
+        db.engine.dispose()
+    assert [(r[0], r[1]) for r in rows] == [
+        ("II.1.a", "increase"), ("II.1.b", "increase"), ("II.1.c", "increase"),
+        ("II.1.d", "increase"), ("II.1.e", "maintain")]
+    assert Decimal(str(rows[-1][2])) == Decimal("0.05")
+    assert tuple(Decimal(str(v)) for v in thresholds) == (Decimal("0.95"), Decimal("0.85"))
+    assert "confidence" in tasks
