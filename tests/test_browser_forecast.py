@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browsing import shot, sign_in
-from tests.live import Live
+from tests.browsing import sign_in
+from tests.live import ARTIFACTS, Live
 
 pytestmark = pytest.mark.browser
 
@@ -37,8 +37,9 @@ def test_leader_sees_health_bands_and_a_dashed_projection(browser, live: Live) -
     group = leader.get_by_test_id("group-health")
     assert group.locator("[data-group='II.1'] [data-health]").count() == 1
     assert leader.get_by_test_id("confidence").is_visible()
-    leader.locator("#indicators-title").scroll_into_view_if_needed()
-    shot(leader, "dashboard-forecast")
+    ARTIFACTS.mkdir(exist_ok=True)
+    leader.locator("section[aria-labelledby='indicators-title']").screenshot(
+        path=str(ARTIFACTS / "dashboard-forecast.png"))
 
     leader.goto(live.url + "/units/33/dashboard?year=2025")
     assert leader.get_by_test_id("projection-line").count() == 0

@@ -460,3 +460,18 @@ def test_plan_108_preset_and_migration_0020(tmp_path) -> None:
     assert Decimal(str(rows[-1][2])) == Decimal("0.05")
     assert tuple(Decimal(str(v)) for v in thresholds) == (Decimal("0.95"), Decimal("0.85"))
     assert "confidence" in tasks
+
+
+def test_the_dashboard_workbook_carries_health_and_projection(province: int, login_as) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    data = login_as("platform").get("/units/P1/dashboard.xlsx?year=2026").data
+    sheet = load_workbook(io.BytesIO(data))["Chỉ tiêu"]
+    rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r and r[0]}
+    header = next(r for r in rows.values() if "Đánh giá tiến độ" in r)
+    at = header.index("Đánh giá tiến độ")
+    assert rows["II.1.c"][at:at + 4] == ("Đạt tiến độ", pytest.approx(19), None, None)
+    assert rows["II.1.d"][at:at + 4] == ("Có nguy cơ không đạt", 0, 1,
+                                         pytest.approx(0.21875))
