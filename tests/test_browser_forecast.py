@@ -38,6 +38,7 @@ def test_leader_sees_health_bands_and_a_dashed_projection(browser, live: Live) -
     assert group.locator("[data-group='II.1'] [data-health]").count() == 1
     assert leader.get_by_test_id("confidence").is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
+    leader.set_viewport_size({"width": 1760, "height": 1000})   # the whole table, unscrolled
     leader.locator("section[aria-labelledby='indicators-title']").screenshot(
         path=str(ARTIFACTS / "dashboard-forecast.png"))
 
