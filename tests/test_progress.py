@@ -475,3 +475,26 @@ def test_the_dashboard_workbook_carries_health_and_projection(province: int, log
     assert rows["II.1.c"][at:at + 4] == ("Đạt tiến độ", pytest.approx(19), None, None)
     assert rows["II.1.d"][at:at + 4] == ("Có nguy cơ không đạt", 0, 1,
                                          pytest.approx(0.21875))
+
+
+def test_a_confidence_rating_through_the_api(app, token_for, targets) -> None:
+    client = app.test_client()
+    drafter = {"Authorization": f"Bearer {token_for('drafter')}"}
+    url = "/api/v1/units/D1/reports/2026"
+    task_id = next(iter(client.get(url, headers=drafter).get_json()["tasks"]))
+    saved = client.put(url, headers=drafter, json={
+        "tasks": {task_id: {"status": "in_progress", "confidence": "amber"}}})
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["tasks"][task_id]["confidence"] == "amber"
+    # a PUT that does not name it keeps it; an unknown level or a number is refused whole
+    kept = client.put(url, headers=drafter, json={"tasks": {task_id: {"result": "Đang làm"}}})
+    assert kept.get_json()["tasks"][task_id]["confidence"] == "amber"
+    for bad in ("purple", 3):
+        refused = client.put(url, headers=drafter, json={
+            "tasks": {task_id: {"status": "overdue", "confidence": bad}}})
+        assert refused.status_code == 422
+        assert f"tasks.{task_id}.confidence" in refused.get_json()["error"]["fields"]
+    body = client.get(url, headers=drafter).get_json()
+    assert body["tasks"][task_id]["status"] == "in_progress"           # nothing kept
+    cleared = client.put(url, headers=drafter, json={"tasks": {task_id: {"confidence": None}}})
+    assert cleared.get_json()["tasks"][task_id]["confidence"] is None

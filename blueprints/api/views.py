@@ -388,11 +388,13 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
                 problems[f"tasks.{task_id}"] = "not a task of this report"
                 continue
             try:
-                confidence = given.get("confidence", row.confidence)
+                confidence = given.get("confidence", row.confidence)   # null: no rating
+                if confidence is not None and not isinstance(confidence, str):
+                    problems[f"tasks.{task_id}.confidence"] = "a confidence level or null"
+                    continue
                 save_task_status(row, report, given.get("status", row.status or "") or "",
                                  given.get("result", row.result) or "", check_version=False,
-                                 confidence=confidence if isinstance(confidence, str)
-                                 else "" if confidence is None else "?")
+                                 confidence=confidence or "")
             except ReportError as exc:
                 problems.update({f"tasks.{task_id}.{k}": v for k, v in exc.problems.items()})
         for name, text in (body.get("narrative") or {}).items():
