@@ -22,6 +22,7 @@ from decimal import Decimal
 from portal.frameworks.indicator import DEFAULT_TOLERANCE, Direction
 
 MIN_YEARS = 2
+PLACES = Decimal("0.0001")   # as the report values are kept (Numeric(20, 4))
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def project(points: list[tuple[int, float | int | None]], final_year: int | None
         projected = min(projected, Decimal(1))
     if cumulative:
         projected = max(projected, last_value)
+    projected = projected.quantize(PLACES)   # the figures' own precision: no float noise
+    slope = slope.quantize(PLACES)
     gap: Decimal | None = None
     relative: Decimal | None = None
     reach: bool | None = None
