@@ -143,6 +143,13 @@ def test_fewer_than_two_reported_years() -> None:
         assert found.will_reach is None and found.pace_needed is None
 
 
+def test_a_projection_exactly_on_the_target_reaches_it() -> None:
+    """10 then 14 classes: 14 + 4 × 4 = 30 by 2030, exactly the target — not 29.99999…
+    short of it (the weighted means are thirds)."""
+    found = project([(2025, 10), (2026, 14)], 2030, 30, cumulative=True)
+    assert found.projected == 30 and found.gap == 0 and found.will_reach is True
+
+
 def test_the_projection_stays_within_what_the_figure_can_be() -> None:
     falling = project([(2025, 0.5), (2026, 0.25)], 2030, 1, fraction=True)
     assert falling.projected == 0 and falling.gap == 1          # never below 0
