@@ -64,12 +64,15 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
 
 def register_domain_events(_app: Flask) -> None:
     """Subscribe the packages that follow the report loop (the domain's are acyclic)."""
+    from portal.dashboard.service import progress_for_snapshot
     from portal.notifications.workflow import notify_transition
+    from portal.reports.consolidation import on_snapshot
     from portal.reports.events import on_submission, on_transition
     from portal.validation.service import require_explained
 
     on_transition(notify_transition)
     on_submission(require_explained)
+    on_snapshot(progress_for_snapshot)
 
 
 def register_extensions(app: Flask) -> None:

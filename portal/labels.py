@@ -16,6 +16,7 @@ from portal.dashboard.service import TRACK_LABELS
 from portal.frameworks.framework import NODE_KIND_LABELS, VERSION_STATUS_LABELS
 from portal.frameworks.indicator import (
     AGGREGATION_LABELS,
+    DIRECTION_LABELS,
     INDICATOR_KIND_LABELS,
     TARGET_PATH_LABELS,
     TARGET_SCOPE_LABELS,
@@ -24,6 +25,12 @@ from portal.frameworks.indicator import (
 from portal.notifications.notification import NOTICE_KIND_LABELS
 from portal.plans.history import PLAN_ACTION_LABELS
 from portal.plans.plan import CHANGE_LABELS, FIELD_LABELS, REVISION_STATUS_LABELS
+from portal.progress.confidence import (
+    CONFIDENCE_DEFINITIONS,
+    CONFIDENCE_LABELS,
+    CONFIDENCE_MISSING,
+)
+from portal.progress.health import HEALTH_LABELS, HEALTH_NOT_ASSESSED
 from portal.reports.consolidation import RUN_STATUS_LABELS, STEP_LABELS
 from portal.reports.report import (
     REPORT_ACTION_LABELS,
@@ -67,6 +74,10 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "notice_kind_label": (NOTICE_KIND_LABELS, None),
     "change_label": (CHANGE_LABELS, None),
     "unit_report_status_label": (UNIT_REPORT_STATUS_LABELS, None),
+    "direction_label": (DIRECTION_LABELS, None),
+    "health_label": (HEALTH_LABELS, HEALTH_NOT_ASSESSED),
+    "confidence_label": (CONFIDENCE_LABELS, CONFIDENCE_MISSING),
+    "confidence_definition": (CONFIDENCE_DEFINITIONS, None),
 }
 
 

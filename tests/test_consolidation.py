@@ -223,7 +223,7 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     assert "GIÁM ĐỐC" in signer.text and "(Họ và tên)" in signer.text
     book = load_workbook(io.BytesIO(operator.get(
         f"/consolidations/{consolidation_id}/workbook.xlsx").data))
-    assert book.sheetnames == ["Tổng hợp", "II_1_a", "II_1_b"]
+    assert book.sheetnames == ["Tổng hợp", "II_1_a", "II_1_b", "Dự báo"]   # docs/progress.md
     summary = book["Tổng hợp"]
     assert [c.value for c in summary[4]][:3] == [6, 1, 1]
     ratio = book["II_1_a"]

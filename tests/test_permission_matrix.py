@@ -70,6 +70,7 @@ EXPECTED: dict[str, str] = {
     "api.plan_docx": "plan-read",
     "api.get_report": "read",
     "api.aggregates": "read",
+    "api.unit_progress": "dashboard",
     "api.get_consolidation": "read",
     "consolidations.show": "read",
     "consolidations.progress": "read",
@@ -115,6 +116,7 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "frameworks.publish_draft": ("fw-manage", {}, 422),
     "frameworks.periods": ("fw-manage", {}, 422),
     "frameworks.save_period_view": ("fw-manage", {}, 422),
+    "frameworks.save_health": ("fw-manage", {}, 422),                 # no thresholds given
     "plans.start": ("unit-writer", {}, 303),
     "plans.save_section_view": ("plan-writer", {"text": "x"}, 409),   # no version: stale
     "plans.add_task_view": ("plan-writer", {}, 422),                  # not confirmed

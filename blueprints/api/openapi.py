@@ -105,6 +105,19 @@ DOCUMENT = {
                             "schema": {"type": "string", "enum": ["now", "was"]}}],
             "responses": _responses({"$ref": "#/components/schemas/Aggregate"}, 400, 401,
                                     404)}},
+        "/units/{code}/progress": {"get": {
+            "summary": "Health of each indicator against the value expected this year, its "
+                       "projection to the final year (gap, pace needed), the health of each "
+                       "group of indicators, and the confidence ratings of tasks in progress",
+            "operationId": "getProgress",
+            "parameters": [UNIT_CODE, {"name": "year", "in": "query", "required": False,
+                                       "schema": {"type": "integer"}}, FRAMEWORK_CHOICE,
+                           {"name": "as", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["now", "was"]}}],
+            "responses": {**_responses({"$ref": "#/components/schemas/Progress"}, 401, 404),
+                          "403": {"description": "The caller does not read the unit's "
+                                                 "whole subtree (as the dashboard)",
+                                  "content": {"application/json": {"schema": _ERROR}}}}}},
         "/units/{code}/consolidations": {"post": {
             "summary": "Start a consolidation of the unit's subtree for a year (or join the "
                        "one already running); it runs in the background",
@@ -278,7 +291,11 @@ DOCUMENT = {
                     "type": "object", "properties": {
                         "status": {"type": "string", "enum": [
                             "done_on_time", "done_late", "in_progress", "overdue"]},
-                        "result": {"type": "string"}}}},
+                        "result": {"type": "string"},
+                        "confidence": {"type": ["string", "null"], "enum": [
+                            "green", "amber_green", "amber", "amber_red", "red", None],
+                            "description": "for a task not done yet (in_progress, "
+                                           "overdue); dropped for a task done"}}}},
                 "narrative": {"type": "object", "properties": {
                     "results": {"type": "string"}, "difficulties": {"type": "string"},
                     "proposals": {"type": "string"}}}}},
@@ -290,6 +307,50 @@ DOCUMENT = {
                         "reopened"]},
                     "submitted_at": {"type": ["string", "null"]},
                     "accepted_at": {"type": ["string", "null"]}}}]},
+            "Progress": {"type": "object", "required": ["unit", "year", "thresholds",
+                                                        "indicators", "groups", "tasks"],
+                         "description": "docs/progress.md: health bands, the capped "
+                                        "roll-up, the time-weighted projection",
+                         "properties": {
+                "unit": {"type": "string"}, "year": {"type": "integer"},
+                "thresholds": {"type": "object", "properties": {
+                    "on_track": {"type": "number"}, "behind": {"type": "number"}}},
+                "indicators": {"type": "object", "additionalProperties": {
+                    "$ref": "#/components/schemas/IndicatorProgress"}},
+                "groups": {"type": "array", "items": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "title": {"type": "string"},
+                    "indicators": {"type": "array", "items": {"type": "string"}},
+                    "health": {"$ref": "#/components/schemas/Health"},
+                    "score": {"type": ["number", "null"]}, "counted": {"type": "integer"},
+                    "no_data": {"type": "integer"},
+                    "by_band": {"type": "object",
+                                "additionalProperties": {"type": "integer"}}}}},
+                "tasks": {"type": "object", "properties": {
+                    "confidence": {"type": "object", "properties": {
+                        level: {"type": "integer"} for level in (
+                            "green", "amber_green", "amber", "amber_red", "red")}},
+                    "unrated": {"type": "integer"}}}}},
+            "Health": {"type": ["string", "null"], "enum": [
+                "achieved", "on_track", "behind", "at_risk", "not_started", "no_data", None],
+                       "description": "null: not assessed (no target at this level)"},
+            "IndicatorProgress": {"type": "object", "properties": {
+                "value": {"type": ["number", "null"]},
+                "expected": {"type": ["number", "null"]},
+                "health": {"$ref": "#/components/schemas/Health"},
+                "ratio": {"type": ["number", "null"]}, "score": {"type": ["number", "null"]},
+                "projection": {"type": "object", "properties": {
+                    "years_reported": {"type": "integer"},
+                    "enough": {"type": "boolean",
+                               "description": "false: fewer than two reported years, "
+                                              "nothing projected"},
+                    "final_year": {"type": ["integer", "null"]},
+                    "target": {"type": ["number", "null"]},
+                    "projected": {"type": ["number", "null"]},
+                    "pace": {"type": ["number", "null"]},
+                    "pace_needed": {"type": ["number", "null"]},
+                    "gap": {"type": ["number", "null"]},
+                    "relative_gap": {"type": ["number", "null"]},
+                    "will_reach": {"type": ["boolean", "null"]}}}}},
             "UnitList": {"type": "object", "required": ["units"], "properties": {
                 "units": {"type": "array",
                           "items": {"$ref": "#/components/schemas/UnitSummary"}}}},

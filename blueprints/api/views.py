@@ -199,6 +199,7 @@ def framework(framework_id: int) -> ResponseReturnValue:
             "denominator_label": i.denominator_label, "target": _number(i.target_final),
             "target_year": i.target_year, "reporting_kinds": i.reporting_kind_list,
             "maximum": _number(i.maximum),
+            "direction": i.direction, "tolerance": _number(i.tolerance),
             "targets": {str(t.year): _number(t.value) for t in i.targets}}
             for i in read.parts.indicators],
         "responsibilities": [{
@@ -206,6 +207,8 @@ def framework(framework_id: int) -> ResponseReturnValue:
             "units": sorted(labels[n.unit_id][0] for n in r.named),
             "direct_children": r.direct_children, "unmatched": r.unmatched}
             for r in read.parts.responsibilities],
+        "health_thresholds": {"on_track": _number(found.health_on_track),
+                              "behind": _number(found.health_behind)},
         "periods": [{"year": p.year, "due_date": p.due_date.isoformat(),
                      "cutoff_date": p.cutoff_date.isoformat(),
                      "lock_date": p.lock_date.isoformat() if p.lock_date else None}
@@ -305,7 +308,8 @@ def _report_json(report: UnitReport, year: int, code: str) -> dict:
         "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
         "accepted_at": report.accepted_at.isoformat() if report.accepted_at else None,
         "values": values,
-        "tasks": {str(t.id): {"content": t.content, "status": t.status, "result": t.result}
+        "tasks": {str(t.id): {"content": t.content, "status": t.status, "result": t.result,
+                              "confidence": t.confidence}
                   for t in report.tasks},
         "narrative": {name: getattr(report, name) for name in NARRATIVE},
     }
@@ -388,8 +392,13 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
                 problems[f"tasks.{task_id}"] = "not a task of this report"
                 continue
             try:
+                confidence = given.get("confidence", row.confidence)   # null: no rating
+                if confidence is not None and not isinstance(confidence, str):
+                    problems[f"tasks.{task_id}.confidence"] = "a confidence level or null"
+                    continue
                 save_task_status(row, report, given.get("status", row.status or "") or "",
-                                 given.get("result", row.result) or "", check_version=False)
+                                 given.get("result", row.result) or "", check_version=False,
+                                 confidence=confidence or "")
             except ReportError as exc:
                 problems.update({f"tasks.{task_id}.{k}": v for k, v in exc.problems.items()})
         for name, text in (body.get("narrative") or {}).items():
@@ -440,6 +449,25 @@ def aggregates(code: str) -> ResponseReturnValue:
     period = _report_period(found, year)
     framework = visible_or_404(Framework, period.framework_id)
     return jsonify(aggregate(found, framework, year, as_now=request.args.get("as") != "was"))
+
+
+@bp.get("/units/<code>/progress")
+def unit_progress(code: str) -> ResponseReturnValue:
+    """Health against the expected value, the projection to the final year and the task
+    confidence ratings of the unit's subtree (``?year=``, ``?framework=``; by default the
+    dashboard's choice): for those who read the unit's whole subtree, as the dashboard."""
+    from portal.dashboard.service import NothingToShow, build
+
+    found = unit_or_404(code)
+    if not g.reach.reads_subtree_of(found.id):
+        abort(403)
+    try:
+        board = build(found, request.args.get("framework", type=int),
+                      request.args.get("year", type=int),
+                      as_now=request.args.get("as") != "was")
+    except NothingToShow:
+        abort(404)
+    return jsonify(board.progress.as_dict())
 
 
 def _consolidation_json(row: Consolidation) -> dict:

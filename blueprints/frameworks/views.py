@@ -47,6 +47,7 @@ from portal.frameworks.service import (
     update_responsibility,
     visible_frameworks,
 )
+from portal.progress.settings import ThresholdError, save_thresholds
 from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
 from tenants.tree import unit_labels
@@ -253,7 +254,8 @@ def indicator(framework_id: int, indicator_id: int) -> ResponseReturnValue:
             yearly={year: values.get(f"target_{year}", "") for year in years},
             note=values.get("note", ""), target_scope=values.get("target_scope"),
             target_path=values.get("target_path"), baseline=values.get("baseline"),
-            baseline_year=values.get("baseline_year"))
+            baseline_year=values.get("baseline_year"),
+            direction=values.get("direction"), tolerance=values.get("tolerance"))
         try:
             with unit_of_work():
                 update_indicator(item, version, data)
@@ -362,3 +364,23 @@ def save_period_view(framework_id: int, period_id: int) -> ResponseReturnValue:
                                problems=exc.messages, values={}), 422
     flash(_("The reporting period for %(year)d was saved.", year=period.year), "success")
     return redirect(url_for("frameworks.periods", framework_id=framework.id))
+
+
+@bp.route("/frameworks/<int:framework_id>/health", methods=["POST"])
+@login_required
+def save_health(framework_id: int) -> ResponseReturnValue:
+    """The framework's health thresholds (percentages), set by its owner."""
+    framework = _framework_or_404(framework_id)
+    _owner_or_403(framework)
+    try:
+        with unit_of_work():
+            save_thresholds(framework, request.form.get("on_track", ""),
+                            request.form.get("behind", ""))
+    except ThresholdError as exc:
+        framework = _framework_or_404(framework_id)
+        return render_template("frameworks/periods.html", framework=framework,
+                               labels=unit_labels([framework.owner_unit_id]),
+                               periods=periods_of(framework), is_owner=True,
+                               problems=exc.messages, values=request.form), 422
+    flash(_("The health thresholds were saved."), "success")
+    return redirect(url_for("frameworks.periods", framework_id=framework.id) + "#health")

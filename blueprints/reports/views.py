@@ -109,7 +109,7 @@ def show(report_id: int) -> ResponseReturnValue:
 
 
 def task_labels() -> dict[str, str]:
-    return {"status": _("Status"), "result": _("Result")}
+    return {"status": _("Status"), "result": _("Result"), "confidence": _("Confidence")}
 
 
 def narrative_labels() -> dict[str, str]:
@@ -165,14 +165,17 @@ def save_task_view(report_id: int, task_id: int) -> ResponseReturnValue:
 
     def save() -> Saved:  # a forged status does not lose the result, nor the reverse
         problems = save_task_status(row, report, request.form.get("status", ""),
-                                    request.form.get("result", ""), version, whole=False)
+                                    request.form.get("result", ""), version, whole=False,
+                                    confidence=request.form.get("confidence"))
         return Saved(row.version, problems)
 
     def current() -> tuple[dict[str, str], int]:
         fresh = _part_or_404(ReportTask, visible_or_404(UnitReport, report_id), task_id)
-        return {"status": fresh.status or "", "result": fresh.result}, fresh.version
+        return {"status": fresh.status or "", "result": fresh.result,
+                "confidence": fresh.confidence or ""}, fresh.version
 
-    return autosave(f"rtask-{row.id}", ["status", "result"], save, current=current,
+    return autosave(f"rtask-{row.id}", ["status", "result", "confidence"], save,
+                    current=current,
                     mine=request.form.to_dict(), labels=task_labels(),
                     reload_url=url_for("reports.show", report_id=report.id))
 

@@ -9,7 +9,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.dashboard.service import BUCKETS, Dashboard, Track
 from portal.export_cells import workbook_bytes
-from portal.reports.consolidation_export import shown
+from portal.reports.consolidation_export import HEALTH_WORDS, shown
 from portal.spreadsheets import finish_sheet, write_caption, write_header, write_row
 from portal.titles import subject_after
 from tenants.ordering import unit_key
@@ -45,7 +45,9 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
     sheet.append([])
     header = write_header(sheet, ["Mã", "Chỉ tiêu", "Giá trị", "Tử số", "Mẫu số", "Chỉ tiêu năm",
              "Chỉ tiêu đến năm cuối", "Đạt so với chỉ tiêu", "Tình trạng", "Bản chính thức",
-             "Số so sánh với chỉ tiêu", "Chỉ tiêu so sánh năm nay", "Chỉ tiêu tính theo"])
+             "Số so sánh với chỉ tiêu", "Chỉ tiêu so sánh năm nay", "Chỉ tiêu tính theo",
+             "Đánh giá tiến độ", "Giá trị dự báo năm cuối", "Còn thiếu",
+             "Tốc độ cần từ nay (mỗi năm)"])
     for item in board.indicators:
         fraction = item.indicator.is_fraction
         row = [item.indicator.code, item.indicator.name,
@@ -60,10 +62,18 @@ def build_dashboard_xlsx(board: Dashboard) -> bytes:
                float(item.target_now) if item.target_now is not None else None,
                SCOPE_TEXT.get(item.indicator.target_scope, "")
                if "texts" not in item.figure else ""]
+        outlook = item.outlook
+        if outlook is not None:   # docs/progress.md: health and the projection
+            p = outlook.projection
+            row += [HEALTH_WORDS.get(outlook.band or "", "Không đánh giá"),
+                    p.projected if p.enough else "Chưa đủ hai năm có số liệu",
+                    p.gap if p.gap is not None and p.gap > 0 else None,
+                    p.pace_needed if p.will_reach is False else None]
         value = "ratio" if fraction else _amount_or_count(item.indicator.kind)
         target = "ratio" if item.indicator.target_is_fraction else value
         write_row(sheet, row, ("text", "text", value, "count", "count", target, target,
-                               "ratio", "text", "text", target, target, "text"))
+                               "ratio", "text", "text", target, target, "text", "text",
+                               target, target, target))
     finish_sheet(sheet, header_row=header, widths={"B": 60})
 
     units = book.create_sheet("Đơn vị")

@@ -31,6 +31,17 @@ from portal.frameworks.indicator import (
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import visible_frameworks
 from portal.plans.plan import PlanTask
+from portal.progress.confidence import LEVELS, RATED_STATUSES
+from portal.progress.health import Thresholds
+from portal.progress.model import (
+    GroupHealth,
+    IndicatorProgress,
+    ProgressBoard,
+    group_health,
+    indicator_progress,
+    parent_code,
+)
+from portal.progress.settings import thresholds_of
 from portal.reports.aggregate import (
     COUNTED,
     LiveAggregate,
@@ -82,6 +93,8 @@ class IndicatorFigure:
     # The figure compared with the target, as its scope says: the owning unit's own
     # (its departments' and bodies'), the sum over the units below, or the share of them.
     measured: dict = field(default_factory=dict)
+    # health against the value expected this year, and the projection to the final year
+    outlook: IndicatorProgress | None = None
 
     @property
     def value(self) -> float | int | None:
@@ -142,6 +155,19 @@ class Dashboard:
     own_values: list[tuple[Indicator, ReportValue]] = field(default_factory=list)
     as_now: bool = True
     generated_at: object = field(default_factory=clock.now)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    groups: list[GroupHealth] = field(default_factory=list)     # health of II.1, …
+    confidence: dict[str, int] = field(default_factory=dict)    # tasks in progress by level
+    unrated: int = 0                                            # … and those not rated
+
+    @property
+    def progress(self) -> ProgressBoard:
+        """Health, projections and confidence: the API's and the snapshot's shape."""
+        return ProgressBoard(
+            unit=self.unit.code, year=self.year, thresholds=self.thresholds,
+            indicators={f.indicator.code: f.outlook for f in self.indicators
+                        if f.outlook is not None},
+            groups=self.groups, confidence=self.confidence, unrated=self.unrated)
 
     @property
     def year(self) -> int:
@@ -203,8 +229,11 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
     # figure is theirs; districts and communes have figures of their own).
     bodies = [child_id for child_id, _code in live.children
               if child_id in units and units[child_id].kind == UnitKind.DEPARTMENT]
+    thresholds = thresholds_of(framework)
     figures = [_figure(live, unit, indicator, period.year, shown_years, targets, snapshot,
-                       bodies) for indicator in live.indicators]
+                       bodies, years, thresholds) for indicator in live.indicators]
+    assessed = [f.outlook for f in figures if f.outlook is not None]
+    confidence, unrated = _confidence(unit.id, period.id, as_now)
     tasks_by_child = _task_statuses(unit.id, period.id, as_now)
     below = set(db.session.scalars(select(Unit.parent_id).where(
         Unit.parent_id.in_(list(units))).distinct()))
@@ -234,7 +263,19 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
         tasks={b: sum(t.get(b, 0) for t in tasks_by_child.values()) for b in BUCKETS},
         overdue=_most_overdue(unit.id, period.id, as_now), snapshot=snapshot,
         snapshot_stale=is_stale(snapshot) if snapshot else False, own_report=own_report,
-        own_values=own_values, as_now=as_now)
+        own_values=own_values, as_now=as_now, thresholds=thresholds,
+        groups=group_health(assessed, _group_titles(live.indicators), thresholds),
+        confidence=confidence, unrated=unrated)
+
+
+def progress_for_snapshot(root: Unit, framework: Framework, year: int) -> dict:
+    """The health and projections of ``root`` for ``year``, kept in its consolidation
+    snapshot (``portal.reports.consolidation.on_snapshot``): ``{"progress": …}``."""
+    try:
+        board = build(root, framework.id, year)
+    except NothingToShow:
+        return {}
+    return {"progress": board.progress.as_dict()}
 
 
 def _targets(indicators: list[Indicator]) -> dict[int, dict[int, Decimal]]:
@@ -312,7 +353,8 @@ def _measured(live: LiveAggregate, indicator: Indicator, year: int,
 
 def _figure(live: LiveAggregate, unit: Unit, indicator: Indicator, year: int,
             years: list[int], targets: dict[int, dict[int, Decimal]],
-            snapshot: Consolidation | None, bodies: list[int]) -> IndicatorFigure:
+            snapshot: Consolidation | None, bodies: list[int], plan_years: list[int],
+            thresholds: Thresholds) -> IndicatorFigure:
     figure = live.indicator(indicator, year)
     yearly = targets.get(indicator.id, {})
     computed = indicator.aggregation != Aggregation.NONE
@@ -339,11 +381,53 @@ def _figure(live: LiveAggregate, unit: Unit, indicator: Indicator, year: int,
         official = snapshot.result.get("indicators", {}).get(indicator.code)
     trend_of = (lambda y: _measured(live, indicator, y, bodies).get("value")) if here \
         else (lambda y: live.indicator(indicator, y).get("value"))
+    trend = [(y, trend_of(y)) for y in years] if computed else []
+    assessed = None
+    if computed:
+        final_year = indicator.target_year or plan_years[-1]
+        final_target = target_now(indicator, final_year, yearly, plan_years[0]) \
+            if here else None
+        assessed = indicator_progress(indicator, year, value, aim if here else None, trend,
+                                      final_year, final_target, thresholds)
     return IndicatorFigure(
         indicator=indicator, figure=figure, target_year=yearly.get(year),
         target_final=indicator.target_final, target_now=aim, progress=progress, track=track,
-        trend=[(y, trend_of(y)) for y in years] if computed else [],
-        written=live.written(indicator, year), official=official, measured=measured)
+        trend=trend, written=live.written(indicator, year), official=official,
+        measured=measured, outlook=assessed)
+
+
+def _group_titles(indicators: list[Indicator]) -> dict[str, str]:
+    """The titles of the outline items the indicators hang under ("II.1": "Chỉ tiêu …")."""
+    if not indicators:
+        return {}
+    paths = {parent_code(i.code) for i in indicators}
+    rows = db.session.execute(select(FrameworkNode.path, FrameworkNode.title,
+                                     FrameworkNode.text).where(
+        FrameworkNode.version_id == indicators[0].version_id,
+        FrameworkNode.path.in_(sorted(paths)))).all()
+    return {r.path: (r.title or r.text or "")[:200] for r in rows}
+
+
+def _confidence(root_id: int, period_id: int, as_now: bool) -> tuple[dict[str, int], int]:
+    """The confidence ratings of the tasks not done yet in the counted reports of the
+    period below the root, by level, and how many of those tasks have none."""
+    members = members_of(root_id, as_now)
+    rows = db.session.execute(
+        select(ReportTask.confidence, func.count())
+        .select_from(ReportTask)
+        .join(UnitReport, UnitReport.id == ReportTask.report_id)
+        .join(members, members.c.unit_id == ReportTask.unit_id)
+        .where(UnitReport.period_id == period_id, UnitReport.status.in_(COUNTED),
+               ReportTask.status.in_(RATED_STATUSES))
+        .group_by(ReportTask.confidence)).all()
+    levels = dict.fromkeys(LEVELS, 0)
+    unrated = 0
+    for level, count in rows:
+        if level in levels:
+            levels[level] += count
+        else:
+            unrated += count
+    return levels, unrated
 
 
 def _rank(children: list[ChildRow]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -73,6 +75,12 @@ class Framework(SharedDownTree, Model):
     name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  default=clock.now, server_default=func.now())
+    # Health bands (portal.progress.health): actual ÷ expected at least ``health_on_track``
+    # is on track, at least ``health_behind`` behind, below it at risk. The owner sets them.
+    health_on_track: Mapped[Decimal] = mapped_column(
+        Numeric(6, 4), default=Decimal("0.95"), server_default="0.95")
+    health_behind: Mapped[Decimal] = mapped_column(
+        Numeric(6, 4), default=Decimal("0.85"), server_default="0.85")
 
     # No relationship to the owner unit: readers below it cannot load units above them;
     # its code and name come from tenants.tree.unit_labels.

@@ -83,6 +83,22 @@ TARGET_PATH_LABELS = {
     TargetPath.LINEAR: _l("A straight line from the baseline to the final target")}
 
 
+class Direction(enum.StrEnum):
+    """Which way an indicator should move (health and projection read it)."""
+
+    INCREASE = "increase"    # higher is better: classes held, share trained
+    DECREASE = "decrease"    # lower is better: violations found, days to resolve
+    MAINTAIN = "maintain"    # hold the target, within a tolerance: 100 % resolved each year
+
+
+DIRECTION_LABELS = {
+    Direction.INCREASE: _l("Higher is better"),
+    Direction.DECREASE: _l("Lower is better"),
+    Direction.MAINTAIN: _l("Maintain the target (within a tolerance)")}
+
+DEFAULT_TOLERANCE = Decimal("0.05")   # a "maintain" indicator: within 5 % of its target
+
+
 # Which target scopes each kind allows (a yes/no is always a share of units).
 ALLOWED_SCOPES: dict[str, set[str]] = {
     IndicatorKind.COUNT: {TargetScope.OWN, TargetScope.SUM, TargetScope.SHARE},
@@ -149,6 +165,11 @@ class Indicator(SharedDownTree, Model):
     # year before the plan's first reporting year).
     baseline: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     baseline_year: Mapped[int | None] = mapped_column(Integer)
+    # Which way it should move, and for "maintain" how far from the target still counts
+    # as holding it (a fraction of the target: 0.05 = within 5 %; portal.progress.health).
+    direction: Mapped[str] = mapped_column(String(10), default=Direction.INCREASE.value,
+                                           server_default=Direction.INCREASE.value)
+    tolerance: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     # Unit kinds that must report it, comma-separated ("department,district,commune").
     reporting_kinds: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")

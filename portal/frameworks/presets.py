@@ -6,6 +6,8 @@ Semantics from PRODUCT.md § What the numbers mean. Ratios and shares are fracti
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 ALL = "department,district,commune"
 PROVINCIAL = "department,district"
 YEARS = range(2025, 2031)
@@ -62,6 +64,8 @@ PLAN_108_INDICATORS: dict[str, dict] = {
         "kind": "ratio", "unit_of_measure": "%", "time_behaviour": "per_year",
         "aggregation": "ratio_of_sums", "target_final": 1, "target_year": 2030,
         "target_scope": "sum", "target_path": "yearly",
+        # every warning resolved each year: a level to hold, not a climb
+        "direction": "maintain", "tolerance": Decimal("0.05"),
         "numerator_label": "Số thông tin, cảnh báo đã giải quyết",
         "denominator_label": "Số thông tin, cảnh báo tiếp nhận",
         "reporting_kinds": PROVINCIAL,

@@ -28,7 +28,9 @@ from portal.frameworks.framework import (
 from portal.frameworks.indicator import (
     ALLOWED_AGGREGATIONS,
     ALLOWED_SCOPES,
+    DEFAULT_TOLERANCE,
     Aggregation,
+    Direction,
     Indicator,
     IndicatorKind,
     IndicatorTarget,
@@ -363,6 +365,8 @@ class IndicatorInput:
     target_path: str | None = None
     baseline: str | None = None
     baseline_year: str | None = None
+    direction: str | None = None       # Direction; None: unchanged
+    tolerance: str | None = None       # a percentage ("5"); "" : the default 5 %
 
 
 def update_indicator(indicator: Indicator, version: FrameworkVersion,
@@ -445,6 +449,22 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
                 baseline_year = int(parse_number(data.baseline_year, integer=True))
             except NumberError as exc:
                 problems.append(_("Baseline year: %(problem)s", problem=exc))
+    direction = data.direction or indicator.direction
+    if direction not in {d.value for d in Direction}:
+        problems.append(_("Choose which way the indicator should move."))
+    tolerance = indicator.tolerance
+    if data.tolerance is not None:
+        tolerance = None
+        if data.tolerance.strip():
+            try:
+                tolerance = as_fraction(parse_number(data.tolerance), data.tolerance)
+            except NumberError as exc:
+                problems.append(_("Tolerance: %(problem)s", problem=exc))
+            else:
+                if not Decimal(0) <= tolerance <= Decimal("0.5"):
+                    problems.append(_("Tolerance: give a percentage from 0 to 50."))
+    if direction == Direction.MAINTAIN and tolerance is None:
+        tolerance = DEFAULT_TOLERANCE
     if path == TargetPath.LINEAR and (final is None or target_year is None):
         problems.append(_("A straight-line target needs the final target and its year."))
     if path == TargetPath.LINEAR and baseline_year is not None and target_year is not None \
@@ -466,6 +486,8 @@ def update_indicator(indicator: Indicator, version: FrameworkVersion,
     indicator.target_path = path
     indicator.baseline = baseline
     indicator.baseline_year = baseline_year
+    indicator.direction = direction
+    indicator.tolerance = tolerance
     indicator.reporting_kinds = ",".join(k.value for k in UnitKind
                                          if k.value in data.reporting_kinds)
     indicator.note = nfc(data.note)
@@ -581,6 +603,7 @@ def new_draft(framework: Framework, user_id: int | None) -> FrameworkVersion:
             maximum=indicator.maximum,
             target_scope=indicator.target_scope, target_path=indicator.target_path,
             baseline=indicator.baseline, baseline_year=indicator.baseline_year,
+            direction=indicator.direction, tolerance=indicator.tolerance,
             reporting_kinds=indicator.reporting_kinds, note=indicator.note,
             position=indicator.position,
             targets=[IndicatorTarget(year=t.year, value=t.value,

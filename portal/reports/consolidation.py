@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -71,6 +72,19 @@ class Consolidation(TenantScoped, Model):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# Parts other packages add to a snapshot (the dashboard's health and projection, issue 18):
+# subscribed by the composition root, as the report events are (portal.reports.events), so
+# this package does not import those that read it. Each returns keys to add to the result.
+SnapshotPart = Callable[[Unit, Framework, int], dict]
+_snapshot_parts: list[SnapshotPart] = []
+
+
+def on_snapshot(part: SnapshotPart) -> None:
+    """Add ``part(root, framework, year)`` to every snapshot computed from now on (once)."""
+    if part not in _snapshot_parts:
+        _snapshot_parts.append(part)
 
 
 class ConsolidationError(DomainError):
@@ -225,6 +239,8 @@ def _compute(row: Consolidation) -> str:
     _pause()
     result["narrative"] = _narrative(root_id, period_id)
     result["units"] = _unit_values(root_id, period_id)
+    for part in _snapshot_parts:
+        result.update(part(root, framework, year))  # type: ignore[arg-type]  # the row's foreign keys
     _mark(consolidation_id, RunStatus.RUNNING, 90, ConsolidationStep.WRITING)
     if not _lock(consolidation_id):  # the lock ended with the progress commits: take it again
         return "already running elsewhere"

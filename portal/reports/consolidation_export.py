@@ -268,7 +268,55 @@ def build_consolidation_xlsx(result: dict, *, indicators: dict[str, Indicator],
             cell.font = Font(bold=True)
         _unit_breakdown(sheet, code, units, kind, *_unit_columns(kind, titles, kinds))
         finish_sheet(sheet, header_row=header)
+    _progress_sheet(book, result.get("progress"), indicators)
     return workbook_bytes(book)
+
+
+HEALTH_WORDS = {"achieved": "Đã đạt chỉ tiêu", "on_track": "Đạt tiến độ",
+                "behind": "Chậm tiến độ", "at_risk": "Có nguy cơ không đạt",
+                "not_started": "Chưa triển khai", "no_data": "Chưa có số liệu"}
+
+
+def _progress_sheet(book: Workbook, progress: dict | None,
+                    indicators: dict[str, Indicator]) -> None:
+    """"Dự báo": each indicator's health against the value expected this year and its
+    projection to the final year (docs/progress.md), as kept in the snapshot; a snapshot
+    taken before projections were kept says so."""
+    sheet = book.create_sheet("Dự báo")
+    write_caption(sheet, "Tiến độ so với kỳ vọng và dự báo đến năm cuối kế hoạch", size=13)
+    if not progress:
+        sheet.append(["Bản tổng hợp này được lập trước khi có dự báo; hãy tổng hợp lại."])
+        return
+    sheet.append([f"Ngưỡng: đúng tiến độ từ {progress['thresholds']['on_track']:.0%}, "
+                  f"chậm tiến độ từ {progress['thresholds']['behind']:.0%}; dự báo theo xu "
+                  "hướng tuyến tính có trọng số thời gian, cần ít nhất hai năm có số liệu."])
+    header = write_header(sheet, [
+        "Mã", "Chỉ tiêu", "Số liệu so sánh", "Kỳ vọng năm nay", "Thực tế / kỳ vọng",
+        "Đánh giá tiến độ", "Số năm có số liệu", "Năm cuối", "Giá trị dự báo", "Chỉ tiêu năm cuối",
+        "Còn thiếu", "Tốc độ đến nay (mỗi năm)", "Tốc độ cần từ nay (mỗi năm)", "Dự báo"])
+    for code, item in progress["indicators"].items():
+        indicator = indicators.get(code)
+        kind = "ratio" if indicator is not None and indicator.target_is_fraction else "count"
+        p = item["projection"]
+        verdict = ("Chưa đủ hai năm có số liệu" if not p["enough"] else
+                   "Không có chỉ tiêu" if p["will_reach"] is None else
+                   "Đạt chỉ tiêu" if p["will_reach"] else "Không đạt chỉ tiêu")
+        write_row(sheet, [code, indicator.name if indicator else "", item["value"],
+                          item["expected"], item["ratio"],
+                          HEALTH_WORDS.get(item["health"] or "", "Không đánh giá"),
+                          p["years_reported"], p["final_year"], p["projected"], p["target"],
+                          p["gap"], p["pace"], p["pace_needed"], verdict],
+                  ["text", "text", kind, kind, "ratio", "text", "count", "text", kind, kind,
+                   kind, kind, kind, "text"])
+    sheet.append([])
+    write_header(sheet, ["Nhóm chỉ tiêu", "Tên", "Đánh giá tiến độ", "Bình quân (mỗi chỉ tiêu "
+                         "tối đa 100 %)", "Số chỉ tiêu được tính", "Chưa có số liệu"])
+    for group in progress["groups"]:
+        write_row(sheet, [group["code"], group["title"],
+                          HEALTH_WORDS.get(group["health"], ""), group["score"],
+                          group["counted"], group["no_data"]],
+                  ["text", "text", "text", "ratio", "count", "count"])
+    finish_sheet(sheet, header_row=header)
 
 
 def _unit_breakdown(sheet: Worksheet, code: str, units: list[dict], kind: str,

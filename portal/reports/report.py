@@ -189,6 +189,8 @@ class ReportTask(TenantScoped, Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     content: Mapped[str] = mapped_column(Text, default="")      # as the plan words it
     status: Mapped[str | None] = mapped_column(String(16))
+    # How confident the unit is that a task in progress will be done (portal.progress.confidence)
+    confidence: Mapped[str | None] = mapped_column(String(12))
     result: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -24,6 +24,7 @@ from portal.numbers import NumberError, check_maximum, read_number
 from portal.plans.plan import UnitPlan
 from portal.plans.service import StaleEdit, clean_text, in_force
 from portal.problems import DomainError, refuse_together
+from portal.progress.confidence import LEVELS, rated
 from portal.reports.events import check_before_submission, transition_recorded
 from portal.reports.report import (
     ACTION_FROM,
@@ -294,16 +295,20 @@ def _apply(row: ReportValue | ReportTask, changes: dict[str, object]) -> None:
 
 def save_task_status(row: ReportTask, report: UnitReport, status: str, result: str,
                      version: str | int | None = None, *, check_version: bool = True,
-                     whole: bool = True) -> dict[str, str]:
-    """A task's status and result. ``whole`` (the API): a problem refuses both
-    (``ReportError``); otherwise (the page's autosave) the valid one is saved and the
-    problem of the other returned, by field."""
+                     whole: bool = True, confidence: str | None = None) -> dict[str, str]:
+    """A task's status, result and confidence rating (``None``: unchanged). ``whole``
+    (the API): a problem refuses all (``ReportError``); otherwise (the page's autosave)
+    the valid ones are saved and the problems of the others returned, by field. A rating
+    is kept only for a task not done yet (portal.progress.confidence)."""
     _require_editable(report)
     if check_version:
-        _check(row.version, version, {"status": row.status or "", "result": row.result})
+        _check(row.version, version, {"status": row.status or "", "result": row.result,
+                                      "confidence": row.confidence or ""})
     problems = too_long({"result": (result, limits.LONG_TEXT)})
     if status and status not in {s.value for s in TaskStatus}:
         problems["status"] = _("Choose one of the four statuses.")
+    if confidence and confidence not in LEVELS:
+        problems["confidence"] = _("Choose one of the five confidence levels.")
     if whole and problems:
         raise ReportError(problems)
     changes: dict[str, object] = {}
@@ -311,6 +316,9 @@ def save_task_status(row: ReportTask, report: UnitReport, status: str, result: s
         changes["status"] = status or None
     if "result" not in problems:
         changes["result"] = clean_text(result)
+    if "confidence" not in problems:
+        given = row.confidence if confidence is None else confidence
+        changes["confidence"] = rated(changes.get("status", row.status), given)  # type: ignore[arg-type]  # a status or None
     _apply(row, changes)
     return problems
 
@@ -338,7 +346,8 @@ def snapshot(report: UnitReport) -> dict:
     return {
         "values": {codes[v.indicator_id]: value_fields(v) for v in report.values},
         "tasks": {t.task_key: {"content": t.content, "status": t.status or "",
-                               "result": t.result} for t in report.tasks},
+                               "result": t.result, "confidence": t.confidence or ""}
+                  for t in report.tasks},
         "narrative": {name: getattr(report, name) for name in NARRATIVE},
     }
 
@@ -466,10 +475,11 @@ def changes_since_last_submission(report: UnitReport) -> list[tuple[str, str, st
             if was != now:
                 changes.append((f"{code} · {name}", was, now))
     for key, fields in after["tasks"].items():
-        for name in ("status", "result"):
+        for name in ("status", "result", "confidence"):
             was = before["tasks"].get(key, {}).get(name, "")
-            if was != fields[name]:
-                changes.append((f"{fields['content'][:60]} · {name}", was, fields[name]))
+            if was != fields.get(name, ""):
+                changes.append((f"{fields['content'][:60]} · {name}", was,
+                                fields.get(name, "")))
     for name, now in after["narrative"].items():
         if before["narrative"].get(name, "") != now:
             changes.append((name, before["narrative"].get(name, ""), now))
