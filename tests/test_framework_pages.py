@@ -100,7 +100,7 @@ def test_owner_uploads_checks_corrects_and_publishes(app: Flask, login_as) -> No
 def test_bad_uploads_are_explained_and_save_nothing(app: Flask, login_as) -> None:
     owner = login_as("admin")
     before = count(Framework)
-    cases = [("kh.pdf", b"%PDF-1.5 ...", "Đây là tệp PDF"),
+    cases = [("kh.pdf", b"%PDF-1.5 ...", "Tệp PDF bị hỏng"),
              ("kh.txt", b"", "Tệp rỗng"),
              ("kh.docx", b"PK\x03\x04broken", "bị hỏng"),
              ("thu.txt", "Kính gửi anh chị.\nTrân trọng.".encode(), "Không tìm thấy bố cục")]

@@ -192,7 +192,7 @@ def test_docx_with_a_header_table() -> None:
 @pytest.mark.parametrize(("name", "data", "code"), [
     ("empty.txt", b"", "empty"),
     ("blank.txt", b"   \n\n  ", "empty"),
-    ("plan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "pdf"),
+    ("plan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "pdf-corrupt"),
     ("plan.docx", b"PK\x03\x04not really a zip", "corrupt"),
     ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "format"),
     ("letter.txt", "Kính gửi anh.\nXin cảm ơn.".encode(), "not-a-plan"),

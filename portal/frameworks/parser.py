@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from portal.frameworks.layout import COLUMN_GAP  # columns on one line: three spaces apart
 from portal.problems import DomainError
 from tenants.text import search_key
 
@@ -142,19 +143,37 @@ def parse_file(filename: str, data: bytes) -> ParseResult:
     if not data.strip():
         raise DocumentError("empty", "the file is empty")
     if data.startswith(b"%PDF"):
-        raise DocumentError("pdf", "this is a PDF: export it as text (.txt) or Word (.docx) "
-                                   "first, or copy its text into a .txt file")
+        return parse_pdf(data)
     name = filename.lower()
     if data.startswith(b"PK\x03\x04") or name.endswith(".docx"):
         return parse_docx(data)
     if name.endswith((".doc", ".xls", ".xlsx", ".odt")) or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DocumentError("format", "only .txt and .docx files can be read; save the "
-                                      "document as .docx or plain text")
+        raise DocumentError("format", "only .txt, .docx and .pdf files and scanned images "
+                                      "can be read; save the document as .docx, PDF or "
+                                      "plain text")
     text, warning = _decode(data)
     result = parse_text(text)
     if warning:
         result.warnings.insert(0, warning)
     return result
+
+
+def parse_pdf(data: bytes) -> ParseResult:
+    """Parse a PDF's text layer as its ``.txt`` would be (``portal.frameworks.pdf``).
+
+    A scan (most pages without a text layer) is refused with the code ``scan``: it is
+    read by OCR in a background job (``portal.frameworks.ingest``), never here.
+    """
+    from portal.frameworks.pdf import PdfError, read_text_layer
+
+    try:
+        layer = read_text_layer(data)
+    except PdfError as exc:
+        raise DocumentError(exc.code, str(exc.messages[0])) from exc
+    if layer.is_scan:
+        raise DocumentError("scan", "the PDF is a scan without a text layer; it must be "
+                                    "read by OCR")
+    return parse_text("\n".join(layer.pages))
 
 
 def parse_docx(data: bytes) -> ParseResult:
@@ -240,7 +259,6 @@ def _decode(data: bytes) -> tuple[str, Warning_ | None]:
 # ---- text ---------------------------------------------------------------------------
 
 
-COLUMN_GAP = "   "  # two columns on one line (header, signature) stay three spaces apart
 
 
 def _clean_lines(text: str) -> list[str]:

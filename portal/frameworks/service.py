@@ -39,6 +39,7 @@ from portal.frameworks.indicator import (
     default_scope,
 )
 from portal.frameworks.parser import DocumentError, Node, ParseResult, parse_file
+from portal.frameworks.pdf import MAX_PAGES
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from portal.limits import check_lengths
@@ -97,12 +98,15 @@ def document_message(error: DocumentError) -> str:
     """A parser refusal in the user's language."""
     messages = {
         "empty": _("The file is empty."),
-        "pdf": _("This is a PDF. Export it as text (.txt) or Word (.docx) first, or copy "
-                 "its text into a .txt file, then upload that."),
+        "pdf-corrupt": _("The PDF is damaged or protected by a password. Save it again "
+                         "from the program that made it, then upload it."),
+        "pdf-pages": _("The PDF has more pages than a plan can have (at most %(n)d).",
+                       n=MAX_PAGES),
+        "scan": _("This PDF is a scan without a text layer: it is read by OCR."),
         "corrupt": _("The .docx file is damaged or is not a Word document. Open it in Word, "
                      "save it again and upload it."),
-        "format": _("Only .txt and .docx files can be read. Save the document as .docx or "
-                    "as plain text."),
+        "format": _("Only .txt, .docx and .pdf files and scanned images (.png, .jpg, "
+                    ".tif) can be read. Save the document as .docx, PDF or plain text."),
         "encoding": _("The text is neither UTF-8 nor Windows-1258. Save it as UTF-8 text."),
         "not-a-plan": _("No outline was found in this file. A plan has sections (I., II., …) "
                         "or numbered items (1., 2., …)."),

@@ -1,0 +1,149 @@
+"""Plans as they arrive: a signed PDF with its text layer, a scan read by OCR."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.frameworks.framework import Framework
+from portal.frameworks.layout import Page, Word, page_text
+from portal.frameworks.parser import parse_file, parse_text
+from portal.frameworks.pdf import _words
+from tenants.scoping import system_scope
+from tests.conftest import csrf_token
+from tests.pdf_documents import office, plan_pdf, reference_text
+
+needs_office = pytest.mark.skipif(office() is None, reason="LibreOffice is not installed "
+                                                            "(scripts/setup.sh --browser)")
+
+
+@pytest.fixture(scope="module")
+def plan_108_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    if office() is None:
+        pytest.skip("LibreOffice is not installed (scripts/setup.sh --browser)")
+    return plan_pdf(tmp_path_factory.mktemp("pdf")).read_bytes()
+
+
+def flat(outline: list[dict], prefix: str = "") -> list[tuple[str, str, str]]:
+    out = []
+    for node in outline:
+        out.append((prefix + node["label"], node["title"], node["text"]))
+        out += flat(node["children"], prefix + node["label"] + ".")
+    return out
+
+
+@needs_office
+def test_a_signed_pdf_parses_as_its_text_layer(plan_108_pdf: bytes) -> None:
+    expected = parse_text(reference_text()).as_dict()
+    result = parse_file("kh-108.pdf", plan_108_pdf).as_dict()
+    # the two-column header read as the parser expects it from the .txt layer
+    assert result["meta"] == expected["meta"]
+    assert result["meta"]["number"] == "108/KH-UBND"
+    assert result["meta"]["issuer"] == "ỦY BAN NHÂN DÂN TỈNH HƯNG YÊN"
+    assert (result["meta"]["place"], result["meta"]["date"]) == ("Hưng Yên", "2025-05-26")
+    # outlines, titles and texts exactly; running header and page numbers gone
+    assert len(flat(result["outline"])) == len(flat(expected["outline"])) > 60
+    assert flat(result["outline"]) == flat(expected["outline"])
+    for part in ("preamble", "closing", "recipients", "signature", "warnings"):
+        assert result[part] == expected[part], part
+    assert "Kế hoạch số 108/KH-UBND của UBND tỉnh" not in str(result)
+
+
+def glyphs(text: str, x: float = 72, top: float = 100, size: float = 12,
+           advance: float = 6, space: float = 3) -> list[dict]:
+    """Characters as a PDF text layer gives them: ``_`` is a gap without a space glyph,
+    ``~`` a space glyph with no gap."""
+    chars = []
+    for char in text:
+        if char == "_":
+            x += space
+            continue
+        if char == "~":
+            chars.append({"text": " ", "x0": x, "x1": x, "top": top, "bottom": top + size})
+            continue
+        chars.append({"text": char, "x0": x, "x1": x + advance, "top": top,
+                      "bottom": top + size})
+        x += advance
+    return chars
+
+
+def test_words_come_from_where_the_glyphs_stand() -> None:
+    # glued in the text layer (no space glyph, a gap): put apart
+    assert [w.text for w in _words(glyphs("về_đẩy_mạnh"))] == ["về", "đẩy", "mạnh"]
+    # split by a stray space glyph inside a word (no gap): put back together
+    assert [w.text for w in _words(glyphs("ch~ất_lượ~ng"))] == ["chất", "lượng"]
+    # a tone mark drawn as a glyph of its own goes back on its letter (NFC)
+    mark = {"text": "\u0301", "x0": 88, "x1": 88, "top": 100, "bottom": 112}
+    marks = [*glyphs("cha"), mark]
+    assert [w.text for w in _words(marks)] == ["chá"]
+
+
+def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
+    bodies = ["Mục đích yêu cầu", "Nhiệm vụ cụ thể", "Giải pháp chủ yếu",
+              "Tổ chức thực hiện", "Kinh phí thực hiện"]
+
+    def page(number: int) -> Page:
+        words = [] if number == 1 else [   # the first page has the document's own header
+            Word("Kế", 72, 84, 30, 40), Word("hoạch", 86, 120, 30, 40),
+            Word(f"{number}/5", 500, 520, 30, 40)]
+        for row in range(3):
+            words += [Word(w, 72 + 40 * i, 100 + 40 * i, 100 + 20 * row, 112 + 20 * row)
+                      for i, w in enumerate(f"{bodies[number - 1]} dòng {row}".split())]
+        words.append(Word(str(number), 290, 300, 800, 812))
+        return Page(words, 595, 842)
+
+    texts = page_text([page(n) for n in range(1, 6)])
+    assert texts == ["\n".join(f"{body} dòng {row}" for row in range(3)) for body in bodies]
+
+
+def test_two_column_header_is_read_column_by_column() -> None:
+    def line(top: float, *parts: tuple[float, str]) -> list[Word]:
+        out = []
+        for x, text in parts:
+            for word in text.split():
+                out.append(Word(word, x, x + 8 * len(word), top, top + 12))
+                x += 8 * len(word) + 4
+        return out
+
+    words = (line(50, (90, "UBND TỈNH HƯNG YÊN"), (330, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA"))
+             + line(64, (80, "SỞ KHOA HỌC VÀ"), (350, "Độc lập - Tự do - Hạnh phúc"))
+             + line(78, (95, "CÔNG NGHỆ"))
+             + line(92, (90, "Số: 12/KH-SKHCN"), (330, "Hưng Yên, ngày 22"))
+             + line(106, (360, "tháng 10 năm 2025"))
+             + line(130, (270, "KẾ HOẠCH")))
+    text = page_text([Page(words, 595, 842)])[0]
+    assert text.splitlines() == [
+        "UBND TỈNH HƯNG YÊN", "SỞ KHOA HỌC VÀ", "CÔNG NGHỆ", "Số: 12/KH-SKHCN",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA", "Độc lập - Tự do - Hạnh phúc", "Hưng Yên, ngày 22",
+        "tháng 10 năm 2025", "KẾ HOẠCH"]
+
+
+def upload(client, name: str, data: bytes, code: str = "D1"):
+    token = csrf_token(client, f"/units/{code}/frameworks")
+    return client.post(f"/units/{code}/frameworks", content_type="multipart/form-data",
+                       data={"csrf_token": token, "document": (io.BytesIO(data), name)})
+
+
+@needs_office
+def test_the_framework_upload_takes_a_signed_pdf(app: Flask, login_as,
+                                                 plan_108_pdf: bytes) -> None:
+    owner = login_as("consolidator")
+    response = upload(owner, "kh-108.pdf", plan_108_pdf)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    fid = int(re.search(r"/frameworks/(\d+)/draft", response.location).group(1))
+    with system_scope("test"):
+        version = db.session.scalar(select(Framework).where(Framework.id == fid)).draft()
+        assert (version.doc_number, version.place) == ("108/KH-UBND", "Hưng Yên")
+        assert version.issued_on.isoformat() == "2025-05-26"
+
+
+def test_a_damaged_pdf_is_explained_and_saves_nothing(app: Flask, login_as) -> None:
+    response = upload(login_as("admin"), "kh.pdf", b"%PDF-1.5 not really")
+    assert response.status_code == 422
+    assert "Tệp PDF bị hỏng" in response.get_data(as_text=True)
+
