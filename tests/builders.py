@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
@@ -317,6 +318,12 @@ def build_targets(world) -> dict[str, dict]:
             db.session.commit()
             run_consolidation(consolidation.id, unit.id)
             out[target]["consolidation_id"] = consolidation.id
+            # …and a scan of a plan its unit uploaded, waiting to be read by OCR
+            ingest = DocumentIngest(unit_id=unit.id, filename="scan.pdf", data=b"%PDF",
+                                    pages=1)
+            db.session.add(ingest)
+            db.session.commit()
+            out[target]["ingest_id"] = ingest.id
     return out
 
 

@@ -114,3 +114,38 @@ def scan_of(pdf: Path, folder: Path, *, dpi: int = 300, pages: int | None = None
     out = folder / "scan.pdf"
     images[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
     return out
+
+
+SMALL_SCAN_LEFT = ["UBND TỈNH HƯNG YÊN", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "Số: 12/KH-SKHCN"]
+SMALL_SCAN_RIGHT = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                    "Hưng Yên, ngày 22 tháng 10 năm 2025"]
+SMALL_SCAN_BODY = ["KẾ HOẠCH", "Kiểm tra đo lường năm 2026",
+                   "I. MỤC ĐÍCH, YÊU CẦU", "1. Mục đích",
+                   "Nâng cao chất lượng sản phẩm, hàng hóa trên địa bàn tỉnh.",
+                   "2. Yêu cầu", "Bảo đảm đúng quy định của pháp luật.",
+                   "II. NHIỆM VỤ", "1. Kiểm tra phương tiện đo", "a) Tại các chợ và cửa hàng.",
+                   "b) Tại các cơ sở kinh doanh xăng dầu.", "2. Tuyên truyền"]
+
+
+def small_scan(path: Path, *, dpi: int = 300) -> Path:
+    """One page of a short plan as a scanner gives it (a PNG at ``dpi``), header included."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    scale = dpi / 300
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+                              int(42 * scale))
+    step = int(64 * scale)
+    image = Image.new("L", (int(2480 * scale), step * 20), 255)
+    draw = ImageDraw.Draw(image)
+    y = step
+    for left, right in zip(SMALL_SCAN_LEFT, SMALL_SCAN_RIGHT, strict=True):
+        draw.text((int(150 * scale), y), left, font=font, fill=0)
+        draw.text((int(1150 * scale), y), right, font=font, fill=0)
+        y += step
+    y += step
+    for line in SMALL_SCAN_BODY:
+        x = int(1100 * scale) if line == "KẾ HOẠCH" else int(200 * scale)
+        draw.text((x, y), line, font=font, fill=0)
+        y += step
+    image.save(path, dpi=(dpi, dpi))
+    return path

@@ -7,16 +7,18 @@ import re
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.frameworks import ingest, ocr
+from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.framework import Framework
 from portal.frameworks.layout import Page, Word, page_text
-from portal.frameworks.parser import parse_file, parse_text
+from portal.frameworks.parser import DocumentError, parse_file, parse_text
 from portal.frameworks.pdf import _words
 from tenants.scoping import system_scope
 from tests.conftest import csrf_token
-from tests.pdf_documents import office, plan_pdf, reference_text
+from tests.pdf_documents import office, plan_pdf, reference_text, small_scan
 
 needs_office = pytest.mark.skipif(office() is None, reason="LibreOffice is not installed "
                                                             "(scripts/setup.sh --browser)")
@@ -147,3 +149,77 @@ def test_a_damaged_pdf_is_explained_and_saves_nothing(app: Flask, login_as) -> N
     assert response.status_code == 422
     assert "Tệp PDF bị hỏng" in response.get_data(as_text=True)
 
+
+
+# ---- scans: OCR in a background job --------------------------------------------------
+
+needs_ocr = pytest.mark.skipif(not ocr.available(), reason="Tesseract or pdftoppm is not "
+                                                           "installed (scripts/setup.sh)")
+
+
+@pytest.fixture(scope="module")
+def scan_png(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return small_scan(tmp_path_factory.mktemp("scan") / "scan.png").read_bytes()
+
+
+def test_a_pdf_of_page_images_is_a_scan(scan_png: bytes) -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(scan_png)).save(out, "PDF", resolution=300)
+    with pytest.raises(DocumentError) as caught:
+        parse_file("scan.pdf", out.getvalue())
+    assert caught.value.code == "scan"
+
+
+@needs_ocr
+def test_a_scan_is_read_by_ocr_in_a_job_page_by_page(app: Flask, login_as, scan_png: bytes,
+                                                     monkeypatch) -> None:
+    marks: list[dict] = []
+    real_mark = ingest._mark
+    monkeypatch.setattr(ingest, "_mark", lambda i, **v: (marks.append(v), real_mark(i, **v)))
+    owner = login_as("consolidator")
+    response = upload(owner, "ke-hoach-scan.png", scan_png)
+    assert response.status_code == 302
+    assert re.search(r"/frameworks/scans/\d+$", response.location)
+    # the job ran (in-process without Redis), saying which page it was on
+    assert {"progress": 1, "page": 1, "pages": 1} in marks
+    progress = owner.get(response.location + "/progress")
+    assert progress.status_code == 200
+    draft_url = progress.headers["HX-Redirect"]
+    fid = int(re.search(r"/frameworks/(\d+)/draft", draft_url).group(1))
+    with system_scope("test"):
+        row = db.session.scalar(select(DocumentIngest).where(DocumentIngest.framework_id == fid))
+        assert row.status == "done" and row.data is None   # the scan is not kept
+        assert row.confidence[0]["page"] == 1 and row.confidence[0]["confidence"] > 80
+        version = db.session.scalar(select(Framework).where(Framework.id == fid)).draft()
+        assert (version.doc_number, version.place) == ("12/KH-SKHCN", "Hưng Yên")
+        assert version.issued_on.isoformat() == "2025-10-22"
+        assert version.issuer == "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+        assert version.warnings[0]["code"] == "ocr"
+    page = owner.get(draft_url).get_data(as_text=True)
+    assert "nhận dạng chữ (OCR) từ bản quét 1 trang" in page
+    assert "theo trang: 1:" in page
+
+
+def test_low_confidence_pages_are_listed() -> None:
+    warnings = ingest.ocr_warnings([ocr.OcrPage(1, 93.0, 300), ocr.OcrPage(2, 61.4, 280)])
+    assert [(w.code, w.params.get("page")) for w in warnings] == [("ocr", None),
+                                                                   ("ocr-page", 2)]
+    assert warnings[0].params["per_page"] == "1: 93 %, 2: 61 %"
+
+
+@pytest.mark.parametrize(("limit", "value", "message"), [
+    ("MAX_PAGES", 0, "chỉ đọc được tối đa 0 trang"),
+    ("MAX_PIXELS", 1000, "quá lớn để đọc"),
+])
+def test_scans_over_the_limits_are_refused_before_any_page_is_read(
+        app: Flask, login_as, scan_png: bytes, monkeypatch, limit: str, value: int,
+        message: str) -> None:
+    monkeypatch.setattr(ocr, limit, value)
+    monkeypatch.setattr(ocr, "read_scan", lambda *a: pytest.fail("read"))
+    response = upload(login_as("consolidator"), "scan.png", scan_png)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with system_scope("test"):
+        assert db.session.scalar(select(func.count()).select_from(DocumentIngest)) == 0

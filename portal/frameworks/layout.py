@@ -107,8 +107,22 @@ def group_lines(words: list[Word]) -> list[Line]:
 # The last lines of a Decree 30 header: the number (left) and the place and date (right),
 # the date maybe broken over lines ("ngày 22" / "tháng 10 năm 2020") or left blank in a
 # draft ("ngày    tháng    năm 2025").
-_HEADER_END = re.compile(r"^S[ốoô6ó0]\s*[:.;]|\bn[ăaắ]m\s+\d{4}\s*$|^(?:ng[àaá]y|th[áa]ng)\b",
-                         re.IGNORECASE)
+_NUMBER_LINE = re.compile(r"^S[ốoô6ó0]\s*[:.;]", re.IGNORECASE)
+_DATE_START = re.compile(r"\bng[àaá]y\b", re.IGNORECASE)
+_YEAR_END = re.compile(r"\bn[ăaắ]m\s+\d{4}\b", re.IGNORECASE)
+
+
+def _header_end(lines: list[Line]) -> int | None:
+    """The index after the header's number and date lines, if both are there."""
+    def first(pattern: re.Pattern[str], start: int = 0) -> int | None:
+        return next((i for i, ln in enumerate(lines) if i >= start
+                     and any(pattern.search(s.text.strip()) for s in ln.segments)), None)
+
+    number, dated = first(_NUMBER_LINE), first(_DATE_START)
+    year = first(_YEAR_END, dated) if dated is not None else None
+    if number is None or year is None:
+        return None
+    return max(number, year) + 1
 
 
 def header_columns(lines: list[Line], width: float) -> list[Line]:
@@ -128,10 +142,9 @@ def header_columns(lines: list[Line], width: float) -> list[Line]:
     end = 0
     while end < len(top) and all(s.x1 < gutter or s.x0 > gutter for s in top[end].segments):
         end += 1
-    marks = [i for i, ln in enumerate(top[:end])
-             if any(_HEADER_END.search(s.text.strip()) for s in ln.segments)]
-    if marks:
-        end = marks[-1] + 1
+    found = _header_end(top[:end])
+    if found is not None:
+        end = found
     left = [Line([s], ln.top) for ln in lines[:end] for s in ln.segments if s.x1 < gutter]
     right = [Line([s], ln.top) for ln in lines[:end] for s in ln.segments if s.x0 > gutter]
     return left + right + lines[end:]

@@ -58,6 +58,7 @@ _DATE = re.compile(
     r"th[áa]ng\s+(?P<m>\d{1,2})\s+n[ăaắ]m\s+(?P<y>\d{4})", re.IGNORECASE)
 _EMPTY_DATE = re.compile(r"ng[àa]y\s+(?:\.{2,}|…|\s)*\s*th[áa]ng\s+", re.IGNORECASE)
 _ROMAN = re.compile(r"^(?P<tok>[IVXLivxl1|!]{1,6})\s*[.)]\s*(?P<rest>.*)$")
+_BARE_ROMAN = re.compile(r"^(?P<tok>[IVXivx1l|]{1,6})\s+(?P<rest>\S.*)$")
 _DECIMAL = re.compile(r"^(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.?(?:\s+|$)(?P<rest>.*)$")
 _NUMBERED = re.compile(r"^(?P<n>\d{1,2})\s*\.(?!\d)\s*(?P<rest>.*)$")
 _LETTER = re.compile(r"^(?P<l>[a-zđA-ZĐ¢1l|])\s*[)\]}]\s*(?P<rest>.*)$")
@@ -483,6 +484,12 @@ class _Parser:
             if value and (any(c in "IVX" for c in token.upper())
                           or (value == expect_roman and not token.isdigit())):
                 return LEVEL_ROMAN, _to_roman(value), token, rest
+        match = _BARE_ROMAN.match(line)
+        if match and _is_upper(match["rest"]) and len(match["rest"]) > 3:
+            # "II NHIỆM VỤ": OCR lost the full stop; only the section expected next
+            mapped = "".join("I" if c in "1lL|!" else c for c in match["tok"].upper())
+            if _roman_value(mapped) == expect_roman and any(c in "IVX" for c in mapped):
+                return LEVEL_ROMAN, mapped, match["tok"] + " (.)", match["rest"]
         match = _DECIMAL.match(line)
         if match and parent_number is not None and match["a"] == parent_number:
             return LEVEL_DECIMAL, f"{match['a']}.{int(match['b'])}", match.group(0), match["rest"]

@@ -84,6 +84,11 @@ def warning_text(warning: dict[str, Any]) -> str:
                               "Vietnamese letters."),
         "auto-numbering": lambda: _("%(n)d paragraphs use Word's automatic numbering, which "
                                     "is not part of the text: check the outline.", **params),
+        "ocr": lambda: _("Read by text recognition (OCR) from a scan of %(pages)d pages, "
+                         "mean confidence %(confidence)d %% (per page: %(per_page)s): check "
+                         "the outline against the pages.", **params),
+        "ocr-page": lambda: _("Page %(page)d was read with low confidence (%(confidence)d "
+                              "%%): check it against the scan.", **params),
         "invalid-date": lambda: _("The date in the header is not a real date."),
         "missing-date": lambda: _("The date line has no day (an unsigned draft?)."),
     }
@@ -125,6 +130,14 @@ def create_from_document(owner: Unit, filename: str, data: bytes, *,
         parsed = parse_file(filename, data)
     except DocumentError as exc:
         raise FrameworkError([document_message(exc)]) from exc
+    return create_from_parsed(owner, filename, parsed, user_id=user_id, name=name,
+                              parent=parent)
+
+
+def create_from_parsed(owner: Unit, filename: str, parsed: ParseResult, *,
+                       user_id: int | None = None, name: str | None = None,
+                       parent: Framework | None = None) -> Framework:
+    """A new framework from a document already parsed (an OCR'd scan, a file)."""
     check_lengths(FrameworkError, name=(name, limits.NAME))
     title = parsed.meta.get("title") or filename
     framework = Framework(owner_unit_id=owner.id, name=nfc(name or title)[:300],
