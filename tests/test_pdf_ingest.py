@@ -223,3 +223,22 @@ def test_scans_over_the_limits_are_refused_before_any_page_is_read(
     assert message in response.get_data(as_text=True)
     with system_scope("test"):
         assert db.session.scalar(select(func.count()).select_from(DocumentIngest)) == 0
+
+
+def test_place_and_issuing_bodies_get_their_diacritics_back_from_the_official_list() -> None:
+    text = ("UBND TINH HUNG YEN   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+            "SỞ KHOA HỌC VÀ CÔNG NGHỆ   Độc lập - Tự do - Hạnh phúc\n"
+            "Số: 12/KH-SKHCN   Hung Yén, ngày 22 tháng 10 năm 2025\n"
+            "KẾ HOẠCH\nKiểm tra đo lường\nI. MỤC ĐÍCH\n1. Mục đích\nNâng cao nhận thức.\n")
+    result = parse_text(text)
+    assert result.meta["place"] == "Hưng Yên"
+    assert result.meta["issuer_parent"] == "UBND TỈNH HƯNG YÊN"
+    restored = [w.params for w in result.warnings if w.code == "ocr-diacritics"]
+    assert restored == [{"raw": "Hung Yén", "name": "Hưng Yên"},
+                        {"raw": "UBND TINH HUNG YEN", "name": "UBND TỈNH HƯNG YÊN"}]
+    # a name already right, or not on the list, is left alone and not reported
+    right = parse_text(text.replace("Hung Yén", "Hưng Yên").replace("TINH HUNG YEN",
+                                                                    "TỈNH HƯNG YÊN"))
+    assert not [w for w in right.warnings if w.code == "ocr-diacritics"]
+    unknown = parse_text(text.replace("Hung Yén", "Xyz Abc"))
+    assert unknown.meta["place"] == "Xyz Abc"

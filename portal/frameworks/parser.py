@@ -436,6 +436,7 @@ class _Parser:
             meta["issuer"], parent = _issuer(issuer_lines)
             if parent:
                 meta["issuer_parent"] = parent
+        self._restore_names(meta)
         if meta["number"]:
             symbol_type = meta["number"].split("/", 1)[1].split("-")[0]
             meta["doc_type"] = symbol_type
@@ -514,6 +515,20 @@ class _Parser:
                 return None
             return LEVEL_LETTER, letter, raw, match["rest"]
         return None
+
+    def _restore_names(self, meta: dict) -> None:
+        """Diacritics OCR lost in the place and the issuing bodies, put back from the
+        official unit lists, each restoration reported (``ocr-diacritics``)."""
+        from portal.frameworks.official_names import restore_body, restore_place
+
+        for key, restore in (("place", restore_place), ("issuer", restore_body),
+                             ("issuer_parent", restore_body)):
+            value = meta.get(key)
+            restored = restore(value) if value else None
+            if restored:
+                self.warn("ocr-diacritics", None, f"read {value!r} as {restored!r} (the "
+                          "official name)", raw=value, name=restored)
+                meta[key] = restored
 
     # -- body --
 

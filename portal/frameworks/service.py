@@ -87,6 +87,8 @@ def warning_text(warning: dict[str, Any]) -> str:
         "ocr": lambda: _("Read by text recognition (OCR) from a scan of %(pages)d pages, "
                          "mean confidence %(confidence)d %% (per page: %(per_page)s): check "
                          "the outline against the pages.", **params),
+        "ocr-diacritics": lambda: _("Read “%(raw)s” as “%(name)s”, the official name "
+                                    "(diacritics lost in a scan); check it.", **params),
         "ocr-page": lambda: _("Page %(page)d was read with low confidence (%(confidence)d "
                               "%%): check it against the scan.", **params),
         "invalid-date": lambda: _("The date in the header is not a real date."),
