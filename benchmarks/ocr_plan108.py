@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        pdf = plan_pdf(work, size=13, spacing=6)
+        pdf = plan_pdf(work, size=12.5, spacing=4)   # 12 pages
         data = pdf.read_bytes()
         pages = page_count(data)
         started = time.perf_counter()
@@ -63,7 +63,13 @@ def main() -> None:
         scan = scan_of(pdf, work, dpi=300, pages=args.pages, noise=0.01).read_bytes()
         started = time.perf_counter()
         seen: list[int] = []
-        read = read_scan(scan, lambda page, total: seen.append(page))
+
+        def progress(page: int, total: int) -> None:
+            seen.append(page)
+            print(f"  page {page}/{total} at {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr, flush=True)
+
+        read = read_scan(scan, progress)
         result = parse_text("\n".join(read.pages))
         result.warnings[:0] = ocr_warnings(read.confidence)
         ocr_seconds = time.perf_counter() - started

@@ -242,3 +242,15 @@ def test_place_and_issuing_bodies_get_their_diacritics_back_from_the_official_li
     assert not [w for w in right.warnings if w.code == "ocr-diacritics"]
     unknown = parse_text(text.replace("Hung Yén", "Xyz Abc"))
     assert unknown.meta["place"] == "Xyz Abc"
+
+
+def test_an_ocr_misread_letter_label_is_restored_from_its_sequence() -> None:
+    text = ("KẾ HOẠCH\nKiểm tra\nI. NHIỆM VỤ\n1. Kiểm tra\n4) Tại các chợ.\n"
+            "b} Tại cửa hàng.\nII NỘI DUNG KHÁC\n1. Tuyên truyền\n")
+    result = parse_text(text).as_dict()
+    assert flat(result["outline"])[:4] == [
+        ("I", "NHIỆM VỤ", ""), ("I.1", "Kiểm tra", ""), ("I.1.a", "", "Tại các chợ."),
+        ("I.1.b", "", "Tại cửa hàng.")]
+    assert [n["label"] for n in result["outline"]] == ["I", "II"]
+    assert [w["params"] for w in result["warnings"] if w["code"] == "ocr-label"] == [
+        {"raw": "4)", "label": "a)"}, {"raw": "II (.)", "label": "II"}]

@@ -61,7 +61,7 @@ _ROMAN = re.compile(r"^(?P<tok>[IVXLivxl1|!]{1,6})\s*[.)]\s*(?P<rest>.*)$")
 _BARE_ROMAN = re.compile(r"^(?P<tok>[IVXivx1l|]{1,6})\s+(?P<rest>\S.*)$")
 _DECIMAL = re.compile(r"^(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.?(?:\s+|$)(?P<rest>.*)$")
 _NUMBERED = re.compile(r"^(?P<n>\d{1,2})\s*\.(?!\d)\s*(?P<rest>.*)$")
-_LETTER = re.compile(r"^(?P<l>[a-zđA-ZĐ¢1l|])\s*[)\]}]\s*(?P<rest>.*)$")
+_LETTER = re.compile(r"^(?P<l>[a-zđA-ZĐ¢14l|])\s*[)\]}]\s*(?P<rest>.*)$")
 _BULLET = re.compile(r"^[-+•–]\s+\S")
 _PAGE_ARTEFACT = re.compile(r"^(?:[-–]?\s*\d{1,3}\s*[-–]?|(?:trang|page)\s*\d+(?:\s*/\s*\d+)?)$",
                             re.IGNORECASE)
@@ -501,7 +501,11 @@ class _Parser:
         if match and match["rest"]:
             raw = match["l"]
             letter = raw.lower()
-            if raw == "¢":
+            if raw == "4":      # OCR reads "a)" as "4)": only where a) is expected
+                if expect_letter != "a":
+                    return None
+                letter = "a"
+            elif raw == "¢":
                 letter = "c"
             elif raw in "1|":
                 letter = "i"
