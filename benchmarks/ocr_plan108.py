@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal.frameworks.ingest import ocr_warnings  # noqa: E402
-from portal.frameworks.ocr import read_scan  # noqa: E402
-from portal.frameworks.parser import parse_file, parse_text  # noqa: E402
-from portal.frameworks.pdf import page_count  # noqa: E402
-from tests.pdf_documents import plan_pdf, scan_of  # noqa: E402
+from portal.frameworks.ingest import ocr_warnings
+from portal.frameworks.ocr import read_scan
+from portal.frameworks.parser import parse_file, parse_text
+from portal.frameworks.pdf import page_count
+from tests.pdf_documents import plan_pdf, scan_of
 
 
 def flat(outline: list[dict], prefix: str = "") -> dict[str, str]:
