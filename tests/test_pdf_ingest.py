@@ -175,6 +175,7 @@ def test_a_pdf_of_page_images_is_a_scan(scan_png: bytes) -> None:
 @needs_ocr
 def test_a_scan_is_read_by_ocr_in_a_job_page_by_page(app: Flask, login_as, scan_png: bytes,
                                                      monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", None)   # in-process, as without Redis
     marks: list[dict] = []
     real_mark = ingest._mark
     monkeypatch.setattr(ingest, "_mark", lambda i, **v: (marks.append(v), real_mark(i, **v)))
@@ -200,6 +201,27 @@ def test_a_scan_is_read_by_ocr_in_a_job_page_by_page(app: Flask, login_as, scan_
     page = owner.get(draft_url).get_data(as_text=True)
     assert "nhận dạng chữ (OCR) từ bản quét 1 trang" in page
     assert "theo trang: 1:" in page
+
+
+def test_with_redis_the_scan_waits_for_the_worker_not_the_request(
+        app: Flask, login_as, scan_png: bytes, monkeypatch) -> None:
+    import fakeredis
+    from rq import Queue
+
+    connection = fakeredis.FakeRedis()
+    monkeypatch.setattr("portal.jobs.redis_connection", lambda: connection)
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://fake/0")
+    monkeypatch.setattr(ingest, "read_scan", lambda *a: pytest.fail("read in the request"))
+    owner = login_as("consolidator")
+    response = upload(owner, "scan.png", scan_png)
+    assert response.status_code == 302
+    queued = Queue("exports", connection=connection).jobs
+    assert [job.func_name for job in queued] == ["portal.frameworks.ingest.run_ingest"]
+    page = owner.get(response.location).get_data(as_text=True)
+    assert "Đang chờ" in page and "hx-get" in page      # the bar polls until it is read
+    with system_scope("test"):
+        row = db.session.scalar(select(DocumentIngest))
+        assert (row.status, row.pages, row.data) == ("queued", 1, scan_png)
 
 
 def test_low_confidence_pages_are_listed() -> None:
