@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
+import os
 import sys
 import tempfile
 import time
@@ -74,6 +76,12 @@ def main() -> None:
         result.warnings[:0] = ocr_warnings(read.confidence)
         ocr_seconds = time.perf_counter() - started
     got = result.as_dict()
+    if os.environ.get("OCR_BENCH_DUMP"):   # a folder: the OCR'd text and both parses
+        dump = Path(os.environ["OCR_BENCH_DUMP"])
+        (dump / "ocr.txt").write_text("\n".join(read.pages), encoding="utf-8")
+        (dump / "ocr.json").write_text(json.dumps(got, ensure_ascii=False, indent=1))
+        (dump / "text-layer.json").write_text(json.dumps(reference, ensure_ascii=False,
+                                                         indent=1))
     want_flat, got_flat = flat(reference["outline"]), flat(got["outline"])
     if args.pages:  # only the items that begin on the pages read
         want_flat = {p: t for p, t in want_flat.items() if p in got_flat} or want_flat

@@ -276,3 +276,18 @@ def test_an_ocr_misread_letter_label_is_restored_from_its_sequence() -> None:
     assert [n["label"] for n in result["outline"]] == ["I", "II"]
     assert [w["params"] for w in result["warnings"] if w["code"] == "ocr-label"] == [
         {"raw": "4)", "label": "a)"}, {"raw": "II (.)", "label": "II"}]
+
+
+@pytest.mark.parametrize("header", [
+    # broken over two lines, as a web copy breaks it
+    "UBND TỈNH HÀ TĨNH   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Số: 25/KH-UBND   Hà Tĩnh, ngày 22\ntháng 10 năm 2020\n",
+    # split across the header's two columns
+    "UBND TỈNH HÀ TĨNH   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Số: 25/KH-UBND   Hà Tĩnh, ngày 22 tháng\nĐộc lập   10 năm 2020\n",
+])
+def test_a_place_and_date_line_broken_over_lines_is_read_whole(header: str) -> None:
+    result = parse_text(header + "KẾ HOẠCH\nKiểm tra\nI. MỤC ĐÍCH\n1. Mục đích\nNâng cao.\n")
+    assert (result.meta["place"], result.meta["date"]) == ("Hà Tĩnh", "2020-10-22")
+    assert result.meta["number"] == "25/KH-UBND"
+    assert result.meta["issuer"] == "UBND TỈNH HÀ TĨNH"

@@ -333,6 +333,27 @@ def _issuer(lines: list[str]) -> tuple[str, str | None]:
     return " ".join(lines), None
 
 
+_DATE_OPEN = re.compile(r"\bng[àaá]y\b(?!.*\d{4})", re.IGNORECASE)  # a date without its year
+_DATE_REST = re.compile(r"^(?:(?:\d{1,2}\s+)?(?:th[áa]ng|n[ăaắ]m)\b|\d{4}\b)", re.IGNORECASE)
+
+
+def _mend_date(lines: list[str]) -> list[str]:
+    """A place-and-date line broken over lines or columns ("Hà Tĩnh, ngày 22" /
+    "tháng 10 năm 2020"), as web copies break it, put back on one line."""
+    out = [line.split(COLUMN_GAP) for line in lines]
+    for index in range(len(out) - 1):
+        for col, column in enumerate(out[index]):
+            if not _DATE_OPEN.search(column) or _DATE.search(column):
+                continue
+            following = out[index + 1]
+            rest = next((c for c in following if _DATE_REST.match(c.strip())), None)
+            if rest is None:
+                continue
+            out[index][col] = f"{column.rstrip()} {rest.strip()}"
+            following.remove(rest)
+    return [COLUMN_GAP.join(columns) for columns in out if any(c.strip() for c in columns)]
+
+
 def _is_upper(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     if not letters:
@@ -396,7 +417,7 @@ class _Parser:
                 break
             if self._marker(line, expect_roman=1) is not None and index > 0:
                 break
-        zone = self.lines[:type_at] if type_at is not None else self.lines[:12]
+        zone = _mend_date(self.lines[:type_at] if type_at is not None else self.lines[:12])
         issuer_lines: list[str] = []
         for line in zone:
             rest = line
