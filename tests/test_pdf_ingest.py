@@ -291,3 +291,31 @@ def test_a_place_and_date_line_broken_over_lines_is_read_whole(header: str) -> N
     assert (result.meta["place"], result.meta["date"]) == ("Hà Tĩnh", "2020-10-22")
     assert result.meta["number"] == "25/KH-UBND"
     assert result.meta["issuer"] == "UBND TỈNH HÀ TĨNH"
+
+
+def test_a_roman_numeral_that_lost_a_stroke_is_restored_from_its_sequence() -> None:
+    text = ("KẾ HOẠCH\nKiểm tra\nI. MỤC ĐÍCH\n1. Mục đích\nNâng cao.\nII. NHIỆM VỤ\n"
+            "1. Kiểm tra\nII. TỔ CHỨC THỰC HIỆN\n1. Sở Khoa học\n")
+    result = parse_text(text).as_dict()
+    assert [n["label"] for n in result["outline"]] == ["I", "II", "III"]
+    assert {"raw": "II (?)", "label": "III"} in [
+        w["params"] for w in result["warnings"] if w["code"] == "ocr-label"]
+
+
+def test_a_running_header_read_a_little_differently_on_each_page_is_dropped() -> None:
+    variants = ["Kế hoạch số 108/KH-UBND của UBND tỉnh", "Kế hoạch. số 108/KH- UBND của UBND tỉnh",
+                "Kế hoạch số 108/KH-UBND cua UBND tỉnh", "Kế hoạch số 108/KH-UBND của UBND tinh"]
+    pages = []
+    for number, header in enumerate(variants, start=1):
+        words = [Word(w, 72 + 60 * i, 120 + 60 * i, 30, 40) for i, w in enumerate(header.split())]
+        for row, text in enumerate(BODIES[number - 1]):
+            words += [Word(w, 72 + 60 * i, 120 + 60 * i, 100 + 20 * row, 112 + 20 * row)
+                      for i, w in enumerate(text.split())]
+        pages.append(Page(words, 595, 842))
+    assert page_text(pages) == ["\n".join(body) for body in BODIES]
+
+
+BODIES = [("Mục đích yêu cầu", "Quán triệt nghiêm túc", "Phù hợp thực tiễn"),
+          ("Nhiệm vụ cụ thể", "Tuyên truyền phổ biến", "Đào tạo bồi dưỡng"),
+          ("Giải pháp chủ yếu", "Đầu tư trang thiết bị", "Hợp tác quốc tế"),
+          ("Tổ chức thực hiện", "Sở Khoa học và Công nghệ", "Sở Tài chính")]

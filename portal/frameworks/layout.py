@@ -16,8 +16,8 @@ Nothing here knows about plans; the parser does the rest.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 # Two columns on one line (header, signature) stay three spaces apart, in a .txt text
@@ -151,18 +151,33 @@ def header_columns(lines: list[Line], width: float) -> list[Line]:
 
 
 def _running_key(text: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(text.split()).lower())
+    # letters only, digits as one mark: page numbers and OCR's stray dots set aside
+    return re.sub(r"\d+", "#", "".join(c for c in text.lower() if c.isalnum()))
 
 
 def running_lines(pages: list[Page], reach: int = 2) -> set[str]:
-    """Keys of lines that repeat at the top or bottom of most pages (headers, footers)."""
+    """Keys of lines that repeat at the top or bottom of most pages (headers, footers).
+
+    Lines are alike when their keys are nearly the same (OCR reads a running header a
+    little differently on each page)."""
     if len(pages) < 3:
         return set()
-    seen: Counter[str] = Counter()
-    for page in pages:
-        edge = page.lines[:reach] + page.lines[-reach:]
-        seen.update({_running_key(line.text) for line in edge})
-    return {key for key, count in seen.items() if count >= max(3, len(pages) // 2)}
+    clusters: list[tuple[str, set[str], set[int]]] = []   # (first key, keys, pages)
+    for number, page in enumerate(pages):
+        for line in page.lines[:reach] + page.lines[-reach:]:
+            key = _running_key(line.text)
+            if not key:
+                continue
+            for first, keys, seen in clusters:
+                if key == first or (len(key) > 8 and difflib.SequenceMatcher(
+                        None, key, first).ratio() >= 0.85):
+                    keys.add(key)
+                    seen.add(number)
+                    break
+            else:
+                clusters.append((key, {key}, {number}))
+    need = max(3, len(pages) // 2)
+    return {key for _first, keys, seen in clusters if len(seen) >= need for key in keys}
 
 
 def page_text(pages: list[Page]) -> list[str]:

@@ -159,10 +159,12 @@ def _ocr(image: Path, number: int) -> tuple[Page, OcrPage]:
         text = (row.get("text") or "").strip()
         if row.get("level") != "5" or not text:
             continue
+        conf = float(row["conf"])
+        if not any(c.isalnum() for c in text) and conf < 60:
+            continue     # specks of the scan read as punctuation ("-.:-", "¡", "|")
         left, top = float(row["left"]), float(row["top"])
         words.append(Word(text, left, left + float(row["width"]), top,
                           top + float(row["height"])))
-        conf = float(row["conf"])
         if conf >= 0:
             scores.append((conf, len(text)))
     letters = sum(n for _c, n in scores) or 1

@@ -505,6 +505,10 @@ class _Parser:
             # unless it is exactly the section expected next.
             if value and (any(c in "IVX" for c in token.upper())
                           or (value == expect_roman and not token.isdigit())):
+                if value == expect_roman - 1 and expect_roman > 2 and \
+                        _to_roman(expect_roman).startswith(_to_roman(value)):
+                    # "II." after II.: OCR lost a stroke of "III."; the sequence says III
+                    return LEVEL_ROMAN, _to_roman(expect_roman), token + " (?)", rest
                 return LEVEL_ROMAN, _to_roman(value), token, rest
         match = _BARE_ROMAN.match(line)
         if match and _is_upper(match["rest"]) and len(match["rest"]) > 3:
