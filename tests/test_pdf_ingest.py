@@ -319,3 +319,12 @@ BODIES = [("Mục đích yêu cầu", "Quán triệt nghiêm túc", "Phù hợp 
           ("Nhiệm vụ cụ thể", "Tuyên truyền phổ biến", "Đào tạo bồi dưỡng"),
           ("Giải pháp chủ yếu", "Đầu tư trang thiết bị", "Hợp tác quốc tế"),
           ("Tổ chức thực hiện", "Sở Khoa học và Công nghệ", "Sở Tài chính")]
+
+
+def test_a_first_numbered_item_read_as_a_lone_l_is_restored() -> None:
+    result = parse_text("KẾ HOẠCH\nKiểm tra\nI. MỤC ĐÍCH\nl Mục đích .\na) Quán triệt.\n"
+                        "2. Yêu cầu\nBảo đảm.\n").as_dict()
+    assert [p for p, _t, _x in flat(result["outline"])] == ["I", "I.1", "I.1.a", "I.2"]
+    assert flat(result["outline"])[1][1] == "Mục đích"
+    assert {"raw": "l", "label": "1."} in [w["params"] for w in result["warnings"]
+                                           if w["code"] == "ocr-label"]

@@ -59,6 +59,7 @@ _DATE = re.compile(
 _EMPTY_DATE = re.compile(r"ng[àa]y\s+(?:\.{2,}|…|\s)*\s*th[áa]ng\s+", re.IGNORECASE)
 _ROMAN = re.compile(r"^(?P<tok>[IVXLivxl1|!]{1,6})\s*[.)]\s*(?P<rest>.*)$")
 _BARE_ROMAN = re.compile(r"^(?P<tok>[IVXivx1l|]{1,6})\s+(?P<rest>\S.*)$")
+_BARE_ONE = re.compile(r"^(?P<tok>[l|])\s+(?P<rest>[A-ZĐÀ-Ỹ][^\W\d_]*(?:\s+\S+){0,8})$")
 _DECIMAL = re.compile(r"^(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.?(?:\s+|$)(?P<rest>.*)$")
 _NUMBERED = re.compile(r"^(?P<n>\d{1,2})\s*\.(?!\d)\s*(?P<rest>.*)$")
 _LETTER = re.compile(r"^(?P<l>[a-zđA-ZĐ¢14l|])\s*[)\]}]\s*(?P<rest>.*)$")
@@ -519,6 +520,11 @@ class _Parser:
         match = _DECIMAL.match(line)
         if match and parent_number is not None and match["a"] == parent_number:
             return LEVEL_DECIMAL, f"{match['a']}.{int(match['b'])}", match.group(0), match["rest"]
+        match = _BARE_ONE.match(line)
+        if match and expect_number == 1 and parent_number is None and \
+                not _is_upper(match["rest"]):
+            # "l Mục đích ." : OCR read "1." as a lone l; only where item 1 is expected
+            return LEVEL_NUMBER, "1", match["tok"] + " (?)", match["rest"].rstrip(" .")
         match = _NUMBERED.match(line)
         if match and match["rest"] and 1 <= int(match["n"]) <= expect_number + 5:
             return LEVEL_NUMBER, str(int(match["n"])), match["n"], match["rest"]
@@ -590,6 +596,9 @@ class _Parser:
                 if level == LEVEL_LETTER and label != raw:
                     self.warn("ocr-label", None, f"read '{raw})' as '{label})'",
                               raw=f"{raw})", label=f"{label})")
+                if level == LEVEL_NUMBER and raw.endswith("(?)"):
+                    self.warn("ocr-label", None, f"read {raw[:-4]!r} as '{label}.'",
+                              raw=raw[:-4], label=f"{label}.")
                 while stack[-1].level >= level:
                     stack.pop()
                 node = Node(label=label, level=level, raw_label=raw,
