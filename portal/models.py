@@ -7,6 +7,7 @@ Definitions live one aggregate per file under ``tenants/``, ``portal/accounts/``
 from portal.accounts.api_token import ApiToken
 from portal.accounts.user import User
 from portal.audit.entry import AuditEntry
+from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
 from portal.frameworks.indicator import Indicator, IndicatorTarget
 from portal.frameworks.period import ReportingPeriod
@@ -36,6 +37,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ConsolidationNarrative",
+    "DocumentIngest",
     "Framework",
     "FrameworkNode",
     "FrameworkVersion",

@@ -2,6 +2,8 @@
 # Installs what the platform needs on a fresh machine; cheap to re-run.
 #   scripts/setup.sh            Python venv + packages, front-end assets, translations
 #   scripts/setup.sh --browser  the same, plus Debian's chromium for the browser tests
+# Always: Debian's Tesseract with its Vietnamese data and poppler-utils (pdftoppm), which
+# read scanned PDFs and images (docs/frameworks.md § PDFs and scans).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,7 +59,24 @@ cp node_modules/tom-select/dist/css/tom-select.bootstrap5.min.css portal/static/
 # 3. Translations (Vietnamese is the default language; English is the source text).
 .venv/bin/pybabel compile --use-fuzzy -d portal/translations >/dev/null
 
-# 4. For the browser tests: Debian's chromium (Playwright's own download cannot reach its
+# 4. OCR for scanned plans: Tesseract, its Vietnamese language data, and pdftoppm to turn a
+#    scanned PDF's pages into images. Without them a scan is refused with a clear message.
+missing=()
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+[ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/vie.traineddata 2>/dev/null)" ] \
+  || missing+=(tesseract-ocr-vie)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "missing: ${missing[*]}: run 'sudo apt-get install ${missing[*]}'" \
+      "(scanned PDFs and images cannot be read without them)" >&2
+  fi
+fi
+
+# 5. For the browser tests: Debian's chromium (Playwright's own download cannot reach its
 #    servers from here), and LibreOffice without a display, which checks that the Word
 #    exports open.
 if [ "${1:-}" = "--browser" ]; then

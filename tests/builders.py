@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
+from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
@@ -347,6 +348,12 @@ def build_targets(world) -> dict[str, dict]:
                     db.session.get(Unit, unit_id), db.session.get(ReportingPeriod, period_id),
                     None).id
                 db.session.commit()
+            # …and a scan of a plan its unit uploaded, waiting to be read by OCR
+            ingest = DocumentIngest(unit_id=unit.id, filename="scan.pdf", data=b"%PDF",
+                                    pages=1)
+            db.session.add(ingest)
+            db.session.commit()
+            out[target]["ingest_id"] = ingest.id
     return out
 
 

@@ -125,7 +125,12 @@ def test_ocr_scan_without_diacritics_gives_the_same_outline() -> None:
     assert "II.1.đ" in paths(result["outline"])
     assert result["meta"]["number"] == "108/KH-UBND"
     assert result["meta"]["date"] == "2025-05-26"
-    assert result["meta"]["issuer"] == "UY BAN NHAN DAN TINH HUNG YEN"
+    # issue 19 item 4: the issuing body and the place get their diacritics back from the
+    # official unit list, each restoration reported
+    assert result["meta"]["issuer"] == "ỦY BAN NHÂN DÂN TỈNH HƯNG YÊN"
+    assert result["meta"]["place"] == "Hưng Yên"
+    assert [w["params"]["raw"] for w in result["warnings"]
+            if w["code"] == "ocr-diacritics"] == ["Hung Yen", "UY BAN NHAN DAN TINH HUNG YEN"]
     assert result["outline"][1]["title"] == "MOQT SO CHI TIEU CHU YEU"
     codes = {w["code"] for w in result["warnings"]}
     assert {"no-diacritics", "ocr-label", "ocr-number"} <= codes
@@ -192,7 +197,7 @@ def test_docx_with_a_header_table() -> None:
 @pytest.mark.parametrize(("name", "data", "code"), [
     ("empty.txt", b"", "empty"),
     ("blank.txt", b"   \n\n  ", "empty"),
-    ("plan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "pdf"),
+    ("plan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "pdf-corrupt"),
     ("plan.docx", b"PK\x03\x04not really a zip", "corrupt"),
     ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "format"),
     ("letter.txt", "Kính gửi anh.\nXin cảm ơn.".encode(), "not-a-plan"),

@@ -48,6 +48,8 @@ EXPECTED: dict[str, str] = {
     "frameworks.draft": "fw-manage",
     "frameworks.indicator": "fw-manage",
     "frameworks.periods": "fw-read",
+    "frameworks.ingest": "unit-owner",            # a scan being read by OCR, by its unit
+    "frameworks.ingest_progress": "unit-owner",
     "plans.index": "read",
     "reports.index": "read",
     "reports.show": "plan-read",
@@ -168,7 +170,7 @@ ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "plat
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
-             "object_type", "object_id", "rule_id", "run_id"}
+             "object_type", "object_id", "rule_id", "run_id", "ingest_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
@@ -294,7 +296,7 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     kinds = {"read", "subtree", "fw-read", "fw-manage", "plan-read", "dashboard", "audit",
-             "reviewing"}
+             "reviewing", "unit-owner"}
     untried = {e for e, kind in EXPECTED.items() if kind not in kinds | PLAIN_KINDS}
     assert not untried, f"no test tries these GET routes: {sorted(untried)}"
     routes = scoped_rules(app, "GET", kinds)

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.frameworks.forms import UploadForm
+from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion, NodeKind
 from portal.frameworks.indicator import (
     Aggregation,
@@ -32,12 +33,12 @@ from portal.frameworks.indicator import (
     IndicatorKind,
     TimeBehaviour,
 )
+from portal.frameworks.ingest import receive
 from portal.frameworks.pages import owner_children, part_of, period_of, periods_of, version_parts
 from portal.frameworks.responsibility import Responsibility
 from portal.frameworks.service import (
     FrameworkError,
     IndicatorInput,
-    create_from_document,
     new_draft,
     publish,
     save_period,
@@ -119,16 +120,43 @@ def upload(code: str) -> ResponseReturnValue:
     upload_file = form.document.data
     parent = next((f for f in candidates if f.id == form.parent.data), None)
     try:
-        with unit_of_work():
-            framework = create_from_document(unit, upload_file.filename or "plan.txt",
-                                             upload_file.read(), user_id=current_user.id,
-                                             name=form.name.data or None, parent=parent)
+        received = receive(unit, upload_file.filename or "plan.txt", upload_file.read(),
+                           user_id=current_user.id, name=form.name.data or None,
+                           parent=parent)
     except FrameworkError as exc:
         form.document.errors = list(form.document.errors) + exc.messages
         return _index_page(unit, form, 422)
+    if received.ingest_id is not None:   # a scan: read by OCR in the background
+        return redirect(url_for("frameworks.ingest", ingest_id=received.ingest_id))
     flash(_("The plan was read. Check the outline and the warnings, correct what is "
             "needed, then publish it."), "success")
-    return redirect(url_for("frameworks.draft", framework_id=framework.id))
+    return redirect(url_for("frameworks.draft", framework_id=received.framework_id))
+
+
+def _ingest_or_404(ingest_id: int) -> DocumentIngest:
+    row = visible_or_404(DocumentIngest, ingest_id)
+    if not g.reach.owns_frameworks_of(row.unit_id):
+        abort(403)
+    return row
+
+
+@bp.route("/frameworks/scans/<int:ingest_id>")
+@login_required
+def ingest(ingest_id: int) -> ResponseReturnValue:
+    row = _ingest_or_404(ingest_id)
+    return render_template("frameworks/ingest.html", ingest=row,
+                           unit=visible_or_404(Unit, row.unit_id))
+
+
+@bp.route("/frameworks/scans/<int:ingest_id>/progress")
+@login_required
+def ingest_progress(ingest_id: int) -> ResponseReturnValue:
+    row = _ingest_or_404(ingest_id)
+    response = render_template("frameworks/_ingest_progress.html", ingest=row)
+    if row.status == "done" and row.framework_id:
+        return response, 200, {"HX-Redirect": url_for("frameworks.draft",
+                                                      framework_id=row.framework_id)}
+    return response, 200, {"HX-Refresh": "true"} if row.status == "failed" else {}
 
 
 @bp.route("/frameworks/<int:framework_id>")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from portal.frameworks.layout import COLUMN_GAP  # columns on one line: three spaces apart
 from portal.problems import DomainError
 from tenants.text import search_key
 
@@ -57,9 +58,11 @@ _DATE = re.compile(
     r"th[áa]ng\s+(?P<m>\d{1,2})\s+n[ăaắ]m\s+(?P<y>\d{4})", re.IGNORECASE)
 _EMPTY_DATE = re.compile(r"ng[àa]y\s+(?:\.{2,}|…|\s)*\s*th[áa]ng\s+", re.IGNORECASE)
 _ROMAN = re.compile(r"^(?P<tok>[IVXLivxl1|!]{1,6})\s*[.)]\s*(?P<rest>.*)$")
+_BARE_ROMAN = re.compile(r"^(?P<tok>[IVXivx1l|]{1,6})\s+(?P<rest>\S.*)$")
+_BARE_ONE = re.compile(r"^(?P<tok>[l|])\s+(?P<rest>[A-ZĐÀ-Ỹ][^\W\d_]*(?:\s+\S+){0,8})$")
 _DECIMAL = re.compile(r"^(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.?(?:\s+|$)(?P<rest>.*)$")
 _NUMBERED = re.compile(r"^(?P<n>\d{1,2})\s*\.(?!\d)\s*(?P<rest>.*)$")
-_LETTER = re.compile(r"^(?P<l>[a-zđA-ZĐ¢1l|])\s*[)\]}]\s*(?P<rest>.*)$")
+_LETTER = re.compile(r"^(?P<l>[a-zđA-ZĐ¢14l|])\s*[)\]}]\s*(?P<rest>.*)$")
 _BULLET = re.compile(r"^[-+•–]\s+\S")
 _PAGE_ARTEFACT = re.compile(r"^(?:[-–]?\s*\d{1,3}\s*[-–]?|(?:trang|page)\s*\d+(?:\s*/\s*\d+)?)$",
                             re.IGNORECASE)
@@ -142,19 +145,37 @@ def parse_file(filename: str, data: bytes) -> ParseResult:
     if not data.strip():
         raise DocumentError("empty", "the file is empty")
     if data.startswith(b"%PDF"):
-        raise DocumentError("pdf", "this is a PDF: export it as text (.txt) or Word (.docx) "
-                                   "first, or copy its text into a .txt file")
+        return parse_pdf(data)
     name = filename.lower()
     if data.startswith(b"PK\x03\x04") or name.endswith(".docx"):
         return parse_docx(data)
     if name.endswith((".doc", ".xls", ".xlsx", ".odt")) or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DocumentError("format", "only .txt and .docx files can be read; save the "
-                                      "document as .docx or plain text")
+        raise DocumentError("format", "only .txt, .docx and .pdf files and scanned images "
+                                      "can be read; save the document as .docx, PDF or "
+                                      "plain text")
     text, warning = _decode(data)
     result = parse_text(text)
     if warning:
         result.warnings.insert(0, warning)
     return result
+
+
+def parse_pdf(data: bytes) -> ParseResult:
+    """Parse a PDF's text layer as its ``.txt`` would be (``portal.frameworks.pdf``).
+
+    A scan (most pages without a text layer) is refused with the code ``scan``: it is
+    read by OCR in a background job (``portal.frameworks.ingest``), never here.
+    """
+    from portal.frameworks.pdf import PdfError, read_text_layer
+
+    try:
+        layer = read_text_layer(data)
+    except PdfError as exc:
+        raise DocumentError(exc.code, str(exc.messages[0])) from exc
+    if layer.is_scan:
+        raise DocumentError("scan", "the PDF is a scan without a text layer; it must be "
+                                    "read by OCR")
+    return parse_text("\n".join(layer.pages))
 
 
 def parse_docx(data: bytes) -> ParseResult:
@@ -240,7 +261,6 @@ def _decode(data: bytes) -> tuple[str, Warning_ | None]:
 # ---- text ---------------------------------------------------------------------------
 
 
-COLUMN_GAP = "   "  # two columns on one line (header, signature) stay three spaces apart
 
 
 def _clean_lines(text: str) -> list[str]:
@@ -314,6 +334,27 @@ def _issuer(lines: list[str]) -> tuple[str, str | None]:
     return " ".join(lines), None
 
 
+_DATE_OPEN = re.compile(r"\bng[àaá]y\b(?!.*\d{4})", re.IGNORECASE)  # a date without its year
+_DATE_REST = re.compile(r"^(?:(?:\d{1,2}\s+)?(?:th[áa]ng|n[ăaắ]m)\b|\d{4}\b)", re.IGNORECASE)
+
+
+def _mend_date(lines: list[str]) -> list[str]:
+    """A place-and-date line broken over lines or columns ("Hà Tĩnh, ngày 22" /
+    "tháng 10 năm 2020"), as web copies break it, put back on one line."""
+    out = [line.split(COLUMN_GAP) for line in lines]
+    for index in range(len(out) - 1):
+        for col, column in enumerate(out[index]):
+            if not _DATE_OPEN.search(column) or _DATE.search(column):
+                continue
+            following = out[index + 1]
+            rest = next((c for c in following if _DATE_REST.match(c.strip())), None)
+            if rest is None:
+                continue
+            out[index][col] = f"{column.rstrip()} {rest.strip()}"
+            following.remove(rest)
+    return [COLUMN_GAP.join(columns) for columns in out if any(c.strip() for c in columns)]
+
+
 def _is_upper(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     if not letters:
@@ -377,7 +418,7 @@ class _Parser:
                 break
             if self._marker(line, expect_roman=1) is not None and index > 0:
                 break
-        zone = self.lines[:type_at] if type_at is not None else self.lines[:12]
+        zone = _mend_date(self.lines[:type_at] if type_at is not None else self.lines[:12])
         issuer_lines: list[str] = []
         for line in zone:
             rest = line
@@ -417,6 +458,7 @@ class _Parser:
             meta["issuer"], parent = _issuer(issuer_lines)
             if parent:
                 meta["issuer_parent"] = parent
+        self._restore_names(meta)
         if meta["number"]:
             symbol_type = meta["number"].split("/", 1)[1].split("-")[0]
             meta["doc_type"] = symbol_type
@@ -464,10 +506,25 @@ class _Parser:
             # unless it is exactly the section expected next.
             if value and (any(c in "IVX" for c in token.upper())
                           or (value == expect_roman and not token.isdigit())):
+                if value == expect_roman - 1 and expect_roman > 2 and \
+                        _to_roman(expect_roman).startswith(_to_roman(value)):
+                    # "II." after II.: OCR lost a stroke of "III."; the sequence says III
+                    return LEVEL_ROMAN, _to_roman(expect_roman), token + " (?)", rest
                 return LEVEL_ROMAN, _to_roman(value), token, rest
+        match = _BARE_ROMAN.match(line)
+        if match and _is_upper(match["rest"]) and len(match["rest"]) > 3:
+            # "II NHIỆM VỤ": OCR lost the full stop; only the section expected next
+            mapped = "".join("I" if c in "1lL|!" else c for c in match["tok"].upper())
+            if _roman_value(mapped) == expect_roman and any(c in "IVX" for c in mapped):
+                return LEVEL_ROMAN, mapped, match["tok"] + " (.)", match["rest"]
         match = _DECIMAL.match(line)
         if match and parent_number is not None and match["a"] == parent_number:
             return LEVEL_DECIMAL, f"{match['a']}.{int(match['b'])}", match.group(0), match["rest"]
+        match = _BARE_ONE.match(line)
+        if match and expect_number == 1 and parent_number is None and \
+                not _is_upper(match["rest"]):
+            # "l Mục đích ." : OCR read "1." as a lone l; only where item 1 is expected
+            return LEVEL_NUMBER, "1", match["tok"] + " (?)", match["rest"].rstrip(" .")
         match = _NUMBERED.match(line)
         if match and match["rest"] and 1 <= int(match["n"]) <= expect_number + 5:
             return LEVEL_NUMBER, str(int(match["n"])), match["n"], match["rest"]
@@ -475,7 +532,11 @@ class _Parser:
         if match and match["rest"]:
             raw = match["l"]
             letter = raw.lower()
-            if raw == "¢":
+            if raw == "4":      # OCR reads "a)" as "4)": only where a) is expected
+                if expect_letter != "a":
+                    return None
+                letter = "a"
+            elif raw == "¢":
                 letter = "c"
             elif raw in "1|":
                 letter = "i"
@@ -489,6 +550,20 @@ class _Parser:
                 return None
             return LEVEL_LETTER, letter, raw, match["rest"]
         return None
+
+    def _restore_names(self, meta: dict) -> None:
+        """Diacritics OCR lost in the place and the issuing bodies, put back from the
+        official unit lists, each restoration reported (``ocr-diacritics``)."""
+        from portal.frameworks.official_names import restore_body, restore_place
+
+        for key, restore in (("place", restore_place), ("issuer", restore_body),
+                             ("issuer_parent", restore_body)):
+            value = meta.get(key)
+            restored = restore(value) if value else None
+            if restored:
+                self.warn("ocr-diacritics", None, f"read {value!r} as {restored!r} (the "
+                          "official name)", raw=value, name=restored)
+                meta[key] = restored
 
     # -- body --
 
@@ -521,6 +596,9 @@ class _Parser:
                 if level == LEVEL_LETTER and label != raw:
                     self.warn("ocr-label", None, f"read '{raw})' as '{label})'",
                               raw=f"{raw})", label=f"{label})")
+                if level == LEVEL_NUMBER and raw.endswith("(?)"):
+                    self.warn("ocr-label", None, f"read {raw[:-4]!r} as '{label}.'",
+                              raw=raw[:-4], label=f"{label}.")
                 while stack[-1].level >= level:
                     stack.pop()
                 node = Node(label=label, level=level, raw_label=raw,

@@ -41,6 +41,7 @@ from portal.frameworks.indicator import (
     default_scope,
 )
 from portal.frameworks.parser import DocumentError, Node, ParseResult, parse_file
+from portal.frameworks.pdf import MAX_PAGES
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from portal.limits import check_lengths
@@ -85,6 +86,13 @@ def warning_text(warning: dict[str, Any]) -> str:
                               "Vietnamese letters."),
         "auto-numbering": lambda: _("%(n)d paragraphs use Word's automatic numbering, which "
                                     "is not part of the text: check the outline.", **params),
+        "ocr": lambda: _("Read by text recognition (OCR) from a scan of %(pages)d pages, "
+                         "mean confidence %(confidence)d %% (per page: %(per_page)s): check "
+                         "the outline against the pages.", **params),
+        "ocr-diacritics": lambda: _("Read “%(raw)s” as “%(name)s”, the official name "
+                                    "(diacritics lost in a scan); check it.", **params),
+        "ocr-page": lambda: _("Page %(page)d was read with low confidence (%(confidence)d "
+                              "%%): check it against the scan.", **params),
         "invalid-date": lambda: _("The date in the header is not a real date."),
         "missing-date": lambda: _("The date line has no day (an unsigned draft?)."),
     }
@@ -99,12 +107,15 @@ def document_message(error: DocumentError) -> str:
     """A parser refusal in the user's language."""
     messages = {
         "empty": _("The file is empty."),
-        "pdf": _("This is a PDF. Export it as text (.txt) or Word (.docx) first, or copy "
-                 "its text into a .txt file, then upload that."),
+        "pdf-corrupt": _("The PDF is damaged or protected by a password. Save it again "
+                         "from the program that made it, then upload it."),
+        "pdf-pages": _("The PDF has more pages than a plan can have (at most %(n)d).",
+                       n=MAX_PAGES),
+        "scan": _("This PDF is a scan without a text layer: it is read by OCR."),
         "corrupt": _("The .docx file is damaged or is not a Word document. Open it in Word, "
                      "save it again and upload it."),
-        "format": _("Only .txt and .docx files can be read. Save the document as .docx or "
-                    "as plain text."),
+        "format": _("Only .txt, .docx and .pdf files and scanned images (.png, .jpg, "
+                    ".tif) can be read. Save the document as .docx, PDF or plain text."),
         "encoding": _("The text is neither UTF-8 nor Windows-1258. Save it as UTF-8 text."),
         "not-a-plan": _("No outline was found in this file. A plan has sections (I., II., …) "
                         "or numbered items (1., 2., …)."),
@@ -123,6 +134,14 @@ def create_from_document(owner: Unit, filename: str, data: bytes, *,
         parsed = parse_file(filename, data)
     except DocumentError as exc:
         raise FrameworkError([document_message(exc)]) from exc
+    return create_from_parsed(owner, filename, parsed, user_id=user_id, name=name,
+                              parent=parent)
+
+
+def create_from_parsed(owner: Unit, filename: str, parsed: ParseResult, *,
+                       user_id: int | None = None, name: str | None = None,
+                       parent: Framework | None = None) -> Framework:
+    """A new framework from a document already parsed (an OCR'd scan, a file)."""
     check_lengths(FrameworkError, name=(name, limits.NAME))
     title = parsed.meta.get("title") or filename
     framework = Framework(owner_unit_id=owner.id, name=nfc(name or title)[:300],
