@@ -71,7 +71,7 @@ def test_demo_seed_in_a_fresh_clone(clone: Path) -> None:
         "units of Hưng Yên: 150 added, 0 already present",
         "departments and bodies: 9 added, 0 already present",
         "demo accounts: 10 created (password HungYen@2025)",
-        "Plan 108 framework: loaded as framework 1, published",
+        "Plan 108 framework: loaded as framework 1, published, with 5 validation rules",
     ]
     database = clone / "instance" / "portal.sqlite3"             # the clone's own instance
     with sqlite3.connect(database) as connection:
