@@ -47,6 +47,12 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # The browser tests share one live deployment (tests/browsing.py). The journeys of
+    # PRODUCT.md (tests/test_browser.py) start from the bare demo, as a new installation
+    # is; the other browser modules run after them, on what the journeys left (the
+    # accessibility pass, for one, fills the province with reports).
+    items.sort(key=lambda item: item.module.__name__ != "tests.test_browser"
+               if "browser" in item.keywords else False)
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("browser"))
