@@ -46,6 +46,7 @@ def pytest_configure(config):
                     "PostgreSQL no layer would be left. Set DATABASE_URL.", returncode=4)
 
 
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups (its own hook)
 def pytest_collection_modifyitems(config, items):
     # The browser tests share one live deployment (tests/browsing.py). The journeys of
     # PRODUCT.md (tests/test_browser.py) start from the bare demo, as a new installation
