@@ -30,6 +30,16 @@ def row_units(page, table: str) -> list[str]:
                                      "rows => rows.map(r => r.dataset.unit)")
 
 
+def widest(page) -> str:
+    """The element reaching furthest right, to name it when the page is too wide."""
+    return page.evaluate("""() => { let best = null, right = 0;
+        for (const e of document.body.querySelectorAll('*')) {
+          const r = e.getBoundingClientRect().right;
+          if (r > right) { right = r; best = e; } }
+        return best ? `${best.tagName.toLowerCase()}.${[...best.classList].join('.')}`
+          + ` ${Math.round(right)} px: ${(best.textContent || '').trim().slice(0, 80)}` : ''; }""")
+
+
 def column_numbers(page, table: str, column: int) -> list[float]:
     return page.eval_on_selector_all(
         f"#{table} tbody tr:not([hidden]) > :nth-child({column})",
@@ -41,6 +51,7 @@ def consolidate(page, server: str) -> None:
     page.locator("tr", has_text="2026").get_by_role("button", name="Tổng hợp").click()
     page.wait_for_url("**/consolidations/*")
     page.get_by_test_id("reporting").wait_for(timeout=60000)
+    page.wait_for_load_state("networkidle")     # the finished snapshot, its styles and script
 
 
 def test_the_consolidation_sorts_filters_and_fits_the_window(browser, server: str) -> None:
@@ -51,7 +62,7 @@ def test_the_consolidation_sorts_filters_and_fits_the_window(browser, server: st
     # the official order: the bodies by name apart, then the districts by code (text order
     # put 33.… between 329 and 330)
     assert units == DEPARTMENTS + DISTRICTS
-    assert page_width(page) <= WIDTH, "the page is wider than the window"
+    assert page_width(page) <= WIDTH, ("the page is wider than the window", widest(page))
     box = page.get_by_test_id("consolidation-box")
     assert box.evaluate("b => b.scrollWidth > b.clientWidth || b.scrollHeight > b.clientHeight")
 
