@@ -98,3 +98,23 @@ def shot(page, name: str, height: int | None = None) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     clip = {"x": 0, "y": 0, "width": 1280, "height": height} if height else None
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, clip=clip)
+
+
+# DOST's plan and its 2026 report, started if there is none yet (several journeys use them).
+def department_plan(page, server: str) -> None:
+    page.goto(server + "/units/33.SKHCN/plans")
+    if page.get_by_role("button", name="Bắt đầu xây dựng").count():
+        page.get_by_role("button", name="Bắt đầu xây dựng").click()
+    else:
+        page.locator("main table a[href^='/plans/']").first.click()
+    page.wait_for_url("**/plans/*")
+
+
+def department_report(page, server: str) -> None:
+    page.goto(server + "/units/33.SKHCN/reports")
+    row = page.locator("tr", has_text="2026")
+    if row.get_by_role("button", name="Lập báo cáo").count():
+        row.get_by_role("button", name="Lập báo cáo").click()
+    else:
+        row.locator("a[href^='/reports/']").click()
+    page.wait_for_url("**/reports/*")

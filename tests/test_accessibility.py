@@ -13,9 +13,8 @@ import re
 
 import pytest
 
-from tests.browsing import sign_in
+from tests.browsing import department_plan, department_report, sign_in
 from tests.live import ARTIFACTS, ROOT, Live
-from tests.test_browser import department_plan, department_report
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from portal.data import PLAN_108
-from tests.browsing import PASSWORD, press, shot, sign_in, watch
+from tests.browsing import PASSWORD, department_plan, department_report, press, shot, sign_in, watch
 from tests.live import Live, Visitor
 
 pytestmark = pytest.mark.browser
@@ -542,25 +542,6 @@ def test_reorganization_keeps_history(browser, live: Live, tmp_path) -> None:
 # ---- autosave: unsaved changes, console errors, the evidence, accessibility -------------------
 # The department's drafter (canbo.skhcn): the demo leaves its plan and 2026 report to the
 # journeys, and the journeys above do not file them.
-
-
-def department_plan(page, server: str) -> None:
-    page.goto(server + "/units/33.SKHCN/plans")
-    if page.get_by_role("button", name="Bắt đầu xây dựng").count():
-        page.get_by_role("button", name="Bắt đầu xây dựng").click()
-    else:
-        page.locator("main table a[href^='/plans/']").first.click()
-    page.wait_for_url("**/plans/*")
-
-
-def department_report(page, server: str) -> None:
-    page.goto(server + "/units/33.SKHCN/reports")
-    row = page.locator("tr", has_text="2026")
-    if row.get_by_role("button", name="Lập báo cáo").count():
-        row.get_by_role("button", name="Lập báo cáo").click()
-    else:
-        row.locator("a[href^='/reports/']").click()
-    page.wait_for_url("**/reports/*")
 
 
 def dialogs_of(page) -> list[str]:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browsing import PASSWORD, press, watch
+from tests.browsing import PASSWORD, department_plan, department_report, press, watch
 from tests.browsing import sign_in as sign_in_wide
 from tests.live import ARTIFACTS
 
@@ -70,25 +70,6 @@ def first_link(page, path: str, selector: str) -> str | None:
     fits(page, path)
     link = page.locator(selector).first
     return link.get_attribute("href") if link.count() else None
-
-
-def department_plan(page, server: str) -> None:
-    page.goto(server + "/units/33.SKHCN/plans")
-    if page.get_by_role("button", name="Bắt đầu xây dựng").count():
-        page.get_by_role("button", name="Bắt đầu xây dựng").click()
-    else:
-        page.locator("main table a[href^='/plans/']").first.click()
-    page.wait_for_url("**/plans/*")
-
-
-def department_report(page, server: str) -> None:
-    page.goto(server + "/units/33.SKHCN/reports")
-    row = page.locator("tr", has_text="2026")
-    if row.get_by_role("button", name="Lập báo cáo").count():
-        row.get_by_role("button", name="Lập báo cáo").click()
-    else:
-        row.locator("a[href^='/reports/']").click()
-    page.wait_for_url("**/reports/*")
 
 
 # Each demo role and the main pages it works in (the unit's own pages, what it reviews).

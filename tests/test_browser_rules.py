@@ -10,8 +10,7 @@ import re
 
 import pytest
 
-from tests.browsing import press, shot, sign_in
-from tests.test_browser import department_report
+from tests.browsing import department_report, press, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
