@@ -40,6 +40,7 @@ from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
+from rq.exceptions import StopRequested
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.job import Job
 from rq.scheduler import RQScheduler
@@ -264,6 +265,8 @@ class AppWorker(Worker):
 
                     done["reminders"] = ensure_booked(self.daily_handled)
                     done["digest"] = daily.ensure_booked(DIGEST, self.daily_handled)
+            except StopRequested:   # SIGTERM while idle raises this here: it must end
+                raise               # the worker, not be logged as a housekeeping fault
             except Exception:   # never let housekeeping take the worker down (Redis
                 #                 down included: RQ's own pass below waits for it)
                 log.exception("worker housekeeping failed")

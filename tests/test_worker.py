@@ -188,6 +188,23 @@ def test_a_job_never_builds_an_app_of_its_own() -> None:
         contextvars.Context().run(connection_seen)
 
 
+def test_a_stop_request_during_housekeeping_ends_the_worker(
+        app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM on an idle worker raises StopRequested wherever it is; in the housekeeping
+    pass (which logs and swallows its own faults) it must still end the worker."""
+    from rq.exceptions import StopRequested
+
+    import portal.worker as worker_module
+
+    def interrupted(connection=None):
+        raise StopRequested()
+
+    monkeypatch.setattr(worker_module, "settle_stuck_runs", interrupted)
+    worker = build_worker(app, ["exports"], connection=Redis(), housekeeping=True)
+    with pytest.raises(StopRequested):
+        worker.recover()
+
+
 # ---- a dead scheduler's lock (issue 15 item 2) ---------------------------------------
 
 @needs_redis
