@@ -99,6 +99,7 @@ EXPECTED: dict[str, str] = {
     "validation.runs": "reviewing",
     "validation.show": "reviewing",      # the run of the target unit's subtree
     "validation.export": "reviewing",
+    "validation.status": "reviewing",    # polled while the run is a job
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).

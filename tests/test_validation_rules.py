@@ -412,7 +412,72 @@ def test_a_run_over_a_subtree_one_cannot_see_is_404(login_as, plan) -> None:
         run_id = other.id
     assert reviewer.get(f"/validation-runs/{run_id}").status_code == 404
     assert reviewer.get(f"/validation-runs/{run_id}.xlsx").status_code == 404
+    assert reviewer.get(f"/validation-runs/{run_id}/status").status_code == 404
     assert login_as("drafter").get("/units/D1/validation").status_code == 403
+
+
+def test_a_run_is_a_background_job_whose_page_waits_for_it(
+        app, login_as, plan, monkeypatch) -> None:
+    """With a queue, the request only keeps the run and queues it; the page polls until
+    the job has checked it; its Excel file waits for the findings."""
+    import portal.validation.runs as runs
+
+    queued: list[tuple] = []
+    monkeypatch.setattr(runs, "enqueue", lambda queue, func, *args, job_id, timeout:
+                        queued.append((queue, func, args, job_id)) or job_id)
+    fill(plan["report"], {"II.1.a": {"yes_no": "no"}, "II.1.b": {"value": "2"}})
+    reviewer = login_as("reviewer")
+    url = "/units/D1/validation"
+    started = reviewer.post(url, data={"csrf_token": csrf_token(reviewer, url),
+                                       "period_id": plan["period"]})
+    run_url = started.headers["Location"]
+    (queue, func, args, job_id), = queued
+    assert (queue, func, job_id) == ("consolidation", runs.check_run, f"validation-{args[0]}")
+    page = reviewer.get(run_url).get_data(as_text=True)
+    assert "Đang chờ bắt đầu" in page and f"/validation-runs/{args[0]}/status" in page
+    assert 'data-testid="findings"' not in page
+    waiting = reviewer.get(f"{run_url}/status")
+    assert waiting.status_code == 200 and "HX-Refresh" not in waiting.headers
+    assert reviewer.get(run_url + ".xlsx").status_code == 303      # not ready yet
+    assert func(*args) == "done"                                   # the worker runs it
+    assert func(*args) == "nothing to do"                          # and again: idempotent
+    ended = reviewer.get(f"{run_url}/status")
+    assert ended.headers["HX-Refresh"] == "true"
+    assert "1 vi phạm, 1 thông báo lần đầu" in reviewer.get(run_url).get_data(as_text=True)
+
+
+def test_a_run_that_cannot_be_queued_or_fails_says_so_and_keeps_nothing_half_done(
+        app, login_as, plan, monkeypatch) -> None:
+    import portal.validation.runs as runs
+    from portal.jobs import JobsUnavailable
+
+    def down(*args, **kwargs):
+        raise JobsUnavailable("connection refused")
+
+    monkeypatch.setattr(runs, "enqueue", down)
+    reviewer = login_as("reviewer")
+    url = "/units/D1/validation"
+    token = csrf_token(reviewer, url)
+    refused = reviewer.post(url, data={"csrf_token": token, "period_id": plan["period"]},
+                            follow_redirects=True)
+    assert "không kết nối được hàng đợi" in refused.get_data(as_text=True)
+    with system_scope("test"):
+        assert db.session.scalar(select(ValidationRun.id)) is None
+    monkeypatch.undo()
+
+    def broken(root, period):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(runs, "check_subtree", broken)
+    fill(plan["report"], {"II.1.a": {"yes_no": "no"}, "II.1.b": {"value": "2"}})
+    started = reviewer.post(url, data={"csrf_token": token, "period_id": plan["period"]})
+    assert started.status_code == 303       # in-process: the request does not fail
+    page = reviewer.get(started.headers["Location"]).get_data(as_text=True)
+    assert "bị dừng do lỗi trên máy chủ" in page
+    with system_scope("test"):
+        run = db.session.scalars(select(ValidationRun)).one()
+        assert (run.status, run.findings, run.notified) == ("failed", [], 0)
+        assert db.session.scalar(select(ValidationNotice.id)) is None
 
 
 def test_last_years_value_comes_from_the_units_report_of_the_year_before(plan) -> None:

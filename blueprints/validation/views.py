@@ -21,7 +21,7 @@ from portal.unit_of_work import unit_of_work
 from portal.validation.pages import rules_page, run_page, runs_page
 from portal.validation.rule import ValidationRule
 from portal.validation.run import ValidationRun
-from portal.validation.runs import run_validation
+from portal.validation.runs import RunUnavailable, request_run
 from portal.validation.service import (
     RuleError,
     create_rule,
@@ -146,8 +146,11 @@ def start(code: str) -> ResponseReturnValue:
     if period is None:
         flash(_("Choose the period to check."), "danger")
         return redirect(url_for("validation.runs", code=unit.code)), 303
-    with unit_of_work():
-        run_id = run_validation(unit, period, current_user.id).id
+    try:
+        run_id = request_run(unit, period, current_user.id)
+    except RunUnavailable as exc:
+        flash(" ".join(exc.messages), "danger")
+        return redirect(url_for("validation.runs", code=unit.code)), 303
     return redirect(url_for("validation.show", run_id=run_id)), 303
 
 
@@ -160,12 +163,26 @@ def show(run_id: int) -> ResponseReturnValue:
     return render_template("validation/run.html", **vars(run_page(run)))
 
 
+@bp.route("/validation-runs/<int:run_id>/status")
+@login_required
+def status(run_id: int) -> ResponseReturnValue:
+    """Polled while the run is a job: its state; the page reloads once it has ended."""
+    run = visible_or_404(ValidationRun, run_id)
+    if not may_run(g.reach, run.unit_id):
+        abort(403)
+    response = render_template("validation/_run_status.html", run=run)
+    return response, 200, {} if run.pending else {"HX-Refresh": "true"}
+
+
 @bp.route("/validation-runs/<int:run_id>.xlsx")
 @login_required
 def export(run_id: int) -> ResponseReturnValue:
     run = visible_or_404(ValidationRun, run_id)
     if not may_run(g.reach, run.unit_id):
         abort(403)
+    if run.status != "done":
+        flash(_("The check has not finished: its Excel file is ready once it has."), "warning")
+        return redirect(url_for("validation.show", run_id=run.id)), 303
     page = run_page(run)
     return Response(page.workbook(), mimetype=XLSX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="kiem-tra-{page.unit.code}-'

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import Model
@@ -26,6 +26,13 @@ class ValidationRun(TenantScoped, Model):
     # by this run (docs/validation.md § Runs).
     findings: Mapped[list] = mapped_column(JSON, default=list)
     notified: Mapped[int] = mapped_column(Integer, default=0)
+    # queued → running → done | failed: a run is a background job (a nation takes seconds)
+    status: Mapped[str] = mapped_column(String(10), default="done")
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def pending(self) -> bool:
+        return self.status in ("queued", "running")
 
 
 class ValidationNotice(TenantScoped, Model):

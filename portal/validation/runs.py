@@ -9,6 +9,7 @@ figures were corrected) removes the notice, so breaking the rule again is told a
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -18,9 +19,12 @@ from sqlalchemy import Select, delete, select
 from portal import clock
 from portal.extensions import db
 from portal.frameworks.period import ReportingPeriod
+from portal.jobs import JobsUnavailable, enqueue, in_app_context
 from portal.notifications.notification import NoticeKind, Notification
 from portal.notifications.recipients import members_of
+from portal.problems import DomainError
 from portal.reports.report import UnitReport
+from portal.unit_of_work import unit_of_work
 from portal.validation.rule import ValidationRule
 from portal.validation.run import ValidationNotice, ValidationRun
 from portal.validation.service import (
@@ -30,8 +34,17 @@ from portal.validation.service import (
     show_number,
     violations_in,
 )
+from tenants.scoping import Scope, use_scope
 from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitClosure
+
+log = logging.getLogger(__name__)
+
+QUEUE = "consolidation"   # reads a whole subtree, like a consolidation
+
+
+class RunUnavailable(DomainError):
+    """A validation run that cannot be started now."""
 
 
 def _reports_below(root_id: int, period_id: int) -> Select[tuple[int]]:
@@ -70,22 +83,80 @@ def check_subtree(root: Unit, period: ReportingPeriod) -> tuple[int, list[dict]]
 
 
 def run_validation(root: Unit, period: ReportingPeriod, user_id: int | None) -> ValidationRun:
-    """Check the subtree, keep the run and notify the violations not notified before."""
-    started = clock.now()
-    checked, findings = check_subtree(root, period)
+    """Check the subtree now, keep the run and notify the violations not notified before."""
     run = ValidationRun(unit_id=root.id, period_id=period.id, started_by_id=user_id,
-                        started_at=started, reports_checked=checked)
+                        started_at=clock.now(), status="running", findings=[])
     db.session.add(run)
     db.session.flush()
+    return complete(run, root, period)
+
+
+def complete(run: ValidationRun, root: Unit, period: ReportingPeriod) -> ValidationRun:
+    """Do the checking of a kept run: findings, notices, done (flushes)."""
+    checked, findings = check_subtree(root, period)
     notified = _notify_once(run, root, period, findings)
     labels = unit_labels({f["unit_id"] for f in findings})
     for finding in findings:
         finding["unit"], finding["unit_name"] = labels.get(finding["unit_id"], ("", ""))
         finding["notified"] = (finding["unit_id"], finding["rule_id"]) in notified
     findings.sort(key=lambda f: (f["unit"], f["rule_id"]))
-    run.findings, run.notified, run.finished_at = findings, len(notified), clock.now()
+    run.reports_checked, run.findings, run.notified = checked, findings, len(notified)
+    run.status, run.error, run.finished_at = "done", "", clock.now()
     db.session.flush()
     return run
+
+
+def request_run(root: Unit, period: ReportingPeriod, user_id: int | None) -> int:
+    """Keep a queued run and hand it to a background job; the run's id. Owns its
+    transactions: the row is committed before the job is queued (in-process without
+    Redis, the job runs here and now). Raises ``RunUnavailable`` when no job can start."""
+    with unit_of_work():
+        run = ValidationRun(unit_id=root.id, period_id=period.id, started_by_id=user_id,
+                            started_at=clock.now(), status="queued", findings=[])
+        db.session.add(run)
+        db.session.flush()
+        run_id = run.id
+    try:
+        enqueue(QUEUE, check_run, run_id, root.id, job_id=f"validation-{run_id}",
+                timeout="30m")
+    except JobsUnavailable as exc:
+        with unit_of_work():
+            db.session.delete(db.session.get_one(ValidationRun, run_id))
+        raise RunUnavailable([_("The check cannot start now: the job queue is not "
+                                "reachable. Try again later.")]) from exc
+    return run_id
+
+
+@in_app_context
+def check_run(run_id: int, root_id: int) -> str:
+    """The job: check a queued run, under the scope of the subtree it was asked for.
+    Idempotent: a run already done is left alone, and the findings, the notices and
+    "done" are written in one transaction, so a job killed half-way leaves no notice."""
+    with use_scope(Scope(subtree_roots=frozenset({root_id}))):
+        run = db.session.get(ValidationRun, run_id)
+        if run is None or run.status == "done":
+            db.session.rollback()
+            return "nothing to do"
+        run.status = "running"
+        db.session.commit()
+        try:
+            with unit_of_work():
+                run = db.session.get_one(ValidationRun, run_id)
+                complete(run, db.session.get_one(Unit, root_id),
+                         db.session.get_one(ReportingPeriod, run.period_id))
+            return "done"
+        except Exception:
+            log.exception("validation run %s failed", run_id)
+            with unit_of_work():
+                failed = db.session.get_one(ValidationRun, run_id)
+                failed.status, failed.finished_at = "failed", clock.now()
+                failed.error = _("The check stopped because of an error on the server; "
+                                 "run it again.")
+            from rq import get_current_job
+
+            if get_current_job() is not None:
+                raise                 # RQ records it and retries
+            return "failed"           # in-process: the request that asked must not fail
 
 
 def _notify_once(run: ValidationRun, root: Unit, period: ReportingPeriod,
