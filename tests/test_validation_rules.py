@@ -308,21 +308,36 @@ def test_a_high_violation_blocks_hand_over_and_submission_until_explained(
         assert db.session.scalar(select(ViolationExplanation.text)).startswith("Hội nghị")
 
 
-def test_the_api_applies_the_same_rule(app, plan, token_for) -> None:
+def test_the_api_applies_the_same_rule_shows_the_violations_and_takes_explanations(
+        app, plan, token_for) -> None:
     fill(plan["report"], {"II.1.a": {"yes_no": "no"}, "II.1.b": {"value": "2"}})
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token_for('head')}"}
-    refused = client.post("/api/v1/units/D1/reports/2026/transitions", json={"action": "submit"},
+    report_url = "/api/v1/units/D1/reports/2026"
+    refused = client.post(f"{report_url}/transitions", json={"action": "submit"},
                           headers=headers)
     assert refused.status_code == 422, refused.get_json()
     assert "Chưa tuyên truyền" in str(refused.get_json())
-    with system_scope("test"):
-        db.session.add(ViolationExplanation(report_id=plan["report"], rule_id=plan["rule"],
-                                            unit_id=db.session.get(
-                                                UnitReport, plan["report"]).unit_id,
-                                            text="Có lý do.", at=datetime_now()))
-        db.session.commit()
-    assert client.post("/api/v1/units/D1/reports/2026/transitions", json={"action": "submit"},
+    (violation,) = client.get(report_url, headers=headers).get_json()["violations"]
+    assert violation == {"rule": plan["rule"], "name": FORUM_RULE["name"],
+                         "importance": "high", "instruction": violation["instruction"],
+                         "indicators": violation["indicators"], "left": "2", "right": "0",
+                         "explanation": None}
+    assert violation["instruction"] and "II.1.b" in violation["indicators"]
+    # A rule of another plan, or not a text, is refused and nothing of the body is kept.
+    bad = client.put(report_url, headers=headers, json={
+        "values": {"II.1.b": {"value": 3}}, "explanations": {"999999": "x"}})
+    assert bad.status_code == 422 and "explanations.999999" in bad.get_json()["error"]["fields"]
+    assert client.get(report_url, headers=headers).get_json()["values"]["II.1.b"]["value"] == 2
+    assert client.put(report_url, headers=headers, json={
+        "explanations": {str(plan["rule"]): 5}}).status_code == 422
+    saved = client.put(report_url, headers=headers, json={
+        "explanations": {str(plan["rule"]): "Hội nghị do Sở chủ trì."}})
+    assert saved.status_code == 200, saved.get_json()
+    body = saved.get_json()
+    assert body["explanations"] == {str(plan["rule"]): "Hội nghị do Sở chủ trì."}
+    assert body["violations"][0]["explanation"] == "Hội nghị do Sở chủ trì."
+    assert client.post(f"{report_url}/transitions", json={"action": "submit"},
                        headers=headers).status_code == 200
 
 

@@ -298,7 +298,12 @@ DOCUMENT = {
                                            "overdue); dropped for a task done"}}}},
                 "narrative": {"type": "object", "properties": {
                     "results": {"type": "string"}, "difficulties": {"type": "string"},
-                    "proposals": {"type": "string"}}}}},
+                    "proposals": {"type": "string"}}},
+                "explanations": {"type": "object", "additionalProperties": {
+                    "type": ["string", "null"]},
+                    "description": "by validation rule id: the unit's explanation "
+                                   "(giải trình) of a rule its report breaks; empty or "
+                                   "null removes it (docs/validation.md)"}}},
             "Report": {"allOf": [{"$ref": "#/components/schemas/ReportBody"}, {
                 "type": "object", "required": ["unit", "year", "status"], "properties": {
                     "unit": {"type": "string"}, "year": {"type": "integer"},
@@ -306,7 +311,18 @@ DOCUMENT = {
                         "draft", "with_head", "submitted", "returned", "accepted",
                         "reopened"]},
                     "submitted_at": {"type": ["string", "null"]},
-                    "accepted_at": {"type": ["string", "null"]}}}]},
+                    "accepted_at": {"type": ["string", "null"]},
+                    "violations": {"type": "array", "description": "the validation rules "
+                                   "the report breaks now; a high-importance one blocks "
+                                   "submission until explained", "items": {
+                        "type": "object", "properties": {
+                            "rule": {"type": "integer"}, "name": {"type": "string"},
+                            "importance": {"type": "string",
+                                           "enum": ["high", "medium", "low"]},
+                            "instruction": {"type": "string"},
+                            "indicators": {"type": "array", "items": {"type": "string"}},
+                            "left": {"type": "string"}, "right": {"type": "string"},
+                            "explanation": {"type": ["string", "null"]}}}}}}]},
             "Progress": {"type": "object", "required": ["unit", "year", "thresholds",
                                                         "indicators", "groups", "tasks"],
                          "description": "docs/progress.md: health bands, the capped "

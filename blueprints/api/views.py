@@ -21,6 +21,7 @@ from portal.plans.export import plan_document
 from portal.plans.pages import plan_reading, plans_of
 from portal.plans.plan import SECTIONS, PlanRevision, UnitPlan
 from portal.plans.service import in_force
+from portal.problems import DomainError
 from portal.reports.consolidation import (
     Consolidation,
     ConsolidationError,
@@ -48,6 +49,14 @@ from portal.reports.workflow import (
 )
 from portal.unit_of_work import unit_of_work
 from portal.unit_pages import subtree_of, unit_codes
+from portal.validation.service import (
+    Violation,
+    explanations_of,
+    report_violations,
+    rules_of,
+    save_explanation,
+    show_number,
+)
 from tenants.access import unit_or_404, visible_or_404
 from tenants.tree import ancestors, children, unit_labels
 from tenants.unit import Unit
@@ -312,7 +321,20 @@ def _report_json(report: UnitReport, year: int, code: str) -> dict:
                               "confidence": t.confidence}
                   for t in report.tasks},
         "narrative": {name: getattr(report, name) for name in NARRATIVE},
+        "explanations": {str(rule_id): row.text
+                         for rule_id, row in explanations_of(report).items()},
+        "violations": [_violation_json(v) for v in report_violations(report)],
     }
+
+
+def _violation_json(violation: Violation) -> dict:
+    """A rule the report breaks now, as the report's page shows it (docs/validation.md)."""
+    rule = violation.rule
+    return {"rule": rule.id, "name": rule.name, "importance": rule.importance,
+            "instruction": rule.instruction, "indicators": violation.codes,
+            "left": show_number(violation.judgement.left),
+            "right": show_number(violation.judgement.right),
+            "explanation": violation.explanation.text if violation.explanation else None}
 
 
 def _form_text(value: object) -> str:
@@ -340,7 +362,7 @@ def put_report(code: str, year: int) -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(400, "bad_request", "send a JSON object")
-    wrong = [part for part in ("values", "tasks", "narrative")
+    wrong = [part for part in ("values", "tasks", "narrative", "explanations")
              if body.get(part) is not None and not isinstance(body[part], dict)]
     if wrong:
         return error_response(400, "bad_request",
@@ -407,6 +429,18 @@ def _write_report(found: Unit, period: ReportingPeriod, report: UnitReport | Non
             except ReportError as exc:
                 problems.update({f"narrative.{name}{'.' + k if k else ''}": v
                                  for k, v in exc.problems.items()})
+        period_rules = {str(r.id): r for r in rules_of(period.framework_id)}
+        for rule_id, text in (body.get("explanations") or {}).items():
+            rule = period_rules.get(str(rule_id))
+            if rule is None or not (text is None or isinstance(text, str)):
+                problems[f"explanations.{rule_id}"] = (
+                    "not a validation rule of this report's plan" if rule is None
+                    else "an explanation is a text (empty or null removes it)")
+                continue
+            try:
+                save_explanation(report, rule, text or "", current_user.id)
+            except DomainError as exc:
+                problems.update({f"explanations.{rule_id}": v for v in exc.messages})
     except ReportError as exc:
         problems.update(exc.problems)
     if problems:
