@@ -390,6 +390,21 @@ def test_the_unit_and_its_reviewer_talk_and_no_one_else(app: Flask, world, d1,
     with system_scope("test"):
         assert [c.side for c in db.session.scalars(select(ValueComment).order_by(
             ValueComment.id))] == ["unit", "reviewer"]
+        # each message is told to the other side, never to its author
+        from portal.accounts.user import User
+        from portal.notifications.notification import Notification
+
+        told = [(db.session.get(User, n.user_id).username, n.link, n.body)
+                for n in db.session.scalars(select(Notification).where(
+                    Notification.kind == "comment").order_by(Notification.id))]
+    panel_link = f"{url}/panel#comments"
+    assert [(who, link) for who, link, _body in told] == [
+        (world.usernames[province_reviewer], panel_link),
+        (world.usernames["drafter"], panel_link), (world.usernames["head"], panel_link)]
+    assert told[0][2].startswith("Số liệu đã kiểm tra.")
+    assert told[1][2].startswith("Đề nghị gửi kèm minh chứng.")
+    inbox = drafter.get("/notifications").get_data(as_text=True)
+    assert "Trao đổi về chỉ tiêu" in inbox and panel_link in inbox
 
 
 def test_the_reviewer_sets_and_clears_the_follow_up_mark(app: Flask, world, fid, d1,

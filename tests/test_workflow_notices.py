@@ -173,6 +173,36 @@ def test_a_failed_delivery_is_kept_and_the_notice_stays(loop: int, monkeypatch) 
         assert "relay refused" in notice.email_error and notice.emailed_at is not None
 
 
+def test_a_message_about_a_figure_is_mailed_as_the_person_chose(
+        app: Flask, loop: int, mailbox: Path) -> None:
+    """The drafter writes in a value's thread: the province reviewer (at once) is mailed
+    now; as a digest reader the next morning's digest lists it."""
+    from portal.outliers.panel import post_comment
+    from portal.reports.report import ReportValue
+    from tenants.access import reach_of
+
+    def say(text: str) -> None:
+        with system_scope("test"), clock.frozen_at(MORNING):
+            report = db.session.get(UnitReport, loop)
+            row = db.session.scalars(select(ReportValue).where(
+                ReportValue.report_id == loop)).first()
+            drafter = find_user("u.drafter")
+            with unit_of_work():
+                post_comment(report, row, reach_of(drafter.id, False), drafter.id, text)
+
+    say("Số liệu đã kiểm tra.")
+    [(to, subject, body)] = read_mail(mailbox)
+    assert to == "p1.reviewer@example.vn" and "Trao đổi về chỉ tiêu" in subject
+    assert "Số liệu đã kiểm tra." in body
+    prefer(**{"p1.reviewer": "digest"})
+    say("Đã gửi kèm minh chứng.")
+    assert len(read_mail(mailbox)) == 1                  # a digest reader: not at once
+    with clock.frozen_at(MORNING + timedelta(days=1)):
+        assert send_digest(clock.today()).notices == 1
+    (to, _subject, body) = read_mail(mailbox)[1]
+    assert to == "p1.reviewer@example.vn" and "Trao đổi về chỉ tiêu" in body
+
+
 def test_digest_readers_get_one_message_a_day_and_returns_at_once(
         app: Flask, loop: int, mailbox: Path) -> None:
     prefer(drafter="digest", head="none")

@@ -19,6 +19,7 @@ class NoticeKind(enum.StrEnum):
     REMINDER = "reminder"    # a report coming due or overdue (portal.notifications.reminders)
     WORKFLOW = "workflow"    # a step of a report's workflow (portal.notifications.workflow)
     VALIDATION = "validation"  # a validation run found a rule broken (portal.validation.runs)
+    COMMENT = "comment"      # a message in a value's thread (portal.notifications.comments)
 
 
 # Workflow steps that send a report back for correction: they need action, so they stand
@@ -27,7 +28,8 @@ REJECTIONS = frozenset({"return", "reopen", "send_back"})
 
 NOTICE_KIND_LABELS = {NoticeKind.REMINDER: _l("Reminder"),
                       NoticeKind.WORKFLOW: _l("Report workflow"),
-                      NoticeKind.VALIDATION: _l("Validation rules")}
+                      NoticeKind.VALIDATION: _l("Validation rules"),
+                      NoticeKind.COMMENT: _l("Message about a figure")}
 
 
 class Notification(TenantScoped, Model):

@@ -209,7 +209,8 @@ class Digest:
 
 
 def send_digest(today: date) -> Digest:
-    """Send each digest reader one message with their unmailed workflow notices.
+    """Send each digest reader one message with their unmailed workflow notices (and
+    messages about figures, portal.notifications.comments).
 
     Also picks up an at-once e-mail whose job never ran (the queue was down) an hour on.
     Safe to run any number of times: what it lists is marked e-mailed first.
@@ -219,7 +220,8 @@ def send_digest(today: date) -> Digest:
     with system_scope("workflow notices: the daily digest"), platform_language():
         rows = db.session.execute(
             select(Notification, User).join(User, User.id == Notification.user_id)
-            .where(Notification.kind == NoticeKind.WORKFLOW.value,
+            .where(Notification.kind.in_([NoticeKind.WORKFLOW.value,
+                                          NoticeKind.COMMENT.value]),
                    Notification.emailed_at.is_(None),
                    Notification.created_at >= now - DIGEST_WINDOW,
                    User.active.is_(True), User.email.is_not(None), User.email != "",

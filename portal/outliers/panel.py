@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.limits import check_lengths
+from portal.notifications.comments import notify_comment
 from portal.numbers import shown
 from portal.outliers.service import (
     framework_rules,
@@ -166,8 +167,9 @@ def value_panel(report: UnitReport, row: ReportValue, reach: Reach) -> ValuePane
 
 def post_comment(report: UnitReport, row: ReportValue, reach: Reach, user_id: int | None,
                  text: str) -> ValueComment:
-    """A message in the value's thread, by the unit's writers or its reviewers. Whether the
-    caller is one of them is checked by the view (403) with ``side_of``."""
+    """A message in the value's thread, by the unit's writers or its reviewers, told to the
+    other side (``notify_comment``). Whether the caller is one of them is checked by the
+    view (403) with ``side_of``."""
     side = side_of(reach, report)
     if side is None:
         raise PanelError({"": _("Only the unit and its reviewer write here.")})
@@ -179,6 +181,8 @@ def post_comment(report: UnitReport, row: ReportValue, reach: Reach, user_id: in
                            side=side, body=body, at=clock.now())
     db.session.add(comment)
     db.session.flush()
+    indicator = db.session.get_one(Indicator, row.indicator_id)
+    notify_comment(comment, report, indicator.code)
     return comment
 
 
