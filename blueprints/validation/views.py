@@ -154,12 +154,18 @@ def start(code: str) -> ResponseReturnValue:
     return redirect(url_for("validation.show", run_id=run_id)), 303
 
 
-@bp.route("/validation-runs/<int:run_id>")
-@login_required
-def show(run_id: int) -> ResponseReturnValue:
+def _run_or_404(run_id: int) -> ValidationRun:
+    """A run of a subtree in reach (404 otherwise), for its reviewers (403 for others)."""
     run = visible_or_404(ValidationRun, run_id)
     if not may_run(g.reach, run.unit_id):
         abort(403)
+    return run
+
+
+@bp.route("/validation-runs/<int:run_id>")
+@login_required
+def show(run_id: int) -> ResponseReturnValue:
+    run = _run_or_404(run_id)
     return render_template("validation/run.html", **vars(run_page(run)))
 
 
@@ -167,9 +173,7 @@ def show(run_id: int) -> ResponseReturnValue:
 @login_required
 def status(run_id: int) -> ResponseReturnValue:
     """Polled while the run is a job: its state; the page reloads once it has ended."""
-    run = visible_or_404(ValidationRun, run_id)
-    if not may_run(g.reach, run.unit_id):
-        abort(403)
+    run = _run_or_404(run_id)
     response = render_template("validation/_run_status.html", run=run)
     return response, 200, {} if run.pending else {"HX-Refresh": "true"}
 
@@ -177,9 +181,7 @@ def status(run_id: int) -> ResponseReturnValue:
 @bp.route("/validation-runs/<int:run_id>.xlsx")
 @login_required
 def export(run_id: int) -> ResponseReturnValue:
-    run = visible_or_404(ValidationRun, run_id)
-    if not may_run(g.reach, run.unit_id):
-        abort(403)
+    run = _run_or_404(run_id)
     if run.status != "done":
         flash(_("The check has not finished: its Excel file is ready once it has."), "warning")
         return redirect(url_for("validation.show", run_id=run.id)), 303
