@@ -362,8 +362,11 @@ def test_medium_and_low_violations_do_not_block(login_as, plan) -> None:
 # ---- runs ----------------------------------------------------------------------------------
 
 
-def test_a_run_lists_exports_and_notifies_each_violation_once(app, login_as, plan) -> None:
+def test_a_run_lists_exports_and_notifies_each_violation_once(app, login_as, plan,
+                                                               monkeypatch) -> None:
     import io
+
+    monkeypatch.setitem(app.config, "REDIS_URL", None)   # the run's job runs in-process
 
     from openpyxl import load_workbook
 
@@ -479,6 +482,7 @@ def test_a_run_that_cannot_be_queued_or_fails_says_so_and_keeps_nothing_half_don
     with system_scope("test"):
         assert db.session.scalar(select(ValidationRun.id)) is None
     monkeypatch.undo()
+    monkeypatch.setitem(app.config, "REDIS_URL", None)   # the run's job runs in-process
 
     def broken(root, period):
         raise RuntimeError("a bug")
