@@ -39,9 +39,9 @@ from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.evidence import add_evidence
 from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
 from portal.reports.service import open_report, save_value
+from portal.storage import page_storage
 from portal.validation.rule import ValidationRule
 from portal.validation.runs import run_validation
-from portal.storage import page_storage
 from portal.validation.service import create_rule
 from tenants.scoping import system_scope
 from tenants.unit import Unit

@@ -42,7 +42,8 @@ def page_of_lines(lines: list[str], width: float = 600, height: float = 800) -> 
     return Page(words, width, height)
 
 
-def node(position: int, label: str, title: str = "", text: str = "", path: str = "") -> FrameworkNode:
+def node(position: int, label: str, title: str = "", text: str = "",
+         path: str = "") -> FrameworkNode:
     return FrameworkNode(position=position, label=label, title=title, text=text,
                          path=path or label)
 

@@ -47,8 +47,16 @@ from tenants.scoping import Scope, use_scope
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LOW_CONFIDENCE", "PAGE_IMAGE_MAX_BYTES", "PAGE_WIDTH", "page_review",
-           "keep_pages", "locate_nodes", "render_text_pages", "schedule_text_pages"]
+__all__ = [
+    "LOW_CONFIDENCE",
+    "PAGE_IMAGE_MAX_BYTES",
+    "PAGE_WIDTH",
+    "keep_pages",
+    "locate_nodes",
+    "page_review",
+    "render_text_pages",
+    "schedule_text_pages",
+]
 
 PAGE_WIDTH = 1000                  # pixels: an A4 page read at about 120 dpi
 PAGE_QUALITY = 70                  # JPEG quality; lowered until the page fits
