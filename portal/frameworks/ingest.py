@@ -6,7 +6,8 @@ image) is kept as a ``DocumentIngest`` row and read by OCR in a background job o
 ``exports`` queue (``portal.jobs``: RQ with Redis, in-process without), page by page,
 with the page it is on as its progress; the draft it becomes carries the OCR's
 per-page confidence and every low-confidence page as warnings, beside the parser's own
-corrections (labels and numbers read through OCR damage).
+corrections (labels and numbers read through OCR damage). The pages of a scan or a PDF
+are kept for the owner to check the outline against (``portal.frameworks.page_images``).
 """
 
 from __future__ import annotations
