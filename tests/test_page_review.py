@@ -263,3 +263,27 @@ def test_without_page_images_the_review_says_so(app: Flask, login_as, targets) -
     assert 'data-testid="no-pages"' in html
     assert owner.get(f"/frameworks/{fid}/draft/pages/1").status_code == 404
     assert page_images.LOW_CONFIDENCE == ocr.LOW_CONFIDENCE
+
+
+def test_a_new_draft_keeps_the_pages_and_where_each_node_was_read(app: Flask, world) -> None:
+    from portal.frameworks.service import new_draft
+    from tests.builders import TINY_JPEG, framework, make_framework
+
+    fid = make_framework("D1")
+    with system_scope("test"):
+        published = framework(fid).published()
+        first = db.session.scalars(select(FrameworkNode).where(
+            FrameworkNode.version_id == published.id).order_by(FrameworkNode.position)).first()
+        first.page, first.box = 1, [0.1, 0.2, 0.5, 0.22]
+        db.session.add(DocumentPage(version_id=published.id, owner_unit_id=published.owner_unit_id,
+                                    number=1, storage_key="k" * 32, width=1, height=1,
+                                    size=len(TINY_JPEG), source="ocr", confidence=70.0,
+                                    words=3))
+        draft = new_draft(framework(fid), None)
+        copied = db.session.scalar(select(DocumentPage).where(
+            DocumentPage.version_id == draft.id))
+        twin = db.session.scalar(select(FrameworkNode).where(
+            FrameworkNode.version_id == draft.id, FrameworkNode.path == first.path))
+        assert (copied.number, copied.storage_key, copied.confidence) == (1, "k" * 32, 70.0)
+        assert (twin.page, twin.box) == (1, [0.1, 0.2, 0.5, 0.22])
+        db.session.rollback()
