@@ -287,3 +287,38 @@ def test_a_new_draft_keeps_the_pages_and_where_each_node_was_read(app: Flask, wo
         assert (copied.number, copied.storage_key, copied.confidence) == (1, "k" * 32, 70.0)
         assert (twin.page, twin.box) == (1, [0.1, 0.2, 0.5, 0.22])
         db.session.rollback()
+
+
+@needs_ocr
+def test_with_redis_a_text_layer_pdf_is_rendered_by_the_worker_not_the_request(
+        app: Flask, login_as, monkeypatch) -> None:
+    import fakeredis
+    from rq import Queue
+
+    from portal.storage import StorageError, page_storage
+
+    connection = fakeredis.FakeRedis()
+    monkeypatch.setattr("portal.jobs.redis_connection", lambda: connection)
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://fake/0")
+    monkeypatch.setattr(page_images, "render_pdf_pages",
+                        lambda data: pytest.fail("rendered in the request"))
+    data = text_pdf([["KE HOACH", "I. MUC DICH", "1. Muc dich", BODY, "2. Yeu cau", BODY]])
+    owner = login_as("consolidator")
+    response = upload(owner, "ke-hoach.pdf", data)
+    assert response.status_code == 302 and "/draft" in response.location   # the draft at once
+    [job] = Queue("exports", connection=connection).jobs
+    assert job.func_name == "portal.frameworks.page_images.render_text_pages"
+    version_id, unit_id, key = job.args
+    with system_scope("test"):
+        assert db.session.scalar(select(DocumentPage).where(
+            DocumentPage.version_id == version_id)) is None
+    monkeypatch.undo()
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    assert page_images.render_text_pages(version_id, unit_id, key) == "done"   # the worker
+    assert page_images.render_text_pages(version_id, unit_id, key) == "nothing to do"
+    with system_scope("test"):
+        pages = db.session.scalars(select(DocumentPage).where(
+            DocumentPage.version_id == version_id)).all()
+        assert [(p.number, p.source) for p in pages] == [(1, "text")]
+    with pytest.raises(StorageError):
+        page_storage().open(key)              # the PDF is not kept once rendered
