@@ -54,8 +54,8 @@ def test_a_scan_is_checked_against_its_pages(browser, server: str, tmp_path: Pat
     assert re.search(r"/frameworks/scans/\d+$", owner.url)
     # read during the upload (in-process) or by the worker while the bar polls
     ready = owner.get_by_role("link", name="Kiểm tra bố cục")
-    ready.or_(owner.get_by_role("heading", name=re.compile("^Kiểm tra và ban hành kế hoạch"))).wait_for(
-        timeout=180_000)
+    draft = owner.get_by_role("heading", name=re.compile("^Kiểm tra và ban hành kế hoạch"))
+    ready.or_(draft).wait_for(timeout=180_000)
     if ready.count():
         shot(owner, "ocrpage-read")
         with owner.expect_navigation():
