@@ -51,6 +51,8 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # any upload: plan documents, evidence files
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or None  # None: instance/evidence
     EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+    # Page images of uploaded plans (None: a "pages" folder in the evidence folder).
+    PAGE_IMAGE_DIR = os.environ.get("PAGE_IMAGE_DIR") or None
 
     # The CSRF token lives as long as the session: a long draft must still save.
     WTF_CSRF_TIME_LIMIT = None

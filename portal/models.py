@@ -8,6 +8,7 @@ from portal.accounts.api_token import ApiToken
 from portal.accounts.user import User
 from portal.audit.entry import AuditEntry
 from portal.frameworks.document_ingest import DocumentIngest
+from portal.frameworks.document_page import DocumentPage
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
 from portal.frameworks.indicator import Indicator, IndicatorTarget
 from portal.frameworks.period import ReportingPeriod
@@ -38,6 +39,7 @@ __all__ = [
     "AuditEntry",
     "ConsolidationNarrative",
     "DocumentIngest",
+    "DocumentPage",
     "Framework",
     "FrameworkNode",
     "FrameworkVersion",

@@ -56,6 +56,9 @@ def register(app: Flask) -> None:
         # computer must not keep it in its cache (static files and public pages may).
         # (g.user_id is set when the request began signed in; reading current_user here
         # could query a database that is down.)
-        if request.endpoint != "static" and g.get("user_id") is not None:
+        # (A view may say more, as long as it says no-store: a page image is also
+        # "private", for any cache between the office and the platform.)
+        if request.endpoint != "static" and g.get("user_id") is not None and \
+                "no-store" not in headers.get("Cache-Control", ""):
             headers["Cache-Control"] = "no-store"
         return response

@@ -73,3 +73,12 @@ def evidence_storage() -> Storage:
     root = current_app.config.get("EVIDENCE_DIR") or os.path.join(
         current_app.instance_path, "evidence")
     return LocalStorage(root)
+
+
+def page_storage() -> Storage:
+    """Page images of uploaded plans (portal.frameworks.page_images): ``PAGE_IMAGE_DIR``,
+    else a ``pages`` folder beside the evidence files."""
+    root = current_app.config.get("PAGE_IMAGE_DIR") or os.path.join(
+        current_app.config.get("EVIDENCE_DIR") or os.path.join(
+            current_app.instance_path, "evidence"), "pages")
+    return LocalStorage(root)

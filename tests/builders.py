@@ -21,6 +21,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.extensions import db
 from portal.frameworks.document_ingest import DocumentIngest
+from portal.frameworks.document_page import DocumentPage
 from portal.frameworks.framework import Framework, FrameworkNode
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
@@ -38,6 +39,7 @@ from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.evidence import add_evidence
 from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
 from portal.reports.service import open_report, save_value
+from portal.storage import page_storage
 from portal.validation.rule import ValidationRule
 from portal.validation.runs import run_validation
 from portal.validation.service import create_rule
@@ -303,7 +305,12 @@ def build_targets(world) -> dict[str, dict]:
                 # a unit outside the owner's tree, which a responsibility cannot name
                 "outside_unit_id": str(world.unit_ids["C11" if target == "other" else "QC"]),
                 "rule_id": create_rule(framework(fid), TARGET_RULE).id,
+                "page": 1,     # a page image of the draft (checked against the page)
             }
+            db.session.add(DocumentPage(
+                version_id=draft.id, owner_unit_id=draft.owner_unit_id, number=1,
+                storage_key=page_storage().save(TINY_JPEG), width=1, height=1,
+                size=len(TINY_JPEG), source="ocr", confidence=90.0, words=1))
             db.session.commit()
     # A plan of each target unit, implementing its province's framework.
     for target, code in TARGET_UNITS.items():
@@ -368,6 +375,17 @@ def province_framework_id(report_id: int) -> int:
         return db.session.get(ReportingPeriod, report.period_id).framework_id
 
 
+# the smallest JPEG: a 1×1 grey pixel
+TINY_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c"
+    "140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27"
+    "393d38323c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000"
+    "000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300"
+    "041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a"
+    "25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475"
+    "767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9ba"
+    "c2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda"
+    "0008010100003f00fbd3ffd9")
 PDF = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n"   # the smallest file sniffed as a PDF
 
 

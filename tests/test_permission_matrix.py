@@ -50,6 +50,8 @@ EXPECTED: dict[str, str] = {
     "frameworks.periods": "fw-read",
     "frameworks.ingest": "unit-owner",            # a scan being read by OCR, by its unit
     "frameworks.ingest_progress": "unit-owner",
+    "frameworks.review_pages": "fw-manage",      # the draft beside its page images
+    "frameworks.page_image": "fw-manage",
     "plans.index": "read",
     "reports.index": "read",
     "reports.show": "plan-read",
@@ -171,7 +173,7 @@ ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "plat
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
-             "object_type", "object_id", "rule_id", "run_id", "ingest_id"}
+             "object_type", "object_id", "rule_id", "run_id", "ingest_id", "page"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:

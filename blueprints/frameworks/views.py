@@ -18,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -34,6 +35,7 @@ from portal.frameworks.indicator import (
     TimeBehaviour,
 )
 from portal.frameworks.ingest import receive
+from portal.frameworks.page_images import open_page, page_of, page_review
 from portal.frameworks.pages import owner_children, part_of, period_of, periods_of, version_parts
 from portal.frameworks.responsibility import Responsibility
 from portal.frameworks.service import (
@@ -49,6 +51,7 @@ from portal.frameworks.service import (
     visible_frameworks,
 )
 from portal.progress.settings import ThresholdError, save_thresholds
+from portal.storage import StorageError
 from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
 from tenants.tree import unit_labels
@@ -197,6 +200,37 @@ def _draft_page(framework: Framework, version: FrameworkVersion,
                            unit_kinds=[k.value for k in UnitKind],
                            owner_children=owner_children(framework),
                            **vars(version_parts(version))), status
+
+
+@bp.route("/frameworks/<int:framework_id>/draft/pages")
+@login_required
+def review_pages(framework_id: int) -> ResponseReturnValue:
+    """Check against the page: the draft's outline beside the page images it was read from."""
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    review = page_review(version)
+    return render_template("frameworks/pages.html", framework=framework, version=version,
+                           review=review, node_kinds=[k.value for k in NodeKind],
+                           **vars(review.parts))
+
+
+@bp.route("/frameworks/<int:framework_id>/draft/pages/<int:page>")
+@login_required
+def page_image(framework_id: int, page: int) -> ResponseReturnValue:
+    """A page image of the draft: for those who may see the draft, never cached by others."""
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    row = page_of(version, page)
+    if row is None:
+        abort(404)
+    try:
+        handle = open_page(row)
+    except StorageError:
+        abort(404)
+    response = send_file(handle, mimetype=row.content_type, max_age=0,
+                         download_name=f"trang-{row.number}.jpg")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/frameworks/<int:framework_id>/draft", methods=["POST"])

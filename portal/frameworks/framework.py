@@ -161,6 +161,11 @@ class FrameworkNode(SharedDownTree, Model):
     kind: Mapped[str] = mapped_column(String(20), default=NodeKind.OTHER.value)
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
+    # Where the node was read: its page (1-based) in the source document, and the box of
+    # its first line as fractions of the page [left, top, right, bottom]; None when the
+    # document had no pages (.txt, .docx) or the node was not found on them.
+    page: Mapped[int | None] = mapped_column(Integer)
+    box: Mapped[list | None] = mapped_column(JSON)
 
     version: Mapped[FrameworkVersion] = relationship(back_populates="nodes")
 

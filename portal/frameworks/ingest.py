@@ -6,7 +6,8 @@ image) is kept as a ``DocumentIngest`` row and read by OCR in a background job o
 ``exports`` queue (``portal.jobs``: RQ with Redis, in-process without), page by page,
 with the page it is on as its progress; the draft it becomes carries the OCR's
 per-page confidence and every low-confidence page as warnings, beside the parser's own
-corrections (labels and numbers read through OCR damage).
+corrections (labels and numbers read through OCR damage). The pages of a scan or a PDF
+are kept for the owner to check the outline against (``portal.frameworks.page_images``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from portal.extensions import db
 from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.framework import Framework
 from portal.frameworks.ocr import LOW_CONFIDENCE, OcrError, count_pages, image_kind, read_scan
+from portal.frameworks.page_images import (
+    PageImages,
+    SourcePage,
+    forget_images,
+    keep_pages,
+    scan_pages,
+    schedule_text_pages,
+)
 from portal.frameworks.parser import DocumentError, ParseResult, Warning_, parse_file, parse_text
 from portal.frameworks.service import (
     FrameworkError,
@@ -79,7 +88,10 @@ def receive(owner: Unit, filename: str, data: bytes, *, user_id: int | None,
         with unit_of_work():
             framework = create_from_parsed(owner, filename, parsed, user_id=user_id,
                                            name=name, parent=parent)
-            return Received(framework_id=framework.id)
+            framework_id, version_id = framework.id, framework.versions[0].id
+        if data.startswith(b"%PDF"):      # its pages, to check the outline against
+            schedule_text_pages(version_id, owner.id, data)
+        return Received(framework_id=framework_id)
     try:
         pages = count_pages(data)       # the limits, before anything is kept or queued
     except OcrError as exc:
@@ -131,12 +143,14 @@ def run_ingest(ingest_id: int, unit_id: int) -> str:
                   pages=pages)
 
         try:
-            scan = read_scan(data, progress)
+            images = PageImages()
+            scan = read_scan(data, progress, images.keep)
             parsed = parse_text("\n".join(scan.pages))
             confidence = [{"page": p.number, "confidence": p.confidence, "words": p.words}
                           for p in scan.confidence]
             parsed.warnings[:0] = ocr_warnings(scan.confidence)
-            return _finish(ingest_id, unit_id, filename, parsed, confidence)
+            return _finish(ingest_id, unit_id, filename, parsed, confidence,
+                           scan_pages(scan, images))
         except (OcrError, DocumentError, FrameworkError) as exc:
             db.session.rollback()
             message = (ocr_message(exc) if isinstance(exc, OcrError) else
@@ -179,18 +193,20 @@ def ocr_warnings(pages: list) -> list[Warning_]:  # list[OcrPage]
 
 
 def _finish(ingest_id: int, unit_id: int, filename: str, parsed: ParseResult,
-            confidence: list[dict]) -> str:
+            confidence: list[dict], pages: list[SourcePage]) -> str:
     row = db.session.get_one(DocumentIngest, ingest_id)
     owner = db.session.get_one(Unit, unit_id)
     parent = db.session.get(Framework, row.parent_id) if row.parent_id else None
     framework = create_from_parsed(owner, filename, parsed, user_id=row.requested_by_id,
                                    name=row.name or None, parent=parent)
+    kept = keep_pages(framework.versions[0], pages)    # the page images, for the review
     written = db.session.execute(update(DocumentIngest).where(
         DocumentIngest.id == ingest_id, DocumentIngest.status != "done").values(
         status="done", progress=100, framework_id=framework.id, confidence=confidence,
         data=None, finished_at=clock.now())).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     if not written:
         db.session.rollback()
+        forget_images(kept)
         return "nothing to do"
     db.session.commit()
     job_progress(100, "done")

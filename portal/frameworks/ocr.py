@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from portal.frameworks.layout import Page, Word, page_text
@@ -55,6 +55,7 @@ class OcrPage:
 class OcrText:
     pages: list[str]
     confidence: list[OcrPage]
+    layout: list[Page] = field(default_factory=list)   # the words and lines, with boxes
 
 
 def image_kind(data: bytes) -> str | None:
@@ -92,8 +93,10 @@ def _limit_pages(pages: int) -> None:
                        pages=pages, limit=MAX_PAGES)
 
 
-def read_scan(data: bytes, progress: Callable[[int, int], None] | None = None) -> OcrText:
-    """OCR every page; ``progress(page, pages)`` is told before each page is read."""
+def read_scan(data: bytes, progress: Callable[[int, int], None] | None = None,
+              keep_image: Callable[[int, Path], None] | None = None) -> OcrText:
+    """OCR every page; ``progress(page, pages)`` is told before each page is read, and
+    ``keep_image(page, path)`` is given each page's image once it is read."""
     if not available():
         raise OcrError("ocr-missing", "Tesseract or pdftoppm is not installed "
                                       "(scripts/setup.sh installs them)")
@@ -110,8 +113,10 @@ def read_scan(data: bytes, progress: Callable[[int, int], None] | None = None) -
             page, seen = _ocr(image, number)
             out.append(page)
             confidence.append(seen)
+            if keep_image:
+                keep_image(number, image)
             image.unlink(missing_ok=True)
-    return OcrText(page_text(out), confidence)
+    return OcrText(page_text(out), confidence, out)
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[bytes]:

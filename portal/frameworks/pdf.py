@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import logging
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from portal.frameworks.layout import Page, Word, page_text
@@ -43,6 +43,7 @@ class PdfError(DomainError):
 class PdfText:
     pages: list[str]        # each page's text in reading order; "" for a page without text
     scanned: list[int]      # 1-based numbers of the pages that have no text layer
+    layout: list[Page] = field(default_factory=list)   # the words and lines, with boxes
 
     @property
     def is_scan(self) -> bool:
@@ -85,7 +86,7 @@ def read_text_layer(data: bytes) -> PdfText:
             log.warning("cannot read a PDF page: %r", exc)
             raise PdfError("pdf-corrupt", "a page of the PDF is damaged; save it "
                                                "again from the program that made it") from exc
-    return PdfText(page_text(pages), scanned)
+    return PdfText(page_text(pages), scanned, pages)
 
 
 def _words(chars: list[dict]) -> list[Word]:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from portal import clock, limits
 from portal.dates import DateError, parse_date
 from portal.extensions import db
+from portal.frameworks.document_page import DocumentPage
 from portal.frameworks.framework import (
     Framework,
     FrameworkNode,
@@ -605,7 +606,7 @@ def new_draft(framework: Framework, user_id: int | None) -> FrameworkVersion:
             version_id=copy.id, owner_unit_id=copy.owner_unit_id,
             parent_id=node_ids.get(node.parent_id) if node.parent_id else None,
             path=node.path, label=node.label, depth=node.depth, position=node.position,
-            kind=node.kind, title=node.title, text=node.text)
+            kind=node.kind, title=node.title, text=node.text, page=node.page, box=node.box)
         db.session.add(twin)
         db.session.flush()
         node_ids[node.id] = twin.id
@@ -636,6 +637,13 @@ def new_draft(framework: Framework, user_id: int | None) -> FrameworkVersion:
             direct_children=responsibility.direct_children, unmatched=responsibility.unmatched,
             named=[ResponsibilityUnit(unit_id=n.unit_id, owner_unit_id=copy.owner_unit_id)
                    for n in responsibility.named]))
+    for page in db.session.scalars(select(DocumentPage).where(   # the same page images
+            DocumentPage.version_id == source.id)):
+        db.session.add(DocumentPage(
+            version_id=copy.id, owner_unit_id=copy.owner_unit_id, number=page.number,
+            storage_key=page.storage_key, content_type=page.content_type, width=page.width,
+            height=page.height, size=page.size, source=page.source,
+            confidence=page.confidence, words=page.words))
     db.session.flush()
     return copy
 
