@@ -4,7 +4,7 @@ from; ``document_page`` is read below the framework's owner like the outline, un
 row-level security.
 
 Revision ID: 0022_ingest_pages
-Revises: 0021_document_ingest
+Revises: 0030_validation_run_status
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tenants.rls import drop_policy_sql, shared_down_policy_sql
 
 revision = "0022_ingest_pages"
-down_revision = "0021_document_ingest"
+down_revision = "0030_validation_run_status"
 branch_labels = None
 depends_on = None
 
