@@ -174,7 +174,10 @@ def signing_lines(unit: Unit) -> list[str]:
 
 def symbol(unit: Unit) -> str:
     """The issuing body's letters in the number: "UBND" for a people's committee, else the
-    initials of its name ("Sở Khoa học và Công nghệ" → "SKHCN")."""
+    initials of its name ("Sở Khoa học và Công nghệ" → "SKHCN"); the letters the
+    administration set for the unit, if it set them (the register's)."""
+    if unit.abbreviation:
+        return unit.abbreviation
     if unit.kind in COMMITTEES:
         return "UBND"
     return "".join(word[0] for word in unit.name.split() if word.lower() != "và").upper()
