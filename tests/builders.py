@@ -35,6 +35,8 @@ from portal.frameworks.service import (
 )
 from portal.plans.service import add_comment, start_plan
 from portal.reports.consolidation import launch, run_consolidation
+from portal.register.paper import attach_paper_scan
+from portal.register.service import Issue, assign_number
 from portal.reports.evidence import add_evidence
 from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
 from portal.reports.service import open_report, save_value
@@ -353,6 +355,11 @@ def build_targets(world) -> dict[str, dict]:
             db.session.add(ingest)
             db.session.commit()
             out[target]["ingest_id"] = ingest.id
+            # …and a number of its register, with the scan of its paper copy
+            entry = assign_number(unit, "KH", Issue(subject="Kế hoạch giấy"))
+            attach_paper_scan(entry, "ban-giay.pdf", b"%PDF-1.4 ban giay", None)
+            db.session.commit()
+            out[target]["entry_id"] = entry.id
     return out
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from docx import Document
 from flask import Flask
 from sqlalchemy import select
 
+from portal import clock
 from portal.extensions import db
 from portal.plans.export import date_line
 from portal.plans.history import PlanComment
@@ -246,10 +247,11 @@ def test_word_export_of_an_issued_plan(app: Flask, plan_id: int, login_as) -> No
     assert draft_marked(document)
     check_layout(document)
     post(drafter, base + "/submit", confirm="1")
-    post(head, base + "/issue", **ISSUE)
+    with clock.frozen_at(datetime(2026, 1, 5, 3, 0, tzinfo=UTC)):   # the register dates it
+        post(head, base + "/issue", **ISSUE)
     response = drafter.get(base + "/export.docx")
     assert response.mimetype.endswith("wordprocessingml.document")
-    assert "12-KH-UBND" in response.headers["Content-Disposition"]
+    assert "01-KH-UBND" in response.headers["Content-Disposition"]
     document, paragraphs = docx_text(response.data)
     section = document.sections[0]
     assert round(section.left_margin.mm) == 30 and round(section.right_margin.mm) == 15
@@ -257,7 +259,7 @@ def test_word_export_of_an_issued_plan(app: Flask, plan_id: int, login_as) -> No
     assert not draft_marked(document)                                 # no DỰ THẢO any more
     check_layout(document)
     left, right = header_lines(document)
-    assert left == ["ỦY BAN NHÂN DÂN", "HUYỆN MỘT", "Số: 12/KH-UBND"]
+    assert left == ["ỦY BAN NHÂN DÂN", "HUYỆN MỘT", "Số: 01/KH-UBND"]
     assert right == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                      "Văn Lâm, ngày 05 tháng 01 năm 2026"]
     assert document.tables[0].rows[0].cells[1].paragraphs[-1].runs[0].italic

@@ -223,12 +223,12 @@ def test_electronic_identifiers_that_are_refused(app: Flask, identifier: str,
 
 def test_the_admin_edits_the_identifier_and_the_letters(app: Flask, world, login_as) -> None:
     admin = login_as("admin")
-    url = f"/unit-admin/tenant_unit/edit/?id={world.unit_ids['D1']}"
+    url = f"/unit-admin/unit/edit/?id={world.unit_ids['D1']}"
     token = csrf_token(admin, url)
     bad = admin.post(url, data={"csrf_token": token, "name": "Huyện Một",
                                 "abbreviation": "UB ND", "electronic_id": "000.00.h26"},
                      follow_redirects=True).get_data(as_text=True)
-    assert "chữ in hoa" in bad and "35" in bad
+    assert "Chữ viết tắt của đơn vị" in bad and "Mã định danh điện tử gồm" in bad
     with system_scope("test"):
         assert unit("D1").electronic_id is None
     admin.post(url, data={"csrf_token": token, "name": "Huyện Một", "abbreviation": "",
