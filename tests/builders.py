@@ -34,9 +34,9 @@ from portal.frameworks.service import (
     update_meta,
 )
 from portal.plans.service import add_comment, start_plan
-from portal.reports.consolidation import launch, run_consolidation
 from portal.register.paper import attach_paper_scan
 from portal.register.service import Issue, assign_number
+from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.evidence import add_evidence
 from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
 from portal.reports.service import open_report, save_value
