@@ -418,3 +418,17 @@ def test_two_issues_at_the_same_second_take_two_numbers(app: Flask) -> None:
         owner.dispose()
         with other.app_context():
             db.engine.dispose()
+
+
+def test_a_report_issued_with_a_number_prints_it(app: Flask, report_id: int) -> None:
+    from portal.reports.report import UnitReport
+    from portal.reports.report_document import report_document
+
+    with system_scope("test"):
+        report = db.session.get(UnitReport, report_id)
+        assert report_document(report).number == "…/BC-UBND"      # not issued yet
+        assign_number(unit("D1"), "KH", Issue(subject="Kế hoạch"))
+        assign_number(unit("D1"), "BC", Issue(subject="Báo cáo năm 2026",
+                                              document_type="unit_report",
+                                              document_id=report_id))
+        assert report_document(report).number == "02/BC-UBND"
