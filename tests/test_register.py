@@ -132,8 +132,10 @@ def test_a_failed_issue_gives_its_number_back(app: Flask, plan_id: int, login_as
         with pytest.raises(RuntimeError), unit_of_work():
             issue(plan, None, ISSUE)
         monkeypatch.undo()
-        assert db.session.scalar(select(RegisterEntry.id)) is None
-        assert not db.session.scalar(select(RegisterCounter.last_number))
+        assert db.session.scalar(select(RegisterEntry.id).where(
+            RegisterEntry.unit_id == plan.unit_id)) is None
+        assert not db.session.scalar(select(RegisterCounter.last_number).where(
+            RegisterCounter.unit_id == plan.unit_id))
     answer = post(login_as("head"), f"/plans/{plan_id}/issue", **ISSUE)
     assert answer.status_code == 302, answer.get_data(as_text=True)[-3000:]
     with system_scope("test"):
