@@ -212,6 +212,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.notifications.views import bp as notifications_bp
     from blueprints.outliers.views import bp as outliers_bp
     from blueprints.plans.documents import bp as plans_bp  # the plan pages and documents
+    from blueprints.register.views import bp as register_bp
     from blueprints.reports.documents import bp as reports_bp  # the report pages and documents
     from blueprints.review.views import bp as review_bp
     from blueprints.units.views import bp as units_bp
@@ -231,6 +232,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(outliers_bp)
     app.register_blueprint(validation_bp)
+    app.register_blueprint(register_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

@@ -31,6 +31,7 @@ from portal.progress.confidence import (
     CONFIDENCE_MISSING,
 )
 from portal.progress.health import HEALTH_LABELS, HEALTH_NOT_ASSESSED
+from portal.register.entry import ENTRY_STATUS_LABELS, ORIGIN_LABELS, SIGNED_COPY_LABELS
 from portal.reports.consolidation import RUN_STATUS_LABELS, STEP_LABELS
 from portal.reports.report import (
     REPORT_ACTION_LABELS,
@@ -60,6 +61,9 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "status_label": (VERSION_STATUS_LABELS, None),
     "revision_status_label": (REVISION_STATUS_LABELS, None),
     "plan_action_label": (PLAN_ACTION_LABELS, None),
+    "register_status_label": (ENTRY_STATUS_LABELS, None),
+    "register_origin_label": (ORIGIN_LABELS, None),
+    "signed_copy_label": (SIGNED_COPY_LABELS, None),
     "report_status_label": (REPORT_STATUS_LABELS, None),
     "report_action_label": (REPORT_ACTION_LABELS, None),
     "task_status_label": (TASK_STATUS_LABELS, TASK_STATUS_MISSING),

@@ -18,6 +18,7 @@ from portal.notifications.notification import Notification
 from portal.outliers.rule import OutlierRule
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
+from portal.register.entry import RegisterCounter, RegisterEntry
 from portal.reports.consolidation_narrative import ConsolidationNarrative
 from portal.reports.report import (
     ReportSubmission,
@@ -56,6 +57,8 @@ __all__ = [
     "PlanTask",
     "PlanTaskUnit",
     "PlanTransition",
+    "RegisterCounter",
+    "RegisterEntry",
     "Reorganization",
     "ReportSubmission",
     "ReportTask",

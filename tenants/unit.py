@@ -71,6 +71,11 @@ class Unit(TenantScoped, Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
+    # The body's letters in a document's number ("SKHCN" in 30/BC-SKHCN); empty: derived
+    # from the name (portal.register.abbreviation_of). Edited in the administration.
+    abbreviation: Mapped[str | None] = mapped_column(String(20))
+    # The government electronic identifier (Decision 20/2020/QĐ-TTg): "000.00.31.H26".
+    electronic_id: Mapped[str | None] = mapped_column(String(35), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  default=clock.now, server_default=func.now())
 

@@ -35,6 +35,8 @@ from portal.frameworks.service import (
     update_meta,
 )
 from portal.plans.service import add_comment, start_plan
+from portal.register.paper import attach_paper_scan
+from portal.register.service import Issue, assign_number
 from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.evidence import add_evidence
 from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
@@ -360,6 +362,11 @@ def build_targets(world) -> dict[str, dict]:
             db.session.add(ingest)
             db.session.commit()
             out[target]["ingest_id"] = ingest.id
+            # …and a number of its register, with the scan of its paper copy
+            entry = assign_number(unit, "KH", Issue(subject="Kế hoạch giấy"))
+            attach_paper_scan(entry, "ban-giay.pdf", b"%PDF-1.4 ban giay", None)
+            db.session.commit()
+            out[target]["entry_id"] = entry.id
     return out
 
 

@@ -105,8 +105,8 @@ def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, 
 
     head = sign_in(browser, server, "chutich.xa")
     head.goto(plan_url)
-    head.get_by_label("Số, ký hiệu").fill("12/KH-UBND")
-    head.get_by_label("Ngày ban hành").fill("05/01/2026")
+    # the register gives the number (the commune's first this year) and today's date
+    assert head.locator("#next-number").inner_text() == "01/KH-UBND"
     head.get_by_label("Chức vụ người ký").fill("CHỦ TỊCH")
     head.get_by_label("Họ tên người ký").fill("Trần Thị Bình")
     press(head, "Ban hành kế hoạch")
@@ -118,8 +118,8 @@ def test_commune_drafts_with_autosave_head_issues_and_export_downloads(browser, 
     from docx import Document
 
     document = Document(str(path))
-    assert "Số: 12/KH-UBND" in [p.text for p in document.tables[0].rows[0].cells[0].paragraphs]
-    assert download.value.suggested_filename.endswith("12-KH-UBND.docx")
+    assert "Số: 01/KH-UBND" in [p.text for p in document.tables[0].rows[0].cells[0].paragraphs]
+    assert download.value.suggested_filename.endswith("01-KH-UBND.docx")
     officer.close()
     head.close()
 

@@ -102,6 +102,12 @@ EXPECTED: dict[str, str] = {
     "validation.show": "reviewing",      # the run of the target unit's subtree
     "validation.export": "reviewing",
     "validation.status": "reviewing",    # polled while the run is a job
+    # the register of outgoing documents: whoever sees the unit reads it (issue 20)
+    "register.index": "read",
+    "register.workbook": "read",
+    "register.metadata_json": "read",
+    "register.metadata_xml_file": "read",
+    "register.scan": "read",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -156,6 +162,11 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "validation.delete": ("fw-manage", {}, 422),                      # not confirmed
     "validation.explain": ("plan-writer", {}, 303),                   # empty: nothing kept
     "validation.start": ("reviewing", {}, 303),                       # no period chosen
+    # the register: the unit's own head and administrator act, no one else (issue 20)
+    "register.record": ("register-keeper", {}, 422),                  # nothing given
+    "register.upload_scan": ("register-keeper", {}, 422),             # no file
+    "register.recall_view": ("register-keeper", {}, 422),             # no reason
+    "register.correction": ("register-keeper", {}, 422),              # nothing corrected
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -167,20 +178,23 @@ OWNER_ROLES = {"consolidator", "admin"}
 WRITER_ROLES = {"drafter", "head"}
 REVIEWER_ROLES = {"reviewer", "consolidator"}
 # What a platform operator may not do: act as a member of a unit.
-MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer", "narrative-editor"}
+MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer", "narrative-editor",
+               "register-keeper"}
 ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "platform",
          "anonymous"]
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
              "object_type", "object_id", "rule_id", "run_id", "ingest_id", "page"}
+             "object_type", "object_id", "rule_id", "run_id", "ingest_id", "entry_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
     if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator",
-                "narrative-editor", "dashboard", "audit", "reviewing", "value-party") or \
+                "narrative-editor", "dashboard", "audit", "reviewing", "value-party",
+                "register-keeper") or \
             kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
@@ -206,6 +220,8 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "ok" if role in REVIEWER_ROLES and target in ("own", "child") else "forbidden"
     if kind == "plan-head":
         return "ok" if role == "head" and target == "own" else "forbidden"
+    if kind == "register-keeper":  # the unit's own head or administrator
+        return "ok" if role in {"head", "admin"} and target == "own" else "forbidden"
     if kind == "plan-reviewer":  # the level receiving the plan: never its own unit
         return "ok" if role in REVIEWER_ROLES and target == "child" else "forbidden"
     if kind == "value-party":  # the unit's writers, or the level receiving its report
@@ -329,6 +345,7 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
     kinds = {"unit-owner", "fw-manage", "unit-writer", "plan-writer", "plan-head",
+             "register-keeper",
              "plan-reviewer", "plan-read", "read", "consolidator", "narrative-editor",
              "reviewing", "value-party"}
     # "form": the caller's own session, language and notices, with no unit to reach

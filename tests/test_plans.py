@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from docx import Document
 from flask import Flask
 from sqlalchemy import select
 
+from portal import clock
 from portal.extensions import db
 from portal.plans.export import date_line
 from portal.plans.history import PlanComment
@@ -141,7 +142,8 @@ def post(client, url: str, **data):
     return client.post(url, data={"csrf_token": csrf_token(client, "/auth/password"), **data})
 
 
-ISSUE = {"doc_number": "12/kh-ubnd", "issued_on": "05/01/2026", "signing_formula": "TM.",
+# The number and the date are the register's (portal.register): none is typed.
+ISSUE = {"signing_formula": "TM.",
          "signing_body": "Ủy ban nhân dân", "signing_authority": "KT. Chủ tịch",
          "signer_title": "Phó Chủ tịch", "signer_name": "Trần Thị Bình",
          "place": "Văn Lâm", "recipients": "UBND tỉnh;\n- Sở Khoa học và Công nghệ;"}
@@ -161,12 +163,12 @@ def test_workflow_draft_submit_return_issue_amend(app: Flask, plan_id: int,
     assert refused.status_code == 422 and "lý do" in refused.get_data(as_text=True)
     assert post(head, base + "/return", reason="Bổ sung kinh phí").status_code == 302
     assert post(drafter, base + "/submit", confirm="1").status_code == 302
-    bad = post(head, base + "/issue", **{**ISSUE, "doc_number": "số 12", "signer_name": ""})
+    bad = post(head, base + "/issue", **{**ISSUE, "signer_name": ""})
     assert bad.status_code == 422
     assert post(head, base + "/issue", **ISSUE).status_code == 302
     with system_scope("test"):
         issued = load(plan_id).revisions[-1]
-        assert (issued.status, issued.doc_number) == ("issued", "12/KH-UBND")
+        assert (issued.status, issued.doc_number) == ("issued", "01/KH-UBND")  # the first
     # amending makes revision 2, a draft; revision 1 stays issued and in force
     assert post(drafter, base + "/amend", from_revision="1").status_code == 302
     with system_scope("test"):
@@ -245,10 +247,11 @@ def test_word_export_of_an_issued_plan(app: Flask, plan_id: int, login_as) -> No
     assert draft_marked(document)
     check_layout(document)
     post(drafter, base + "/submit", confirm="1")
-    post(head, base + "/issue", **ISSUE)
+    with clock.frozen_at(datetime(2026, 1, 5, 3, 0, tzinfo=UTC)):   # the register dates it
+        post(head, base + "/issue", **ISSUE)
     response = drafter.get(base + "/export.docx")
     assert response.mimetype.endswith("wordprocessingml.document")
-    assert "12-KH-UBND" in response.headers["Content-Disposition"]
+    assert "01-KH-UBND" in response.headers["Content-Disposition"]
     document, paragraphs = docx_text(response.data)
     section = document.sections[0]
     assert round(section.left_margin.mm) == 30 and round(section.right_margin.mm) == 15
@@ -256,7 +259,7 @@ def test_word_export_of_an_issued_plan(app: Flask, plan_id: int, login_as) -> No
     assert not draft_marked(document)                                 # no DỰ THẢO any more
     check_layout(document)
     left, right = header_lines(document)
-    assert left == ["ỦY BAN NHÂN DÂN", "HUYỆN MỘT", "Số: 12/KH-UBND"]
+    assert left == ["ỦY BAN NHÂN DÂN", "HUYỆN MỘT", "Số: 01/KH-UBND"]
     assert right == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                      "Văn Lâm, ngày 05 tháng 01 năm 2026"]
     assert document.tables[0].rows[0].cells[1].paragraphs[-1].runs[0].italic

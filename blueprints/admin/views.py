@@ -68,6 +68,7 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.period import ReportingPeriod
 from portal.labels import Labels, label
 from portal.problems import DomainError
+from portal.register.service import set_identity
 from portal.security import csp_nonce
 from portal.unit_of_work import unit_of_work
 from tenants.membership import ROLE_LABELS, Membership, Role
@@ -374,6 +375,17 @@ def _unit_by_code(code: str | None) -> Unit | None:
 
 # ---- the operators' area ------------------------------------------------------------------
 
+# A unit's letters in its documents' numbers and its electronic identifier (the register).
+IDENTITY_FIELD_ARGS: dict[str, dict[str, Any]] = {
+    "abbreviation": {"label": _l("Letters in document numbers"),
+                     "description": _l("As in 30/BC-SKHCN; empty: derived from the name "
+                                       "(UBND for a people's committee).")},
+    "electronic_id": {"label": _l("Electronic identifier"),
+                      "description": _l("Decision 20/2020/QĐ-TTg: digits and capitals in "
+                                        "groups separated by dots, at most 35, as in "
+                                        "000.00.31.H26.")},
+}
+
 
 class PlatformUnitView(_OperatorView):
     can_create = False        # units come from the official lists, the CLI or a tenant admin
@@ -384,8 +396,24 @@ class PlatformUnitView(_OperatorView):
     column_default_sort = "code"
     column_details_list = ("code", "name", "kind", "admin_type", "parent", "valid_from",
                            "valid_to", "created_at")
-    form_columns = ("name", "admin_type", "valid_from", "valid_to")
+    form_columns = ("name", "admin_type", "valid_from", "valid_to", "abbreviation",
+                    "electronic_id")
     form_overrides = {"valid_from": DayField, "valid_to": DayField}  # noqa: RUF012 - Flask-Admin's API
+    form_args = IDENTITY_FIELD_ARGS
+
+    def update_model(self, form: FlaskForm, model: Unit) -> bool:
+        """The form's fields, the letters and the electronic identifier checked by the
+        register (portal.register.service.set_identity); all or nothing."""
+        letters, identifier = form.abbreviation.data, form.electronic_id.data
+        try:
+            with unit_of_work():
+                form.populate_obj(model)
+                set_identity(model, letters, identifier)
+        except DomainError as exc:
+            refused(exc)
+            return False
+        self.after_model_change(form, model, False)
+        return True
 
 
 class PlatformUserView(_AccountActions, _OperatorView):
@@ -675,6 +703,10 @@ class UnitForm(FlaskForm):
 
 class UnitEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+    abbreviation = StringField(**IDENTITY_FIELD_ARGS["abbreviation"],
+                               validators=[Optional(), Length(max=20)])
+    electronic_id = StringField(**IDENTITY_FIELD_ARGS["electronic_id"],
+                                validators=[Optional(), Length(max=35)])
 
 
 class TenantUnitView(_TenantView):
@@ -710,9 +742,14 @@ class TenantUnitView(_TenantView):
     def update_model(self, form: UnitEditForm, model: Unit) -> bool:
         from tenants.text import nfc, search_key
 
-        with unit_of_work():
-            model.name = nfc(form.name.data.strip())  # type: ignore[union-attr]  # DataRequired
-            model.search_name = search_key(model.name)
+        try:
+            with unit_of_work():
+                model.name = nfc(form.name.data.strip())  # type: ignore[union-attr]  # DataRequired
+                model.search_name = search_key(model.name)
+                set_identity(model, form.abbreviation.data, form.electronic_id.data)
+        except DomainError as exc:
+            refused(exc)
+            return False
         return True
 
 

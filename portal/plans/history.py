@@ -20,11 +20,17 @@ class PlanAction(enum.StrEnum):
     RETURN = "return"
     ISSUE = "issue"
     AMEND = "amend"
+    REPLACED = "replaced"      # its document was replaced by the next one issued (Art. 18)
+    CORRECT = "correct"        # a correction notice was issued for it
+    RECALL = "recall"          # its document was recalled
 
 
 PLAN_ACTION_LABELS = {PlanAction.CREATE: _l("started"), PlanAction.SUBMIT: _l("submitted"),
                       PlanAction.RETURN: _l("returned"), PlanAction.ISSUE: _l("issued"),
-                      PlanAction.AMEND: _l("amendment started")}
+                      PlanAction.AMEND: _l("amendment started"),
+                      PlanAction.REPLACED: _l("replaced by"),
+                      PlanAction.CORRECT: _l("correction notice issued"),
+                      PlanAction.RECALL: _l("recalled")}
 
 
 class PlanTransition(TenantScoped, Model):

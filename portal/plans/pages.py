@@ -30,6 +30,7 @@ from portal.plans.plan import (
     UnitPlan,
 )
 from portal.plans.service import (
+    PLAN_DOCUMENT,
     CoverageRow,
     RevisionDiff,
     coordinating_choices,
@@ -39,6 +40,8 @@ from portal.plans.service import (
     latest,
     task_values,
 )
+from portal.register import service as register
+from portal.register.entry import RegisterEntry
 from portal.review import reviews
 from portal.titles import subject_after
 from tenants.access import Reach
@@ -92,6 +95,11 @@ class PlanPage:
     in_force: PlanRevision | None
     targets_by_indicator: dict[int, list[PlanTarget]]
     issue_values: dict[str, str]                       # what the head's issue form starts with
+    next_notation: str                                 # "số sẽ cấp khi ban hành"
+    entry: RegisterEntry | None                        # the revision's number in the register
+    entry_links: dict[str, RegisterEntry | None]       # replaced by, replaces
+    corrections: list[RegisterEntry]                   # its correction notices
+    keeps_register: bool                               # may recall, correct, upload a scan
 
 
 def plan_page(plan: UnitPlan, reach: Reach, revision: PlanRevision | None = None) -> PlanPage:
@@ -109,6 +117,7 @@ def plan_page(plan: UnitPlan, reach: Reach, revision: PlanRevision | None = None
                        for c in t.coordinating}
     unit = db.session.get_one(Unit, plan.unit_id)
     is_head = Role.HEAD in reach.roles_in(plan.unit_id)
+    entry = register.entry_of(PLAN_DOCUMENT, revision.id)
     return PlanPage(
         plan=plan, revision=revision, unit=unit,
         framework=db.session.scalar(select(Framework).where(Framework.id == plan.framework_id)),
@@ -119,7 +128,11 @@ def plan_page(plan: UnitPlan, reach: Reach, revision: PlanRevision | None = None
         choices=coordinating_choices(plan.unit_id) if editable else [],
         labels=unit_labels(coordinator_ids), task_values=task_values, in_force=in_force(plan),
         targets_by_indicator=_targets_by_indicator(revision),
-        issue_values=issue_defaults(plan, revision, unit, reach.user_id) if is_head else {})
+        issue_values=issue_defaults(plan, revision, unit, reach.user_id) if is_head else {},
+        next_notation=register.next_notation(unit, "KH") if is_head else "",
+        entry=entry, entry_links=register.related(entry) if entry else {},
+        corrections=register.corrections_of(entry) if entry else [],
+        keeps_register=register.keeps_register(reach, plan.unit_id))
 
 
 def issue_defaults(plan: UnitPlan, revision: PlanRevision, unit: Unit,
@@ -129,7 +142,7 @@ def issue_defaults(plan: UnitPlan, revision: PlanRevision, unit: Unit,
     signs; the signer's name is the head issuing it (else the unit's head)."""
     before = in_force(plan)
     committee = unit.kind in COMMITTEES
-    values = {"doc_number": "", "issued_on": "", "place": revision.place or "",
+    values = {"place": revision.place or "",
               "signing_formula": "TM." if committee else "",
               "signing_body": "ỦY BAN NHÂN DÂN" if committee else "",
               "signing_authority": "", "signer_title": "CHỦ TỊCH" if committee else "GIÁM ĐỐC",

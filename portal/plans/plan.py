@@ -39,12 +39,14 @@ class RevisionStatus(enum.StrEnum):
     SUBMITTED = "submitted"    # with the unit head
     ISSUED = "issued"          # signed and in force; read-only
     SUPERSEDED = "superseded"  # an amended revision replaced it
+    RECALLED = "recalled"      # recalled after issue ("thu hồi", Decree 30 Art. 18)
 
 
 REVISION_STATUS_LABELS = {RevisionStatus.DRAFT: _l("Draft"),
                           RevisionStatus.SUBMITTED: _l("With the head"),
                           RevisionStatus.ISSUED: _l("Issued"),
-                          RevisionStatus.SUPERSEDED: _l("Superseded")}
+                          RevisionStatus.SUPERSEDED: _l("Superseded"),
+                          RevisionStatus.RECALLED: _l("Recalled")}
 
 
 SECTIONS = ("purpose", "targets", "tasks", "funding", "organization")

@@ -40,13 +40,13 @@ from portal.plans.plan import (
     UnitPlan,
 )
 from portal.problems import DomainError, refuse_together
+from portal.register import service as register
+from portal.register.entry import EntryStatus, RegisterEntry
 from portal.titles import PLAN, subject_after
 from tenants.ordering import natural_order
 from tenants.scoping import system_scope
 from tenants.text import nfc, search_key
 from tenants.unit import Unit, UnitClosure
-
-DOC_NUMBER = re.compile(r"^\d{1,5}/[A-ZĐ][A-ZĐ0-9]*(?:-[A-ZĐ0-9&]+)*$")
 
 
 class PlanError(DomainError):
@@ -449,20 +449,18 @@ def return_for_correction(plan: UnitPlan, user_id: int | None, reason: str) -> P
 
 
 def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRevision:
-    """Approve and issue: number and symbol, date, signer; the revision becomes read-only."""
+    """Approve and issue: the register gives the number and symbol ("25/KH-UBND") and the
+    date (today in Vietnam); the signer as given; the revision becomes read-only. A
+    revision issued while another is in force replaces it (Decree 30 Art. 18). Flushes
+    only: a refusal or a failure later in the request gives the number back."""
     revision = latest(plan)
     if revision.status != RevisionStatus.SUBMITTED.value:
         raise PlanError([_("Only a plan submitted to the unit head can be issued.")])
     check_lengths(PlanError, recipients=(values.get("recipients"), limits.NOTE),
+                  place=(values.get("place"), limits.PLACE),
                   **{name: (values.get(name), limits.SHORT) for name in (
                       "signing_body", "signing_authority", "signer_title", "signer_name")})
     problems: dict[str, str] = {}
-    number = re.sub(r"\s+", "", values.get("doc_number", "")).upper()
-    if not DOC_NUMBER.match(number):
-        problems["doc_number"] = _("Write the number and symbol as in 12/KH-UBND.")
-    issued_on = _parse_date(values.get("issued_on", ""), "issued_on", problems)
-    if issued_on is None and "issued_on" not in problems:
-        problems["issued_on"] = _("Enter the date of issue.")
     formula = values.get("signing_formula", "").strip()
     if formula not in SIGNING_FORMULAS:
         problems["signing_formula"] = _("Choose how the plan is signed.")
@@ -472,10 +470,10 @@ def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRe
             problems[name] = message
     if problems:
         raise PlanError(problems)
+    before = in_force(plan)
     for older in plan.revisions:
         if older.status == RevisionStatus.ISSUED.value:
             older.status = RevisionStatus.SUPERSEDED.value
-    revision.doc_number, revision.issued_on = number, issued_on
     revision.signing_formula = formula or None
     revision.signing_body = clean_text(values.get("signing_body", ""))[:200] or None
     revision.signing_authority = clean_text(values.get("signing_authority", ""))[:200] or None
@@ -483,17 +481,64 @@ def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRe
     revision.signer_name = clean_text(values.get("signer_name", ""))[:200]
     revision.place = clean_text(values.get("place", ""))[:100] or revision.place
     revision.recipients = clean_text(values.get("recipients", "")) or revision.recipients
+    replaced = register.entry_of(PLAN_DOCUMENT, before.id) if before is not None else None
+    if replaced is not None and replaced.status != EntryStatus.ISSUED.value:
+        replaced = None
+    unit = db.session.get_one(Unit, plan.unit_id)
+    try:
+        entry = register.assign_number(unit, "KH", register.Issue(
+            subject=revision.title, document_type=PLAN_DOCUMENT, document_id=revision.id,
+            signer_position=revision.signer_title or "", signer_name=revision.signer_name or "",
+            recipients=revision.recipients), user_id=user_id, replaces=replaced)
+    except register.RegisterError as exc:
+        raise PlanError(exc.problems) from exc
+    revision.doc_number, revision.issued_on = entry.notation, entry.issued_on
     revision.status = RevisionStatus.ISSUED.value
     revision.issued_at = clock.now()
-    _record(plan, revision, PlanAction.ISSUE, RevisionStatus.SUBMITTED.value, user_id)
+    _record(plan, revision, PlanAction.ISSUE, RevisionStatus.SUBMITTED.value, user_id,
+            entry.notation)
+    if replaced is not None and before is not None:
+        _record(plan, before, PlanAction.REPLACED, RevisionStatus.ISSUED.value, user_id,
+                entry.notation)
     db.session.flush()
     return revision
+
+
+PLAN_DOCUMENT = "plan_revision"   # the document type of a plan's revision in the register
+
+
+def _revision_of(entry: RegisterEntry) -> PlanRevision:
+    return db.session.get_one(PlanRevision, entry.document_id)
+
+
+def _plan_recalled(entry: RegisterEntry, _notice: RegisterEntry | None, user_id: int | None,
+                   reason: str) -> None:
+    """The register recalled a plan's document: the revision is no longer in force."""
+    revision = _revision_of(entry)
+    before = revision.status
+    revision.status = RevisionStatus.RECALLED.value
+    _record(revision.plan, revision, PlanAction.RECALL, before, user_id, reason)
+    db.session.flush()
+
+
+def _plan_corrected(entry: RegisterEntry, notice: RegisterEntry | None, user_id: int | None,
+                    text: str) -> None:
+    """A correction notice was issued for a plan's document: its history says so."""
+    revision = _revision_of(entry)
+    number = notice.notation if notice is not None else ""
+    _record(revision.plan, revision, PlanAction.CORRECT, revision.status, user_id,
+            f"{number}: {text}")
+    db.session.flush()
+
+
+register.on_recall(PLAN_DOCUMENT, _plan_recalled)
+register.on_correction(PLAN_DOCUMENT, _plan_corrected)
 
 
 def amend(plan: UnitPlan, user_id: int | None) -> PlanRevision:
     """Start the next revision from the issued one (which stays in force until replaced)."""
     current = latest(plan)
-    if current.status != RevisionStatus.ISSUED.value:
+    if current.status not in (RevisionStatus.ISSUED.value, RevisionStatus.RECALLED.value):
         raise PlanError([_("Only an issued plan can be amended; finish the revision under "
                            "way first.")])
     copy = PlanRevision(

@@ -4,7 +4,8 @@ Số: …/BC-UBND" in the format of Decree 30/2020/NĐ-CP, as a Word file and a 
 The body is the report's narrative (results; difficulties and their causes; proposals);
 the indicator values are Annex I and the task statuses Annex II, in a landscape section.
 The unit head signs ("TM. ỦY BAN NHÂN DÂN" / "CHỦ TỊCH" for a people's committee). The
-number is left as dots ("Số: …/BC-UBND") until documents are numbered by the system; the
+number is left as dots ("Số: …/BC-UBND") until the report is issued with a number of the
+register (``portal.register``, document type "unit_report"); the
 date is the day the report was submitted. Until it is submitted the report is a draft and
 carries "DỰ THẢO".
 """
@@ -38,6 +39,7 @@ from portal.extensions import db
 from portal.frameworks.framework import FrameworkVersion
 from portal.frameworks.indicator import Indicator, IndicatorKind
 from portal.plans.service import province_of
+from portal.register import service as register
 from portal.reports.report import (
     TASK_STATUS_LABELS,
     TASK_STATUS_MISSING,
@@ -174,7 +176,10 @@ def signing_lines(unit: Unit) -> list[str]:
 
 def symbol(unit: Unit) -> str:
     """The issuing body's letters in the number: "UBND" for a people's committee, else the
-    initials of its name ("Sở Khoa học và Công nghệ" → "SKHCN")."""
+    initials of its name ("Sở Khoa học và Công nghệ" → "SKHCN"); the letters the
+    administration set for the unit, if it set them (the register's)."""
+    if unit.abbreviation:
+        return unit.abbreviation
     if unit.kind in COMMITTEES:
         return "UBND"
     return "".join(word[0] for word in unit.name.split() if word.lower() != "và").upper()
@@ -237,6 +242,16 @@ def recipient(unit: Unit) -> str:
     return above.name
 
 
+REPORT_DOCUMENT = "unit_report"   # the document type of a unit's report in the register
+
+
+def _number_of(report: UnitReport, unit: Unit) -> str:
+    """The number the register gave the report when it was issued, else dots for the
+    number to be written ("…/BC-UBND")."""
+    entry = register.entry_of(REPORT_DOCUMENT, report.id)
+    return entry.notation if entry is not None else f"…/BC-{symbol(unit)}"
+
+
 def _paragraphs(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -262,7 +277,7 @@ def report_document(report: UnitReport) -> ReportDocument:
     submitted = report.submitted_at if final else None
     return ReportDocument(
         unit_code=unit.code, year=period.year, body=body, parent=parent,
-        number=f"…/BC-{symbol(unit)}", place=place_name(unit),
+        number=_number_of(report, unit), place=place_name(unit),
         day=clock.local(submitted).date() if submitted else None,
         subject=f"Kết quả thực hiện {plan} năm {period.year}",
         opening=(f"Thực hiện {plan}, {issuer(body, parent)} báo cáo kết quả thực hiện năm "

@@ -1,0 +1,1 @@
+"""The register of outgoing documents on the web (portal.register)."""
