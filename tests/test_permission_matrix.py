@@ -185,8 +185,8 @@ ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "plat
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
-             "object_type", "object_id", "rule_id", "run_id", "ingest_id", "page"}
-             "object_type", "object_id", "rule_id", "run_id", "ingest_id", "entry_id"}
+             "object_type", "object_id", "rule_id", "run_id", "ingest_id", "page",
+             "entry_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:

@@ -4,7 +4,7 @@ after issue and its paper scan; each unit's letters and electronic identifier (D
 20/2020/QĐ-TTg). Both new tables under row-level security like every tenant table.
 
 Revision ID: 0024_document_register
-Revises: 0021_document_ingest
+Revises: 0022_ingest_pages
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 from tenants.rls import drop_policy_sql, policy_sql_for
 
 revision = "0024_document_register"
-down_revision = "0021_document_ingest"
+down_revision = "0022_ingest_pages"
 branch_labels = None
 depends_on = None
 
