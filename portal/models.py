@@ -17,6 +17,7 @@ from portal.notifications.notification import Notification
 from portal.outliers.rule import OutlierRule
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
+from portal.reports.consolidation_file import ConsolidationFile
 from portal.reports.consolidation_narrative import ConsolidationNarrative
 from portal.reports.report import (
     ReportSubmission,
@@ -36,6 +37,7 @@ from tenants.unit import Unit, UnitClosure
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "ConsolidationFile",
     "ConsolidationNarrative",
     "DocumentIngest",
     "Framework",

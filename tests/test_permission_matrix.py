@@ -78,6 +78,7 @@ EXPECTED: dict[str, str] = {
     "consolidations.progress": "read",
     "consolidations.docx": "read",
     "consolidations.xlsx": "read",
+    "consolidations.file_status": "read",      # the state of a file being prepared
     "api.openapi": "public",
     "static": "public",
     "notifications.index": "page",
@@ -140,6 +141,8 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "evidence.delete": ("plan-writer", {}, 302),
     "api.report_transition": ("read", {}, 400),                       # no action given
     "consolidations.start": ("consolidator", {}, 422),                 # no period chosen
+    # prepare the Excel file: whoever reads the consolidation (the ready one is kept)
+    "consolidations.prepare_file": ("read", {}, 303),
     "api.start_consolidation": ("consolidator", {}, 400),             # no year given
     # the consolidated narrative: consolidators of the unit or above only, not leaders
     "consolidations.save_narrative_view": ("narrative-editor", {"text": "x"}, 409),  # stale
@@ -170,7 +173,7 @@ ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "plat
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
-             "object_type", "object_id", "rule_id", "run_id", "ingest_id"}
+             "object_type", "object_id", "rule_id", "run_id", "ingest_id", "kind"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
@@ -234,6 +237,8 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
             return str(ids["report_task_id"]) if name == "task_id" else "results"
         if endpoint.startswith("consolidations.") and name == "name":
             return "results"
+        if endpoint.startswith("consolidations.") and name == "kind":
+            return "xlsx"
         if endpoint == "validation.explain" and name == "rule_id":  # a rule of the report's plan
             return str(ids["report_rule_id"])
         if name in ("object_type", "object_id"):   # the history of the target's report

@@ -9,12 +9,17 @@ parent's key: every unit below a province carries the province, a unit above the
 provinces (the nation, a ministry) carries its topmost root. Units never change parent
 (reorganizations record lineage instead), so a key never changes.
 
+Also the files of a consolidation prepared in the background (consolidation_file: its
+state, then its bytes), under row-level security like the consolidation.
+
 Revision ID: 0028_tenant_keys
 Revises: 0021_document_ingest
 Create Date: 2026-12-03
 """
 from alembic import op
 import sqlalchemy as sa
+
+from tenants.rls import drop_policy_sql, policy_sql_for
 
 revision = "0028_tenant_keys"
 down_revision = "0021_document_ingest"
@@ -64,7 +69,46 @@ def _fill_units() -> None:
         unit.id)""")
 
 
+def _files_table() -> None:
+    op.create_table(
+        "consolidation_file",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("consolidation_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=4), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("progress", sa.Integer(), nullable=False),
+        sa.Column("narrative_versions", sa.JSON(), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("job_id", sa.String(length=80), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"],
+                                name=op.f("fk_consolidation_file_unit_id_unit")),
+        sa.ForeignKeyConstraint(
+            ["consolidation_id"], ["consolidation.id"],
+            name=op.f("fk_consolidation_file_consolidation_id_consolidation")),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["user_account.id"],
+            name=op.f("fk_consolidation_file_requested_by_id_user_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consolidation_file")),
+    )
+    with op.batch_alter_table("consolidation_file", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consolidation_file_unit_id"), ["unit_id"],
+                              unique=False)
+        batch_op.create_index(batch_op.f("ix_consolidation_file_consolidation_id"),
+                              ["consolidation_id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in policy_sql_for("consolidation_file"):
+            op.execute(statement)
+
+
 def upgrade():
+    _files_table()
     for table in ("unit", *KEYED):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("province_id", sa.Integer(), nullable=True))
@@ -103,6 +147,10 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in drop_policy_sql("consolidation_file", ["consolidation_file_tenant"]):
+            op.execute(statement)
+    op.drop_table("consolidation_file")
     for table in ("unit", *KEYED):
         op.execute(f"DROP TRIGGER IF EXISTS {table}_key" + (
             f" ON {table}" if op.get_bind().dialect.name == "postgresql" else ""))

@@ -16,11 +16,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    FetchedValue,
-    Index,
     JSON,
     DateTime,
+    FetchedValue,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
