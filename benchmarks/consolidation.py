@@ -12,7 +12,6 @@ for every numeric indicator for every district and commune. Prints the times and
 from __future__ import annotations
 
 import os
-import re
 import sys
 import tempfile
 import time
@@ -161,25 +160,41 @@ def load() -> tuple[int, int]:
     return len(report_rows), len(values)
 
 
-def shape(plan: list[str]) -> list[str]:
-    """A plan's shape: its nodes (join methods, scans and their tables), no numbers."""
-    out = []
+def shape(plan: list[str]) -> str:
+    """A plan's shape: its join nodes outside the policies' and the guard's subplans, and
+    the scan of its main table."""
+    joins, scans, depth_of_subplan = [], [], None
     for line in plan:
-        node = line.strip().removeprefix("->  ").split("  (cost=")[0]
-        if "(cost=" in line:
-            out.append(re.sub(r"\s+", " ", node))
-    return out
+        depth = len(line) - len(line.lstrip())
+        if depth_of_subplan is not None and depth > depth_of_subplan:
+            continue
+        depth_of_subplan = None
+        stripped = line.strip()
+        if stripped.startswith(("SubPlan", "InitPlan")):
+            depth_of_subplan = depth
+            continue
+        node = stripped.removeprefix("->  ").split("  (cost=")[0]
+        if "Join" in node or "Nested Loop" in node:
+            joins.append(node)
+        elif " on " in node and "Scan" in node:
+            scans.append(node.split(" on ")[1].split()[0])
+    return f"joins: {', '.join(joins) or 'none'}; tables: {', '.join(scans)}"
 
 
 def texts_plan(app, root_id: int, framework_id: int) -> list[str]:
-    """The plan of the aggregate's texts statement (``_read_texts``) under the job's own
-    scope (the root's subtree: the guard and row-level security apply)."""
+    """The shapes of the aggregate's texts statements (``_read_texts``) under the job's
+    own scope (the root's subtree: the guard and row-level security apply)."""
     captured: list[str] = []
+    reading = {"on": False}
 
     def explain(conn, cursor, statement, parameters, context, executemany) -> None:
-        if "report_value.text" in statement and "ORDER BY indicator.code" in statement:
+        if "FROM reporting_period" in statement and "cutoff_date" in statement and \
+                "report_value" not in statement:
+            reading["on"] = True          # _read_texts starts with the periods
+        if reading["on"] and statement.lstrip().upper().startswith("SELECT") \
+                and "set_config" not in statement:
             cursor.execute("EXPLAIN " + statement, parameters)
-            captured[:] = [r[0] for r in cursor.fetchall()]
+            captured.append(shape([r[0] for r in cursor.fetchall()]))
 
     event.listen(db.engine, "before_cursor_execute", explain)
     try:
@@ -188,7 +203,7 @@ def texts_plan(app, root_id: int, framework_id: int) -> list[str]:
                     db.session.get_one(Framework, framework_id), [2026])
     finally:
         event.remove(db.engine, "before_cursor_execute", explain)
-    return shape(captured)
+    return captured
 
 
 def consolidate(root: Unit, framework: Framework) -> tuple[float, int]:
@@ -294,9 +309,9 @@ def main() -> None:
               f"submitted {reporting['submitted']})")
     print("texts statement plan under the job's scope, by size:")
     for label, plan in plans.items():
-        print(f"  {label}: {' > '.join(plan)}")
-    same = len({tuple(p) for p in plans.values()}) == 1
-    print(f"  the same plan shape at the three sizes: {'yes' if same else 'NO'}")
+        print(f"  {label}: " + " | ".join(plan))
+    same = len({tuple(p.split("; tables")[0] for p in plan) for plan in plans.values()}) == 1
+    print(f"  the same join shape at the three sizes: {'yes' if same else 'NO'}")
     for label, (job, word, excel, passages, word_size, excel_size) in jobs.items():
         total = job + word + excel
         print(f"{label}: consolidation job {job:.1f} s + Word {word:.1f} s ({passages} "
