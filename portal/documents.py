@@ -119,7 +119,7 @@ def new_paragraph(container: DocxDocument | BlockItemContainer) -> Paragraph:
     one scan of the whole body per paragraph, quadratic in a report of thousands of
     narrative lines. The section properties are always the body's last child, so the new
     paragraph goes right before it (lxml reaches the last child without a scan)."""
-    parent: BlockItemContainer = container._body if isinstance(  # type: ignore[assignment]  # a Document's body is its container
+    parent: BlockItemContainer = container._body if isinstance(
         container, DocxDocument) else container
     element = parent._element
     try:
@@ -130,7 +130,7 @@ def new_paragraph(container: DocxDocument | BlockItemContainer) -> Paragraph:
         return parent.add_paragraph()
     created = OxmlElement("w:p")
     last.addprevious(created)
-    return Paragraph(created, parent)  # type: ignore[arg-type]  # an OxmlElement("w:p") is a CT_P
+    return Paragraph(created, parent)
 
 
 def paragraph(container: DocxDocument | BlockItemContainer, text: str = "", *,

@@ -174,7 +174,7 @@ def write_row(sheet: Worksheet, values: list[object], kinds: list[str] | tuple[s
     sheet.append(values)
     # The row ``append`` just wrote; not ``sheet.max_row``, which looks at every cell of
     # the sheet: one scan per row made a national workbook (320,000 rows) quadratic.
-    row = sheet._current_row
+    row: int = sheet._current_row  # type: ignore[attr-defined]  # set by append
     for index, value in enumerate(values, start=1):
         kind = kinds[index - 1] if index - 1 < len(kinds) else "text"
         if value is None or value == "":
