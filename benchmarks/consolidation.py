@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -31,9 +32,11 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Indicator
 from portal.frameworks.loading import load_framework
 from portal.frameworks.period import ReportingPeriod
+from portal.reports import aggregate as aggregate_module
 from portal.reports.aggregate import aggregate, compute
 from portal.reports.consolidation import Consolidation, launch, run_consolidation
 from portal.reports.consolidation_documents import consolidation_docx, consolidation_xlsx
+from portal.reports.consolidation_export import Sender, build_consolidation_docx
 from portal.reports.pages import consolidation_page
 from portal.reports.report import ReportValue, UnitReport
 from tenants.scoping import Scope, system_scope, use_scope
@@ -174,6 +177,8 @@ def shape(plan: list[str]) -> str:
             depth_of_subplan = depth
             continue
         node = stripped.removeprefix("->  ").split("  (cost=")[0]
+        if "(cost=" not in line:
+            continue
         if "Join" in node or "Nested Loop" in node:
             joins.append(node)
         elif " on " in node and "Scan" in node:
@@ -186,11 +191,16 @@ def texts_plan(app, root_id: int, framework_id: int) -> list[str]:
     own scope (the root's subtree: the guard and row-level security apply)."""
     captured: list[str] = []
     reading = {"on": False}
+    original = aggregate_module._read_texts
+
+    def reading_texts(*args, **kwargs):
+        reading["on"] = True
+        try:
+            return original(*args, **kwargs)
+        finally:
+            reading["on"] = False
 
     def explain(conn, cursor, statement, parameters, context, executemany) -> None:
-        if "FROM reporting_period" in statement and "cutoff_date" in statement and \
-                "report_value" not in statement:
-            reading["on"] = True          # _read_texts starts with the periods
         if reading["on"] and statement.lstrip().upper().startswith("SELECT") \
                 and "set_config" not in statement:
             cursor.execute("EXPLAIN " + statement, parameters)
@@ -198,12 +208,29 @@ def texts_plan(app, root_id: int, framework_id: int) -> list[str]:
 
     event.listen(db.engine, "before_cursor_execute", explain)
     try:
-        with use_scope(Scope(subtree_roots=frozenset({root_id}))):
+        with mock.patch.object(aggregate_module, "_read_texts", reading_texts), \
+                use_scope(Scope(subtree_roots=frozenset({root_id}))):
             compute(db.session.get_one(Unit, root_id),
                     db.session.get_one(Framework, framework_id), [2026])
     finally:
         event.remove(db.engine, "before_cursor_execute", explain)
     return captured
+
+
+def word_scaling(result: dict, lines: int) -> float:
+    """Seconds to build the Word report of ``result`` with ``lines`` distinct narrative
+    lines (a compiled narrative merges repeated sentences; this one has none)."""
+    body = "\n".join(f"Đơn vị số {n} đã tổ chức {n % 9 + 1} lớp tập huấn cho {n % 97 + 3} "
+                     f"lượt doanh nghiệp." for n in range(lines))
+    sender = Sender(body="Bộ Khoa học và Công nghệ", parent=None, number="     /BC",
+                    addressee="Chính phủ", place="Hà Nội", signer_title=None,
+                    signer_name=None)
+    started = time.perf_counter()
+    build_consolidation_docx(result, sender=sender, year=2026, framework_number=None,
+                             indicators={}, names={},
+                             narrative={"results": body, "difficulties": "",
+                                        "proposals": ""})
+    return time.perf_counter() - started
 
 
 def consolidate(root: Unit, framework: Framework) -> tuple[float, int]:
@@ -297,6 +324,11 @@ def main() -> None:
                 job_time, row_id = consolidate(db.session.get_one(Unit, root_id),
                                                db.session.get_one(Framework, framework_id))
             jobs[label] = (job_time, *exports(row_id, root_id))
+        with system_scope("benchmark"):
+            small = {"reporting": {"expected": 1, "submitted": 1, "on_time": 1,
+                                   "accepted": 1, "rate": 1.0, "timeliness": 1.0},
+                     "indicators": {}, "children": []}
+            scaling = [(n, word_scaling(small, n)) for n in (8000, 32000)]
         db.engine.dispose()
 
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}")
@@ -310,19 +342,24 @@ def main() -> None:
     print("texts statement plan under the job's scope, by size:")
     for label, plan in plans.items():
         print(f"  {label}: " + " | ".join(plan))
-    same = len({tuple(p.split("; tables")[0] for p in plan) for plan in plans.values()}) == 1
-    print(f"  the same join shape at the three sizes: {'yes' if same else 'NO'}")
+    def joins(plan: list[str], members: bool) -> tuple[str, ...]:
+        return tuple(p.split("; tables")[0] for p in plan if ("unit_closure" in p) == members)
+
+    for members, what in ((False, "the statements reading reports, values and units"),
+                          (True, "the members' mapping to the root's children (closure)")):
+        same = len({joins(plan, members) for plan in plans.values()}) == 1
+        print(f"  {what}: the same join shape at the three sizes: "
+              f"{'yes' if same else 'NO'}")
     for label, (job, word, excel, passages, word_size, excel_size) in jobs.items():
         total = job + word + excel
         print(f"{label}: consolidation job {job:.1f} s + Word {word:.1f} s ({passages} "
               f"narrative lines, {word_size // 1024} KiB, {word / max(passages, 1) * 1e6:.0f} "
               f"µs a line) + Excel {excel:.1f} s ({excel_size // 1024} KiB) = {total:.1f} s; "
               f"ratio to the single SQL aggregate {total / sql_times[label]:.0f}x")
-    country, province_figures = jobs["country"], jobs["province 33"]
-    per_line = [w / max(p, 1) for _j, w, _e, p, _ws, _es in (province_figures, country)]
-    print(f"Word time a narrative line, country / province 33: "
-          f"{per_line[1] / per_line[0]:.2f} (1 = linear; the lines grew "
-          f"{country[3] / max(province_figures[3], 1):.0f}x)")
+    (few, few_time), (many, many_time) = scaling
+    print(f"Word report with {few} distinct narrative lines {few_time:.1f} s, with {many} "
+          f"{many_time:.1f} s: {many / few:.0f}x the lines, {many_time / few_time:.1f}x the "
+          f"time (linear: about {many / few:.0f}x; quadratic: {(many / few) ** 2:.0f}x)")
 
 
 if __name__ == "__main__":
