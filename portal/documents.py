@@ -111,11 +111,33 @@ def run(line: Paragraph, text: str, *, bold: bool = False, italic: bool = False,
     return piece
 
 
+def new_paragraph(container: DocxDocument | BlockItemContainer) -> Paragraph:
+    """An empty paragraph at the end of ``container``, in constant time.
+
+    python-docx's ``add_paragraph`` on a document body looks for the body's last
+    ``w:sectPr`` from the first child on (``first_child_found_in``) to insert before it:
+    one scan of the whole body per paragraph, quadratic in a report of thousands of
+    narrative lines. The section properties are always the body's last child, so the new
+    paragraph goes right before it (lxml reaches the last child without a scan)."""
+    parent: BlockItemContainer = container._body if isinstance(
+        container, DocxDocument) else container
+    element = parent._element
+    try:
+        last = element[-1]
+    except IndexError:
+        last = None
+    if last is None or last.tag != qn("w:sectPr"):
+        return parent.add_paragraph()
+    created = OxmlElement("w:p")
+    last.addprevious(created)
+    return Paragraph(created, parent)
+
+
 def paragraph(container: DocxDocument | BlockItemContainer, text: str = "", *,
               align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = True,
               **style: Any) -> Paragraph:
     """A body paragraph: justified with a first-line indent unless told otherwise."""
-    line = container.add_paragraph()
+    line = new_paragraph(container)
     line.alignment = align
     line.paragraph_format.space_after = Pt(6)
     if indent and align == WD_ALIGN_PARAGRAPH.JUSTIFY:
@@ -127,7 +149,7 @@ def paragraph(container: DocxDocument | BlockItemContainer, text: str = "", *,
 
 def centred(container: BlockItemContainer, text: str, **style: Any) -> Paragraph:
     """A centred line of a header or signature block, without space around it."""
-    line = container.add_paragraph()
+    line = new_paragraph(container)
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
     line.paragraph_format.space_after = Pt(0)
     if text:

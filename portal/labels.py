@@ -33,6 +33,7 @@ from portal.progress.confidence import (
 from portal.progress.health import HEALTH_LABELS, HEALTH_NOT_ASSESSED
 from portal.register.entry import ENTRY_STATUS_LABELS, ORIGIN_LABELS, SIGNED_COPY_LABELS
 from portal.reports.consolidation import RUN_STATUS_LABELS, STEP_LABELS
+from portal.reports.consolidation_file import KIND_LABELS as FILE_KIND_LABELS
 from portal.reports.report import (
     REPORT_ACTION_LABELS,
     REPORT_STATUS_IN_TEXT,
@@ -68,6 +69,7 @@ TEMPLATE_LABELS: dict[str, tuple[Labels, object | None]] = {
     "report_action_label": (REPORT_ACTION_LABELS, None),
     "task_status_label": (TASK_STATUS_LABELS, TASK_STATUS_MISSING),
     "run_status_label": (RUN_STATUS_LABELS, None),
+    "file_label": (FILE_KIND_LABELS, None),
     "step_label": (STEP_LABELS, None),
     "report_status_in_text": (REPORT_STATUS_IN_TEXT, None),
     "track_label": (TRACK_LABELS, None),

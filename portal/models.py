@@ -19,6 +19,7 @@ from portal.outliers.rule import OutlierRule
 from portal.plans.history import PlanComment, PlanTransition
 from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, UnitPlan
 from portal.register.entry import RegisterCounter, RegisterEntry
+from portal.reports.consolidation_file import ConsolidationFile
 from portal.reports.consolidation_narrative import ConsolidationNarrative
 from portal.reports.report import (
     ReportSubmission,
@@ -38,6 +39,7 @@ from tenants.unit import Unit, UnitClosure
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "ConsolidationFile",
     "ConsolidationNarrative",
     "DocumentIngest",
     "DocumentPage",

@@ -172,7 +172,9 @@ def write_row(sheet: Worksheet, values: list[object], kinds: list[str] | tuple[s
     """Append a row whose cells take the formats of ``kinds`` (one per value; a missing
     kind is "text"); returns the row's number."""
     sheet.append(values)
-    row = sheet.max_row
+    # The row ``append`` just wrote; not ``sheet.max_row``, which looks at every cell of
+    # the sheet: one scan per row made a national workbook (320,000 rows) quadratic.
+    row: int = sheet._current_row  # type: ignore[attr-defined]  # set by append
     for index, value in enumerate(values, start=1):
         kind = kinds[index - 1] if index - 1 < len(kinds) else "text"
         if value is None or value == "":

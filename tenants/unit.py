@@ -6,7 +6,17 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -55,6 +65,7 @@ class Unit(TenantScoped, Model):
         CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from",
                         name="validity_order"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        Index("ix_unit_province", "province_id"),
         # No RETURNING on insert: a new unit has no closure rows until add_unit writes
         # them, so row-level security would not let its inserter read it back yet.
         {"implicit_returning": False},
@@ -76,6 +87,10 @@ class Unit(TenantScoped, Model):
     abbreviation: Mapped[str | None] = mapped_column(String(20))
     # The government electronic identifier (Decision 20/2020/QĐ-TTg): "000.00.31.H26".
     electronic_id: Mapped[str | None] = mapped_column(String(35), unique=True)
+    # The tenant key (migration 0028): the province the unit is in (itself for a province
+    # or a root). Set by the database on insert, never changed; the big tables carry it
+    # too, so a query can tell the planner which tenant it reads (``tenant_keys``).
+    province_id: Mapped[int | None] = mapped_column(Integer, server_default=FetchedValue())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  default=clock.now, server_default=func.now())
 

@@ -37,7 +37,8 @@ from portal.frameworks.service import (
 from portal.plans.service import add_comment, start_plan
 from portal.register.paper import attach_paper_scan
 from portal.register.service import Issue, assign_number
-from portal.reports.consolidation import launch, run_consolidation
+from portal.reports.consolidation import Consolidation, launch, run_consolidation
+from portal.reports.consolidation_file import prepare
 from portal.reports.evidence import add_evidence
 from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
 from portal.reports.service import open_report, save_value
@@ -348,6 +349,12 @@ def build_targets(world) -> dict[str, dict]:
             db.session.commit()
             run_consolidation(consolidation.id, unit.id)
             out[target]["consolidation_id"] = consolidation.id
+            # …with its Word and Excel files prepared (the job runs after the commit)
+            with system_scope("test files"):
+                finished = db.session.get_one(Consolidation, consolidation.id)
+                for kind in ("docx", "xlsx"):
+                    prepare(finished, kind, None)
+                db.session.commit()
             # …a validation rule of the plan it reports on, and a run over its subtree
             with system_scope("test validation"):
                 out[target]["report_rule_id"] = db.session.scalar(select(ValidationRule.id).where(
@@ -416,3 +423,14 @@ def read_mail(folder: Path) -> list[tuple[str, str, str]]:
         found.append((message["To"], str(make_header(decode_header(message["Subject"]))),
                       message.get_payload(decode=True).decode()))
     return found
+
+
+def exported(client, consolidation_id: int, kind: str):
+    """A consolidation's Word ("docx") or Excel ("xlsx") file as a person gets it: prepare
+    it on the consolidation's page (the job runs in-process after the commit, without
+    Redis), then download it."""
+    page = f"/consolidations/{consolidation_id}"
+    html = client.get(page).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    client.post(f"{page}/files/{kind}", data={"csrf_token": match.group(1) if match else ""})
+    return client.get(f"{page}/{'report.docx' if kind == 'docx' else 'workbook.xlsx'}")

@@ -21,7 +21,7 @@ from portal.reports.consolidation import (
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import framework, province_framework_id
+from tests.builders import exported, framework, province_framework_id
 from tests.conftest import csrf_token
 from tests.word_layout import check_layout, draft_marked
 
@@ -205,8 +205,7 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     leader = login_as("leader")   # the leader of D1 is not the province's leader: 404
     assert leader.get(f"/consolidations/{consolidation_id}/report.docx").status_code == 404
     operator = login_as("platform")
-    document = Document(io.BytesIO(operator.get(
-        f"/consolidations/{consolidation_id}/report.docx").data))
+    document = Document(io.BytesIO(exported(operator, consolidation_id, "docx").data))
     check_layout(document)                 # Decree 30's rules, page numbers, whole words
     assert draft_marked(document)          # a snapshot is a draft until it is signed
     texts = [p.text for p in document.paragraphs]
@@ -221,8 +220,7 @@ def test_the_snapshot_exports_to_word_and_excel(app: Flask, report_id: int, logi
     assert "Kính gửi: Ủy ban nhân dân tỉnh Một." in texts
     assert "- Như trên;" in recipients.text and "- Lưu: VT." in recipients.text
     assert "GIÁM ĐỐC" in signer.text and "(Họ và tên)" in signer.text
-    book = load_workbook(io.BytesIO(operator.get(
-        f"/consolidations/{consolidation_id}/workbook.xlsx").data))
+    book = load_workbook(io.BytesIO(exported(operator, consolidation_id, "xlsx").data))
     assert book.sheetnames == ["Tổng hợp", "II_1_a", "II_1_b", "Dự báo"]   # docs/progress.md
     summary = book["Tổng hợp"]
     assert [c.value for c in summary[4]][:3] == [6, 1, 1]

@@ -18,7 +18,7 @@ from portal.reports.narrative_compile import compile_section, compiled_text, run
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import framework, version_of
+from tests.builders import exported, framework, version_of
 from tests.conftest import csrf_token
 from tests.word_layout import check_layout, header_lines
 
@@ -51,8 +51,7 @@ def snapshot(province: int) -> int:
 
 def test_the_consolidation_workbook_has_formats_widths_and_a_frozen_header(
         snapshot: int, login_as) -> None:
-    book = load_workbook(io.BytesIO(login_as("platform").get(
-        f"/consolidations/{snapshot}/workbook.xlsx").data))
+    book = load_workbook(io.BytesIO(exported(login_as("platform"), snapshot, "xlsx").data))
     summary = book["Tổng hợp"]
     assert summary["A4"].number_format == "#,##0" and summary["E4"].number_format == "0.0%"
     header = next(r for r in range(5, 10) if summary.cell(row=r, column=1).value == "Đơn vị")
@@ -75,8 +74,8 @@ def test_the_consolidation_workbook_has_formats_widths_and_a_frozen_header(
 
 def test_yes_no_answers_are_filled_per_unit(snapshot: int, login_as) -> None:
     """Issue 17: the per-unit answers of II.1.a were blank for every unit."""
-    rows = rows_of(load_workbook(io.BytesIO(login_as("platform").get(
-        f"/consolidations/{snapshot}/workbook.xlsx").data))["II_1_a"])
+    rows = rows_of(load_workbook(io.BytesIO(
+        exported(login_as("platform"), snapshot, "xlsx").data))["II_1_a"])
     assert rows[1] == ["Đơn vị", "Số đơn vị trả lời Có", "Số đơn vị phải báo cáo", "Tỷ lệ"]
     assert rows[2][:3] == ["Toàn đơn vị", 3, 5]    # C21 closed; C12's draft is no report
     start = rows.index(["Theo từng đơn vị đã báo cáo"])
@@ -88,15 +87,14 @@ def test_yes_no_answers_are_filled_per_unit(snapshot: int, login_as) -> None:
 def test_text_counts_add_up_over_the_children(snapshot: int, login_as) -> None:
     """Issue 17: a total of "1 nội dung" over columns of "0 nội dung"."""
     operator = login_as("platform")
-    rows = rows_of(load_workbook(io.BytesIO(operator.get(
-        f"/consolidations/{snapshot}/workbook.xlsx").data))["II_1_e"])
+    rows = rows_of(load_workbook(io.BytesIO(exported(operator, snapshot, "xlsx").data))["II_1_e"])
     assert rows[1] == ["Đơn vị", "Số nội dung"]
     counts = {row[0]: row[1] for row in rows[2:rows.index([])]}
     assert counts["Toàn đơn vị"] == 1 and counts["Huyện Một"] == 1 and counts["Huyện Hai"] == 0
     assert sum(v for k, v in counts.items() if k != "Toàn đơn vị") == counts["Toàn đơn vị"]
     start = rows.index(["Theo từng đơn vị đã báo cáo"])
     assert ["D1", "Huyện Một", "Đã tập huấn"] in rows[start + 2:]
-    document = Document(io.BytesIO(operator.get(f"/consolidations/{snapshot}/report.docx").data))
+    document = Document(io.BytesIO(exported(operator, snapshot, "docx").data))
     annex = document.tables[-1]
     column = [c.text for c in annex.rows[0].cells].index("II.1.e")
     by_child = {row.cells[0].text: row.cells[column].text for row in annex.rows[1:]}
@@ -110,8 +108,7 @@ def test_the_province_report_is_the_departments_to_the_peoples_committee(
         grant(head, unit("P1.SKHCN"), "head")
         db.session.commit()
     snapshot = consolidate(province, "P1")
-    document = Document(io.BytesIO(login_as("platform").get(
-        f"/consolidations/{snapshot}/report.docx").data))
+    document = Document(io.BytesIO(exported(login_as("platform"), snapshot, "docx").data))
     issuer, _motto = header_lines(document)
     check_layout(document)
     assert issuer == ["UBND TỈNH MỘT", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "Số:      /BC-SKHCN"]
@@ -128,8 +125,7 @@ def test_a_district_report_is_its_committees_to_the_one_above(report_id: int,
     from tests.builders import province_framework_id
 
     snapshot = consolidate(province_framework_id(report_id), "D1")
-    document = Document(io.BytesIO(login_as("consolidator").get(
-        f"/consolidations/{snapshot}/report.docx").data))
+    document = Document(io.BytesIO(exported(login_as("consolidator"), snapshot, "docx").data))
     assert header_lines(document)[0] == ["UBND HUYỆN MỘT", "Số:      /BC-UBND"]
     assert "Kính gửi: Ủy ban nhân dân tỉnh Một." in [p.text for p in document.paragraphs]
     signer = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi"))
@@ -199,8 +195,7 @@ def test_the_page_prefills_the_compiled_narrative_and_the_report_prints_it(
     page = login_as("consolidator").get(f"/consolidations/{snapshot}").get_data(as_text=True)
     assert "Tổ chức 3 lớp tập huấn về tiêu chuẩn cơ sở (UBND huyện Một, UBND xã Một Một)." \
         in page
-    document = Document(io.BytesIO(login_as("consolidator").get(
-        f"/consolidations/{snapshot}/report.docx").data))
+    document = Document(io.BytesIO(exported(login_as("consolidator"), snapshot, "docx").data))
     texts = [p.text for p in document.paragraphs]
     assert "Kiểm tra 12 cơ sở kinh doanh xăng dầu (Sở Khoa học và Công nghệ)." in texts
     assert "b) Thanh tra, kiểm tra" in texts
@@ -227,7 +222,7 @@ def test_a_consolidator_edits_the_narrative_and_the_report_prints_the_edit(
     stale = editor.post(url, headers={"HX-Request": "true"},
                         data={"csrf_token": token, "version": version, "text": "khác"})
     assert stale.status_code == 409                       # nothing overwritten
-    document = Document(io.BytesIO(editor.get(f"/consolidations/{snapshot}/report.docx").data))
+    document = Document(io.BytesIO(exported(editor, snapshot, "docx").data))
     texts = [p.text for p in document.paragraphs]
     assert "Toàn tỉnh tổ chức 3 lớp tập huấn (UBND huyện Một)." in texts
     assert "a) Đào tạo, tập huấn" in texts

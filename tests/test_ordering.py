@@ -18,7 +18,7 @@ from tenants.ordering import in_natural_order, natural_key, natural_order
 from tenants.scoping import system_scope
 from tenants.tree import add_unit, search_subtree
 from tenants.unit import Unit
-from tests.builders import framework
+from tests.builders import exported, framework
 from tests.conftest import PASSWORD, login
 
 # The issue's case: Hưng Yên's districts 323 … 330 and two of its departments, "33.…".
@@ -114,8 +114,7 @@ def test_the_consolidation_lists_its_units_in_the_natural_order(app, world, prov
     client = _leader_of_p1(app, world)
     html = client.get(f"/consolidations/{consolidation.id}").get_data(as_text=True)
     assert listed_codes(html, r'data-unit="([^"]+)"') == ["P1.SKHCN", "D1", "D2"]
-    book = load_workbook(io.BytesIO(client.get(
-        f"/consolidations/{consolidation.id}/workbook.xlsx").data))
+    book = load_workbook(io.BytesIO(exported(client, consolidation.id, "xlsx").data))
     first_column = [row[0] for row in book.worksheets[0].iter_rows(values_only=True)]
     names = [n for n in first_column if n in ("Sở Khoa học và Công nghệ", "Huyện Một",
                                               "Huyện Hai")]

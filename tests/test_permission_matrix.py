@@ -80,6 +80,7 @@ EXPECTED: dict[str, str] = {
     "consolidations.progress": "read",
     "consolidations.docx": "read",
     "consolidations.xlsx": "read",
+    "consolidations.file_status": "read",      # the state of a file being prepared
     "api.openapi": "public",
     "static": "public",
     "notifications.index": "page",
@@ -149,6 +150,8 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "evidence.delete": ("plan-writer", {}, 302),
     "api.report_transition": ("read", {}, 400),                       # no action given
     "consolidations.start": ("consolidator", {}, 422),                 # no period chosen
+    # prepare the Excel file: whoever reads the consolidation (the ready one is kept)
+    "consolidations.prepare_file": ("read", {}, 303),
     "api.start_consolidation": ("consolidator", {}, 400),             # no year given
     # the consolidated narrative: consolidators of the unit or above only, not leaders
     "consolidations.save_narrative_view": ("narrative-editor", {"text": "x"}, 409),  # stale
@@ -186,7 +189,7 @@ ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
              "object_type", "object_id", "rule_id", "run_id", "ingest_id", "page",
-             "entry_id"}
+             "entry_id", "kind"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
@@ -253,6 +256,8 @@ def build_url(endpoint: str, rule: str, ids: dict) -> str:
             return str(ids["report_task_id"]) if name == "task_id" else "results"
         if endpoint.startswith("consolidations.") and name == "name":
             return "results"
+        if endpoint.startswith("consolidations.") and name == "kind":
+            return "xlsx"
         if endpoint == "validation.explain" and name == "rule_id":  # a rule of the report's plan
             return str(ids["report_rule_id"])
         if name in ("object_type", "object_id"):   # the history of the target's report

@@ -20,7 +20,7 @@ from portal.progress.projection import project
 from portal.reports.report import ReportTask, UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import hx_save
+from tests.builders import exported, hx_save
 from tests.conftest import csrf_token
 
 
@@ -362,8 +362,7 @@ def test_the_snapshot_keeps_health_and_projection(province: int, login_as) -> No
     page = client.get(f"/consolidations/{row_id}").get_data(as_text=True)
     assert 'data-testid="consolidation-progress"' in page
     assert 'data-testid="progress-II.1.c"' in page and "Đạt tiến độ" in page
-    book = load_workbook(io.BytesIO(client.get(
-        f"/consolidations/{row_id}/workbook.xlsx").data))
+    book = load_workbook(io.BytesIO(exported(client, row_id, "xlsx").data))
     sheet = book["Dự báo"]
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r and r[0]}
     assert rows["II.1.c"][2:5] == (7, 4, 1.75)

@@ -27,7 +27,7 @@ from portal.reports.consolidation import launch, run_consolidation
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import framework
+from tests.builders import exported, framework
 from tests.conftest import csrf_token
 
 MOMENT = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)     # 08:00 on 02/12/2026 in Hà Nội
@@ -141,23 +141,21 @@ def test_a_frozen_clock_reads_08_00_everywhere(frozen, app: Flask, report_id: in
     assert run_consolidation(consolidation_id, root) == "done"
     shown = platform.get(f"/consolidations/{consolidation_id}").get_data(as_text=True)
     _in_both(shown, f"Lập lúc {SHOWN}; bản tổng hợp không thay đổi.")
-    document = Document(io.BytesIO(platform.get(
-        f"/consolidations/{consolidation_id}/report.docx").data))
+    document = Document(io.BytesIO(exported(platform, consolidation_id, "docx").data))
     texts = [p.text for p in document.paragraphs]
     assert f"(Số liệu tổng hợp lúc {SHOWN})" in texts
     assert not [t for t in texts if UTC_CLOCK in t]
-    book = load_workbook(io.BytesIO(platform.get(
-        f"/consolidations/{consolidation_id}/workbook.xlsx").data))
+    book = load_workbook(io.BytesIO(exported(platform, consolidation_id, "xlsx").data))
     assert [c.value for c in book["Tổng hợp"][2]][:2] == ["Số liệu tổng hợp lúc", SHOWN]
 
     # the audit log: the unit's page and its CSV
     audit = admin.get("/units/D1/audit").get_data(as_text=True)
     _in_both(audit, f'<td class="text-nowrap small">{SHOWN}</td>')
-    exported = admin.get("/units/D1/audit.csv").get_data(as_text=True).lstrip("\ufeff")
-    lines = list(csv.reader(io.StringIO(exported)))
+    audit = admin.get("/units/D1/audit.csv").get_data(as_text=True).lstrip("\ufeff")
+    lines = list(csv.reader(io.StringIO(audit)))
     assert lines[0][:2] == ["id", "at"] and len(lines) > 1
     assert {line[1] for line in lines[1:]} == {SHOWN}
-    assert UTC_CLOCK not in exported
+    assert UTC_CLOCK not in audit
 
     # administration: a membership granted now, the audit log list and its export
     from portal.accounts.service import find_user, grant

@@ -25,19 +25,27 @@ from portal.reports.consolidation import (
 from portal.reports.consolidation import (
     start as start_consolidation,
 )
-from portal.reports.consolidation_documents import consolidation_docx, consolidation_xlsx
+from portal.reports.consolidation_file import (
+    MIMETYPES,
+    FileKind,
+    is_current,
+    latest_files,
+    prepare,
+)
 from portal.reports.consolidation_narrative import may_edit, save_section
 from portal.reports.consolidation_narrative import texts as narrative_texts
 from portal.reports.consolidation_narrative import versions as narrative_versions
 from portal.reports.pages import consolidation_page
 from portal.reports.report import NARRATIVE
 from portal.reports.workflow import chosen_period, may_consolidate
+from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
 
 bp = Blueprint("consolidations", __name__)
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE_KINDS = tuple(k.value for k in FileKind)
 
 
 @bp.route("/units/<code>/consolidations", methods=["POST"])
@@ -63,7 +71,9 @@ def start(code: str) -> ResponseReturnValue:
 @login_required
 def show(consolidation_id: int) -> ResponseReturnValue:
     row = visible_or_404(Consolidation, consolidation_id)
-    return render_template("reports/consolidation.html",
+    files = latest_files(row)
+    return render_template("reports/consolidation.html", files=files,
+                           current_files={k: is_current(f, row) for k, f in files.items()},
                            **vars(consolidation_page(row, g.reach)))
 
 
@@ -88,18 +98,56 @@ def _attachment(data: bytes, mimetype: str, filename: str) -> Response:
         "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def _file_context(row: Consolidation, kind: str) -> dict:
+    file = latest_files(row).get(kind)
+    return {"consolidation": row, "kind": kind, "file": file,
+            "file_current": file is not None and is_current(file, row)}
+
+
+@bp.route("/consolidations/<int:consolidation_id>/files/<kind>", methods=["POST"])
+@login_required
+def prepare_file(consolidation_id: int, kind: str) -> ResponseReturnValue:
+    """Prepare the Word or Excel file in the background (never built in a request)."""
+    row = _finished_or_404(consolidation_id)
+    if kind not in FILE_KINDS:
+        abort(404)
+    with unit_of_work():
+        prepare(row, kind, current_user.id)
+    if request.headers.get("HX-Request"):
+        row = _finished_or_404(consolidation_id)
+        return render_template("reports/_file.html", **_file_context(row, kind))
+    return redirect(url_for("consolidations.show", consolidation_id=consolidation_id)), 303
+
+
+@bp.route("/consolidations/<int:consolidation_id>/files/<kind>")
+@login_required
+def file_status(consolidation_id: int, kind: str) -> ResponseReturnValue:
+    """The file's state, polled by the page while it is being prepared."""
+    row = _finished_or_404(consolidation_id)
+    if kind not in FILE_KINDS:
+        abort(404)
+    return render_template("reports/_file.html", **_file_context(row, kind))
+
+
+def _prepared(consolidation_id: int, kind: str) -> Response:
+    """The prepared file's bytes; 404 until one is ready (prepare it first)."""
+    row = _finished_or_404(consolidation_id)
+    file = latest_files(row).get(kind)
+    if file is None or not file.ready or file.data is None:
+        abort(404)
+    return _attachment(file.data, MIMETYPES[FileKind(kind)], file.filename)
+
+
 @bp.route("/consolidations/<int:consolidation_id>/report.docx")
 @login_required
 def docx(consolidation_id: int) -> ResponseReturnValue:
-    data, filename = consolidation_docx(consolidation_page(_finished_or_404(consolidation_id)))
-    return _attachment(data, DOCX_TYPE, filename)
+    return _prepared(consolidation_id, FileKind.DOCX.value)
 
 
 @bp.route("/consolidations/<int:consolidation_id>/workbook.xlsx")
 @login_required
 def xlsx(consolidation_id: int) -> ResponseReturnValue:
-    data, filename = consolidation_xlsx(consolidation_page(_finished_or_404(consolidation_id)))
-    return _attachment(data, XLSX_TYPE, filename)
+    return _prepared(consolidation_id, FileKind.XLSX.value)
 
 
 def narrative_labels() -> dict[str, str]:

@@ -18,7 +18,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     DateTime,
+    FetchedValue,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -122,10 +124,13 @@ NARRATIVE = ("results", "difficulties", "proposals")
 
 class UnitReport(TenantScoped, Model):
     __tablename__ = "unit_report"
-    __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_unit_report_period"),)
+    __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_unit_report_period"),
+                      Index("ix_unit_report_province", "province_id", "period_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    # The unit's tenant key (tenants.unit.Unit.province_id), set by the database on insert.
+    province_id: Mapped[int | None] = mapped_column(Integer, server_default=FetchedValue())
     period_id: Mapped[int] = mapped_column(ForeignKey("reporting_period.id"), index=True)
     framework_version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"))
     plan_revision_id: Mapped[int | None] = mapped_column(ForeignKey("plan_revision.id"))
@@ -156,12 +161,14 @@ class ReportValue(TenantScoped, Model):
     """The unit's value for one indicator, in the indicator's kind."""
 
     __tablename__ = "report_value"
-    __table_args__ = (UniqueConstraint("report_id", "indicator_id", name="uq_report_value"),)
+    __table_args__ = (UniqueConstraint("report_id", "indicator_id", name="uq_report_value"),
+                      Index("ix_report_value_province", "province_id", "indicator_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("unit_report.id", ondelete="CASCADE"),
                                            index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    province_id: Mapped[int | None] = mapped_column(Integer, server_default=FetchedValue())
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))        # count, amount, yes=1
@@ -180,11 +187,13 @@ class ReportTask(TenantScoped, Model):
     """The status of one task of the unit's issued plan."""
 
     __tablename__ = "report_task"
+    __table_args__ = (Index("ix_report_task_province", "province_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("unit_report.id", ondelete="CASCADE"),
                                            index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    province_id: Mapped[int | None] = mapped_column(Integer, server_default=FetchedValue())
     task_key: Mapped[str] = mapped_column(String(36))
     position: Mapped[int] = mapped_column(Integer, default=0)
     content: Mapped[str] = mapped_column(Text, default="")      # as the plan words it
