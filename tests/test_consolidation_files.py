@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from unittest import mock
 
+import pytest
 from docx import Document
 from sqlalchemy import select
 
@@ -15,6 +16,13 @@ from portal.reports.consolidation_file import ConsolidationFile, build_file
 from tenants.scoping import system_scope
 from tests.conftest import csrf_token
 from tests.test_consolidation_exports import consolidate
+
+
+@pytest.fixture(autouse=True)
+def in_process(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file jobs run in-process after the commit (CI sets REDIS_URL, with no worker
+    for the app client)."""
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
 
 
 def _files(snapshot: int) -> list[ConsolidationFile]:
