@@ -12,8 +12,12 @@ import random
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from portal.data import PLAN_108
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 HEADER_LEFT = ["ỦY BAN NHÂN DÂN", "TỈNH HƯNG YÊN", "Số: 108/KH-UBND"]
 HEADER_RIGHT = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
@@ -92,28 +96,40 @@ def plan_pdf(folder: Path, *, size: float = 11, spacing: float = 0) -> Path:
 
 
 def scan_of(pdf: Path, folder: Path, *, dpi: int = 300, pages: int | None = None,
-            noise: float = 0.01, seed: int = 108) -> Path:
-    """A scan of ``pdf``: its pages as grey images at ``dpi`` with salt-and-pepper noise
-    and a slight blur of the ink, put back together as a PDF without a text layer."""
-    from PIL import Image, ImageFilter
-
-    args = ["pdftoppm", "-r", str(dpi), "-gray", "-png"]
+            noise: float = 0.01, seed: int = 108, rotate: float = 0.0) -> Path:
+    """A scan of ``pdf``: its pages as grey images at ``dpi``, turned by up to ``rotate``
+    degrees (each page a little differently, as a sheet lies on the glass), the ink
+    blurred slightly and salt-and-pepper ``noise`` sprinkled over, put back together as a
+    PDF without a text layer."""
+    args = ["pdftoppm", "-r", str(dpi), "-gray"]
     if pages:
         args += ["-l", str(pages)]
     subprocess.run([*args, str(pdf), str(folder / "page")], check=True, timeout=600)
     rng = random.Random(seed)  # noqa: S311  # noise for a test scan, not a secret
-    images = []
-    for path in sorted(folder.glob("page-*.png")):
-        image = Image.open(path).convert("L").filter(ImageFilter.GaussianBlur(0.6))
-        pixels = image.load()
-        width, height = image.size
-        for _ in range(int(width * height * noise)):
-            x, y = rng.randrange(width), rng.randrange(height)
-            pixels[x, y] = 0 if rng.random() < 0.5 else 255
-        images.append(image)
+    images = [roughen(path, rng, noise=noise, rotate=rotate)
+              for path in sorted(folder.glob("page-*.pgm"),
+                                 key=lambda p: int(p.stem.rsplit("-", 1)[1]))]
     out = folder / "scan.pdf"
     images[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
     return out
+
+
+def roughen(path: Path, rng: random.Random, *, noise: float = 0.01,
+            rotate: float = 0.0) -> Image.Image:
+    """One page image as a scanner gives it: askew, blurred, speckled."""
+    from PIL import Image, ImageFilter
+
+    image = Image.open(path).convert("L")
+    if rotate:
+        angle = rotate * (0.5 + rng.random() / 2) * rng.choice((-1, 1))
+        image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    image = image.filter(ImageFilter.GaussianBlur(0.6))
+    pixels = image.load()
+    width, height = image.size
+    for _ in range(int(width * height * noise)):
+        x, y = rng.randrange(width), rng.randrange(height)
+        pixels[x, y] = 0 if rng.random() < 0.5 else 255  # type: ignore[index]  # a grey image
+    return image
 
 
 SMALL_SCAN_LEFT = ["UBND TỈNH HƯNG YÊN", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "Số: 12/KH-SKHCN"]
