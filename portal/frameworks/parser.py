@@ -449,6 +449,16 @@ def _mend_place(out: list[list[str]], index: int) -> None:
             previous.pop()
 
 
+def _is_motto(key: str) -> bool:
+    """The national motto, or a piece of it where a web copy broke it over lines
+    ("CỘNG HÒA XÃ HỘI" / "CHỦ NGHĨA VIỆT NAM")."""
+    key = " ".join(key.replace("-", " ").replace("–", " ").split())
+    if any(m in key for m in MOTTO):
+        return True
+    whole = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
+    return len(key.split()) >= 2 and any(f" {key} " in f" {m} " for m in whole)
+
+
 def _is_upper(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     if not letters:
@@ -585,7 +595,7 @@ class _Parser:
             for column in rest.split(COLUMN_GAP):
                 column = column.strip(" -–_")
                 key = search_key(column)
-                if not column or any(m in key for m in MOTTO) or not _is_upper(column):
+                if not column or _is_motto(key) or not _is_upper(column):
                     continue
                 if meta["number"] is None and meta["date"] is None:
                     issuer_lines.append(column)
@@ -633,6 +643,12 @@ class _Parser:
                 ) -> tuple[int, str, str, str] | None:
         """(level, label, raw label, rest of line) if ``line`` opens an outline item."""
         match = _ROMAN.match(line)
+        if match and not _is_upper(match["rest"]) and match["tok"] == _to_roman(expect_roman) \
+                and re.match(r"[A-ZĐÀ-Ỹ][^\W\d_]", match["rest"]) and len(match["rest"]) < 80 \
+                and line[len(match["tok"]):].lstrip().startswith("."):
+            # "I. Mục đích, yêu cầu": a section written in sentence case, only the one
+            # expected next and only a true Roman numeral with its full stop
+            return LEVEL_ROMAN, match["tok"], match["tok"], match["rest"]
         if match and _is_upper(match["rest"]):
             token, rest = match["tok"], match["rest"]
             mapped = "".join("I" if c in ROMAN_STROKES else c for c in token)
@@ -781,8 +797,12 @@ class _Parser:
         if node.level == LEVEL_ROMAN:
             return _is_upper(line)
         last = node.title_lines[-1]
-        return (not last.endswith((".", ":", ";", "!", "?"))
-                and self.full_width <= len(last) <= self.unwrapped)
+        if last.endswith((".", ":", ";", "!", "?")):
+            return False
+        # a line that goes on in lower case carries on the sentence, however short the
+        # line before it (web copies break lines anywhere: "hướng" / "nghiệp trong …")
+        return (self.full_width <= len(last) <= self.unwrapped) or \
+            (line[:1].islower() and len(last) <= self.unwrapped)
 
     @staticmethod
     def _next_roman(root: Node) -> int:
@@ -869,6 +889,13 @@ def _settle_title(node: Node) -> None:
     if node.level not in (LEVEL_NUMBER, LEVEL_DECIMAL) or not node.title_lines:
         return
     title = _join(node.title_lines)
+    head, colon, rest = title.partition(": ")
+    if colon and rest and len(head.split()) <= 8 and not re.search(r"\d", head) and \
+            len(rest) > len(head):
+        # "1. Mục đích: Quán triệt, …": a heading and its text on one line
+        node.title_lines = [head]
+        node.lines = [rest] + node.lines
+        return
     if title.endswith((".", ";", "./.")) or (title.endswith(":") and len(title) > 80):
         node.lines = node.title_lines + node.lines
         node.title_lines = []
