@@ -165,3 +165,31 @@ def small_scan(path: Path, *, dpi: int = 300) -> Path:
         y += step
     image.save(path, dpi=(dpi, dpi))
     return path
+
+
+def text_pdfs(texts: dict[str, str], folder: Path, *, size: float = 11) -> dict[str, Path]:
+    """Each text printed to a PDF with a text layer, a paragraph per line (as a web copy
+    printed from the browser, or a plain-text document exported), by one LibreOffice run."""
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    sources = []
+    for name, text in texts.items():
+        document = Document()
+        section = document.sections[0]
+        section.page_height, section.page_width = Cm(29.7), Cm(21)
+        section.left_margin, section.right_margin = Cm(2.5), Cm(1.5)
+        style = document.styles["Normal"]
+        style.font.name, style.font.size = "Liberation Serif", Pt(size)
+        style.paragraph_format.space_after = Pt(0)
+        for line in text.splitlines():
+            if line.strip():
+                document.add_paragraph(line.strip())   # columns stay apart
+        path = folder / f"{name}.docx"
+        document.save(path)
+        sources.append(str(path))
+    subprocess.run([office() or "soffice", "--headless", "--norestore",
+                    f"-env:UserInstallation=file://{folder}/lo-profile",
+                    "--convert-to", "pdf", "--outdir", str(folder), *sources],
+                   check=True, capture_output=True, timeout=300)
+    return {name: folder / f"{name}.pdf" for name in texts}
