@@ -708,7 +708,7 @@ class _Parser:
                              ("issuer_parent", restore_body)):
             value = meta.get(key)
             restored = restore(value) if value else None
-            if restored:
+            if restored and value:
                 self.warn("ocr-diacritics", None, f"read {value!r} as {restored!r} (the "
                           "official name)", raw=value, name=restored)
                 first = value.split()[0] if value.split() else value
@@ -894,7 +894,7 @@ def _settle_title(node: Node) -> None:
             len(rest) > len(head):
         # "1. Mục đích: Quán triệt, …": a heading and its text on one line
         node.title_lines = [head]
-        node.lines = [rest] + node.lines
+        node.lines = [rest, *node.lines]
         return
     if title.endswith((".", ";", "./.")) or (title.endswith(":") and len(title) > 80):
         node.lines = node.title_lines + node.lines
