@@ -12,8 +12,12 @@ import random
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from portal.data import PLAN_108
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 HEADER_LEFT = ["ỦY BAN NHÂN DÂN", "TỈNH HƯNG YÊN", "Số: 108/KH-UBND"]
 HEADER_RIGHT = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
@@ -92,28 +96,40 @@ def plan_pdf(folder: Path, *, size: float = 11, spacing: float = 0) -> Path:
 
 
 def scan_of(pdf: Path, folder: Path, *, dpi: int = 300, pages: int | None = None,
-            noise: float = 0.01, seed: int = 108) -> Path:
-    """A scan of ``pdf``: its pages as grey images at ``dpi`` with salt-and-pepper noise
-    and a slight blur of the ink, put back together as a PDF without a text layer."""
-    from PIL import Image, ImageFilter
-
-    args = ["pdftoppm", "-r", str(dpi), "-gray", "-png"]
+            noise: float = 0.01, seed: int = 108, rotate: float = 0.0) -> Path:
+    """A scan of ``pdf``: its pages as grey images at ``dpi``, turned by up to ``rotate``
+    degrees (each page a little differently, as a sheet lies on the glass), the ink
+    blurred slightly and salt-and-pepper ``noise`` sprinkled over, put back together as a
+    PDF without a text layer."""
+    args = ["pdftoppm", "-r", str(dpi), "-gray"]
     if pages:
         args += ["-l", str(pages)]
     subprocess.run([*args, str(pdf), str(folder / "page")], check=True, timeout=600)
     rng = random.Random(seed)  # noqa: S311  # noise for a test scan, not a secret
-    images = []
-    for path in sorted(folder.glob("page-*.png")):
-        image = Image.open(path).convert("L").filter(ImageFilter.GaussianBlur(0.6))
-        pixels = image.load()
-        width, height = image.size
-        for _ in range(int(width * height * noise)):
-            x, y = rng.randrange(width), rng.randrange(height)
-            pixels[x, y] = 0 if rng.random() < 0.5 else 255
-        images.append(image)
+    images = [roughen(path, rng, noise=noise, rotate=rotate)
+              for path in sorted(folder.glob("page-*.pgm"),
+                                 key=lambda p: int(p.stem.rsplit("-", 1)[1]))]
     out = folder / "scan.pdf"
     images[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
     return out
+
+
+def roughen(path: Path, rng: random.Random, *, noise: float = 0.01,
+            rotate: float = 0.0) -> Image.Image:
+    """One page image as a scanner gives it: askew, blurred, speckled."""
+    from PIL import Image, ImageFilter
+
+    image = Image.open(path).convert("L")
+    if rotate:
+        angle = rotate * (0.5 + rng.random() / 2) * rng.choice((-1, 1))
+        image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    image = image.filter(ImageFilter.GaussianBlur(0.6))
+    pixels = image.load()
+    width, height = image.size
+    for _ in range(int(width * height * noise)):
+        x, y = rng.randrange(width), rng.randrange(height)
+        pixels[x, y] = 0 if rng.random() < 0.5 else 255  # type: ignore[index]  # a grey image
+    return image
 
 
 SMALL_SCAN_LEFT = ["UBND TỈNH HƯNG YÊN", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "Số: 12/KH-SKHCN"]
@@ -149,3 +165,31 @@ def small_scan(path: Path, *, dpi: int = 300) -> Path:
         y += step
     image.save(path, dpi=(dpi, dpi))
     return path
+
+
+def text_pdfs(texts: dict[str, str], folder: Path, *, size: float = 11) -> dict[str, Path]:
+    """Each text printed to a PDF with a text layer, a paragraph per line (as a web copy
+    printed from the browser, or a plain-text document exported), by one LibreOffice run."""
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    sources = []
+    for name, text in texts.items():
+        document = Document()
+        section = document.sections[0]
+        section.page_height, section.page_width = Cm(29.7), Cm(21)
+        section.left_margin, section.right_margin = Cm(2.5), Cm(1.5)
+        style = document.styles["Normal"]
+        style.font.name, style.font.size = "Liberation Serif", Pt(size)
+        style.paragraph_format.space_after = Pt(0)
+        for line in text.splitlines():
+            if line.strip():
+                document.add_paragraph(line.strip())   # columns stay apart
+        path = folder / f"{name}.docx"
+        document.save(path)
+        sources.append(str(path))
+    subprocess.run([office() or "soffice", "--headless", "--norestore",
+                    f"-env:UserInstallation=file://{folder}/lo-profile",
+                    "--convert-to", "pdf", "--outdir", str(folder), *sources],
+                   check=True, capture_output=True, timeout=300)
+    return {name: folder / f"{name}.pdf" for name in texts}

@@ -14,7 +14,7 @@ from portal.frameworks import ingest, ocr
 from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.framework import Framework
 from portal.frameworks.layout import Page, Word, page_text
-from portal.frameworks.parser import DocumentError, parse_file, parse_text
+from portal.frameworks.parser import DocumentError, parse_file, parse_pages, parse_text
 from portal.frameworks.pdf import _words
 from tenants.scoping import system_scope
 from tests.conftest import csrf_token
@@ -328,3 +328,100 @@ def test_a_first_numbered_item_read_as_a_lone_l_is_restored() -> None:
     assert flat(result["outline"])[1][1] == "Mục đích"
     assert {"raw": "l", "label": "1."} in [w["params"] for w in result["warnings"]
                                            if w["code"] == "ocr-label"]
+
+
+# ---- issue 19, item 4: what real documents do to a parser, synthetic variants ----------
+
+BODY = "KẾ HOẠCH\nKiểm tra\nI. MỤC ĐÍCH\n1. Mục đích\nNâng cao.\n"
+
+
+@pytest.mark.parametrize("header", [
+    # the date over three lines
+    "UBND TỈNH HÀ TĨNH   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Số: 25/KH-UBND   Hà Tĩnh, ngày\n22 tháng 10\nnăm 2020\n",
+    # the number's symbol broken after its hyphen, beside a whole date
+    "UBND TỈNH HÀ TĨNH   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Số: 25/KH-   Hà Tĩnh, ngày 22 tháng 10 năm 2020\nUBND\n",
+    # "Số:" alone, the number on the next line
+    "UBND TỈNH HÀ TĨNH   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Số:   Hà Tĩnh, ngày 22 tháng 10 năm 2020\n25/KH-UBND\n",
+    # the place broken before its comma
+    "UBND TỈNH HÀ TĨNH   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Số: 25/KH-UBND   Hà\nTĩnh, ngày 22 tháng 10 năm 2020\n",
+    # the columns one after the other, the motto broken over two lines
+    "ỦY BAN NHÂN DÂN\nTỈNH HÀ TĨNH\nSố: 25/KH-UBND\nCỘNG HÒA XÃ HỘI\nCHỦ NGHĨA VIỆT NAM\n"
+    "Độc lập - Tự do - Hạnh phúc\nHà Tĩnh, ngày 22\ntháng 10 năm 2020\n",
+])
+def test_number_place_and_date_broken_every_way_are_read_whole(header: str) -> None:
+    result = parse_text(header + BODY)
+    assert (result.meta["number"], result.meta["place"], result.meta["date"]) == (
+        "25/KH-UBND", "Hà Tĩnh", "2020-10-22")
+    assert "CỘNG HÒA" not in result.meta["issuer"] and "HÀ TĨNH" in result.meta["issuer"]
+
+
+def test_a_field_that_is_not_there_stays_null_and_is_said() -> None:
+    result = parse_text("UBND TỈNH HÀ TĨNH   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+                        "Số: 25/KH-UBND   ngày    tháng    năm 2020\n" + BODY)
+    assert (result.meta["place"], result.meta["date"]) == (None, None)
+    assert {"missing-date", "header-missing"} <= {w.code for w in result.warnings}
+    assert result.corrections == []
+
+
+def test_labels_misread_by_ocr_are_restored_from_the_sequence_and_listed() -> None:
+    pages = ["KẾ HOẠCH\nKiểm tra\nIL. MỤC ĐÍCH\n1. Mục đích\n4) Một.\nb} Hai.\nc) Ba.\nd) Bốn.\n",
+             "d) Năm.\ne) Sáu.\nø) Bảy.\nh) Tám.\n¡) Chín.\n2, Yêu cầu của kế hoạch\n"
+             "Bảo đảm.\nII NHIỆM VỤ\n1. Tuyên truyền\n"]
+    result = parse_pages(pages)
+    outline = flat(result.as_dict()["outline"])
+    assert [p for p, _t, _x in outline] == [
+        "I", "I.1", "I.1.a", "I.1.b", "I.1.c", "I.1.d", "I.1.đ", "I.1.e", "I.1.g", "I.1.h",
+        "I.1.i", "I.2", "II", "II.1"]
+    kinds = {(c.at, c.before, c.after) for c in result.corrections}
+    assert {("I", "IL.", "I."), ("I.1.a", "4)", "a)"), ("I.1.g", "ø)", "g)"),
+            ("I.1.i", "¡)", "i)"), ("I.2", "2,", "2.")} <= kinds
+    assert ("I.1.đ", "d)", "đ)") in kinds
+    pages_of = {c.at: c.page for c in result.corrections}
+    assert (pages_of["I"], pages_of["I.1.g"]) == (1, 2)
+    # a label OCR misread that the sequence does not expect is not forced into it
+    stray = parse_text("KẾ HOẠCH\nKiểm tra\nI. MỤC ĐÍCH\n1. Mục đích\nø) Một.\n")
+    assert [p for p, _t, _x in flat(stray.as_dict()["outline"])] == ["I", "I.1"]
+
+
+def test_preamble_closing_recipients_and_signature_stay_out_of_the_outline() -> None:
+    text = ("UBND TỈNH HÀ TĨNH   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+            "Số: 25/KH-UBND   Hà Tĩnh, ngày 22 tháng 10 năm 2020\nKẾ HOẠCH\nKiểm tra\n"
+            "Căn cứ Luật Đo lường;\nI. Mục đích, yêu cầu\n1. Mục đích: Nâng cao nhận thức của "
+            "cán bộ về đo lường.\nTrên đây là Kế hoạch của UBND tỉnh./.\n"
+            "Nơi nhận:   KT. CHỦ TỊCH\n- Sở Khoa học và Công nghệ;   PHÓ CHỦ TỊCH\n- Lưu: VT.\n"
+            "Nguyễn Văn An\n")
+    got = parse_text(text).as_dict()
+    assert flat(got["outline"]) == [("I", "Mục đích, yêu cầu", ""), (
+        "I.1", "Mục đích", "Nâng cao nhận thức của cán bộ về đo lường.")]
+    assert got["preamble"] == "Căn cứ Luật Đo lường;"
+    assert got["closing"].startswith("Trên đây là Kế hoạch")
+    assert got["recipients"] == ["Sở Khoa học và Công nghệ;", "Lưu: VT."]
+    assert (got["signature"]["authority"], got["signature"]["signer"]) == (
+        "KT. CHỦ TỊCH", "Nguyễn Văn An")
+
+
+def test_the_job_keeps_the_corrections_for_the_review_screen(app: Flask, login_as,
+                                                             scan_png: bytes,
+                                                             monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    pages = ["UBND TINH HUNG YEN   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+             "SỞ KHOA HỌC VÀ CÔNG NGHỆ   Độc lập - Tự do - Hạnh phúc\n"
+             "Số: 12/KH-SKHCN   Hưng Yên, ngày 22 tháng 10 năm 2025\nKẾ HOẠCH\nKiểm tra\n"
+             "I. MỤC ĐÍCH\n1. Mục đích\n4) Tại các chợ.\n", "b) Tại cửa hàng.\n"]
+    monkeypatch.setattr(ingest, "read_scan", lambda data, progress=None: ocr.OcrText(
+        pages, [ocr.OcrPage(1, 90.0, 40), ocr.OcrPage(2, 91.0, 5)]))
+    monkeypatch.setattr(ingest, "count_pages", lambda data: 2)
+    owner = login_as("consolidator")
+    assert upload(owner, "scan.png", scan_png).status_code == 302
+    with system_scope("test"):
+        row = db.session.scalar(select(DocumentIngest))
+        assert row.status == "done", row.error
+        assert [(c["page"], c["kind"], c["at"], c["before"], c["after"])
+                for c in row.corrections] == [
+            (1, "name", "issuer_parent", "UBND TINH HUNG YEN", "UBND TỈNH HƯNG YÊN"),
+            (1, "label", "I.1.a", "4)", "a)")]
+        assert row.corrections[1]["message"].startswith("Trang 1: Nhãn “4)”")

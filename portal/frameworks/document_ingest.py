@@ -27,6 +27,9 @@ class DocumentIngest(TenantScoped, Model):
     page: Mapped[int] = mapped_column(Integer, default=0)      # the page being read
     pages: Mapped[int] = mapped_column(Integer, default=0)
     confidence: Mapped[list] = mapped_column(JSON, default=list)  # per page, 0-100
+    # The automatic corrections of the reading, for the review screen: a list of
+    # {"page", "kind", "at", "before", "after", "message"} (``ingest.correction_list``).
+    corrections: Mapped[list] = mapped_column(JSON, default=list)
     error: Mapped[str] = mapped_column(Text, default="")
     job_id: Mapped[str] = mapped_column(String(80), default="")
     framework_id: Mapped[int | None] = mapped_column(ForeignKey("framework.id"))

@@ -33,7 +33,14 @@ from portal.frameworks.page_images import (
     scan_pages,
     schedule_text_pages,
 )
-from portal.frameworks.parser import DocumentError, ParseResult, Warning_, parse_file, parse_text
+from portal.frameworks.parser import (
+    Correction,
+    DocumentError,
+    ParseResult,
+    Warning_,
+    parse_file,
+    parse_pages,
+)
 from portal.frameworks.service import (
     FrameworkError,
     create_from_parsed,
@@ -145,7 +152,7 @@ def run_ingest(ingest_id: int, unit_id: int) -> str:
         try:
             images = PageImages()
             scan = read_scan(data, progress, images.keep)
-            parsed = parse_text("\n".join(scan.pages))
+            parsed = parse_pages(scan.pages)
             confidence = [{"page": p.number, "confidence": p.confidence, "words": p.words}
                           for p in scan.confidence]
             parsed.warnings[:0] = ocr_warnings(scan.confidence)
@@ -192,6 +199,31 @@ def ocr_warnings(pages: list) -> list[Warning_]:  # list[OcrPage]
     return out
 
 
+def correction_message(correction: Correction) -> str:
+    """One automatic correction in the reader's language, with its page if known."""
+    params = {"before": correction.before, "after": correction.after,
+              "at": correction.at or ""}
+    texts = {
+        "label": lambda: _("The label “%(before)s” was read as “%(after)s”, from the "
+                           "sequence it stands in (item %(at)s); check it.", **params),
+        "number": lambda: _("The document number was read as “%(after)s” from "
+                            "“%(before)s”; check it.", **params),
+        "name": lambda: _("“%(before)s” was given back its diacritics from the official "
+                          "list of units: “%(after)s”; check it.", **params),
+    }
+    text = texts[correction.kind]() if correction.kind in texts else \
+        f"{correction.before} → {correction.after}"
+    if correction.page:
+        return _("Page %(page)d: %(text)s", page=correction.page, text=text)
+    return text
+
+
+def correction_list(parsed: ParseResult) -> list[dict]:
+    """The reading's automatic corrections as the ingest row keeps them (JSON):
+    ``{"page", "kind", "at", "before", "after", "message"}``, in document order."""
+    return [{**c.as_dict(), "message": correction_message(c)} for c in parsed.corrections]
+
+
 def _finish(ingest_id: int, unit_id: int, filename: str, parsed: ParseResult,
             confidence: list[dict], pages: list[SourcePage]) -> str:
     row = db.session.get_one(DocumentIngest, ingest_id)
@@ -203,6 +235,7 @@ def _finish(ingest_id: int, unit_id: int, filename: str, parsed: ParseResult,
     written = db.session.execute(update(DocumentIngest).where(
         DocumentIngest.id == ingest_id, DocumentIngest.status != "done").values(
         status="done", progress=100, framework_id=framework.id, confidence=confidence,
+        corrections=correction_list(parsed),
         data=None, finished_at=clock.now())).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     if not written:
         db.session.rollback()

@@ -109,7 +109,7 @@ def group_lines(words: list[Word]) -> list[Line]:
 # draft ("ngày    tháng    năm 2025").
 _NUMBER_LINE = re.compile(r"^S[ốoô6ó0]\s*[:.;]", re.IGNORECASE)
 _DATE_START = re.compile(r"\bng[àaá]y\b", re.IGNORECASE)
-_YEAR_END = re.compile(r"\b\d{4}\s*$")      # "… năm 2025", or "2025" wrapped alone
+_YEAR_END = re.compile(r"\b\d{4}\W{0,2}$")  # "… năm 2025", or "2025" wrapped alone
 
 
 def _header_end(lines: list[Line]) -> int | None:

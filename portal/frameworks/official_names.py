@@ -42,7 +42,8 @@ def restore_place(place: str) -> str | None:
     return official if official and official != place else None
 
 
-_BODY = re.compile(r"^(?P<body>ubnd|uy ban nhan dan|hdnd|hoi dong nhan dan)\s+"
+# "Y BAN NHÂN DÂN": web copies lose the "Ủ" of a font without it
+_BODY = re.compile(r"^(?P<body>ubnd|u?y ban nhan dan|hdnd|hoi dong nhan dan)\s+"
                    r"(?P<level>tinh|huyen|thanh pho|thi xa|xa|phuong|quan)\s+(?P<name>.+)$")
 
 
@@ -54,7 +55,8 @@ def restore_body(name: str) -> str | None:
     official = official_names().get(found["name"])
     if not official:
         return None
-    restored = f"{BODY_WORDS[found['body']]} {BODY_WORDS[found['level']]} {official.upper()}"
+    body = "uy ban nhan dan" if found["body"] == "y ban nhan dan" else found["body"]
+    restored = f"{BODY_WORDS[body]} {BODY_WORDS[found['level']]} {official.upper()}"
     if not name.isupper() and not _mostly_upper(name):
         return None
     return restored if restored != " ".join(name.split()) else None

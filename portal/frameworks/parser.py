@@ -52,7 +52,7 @@ MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap - tu do - hanh phuc",
 
 _NUMBER = re.compile(
     r"S[ốoô6ó0ỐOÔ][\s:.;]*(?P<num>\d{1,5})\s*/\s*(?P<sym>[A-ZĐa-zđ0-9]{1,10}"
-    r"(?:\s*-\s*[A-ZĐa-zđ0-9&]{1,12}){0,3})")
+    r"(?: ?- ?[A-ZĐa-zđ0-9&]{1,12}){0,3})")   # not across a column gap
 _DATE = re.compile(
     r"(?:(?P<place>[^\W\d_][^,;:\n]{1,40}?)\s*,\s*)?ng[àaá]y\s+(?P<d>\d{1,2})\s+"
     r"th[áa]ng\s+(?P<m>\d{1,2})\s+n[ăaắ]m\s+(?P<y>\d{4})", re.IGNORECASE)
@@ -62,7 +62,10 @@ _BARE_ROMAN = re.compile(r"^(?P<tok>[IVXivx1l|]{1,6})\s+(?P<rest>\S.*)$")
 _BARE_ONE = re.compile(r"^(?P<tok>[l|])\s+(?P<rest>[A-ZĐÀ-Ỹ][^\W\d_]*(?:\s+\S+){0,8})$")
 _DECIMAL = re.compile(r"^(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.?(?:\s+|$)(?P<rest>.*)$")
 _NUMBERED = re.compile(r"^(?P<n>\d{1,2})\s*\.(?!\d)\s*(?P<rest>.*)$")
-_LETTER = re.compile(r"^(?P<l>[a-zđA-ZĐ¢14l|])\s*[)\]}]\s*(?P<rest>.*)$")
+_LETTER = re.compile(r"^(?P<l>[a-zđA-ZĐ¢14l|@àáäð©€éèêø98¡!íìïjó0òq6])\s*[)\]}]\s*"
+                     r"(?P<rest>.*)$")
+_NUMBERED_DAMAGED = re.compile(r"^(?P<n>\d{1,2})\s*[,;:]\s*(?P<rest>[A-ZĐÀ-Ỹ].*)$")
+_OCR_LEADER = re.compile(r"^[_~¬„]+\s*(?=\S)")   # specks before a line read as "__"
 _BULLET = re.compile(r"^[-+•–]\s+\S")
 _PAGE_ARTEFACT = re.compile(r"^(?:[-–]?\s*\d{1,3}\s*[-–]?|(?:trang|page)\s*\d+(?:\s*/\s*\d+)?)$",
                             re.IGNORECASE)
@@ -71,6 +74,17 @@ _VIETNAMESE_MARKS = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắ
                                r"ùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
 
 LEVEL_ROMAN, LEVEL_NUMBER, LEVEL_DECIMAL, LEVEL_LETTER = 0, 1, 2, 3
+PAGE_BREAK = "\n\f\n"   # between pages (a form feed, as pdftotext gives it)
+# What OCR reads for a label's letter, and the letters it may stand for: restored only
+# where the sequence expects one of them (after d) comes đ, not a second d).
+LETTER_LOOKALIKES = {
+    "4": "a", "@": "a", "à": "a", "á": "a", "ä": "a", "6": "b", "¢": "c", "©": "c",
+    "d": "đ", "ð": "đ", "€": "e", "é": "e", "è": "e", "ê": "e", "ø": "g",
+    "9": "g", "q": "g", "8": "g", "¡": "i", "!": "i", "1": "il", "|": "il", "l": "i",
+    "í": "i", "ì": "i", "ï": "i", "j": "i", "0": "o", "ó": "o", "ò": "o",
+}
+# Roman numerals as OCR reads them: the characters a stroke "I" comes out as.
+ROMAN_STROKES = "1lL|!íìï"
 
 
 class DocumentError(DomainError):
@@ -94,6 +108,26 @@ class Warning_:
         if self.params:
             out["params"] = self.params
         return out
+
+
+@dataclass
+class Correction:
+    """An automatic correction of what OCR read, for the reviewer to check: ``kind`` is
+    ``label`` (an outline label restored from its sequence), ``number`` (the document
+    number read through damage), ``name`` (a place or an issuing body given back its
+    diacritics from the official unit list); ``at`` the outline path ("II.1.g") or the
+    header field ("place", "issuer"); ``page`` the page it stands on (1-based) when the
+    text came in pages, else ``None``."""
+
+    kind: str
+    at: str | None
+    before: str
+    after: str
+    page: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"page": self.page, "kind": self.kind, "at": self.at,
+                "before": self.before, "after": self.after}
 
 
 @dataclass
@@ -129,12 +163,14 @@ class ParseResult:
     closing: str = ""
     recipients: list[str] = field(default_factory=list)
     signature: dict = field(default_factory=dict)
+    corrections: list[Correction] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"meta": self.meta, "outline": [n.as_dict() for n in self.outline],
                 "warnings": [w.as_dict() for w in self.warnings],
                 "preamble": self.preamble, "closing": self.closing,
-                "recipients": self.recipients, "signature": self.signature}
+                "recipients": self.recipients, "signature": self.signature,
+                "corrections": [c.as_dict() for c in self.corrections]}
 
 
 # ---- entry points -------------------------------------------------------------------
@@ -175,7 +211,13 @@ def parse_pdf(data: bytes) -> ParseResult:
     if layer.is_scan:
         raise DocumentError("scan", "the PDF is a scan without a text layer; it must be "
                                     "read by OCR")
-    return parse_text("\n".join(layer.pages))
+    return parse_pages(layer.pages)
+
+
+def parse_pages(pages: list[str]) -> ParseResult:
+    """Parse a document given page by page (a PDF's text layer, an OCR'd scan): as
+    ``parse_text`` of the whole, with each correction's page."""
+    return parse_text(PAGE_BREAK.join(pages))
 
 
 def parse_docx(data: bytes) -> ParseResult:
@@ -263,13 +305,20 @@ def _decode(data: bytes) -> tuple[str, Warning_ | None]:
 
 
 
-def _clean_lines(text: str) -> list[str]:
-    """Lines without page numbers, table rules or empty lines; column gaps kept."""
+def _clean_lines(text: str) -> tuple[list[str], list[int | None]]:
+    """Lines without page numbers, table rules or empty lines; column gaps kept; and the
+    page of each line (counted by form feeds), or ``None`` for a text without them."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
-    out = []
+    paged = "\f" in text
+    page = 1
+    out: list[str] = []
+    pages: list[int | None] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = raw.replace("\t", COLUMN_GAP).strip()
+        if "\f" in raw:
+            page += raw.count("\f")
+            raw = raw.replace("\f", "")
+        line = _OCR_LEADER.sub("", raw.replace("\t", COLUMN_GAP).strip())
         if "|" in line:  # a table cell from a web copy: its borders are columns
             line = re.sub(r"\s*\|\s*", COLUMN_GAP, line.strip("| ")).strip()
         if not line:
@@ -280,7 +329,8 @@ def _clean_lines(text: str) -> list[str]:
             continue
         columns = [" ".join(c.split()) for c in re.split(r"\s{3,}", line) if c.strip()]
         out.append(COLUMN_GAP.join(columns))
-    return out
+        pages.append(page if paged else None)
+    return out, pages
 
 
 def _flat(line: str) -> str:
@@ -335,24 +385,78 @@ def _issuer(lines: list[str]) -> tuple[str, str | None]:
 
 
 _DATE_OPEN = re.compile(r"\bng[àaá]y\b(?!.*\d{4})", re.IGNORECASE)  # a date without its year
-_DATE_REST = re.compile(r"^(?:(?:\d{1,2}\s+)?(?:th[áa]ng|n[ăaắ]m)\b|\d{4}\b)", re.IGNORECASE)
+_DATE_REST = re.compile(r"^(?:(?:\d{1,2}\s+)?(?:th[áa]ng|n[ăaắ]m)\b|\d{1,4}(?:\s|$))",
+                        re.IGNORECASE)
+_NUMBER_OPEN = re.compile(r"S[ốoô6ó0ỐOÔ]\s*[:.;]?\s*(?:\d{1,5}\s*/?\s*(?:[A-ZĐ0-9]{1,10}"
+                          r"\s*-\s*)*)?$")     # "Số:", "Số: 25/", "Số: 25/KH-" at a line's end
+_NUMBER_REST = re.compile(r"^(?:\d{1,5}\s*/\s*)?[A-ZĐ0-9]{1,10}(?:\s*-\s*[A-ZĐ0-9&]{1,12}){0,3}$")
+_PLACE_PIECE = re.compile(r"^[^\W\d_]+(?:\s[^\W\d_]+){0,2}$")   # "Hà", "Thừa Thiên"
 
 
-def _mend_date(lines: list[str]) -> list[str]:
-    """A place-and-date line broken over lines or columns ("Hà Tĩnh, ngày 22" /
-    "tháng 10 năm 2020"), as web copies break it, put back on one line."""
+def _mend_header(lines: list[str]) -> list[str]:
+    """The header's number and place-and-date lines put back whole where they were broken
+    over two or more lines or split across the header's columns, as web copies and
+    scans break them: "Hà Tĩnh, ngày 22" / "tháng 10 năm 2020", "ngày" / "22 tháng 10" /
+    "năm 2020", "Số: 25/KH-" / "UBND", "Số:" / "25/KH-UBND", "Hà" / "Tĩnh, ngày …"."""
     out = [line.split(COLUMN_GAP) for line in lines]
-    for index in range(len(out) - 1):
-        for col, column in enumerate(out[index]):
-            if not _DATE_OPEN.search(column) or _DATE.search(column):
-                continue
-            following = out[index + 1]
-            rest = next((c for c in following if _DATE_REST.match(c.strip())), None)
-            if rest is None:
-                continue
-            out[index][col] = f"{column.rstrip()} {rest.strip()}"
-            following.remove(rest)
+    for index in range(len(out)):
+        for col in range(len(out[index])):
+            _mend_piece(out, index, col, opens=_DATE_OPEN, ends=_DATE, rest=_DATE_REST,
+                        glue=" ")
+            _mend_piece(out, index, col, opens=_NUMBER_OPEN, ends=None, rest=_NUMBER_REST,
+                        glue="")
+        _mend_place(out, index)
     return [COLUMN_GAP.join(columns) for columns in out if any(c.strip() for c in columns)]
+
+
+def _mend_piece(out: list[list[str]], index: int, col: int, *, opens: re.Pattern[str],
+                ends: re.Pattern[str] | None, rest: re.Pattern[str], glue: str) -> None:
+    """Append to column ``col`` of line ``index`` the pieces of the following lines
+    (at most three) that carry on what it opened, until it is whole."""
+    for following in out[index + 1:index + 4]:
+        column = out[index][col]
+        if not opens.search(column) or (ends is not None and ends.search(column)):
+            return
+        piece = next((c for c in following if c.strip() and rest.match(c.strip())), None)
+        if piece is None:
+            return
+        joint = "" if glue == "" and column.rstrip().endswith(("-", "/")) else " "
+        out[index][col] = f"{column.rstrip()}{joint}{piece.strip()}"
+        following.remove(piece)
+        if ends is None:
+            return
+
+
+def _mend_place(out: list[list[str]], index: int) -> None:
+    """A place name broken before its comma ("Hà" / "Tĩnh, ngày 22 …"): joined when
+    the two pieces make an official unit name and the second alone does not."""
+    from portal.frameworks.official_names import official_names
+
+    if index == 0:
+        return
+    for col, column in enumerate(out[index]):
+        dated = _DATE.search(column)
+        if not dated or not dated["place"] or dated.start() > 0:
+            continue
+        previous = out[index - 1]
+        piece = previous[-1].strip() if previous else ""
+        if not _PLACE_PIECE.match(piece):
+            continue
+        names = official_names()
+        joined = f"{piece} {dated['place'].strip()}"
+        if search_key(joined) in names and search_key(dated["place"]) not in names:
+            out[index][col] = f"{piece} {column.lstrip()}"
+            previous.pop()
+
+
+def _is_motto(key: str) -> bool:
+    """The national motto, or a piece of it where a web copy broke it over lines
+    ("CỘNG HÒA XÃ HỘI" / "CHỦ NGHĨA VIỆT NAM")."""
+    key = " ".join(key.replace("-", " ").replace("–", " ").split())
+    if any(m in key for m in MOTTO):
+        return True
+    whole = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
+    return len(key.split()) >= 2 and any(f" {key} " in f" {m} " for m in whole)
 
 
 def _is_upper(text: str) -> bool:
@@ -373,6 +477,32 @@ def _roman_value(token: str) -> int | None:
     return total if _to_roman(total) == token else None
 
 
+def _letter_of(raw: str, expect: str) -> str | None:
+    """The letter of a lettered label as OCR read it ("4" for a, "ø" for g, "¡" for i,
+    "d" for đ after d), restored only where the sequence expects that letter; a letter
+    that is not expected is kept for the numbering checks; ``None`` if it is none."""
+    letter = raw.lower()
+    if letter == expect:
+        return letter
+    if expect in LETTER_LOOKALIKES.get(raw, "") or expect in LETTER_LOOKALIKES.get(letter, ""):
+        return expect
+    return letter if letter in LETTERS else None
+
+
+def _damaged_roman(token: str, expect: int) -> bool:
+    """Is ``token`` a section number ``expect`` that OCR damaged: strokes read as "1",
+    "l" or "|", or a speck read as one more stroke ("IL" for I, "IIl" for II)?"""
+    if not any(c in ROMAN_STROKES for c in token) or token.isdigit():
+        return False
+    wanted = _to_roman(expect)
+    readings = {"".join("I" if c in ROMAN_STROKES else c for c in token)}
+    for index, char in enumerate(token):   # one damaged character a speck, not a stroke
+        if char in ROMAN_STROKES:
+            readings.add("".join("I" if c in ROMAN_STROKES else c
+                                 for c in token[:index] + token[index + 1:]))
+    return wanted in {r.upper() for r in readings}
+
+
 def _to_roman(value: int) -> str:
     out = ""
     for number, symbol in ((50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"),
@@ -387,10 +517,13 @@ def _to_roman(value: int) -> str:
 
 
 class _Parser:
-    def __init__(self, lines: list[str], paragraphs: bool):
+    def __init__(self, lines: list[str], paragraphs: bool,
+                 pages: list[int | None] | None = None):
         self.lines = lines
+        self.pages = pages or [None] * len(lines)
         self.paragraphs = paragraphs
         self.warnings: list[Warning_] = []
+        self.corrections: list[Correction] = []
         letters = sum(c.isalpha() for c in "".join(lines)) or 1
         marks = len(_VIETNAMESE_MARKS.findall("".join(lines)))
         self.no_diacritics = marks / letters < 0.01
@@ -403,6 +536,16 @@ class _Parser:
 
     def warn(self, code: str, at: str | None, message: str, **params: object) -> None:
         self.warnings.append(Warning_(code, at, message, params))
+
+    def correct(self, kind: str, at: str | None, before: str, after: str,
+                line: int | None) -> None:
+        """Record an automatic correction (the caller also warns)."""
+        page = self.pages[line] if line is not None and line < len(self.pages) else None
+        self.corrections.append(Correction(kind, at, before, after, page))
+
+    def _header_line(self, text: str) -> int | None:
+        """The index of the first header line holding ``text`` (for its page)."""
+        return next((i for i, line in enumerate(self.lines[:40]) if text in line), None)
 
     # -- header --
 
@@ -418,7 +561,7 @@ class _Parser:
                 break
             if self._marker(line, expect_roman=1) is not None and index > 0:
                 break
-        zone = _mend_date(self.lines[:type_at] if type_at is not None else self.lines[:12])
+        zone = _mend_header(self.lines[:type_at] if type_at is not None else self.lines[:12])
         issuer_lines: list[str] = []
         for line in zone:
             rest = line
@@ -433,6 +576,8 @@ class _Parser:
                     self.warn("ocr-number", None, f"read {found.group(0)!r} as "
                                                   f"'Số: {meta['number']}'",
                               raw=found.group(0), number=meta["number"])
+                    self.correct("number", "number", found.group(0),
+                                 f"Số: {meta['number']}", self._header_line(found["num"]))
                 rest = rest[:found.start()] + " " + rest[found.end():]
             dated = _DATE.search(rest)
             if dated and meta["date"] is None:
@@ -450,7 +595,7 @@ class _Parser:
             for column in rest.split(COLUMN_GAP):
                 column = column.strip(" -–_")
                 key = search_key(column)
-                if not column or any(m in key for m in MOTTO) or not _is_upper(column):
+                if not column or _is_motto(key) or not _is_upper(column):
                     continue
                 if meta["number"] is None and meta["date"] is None:
                     issuer_lines.append(column)
@@ -498,10 +643,19 @@ class _Parser:
                 ) -> tuple[int, str, str, str] | None:
         """(level, label, raw label, rest of line) if ``line`` opens an outline item."""
         match = _ROMAN.match(line)
+        if match and not _is_upper(match["rest"]) and match["tok"] == _to_roman(expect_roman) \
+                and re.match(r"[A-ZĐÀ-Ỹ][^\W\d_]", match["rest"]) and len(match["rest"]) < 80 \
+                and line[len(match["tok"]):].lstrip().startswith("."):
+            # "I. Mục đích, yêu cầu": a section written in sentence case, only the one
+            # expected next and only a true Roman numeral with its full stop
+            return LEVEL_ROMAN, match["tok"], match["tok"], match["rest"]
         if match and _is_upper(match["rest"]):
             token, rest = match["tok"], match["rest"]
-            mapped = "".join("I" if c in "1lL|!" else c for c in token.upper())
-            value = _roman_value(mapped)
+            mapped = "".join("I" if c in ROMAN_STROKES else c for c in token)
+            value = _roman_value(mapped.upper())
+            if value != expect_roman and _damaged_roman(token, expect_roman):
+                # "IL." where I. is expected: a stroke and a speck; the sequence says I
+                return LEVEL_ROMAN, _to_roman(expect_roman), token + " (?)", rest
             # "I1." or "l11." (OCR) name a section; a bare "1." is a numbered item
             # unless it is exactly the section expected next.
             if value and (any(c in "IVX" for c in token.upper())
@@ -528,25 +682,19 @@ class _Parser:
         match = _NUMBERED.match(line)
         if match and match["rest"] and 1 <= int(match["n"]) <= expect_number + 5:
             return LEVEL_NUMBER, str(int(match["n"])), match["n"], match["rest"]
+        match = _NUMBERED_DAMAGED.match(line)
+        if match and int(match["n"]) == expect_number and expect_number > 1 and \
+                not _is_upper(match["rest"]):
+            # "2, Giai đoạn": OCR read the full stop as a comma; only the item expected
+            return LEVEL_NUMBER, match["n"], match["n"] + match.group(0)[len(match["n"]):][
+                :1] + " (?)", match["rest"]
         match = _LETTER.match(line)
         if match and match["rest"]:
             raw = match["l"]
-            letter = raw.lower()
-            if raw == "4":      # OCR reads "a)" as "4)": only where a) is expected
-                if expect_letter != "a":
-                    return None
-                letter = "a"
-            elif raw == "¢":
-                letter = "c"
-            elif raw in "1|":
-                letter = "i"
-            elif raw == "l" and expect_letter == "i":
-                letter = "i"  # OCR reads "i)" as "l)"; a real l) comes after k)
-            elif letter == "d" and expect_letter == "đ" and self.no_diacritics:
-                letter = "đ"
-            if raw.isupper() and not self.no_diacritics and letter != expect_letter:
+            letter = _letter_of(raw, expect_letter)
+            if letter is None:
                 return None
-            if letter not in LETTERS:
+            if raw.isupper() and not self.no_diacritics and letter != expect_letter:
                 return None
             return LEVEL_LETTER, letter, raw, match["rest"]
         return None
@@ -560,9 +708,11 @@ class _Parser:
                              ("issuer_parent", restore_body)):
             value = meta.get(key)
             restored = restore(value) if value else None
-            if restored:
+            if restored and value:
                 self.warn("ocr-diacritics", None, f"read {value!r} as {restored!r} (the "
                           "official name)", raw=value, name=restored)
+                first = value.split()[0] if value.split() else value
+                self.correct("name", key, value, restored, self._header_line(first))
                 meta[key] = restored
 
     # -- body --
@@ -590,17 +740,24 @@ class _Parser:
                 expect_letter=self._next_letter(stack))
             if marker is not None:
                 level, label, raw, rest = marker
+                while stack[-1].level >= level:
+                    stack.pop()
+                path = ".".join([n.label for n in stack[1:]] + [label])
+                before = after = None
                 if level == LEVEL_ROMAN and label != raw.upper():
+                    before, after = raw.split(" (")[0] + ".", label + "."
                     self.warn("ocr-label", None, f"read {raw!r} as the section {label!r}",
                               raw=raw, label=label)
                 if level == LEVEL_LETTER and label != raw:
+                    before, after = f"{raw})", f"{label})"
                     self.warn("ocr-label", None, f"read '{raw})' as '{label})'",
                               raw=f"{raw})", label=f"{label})")
                 if level == LEVEL_NUMBER and raw.endswith("(?)"):
+                    before, after = raw[:-4], f"{label}."
                     self.warn("ocr-label", None, f"read {raw[:-4]!r} as '{label}.'",
                               raw=raw[:-4], label=f"{label}.")
-                while stack[-1].level >= level:
-                    stack.pop()
+                if before is not None and after is not None:
+                    self.correct("label", path, before, after, index)
                 node = Node(label=label, level=level, raw_label=raw,
                             paragraphs=self.paragraphs)
                 if level == LEVEL_LETTER:
@@ -640,8 +797,12 @@ class _Parser:
         if node.level == LEVEL_ROMAN:
             return _is_upper(line)
         last = node.title_lines[-1]
-        return (not last.endswith((".", ":", ";", "!", "?"))
-                and self.full_width <= len(last) <= self.unwrapped)
+        if last.endswith((".", ":", ";", "!", "?")):
+            return False
+        # a line that goes on in lower case carries on the sentence, however short the
+        # line before it (web copies break lines anywhere: "hướng" / "nghiệp trong …")
+        return (self.full_width <= len(last) <= self.unwrapped) or \
+            (line[:1].islower() and len(last) <= self.unwrapped)
 
     @staticmethod
     def _next_roman(root: Node) -> int:
@@ -728,6 +889,13 @@ def _settle_title(node: Node) -> None:
     if node.level not in (LEVEL_NUMBER, LEVEL_DECIMAL) or not node.title_lines:
         return
     title = _join(node.title_lines)
+    head, colon, rest = title.partition(": ")
+    if colon and rest and len(head.split()) <= 8 and not re.search(r"\d", head) and \
+            len(rest) > len(head):
+        # "1. Mục đích: Quán triệt, …": a heading and its text on one line
+        node.title_lines = [head]
+        node.lines = [rest, *node.lines]
+        return
     if title.endswith((".", ";", "./.")) or (title.endswith(":") and len(title) > 80):
         node.lines = node.title_lines + node.lines
         node.title_lines = []
@@ -742,10 +910,10 @@ def _settle_all(nodes: list[Node]) -> None:
 
 def parse_text(text: str, *, paragraphs: bool = False) -> ParseResult:
     """Parse the text of a document. ``paragraphs``: each line is a whole paragraph (.docx)."""
-    lines = _clean_lines(text)
+    lines, pages = _clean_lines(text)
     if not lines:
         raise DocumentError("empty", "the file has no text")
-    parser = _Parser(lines, paragraphs)
+    parser = _Parser(lines, paragraphs, pages)
     if parser.no_diacritics:
         parser.warn("no-diacritics", None, "the text has no Vietnamese diacritics (a scan read "
                                            "by OCR?); titles and text are kept as read")
@@ -764,7 +932,8 @@ def parse_text(text: str, *, paragraphs: bool = False) -> ParseResult:
     result = ParseResult(meta=meta, outline=outline, warnings=parser.warnings,
                          preamble=_join(preamble_lines, paragraphs), closing=closing,
                          recipients=recipients,
-                         signature=signature if any(signature.values()) else {})
+                         signature=signature if any(signature.values()) else {},
+                         corrections=parser.corrections)
     lint(result)
     return result
 
