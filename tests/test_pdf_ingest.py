@@ -412,7 +412,8 @@ def test_the_job_keeps_the_corrections_for_the_review_screen(app: Flask, login_a
              "SỞ KHOA HỌC VÀ CÔNG NGHỆ   Độc lập - Tự do - Hạnh phúc\n"
              "Số: 12/KH-SKHCN   Hưng Yên, ngày 22 tháng 10 năm 2025\nKẾ HOẠCH\nKiểm tra\n"
              "I. MỤC ĐÍCH\n1. Mục đích\n4) Tại các chợ.\n", "b) Tại cửa hàng.\n"]
-    monkeypatch.setattr(ingest, "read_scan", lambda data, progress=None: ocr.OcrText(
+    monkeypatch.setattr(ingest, "read_scan",
+                        lambda data, progress=None, keep_image=None: ocr.OcrText(
         pages, [ocr.OcrPage(1, 90.0, 40), ocr.OcrPage(2, 91.0, 5)]))
     monkeypatch.setattr(ingest, "count_pages", lambda data: 2)
     owner = login_as("consolidator")
