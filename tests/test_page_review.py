@@ -195,6 +195,18 @@ def test_a_scan_is_reviewed_beside_its_pages(app: Flask, login_as, scan_png: byt
     assert hidden.status_code == 404 and not hidden.data.startswith(b"\xff\xd8")
     # a reader of the framework who may not change it: the draft is not theirs to see
     assert login_as("drafter").get(f"{review_url}/1").status_code == 403
+    # the reading's automatic corrections are listed, each linking to its page
+    from portal.frameworks.document_ingest import DocumentIngest
+
+    with system_scope("test"):
+        ingest_row = db.session.scalar(select(DocumentIngest).where(
+            DocumentIngest.framework_id == fid))
+        ingest_row.corrections = [{"page": 1, "kind": "label", "at": "I.1.a", "before": "4)",
+                                   "after": "a)", "message": "Trang 1: Nhãn “4)” → “a)”"}]
+        db.session.commit()
+    listed = owner.get(review_url).get_data(as_text=True)
+    corrections = listed[listed.index('data-testid="page-corrections"'):]
+    assert '<a href="#page-1">Trang 1: Nhãn “4)” → “a)”</a>' in corrections
 
 
 def text_pdf(pages: list[list[str]]) -> bytes:

@@ -316,6 +316,9 @@ class PageReview:
     pages: list[DocumentPage]
     boxes: dict[int, list[FrameworkNode]]      # page number -> its nodes with a box
     warnings: list[ReviewWarning]
+    # the reading's automatic corrections ({page, kind, at, before, after, message}):
+    # each restoration the parser made, from the ingest the draft came from
+    corrections: list[dict[str, Any]] = field(default_factory=list)
     low_confidence: int = LOW_CONFIDENCE
 
 
@@ -360,7 +363,19 @@ def page_review(version: FrameworkVersion) -> PageReview:
         if node.page and node.box:
             boxes.setdefault(node.page, []).append(node)
     return PageReview(parts=parts, pages=pages, boxes=boxes,
-                      warnings=review_warnings(version.warnings or [], pages, parts.nodes))
+                      warnings=review_warnings(version.warnings or [], pages, parts.nodes),
+                      corrections=corrections_of(version))
+
+
+def corrections_of(version: FrameworkVersion) -> list[dict[str, Any]]:
+    """The automatic corrections of the scan the framework was read from (none for a
+    draft made from a text or a text-layer PDF, whose reading keeps no ingest row)."""
+    from portal.frameworks.document_ingest import DocumentIngest
+
+    corrections = db.session.scalar(select(DocumentIngest.corrections).where(
+        DocumentIngest.framework_id == version.framework_id,
+        DocumentIngest.status == "done").order_by(DocumentIngest.id.desc()).limit(1))
+    return list(corrections or [])
 
 
 def page_of(version: FrameworkVersion, number: int) -> DocumentPage | None:
