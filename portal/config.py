@@ -99,6 +99,13 @@ class Config:
 
     # argon2id; the test profile is cheap so the suite stays fast.
     PASSWORD_HASH_PROFILE = "default"  # noqa: S105 - names an argon2 profile
+    # At most this many password hashes run at once on one machine (all web processes
+    # together, portal/accounts/hash_gate.py); a sign-in that waits longer than
+    # PASSWORD_HASH_WAIT seconds for a slot is answered 503 "try again shortly".
+    PASSWORD_HASH_SLOTS = int(os.environ.get("PASSWORD_HASH_SLOTS")
+                              or max(1, (os.cpu_count() or 2) // 2))
+    PASSWORD_HASH_WAIT = float(os.environ.get("PASSWORD_HASH_WAIT") or 1.0)
+    PASSWORD_HASH_LOCK_DIR = os.environ.get("PASSWORD_HASH_LOCK_DIR") or None
     PASSWORD_MIN_LENGTH = 10
     # Failed sign-ins in a row that lock an account, and for how long (an administrator
     # can unlock it sooner). The rate limits above slow guessing; this stops it.
