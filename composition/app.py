@@ -44,6 +44,10 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
                      ("REDIS_URL", "REDIS_URL")):
         if os.environ.get(env):
             app.config[key] = os.environ[env]
+    if os.environ.get("DATABASE_TRANSACTION_POOLER"):
+        app.config["DATABASE_TRANSACTION_POOLER"] = os.environ["DATABASE_TRANSACTION_POOLER"] == "1"
+    if os.environ.get("READ_DATABASE_URL"):
+        app.config["READ_DATABASE_URL"] = os.environ["READ_DATABASE_URL"]
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -54,6 +58,10 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if app.config["DATABASE_TRANSACTION_POOLER"] and uri.startswith("postgresql+psycopg://"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if config_class.ENV_NAME == "production" and not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in production (see README § Production)")
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])

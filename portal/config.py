@@ -29,6 +29,12 @@ class Config:
     MIGRATION_DATABASE_URL: str | None = os.environ.get("MIGRATION_DATABASE_URL")
     # Flask reads config classes as plain attributes; a shared dict here is never mutated.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # noqa: RUF012
+    # Behind PgBouncer in transaction mode (docs/operations.md § Behind PgBouncer): psycopg
+    # must not prepare statements (PgBouncer 1.18 hands each transaction any server
+    # connection, where the prepared name is unknown or another client's).
+    DATABASE_TRANSACTION_POOLER = os.environ.get("DATABASE_TRANSACTION_POOLER", "") == "1"
+    # A streaming replica for what only reads (portal/read_routing.py): empty = none.
+    READ_DATABASE_URL: str | None = os.environ.get("READ_DATABASE_URL") or None
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
 
     # The ORM guard is one of three isolation layers; it is switched off only by the
