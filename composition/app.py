@@ -176,8 +176,8 @@ def register_tenancy(app: Flask) -> None:
     import portal.audit.capture  # registers the audit log listeners
     import portal.models  # noqa: F401 - every model mapped before the guard looks
     import tenants.scoping  # noqa: F401 - registers the ORM guard listeners
-    from portal.accounts.user import User
     from portal import read_routing
+    from portal.accounts.user import User
     from portal.auth import load_user_from_request, load_user_from_session
     from tenants import rls
     from tenants.access import ANONYMOUS, reach_of

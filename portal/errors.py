@@ -66,8 +66,7 @@ def register(app: Flask) -> None:
         """Every password-hashing slot of the machine stayed taken (a burst of sign-ins):
         a polite 503, nothing changed; the people already signed in are served meanwhile."""
         db.session.rollback()
-        body, status = error_response(503, "busy", exc.messages[0])  # type: ignore[misc]
-        response = make_response(body, status)
+        response = make_response(error_response(503, "busy", exc.messages[0]))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,8 +127,6 @@ def primary_and_replica(database: str) -> Iterator[tuple[Cluster, Cluster]]:
         yield primary, replica
     finally:
         for cluster in reversed(started):
-            try:
+            with suppress(subprocess.SubprocessError):
                 cluster.stop()
-            except subprocess.SubprocessError:
-                pass
         shutil.rmtree(root, ignore_errors=True)

@@ -15,7 +15,7 @@ from portal.accounts.hash_gate import hashing_slot
 # at the next sign-in (``needs_rehash``, in ``portal.accounts.service.authenticate``).
 OWASP_ARGON2ID = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 _HASHERS = {
-    "default": PasswordHasher(**OWASP_ARGON2ID),
+    "default": PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),
     # Tests only: same algorithm, cheap parameters.
     "test": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
 }
