@@ -121,6 +121,7 @@ def primary_and_replica(database: str) -> Iterator[tuple[Cluster, Cluster]]:
                        capture_output=True, text=True)
         _as_postgres([str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
                       "-U", "postgres", "-D", str(replica_dir / "data"), "-R", "-X", "stream",
+                      "-c", "fast",
                       "--no-sync"], timeout=120)
         replica = _start(replica_dir, free_port())
         started.append(replica)
