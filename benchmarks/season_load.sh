@@ -17,7 +17,8 @@
 # USERS (default 320 = 300 officers + 20 leaders), SPAWN (users started a second,
 # default 2: each sign-in costs an argon2id hash, about half a CPU-second, so 320 people
 # signing in within seconds would be a different test). Statistics are reset once every
-# user has started: the figures are those of the working period after the sign-ins.
+# user has signed in (benchmarks/season_locustfile.py counts them): the figures are those
+# of the working period after the last sign-in; DURATION includes the sign-in ramp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?a new PostgreSQL database (see the header)}"
@@ -53,10 +54,11 @@ serve() {  # serve APP: gunicorn on $port, wait until it answers
   echo "the server did not start" >&2; exit 1
 }
 
+export USERS
 swarm() {  # swarm NAME CLASSES...: locust, headless, statistics to $out/NAME_stats.csv
   local name=$1; shift
   .venv/bin/locust -f benchmarks/season_locustfile.py --headless --only-summary \
-    -u "$USERS" -r "$SPAWN" -t "$DURATION" --host "$base" --reset-stats \
+    -u "$USERS" -r "$SPAWN" -t "$DURATION" --host "$base" \
     --csv "$out/$name" "$@" >"$out/$name.log" 2>&1 || true
 }
 

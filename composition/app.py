@@ -44,6 +44,10 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
                      ("REDIS_URL", "REDIS_URL")):
         if os.environ.get(env):
             app.config[key] = os.environ[env]
+    if os.environ.get("DATABASE_TRANSACTION_POOLER"):
+        app.config["DATABASE_TRANSACTION_POOLER"] = os.environ["DATABASE_TRANSACTION_POOLER"] == "1"
+    if os.environ.get("READ_DATABASE_URL"):
+        app.config["READ_DATABASE_URL"] = os.environ["READ_DATABASE_URL"]
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -54,6 +58,17 @@ def configure(app: Flask, config: type[Config] | str | None, overrides: dict) ->
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if app.config["DATABASE_TRANSACTION_POOLER"] and uri.startswith("postgresql+psycopg://"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if app.config.get("READ_DATABASE_URL"):   # the replica's engine: the same options
+        from portal.read_routing import BIND, replica_url
+
+        app.config["SQLALCHEMY_BINDS"] = {
+            **app.config.get("SQLALCHEMY_BINDS", {}),
+            BIND: {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+                   "url": replica_url(app.config["READ_DATABASE_URL"])}}
     if config_class.ENV_NAME == "production" and not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in production (see README § Production)")
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
@@ -161,6 +176,7 @@ def register_tenancy(app: Flask) -> None:
     import portal.audit.capture  # registers the audit log listeners
     import portal.models  # noqa: F401 - every model mapped before the guard looks
     import tenants.scoping  # noqa: F401 - registers the ORM guard listeners
+    from portal import read_routing
     from portal.accounts.user import User
     from portal.auth import load_user_from_request, load_user_from_session
     from tenants import rls
@@ -172,6 +188,9 @@ def register_tenancy(app: Flask) -> None:
 
     with app.app_context():
         rls.install(db.engine)
+        if app.config.get("READ_DATABASE_URL"):
+            rls.install(db.engines[read_routing.BIND])   # the same policies apply there
+    read_routing.register(app, db)   # before any hook below reads the database
 
     @app.before_request
     def _bind_reach() -> None:

@@ -29,6 +29,12 @@ class Config:
     MIGRATION_DATABASE_URL: str | None = os.environ.get("MIGRATION_DATABASE_URL")
     # Flask reads config classes as plain attributes; a shared dict here is never mutated.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}  # noqa: RUF012
+    # Behind PgBouncer in transaction mode (docs/operations.md § Behind PgBouncer): psycopg
+    # must not prepare statements (PgBouncer 1.18 hands each transaction any server
+    # connection, where the prepared name is unknown or another client's).
+    DATABASE_TRANSACTION_POOLER = os.environ.get("DATABASE_TRANSACTION_POOLER", "") == "1"
+    # A streaming replica for what only reads (portal/read_routing.py): empty = none.
+    READ_DATABASE_URL: str | None = os.environ.get("READ_DATABASE_URL") or None
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
 
     # The ORM guard is one of three isolation layers; it is switched off only by the
@@ -101,6 +107,13 @@ class Config:
 
     # argon2id; the test profile is cheap so the suite stays fast.
     PASSWORD_HASH_PROFILE = "default"  # noqa: S105 - names an argon2 profile
+    # At most this many password hashes run at once on one machine (all web processes
+    # together, portal/accounts/hash_gate.py); a sign-in that waits longer than
+    # PASSWORD_HASH_WAIT seconds for a slot is answered 503 "try again shortly".
+    PASSWORD_HASH_SLOTS = int(os.environ.get("PASSWORD_HASH_SLOTS")
+                              or max(1, (os.cpu_count() or 2) // 2))
+    PASSWORD_HASH_WAIT = float(os.environ.get("PASSWORD_HASH_WAIT") or 1.0)
+    PASSWORD_HASH_LOCK_DIR = os.environ.get("PASSWORD_HASH_LOCK_DIR") or None
     PASSWORD_MIN_LENGTH = 10
     # Failed sign-ins in a row that lock an account, and for how long (an administrator
     # can unlock it sooner). The rate limits above slow guessing; this stops it.

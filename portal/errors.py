@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from portal.accounts.hash_gate import HashingBusy
 from portal.extensions import db
 from portal.problems import DomainError
 
@@ -59,6 +60,15 @@ def register(app: Flask) -> None:
             "Nothing was saved: correct what is listed below and try again.")
             if len(exc.problems) > 1 else exc.messages[0] if exc.messages else _(
             "Nothing was saved."), exc.problems)
+
+    @app.errorhandler(HashingBusy)
+    def _hashing_busy(exc: HashingBusy) -> ResponseReturnValue:
+        """Every password-hashing slot of the machine stayed taken (a burst of sign-ins):
+        a polite 503, nothing changed; the people already signed in are served meanwhile."""
+        db.session.rollback()
+        response = make_response(error_response(503, "busy", exc.messages[0]))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(OverflowError)
     def _number_too_large(_exc: OverflowError) -> ResponseReturnValue:

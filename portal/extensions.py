@@ -12,8 +12,11 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from portal.models_base import Base
+from portal.read_routing import RoutingSession
 
-db = SQLAlchemy(model_class=Base)
+# RoutingSession: a read-only request's statements go to the replica when one is set
+# (READ_DATABASE_URL, portal/read_routing.py); otherwise it is Flask-SQLAlchemy's session.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

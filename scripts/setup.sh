@@ -76,6 +76,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# 5a. PgBouncer, for the transaction-pooling tests and CI pass (scripts/pgbouncer.sh; Debian
+#     ships 1.18). Without it those tests fail with a message saying so.
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends pgbouncer >/dev/null
+  else
+    echo "missing: pgbouncer: run 'sudo apt-get install pgbouncer'" \
+      "(the connection-pooler tests need it)" >&2
+  fi
+fi
+
 # 5. For the browser tests: Debian's chromium (Playwright's own download cannot reach its
 #    servers from here), and LibreOffice without a display, which checks that the Word
 #    exports open.

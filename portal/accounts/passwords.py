@@ -6,9 +6,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from portal.accounts.hash_gate import hashing_slot
+
+# OWASP's Password Storage Cheat Sheet, first argon2id option: m=19 MiB, t=2, p=1 — about
+# 23 ms of one core here (benchmarks/password_hash.py), where argon2-cffi's defaults
+# (t=3, m=64 MiB, p=4, RFC 9106's low-memory profile), used until December 2026, took
+# about 170 ms of both cores. A hash made with other parameters is made again with these
+# at the next sign-in (``needs_rehash``, in ``portal.accounts.service.authenticate``).
+OWASP_ARGON2ID = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 _HASHERS = {
-    # argon2-cffi defaults: argon2id, t=3, m=64 MiB, p=4 (RFC 9106 low-memory profile).
-    "default": PasswordHasher(),
+    "default": PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),
     # Tests only: same algorithm, cheap parameters.
     "test": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
 }
@@ -19,14 +26,16 @@ def _hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    with hashing_slot():
+        return _hasher().hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
     if not stored:
         return False
     try:
-        return _hasher().verify(stored, password)
+        with hashing_slot():
+            return _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 
