@@ -145,6 +145,10 @@ def test_the_demo_is_todays_hung_yen_with_its_history(app: Flask) -> None:
     assert again.exit_code == 0, again.output
     assert "history to 01/07/2025: already present" in again.output
     assert "0 created" in again.output and "0 started" in again.output
+    legacy = runner.invoke(args=["demo", "seed", "--legacy"])      # not over today's
+    assert "the legacy demo needs an empty database" in legacy.output
+    reports = runner.invoke(args=["demo", "reports"])
+    assert "today's demo has its plans and reports already" in reports.output
     with system_scope("test"):
         assert [db.session.scalar(select(func.count()).select_from(model))
                 for model in (Unit, UnitLineage, UnitPlan, UnitReport)] == before
