@@ -233,7 +233,7 @@ def demo_seed(data_dir: Path | None, legacy: bool) -> None:
     (with --legacy: old Hưng Yên alone, in the legacy structure)."""
     from portal.demo import seed
 
-    for line in seed(data_dir, legacy=legacy):
+    for line in seed(data_dir, legacy_only=legacy):
         click.echo(line)
 
 

@@ -97,8 +97,9 @@ def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0
     ``seed_args`` are those of ``flask demo seed``: none loads today's demo (new Hưng
     Yên, December 2026, with its history); the journeys of PRODUCT.md and the drills pass
     ``("--legacy",)`` — they start from old Hưng Yên, whose districts review their
-    communes, with the demo's units and accounts of before 1 July 2025. ``sqlite`` keeps the deployment in SQLite even when E2E_DATABASE_URL
-    names PostgreSQL (that database belongs to the shared deployment of tests/browsing.py)."""
+    communes, with the demo's units and accounts of before 1 July 2025. ``sqlite`` keeps
+    the deployment in SQLite even when E2E_DATABASE_URL names PostgreSQL (that database
+    belongs to the shared deployment of tests/browsing.py)."""
     env = {**os.environ, "PORTAL_ENV": "development", "FLASK_APP": "composition:create_app",
            "SECRET_KEY": "live-test", "CONSOLIDATION_STEP_DELAY": str(step_delay),
            "EVIDENCE_DIR": str(workdir / "evidence"),

@@ -1,9 +1,7 @@
-"""The demo province: Hưng Yên.
-
-``seed`` loads it as it is today (December 2026: new Hưng Yên after the 1 July 2025
-reorganization, with its history — ``portal.demo_today``); ``seed(legacy=True)`` loads
-the legacy structure alone (old Hưng Yên, 10 districts, 139 communes, its bodies, one
-account per role), which ``seed_reports`` and ``reorganize_2025`` work on.
+"""The legacy demo: old Hưng Yên before 1 July 2025 (10 districts, 139 communes), its
+bodies, one account per role (``flask demo seed --legacy``); its plans and reports
+(``flask demo reports``) and the 1 July 2025 reorganization applied to it today
+(``flask demo reorganize``). Today's demo (``portal.demo.today``) builds on its pieces.
 
 Idempotent: running it again changes nothing and says so.
 """
@@ -74,18 +72,8 @@ def data_dir(explicit: Path | None = None) -> Path:
     return DATA_DIR
 
 
-def seed(explicit_dir: Path | None = None, *, legacy: bool = False) -> Iterator[str]:
-    """Load the demo (today's, or the legacy one); yields one line per step for the
-    command to print."""
-    from portal import demo_today
-
-    if not legacy:
-        yield from demo_today.seed(data_dir(explicit_dir))
-        return
-    if demo_today.applied() is not None:
-        yield ("the demo's units were reorganized on 01/07/2025: the legacy demo needs an "
-               "empty database")
-        return
+def seed(explicit_dir: Path | None = None) -> Iterator[str]:
+    """Load the legacy demo; yields one line per step for the command to print."""
     source = data_dir(explicit_dir) / LEGACY_FILE
     result = import_units(read_unit_csv(source.read_bytes()), only=PROVINCE)
     yield f"units of Hưng Yên: {result.created} added, {result.unchanged} already present"
@@ -158,8 +146,7 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
     """Issued plans and yearly reports for most units of the demo province, with figures,
     task statuses, late and missing reports, so a leader's dashboard has something to
     show. Deterministic (the same figures on every machine); skips units that already
-    have a plan or a report, so it is safe to repeat. Today's demo (``flask demo seed``)
-    has its reports already: nothing is added to it."""
+    have a plan or a report, so it is safe to repeat."""
     from datetime import UTC, date, datetime, timedelta
 
     from portal import clock
@@ -170,12 +157,8 @@ def seed_reports(years: tuple[int, ...] = (2025, 2026)) -> Iterator[str]:
     from portal.plans.service import start_plan
     from portal.reports.report import ReportStatus, TaskStatus, UnitReport
     from portal.reports.service import open_report
-    from portal.demo_today import is_today_demo
     from tenants.unit import UnitClosure
 
-    if is_today_demo():
-        yield "demo reports: today's demo has its plans and reports already"
-        return
     framework = db.session.scalar(
         select(Framework).join(FrameworkVersion)
         .where(Framework.owner_unit_id == _province_id(),

@@ -29,15 +29,32 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from portal import clock
 from portal.accounts.service import create_user, find_user, grant
+from portal.demo.legacy import (
+    BODIES,
+    DEMO_PASSWORD,
+    LEGACY_FILE,
+    OPERATOR,
+    PROVINCE,
+    REORG_FILE,
+    _demo_value,
+    _province_id,
+    _seed_plan_108,
+)
 from portal.extensions import db
 from tenants.lineage import Reorganization
 from tenants.tree import add_unit, import_units, read_unit_csv
 from tenants.unit import Unit, UnitClosure, UnitKind
+
+if TYPE_CHECKING:
+    from portal.frameworks.framework import Framework
+    from portal.frameworks.period import ReportingPeriod
+    from portal.reports.report import ReportStatus, UnitReport
 
 OLD_THAI_BINH = "34"
 EFFECTIVE = date(2025, 7, 1)
@@ -66,7 +83,6 @@ PROVINCE_PEOPLE = [
 
 def applied() -> Reorganization | None:
     """The demo's record of the 1 July 2025 reorganization, if it was applied."""
-    from portal.demo import REORG_FILE
 
     return db.session.scalar(select(Reorganization).where(
         Reorganization.source == REORG_FILE).order_by(Reorganization.id).limit(1))
@@ -98,8 +114,6 @@ def _at(day: date, hour: int = 9) -> datetime:
 
 
 def _history(folder: Path) -> Iterator[str]:
-    from portal.demo import BODIES, DEMO_PASSWORD, LEGACY_FILE, PROVINCE, REORG_FILE, \
-        _seed_plan_108
     from portal.reorganization import apply, read_mapping
 
     legacy = read_unit_csv((folder / LEGACY_FILE).read_bytes())
@@ -136,14 +150,15 @@ def _unit(code: str) -> Unit:
     return unit
 
 
-def _framework():  # noqa: ANN202 - Framework, imported late like the rest of the demo
-    from portal.demo import _province_id
+def _framework() -> Framework:
     from portal.frameworks.framework import Framework, FrameworkVersion
 
-    return db.session.scalar(
+    framework = db.session.scalar(
         select(Framework).join(FrameworkVersion)
         .where(Framework.owner_unit_id == _province_id(),
                FrameworkVersion.doc_number == "108/KH-UBND"))
+    assert framework is not None   # noqa: S101 - loaded first, with the history
+    return framework
 
 
 def _signed(chance: random.Random, issued_on: date, unit: Unit) -> dict[str, str]:
@@ -182,7 +197,6 @@ def _legacy_plans() -> str:
     """June 2025: a third of old Hưng Yên's communes, most districts and the bodies
     implement Plan 108 (26/05/2025) — most issued before the reorganization, some still
     drafts or with the chair when the units were closed."""
-    from portal.demo import PROVINCE, _province_id
 
     officer, chair = (find_user(name).id for name, *_rest in COMMUNE_PEOPLE)  # type: ignore[union-attr]  # created above
     units = list(db.session.scalars(
@@ -203,7 +217,6 @@ def _legacy_plans() -> str:
         _issue_plan(unit, chance, date(2025, 6, chance.randint(2, 16)),
                     issue=fate == "issued", submit=fate != "draft")
         counts[fate] += 1
-    del PROVINCE
     return (f"plans under Plan 108 in June 2025: {counts['issued']} issued, "
             f"{counts['submitted']} with the chair, {counts['draft']} drafts")
 
@@ -212,7 +225,6 @@ def _legacy_plans() -> str:
 
 
 def _accounts() -> str:
-    from portal.demo import DEMO_PASSWORD, OPERATOR
 
     created = 0
     for username, full_name, code, role in PROVINCE_PEOPLE:
@@ -233,7 +245,6 @@ def _accounts() -> str:
 
 def _today_units() -> list[Unit]:
     """The communes, wards and bodies of new Hưng Yên (active after the reorganization)."""
-    from portal.demo import _province_id
 
     return [u for u in db.session.scalars(
         select(Unit).join(UnitClosure, UnitClosure.descendant_id == Unit.id)
@@ -272,6 +283,7 @@ def _season() -> Iterator[str]:
     for year in (2025, 2026):
         period = db.session.scalar(select(ReportingPeriod).where(
             ReportingPeriod.framework_id == framework.id, ReportingPeriod.year == year))
+        assert period is not None   # noqa: S101 - Plan 108's periods are 2025-2030
         reported = set(db.session.scalars(select(UnitReport.unit_id).where(
             UnitReport.period_id == period.id)))
         tally: dict[str, int] = {}
@@ -284,11 +296,10 @@ def _season() -> Iterator[str]:
         yield f"reports {year}: " + ", ".join(f"{n} {fate}" for fate, n in sorted(tally.items()))
 
 
-def _report(unit: Unit, period, reviewer: int, officer: int, chair: int) -> str:  # noqa: ANN001 - ReportingPeriod
+def _report(unit: Unit, period: ReportingPeriod, reviewer: int, officer: int, chair: int) -> str:
     """One unit's report for the period, with its figures and its steps, each on its day;
     what became of it ("accepted", "submitted", "returned", "with the chair", "draft",
     "missing")."""
-    from portal.demo import _demo_value
     from portal.frameworks.indicator import Indicator
     from portal.reports.report import ReportStatus, TaskStatus
     from portal.reports.service import open_report
@@ -306,8 +317,10 @@ def _report(unit: Unit, period, reviewer: int, officer: int, chair: int) -> str:
         return fate
     deadline = _at(period.due_date, 17)
     late = chance.random() < 0.2
-    sent = deadline - timedelta(days=chance.randint(0, 20), hours=chance.randint(1, 8)) \
-        if not late else deadline + timedelta(days=chance.randint(1, 3), hours=chance.randint(0, 6))
+    if late:
+        sent = deadline + timedelta(days=chance.randint(1, 3), hours=chance.randint(0, 6))
+    else:
+        sent = deadline - timedelta(days=chance.randint(0, 20), hours=chance.randint(1, 8))
     sent = min(sent, clock.now() - timedelta(hours=2))
     started = sent - timedelta(days=chance.randint(7, 30))
     journey = unit.code == JOURNEY_COMMUNE and year == 2026   # (their notices: this year's)
@@ -327,28 +340,30 @@ def _report(unit: Unit, period, reviewer: int, officer: int, chair: int) -> str:
     if chance.random() < 0.3:
         report.difficulties = "Thiếu cán bộ chuyên trách về tiêu chuẩn, đo lường."
     handed = sent - timedelta(hours=chance.randint(2, 30))
-    _step(report, "hand_over", ReportStatus.DRAFT, ReportStatus.WITH_HEAD, drafter, handed, notify=journey)
+    status = ReportStatus
+    _step(report, "hand_over", status.DRAFT, status.WITH_HEAD, drafter, handed, notify=journey)
     if fate == "with the chair":
         return fate
-    _step(report, "submit", ReportStatus.WITH_HEAD, ReportStatus.SUBMITTED, head, sent, notify=journey)
+    _step(report, "submit", status.WITH_HEAD, status.SUBMITTED, head, sent, notify=journey)
     report.first_submitted_at = report.submitted_at = sent
     _submission(report, sent)
     looked = min(sent + timedelta(days=chance.randint(1, 3)), clock.now() - timedelta(hours=1))
     if fate == "accepted":
         report.accepted_at = looked
-        _step(report, "accept", ReportStatus.SUBMITTED, ReportStatus.ACCEPTED, reviewer, looked, notify=journey)
+        _step(report, "accept", status.SUBMITTED, status.ACCEPTED, reviewer, looked,
+              notify=journey)
     elif fate == "returned":
-        _step(report, "return", ReportStatus.SUBMITTED, ReportStatus.RETURNED, reviewer, looked,
+        _step(report, "return", status.SUBMITTED, status.RETURNED, reviewer, looked,
               RETURN_REASON, notify=journey)
     return fate
 
 
-def _step(report, action: str, from_status, to_status, user_id: int | None,  # noqa: ANN001
+def _step(report: UnitReport, action: str, from_status: ReportStatus,
+          to_status: ReportStatus, user_id: int | None,
           at: datetime, reason: str = "", *, notify: bool = False) -> None:
     """A step of the report's loop as the service records it, on the day it was taken."""
-    from portal.reports.report import ReportTransition
-
     from portal.reports.events import transition_recorded
+    from portal.reports.report import ReportTransition
 
     report.status = to_status.value
     transition = ReportTransition(report_id=report.id, unit_id=report.unit_id,
@@ -362,7 +377,7 @@ def _step(report, action: str, from_status, to_status, user_id: int | None,  # n
             transition_recorded(transition)
 
 
-def _submission(report, at: datetime) -> None:  # noqa: ANN001 - UnitReport
+def _submission(report: UnitReport, at: datetime) -> None:
     """What was sent, as the service keeps it (the reviewer's "changes since" reads it)."""
     from portal.reports.report import ReportSubmission
     from portal.reports.service import snapshot
