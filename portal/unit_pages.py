@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.extensions import db
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
 from portal.frameworks.service import duties_of
@@ -44,6 +45,7 @@ class UnitPage:
     visible_ancestors: set[int]                # the trail's units the caller may open
     reads_subtree: bool
     children: list[Unit]                       # empty unless the caller reads the subtree
+    closed_children: list[Unit]                # those closed by today (a reorganization)
     duties: list[tuple[Framework, FrameworkVersion, FrameworkNode]]
     counts: dict[int, int]                     # child id -> units below it
     roles: list[Role]
@@ -99,8 +101,12 @@ def unit_page(unit: Unit, reach: Reach) -> UnitPage:
         select(Unit.id).where(Unit.id.in_([uid for _c, _n, uid in trail]))))
     reads_subtree = reach.reads_subtree_of(unit.id)
     kids = children(unit) if reads_subtree else []
+    today = clock.today()
+    closed = [k for k in kids if k.valid_to is not None and k.valid_to <= today]
+    kids = [k for k in kids if k not in closed]
     return UnitPage(unit=unit, trail=trail, visible_ancestors=visible,
-                    reads_subtree=reads_subtree, children=kids, duties=duties_of(unit),
+                    reads_subtree=reads_subtree, children=kids, closed_children=closed,
+                    duties=duties_of(unit),
                     counts=descendant_counts(k.id for k in kids),
                     roles=sorted(reach.roles_in(unit.id)), can_write=reach.can_write(unit.id),
                     todo=todo_lists([unit], reach)[unit.id],
