@@ -225,12 +225,15 @@ def users_set_password(username: str, password: str) -> None:
 @demo_cli.command("seed")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the official unit lists (default: portal/data).")
+@click.option("--legacy", is_flag=True,
+              help="Only old Hưng Yên before 1 July 2025 (10 districts, 139 communes).")
 @transactional("demo seed")
-def demo_seed(data_dir: Path | None) -> None:
-    """Load the demo province (Hưng Yên, legacy structure) and one account per role."""
+def demo_seed(data_dir: Path | None, legacy: bool) -> None:
+    """Load the demo province: new Hưng Yên as it is today, with its history since 2025
+    (with --legacy: old Hưng Yên alone, in the legacy structure)."""
     from portal.demo import seed
 
-    for line in seed(data_dir):
+    for line in seed(data_dir, legacy_only=legacy):
         click.echo(line)
 
 

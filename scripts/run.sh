@@ -9,9 +9,10 @@ scripts/setup.sh
 export PORTAL_ENV=${PORTAL_ENV:-development}
 export FLASK_APP=composition:create_app
 .venv/bin/flask db upgrade
+# Today's Hưng Yên (December 2026) with its history: the legacy units and their June 2025
+# plans, the 1 July 2025 reorganization, the new communes' plans and 2025–2026 reports
+# (docs/demo.md). `flask demo seed --legacy` loads old Hưng Yên alone instead.
 .venv/bin/flask demo seed
-# Plans and 2025–2026 reports for most demo units, so the leaders' dashboard has figures.
-.venv/bin/flask demo reports
 # Embedded mode has no scheduler: send today's reminders now (nobody is told twice;
 # e-mails are written to instance/mail). In production the worker or cron does this.
 .venv/bin/flask reminders send

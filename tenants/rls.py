@@ -120,6 +120,29 @@ LANGUAGE sql STABLE AS $$
 $$"""
 
 
+# Version 3 (migration 0026): whoever holds a role in a unit — its drafter and head too,
+# who see their own unit only — also reads the units merged into it, so a new commune's
+# people read the plans and reports of the old communes it took over. The ORM guard
+# (tenants.scoping) applies the same rule.
+VISIBLE_UNITS_V3_SQL = """CREATE OR REPLACE FUNCTION portal_visible_units() RETURNS SETOF integer
+LANGUAGE sql STABLE AS $$
+  SELECT unnest(string_to_array(NULLIF(current_setting('app.unit_ids', true), ''), ',')::integer[])
+  UNION
+  SELECT c.descendant_id FROM unit_closure c
+   WHERE c.ancestor_id = ANY (string_to_array(
+           NULLIF(current_setting('app.unit_roots', true), ''), ',')::integer[])
+  UNION
+  SELECT l.predecessor_id FROM unit_lineage l JOIN unit_closure c
+      ON c.descendant_id = l.successor_id
+   WHERE c.ancestor_id = ANY (string_to_array(
+           NULLIF(current_setting('app.unit_roots', true), ''), ',')::integer[])
+  UNION
+  SELECT l.predecessor_id FROM unit_lineage l
+   WHERE l.successor_id = ANY (string_to_array(
+           NULLIF(current_setting('app.unit_ids', true), ''), ',')::integer[])
+$$"""
+
+
 def _functions_if_missing() -> list[str]:
     """Create each visibility function only where it does not exist yet."""
     out = []

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 _closure = table("unit_closure", column("ancestor_id"), column("descendant_id"),
                  column("depth"))
 # Units merged into others by a reorganization (tenants/lineage.py): a subtree's readers
-# read what was merged into it, as PostgreSQL's portal_visible_units() does.
+# read what was merged into it, and so do those who hold a role in the unit it was merged
+# into, as PostgreSQL's portal_visible_units() does.
 _lineage = table("unit_lineage", column("predecessor_id"), column("successor_id"))
 
 
@@ -259,7 +260,10 @@ def _guard_statement(state: ORMExecuteState) -> None:
                 | getattr(cls, cls.__tenant_column__).in_(
                     select(_lineage.c.predecessor_id)
                     .join(_closure, _closure.c.descendant_id == _lineage.c.successor_id)
-                    .where(_closure.c.ancestor_id.in_(roots))),
+                    .where(_closure.c.ancestor_id.in_(roots)))
+                | getattr(cls, cls.__tenant_column__).in_(
+                    select(_lineage.c.predecessor_id)
+                    .where(_lineage.c.successor_id.in_(units))),
                 include_aliases=True)
         options.append(criteria)
     state.statement = state.statement.options(*options)

@@ -27,7 +27,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed; scripts/setup.sh --browser installs it")
         pytest.skip("chromium is not installed (scripts/setup.sh --browser installs it)")
-    deployment = prepare(tmp_path_factory.mktemp("live"), redis_db=13, step_delay=0.7)
+    deployment = prepare(tmp_path_factory.mktemp("live"), redis_db=13, step_delay=0.7,
+                         seed_args=("--legacy",))   # the journeys need the districts
     try:
         deployment.start_server()
         if deployment.env.get("REDIS_URL"):

@@ -89,16 +89,24 @@ def _empty_postgresql(url: str, app_role: str) -> None:
 
 
 def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0,
-            redis_url: str | None = None) -> Live:
+            redis_url: str | None = None, seed_args: tuple[str, ...] = (),
+            sqlite: bool = False) -> Live:
     """Migrate and seed a database of its own; Redis database ``redis_db`` of REDIS_URL, or
-    the Redis at ``redis_url``, if asked."""
+    the Redis at ``redis_url``, if asked.
+
+    ``seed_args`` are those of ``flask demo seed``: none loads today's demo (new Hưng
+    Yên, December 2026, with its history); the journeys of PRODUCT.md and the drills pass
+    ``("--legacy",)`` — they start from old Hưng Yên, whose districts review their
+    communes, with the demo's units and accounts of before 1 July 2025. ``sqlite`` keeps
+    the deployment in SQLite even when E2E_DATABASE_URL names PostgreSQL (that database
+    belongs to the shared deployment of tests/browsing.py)."""
     env = {**os.environ, "PORTAL_ENV": "development", "FLASK_APP": "composition:create_app",
            "SECRET_KEY": "live-test", "CONSOLIDATION_STEP_DELAY": str(step_delay),
            "EVIDENCE_DIR": str(workdir / "evidence"),
            # every journey signs in from 127.0.0.1: the per-address limit of production
            # (10 a minute, tested in test_auth) would refuse the later journeys
            "LOGIN_RATE_LIMIT": "300 per minute"}
-    if os.environ.get("E2E_DATABASE_URL"):
+    if os.environ.get("E2E_DATABASE_URL") and not sqlite:
         env["DATABASE_URL"] = os.environ["E2E_DATABASE_URL"]
         env["MIGRATION_DATABASE_URL"] = os.environ.get("E2E_MIGRATION_DATABASE_URL", "")
         _empty_postgresql(env["MIGRATION_DATABASE_URL"] or env["DATABASE_URL"],
@@ -117,7 +125,7 @@ def prepare(workdir: Path, *, redis_db: int | None = None, step_delay: float = 0
         connection.close()
     else:
         env.pop("REDIS_URL", None)
-    for step in (["db", "upgrade"], ["demo", "seed"]):
+    for step in (["db", "upgrade"], ["demo", "seed", *seed_args]):
         subprocess.run([sys.executable, "-m", "flask", *step], env=env, cwd=ROOT,
                        check=True, capture_output=True)
     return Live(env=env, workdir=workdir)

@@ -73,11 +73,11 @@ def test_import_errors_name_rows_and_import_nothing(app: Flask, tmp_path: Path) 
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
 
 
-def test_demo_seed_is_idempotent(app: Flask) -> None:
-    first = invoke(app, "demo", "seed")
+def test_legacy_demo_seed_is_idempotent(app: Flask) -> None:
+    first = invoke(app, "demo", "seed", "--legacy")
     assert first.exit_code == 0, first.output
     assert "150 added" in first.output and "9 added" in first.output
-    second = invoke(app, "demo", "seed")
+    second = invoke(app, "demo", "seed", "--legacy")
     assert "0 added, 150 already present" in second.output
     assert "0 created" in second.output
     with system_scope("test"):
@@ -100,7 +100,7 @@ def test_over_long_names_and_bad_emails_are_refused(app: Flask) -> None:
 def test_demo_reports_fill_the_province_once(app: Flask) -> None:
     from portal.reports.report import UnitReport
 
-    invoke(app, "demo", "seed")
+    invoke(app, "demo", "seed", "--legacy")
     first = invoke(app, "demo", "reports").output
     assert "demo reports 2025:" in first and "demo reports 2026:" in first
     with system_scope("test"):

@@ -100,7 +100,7 @@ def private_redis():
 
 
 def test_drafting_and_submitting_go_on_while_redis_is_down(tmp_path: Path, private_redis) -> None:
-    live = prepare(tmp_path, redis_url=private_redis.url)
+    live = prepare(tmp_path, redis_url=private_redis.url, seed_args=("--legacy",))
     try:
         live.start_server()
         live.start_worker()

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_USERNAMES = {"canbo.xa", "chutich.xa", "chuyenvien.huyen", "lanhdao.huyen",
-                  "canbo.skhcn", "giamdoc.skhcn", "tonghop.skhcn", "lanhdao.tinh",
-                  "quantri.tinh", "vanhanh"}
+DEMO_USERNAMES = {"canbo.xa", "chutich.xa", "chuyenvien.skhcn", "canbo.skhcn",
+                  "giamdoc.skhcn", "tonghop.skhcn", "lanhdao.tinh", "quantri.tinh", "vanhanh"}
+LEGACY_USERNAMES = {"canbo.xa", "chutich.xa", "chuyenvien.huyen", "lanhdao.huyen",
+                    "canbo.skhcn", "giamdoc.skhcn", "tonghop.skhcn", "lanhdao.tinh",
+                    "quantri.tinh", "vanhanh"}
 # Runs the Flask command line after printing where the app factory and the domain came from.
 FLASK_FROM_HERE = ("import sys, composition.app, portal; print(composition.app.__file__); "
                    "print(portal.__file__); from flask.cli import main; main()")
@@ -44,9 +46,12 @@ def clone_env(clone: Path) -> dict[str, str]:
     return env
 
 
-def flask(clone: Path, *args: str) -> list[str]:
+def flask(clone: Path, *args: str, database: str | None = None) -> list[str]:
+    env = clone_env(clone)
+    if database:                                # another SQLite file in the clone's instance
+        env["DATABASE_URL"] = f"sqlite:///{clone / 'instance' / database}"
     done = subprocess.run([sys.executable, "-c", FLASK_FROM_HERE, *args], cwd=clone,
-                          env=clone_env(clone), capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[:2] == [str(clone / "composition" / "app.py"),   # the clone's code ran
@@ -67,20 +72,49 @@ def test_the_data_is_in_the_clone(clone: Path) -> None:
 
 def test_demo_seed_in_a_fresh_clone(clone: Path) -> None:
     flask(clone, "db", "upgrade")
-    assert flask(clone, "demo", "seed") == [
+    assert flask(clone, "demo", "seed") == [        # today's Hưng Yên, with its history
+        "units until 30/06/2025 (old Hưng Yên, old Thái Bình, bodies): 410 added",
+        "Plan 108 framework: loaded as framework 1, published, with 5 validation rules",
+        "plans under Plan 108 in June 2025: 32 issued, 6 with the chair, 10 drafts",
+        "reorganization of 01/07/2025 (with lineage): 104 units created, 381 closed, "
+        "19 units above closed, 2 roles moved, 40 plans kept by the old units",
+        "demo accounts of today's structure: 7 created (password HungYen@2025)",
+        "plans of the new communes from July 2025: 99 started",
+        "reports 2025: 101 accepted, 8 missing, 3 submitted",
+        "reports 2026: 32 accepted, 17 draft, 16 missing, 8 returned, 33 submitted, "
+        "6 with the chair",
+    ]
+    database = clone / "instance" / "portal.sqlite3"             # the clone's own instance
+    with sqlite3.connect(database) as connection:
+        units = connection.execute("SELECT kind, valid_to IS NULL, count(*) FROM unit "
+                                   "GROUP BY kind, valid_to IS NULL").fetchall()
+        usernames = {row[0] for row in connection.execute("SELECT username FROM user_account")}
+        links, plans, reports = connection.execute(
+            "SELECT (SELECT count(*) FROM unit_lineage), (SELECT count(*) FROM unit_plan), "
+            "(SELECT count(*) FROM unit_report)").fetchone()
+    assert {(kind, bool(now)): n for kind, now, n in units} == {
+        ("province", True): 1, ("commune", True): 104, ("department", True): 9,
+        ("province", False): 1, ("district", False): 18, ("commune", False): 381}
+    assert usernames == DEMO_USERNAMES
+    assert (links, plans, reports) == (400, 147, 200)
+    assert flask(clone, "demo", "reports") == [
+        "demo reports: today's demo has its plans and reports already"]
+
+    # the legacy demo, and the other default of the command line: the official 2025
+    # mapping, from the clone too
+    flask(clone, "db", "upgrade", database="legacy.sqlite3")
+    assert flask(clone, "demo", "seed", "--legacy", database="legacy.sqlite3") == [
         "units of Hưng Yên: 150 added, 0 already present",
         "departments and bodies: 9 added, 0 already present",
         "demo accounts: 10 created (password HungYen@2025)",
         "Plan 108 framework: loaded as framework 1, published, with 5 validation rules",
     ]
-    database = clone / "instance" / "portal.sqlite3"             # the clone's own instance
-    with sqlite3.connect(database) as connection:
+    with sqlite3.connect(clone / "instance" / "legacy.sqlite3") as connection:
         units = connection.execute("SELECT kind, count(*) FROM unit GROUP BY kind").fetchall()
         usernames = {row[0] for row in connection.execute("SELECT username FROM user_account")}
     assert dict(units) == {"province": 1, "district": 10, "commune": 139, "department": 9}
-    assert usernames == DEMO_USERNAMES
-    # the other default of the command line: the official 2025 mapping, from the clone too
-    assert flask(clone, "demo", "reorganize") == [
+    assert usernames == LEGACY_USERNAMES
+    assert flask(clone, "demo", "reorganize", database="legacy.sqlite3") == [
         "units of Thái Bình: 251 added, 0 already present",
         "reorganization of 01/07/2025: 104 units created, 381 closed, 19 units above closed, "
         "2 memberships moved, 2 to review",

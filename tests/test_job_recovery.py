@@ -183,7 +183,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServ
     if not os.environ.get("REDIS_URL"):
         pytest.skip("needs Redis and a worker process (CI sets REDIS_URL)")
     live = prepare(tmp_path_factory.mktemp("live"), redis_url=redis_server.url,
-                   step_delay=1.5)
+                   step_delay=1.5, seed_args=("--legacy",))
     if not DEFAULTS:
         live.env.update(FAST)
     yield live

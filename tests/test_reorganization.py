@@ -252,7 +252,7 @@ def test_the_new_province_reads_what_was_merged_into_it(legacy: int) -> None:
 
 def test_the_demo_applies_the_real_mapping(app: Flask) -> None:
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--legacy"]).exit_code == 0
     result = runner.invoke(args=["demo", "reorganize"])
     assert result.exit_code == 0, result.output
     assert "104 units created, 381 closed, 19 units above closed" in result.output

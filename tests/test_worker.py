@@ -38,7 +38,8 @@ needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
 def test_a_worker_killed_mid_job_leaves_exactly_one_complete_snapshot(tmp_path: Path) -> None:
     redis_server = RedisServer(tmp_path)      # of its own: prepare() empties it
     redis_server.start()
-    live = prepare(tmp_path, redis_url=redis_server.url, step_delay=1.5)
+    live = prepare(tmp_path, redis_url=redis_server.url, step_delay=1.5,
+                   seed_args=("--legacy",))
     engine = reader(live)
     try:
         consolidation_id = launch(live, "new")

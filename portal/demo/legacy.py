@@ -1,4 +1,7 @@
-"""The demo province: Hưng Yên in the legacy structure, its bodies, one account per role.
+"""The legacy demo: old Hưng Yên before 1 July 2025 (10 districts, 139 communes), its
+bodies, one account per role (``flask demo seed --legacy``); its plans and reports
+(``flask demo reports``) and the 1 July 2025 reorganization applied to it today
+(``flask demo reorganize``). Today's demo (``portal.demo.today``) builds on its pieces.
 
 Idempotent: running it again changes nothing and says so.
 """
@@ -70,7 +73,7 @@ def data_dir(explicit: Path | None = None) -> Path:
 
 
 def seed(explicit_dir: Path | None = None) -> Iterator[str]:
-    """Load the demo; yields one line per step for the command to print."""
+    """Load the legacy demo; yields one line per step for the command to print."""
     source = data_dir(explicit_dir) / LEGACY_FILE
     result = import_units(read_unit_csv(source.read_bytes()), only=PROVINCE)
     yield f"units of Hưng Yên: {result.created} added, {result.unchanged} already present"
