@@ -3,7 +3,7 @@ read the plans and reports of the old communes it took over (portal_visible_unit
 tenants/rls.py; the ORM guard applies the same rule).
 
 Revision ID: 0026_demo_history
-Revises: 0021_document_ingest
+Revises: 0023_ingest_corrections
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -11,7 +11,7 @@ from alembic import op
 from tenants.rls import VISIBLE_UNITS_V2_SQL, VISIBLE_UNITS_V3_SQL
 
 revision = "0026_demo_history"
-down_revision = "0021_document_ingest"
+down_revision = "0023_ingest_corrections"
 branch_labels = None
 depends_on = None
 
