@@ -26,6 +26,8 @@ from portal.reports.report import (
     UnitReport,
 )
 from portal.reports.value_thread import ValueComment, ValueFollowUp
+from portal.signing.image import SigningImage
+from portal.signing.record import DocumentRecord
 from portal.validation.explanation import ViolationExplanation
 from portal.validation.rule import ValidationRule
 from portal.validation.run import ValidationNotice, ValidationRun
@@ -38,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "ConsolidationNarrative",
     "DocumentIngest",
+    "DocumentRecord",
     "Framework",
     "FrameworkNode",
     "FrameworkVersion",
@@ -58,6 +61,7 @@ __all__ = [
     "ReportSubmission",
     "ReportTask",
     "ReportTransition",
+    "SigningImage",
     "ReportValue",
     "ReportingPeriod",
     "Responsibility",

@@ -1,0 +1,273 @@
+"""The PDF of record and its digital signatures (docs/signing.md): the PDF made by
+LibreOffice and checked, the signer's signature verified (and refused when the document
+changed, the PDF is another one, the chain is untrusted, the certificate expired, the
+signer is not the unit's head), the organisation's signature applied with a PKCS#12 the
+province configured, and who may do what."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.signing import render as render_module
+from portal.signing.record import DocumentRecord, RecordStatus
+from portal.signing.render import ORGANISATION_FIELD, SIGNER_FIELD, check, facts
+from portal.signing.verify import VerificationError
+from tenants.scoping import system_scope
+from tests.conftest import csrf_token
+from tests.signing_pki import Identity, issue_cert, make_ca, outside_sign, png, write_pkcs12, write_root
+
+HEAD = "Người head"           # the full name of D1's head (tests.conftest)
+ISSUE = {"doc_number": "25/KH-UBND", "issued_on": "05/01/2026", "signing_formula": "TM.",
+         "signing_body": "Ủy ban nhân dân", "signing_authority": "CHỦ TỊCH",
+         "signer_title": "Chủ tịch", "signer_name": HEAD, "place": "Văn Lâm",
+         "recipients": "UBND tỉnh;"}
+PASSWORD = b"mat-khau-p12"
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory) -> dict[str, Identity | Path]:
+    folder = tmp_path_factory.mktemp("pki")
+    root, stranger = make_ca("CA thử nghiệm"), make_ca("CA lạ")
+    out: dict = {
+        "root": root, "trust": write_root(root, folder / "trust"),
+        "head": issue_cert(root, HEAD),
+        "drafter": issue_cert(root, "Người drafter"),
+        "expired": issue_cert(root, HEAD, expired=True),
+        "untrusted": issue_cert(stranger, HEAD),
+        "organisation": issue_cert(root, "Huyện Một", "Huyện Một"),
+    }
+    out["p12"] = write_pkcs12(out["organisation"], folder / "org.p12", PASSWORD)
+    (folder / "org.pass").write_bytes(PASSWORD)
+    out["pass"] = folder / "org.pass"
+    return out
+
+
+_PDFS: dict[bytes, bytes] = {}
+
+
+@pytest.fixture
+def signing_config(app: Flask, pki, monkeypatch: pytest.MonkeyPatch):
+    """Trust roots and D1's organisation certificate; LibreOffice runs once per document
+    per session (the same Word file gives the same PDF: it is kept)."""
+    import json
+
+    monkeypatch.setitem(app.config, "TRUST_ROOTS_DIR", str(pki["trust"]))
+    monkeypatch.setitem(app.config, "ORGANISATION_CERTIFICATES", json.dumps(
+        {"D1": {"pkcs12": str(pki["p12"]), "password_file": str(pki["pass"])}}))
+    real = render_module.docx_to_pdf
+
+    def cached(docx: bytes, timeout: int = 120) -> bytes:
+        if docx not in _PDFS:
+            _PDFS[docx] = real(docx, timeout)
+        return _PDFS[docx]
+
+    monkeypatch.setattr("portal.signing.service.docx_to_pdf", cached)
+    return pki
+
+
+def issued_plan(plan_id: int) -> None:
+    from portal.plans.plan import UnitPlan
+    from portal.plans.service import issue, submit
+
+    with system_scope("test"):
+        plan = db.session.get_one(UnitPlan, plan_id)
+        revision = plan.revisions[-1]
+        for task in revision.task_rows:
+            task.content = task.content or "Nhiệm vụ"
+        submit(plan, None)
+        issue(plan, None, ISSUE)
+        db.session.commit()
+
+
+def make_record(plan_id: int) -> int:
+    from portal.plans.plan import UnitPlan
+    from portal.signing import request_record, source_of_plan
+
+    issued_plan(plan_id)
+    with system_scope("test"):
+        return request_record(source_of_plan(db.session.get_one(UnitPlan, plan_id)), None)
+
+
+def record(record_id: int) -> DocumentRecord:
+    with system_scope("test"):
+        db.session.expire_all()
+        row = db.session.get_one(DocumentRecord, record_id)
+        db.session.expunge(row)
+        return row
+
+
+def stored(key: str) -> bytes:
+    from portal.signing.service import read_file
+
+    return read_file(key)
+
+
+def accept(record_id: int, data: bytes, organisation: bool = False):
+    from portal.signing import accept_signed
+    from portal.unit_of_work import unit_of_work
+
+    with system_scope("test"), unit_of_work():
+        return accept_signed(db.session.get_one(DocumentRecord, record_id), data, None,
+                             organisation=organisation)
+
+
+# ---- the PDF of record -------------------------------------------------------------------
+
+
+def test_the_pdf_of_record_is_a4_with_its_fonts_embedded_and_its_signature_fields(
+        app: Flask, plan_id: int, signing_config) -> None:
+    record_id = make_record(plan_id)
+    row = record(record_id)
+    assert row.status == RecordStatus.RENDERED.value, row.error
+    assert (row.doc_number, row.issued_on.isoformat()) == ("25/KH-UBND", "2026-01-05")
+    pdf = stored(row.pdf_key)
+    import hashlib
+
+    assert hashlib.sha256(pdf).hexdigest() == row.pdf_sha256 and len(pdf) == row.pdf_size
+    found = facts(pdf)
+    assert found.a4 and found.fonts and all(found.fonts.values()), found.fonts
+    assert found.numbered and found.pages == row.pages
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    fields = reader.get_fields() or {}
+    assert {SIGNER_FIELD, ORGANISATION_FIELD} <= set(fields)
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "25/KH-UBND" in text and HEAD in text
+    # the signer's box lies above the name, the seal over its left third
+    signer, seal = row.layout["signer"], row.layout["organisation"]
+    assert seal[0] < signer[0] < seal[2] < signer[2]
+    assert seal[2] - signer[0] == pytest.approx((signer[2] - signer[0]) / 3, abs=1)
+
+
+def test_a_pdf_without_embedded_fonts_is_refused() -> None:
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595.28, 841.89)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                             NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
+        {NameObject("/F1"): writer._add_object(font)})})
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(render_module.RenderError) as refused:
+        check(out.getvalue())
+    assert "Helvetica" in str(refused.value)
+
+
+def test_without_libreoffice_the_message_says_what_to_install(monkeypatch) -> None:
+    monkeypatch.setattr(render_module.shutil, "which", lambda _name: None)
+    with pytest.raises(render_module.RenderError) as refused:
+        render_module.docx_to_pdf(b"PK")
+    assert refused.value.code == "office-missing"
+    assert "libreoffice-writer-nogui" in str(refused.value)
+
+
+# ---- the signer's signature, verified ----------------------------------------------------
+
+
+def test_the_heads_signature_is_accepted_then_the_organisation_issues(
+        app: Flask, plan_id: int, signing_config) -> None:
+    record_id = make_record(plan_id)
+    pdf = stored(record(record_id).pdf_key)
+    signed = outside_sign(pdf, signing_config["head"], SIGNER_FIELD,
+                          image=png((20, 40, 200)))
+    verified = accept(record_id, signed)
+    assert verified.common_name == HEAD
+    row = record(record_id)
+    assert row.status == RecordStatus.SIGNED.value and stored(row.signed_key) == signed
+    assert signed[:row.pdf_size] == pdf                    # the rendered bytes, signed
+    # the clerk: the organisation's signature with the configured PKCS#12
+    from portal.signing import sign_as_organisation
+    from portal.unit_of_work import unit_of_work
+
+    with system_scope("test"), unit_of_work():
+        organisation = sign_as_organisation(db.session.get_one(DocumentRecord, record_id),
+                                            None)
+    assert organisation.common_name == "Huyện Một"
+    row = record(record_id)
+    assert row.status == RecordStatus.ISSUED.value
+    final = stored(row.issued_key)
+    assert final[:row.signed_size] == signed
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    names = [s.field_name for s in PdfFileReader(io.BytesIO(final)).embedded_signatures]
+    assert names == [SIGNER_FIELD, ORGANISATION_FIELD]
+
+
+def refused(record_id: int, data: bytes, organisation: bool = False) -> VerificationError:
+    with pytest.raises(VerificationError) as caught:
+        accept(record_id, data, organisation)
+    assert record(record_id).status == (RecordStatus.SIGNED.value if organisation
+                                        else RecordStatus.RENDERED.value)
+    return caught.value
+
+
+def test_verification_refuses_each_bad_signature(app: Flask, plan_id: int,
+                                                 signing_config) -> None:
+    record_id = make_record(plan_id)
+    pdf = stored(record(record_id).pdf_key)
+    head = signing_config["head"]
+    good = outside_sign(pdf, head, SIGNER_FIELD)
+
+    # a document changed after signing: a byte the signature covers altered (its date)…
+    at = good.index(b"/Filter /Adobe.PPKLite", len(pdf)) + len(b"/Filter /Adobe.")
+    changed = bytearray(good)
+    changed[at:at + 7] = b"PPKLitx"
+    error = refused(record_id, bytes(changed))
+    assert error.check == "intact" and "thay đổi sau khi ký" in str(error)
+    # …a byte of the rendered document itself…
+    tampered = bytearray(good)
+    tampered[len(pdf) // 2] ^= 0x01
+    assert refused(record_id, bytes(tampered)).check == "prefix"
+    # …or content appended after the signature (an incremental update)
+    from pyhanko.pdf_utils.generic import pdf_name
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(good), strict=False)
+    writer.root["/Lang"] = pdf_name("/vi")
+    writer.update_root()
+    appended = io.BytesIO()
+    writer.write(appended)
+    assert refused(record_id, appended.getvalue()).check == "coverage"
+    # a signature over a different PDF
+    # (the same document written out again: another file, with the same field)
+    from pypdf import PdfWriter
+
+    rewritten = io.BytesIO()
+    PdfWriter(clone_from=io.BytesIO(pdf)).write(rewritten)
+    other = outside_sign(rewritten.getvalue(), head, SIGNER_FIELD)
+    assert refused(record_id, other).check == "prefix"
+    # an untrusted chain, an expired certificate, someone who is not the unit's head
+    error = refused(record_id, outside_sign(pdf, signing_config["untrusted"], SIGNER_FIELD))
+    assert error.check == "trust" and "gốc tin cậy" in str(error)
+    error = refused(record_id, outside_sign(pdf, signing_config["expired"], SIGNER_FIELD))
+    assert error.check == "trust" and "không còn hiệu lực" in str(error)
+    error = refused(record_id, outside_sign(pdf, signing_config["drafter"], SIGNER_FIELD))
+    assert error.check == "signer" and "Người drafter" in str(error)
+    # the good one is still accepted after all of that
+    assert accept(record_id, good).common_name == HEAD
+
+
+def test_the_organisation_signature_must_be_the_units(app: Flask, plan_id: int,
+                                                      signing_config) -> None:
+    record_id = make_record(plan_id)
+    pdf = stored(record(record_id).pdf_key)
+    signed = outside_sign(pdf, signing_config["head"], SIGNER_FIELD)
+    accept(record_id, signed)
+    # the head's own certificate is not the organisation's
+    error = refused(record_id, outside_sign(signed, signing_config["head"],
+                                            ORGANISATION_FIELD), organisation=True)
+    assert error.check == "signer"
+    sealed = outside_sign(signed, signing_config["organisation"], ORGANISATION_FIELD)
+    assert accept(record_id, sealed, organisation=True).common_name == "Huyện Một"
+
