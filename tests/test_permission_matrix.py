@@ -99,6 +99,11 @@ EXPECTED: dict[str, str] = {
     "validation.runs": "reviewing",
     "validation.show": "reviewing",      # the run of the target unit's subtree
     "validation.export": "reviewing",
+    # documents of record (docs/signing.md): whoever may see the document
+    "signing.show": "read",
+    "signing.record_pdf": "read",
+    "signing.signed_pdf": "read",
+    "signing.unit_signing": "read",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -153,6 +158,13 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "validation.delete": ("fw-manage", {}, 422),                      # not confirmed
     "validation.explain": ("plan-writer", {}, 303),                   # empty: nothing kept
     "validation.start": ("reviewing", {}, 303),                       # no period chosen
+    # the PDF of record: made by the unit's head, leader or clerk (not confirmed: 422)
+    "signing.plan_record": ("signing-party", {}, 422),
+    "signing.report_record": ("signing-party", {}, 422),
+    "signing.consolidation_record": ("signing-party", {}, 422),
+    "signing.sign": ("plan-head", {}, 422),              # the head signs a plan; no file
+    "signing.issue": ("clerk", {}, 422),                 # the clerk issues; no choice made
+    "signing.upload_image_view": ("unit-admin", {}, 422),     # no image chosen
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -164,20 +176,22 @@ OWNER_ROLES = {"consolidator", "admin"}
 WRITER_ROLES = {"drafter", "head"}
 REVIEWER_ROLES = {"reviewer", "consolidator"}
 # What a platform operator may not do: act as a member of a unit.
-MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer", "narrative-editor"}
-ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "platform",
-         "anonymous"]
+MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer", "narrative-editor",
+               "signing-party", "clerk"}
+ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "clerk",
+         "platform", "anonymous"]
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
-             "object_type", "object_id", "rule_id", "run_id", "ingest_id"}
+             "object_type", "object_id", "rule_id", "run_id", "ingest_id", "record_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
     """'ok', 'forbidden' or 'hidden' for a signed-in, non-operator role."""
     subtree = role in SUBTREE_ROLES
     if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator",
-                "narrative-editor", "dashboard", "audit", "reviewing", "value-party") or \
+                "narrative-editor", "dashboard", "audit", "reviewing", "value-party",
+                "signing-party", "clerk", "unit-admin") or \
             kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
@@ -197,6 +211,12 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "ok" if role == "consolidator" and target in ("own", "child") else "forbidden"
     if kind == "dashboard":
         return "ok" if subtree else "forbidden"
+    if kind == "signing-party":   # the unit's own head, leader and clerk
+        return "ok" if role in {"head", "leader", "clerk"} and target == "own" else "forbidden"
+    if kind == "clerk":
+        return "ok" if role == "clerk" and target == "own" else "forbidden"
+    if kind == "unit-admin":      # administrators of the unit or above it
+        return "ok" if role == "admin" and target in ("own", "child") else "forbidden"
     if kind == "audit":
         return "ok" if role == "admin" else "forbidden"
     if kind == "reviewing":  # reviewers and consolidators of the unit or above it
@@ -327,7 +347,7 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
     token = csrf_token(client, "/auth/login" if role == "anonymous" else "/auth/password")
     kinds = {"unit-owner", "fw-manage", "unit-writer", "plan-writer", "plan-head",
              "plan-reviewer", "plan-read", "read", "consolidator", "narrative-editor",
-             "reviewing", "value-party"}
+             "reviewing", "value-party", "signing-party", "clerk", "unit-admin"}
     # "form": the caller's own session, language and notices, with no unit to reach
     untried = {e for e, (kind, _p, _s) in POSTS.items() if kind not in kinds | {"form"}}
     assert not untried, f"no test tries these POST routes: {sorted(untried)}"

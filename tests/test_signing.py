@@ -271,3 +271,137 @@ def test_the_organisation_signature_must_be_the_units(app: Flask, plan_id: int,
     sealed = outside_sign(signed, signing_config["organisation"], ORGANISATION_FIELD)
     assert accept(record_id, sealed, organisation=True).common_name == "Huyện Một"
 
+
+
+def test_an_attachment_is_signed_by_the_organisation_at_the_top_right(
+        app: Flask, plan_id: int, signing_config) -> None:
+    from portal.plans.plan import UnitPlan
+    from portal.signing import request_record, sign_as_organisation, source_of_plan
+    from portal.signing.organisation import stamp_text
+    from portal.unit_of_work import unit_of_work
+
+    issued_plan(plan_id)
+    with system_scope("test"):
+        record_id = request_record(source_of_plan(db.session.get_one(UnitPlan, plan_id)),
+                                   None, attachment=True)
+    row = record(record_id)
+    x1, y1, x2, y2 = row.layout["organisation"]
+    assert row.layout["page"] == 0 and x2 > 500 and y2 > 800      # top right of page 1
+    with system_scope("test"), unit_of_work():
+        sign_as_organisation(db.session.get_one(DocumentRecord, record_id), None)
+    row = record(record_id)
+    assert row.status == RecordStatus.ISSUED.value and row.signed_key is None
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    final = stored(row.issued_key)
+    (signature,) = PdfFileReader(io.BytesIO(final)).embedded_signatures
+    assert signature.field_name == ORGANISATION_FIELD
+    from datetime import UTC, datetime
+
+    text = stamp_text("25/KH-UBND", datetime(2026, 1, 5, 2, 30, tzinfo=UTC))
+    assert text == "25/KH-UBND\n2026-01-05T09:30:00+07:00"   # ISO 8601, Vietnam time
+
+
+def test_on_the_pages_the_head_signs_and_the_clerk_issues(
+        app: Flask, plan_id: int, signing_config, login_as) -> None:
+    record_id = make_record(plan_id)
+    pdf = stored(record(record_id).pdf_key)
+    head, clerk = login_as("head"), login_as("clerk")
+    page = head.get(f"/records/{record_id}")
+    assert page.status_code == 200 and HEAD in page.get_data(as_text=True)
+    assert head.get(f"/records/{record_id}/record.pdf").data == pdf
+    assert head.get(f"/records/{record_id}/signed.pdf").status_code == 404
+    token = csrf_token(head, f"/records/{record_id}")
+    # the drafter's certificate: refused, with the check that failed, nothing kept
+    wrong = outside_sign(pdf, signing_config["drafter"], SIGNER_FIELD)
+    answer = head.post(f"/records/{record_id}/sign", data={
+        "csrf_token": token, "file": (io.BytesIO(wrong), "ky.pdf")})
+    assert answer.status_code == 422
+    assert "không phải “Người head”" in answer.get_data(as_text=True)
+    assert record(record_id).status == RecordStatus.RENDERED.value
+    # the clerk may not sign for the head
+    signed = outside_sign(pdf, signing_config["head"], SIGNER_FIELD)
+    clerk_token = csrf_token(clerk, f"/records/{record_id}")
+    assert clerk.post(f"/records/{record_id}/sign", data={
+        "csrf_token": clerk_token, "file": (io.BytesIO(signed), "ky.pdf")}).status_code == 403
+    answer = head.post(f"/records/{record_id}/sign", data={
+        "csrf_token": token, "file": (io.BytesIO(signed), "ky.pdf")})
+    assert answer.status_code == 303
+    assert record(record_id).status == RecordStatus.SIGNED.value
+    # the head may not issue; the clerk does, with the configured certificate
+    assert head.post(f"/records/{record_id}/issue", data={
+        "csrf_token": token, "how": "certificate"}).status_code == 403
+    answer = clerk.post(f"/records/{record_id}/issue", data={
+        "csrf_token": clerk_token, "how": "certificate"})
+    assert answer.status_code == 303
+    final = head.get(f"/records/{record_id}/signed.pdf")
+    assert final.status_code == 200 and final.data.startswith(signed)
+    assert "Huyện Một" in clerk.get(f"/records/{record_id}").get_data(as_text=True)
+
+
+def test_another_units_documents_of_record_are_not_found(
+        app: Flask, plan_id: int, signing_config, login_as) -> None:
+    from portal.accounts.service import create_user, grant
+    from tenants.unit import Unit
+    from tests.conftest import PASSWORD, login
+
+    record_id = make_record(plan_id)
+    with system_scope("test"):
+        sibling = db.session.scalar(select(Unit).where(Unit.code == "D2"))
+        grant(create_user("u.d2.head", PASSWORD, full_name=HEAD), sibling, "head")
+        grant(create_user("u.d2.clerk", PASSWORD), sibling, "clerk")
+        db.session.commit()
+    for username in ("u.d2.head", "u.d2.clerk"):
+        client = app.test_client()
+        login(client, username)
+        for url in (f"/records/{record_id}", f"/records/{record_id}/record.pdf",
+                    f"/records/{record_id}/signed.pdf", "/units/D1/signing"):
+            assert client.get(url).status_code == 404, (username, url)
+        token = csrf_token(client, "/auth/password")
+        assert client.post(f"/records/{record_id}/sign", data={
+            "csrf_token": token}).status_code == 404
+        assert client.post(f"/records/{record_id}/issue", data={
+            "csrf_token": token, "how": "certificate"}).status_code == 404
+    assert record(record_id).status == RecordStatus.RENDERED.value
+
+
+def test_seal_and_signature_images_are_small_transparent_pngs_in_their_colour(
+        app: Flask, world, login_as) -> None:
+    admin = login_as("admin")
+    token = csrf_token(admin, "/units/D1/signing")
+
+    def upload(kind: str, data: bytes, user_id: int | str = ""):
+        return admin.post("/units/D1/signing/images", data={
+            "csrf_token": token, "kind": kind, "user_id": str(user_id),
+            "file": (io.BytesIO(data), "anh.png")})
+
+    from portal.accounts.service import find_user
+
+    with system_scope("test"):
+        head_id = find_user("u.head").id
+    assert upload("seal", png((200, 20, 20))).status_code == 303
+    assert upload("signature", png((20, 40, 200)), head_id).status_code == 303
+    refusals = {
+        "màu đỏ": upload("seal", png((20, 40, 200))),             # a blue seal
+        "nền trong suốt": upload("seal", _opaque_png()),
+        "300 KB": upload("seal", b"\x89PNG\r\n\x1a\n" + b"0" * 310_000),
+        "tệp PNG": upload("seal", b"GIF89a"),
+        "người của đơn vị": upload("signature", png((20, 40, 200)), 999_999),
+    }
+    for words, answer in refusals.items():
+        assert answer.status_code == 422 and words in answer.get_data(as_text=True), words
+    page = admin.get("/units/D1/signing").get_data(as_text=True)
+    assert page.count("240 × 100 px") == 2
+    # only administrators upload
+    head = login_as("head")
+    assert head.post("/units/D1/signing/images", data={
+        "csrf_token": csrf_token(head, "/units/D1/signing"), "kind": "seal",
+        "file": (io.BytesIO(png((200, 20, 20))), "anh.png")}).status_code == 403
+
+
+def _opaque_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (50, 50), (200, 20, 20)).save(out, "PNG")
+    return out.getvalue()

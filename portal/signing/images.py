@@ -27,7 +27,9 @@ def _colour(image: object) -> str | None:
     rgba = image.convert("RGBA")  # type: ignore[attr-defined]  # a PIL image
     rgba.thumbnail((64, 64))
     red = green = blue = count = 0
-    for r, g, b, a in rgba.getdata():
+    pixels = rgba.tobytes()
+    for at in range(0, len(pixels), 4):
+        r, g, b, a = pixels[at:at + 4]
         if a > 128:
             red, green, blue, count = red + r, green + g, blue + b, count + 1
     if not count:

@@ -91,6 +91,22 @@ def load_signer(key: OrganisationKey) -> object:
                                      "a PKCS#12 file or a PKCS#11 token."))
 
 
+def _font_factory(path: str) -> object:
+    """pyHanko's OpenType font engine, reading the font from memory (its own factory
+    opens the file and never closes it)."""
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
+
+    class InMemory(GlyphAccumulatorFactory):
+        def create_font_engine(self, writer, obj_stream=None):  # type: ignore[no-untyped-def]  # pyHanko's signature
+            if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
+                obj_stream = writer.prepare_object_stream()
+            return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(
+                Path(self.font_file).read_bytes()), font_size=self.font_size,
+                obj_stream=obj_stream)
+
+    return InMemory(path, font_size=10)
+
+
 def stamp_font() -> str | None:
     return next((path for path in STAMP_FONTS if Path(path).exists()), None)
 
@@ -118,9 +134,7 @@ def apply(pdf: bytes, key: OrganisationKey, *, seal_png: bytes | None, attachmen
         font = stamp_font()
         box_style = TextBoxStyle(font_size=10)
         if font is not None:
-            from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
-
-            box_style = TextBoxStyle(font=GlyphAccumulatorFactory(font), font_size=10)
+            box_style = TextBoxStyle(font=_font_factory(font), font_size=10)
         style = TextStampStyle(stamp_text=stamp_text(doc_number, moment), border_width=0,
                                text_box_style=box_style,
                                inner_content_layout=SimpleBoxLayoutRule(
