@@ -20,7 +20,15 @@ from portal.signing.render import ORGANISATION_FIELD, SIGNER_FIELD, check, facts
 from portal.signing.verify import VerificationError
 from tenants.scoping import system_scope
 from tests.conftest import csrf_token
-from tests.signing_pki import Identity, issue_cert, make_ca, outside_sign, png, write_pkcs12, write_root
+from tests.signing_pki import (
+    Identity,
+    issue_cert,
+    make_ca,
+    outside_sign,
+    png,
+    write_pkcs12,
+    write_root,
+)
 
 HEAD = "Người head"           # the full name of D1's head (tests.conftest)
 ISSUE = {"doc_number": "25/KH-UBND", "issued_on": "05/01/2026", "signing_formula": "TM.",
@@ -285,7 +293,7 @@ def test_an_attachment_is_signed_by_the_organisation_at_the_top_right(
         record_id = request_record(source_of_plan(db.session.get_one(UnitPlan, plan_id)),
                                    None, attachment=True)
     row = record(record_id)
-    x1, y1, x2, y2 = row.layout["organisation"]
+    _x1, _y1, x2, y2 = row.layout["organisation"]
     assert row.layout["page"] == 0 and x2 > 500 and y2 > 800      # top right of page 1
     with system_scope("test"), unit_of_work():
         sign_as_organisation(db.session.get_one(DocumentRecord, record_id), None)

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -23,6 +24,9 @@ from flask_babel import gettext as _
 from portal import clock
 from portal.problems import DomainError
 from portal.signing.render import ORGANISATION_FIELD
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.font.api import FontEngineFactory
 
 STAMP_FONTS = ("/usr/share/fonts/truetype/msttcorefonts/Times_New_Roman.ttf",
                "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
@@ -91,7 +95,7 @@ def load_signer(key: OrganisationKey) -> object:
                                      "a PKCS#12 file or a PKCS#11 token."))
 
 
-def _font_factory(path: str) -> object:
+def _font_factory(path: str) -> FontEngineFactory:
     """pyHanko's OpenType font engine, reading the font from memory (its own factory
     opens the file and never closes it)."""
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
@@ -123,7 +127,7 @@ def apply(pdf: bytes, key: OrganisationKey, *, seal_png: bytes | None, attachmen
     signatures and bytes stay as they are)."""
     from pyhanko.pdf_utils.images import PdfImage
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.pdf_utils.layout import SimpleBoxLayoutRule, AxisAlignment, Margins
+    from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import signers
     from pyhanko.stamp import TextStampStyle

@@ -66,7 +66,7 @@ def docx_to_pdf(docx: bytes, timeout: int = CONVERT_TIMEOUT) -> bytes:
         source.write_bytes(docx)
         profile = (work / "profile").as_uri()
         try:
-            done = subprocess.run(
+            done = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
                 [office, f"-env:UserInstallation={profile}", "--headless", "--norestore",
                  "--nolockcheck", "--convert-to", "pdf:writer_pdf_Export",
                  "--outdir", str(work), str(source)],
@@ -100,8 +100,9 @@ def facts(pdf: bytes) -> PdfFacts:
     a4 = all(_is_a4(page) for page in reader.pages)
     fonts: dict[str, bool] = {}
     for page in reader.pages:
-        resources = page.get("/Resources") or {}
-        for font in (resources.get_object().get("/Font") or {}).values():
+        resources = page.get("/Resources")
+        fonts_used = resources.get_object().get("/Font") if resources is not None else None
+        for font in (fonts_used.get_object() if fonts_used is not None else {}).values():
             _font_facts(font.get_object(), fonts)
     numbered = all(str(number) in _first_lines(page)
                    for number, page in enumerate(reader.pages, start=1) if number > 1)

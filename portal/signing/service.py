@@ -98,11 +98,13 @@ def source_of_report(report: UnitReport) -> Source:
     if report.status not in SIGNABLE_REPORTS:
         raise SigningError([_("A report has a PDF of record once it is handed to the unit "
                               "head.")])
+    from portal.frameworks.period import ReportingPeriod
     from portal.reports.report_document import unit_head
 
     unit = db.session.get_one(Unit, report.unit_id)
+    year = db.session.get_one(ReportingPeriod, report.period_id).year
     return Source(RecordKind.REPORT, report.id, report.unit_id,
-                  _("Report %(year)s", year=report.year), None, None, unit_head(unit))
+                  _("Report %(year)s", year=year), None, None, unit_head(unit))
 
 
 def source_of_consolidation(row: Consolidation) -> Source:
@@ -302,7 +304,8 @@ def verify_upload(record: DocumentRecord, data: bytes, *, organisation: bool) ->
         base_key, base_sha, base_size = record.pdf_key, record.pdf_sha256, record.pdf_size
         base_signatures = 0
         expected = Expected(names=tuple(expected_signer_names(record.kind, record.unit_id)))
-    assert base_key and base_sha
+    if not base_key or not base_sha:
+        raise SigningError([_("The PDF of record is not made yet.")])
     return verify(data, base_sha256=base_sha, base_size=base_size,
                   base_signatures=base_signatures, expected=expected,
                   trust_roots=trust_roots(), not_before=record.rendered_at or clock.now())

@@ -67,10 +67,10 @@ CHECKS = ("prefix", "count", "intact", "coverage", "trust", "time", "signer")
 
 def load_trust_roots(folder: str | None) -> list:
     """The root certificates in the operator's folder (PEM or DER, one or more per file)."""
-    from asn1crypto import pem
+    from asn1crypto import pem  # type: ignore[import-untyped]  # no types shipped
     from asn1crypto import x509 as asn1_x509
 
-    roots = []
+    roots: list = []
     if not folder or not Path(folder).is_dir():
         return roots
     for path in sorted(Path(folder).iterdir()):
@@ -136,11 +136,12 @@ def verify(data: bytes, *, base_sha256: str, base_size: int, base_signatures: in
                 "no longer matches its content.", field=signature.field_name))
     for signature, status in statuses:
         if signature is newest:
-            if status.coverage.name != "ENTIRE_FILE":
+            if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
                 raise VerificationError("coverage", _(
                     "The signature does not cover the whole file: something was added "
                     "after signing."))
-        elif status.coverage.name not in ("ENTIRE_FILE", "ENTIRE_REVISION") or (
+        elif status.coverage is None or status.coverage.name not in (
+                "ENTIRE_FILE", "ENTIRE_REVISION") or (
                 status.modification_level is not None
                 and status.modification_level.name not in ("NONE", "LTA_UPDATES",
                                                             "FORM_FILLING")):
