@@ -413,3 +413,36 @@ def _opaque_png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (50, 50), (200, 20, 20)).save(out, "PNG")
     return out.getvalue()
+
+
+def test_a_report_handed_to_its_head_becomes_a_pdf_of_record_signed_by_the_head(
+        app: Flask, report_id: int, signing_config) -> None:
+    from portal.reports.report import UnitReport
+    from portal.signing import request_record, source_of_report
+
+    with system_scope("test"):
+        report = db.session.get_one(UnitReport, report_id)
+        with pytest.raises(Exception, match="trình thủ trưởng"):
+            source_of_report(report)              # a draft is not signed
+        report.status = "with_head"
+        db.session.commit()
+        source = source_of_report(report)
+        assert (source.title, source.signer_name) == ("Báo cáo năm 2026", HEAD)
+        record_id = request_record(source, None)
+    row = record(record_id)
+    assert row.status == RecordStatus.RENDERED.value, row.error
+    pdf = stored(row.pdf_key)
+    assert HEAD in "".join(p.extract_text() for p in __import__("pypdf").PdfReader(
+        io.BytesIO(pdf)).pages)
+    assert accept(record_id, outside_sign(pdf, signing_config["head"], SIGNER_FIELD)
+                  ).common_name == HEAD
+
+
+def test_a_consolidated_report_is_signed_by_the_units_leader(app: Flask, world) -> None:
+    from portal.signing.service import expected_signer_names, signer_role
+    from tenants.membership import Role
+
+    with system_scope("test"):
+        assert signer_role("consolidation") == Role.LEADER
+        assert expected_signer_names("consolidation", world.unit_ids["D1"]) == ["Người leader"]
+        assert expected_signer_names("plan", world.unit_ids["D1"]) == [HEAD]
