@@ -234,6 +234,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.register.views import bp as register_bp
     from blueprints.reports.documents import bp as reports_bp  # the report pages and documents
     from blueprints.review.views import bp as review_bp
+    from blueprints.signing.views import bp as signing_bp
     from blueprints.units.views import bp as units_bp
     from blueprints.validation.views import bp as validation_bp
 
@@ -252,6 +253,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(outliers_bp)
     app.register_blueprint(validation_bp)
     app.register_blueprint(register_bp)
+    app.register_blueprint(signing_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens only: a browser never sends them on its own
 

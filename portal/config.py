@@ -56,6 +56,13 @@ class Config:
 
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # any upload: plan documents, evidence files
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or None  # None: instance/evidence
+    # Digital signatures (docs/signing.md): the folder of trusted root certificates (the
+    # national root CAs), and the organisation certificates the platform signs with, as
+    # JSON: {"UNIT-CODE": {"pkcs12": "/path.p12", "password_file": "/path"}} or
+    # {"UNIT-CODE": {"pkcs11": {"module": "/usr/lib/…so", "token_label": "…",
+    #                "key_label": "…", "pin_file": "/path"}}}. Empty: none configured.
+    TRUST_ROOTS_DIR = os.environ.get("TRUST_ROOTS_DIR") or None
+    ORGANISATION_CERTIFICATES = os.environ.get("ORGANISATION_CERTIFICATES") or "{}"
     EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
     # Page images of uploaded plans (None: a "pages" folder in the evidence folder).
     PAGE_IMAGE_DIR = os.environ.get("PAGE_IMAGE_DIR") or None

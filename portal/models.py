@@ -29,6 +29,8 @@ from portal.reports.report import (
     UnitReport,
 )
 from portal.reports.value_thread import ValueComment, ValueFollowUp
+from portal.signing.image import SigningImage
+from portal.signing.record import DocumentRecord
 from portal.validation.explanation import ViolationExplanation
 from portal.validation.rule import ValidationRule
 from portal.validation.run import ValidationNotice, ValidationRun
@@ -43,6 +45,7 @@ __all__ = [
     "ConsolidationNarrative",
     "DocumentIngest",
     "DocumentPage",
+    "DocumentRecord",
     "Framework",
     "FrameworkNode",
     "FrameworkVersion",
@@ -69,6 +72,7 @@ __all__ = [
     "ReportingPeriod",
     "Responsibility",
     "ResponsibilityUnit",
+    "SigningImage",
     "Unit",
     "UnitClosure",
     "UnitLineage",

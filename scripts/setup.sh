@@ -3,7 +3,8 @@
 #   scripts/setup.sh            Python venv + packages, front-end assets, translations
 #   scripts/setup.sh --browser  the same, plus Debian's chromium for the browser tests
 # Always: Debian's Tesseract with its Vietnamese data and poppler-utils (pdftoppm), which
-# read scanned PDFs and images (docs/frameworks.md § PDFs and scans).
+# read scanned PDFs and images (docs/frameworks.md § PDFs and scans); LibreOffice without
+# a display and Liberation fonts, which make the PDFs of record (docs/signing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,13 +67,20 @@ command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
 [ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/vie.traineddata 2>/dev/null)" ] \
   || missing+=(tesseract-ocr-vie)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+# …and the PDF of record (docs/signing.md): LibreOffice without a display turns the Word
+# documents into the PDFs that are signed, with Liberation Serif standing in for Times
+# New Roman (same widths) where Microsoft's fonts are not installed.
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+[ -n "$(ls /usr/share/fonts/truetype/liberation*/LiberationSerif-Regular.ttf 2>/dev/null)" ] \
+  || missing+=(fonts-liberation2)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "missing: ${missing[*]}: run 'sudo apt-get install ${missing[*]}'" \
-      "(scanned PDFs and images cannot be read without them)" >&2
+      "(scanned PDFs and images cannot be read, and no PDF of record can be made," \
+      "without them)" >&2
   fi
 fi
 
@@ -89,12 +97,11 @@ if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
 fi
 
 # 5. For the browser tests: Debian's chromium (Playwright's own download cannot reach its
-#    servers from here), and LibreOffice without a display, which checks that the Word
-#    exports open.
+#    servers from here). (LibreOffice, which also checks that the Word exports open, is
+#    installed above.)
 if [ "${1:-}" = "--browser" ]; then
   missing=()
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-  command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -24,11 +24,15 @@ class Role(enum.StrEnum):
     CONSOLIDATOR = "consolidator"
     LEADER = "leader"
     ADMIN = "admin"
+    # The clerk ("văn thư"): issues the documents the head or leader signed, applying the
+    # organisation's signature (docs/signing.md); reads its own unit, writes nothing else.
+    CLERK = "clerk"
 
 
 ROLE_LABELS = {Role.DRAFTER: _l("Drafter"), Role.HEAD: _l("Unit head"),
                Role.REVIEWER: _l("Reviewer"), Role.CONSOLIDATOR: _l("Consolidator"),
-               Role.LEADER: _l("Leader"), Role.ADMIN: _l("Administrator")}
+               Role.LEADER: _l("Leader"), Role.ADMIN: _l("Administrator"),
+               Role.CLERK: _l("Clerk")}
 
 
 # Roles whose read access covers the whole subtree of their unit.

@@ -322,6 +322,7 @@ def build_targets(world) -> dict[str, dict]:
             unit = db.session.scalar(select(Unit).where(Unit.code == code))
             plan = start_plan(unit, framework(province_framework), None)
             revision = plan.revisions[-1]
+            revision_id = revision.id
             comment = add_comment(plan, None, "Góp ý")
             db.session.commit()
             out[target].update({
@@ -374,6 +375,18 @@ def build_targets(world) -> dict[str, dict]:
             attach_paper_scan(entry, "ban-giay.pdf", b"%PDF-1.4 ban giay", None)
             db.session.commit()
             out[target]["entry_id"] = entry.id
+            # …and the PDF of record of its plan, signed by its head (docs/signing.md)
+            from portal.signing.record import DocumentRecord
+            from portal.storage import evidence_storage
+
+            key = evidence_storage().save(b"%PDF-1.7 record")
+            record = DocumentRecord(unit_id=unit.id, kind="plan", object_id=revision_id,
+                                    title="Kế hoạch", status="signed", pdf_key=key,
+                                    pdf_sha256="0" * 64, pdf_size=15, signed_key=key,
+                                    signed_sha256="0" * 64, signed_size=15)
+            db.session.add(record)
+            db.session.commit()
+            out[target]["record_id"] = record.id
     return out
 
 

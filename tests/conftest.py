@@ -126,7 +126,7 @@ QD,Huyện Khác,huyện,2,Q1
 QC,Xã Khác,xã,3,QD
 """
 
-ROLES = ("drafter", "head", "reviewer", "consolidator", "leader", "admin")
+ROLES = ("drafter", "head", "reviewer", "consolidator", "leader", "admin", "clerk")
 
 
 @dataclass

@@ -109,6 +109,11 @@ EXPECTED: dict[str, str] = {
     "register.metadata_json": "read",
     "register.metadata_xml_file": "read",
     "register.scan": "read",
+    # documents of record (docs/signing.md): whoever may see the document
+    "signing.show": "read",
+    "signing.record_pdf": "read",
+    "signing.signed_pdf": "read",
+    "signing.unit_signing": "read",
 }
 # POST routes: what they require, a harmless invalid payload, and what a caller who
 # may act gets for it (the payload is refused, nothing changes).
@@ -170,6 +175,13 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "register.upload_scan": ("register-keeper", {}, 422),             # no file
     "register.recall_view": ("register-keeper", {}, 422),             # no reason
     "register.correction": ("register-keeper", {}, 422),              # nothing corrected
+    # the PDF of record: made by the unit's head, leader or clerk (not confirmed: 422)
+    "signing.plan_record": ("signing-party", {}, 422),
+    "signing.report_record": ("signing-party", {}, 422),
+    "signing.consolidation_record": ("signing-party", {}, 422),
+    "signing.sign": ("plan-head", {}, 422),              # the head signs a plan; no file
+    "signing.issue": ("clerk", {}, 422),                 # the clerk issues; no choice made
+    "signing.upload_image_view": ("unit-admin", {}, 422),     # no image chosen
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).
 OTHER_METHODS: dict[tuple[str, str], tuple[str, object, int]] = {
@@ -182,14 +194,14 @@ WRITER_ROLES = {"drafter", "head"}
 REVIEWER_ROLES = {"reviewer", "consolidator"}
 # What a platform operator may not do: act as a member of a unit.
 MEMBER_ONLY = {"unit-writer", "plan-writer", "plan-head", "api-writer", "narrative-editor",
-               "register-keeper"}
-ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "platform",
-         "anonymous"]
+               "register-keeper", "signing-party", "clerk"}
+ROLES = ["drafter", "head", "reviewer", "consolidator", "leader", "admin", "clerk",
+         "platform", "anonymous"]
 ARGUMENTS = {"code", "framework_id", "node_id", "indicator_id", "responsibility_id",
              "period_id", "filename", "plan_id", "task_id", "target_id", "comment_id", "name",
              "report_id", "value_id", "year", "evidence_id", "consolidation_id",
              "object_type", "object_id", "rule_id", "run_id", "ingest_id", "page",
-             "entry_id", "kind"}
+             "entry_id", "kind", "record_id"}
 
 
 def allowed(kind: str, role: str, target: str) -> str:
@@ -197,7 +209,7 @@ def allowed(kind: str, role: str, target: str) -> str:
     subtree = role in SUBTREE_ROLES
     if kind in ("read", "unit-owner", "unit-writer", "api-writer", "consolidator",
                 "narrative-editor", "dashboard", "audit", "reviewing", "value-party",
-                "register-keeper") or \
+                "register-keeper", "signing-party", "clerk", "unit-admin") or \
             kind.startswith("plan-"):
         visible = target == "own" or (target == "child" and subtree)
     elif kind == "subtree":
@@ -217,6 +229,12 @@ def allowed(kind: str, role: str, target: str) -> str:
         return "ok" if role == "consolidator" and target in ("own", "child") else "forbidden"
     if kind == "dashboard":
         return "ok" if subtree else "forbidden"
+    if kind == "signing-party":   # the unit's own head, leader and clerk
+        return "ok" if role in {"head", "leader", "clerk"} and target == "own" else "forbidden"
+    if kind == "clerk":
+        return "ok" if role == "clerk" and target == "own" else "forbidden"
+    if kind == "unit-admin":      # administrators of the unit or above it
+        return "ok" if role == "admin" and target in ("own", "child") else "forbidden"
     if kind == "audit":
         return "ok" if role == "admin" else "forbidden"
     if kind == "reviewing":  # reviewers and consolidators of the unit or above it
@@ -352,7 +370,7 @@ def test_post_routes(app: Flask, role: str, login_as, token_for, targets) -> Non
     kinds = {"unit-owner", "fw-manage", "unit-writer", "plan-writer", "plan-head",
              "register-keeper",
              "plan-reviewer", "plan-read", "read", "consolidator", "narrative-editor",
-             "reviewing", "value-party"}
+             "reviewing", "value-party", "signing-party", "clerk", "unit-admin"}
     # "form": the caller's own session, language and notices, with no unit to reach
     untried = {e for e, (kind, _p, _s) in POSTS.items() if kind not in kinds | {"form"}}
     assert not untried, f"no test tries these POST routes: {sorted(untried)}"

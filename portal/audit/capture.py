@@ -53,6 +53,8 @@ AUDITED: dict[str, frozenset[str]] = {
     "outlier_rule": frozenset(),
     "value_follow_up": frozenset(),
     "value_comment": frozenset(),
+    "document_record": frozenset({"progress", "layout", "job_id"}),
+    "signing_image": frozenset({"data"}),
 }
 SECRETS = frozenset({"password_hash", "token_hash"})
 ALWAYS_LEFT_OUT = frozenset({"version", "created_at"})
