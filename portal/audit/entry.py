@@ -44,6 +44,8 @@ OBJECT_TYPE_LABELS = {
     "unit_lineage": _l("Link from a former unit"),
     "outlier_rule": _l("Outlier rule"), "value_follow_up": _l("Follow-up mark of a value"),
     "value_comment": _l("Comment on a value"),
+    "document_record": _l("Document of record"),
+    "signing_image": _l("Seal or signature image"),
 }
 
 
