@@ -69,7 +69,7 @@ def test_memberships_follow_their_unit(world) -> None:
     with use_scope(leader_of(world, "D2")):
         assert db.session.scalars(select(Membership)).all() == []
     with use_scope(leader_of(world, "P1")):
-        assert len(db.session.scalars(select(Membership)).all()) == 6
+        assert len(db.session.scalars(select(Membership)).all()) == 7   # a role each
 
 
 def test_identity_map_does_not_leak_across_scopes(world) -> None:

@@ -165,7 +165,7 @@ def test_a_frozen_clock_reads_08_00_everywhere(frozen, app: Flask, report_id: in
               "drafter")
         db.session.commit()
     memberships = admin.get("/unit-admin/membership/").get_data(as_text=True)
-    assert memberships.count(SHOWN) == 7 and UTC_CLOCK not in memberships   # 6 roles + 1
+    assert memberships.count(SHOWN) == 8 and UTC_CLOCK not in memberships   # 7 roles + 1
     audit_list = platform.get("/admin/audit_entry/").get_data(as_text=True)
     cells = re.findall(r'<td class="col-at">\s*([^<]*?)\s*</td>', audit_list)
     assert cells and set(cells) == {SHOWN} and UTC_CLOCK not in audit_list
