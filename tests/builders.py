@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from email.header import decode_header, make_header
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal import clock
@@ -353,9 +354,14 @@ def build_targets(world) -> dict[str, dict]:
             # …with its Word and Excel files prepared (the job runs after the commit)
             with system_scope("test files"):
                 finished = db.session.get_one(Consolidation, consolidation.id)
-                for kind in ("docx", "xlsx"):
-                    prepare(finished, kind, None)
-                db.session.commit()
+                config = current_app.config
+                queue, config["REDIS_URL"] = config.get("REDIS_URL"), None  # jobs run here
+                try:
+                    for kind in ("docx", "xlsx"):
+                        prepare(finished, kind, None)
+                    db.session.commit()
+                finally:
+                    config["REDIS_URL"] = queue
             # …a validation rule of the plan it reports on, and a run over its subtree
             with system_scope("test validation"):
                 out[target]["report_rule_id"] = db.session.scalar(select(ValidationRule.id).where(

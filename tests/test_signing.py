@@ -127,6 +127,13 @@ def accept(record_id: int, data: bytes, organisation: bool = False):
                              organisation=organisation)
 
 
+@pytest.fixture(autouse=True)
+def in_process(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF-of-record job runs in-process (CI sets REDIS_URL, with no worker for the
+    app client)."""
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+
+
 # ---- the PDF of record -------------------------------------------------------------------
 
 
