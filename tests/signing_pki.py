@@ -112,8 +112,10 @@ def outside_sign(pdf: bytes, identity: Identity, field: str,
                                background=PdfImage(Image.open(io.BytesIO(image))),
                                background_opacity=1)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.PdfSigner(signers.PdfSignatureMetadata(field_name=field), signer=signer,
-                            stamp_style=style).sign_pdf(writer)
+    from portal.signing.loops import off_the_loop
+
+    out = off_the_loop(signers.PdfSigner(signers.PdfSignatureMetadata(field_name=field),
+                                         signer=signer, stamp_style=style).sign_pdf, writer)
     return out.getvalue()
 
 

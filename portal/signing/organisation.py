@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from portal import clock
 from portal.problems import DomainError
+from portal.signing.loops import off_the_loop
 from portal.signing.render import ORGANISATION_FIELD
 
 if TYPE_CHECKING:
@@ -153,5 +154,5 @@ def apply(pdf: bytes, key: OrganisationKey, *, seal_png: bytes | None, attachmen
     meta = signers.PdfSignatureMetadata(field_name=ORGANISATION_FIELD, reason=reason,
                                         location=location)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf(writer)  # type: ignore[arg-type]  # a pyHanko signer
+    out = off_the_loop(signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf, writer)  # type: ignore[arg-type]  # a pyHanko signer
     return out.getvalue()
