@@ -68,6 +68,7 @@ def _visible(connection, ids: tuple[int, int]) -> set[int]:
                                   {"ids": list(ids)}).scalars())
 
 
+@pytest.mark.rls
 def test_interleaved_transactions_on_one_server_connection_never_see_each_others_unit(
         engine: Engine, two_units: tuple[int, int]) -> None:
     a, b = two_units

@@ -102,6 +102,7 @@ def test_guard_refuses_writes_outside_the_scope(world) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.rls
 def test_app_role_is_not_owner_and_cannot_bypass_rls(world) -> None:
     with system_scope("test: role facts"):
         role = db.session.execute(text(
@@ -114,6 +115,7 @@ def test_app_role_is_not_owner_and_cannot_bypass_rls(world) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.rls
 def test_raw_sql_is_held_by_row_level_security(world) -> None:
     with use_scope(own_unit(world, "C11")):
         rows = db.session.execute(text("SELECT code FROM unit ORDER BY code")).scalars().all()
@@ -128,6 +130,7 @@ def test_raw_sql_is_held_by_row_level_security(world) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.rls
 def test_row_level_security_refuses_inserts_outside_the_scope(world) -> None:
     from sqlalchemy.exc import ProgrammingError
 
