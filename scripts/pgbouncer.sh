@@ -41,7 +41,7 @@ auth_file = $dir/userlist.txt
 pool_mode = transaction
 default_pool_size = $pool
 max_client_conn = 1000
-; the platform sets no session state: its tenant settings are set_config(..., true)
+; the platform sets no session state: its tenant settings are SET LOCAL
 server_reset_query =
 ignore_startup_parameters = extra_float_digits,options
 logfile = $dir/pgbouncer.log

@@ -1,8 +1,10 @@
 """PostgreSQL row-level security (layer 3 of ENGINEERING.md § Tenancy).
 
 Before a statement runs on PostgreSQL, the current scope is written into three
-transaction-local settings with ``set_config(…, true)`` — never session-level, so
-a pooled connection cannot carry one request's scope into the next:
+transaction-local settings with ``SET LOCAL`` — never session-level, so a pooled
+connection (PgBouncer in transaction mode) cannot carry one request's scope into the
+next, and the form Citus propagates to its workers (with
+``citus.propagate_set_commands = 'local'``; a ``set_config()`` call is not propagated):
 
 - ``app.scope_all``  ``on`` inside the audited system scope, else empty;
 - ``app.unit_roots`` comma-separated ids whose whole subtree is visible;
@@ -14,6 +16,8 @@ against ``portal_visible_units()``; no setting means no rows.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -21,9 +25,22 @@ from sqlalchemy.engine.interfaces import DBAPICursor
 from tenants.scoping import Scope, current_scope
 
 _APPLIED = "tenant_rls_applied"
-_SET_SQL = ("SELECT set_config('app.scope_all', %s, true),"
-            " set_config('app.unit_roots', %s, true),"
-            " set_config('app.unit_ids', %s, true)")
+_SETTINGS = ("app.scope_all", "app.unit_roots", "app.unit_ids")
+# What settings_for can produce: "on", nothing, or unit ids separated by commas.
+_SETTING_VALUE = re.compile(r"on|[0-9]+(,[0-9]+)*|")
+
+
+def set_local_sql(wanted: tuple[str, str, str]) -> str:
+    """The three ``SET LOCAL`` statements for these settings, as one query.
+
+    ``SET`` takes no bind parameter, so the values are written into the statement: each
+    is checked against what ``settings_for`` can produce before it is quoted.
+    """
+    for value in wanted:
+        if not _SETTING_VALUE.fullmatch(value):
+            raise ValueError(f"not a tenant setting: {value!r}")
+    return "; ".join(f"SET LOCAL {name} = '{value}'"
+                     for name, value in zip(_SETTINGS, wanted, strict=True))
 
 
 def settings_for(scope: Scope | None) -> tuple[str, str, str]:
@@ -63,7 +80,7 @@ def _apply(conn: Connection, cursor: DBAPICursor, statement: str, parameters: ob
     wanted = settings_for(current_scope())
     if conn.info.get(_APPLIED) == wanted:
         return
-    cursor.execute(_SET_SQL, wanted)
+    cursor.execute(set_local_sql(wanted))
     conn.info[_APPLIED] = wanted
 
 

@@ -160,3 +160,35 @@ def test_without_that_setting_psycopg_fails_behind_the_pooler(bouncer_url: str) 
     finally:
         one.close()
         two.close()
+
+
+def test_the_tenant_settings_are_sent_as_set_local_in_the_transaction(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The form Citus propagates to its workers (docs/operations.md § Ready for Citus):
+    ``SET LOCAL`` before the transaction's first statement, gone after its commit."""
+    sent: list[str] = []
+    make = rls.set_local_sql
+
+    def recorded(wanted: tuple[str, str, str]) -> str:
+        sent.append(make(wanted))
+        return sent[-1]
+
+    monkeypatch.setattr(rls, "set_local_sql", recorded)
+    with use_scope(Scope(units=frozenset({7, 11}), subtree_roots=frozenset({3}))), \
+            engine.begin() as connection:
+        inside = connection.execute(text(
+            "SELECT current_setting('app.unit_ids', true),"
+            " current_setting('app.unit_roots', true)")).one()
+    with engine.begin() as connection:   # the same server connection (one in the pool)
+        after = connection.execute(text(
+            "SELECT coalesce(current_setting('app.unit_ids', true), '')")).scalar()
+    assert tuple(inside) == ("7,11", "3")
+    assert after == ""
+    assert sent[0] == ("SET LOCAL app.scope_all = ''; SET LOCAL app.unit_roots = '3';"
+                       " SET LOCAL app.unit_ids = '7,11'")
+
+
+@pytest.mark.parametrize("value", ["1; RESET ALL", "1'--", "on,1", " 1", "-1"])
+def test_a_value_settings_for_cannot_make_is_refused_before_it_is_quoted(value: str) -> None:
+    with pytest.raises(ValueError):
+        rls.set_local_sql(("", value, ""))
