@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from portal.signing.record import RecordStatus
 from portal.signing.render import ORGANISATION_FIELD, SIGNER_FIELD
 from tests import test_signing
 from tests.conftest import csrf_token
-from tests.signing_pki import outside_sign
+from tests.signing_pki import Identity, outside_sign
 from tests.test_signing import make_record, record, stored
 
 pki = test_signing.pki                        # the tests' certificate authority, shared
@@ -32,10 +33,38 @@ SOFTHSM_MODULES = ("/usr/lib/softhsm/libsofthsm2.so",
                    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
                    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so")
 TOKEN, KEY, PIN, SO_PIN = "UBND-HUYEN-MOT", "to-chuc", "2468", "97531"
+RSA_KEY = "to-chuc-rsa"
+
+
+def rsa_organisation(root: Identity) -> Identity:
+    """D1's organisation certificate on an RSA 2048 key, from the tests' CA."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Huyện Một"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Huyện Một")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(root.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False,
+                                         decipher_only=False), critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                root.key.public_key()), critical=False)
+            .sign(root.key, hashes.SHA256()))
+    return Identity(key, cert, [root.cert])  # type: ignore[arg-type]  # an RSA key
 
 
 @pytest.fixture(scope="session")
-def softhsm(pki, tmp_path_factory) -> dict[str, str]:
+def softhsm(pki, tmp_path_factory) -> dict:
     """A SoftHSM2 token with D1's organisation key (imported, then its file deleted) and
     certificate. The module reads SOFTHSM2_CONF when this process first loads it, and a
     process loads one PKCS#11 module once: so one token for the session."""
@@ -62,22 +91,31 @@ def softhsm(pki, tmp_path_factory) -> dict[str, str]:
         serialization.NoEncryption()))
     run("--import", str(key_file), "--token", TOKEN, "--label", KEY, "--id", "01",
         "--pin", PIN)
+    # an RSA key too, as the Vietnamese CAs' tokens mostly carry (the token hashes)
+    rsa_identity = rsa_organisation(pki["root"])
+    key_file.write_bytes(rsa_identity.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    run("--import", str(key_file), "--token", TOKEN, "--label", RSA_KEY, "--id", "02",
+        "--pin", PIN)
     key_file.unlink()
-    # the certificate beside it, with python-pkcs11 (softhsm2-util imports keys only)
+    # the certificates beside them, with python-pkcs11 (softhsm2-util imports keys only)
     import pkcs11
     from pkcs11 import Attribute, CertificateType, ObjectClass
 
     token = pkcs11.lib(module).get_token(token_label=TOKEN)
     with token.open(rw=True, user_pin=PIN) as session:
-        session.create_object({
-            Attribute.CLASS: ObjectClass.CERTIFICATE,
-            Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-            Attribute.TOKEN: True, Attribute.LABEL: KEY, Attribute.ID: b"\x01",
-            Attribute.SUBJECT: identity.cert.subject.public_bytes(),
-            Attribute.VALUE: identity.cert.public_bytes(serialization.Encoding.DER)})
+        for label, ident, cert in ((KEY, b"\x01", identity.cert),
+                                   (RSA_KEY, b"\x02", rsa_identity.cert)):
+            session.create_object({
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.TOKEN: True, Attribute.LABEL: label, Attribute.ID: ident,
+                Attribute.SUBJECT: cert.subject.public_bytes(),
+                Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER)})
     (folder / "pin").write_text(PIN + "\n")
     (folder / "wrong-pin").write_text("1357\n")
-    return {"module": module, "pin_file": str(folder / "pin"),
+    return {"module": module, "pin_file": str(folder / "pin"), "rsa": rsa_identity,
             "wrong_pin_file": str(folder / "wrong-pin"), "folder": str(folder)}
 
 
@@ -106,10 +144,13 @@ def signed_by_head(plan_id: int, login_as, pki) -> tuple[int, bytes, object, str
     return record_id, signed, clerk, csrf_token(clerk, f"/records/{record_id}")
 
 
+@pytest.mark.parametrize("label", [KEY, RSA_KEY])
 def test_the_clerk_issues_with_the_organisation_key_on_a_pkcs11_token(
         app: Flask, plan_id: int, signing_config, softhsm, login_as,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    use_token(app, monkeypatch, module=softhsm["module"], token_label=TOKEN, key_label=KEY,
+        monkeypatch: pytest.MonkeyPatch, label: str) -> None:
+    """ECDSA (SoftHSM2 2.6 cannot hash with it: the digest is handed to the token) and
+    RSA (the token hashes and signs)."""
+    use_token(app, monkeypatch, module=softhsm["module"], token_label=TOKEN, key_label=label,
               pin_file=softhsm["pin_file"])
     record_id, signed, clerk, token = signed_by_head(plan_id, login_as, signing_config)
     answer = clerk.post(f"/records/{record_id}/issue",
@@ -132,8 +173,10 @@ def test_the_clerk_issues_with_the_organisation_key_on_a_pkcs11_token(
     signatures = PdfFileReader(io.BytesIO(final)).embedded_signatures
     assert [s.field_name for s in signatures] == [SIGNER_FIELD, ORGANISATION_FIELD]
     # signed by the token's key: the certificate in the signature is the one on the token
-    assert signatures[1].signer_cert.serial_number == \
-        signing_config["organisation"].cert.serial_number
+    on_token = signing_config["organisation"] if label == KEY else softhsm["rsa"]
+    assert signatures[1].signer_cert.serial_number == on_token.cert.serial_number
+    assert signatures[1].signer_cert.public_key.algorithm == ("ec" if label == KEY
+                                                              else "rsa")
 
 
 def test_the_organisation_key_cannot_be_read_out_of_the_token(softhsm) -> None:
