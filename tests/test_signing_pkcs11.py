@@ -177,6 +177,11 @@ def test_the_clerk_issues_with_the_organisation_key_on_a_pkcs11_token(
     assert signatures[1].signer_cert.serial_number == on_token.cert.serial_number
     assert signatures[1].signer_cert.public_key.algorithm == ("ec" if label == KEY
                                                               else "rsa")
+    # the platform's session on the token is closed (and logged out): a new login works
+    import pkcs11
+
+    with pkcs11.lib(softhsm["module"]).get_token(token_label=TOKEN).open(user_pin=PIN):
+        pass
 
 
 def test_the_organisation_key_cannot_be_read_out_of_the_token(softhsm) -> None:
@@ -193,6 +198,13 @@ def test_the_organisation_key_cannot_be_read_out_of_the_token(softhsm) -> None:
     assert not list(Path(softhsm["folder"]).glob("*.pem"))
 
 
+def pkcs11_binding() -> str:
+    """A file that exists and is not the module loaded (SoftHSM2's, by the fixture)."""
+    import pkcs11._pkcs11
+
+    return str(pkcs11._pkcs11.__file__)
+
+
 REFUSALS = {
     "wrong PIN": (dict(token_label=TOKEN, key_label=KEY, pin_file="wrong_pin_file"),
                   "từ chối mã PIN"),
@@ -207,6 +219,9 @@ REFUSALS = {
     "module not installed": (dict(module="/usr/lib/khong-co/opensc-pkcs11.so",
                                   token_label=TOKEN, key_label=KEY, pin_file="pin_file"),
                              "chưa được cài trên máy chủ"),
+    "a second PKCS#11 module": (dict(module=pkcs11_binding(), token_label=TOKEN,
+                                     key_label=KEY, pin_file="pin_file"),
+                                "đã nạp một mô-đun PKCS#11 khác"),
     "PIN file unreadable": (dict(token_label=TOKEN, key_label=KEY,
                                  pin_file="/run/secrets/khong-co.pin"),
                             "Không đọc được tệp mã PIN"),
