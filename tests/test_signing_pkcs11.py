@@ -126,7 +126,7 @@ def in_process(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "REDIS_URL", None)
 
 
-def use_token(app: Flask, monkeypatch: pytest.MonkeyPatch, **token: str) -> None:
+def use_token(app: Flask, monkeypatch: pytest.MonkeyPatch, **token: object) -> None:
     monkeypatch.setitem(app.config, "ORGANISATION_CERTIFICATES",
                         json.dumps({"D1": {"pkcs11": token}}))
 
@@ -222,6 +222,11 @@ REFUSALS = {
     "a second PKCS#11 module": (dict(module=pkcs11_binding(), token_label=TOKEN,
                                      key_label=KEY, pin_file="pin_file"),
                                 "đã nạp một mô-đun PKCS#11 khác"),
+    "the token fails while signing": (dict(token_label=TOKEN, key_label=KEY,
+                                           pin_file="pin_file", raw_mechanism=False),
+                                      "Token của cơ quan báo lỗi: MechanismInvalid"),
+    "slot not a number": (dict(token_label=TOKEN, key_label=KEY, pin_file="pin_file",
+                               slot="một"), "phải là một số"),
     "PIN file unreadable": (dict(token_label=TOKEN, key_label=KEY,
                                  pin_file="/run/secrets/khong-co.pin"),
                             "Không đọc được tệp mã PIN"),

@@ -113,6 +113,7 @@ def _pkcs11_signer(token: dict) -> Iterator[object]:
     import pkcs11
     from pkcs11 import ObjectClass
     from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.general import SigningError as PyHankoSigningError
     from pyhanko.sign.pkcs11 import PKCS11Signer, find_token
 
     module = str(token.get("module") or "")
@@ -142,8 +143,12 @@ def _pkcs11_signer(token: dict) -> Iterator[object]:
         raise OrganisationSigningError(_(
             "The PKCS#11 module %(module)s cannot be loaded: %(why)s", module=module,
             why=str(exc)[:200] or type(exc).__name__)) from exc
+    slot = token.get("slot")
+    if slot is not None and not (isinstance(slot, int) or str(slot).isdigit()):
+        raise OrganisationSigningError(_(
+            "The slot of the organisation's token must be a number (its index)."))
     try:
-        found = find_token(library.get_slots(), slot_no=token.get("slot"),
+        found = find_token(library.get_slots(), slot_no=None if slot is None else int(slot),
                            token_criteria=TokenCriteria(label=token_label)
                            if token_label else None)
     except pkcs11.PKCS11Error as exc:
@@ -177,7 +182,8 @@ def _pkcs11_signer(token: dict) -> Iterator[object]:
                               use_raw_mechanism=_raw_ecdsa(token, found, session, key_label))
         signer.signing_cert  # noqa: B018  # loads the certificate and the key now, not mid-PDF
         yield signer
-    except pkcs11.PKCS11Error as exc:
+    except (pkcs11.PKCS11Error, PyHankoSigningError, NotImplementedError) as exc:
+        # a token pulled out mid-signature, a mechanism or key the token does not support
         raise _token_failed(exc) from exc
     finally:
         with suppress(pkcs11.PKCS11Error):   # a token pulled out: its session is gone
