@@ -65,9 +65,10 @@ def rsa_organisation(root: Identity) -> Identity:
 
 @pytest.fixture(scope="session")
 def softhsm(pki, tmp_path_factory) -> dict:
-    """A SoftHSM2 token with D1's organisation key (imported, then its file deleted) and
-    certificate. The module reads SOFTHSM2_CONF when this process first loads it, and a
-    process loads one PKCS#11 module once: so one token for the session."""
+    """A SoftHSM2 token with D1's organisation keys, ECDSA and RSA (imported, then their
+    file deleted), and their certificates. The module reads SOFTHSM2_CONF when this
+    process first loads it, and a process loads one PKCS#11 module once: so one token for
+    the session, and SOFTHSM2_CONF stays set."""
     util = shutil.which("softhsm2-util")
     module = next((path for path in SOFTHSM_MODULES if Path(path).is_file()), None)
     if util is None or module is None:
