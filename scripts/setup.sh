@@ -4,7 +4,8 @@
 #   scripts/setup.sh --browser  the same, plus Debian's chromium for the browser tests
 # Always: Debian's Tesseract with its Vietnamese data and poppler-utils (pdftoppm), which
 # read scanned PDFs and images (docs/frameworks.md § PDFs and scans); LibreOffice without
-# a display and Liberation fonts, which make the PDFs of record (docs/signing.md).
+# a display and Liberation fonts, which make the PDFs of record (docs/signing.md); SoftHSM2,
+# the PKCS#11 token of the signing tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,14 +74,18 @@ command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 [ -n "$(ls /usr/share/fonts/truetype/liberation*/LiberationSerif-Regular.ttf 2>/dev/null)" ] \
   || missing+=(fonts-liberation2)
+# …and SoftHSM2, the software PKCS#11 token on which the tests put an organisation key
+# (tests/test_signing_pkcs11.py; a province's real token needs its own module, such as
+# opensc's: docs/signing.md § Configuring a province).
+command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "missing: ${missing[*]}: run 'sudo apt-get install ${missing[*]}'" \
-      "(scanned PDFs and images cannot be read, and no PDF of record can be made," \
-      "without them)" >&2
+      "(scanned PDFs and images cannot be read, no PDF of record can be made, and the" \
+      "PKCS#11 signing tests fail, without them)" >&2
   fi
 fi
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -63,37 +66,154 @@ def _secret(settings: dict, name: str) -> bytes | None:
     return value.encode() if isinstance(value, str) else None
 
 
-def load_signer(key: OrganisationKey) -> object:
-    """A pyHanko signer for the configured key: PKCS#12, or PKCS#11 (python-pkcs11)."""
+@contextmanager
+def open_signer(key: OrganisationKey) -> Iterator[object]:
+    """A pyHanko signer for the configured key, PKCS#12 or PKCS#11, for the time of one
+    signature (a token's session is closed after it)."""
+    settings = key.settings
+    if "pkcs12" in settings:
+        yield _pkcs12_signer(settings)
+    elif isinstance(settings.get("pkcs11"), dict):
+        with _TOKEN_LOCK, _pkcs11_signer(settings["pkcs11"]) as signer:
+            yield signer
+    else:
+        raise OrganisationSigningError(_("The organisation certificate is configured "
+                                         "without a PKCS#12 file or a PKCS#11 token."))
+
+
+def _cannot_open(exc: Exception) -> OrganisationSigningError:
+    return OrganisationSigningError(_(
+        "The organisation certificate cannot be opened: %(why)s",
+        why=str(exc)[:200] or type(exc).__name__))
+
+
+def _pkcs12_signer(settings: dict) -> object:
     from pyhanko.sign import signers
 
-    settings = key.settings
     try:
-        if "pkcs12" in settings:
-            signer = signers.SimpleSigner.load_pkcs12(
-                settings["pkcs12"], passphrase=_secret(settings, "password"))
-            if signer is None:
-                raise OrganisationSigningError(_(
-                    "The organisation certificate cannot be opened: check its file and "
-                    "password."))
-            return signer
-        if "pkcs11" in settings:
-            from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
-
-            token = settings["pkcs11"]
-            pin = _secret(token, "pin")
-            session = open_pkcs11_session(token["module"], token_label=token.get("token_label"),
-                                          user_pin=pin.decode() if pin else None)
-            return PKCS11Signer(session, key_label=token.get("key_label"),
-                                cert_label=token.get("cert_label") or token.get("key_label"))
-    except OrganisationSigningError:
-        raise
-    except Exception as exc:   # a wrong password, a token not plugged in, a bad file…
+        signer = signers.SimpleSigner.load_pkcs12(
+            settings["pkcs12"], passphrase=_secret(settings, "password"))
+    except Exception as exc:   # a wrong password, a bad file…
+        raise _cannot_open(exc) from exc
+    if signer is None:
         raise OrganisationSigningError(_(
-            "The organisation certificate cannot be opened: %(why)s",
+            "The organisation certificate cannot be opened: check its file and password."))
+    return signer
+
+
+# One signature at a time on a token from this process: PKCS#11 logs the whole process in
+# and out (the login of a second session at the same time is refused).
+_TOKEN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _pkcs11_signer(token: dict) -> Iterator[object]:
+    """The key stays on the token: the token signs the digest pyHanko hands it. Each way
+    this can fail before anything is signed has its own message."""
+    import pkcs11
+    from pkcs11 import ObjectClass
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.general import SigningError as PyHankoSigningError
+    from pyhanko.sign.pkcs11 import PKCS11Signer, find_token
+
+    module = str(token.get("module") or "")
+    token_label = token.get("token_label")
+    key_label = token.get("key_label")
+    cert_label = str(token.get("cert_label") or key_label)
+    if not module or not key_label:
+        raise OrganisationSigningError(_(
+            "The organisation's PKCS#11 token is configured without its module or its "
+            "key label."))
+    if not Path(module).is_file():
+        raise OrganisationSigningError(_(
+            "The PKCS#11 module %(module)s is not installed on the server.", module=module))
+    try:
+        pin = _secret(token, "pin")
+    except OSError as exc:
+        raise OrganisationSigningError(_(
+            "The PIN file of the organisation's token cannot be read: %(why)s",
+            why=exc.strerror or type(exc).__name__)) from exc
+    try:
+        library = pkcs11.lib(module)
+    except pkcs11.AlreadyInitialized as exc:
+        raise OrganisationSigningError(_(
+            "Another PKCS#11 module is already loaded by this server process: all the "
+            "organisation tokens of one server must use the same module.")) from exc
+    except Exception as exc:   # not a PKCS#11 module, or one that fails to start
+        raise OrganisationSigningError(_(
+            "The PKCS#11 module %(module)s cannot be loaded: %(why)s", module=module,
             why=str(exc)[:200] or type(exc).__name__)) from exc
-    raise OrganisationSigningError(_("The organisation certificate is configured without "
-                                     "a PKCS#12 file or a PKCS#11 token."))
+    slot = token.get("slot")
+    if slot is not None and not (isinstance(slot, int) or str(slot).isdigit()):
+        raise OrganisationSigningError(_(
+            "The slot of the organisation's token must be a number (its index)."))
+    try:
+        found = find_token(library.get_slots(), slot_no=None if slot is None else int(slot),
+                           token_criteria=TokenCriteria(label=token_label)
+                           if token_label else None)
+    except pkcs11.PKCS11Error as exc:
+        raise _token_failed(exc) from exc
+    if found is None:
+        raise OrganisationSigningError(_(
+            "The organisation's token “%(label)s” is not found: check that it is plugged "
+            "in and that its label is the one configured.", label=token_label or ""))
+    try:
+        session = found.open(user_pin=pin.decode() if pin else None)
+    except (pkcs11.PinIncorrect, pkcs11.PinLenRange, pkcs11.PinInvalid) as exc:
+        raise OrganisationSigningError(_(
+            "The organisation's token refused the PIN: check the PIN file. Nothing was "
+            "issued.")) from exc
+    except pkcs11.PinLocked as exc:
+        raise OrganisationSigningError(_(
+            "The organisation's token is locked after too many wrong PINs: its security "
+            "officer must unlock it.")) from exc
+    except pkcs11.PKCS11Error as exc:
+        raise _token_failed(exc) from exc
+    try:
+        if not _objects(session, ObjectClass.PRIVATE_KEY, key_label):
+            raise OrganisationSigningError(_(
+                "The key “%(label)s” is not on the organisation's token: check the key "
+                "label configured.", label=key_label))
+        if not _objects(session, ObjectClass.CERTIFICATE, cert_label):
+            raise OrganisationSigningError(_(
+                "The certificate “%(label)s” is not on the organisation's token: put the "
+                "organisation's certificate on it beside its key.", label=cert_label))
+        signer = PKCS11Signer(session, cert_label=cert_label, key_label=key_label,
+                              use_raw_mechanism=_raw_ecdsa(token, found, session, key_label))
+        signer.signing_cert  # noqa: B018  # loads the certificate and the key now, not mid-PDF
+        yield signer
+    except (pkcs11.PKCS11Error, PyHankoSigningError, NotImplementedError) as exc:
+        # a token pulled out mid-signature, a mechanism or key the token does not support
+        raise _token_failed(exc) from exc
+    finally:
+        with suppress(pkcs11.PKCS11Error):   # a token pulled out: its session is gone
+            session.close()
+
+
+def _objects(session: object, kind: object, label: str) -> int:
+    from pkcs11 import Attribute
+
+    return len(list(session.get_objects({Attribute.CLASS: kind,  # type: ignore[attr-defined]  # a pkcs11 Session
+                                         Attribute.LABEL: label})))
+
+
+def _raw_ecdsa(token: dict, found: object, session: object, key_label: str) -> bool:
+    """Whether the token is handed the digest to sign (ECDSA keys on tokens that cannot
+    hash, as SoftHSM2 2.6): ``raw_mechanism`` in the settings, else asked of the token."""
+    if "raw_mechanism" in token:
+        return bool(token["raw_mechanism"])
+    from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+
+    key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)  # type: ignore[attr-defined]  # a pkcs11 Session
+    if key[Attribute.KEY_TYPE] != KeyType.EC:
+        return False
+    return Mechanism.ECDSA_SHA256 not in found.slot.get_mechanisms()  # type: ignore[attr-defined]  # a pkcs11 Token
+
+
+def _token_failed(exc: Exception) -> OrganisationSigningError:
+    return OrganisationSigningError(_(
+        "The organisation's token failed: %(why)s. Nothing was issued.",
+        why=str(exc)[:200] or type(exc).__name__))
 
 
 def _font_factory(path: str) -> FontEngineFactory:
@@ -133,7 +253,6 @@ def apply(pdf: bytes, key: OrganisationKey, *, seal_png: bytes | None, attachmen
     from pyhanko.sign import signers
     from pyhanko.stamp import TextStampStyle
 
-    signer = load_signer(key)
     moment = clock.now()
     if attachment:
         font = stamp_font()
@@ -154,5 +273,7 @@ def apply(pdf: bytes, key: OrganisationKey, *, seal_png: bytes | None, attachmen
     meta = signers.PdfSignatureMetadata(field_name=ORGANISATION_FIELD, reason=reason,
                                         location=location)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = off_the_loop(signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf, writer)  # type: ignore[arg-type]  # a pyHanko signer
+    with open_signer(key) as signer:
+        pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style)  # type: ignore[arg-type]  # a pyHanko signer
+        out = off_the_loop(pdf_signer.sign_pdf, writer)
     return out.getvalue()
