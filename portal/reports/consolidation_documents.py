@@ -14,10 +14,13 @@ lower case ("tỉnh Hưng Yên").
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 
 from portal.accounts.user import User
 from portal.extensions import db
+from portal.register import service as register
 from portal.reports.consolidation_export import (
     Sender,
     build_consolidation_docx,
@@ -59,6 +62,9 @@ def _place(unit: Unit) -> str:
     return running.split(" ", 1)[1] if running != unit.name and " " in running else unit.name
 
 
+CONSOLIDATION_DOCUMENT = "consolidation"   # its document type in the register
+
+
 def sender_of(unit: Unit) -> Sender:
     """Who sends the consolidated report of ``unit``'s subtree, and to whom."""
     committee = f"UBND {running_name(unit.name)}"
@@ -82,6 +88,9 @@ def consolidation_docx(page: ConsolidationPage) -> tuple[bytes, str]:
     row, unit = page.consolidation, page.unit
     version = page.framework.published() if page.framework else None
     sender = sender_of(unit)
+    entry = register.entry_of(CONSOLIDATION_DOCUMENT, row.id)
+    if entry is not None:   # issued by the clerk: the register's number and date
+        sender = dataclasses.replace(sender, number=entry.notation, day=entry.issued_on)
     data = build_consolidation_docx(
         page.result, sender=sender, year=row.year,
         framework_number=version.doc_number if version else None,
