@@ -22,12 +22,13 @@ from portal.reports.report import UnitReport
 from portal.signing.flow import approve, has_clerk, issue_number
 from portal.signing.image import ImageKind
 from portal.signing.images import upload_image
-from portal.signing.pages import record_page, unit_signing_page
-from portal.signing.record import DocumentRecord
+from portal.signing.pages import document_history, record_page, unit_signing_page
+from portal.signing.record import DocumentRecord, RecordKind
 from portal.signing.service import (
     Source,
     accept_signed,
     record_file,
+    record_of,
     request_record,
     sign_as_organisation,
     signed_file,
@@ -206,6 +207,13 @@ def issue(record_id: int) -> ResponseReturnValue:
         return _page(_record_or_404(record_id), exc.problems, 422)
     flash(_("Issued: the organisation's signature was applied and verified."), "success")
     return redirect(url_for("signing.show", record_id=record_id), 303)
+
+
+@bp.app_template_global("document_steps")
+def document_steps(kind: str, object_id: int) -> list:
+    """The history of a document going out, for the page of a report or a consolidated
+    report (the page already loaded the document through the tenant guard)."""
+    return document_history(record_of(RecordKind(kind), object_id))
 
 
 # ---- a unit's documents of record, and its signature and seal images ----------------------

@@ -48,11 +48,12 @@ def dost_of(province: Unit) -> Unit | None:
         .order_by(Unit.id)) if search_key(unit.name) == wanted), None)
 
 
-def head_of(unit: Unit) -> str | None:
-    """The name of the unit's head (its first "head" account), if it has one."""
+def head_of(unit: Unit, role: Role = Role.HEAD) -> str | None:
+    """The name of the unit's head (its first "head" account), if it has one; or of the
+    first account holding ``role``."""
     return db.session.scalar(select(User.full_name).join(
         Membership, Membership.user_id == User.id).where(
-        Membership.unit_id == unit.id, Membership.role == Role.HEAD.value,
+        Membership.unit_id == unit.id, Membership.role == role.value,
         User.full_name != "").order_by(Membership.id).limit(1))
 
 
@@ -89,8 +90,11 @@ def consolidation_docx(page: ConsolidationPage) -> tuple[bytes, str]:
     version = page.framework.published() if page.framework else None
     sender = sender_of(unit)
     entry = register.entry_of(CONSOLIDATION_DOCUMENT, row.id)
-    if entry is not None:   # issued by the clerk: the register's number and date
-        sender = dataclasses.replace(sender, number=entry.notation, day=entry.issued_on)
+    if entry is not None:   # issued by the clerk: the register's number and date, and
+        # the name of the leader who approved it to sign (docs/signing.md)
+        sender = dataclasses.replace(sender, number=entry.notation, day=entry.issued_on,
+                                     signer_name=sender.signer_name or head_of(
+                                         unit, Role.LEADER))
     data = build_consolidation_docx(
         page.result, sender=sender, year=row.year,
         framework_number=version.doc_number if version else None,
