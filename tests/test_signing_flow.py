@@ -24,15 +24,12 @@ from portal.signing.service import record_of
 from tenants.scoping import system_scope
 from tests.conftest import csrf_token
 from tests.signing_pki import outside_sign
-from tests.test_signing import (  # noqa: F401 - the fixtures of the signing tests
-    HEAD,
-    ISSUE,
-    in_process,
-    pki,
-    record,
-    signing_config,
-    stored,
-)
+from tests.test_signing import HEAD, ISSUE, record, stored
+
+# the signing tests' fixtures (pytest names them by their functions' names)
+from tests.test_signing import in_process as _in_process  # noqa: F401 - autouse
+from tests.test_signing import pki as _pki  # noqa: F401 - used by signing_config
+from tests.test_signing import signing_config as _signing_config  # noqa: F401
 
 MOMENT = re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}")
 HEAD_FORM = {k: v for k, v in ISSUE.items() if k not in ("doc_number", "issued_on")}
