@@ -24,12 +24,9 @@ from portal.signing.service import record_of
 from tenants.scoping import system_scope
 from tests.conftest import csrf_token
 from tests.signing_pki import outside_sign
-from tests.test_signing import HEAD, ISSUE, record, stored
 
-# the signing tests' fixtures (pytest names them by their functions' names)
-from tests.test_signing import in_process as _in_process  # noqa: F401 - autouse
-from tests.test_signing import pki as _pki  # noqa: F401 - used by signing_config
-from tests.test_signing import signing_config as _signing_config  # noqa: F401
+# the signing tests' fixtures, by their own names
+from tests.test_signing import HEAD, ISSUE, in_process, pki, record, signing_config, stored  # noqa: F401
 
 MOMENT = re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}")
 HEAD_FORM = {k: v for k, v in ISSUE.items() if k not in ("doc_number", "issued_on")}
@@ -74,7 +71,7 @@ def plan_record_id(plan_id: int) -> int:
 
 
 def test_the_head_approves_the_clerk_issues_and_the_number_is_in_the_signed_pdf(
-        app: Flask, plan_id: int, signing_config, login_as) -> None:
+        app: Flask, plan_id: int, signing_config, login_as) -> None:  # noqa: F811
     submitted_plan(plan_id, login_as)
     head, clerk = login_as("head"), login_as("clerk")
     page = head.get(f"/plans/{plan_id}").get_data(as_text=True)
@@ -83,6 +80,9 @@ def test_the_head_approves_the_clerk_issues_and_the_number_is_in_the_signed_pdf(
     assert entries() == []                               # no number at the approval
     record_id = plan_record_id(plan_id)
     assert record(record_id).status == RecordStatus.APPROVED.value
+    on_plan = clerk.get(f"/plans/{plan_id}").get_data(as_text=True)   # the clerk's way in
+    assert "Đã phê duyệt, chờ cấp số" in on_plan and f"/records/{record_id}" in on_plan
+    assert "Cấp số và ban hành" in on_plan
     # only the clerk issues; the head cannot take the number
     assert post(head, f"/records/{record_id}/number", confirm="1").status_code == 403
     assert post(clerk, f"/records/{record_id}/number").status_code == 422   # not confirmed
@@ -147,7 +147,7 @@ def test_a_unit_without_a_clerk_issues_on_the_heads_approval(
 
 
 def test_a_report_is_approved_by_its_head_and_numbered_by_the_clerk(
-        app: Flask, report_id: int, signing_config, login_as) -> None:
+        app: Flask, report_id: int, signing_config, login_as) -> None:  # noqa: F811
     from portal.reports.report import UnitReport
 
     with system_scope("test"):
@@ -184,7 +184,7 @@ def test_a_report_is_approved_by_its_head_and_numbered_by_the_clerk(
 
 
 def test_a_consolidated_report_is_approved_by_the_leader_and_numbered_by_the_clerk(
-        app: Flask, province: int, signing_config, login_as) -> None:
+        app: Flask, province: int, signing_config, login_as) -> None:  # noqa: F811
     from tests.test_consolidation_exports import consolidate
 
     row_id = consolidate(province, "D1")
