@@ -30,6 +30,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     deployment = prepare(tmp_path_factory.mktemp("live"), redis_db=13, step_delay=0.7,
                          seed_args=("--legacy",))   # the journeys need the districts
     try:
+        from tests.signing_pki import configure_live
+
+        configure_live(deployment)     # trust roots and an organisation certificate
         deployment.start_server()
         if deployment.env.get("REDIS_URL"):
             deployment.start_worker()

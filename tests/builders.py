@@ -459,3 +459,34 @@ def exported(client, consolidation_id: int, kind: str):
     finally:
         config["REDIS_URL"] = queue
     return client.get(f"{page}/{'report.docx' if kind == 'docx' else 'workbook.xlsx'}")
+
+
+def clerk_issues(login_as, plan_id: int, *, render: bool = False) -> str:
+    """The clerk issues the plan revision its head approved (issue 20's office flow):
+    the register's number and date; the PDF of record's job is only queued unless
+    ``render``. Returns the number and symbol."""
+    from unittest import mock
+
+    from portal.plans.plan import UnitPlan
+    from portal.signing.record import RecordKind
+    from portal.signing.service import record_of
+    from tests.conftest import csrf_token
+
+    with system_scope("test"):
+        plan = db.session.get_one(UnitPlan, plan_id)
+        record = record_of(RecordKind.PLAN, plan.revisions[-1].id)
+        assert record is not None and record.status == "approved", record
+        record_id = record.id
+    clerk = login_as("clerk")
+    token = csrf_token(clerk, f"/records/{record_id}")
+    if render:
+        answer = clerk.post(f"/records/{record_id}/number",
+                            data={"csrf_token": token, "confirm": "1"})
+    else:
+        with mock.patch("portal.signing.service.enqueue"):
+            answer = clerk.post(f"/records/{record_id}/number",
+                                data={"csrf_token": token, "confirm": "1"})
+    assert answer.status_code == 303, answer.get_data(as_text=True)[-2000:]
+    with system_scope("test"):
+        db.session.expire_all()
+        return db.session.get_one(UnitPlan, plan_id).revisions[-1].doc_number

@@ -34,6 +34,16 @@ class Live:
     workdir: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
     url: str = ""
+    # the test PKI the signing journey uses (tests.signing_pki.configure_live)
+    signing: dict = field(default_factory=dict)
+
+    def script(self, code: str, *args: str) -> str:
+        """Run Python ``code`` against the deployment's database (its environment and
+        working directory); its standard output."""
+        done = subprocess.run([sys.executable, "-c", code, *args], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
 
     def flask(self, *args: str, **kwargs) -> subprocess.Popen:
         with open(self.workdir / f"{args[0]}-{len(self.processes)}.log", "w") as log:

@@ -130,3 +130,43 @@ def png(colour: tuple[int, int, int], size: tuple[int, int] = (240, 100)) -> byt
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+# The unit whose organisation certificate the live deployment holds: the first district of
+# the legacy demo other than Văn Lâm (whose 2026 reports the consolidation journey uses).
+PICK_UNIT = """
+import json
+from sqlalchemy import select
+from composition import create_app
+from portal.extensions import db
+from tenants.scoping import system_scope
+from tenants.unit import Unit
+app = create_app()
+with app.app_context(), system_scope("signing journey"):
+    unit = db.session.scalars(select(Unit).where(
+        Unit.kind == "district", Unit.code != "325").order_by(Unit.code)).first()
+    print(json.dumps([unit.code, unit.name]) if unit else "null")
+"""
+
+
+def configure_live(live) -> dict:
+    """Trust roots and one unit's organisation certificate (PKCS#12) for a live
+    deployment, set in its environment before its server starts; the root is kept on
+    ``live.signing`` for the journey to issue a head's certificate."""
+    import json
+
+    picked = json.loads(live.script(PICK_UNIT) or "null")
+    if not picked:
+        return {}
+    code, name = picked
+    folder = live.workdir / "pki"
+    folder.mkdir(parents=True, exist_ok=True)
+    root = make_ca("CA thử nghiệm hành trình")
+    password = b"mat-khau-to-chuc"
+    p12 = write_pkcs12(issue_cert(root, name, name), folder / "org.p12", password)
+    (folder / "org.pass").write_bytes(password)
+    live.env["TRUST_ROOTS_DIR"] = str(write_root(root, folder / "trust"))
+    live.env["ORGANISATION_CERTIFICATES"] = json.dumps(
+        {code: {"pkcs12": str(p12), "password_file": str(folder / "org.pass")}})
+    live.signing = {"root": root, "unit": code, "name": name, "trust": folder / "trust"}
+    return live.signing

@@ -181,6 +181,7 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "signing.consolidation_record": ("signing-party", {}, 422),
     "signing.sign": ("plan-head", {}, 422),              # the head signs a plan; no file
     "signing.issue": ("clerk", {}, 422),                 # the clerk issues; no choice made
+    "signing.number": ("clerk", {}, 422),                # the clerk numbers; not confirmed
     "signing.upload_image_view": ("unit-admin", {}, 422),     # no image chosen
 }
 # Other methods: (what they require, a harmless invalid body, the answer to it).

@@ -21,7 +21,7 @@ from portal.plans.plan import PlanTask, UnitPlan
 from portal.plans.service import coverage, diff, start_plan
 from tenants.scoping import system_scope
 from tenants.unit import Unit
-from tests.builders import framework, make_framework
+from tests.builders import clerk_issues, framework, make_framework
 from tests.conftest import csrf_token
 from tests.word_layout import check_layout, draft_marked, header_lines
 
@@ -165,7 +165,10 @@ def test_workflow_draft_submit_return_issue_amend(app: Flask, plan_id: int,
     assert post(drafter, base + "/submit", confirm="1").status_code == 302
     bad = post(head, base + "/issue", **{**ISSUE, "signer_name": ""})
     assert bad.status_code == 422
-    assert post(head, base + "/issue", **ISSUE).status_code == 302
+    assert post(head, base + "/issue", **ISSUE).status_code == 302   # approved
+    with system_scope("test"):
+        assert load(plan_id).revisions[-1].status == "approved"      # no number yet
+    assert clerk_issues(login_as, plan_id) == "01/KH-UBND"           # the clerk's issue
     with system_scope("test"):
         issued = load(plan_id).revisions[-1]
         assert (issued.status, issued.doc_number) == ("issued", "01/KH-UBND")  # the first
@@ -184,6 +187,7 @@ def test_differences_between_revisions(app: Flask, plan_id: int, login_as) -> No
     base = f"/plans/{plan_id}"
     post(drafter, base + "/submit", confirm="1")
     post(head, base + "/issue", **ISSUE)
+    clerk_issues(login_as, plan_id)
     post(drafter, base + "/amend", from_revision="1")
     task = first_task(plan_id)
     save_task(drafter, plan_id, task.id, task.version, content="Tuyên truyền trên đài",
@@ -247,8 +251,9 @@ def test_word_export_of_an_issued_plan(app: Flask, plan_id: int, login_as) -> No
     assert draft_marked(document)
     check_layout(document)
     post(drafter, base + "/submit", confirm="1")
+    post(head, base + "/issue", **ISSUE)
     with clock.frozen_at(datetime(2026, 1, 5, 3, 0, tzinfo=UTC)):   # the register dates it
-        post(head, base + "/issue", **ISSUE)
+        clerk_issues(login_as, plan_id)
     response = drafter.get(base + "/export.docx")
     assert response.mimetype.endswith("wordprocessingml.document")
     assert "01-KH-UBND" in response.headers["Content-Disposition"]
@@ -354,6 +359,7 @@ def test_the_word_export_opens_in_libreoffice(app: Flask, plan_id: int, login_as
     drafter, head = login_as("drafter"), login_as("head")
     post(drafter, f"/plans/{plan_id}/submit", confirm="1")
     post(head, f"/plans/{plan_id}/issue", **ISSUE)
+    clerk_issues(login_as, plan_id)
     document = tmp_path / "plan.docx"
     document.write_bytes(drafter.get(f"/plans/{plan_id}/export.docx").data)
     result = subprocess.run(

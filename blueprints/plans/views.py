@@ -35,14 +35,14 @@ from portal.plans.pages import (
     target_of,
     task_of,
 )
-from portal.plans.plan import FIELD_LABELS, SECTIONS, PlanTask, UnitPlan
+from portal.plans.plan import FIELD_LABELS, SECTIONS, PlanRevision, PlanTask, UnitPlan
 from portal.plans.service import (
+    PLAN_DOCUMENT,
     PlanError,
     add_comment,
     add_task,
     amend,
     delete_task,
-    issue,
     latest,
     resolve_comment,
     return_for_correction,
@@ -53,7 +53,12 @@ from portal.plans.service import (
     submit,
     task_values,
 )
+from portal.register import service as register
 from portal.review import reviews
+from portal.signing.flow import approve_plan, has_clerk
+from portal.signing.pages import document_history
+from portal.signing.record import RecordKind
+from portal.signing.service import record_of
 from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
 from tenants.membership import Role
@@ -128,7 +133,18 @@ def show(plan_id: int) -> ResponseReturnValue:
         revision = next((r for r in plan.revisions if r.number == number), None)
         if revision is None:
             abort(404)
-    return render_template("plans/show.html", **vars(plan_page(plan, g.reach, revision)))
+    return render_template("plans/show.html", **_page_of(plan, revision))
+
+
+def _page_of(plan: UnitPlan, revision: PlanRevision | None = None) -> dict:
+    """The plan page's read-model, with the office flow of the revision shown: its
+    document of record (approved, waiting for the clerk…) and whether the unit has a
+    clerk to issue it."""
+    page = plan_page(plan, g.reach, revision)
+    shown = page.revision
+    return {**vars(page), "record": record_of(RecordKind.PLAN, shown.id),
+            "clerk_issues": has_clerk(plan.unit_id),
+            "is_clerk": Role.CLERK in g.reach.roles_in(plan.unit_id)}
 
 
 def field_labels() -> dict[str, str]:
@@ -263,7 +279,7 @@ def _workflow(plan: UnitPlan, action: Callable[[], object], success: str) -> Res
             action()
     except PlanError as exc:
         return render_template("plans/show.html", problems=exc.problems,
-                               **vars(plan_page(_plan_or_404(plan_id), g.reach))), 422
+                               **_page_of(_plan_or_404(plan_id))), 422
     flash(success, "success")
     return redirect(url_for("plans.show", plan_id=plan_id))
 
@@ -294,8 +310,12 @@ def return_view(plan_id: int) -> ResponseReturnValue:
 def issue_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     _head_or_403(plan)
-    return _workflow(plan, lambda: issue(plan, current_user.id, request.form.to_dict()),
-                     _("The plan is issued and in force."))
+    if has_clerk(plan.unit_id):
+        done = _("The plan is approved: the clerk issues it with the register's number.")
+    else:
+        done = _("The plan is issued and in force.")
+    return _workflow(plan, lambda: approve_plan(plan, current_user.id,
+                                                request.form.to_dict()), done)
 
 
 @bp.route("/plans/<int:plan_id>/amend", methods=["POST"])
@@ -348,6 +368,11 @@ def history(plan_id: int) -> ResponseReturnValue:
                         request.args.get("to", type=int))
     if page is None:
         abort(404)
-    return render_template("plans/history.html", **vars(page))
+    documents = [(revision, document_history(
+        record_of(RecordKind.PLAN, revision.id),
+        register.entry_of(PLAN_DOCUMENT, revision.id), register_steps=False))
+                 for revision in plan.revisions]
+    return render_template("plans/history.html", documents=[d for d in documents if d[1]],
+                           **vars(page))
 
 

@@ -19,14 +19,16 @@ from portal.plans.plan import UnitPlan
 from portal.problems import DomainError
 from portal.reports.consolidation import Consolidation
 from portal.reports.report import UnitReport
+from portal.signing.flow import approve, has_clerk, issue_number
 from portal.signing.image import ImageKind
 from portal.signing.images import upload_image
-from portal.signing.pages import record_page, unit_signing_page
-from portal.signing.record import DocumentRecord
+from portal.signing.pages import document_history, record_page, unit_signing_page
+from portal.signing.record import DocumentRecord, RecordKind
 from portal.signing.service import (
     Source,
     accept_signed,
     record_file,
+    record_of,
     request_record,
     sign_as_organisation,
     signed_file,
@@ -50,15 +52,26 @@ def _party_or_403(unit_id: int) -> None:
         abort(403)
 
 
-def _start(unit_id: int, source: Callable[[], Source]) -> ResponseReturnValue:
+def _start(unit_id: int, source: Callable[[], Source],
+           approval: Callable[[Source], DocumentRecord] | None = None) -> ResponseReturnValue:
     """Make the PDF of record; ``source`` is called once the caller's role and
-    confirmation were checked."""
+    confirmation were checked. A report or consolidated report not numbered yet, in a
+    unit with a clerk, is approved by its signer instead (``approval``): the clerk issues
+    it with its number and the PDF is made then."""
     _party_or_403(unit_id)
     if request.form.get("confirm") != "1":
         abort(422)
     try:
-        record_id = request_record(source(), current_user.id,
-                                   attachment=request.form.get("attachment") == "1")
+        found = source()
+        if approval is not None and found.doc_number is None and has_clerk(unit_id):
+            if signer_role(found.kind.value) not in g.reach.roles_in(unit_id):
+                abort(403)
+            with unit_of_work():
+                record_id = approval(found).id
+            flash(_("Approved: the clerk issues it with the register's number."), "success")
+        else:
+            record_id = request_record(found, current_user.id,
+                                       attachment=request.form.get("attachment") == "1")
     except DomainError as exc:
         flash(" ".join(exc.messages), "danger")
         return redirect(request.referrer or url_for("units.home")), 303
@@ -76,14 +89,16 @@ def plan_record(plan_id: int) -> ResponseReturnValue:
 @login_required
 def report_record(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    return _start(report.unit_id, lambda: source_of_report(report))
+    return _start(report.unit_id, lambda: source_of_report(report),
+                  lambda found: approve(found, current_user.id))
 
 
 @bp.route("/consolidations/<int:consolidation_id>/record", methods=["POST"])
 @login_required
 def consolidation_record(consolidation_id: int) -> ResponseReturnValue:
     row = visible_or_404(Consolidation, consolidation_id)
-    return _start(row.unit_id, lambda: source_of_consolidation(row))
+    return _start(row.unit_id, lambda: source_of_consolidation(row),
+                  lambda found: approve(found, current_user.id))
 
 
 def _record_or_404(record_id: int) -> DocumentRecord:
@@ -150,6 +165,25 @@ def sign(record_id: int) -> ResponseReturnValue:
     return redirect(url_for("signing.show", record_id=record_id), 303)
 
 
+@bp.route("/records/<int:record_id>/number", methods=["POST"])
+@login_required
+def number(record_id: int) -> ResponseReturnValue:
+    """The clerk issues the approved document: the register's next number and today's
+    date, then its PDF of record made with them (a background job)."""
+    record = _record_or_404(record_id)
+    if Role.CLERK not in g.reach.roles_in(record.unit_id):
+        abort(403)
+    if request.form.get("confirm") != "1":
+        abort(422)
+    try:
+        notation = issue_number(record, current_user.id)
+    except DomainError as exc:
+        return _page(_record_or_404(record_id), exc.problems, 422)
+    flash(_("Issued with number %(number)s; the PDF of record is being made for the "
+            "signer.", number=notation), "success")
+    return redirect(url_for("signing.show", record_id=record_id), 303)
+
+
 @bp.route("/records/<int:record_id>/issue", methods=["POST"])
 @login_required
 def issue(record_id: int) -> ResponseReturnValue:
@@ -173,6 +207,13 @@ def issue(record_id: int) -> ResponseReturnValue:
         return _page(_record_or_404(record_id), exc.problems, 422)
     flash(_("Issued: the organisation's signature was applied and verified."), "success")
     return redirect(url_for("signing.show", record_id=record_id), 303)
+
+
+@bp.app_template_global("document_steps")
+def document_steps(kind: str, object_id: int) -> list:
+    """The history of a document going out, for the page of a report or a consolidated
+    report (the page already loaded the document through the tenant guard)."""
+    return document_history(record_of(RecordKind(kind), object_id))
 
 
 # ---- a unit's documents of record, and its signature and seal images ----------------------

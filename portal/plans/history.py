@@ -18,6 +18,7 @@ class PlanAction(enum.StrEnum):
     CREATE = "create"
     SUBMIT = "submit"
     RETURN = "return"
+    APPROVE = "approve"        # the head approved it; the clerk issues it
     ISSUE = "issue"
     AMEND = "amend"
     REPLACED = "replaced"      # its document was replaced by the next one issued (Art. 18)
@@ -27,6 +28,7 @@ class PlanAction(enum.StrEnum):
 
 PLAN_ACTION_LABELS = {PlanAction.CREATE: _l("started"), PlanAction.SUBMIT: _l("submitted"),
                       PlanAction.RETURN: _l("returned"), PlanAction.ISSUE: _l("issued"),
+                      PlanAction.APPROVE: _l("approved by the head"),
                       PlanAction.AMEND: _l("amendment started"),
                       PlanAction.REPLACED: _l("replaced by"),
                       PlanAction.CORRECT: _l("correction notice issued"),

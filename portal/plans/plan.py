@@ -37,6 +37,7 @@ from tenants.scoping import TenantScoped
 class RevisionStatus(enum.StrEnum):
     DRAFT = "draft"            # being written (also after being returned)
     SUBMITTED = "submitted"    # with the unit head
+    APPROVED = "approved"      # approved by the head; the clerk issues it with its number
     ISSUED = "issued"          # signed and in force; read-only
     SUPERSEDED = "superseded"  # an amended revision replaced it
     RECALLED = "recalled"      # recalled after issue ("thu hồi", Decree 30 Art. 18)
@@ -44,6 +45,7 @@ class RevisionStatus(enum.StrEnum):
 
 REVISION_STATUS_LABELS = {RevisionStatus.DRAFT: _l("Draft"),
                           RevisionStatus.SUBMITTED: _l("With the head"),
+                          RevisionStatus.APPROVED: _l("Approved, waiting for its number"),
                           RevisionStatus.ISSUED: _l("Issued"),
                           RevisionStatus.SUPERSEDED: _l("Superseded"),
                           RevisionStatus.RECALLED: _l("Recalled")}

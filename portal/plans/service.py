@@ -448,14 +448,13 @@ def return_for_correction(plan: UnitPlan, user_id: int | None, reason: str) -> P
     return revision
 
 
-def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRevision:
-    """Approve and issue: the register gives the number and symbol ("25/KH-UBND") and the
-    date (today in Vietnam); the signer as given; the revision becomes read-only. A
-    revision issued while another is in force replaces it (Decree 30 Art. 18). Flushes
-    only: a refusal or a failure later in the request gives the number back."""
+def approve(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRevision:
+    """The head approves the submitted revision for signing: how it is signed and by whom,
+    its place and recipients. No number yet: the clerk issues it (``issue``) and the
+    register gives the number and date then (docs/signing.md § The flow)."""
     revision = latest(plan)
     if revision.status != RevisionStatus.SUBMITTED.value:
-        raise PlanError([_("Only a plan submitted to the unit head can be issued.")])
+        raise PlanError([_("Only a plan submitted to the unit head can be approved.")])
     check_lengths(PlanError, recipients=(values.get("recipients"), limits.NOTE),
                   place=(values.get("place"), limits.PLACE),
                   **{name: (values.get(name), limits.SHORT) for name in (
@@ -470,10 +469,6 @@ def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRe
             problems[name] = message
     if problems:
         raise PlanError(problems)
-    before = in_force(plan)
-    for older in plan.revisions:
-        if older.status == RevisionStatus.ISSUED.value:
-            older.status = RevisionStatus.SUPERSEDED.value
     revision.signing_formula = formula or None
     revision.signing_body = clean_text(values.get("signing_body", ""))[:200] or None
     revision.signing_authority = clean_text(values.get("signing_authority", ""))[:200] or None
@@ -481,6 +476,29 @@ def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRe
     revision.signer_name = clean_text(values.get("signer_name", ""))[:200]
     revision.place = clean_text(values.get("place", ""))[:100] or revision.place
     revision.recipients = clean_text(values.get("recipients", "")) or revision.recipients
+    revision.status = RevisionStatus.APPROVED.value
+    _record(plan, revision, PlanAction.APPROVE, RevisionStatus.SUBMITTED.value, user_id)
+    db.session.flush()
+    return revision
+
+
+def issue(plan: UnitPlan, user_id: int | None,
+          values: dict[str, str] | None = None) -> PlanRevision:
+    """Issue the approved revision (the clerk's step; a submitted one is approved first
+    with ``values``: a unit without a clerk on the platform, where the head issues): the
+    register gives the number and symbol ("25/KH-UBND") and the date (today in Vietnam);
+    the revision becomes read-only. A revision issued while another is in force replaces
+    it (Decree 30 Art. 18). Flushes only: a refusal or a failure later in the request
+    gives the number back."""
+    revision = latest(plan)
+    if revision.status == RevisionStatus.SUBMITTED.value and values is not None:
+        approve(plan, user_id, values)
+    if revision.status != RevisionStatus.APPROVED.value:
+        raise PlanError([_("Only a plan approved by the unit head can be issued.")])
+    before = in_force(plan)
+    for older in plan.revisions:
+        if older.status == RevisionStatus.ISSUED.value:
+            older.status = RevisionStatus.SUPERSEDED.value
     replaced = register.entry_of(PLAN_DOCUMENT, before.id) if before is not None else None
     if replaced is not None and replaced.status != EntryStatus.ISSUED.value:
         replaced = None
@@ -495,7 +513,7 @@ def issue(plan: UnitPlan, user_id: int | None, values: dict[str, str]) -> PlanRe
     revision.doc_number, revision.issued_on = entry.notation, entry.issued_on
     revision.status = RevisionStatus.ISSUED.value
     revision.issued_at = clock.now()
-    _record(plan, revision, PlanAction.ISSUE, RevisionStatus.SUBMITTED.value, user_id,
+    _record(plan, revision, PlanAction.ISSUE, RevisionStatus.APPROVED.value, user_id,
             entry.notation)
     if replaced is not None and before is not None:
         _record(plan, before, PlanAction.REPLACED, RevisionStatus.ISSUED.value, user_id,

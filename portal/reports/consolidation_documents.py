@@ -14,10 +14,13 @@ lower case ("tỉnh Hưng Yên").
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 
 from portal.accounts.user import User
 from portal.extensions import db
+from portal.register import service as register
 from portal.reports.consolidation_export import (
     Sender,
     build_consolidation_docx,
@@ -45,11 +48,12 @@ def dost_of(province: Unit) -> Unit | None:
         .order_by(Unit.id)) if search_key(unit.name) == wanted), None)
 
 
-def head_of(unit: Unit) -> str | None:
-    """The name of the unit's head (its first "head" account), if it has one."""
+def head_of(unit: Unit, role: Role = Role.HEAD) -> str | None:
+    """The name of the unit's head (its first "head" account), if it has one; or of the
+    first account holding ``role``."""
     return db.session.scalar(select(User.full_name).join(
         Membership, Membership.user_id == User.id).where(
-        Membership.unit_id == unit.id, Membership.role == Role.HEAD.value,
+        Membership.unit_id == unit.id, Membership.role == role.value,
         User.full_name != "").order_by(Membership.id).limit(1))
 
 
@@ -57,6 +61,9 @@ def _place(unit: Unit) -> str:
     """The place of the date line: the name without its level ("Hưng Yên")."""
     running = running_name(unit.name)
     return running.split(" ", 1)[1] if running != unit.name and " " in running else unit.name
+
+
+CONSOLIDATION_DOCUMENT = "consolidation"   # its document type in the register
 
 
 def sender_of(unit: Unit) -> Sender:
@@ -82,6 +89,12 @@ def consolidation_docx(page: ConsolidationPage) -> tuple[bytes, str]:
     row, unit = page.consolidation, page.unit
     version = page.framework.published() if page.framework else None
     sender = sender_of(unit)
+    entry = register.entry_of(CONSOLIDATION_DOCUMENT, row.id)
+    if entry is not None:   # issued by the clerk: the register's number and date, and
+        # the name of the leader who approved it to sign (docs/signing.md)
+        sender = dataclasses.replace(sender, number=entry.notation, day=entry.issued_on,
+                                     signer_name=sender.signer_name or head_of(
+                                         unit, Role.LEADER))
     data = build_consolidation_docx(
         page.result, sender=sender, year=row.year,
         framework_number=version.doc_number if version else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -69,6 +69,7 @@ class Sender:
     place: str                   # the date line's place ("Hưng Yên")
     signer_title: str | None     # "GIÁM ĐỐC"; None: the signer is written in later
     signer_name: str | None      # the head's name, if the platform knows the head
+    day: date | None = None      # the date of issue the register gave it; None: blank
 
 
 def _narrative(document: DocxDocument, narrative: dict[str, str]) -> None:
@@ -94,7 +95,7 @@ def build_consolidation_docx(result: dict, *, sender: Sender, year: int,
                              made_at: datetime | None = None) -> bytes:
     document = new_document(draft=True)  # a snapshot is a draft until it is signed
     header_block(document, body=sender.body, parent=sender.parent, number=sender.number,
-                 place=sender.place, day=None)
+                 place=sender.place, day=sender.day)
     paragraph(document, "")
     paragraph(document, "BÁO CÁO", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
     subject = f"Kết quả thực hiện Kế hoạch số {framework_number} năm {year}" \

@@ -245,13 +245,6 @@ def recipient(unit: Unit) -> str:
 REPORT_DOCUMENT = "unit_report"   # the document type of a unit's report in the register
 
 
-def _number_of(report: UnitReport, unit: Unit) -> str:
-    """The number the register gave the report when it was issued, else dots for the
-    number to be written ("…/BC-UBND")."""
-    entry = register.entry_of(REPORT_DOCUMENT, report.id)
-    return entry.notation if entry is not None else f"…/BC-{symbol(unit)}"
-
-
 def _paragraphs(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -273,12 +266,15 @@ def report_document(report: UnitReport) -> ReportDocument:
                       result=t.result) for t in report.tasks]
     narrative = [(heading, _paragraphs(getattr(report, key)) or ["Không có."])
                  for key, heading in NARRATIVE_HEADINGS]
-    final = report.status in FINAL
-    submitted = report.submitted_at if final else None
+    entry = register.entry_of(REPORT_DOCUMENT, report.id)
+    final = report.status in FINAL or entry is not None   # issued with a number: not a draft
+    submitted = report.submitted_at if report.status in FINAL else None
     return ReportDocument(
         unit_code=unit.code, year=period.year, body=body, parent=parent,
-        number=_number_of(report, unit), place=place_name(unit),
-        day=clock.local(submitted).date() if submitted else None,
+        number=entry.notation if entry is not None else f"…/BC-{symbol(unit)}",
+        place=place_name(unit),
+        day=entry.issued_on if entry is not None else (
+            clock.local(submitted).date() if submitted else None),
         subject=f"Kết quả thực hiện {plan} năm {period.year}",
         opening=(f"Thực hiện {plan}, {issuer(body, parent)} báo cáo kết quả thực hiện năm "
                  f"{period.year} như sau (số liệu các chỉ tiêu tại Phụ lục I, tình hình "

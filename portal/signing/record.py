@@ -33,6 +33,7 @@ class RecordKind(enum.StrEnum):
 
 
 class RecordStatus(enum.StrEnum):
+    APPROVED = "approved"    # approved by the signer, waiting for the clerk's number
     QUEUED = "queued"        # the PDF is being made (a background job)
     FAILED = "failed"        # it could not be made; ``error`` says why
     RENDERED = "rendered"    # the PDF of record, waiting for the signer
@@ -40,7 +41,8 @@ class RecordStatus(enum.StrEnum):
     ISSUED = "issued"        # the organisation's signature applied by the clerk, verified
 
 
-RECORD_STATUS_LABELS = {RecordStatus.QUEUED: _l("Making the PDF"),
+RECORD_STATUS_LABELS = {RecordStatus.APPROVED: _l("Approved; waiting for the clerk's number"),
+                        RecordStatus.QUEUED: _l("Making the PDF"),
                         RecordStatus.FAILED: _l("PDF not made"),
                         RecordStatus.RENDERED: _l("Waiting for the signer"),
                         RecordStatus.SIGNED: _l("Signed; waiting for the clerk"),
@@ -87,6 +89,11 @@ class DocumentRecord(TenantScoped, Model):
     sealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # the office flow: the signer approved; the clerk issued it with the register's number
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    numbered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    numbered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
 
     @property

@@ -28,6 +28,7 @@ from portal.extensions import db
 from portal.jobs import JobsUnavailable, enqueue, in_app_context, job_progress
 from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
 from portal.problems import DomainError
+from portal.register import service as register
 from portal.reports.consolidation import Consolidation, RunStatus
 from portal.reports.report import ReportStatus, UnitReport
 from portal.signing import organisation as org
@@ -52,6 +53,10 @@ log = logging.getLogger(__name__)
 
 QUEUE = "exports"
 SIGNED_PDF_MAX = 20 * 1024 * 1024
+# The register's document type of each kind of record (portal.register).
+DOCUMENT_TYPES = {RecordKind.PLAN.value: "plan_revision",
+                  RecordKind.REPORT.value: "unit_report",
+                  RecordKind.CONSOLIDATION.value: "consolidation"}
 SIGNABLE_REPORTS = (ReportStatus.WITH_HEAD.value, ReportStatus.SUBMITTED.value,
                     ReportStatus.ACCEPTED.value)
 
@@ -103,8 +108,10 @@ def source_of_report(report: UnitReport) -> Source:
 
     unit = db.session.get_one(Unit, report.unit_id)
     year = db.session.get_one(ReportingPeriod, report.period_id).year
+    entry = register.entry_of(DOCUMENT_TYPES[RecordKind.REPORT.value], report.id)
     return Source(RecordKind.REPORT, report.id, report.unit_id,
-                  _("Report %(year)s", year=year), None, None, unit_head(unit))
+                  _("Report %(year)s", year=year), entry.notation if entry else None,
+                  entry.issued_on if entry else None, unit_head(unit))
 
 
 def source_of_consolidation(row: Consolidation) -> Source:
@@ -113,8 +120,10 @@ def source_of_consolidation(row: Consolidation) -> Source:
     from portal.reports.consolidation_documents import sender_of
 
     unit = db.session.get_one(Unit, row.unit_id)
+    entry = register.entry_of(DOCUMENT_TYPES[RecordKind.CONSOLIDATION.value], row.id)
     return Source(RecordKind.CONSOLIDATION, row.id, row.unit_id,
-                  _("Consolidated report %(year)s", year=row.year), None, None,
+                  _("Consolidated report %(year)s", year=row.year),
+                  entry.notation if entry else None, entry.issued_on if entry else None,
                   sender_of(unit).signer_name or (expected_signer_names(
                       RecordKind.CONSOLIDATION, row.unit_id) or (None,))[0])
 
@@ -174,19 +183,34 @@ def request_record(source: Source, user_id: int | None, *, attachment: bool = Fa
                                                      RecordStatus.ISSUED.value):
             raise SigningError([_("This document is already signed: its PDF of record "
                                   "cannot be made again.")])
+        if record is not None and record.status == RecordStatus.APPROVED.value:
+            raise SigningError([_("This document is approved and waits for the clerk, who "
+                                  "issues it with its number; its PDF of record is made "
+                                  "then.")])
         if record is None:
             record = DocumentRecord(kind=source.kind.value, object_id=source.object_id,
                                     unit_id=source.unit_id)
             db.session.add(record)
         record.title = source.title[:1000]
         record.doc_number, record.issued_on = source.doc_number, source.issued_on  # type: ignore[assignment]  # a date or None
-        record.attachment = attachment
-        record.status, record.progress, record.error = RecordStatus.QUEUED.value, 0, ""
-        record.pdf_key = record.pdf_sha256 = None
-        record.requested_by_id = user_id
-        record.job_id = f"pdf-{secrets.token_hex(8)}"
-        db.session.flush()
+        queue_render(record, user_id, attachment=attachment)
         record_id, job_id, unit_id = record.id, record.job_id, record.unit_id
+    start_render(record_id, job_id, unit_id)
+    return record_id
+
+
+def queue_render(record: DocumentRecord, user_id: int | None, *, attachment: bool) -> None:
+    """The record waits for its PDF (made by ``start_render``'s job once committed)."""
+    record.attachment = attachment
+    record.status, record.progress, record.error = RecordStatus.QUEUED.value, 0, ""
+    record.pdf_key = record.pdf_sha256 = None
+    record.requested_by_id = user_id
+    record.job_id = f"pdf-{secrets.token_hex(8)}"
+    db.session.flush()
+
+
+def start_render(record_id: int, job_id: str, unit_id: int) -> None:
+    """Queue the job of a committed, queued record; a queue out of reach fails it."""
     try:
         enqueue(QUEUE, render_record, record_id, unit_id, job_id=job_id, timeout="10m")
     except JobsUnavailable as exc:
@@ -196,7 +220,6 @@ def request_record(source: Source, user_id: int | None, *, attachment: bool = Fa
                                    "The job queue is not reachable; try again later.")))
         raise SigningError([_("The PDF cannot be made now: the job queue is not "
                               "reachable. Try again later.")]) from exc
-    return record_id
 
 
 def _mark(record_id: int, **values: object) -> None:
@@ -349,6 +372,12 @@ def _keep(record: DocumentRecord, data: bytes, verified: Verified, user_id: int 
         record.organisation_subject = verified.subject[:1000]
         record.sealed_at, record.sealed_by_id = verified.signed_at, user_id
         record.status = RecordStatus.ISSUED.value
+        entry = register.entry_of(DOCUMENT_TYPES[record.kind], record.object_id)
+        if entry is not None:   # the register shows it digitally signed, with its pages
+            try:
+                register.mark_digitally_signed(entry, page_amount=record.pages or None)
+            except register.RegisterError as exc:
+                raise SigningError(exc.problems) from exc
     else:
         record.signed_key, record.signed_sha256 = key, verified.sha256
         record.signed_size = len(data)
