@@ -225,11 +225,65 @@ def _framework_id(indicator: Indicator) -> int:
     return framework_id
 
 
-def national_board(national: Framework, year: int) -> list[NationalFigure]:
-    """Every indicator of the national plan's published version for ``year``."""
+class NoNationalPlan(LookupError):
+    """The unit owns no published plan with reporting periods: nothing to add up."""
+
+
+@dataclass
+class NationalBoard:
+    """The ministry's dashboard: each national indicator with every province's figure
+    side by side, and the provinces ranked."""
+
+    unit: Unit
+    framework: Framework
+    year: int
+    years: list[int]
+    figures: list[NationalFigure]
+    provinces: list[Unit]
+
+    def cell(self, figure: NationalFigure, province: Unit) -> Contribution | None:
+        return next((c for c in figure.contributions if c.province.id == province.id), None)
+
+    def rank(self, figure: NationalFigure, province: Unit) -> int | None:
+        ranked = [c.province.id for c in figure.ranking]
+        return ranked.index(province.id) + 1 if province.id in ranked else None
+
+    @property
+    def ranking(self) -> list[tuple[Unit, float | None, int]]:
+        """The provinces by their mean rank over the indicators they have a figure for
+        (best first), with how many indicators the mean is over."""
+        rows = []
+        for province in self.provinces:
+            ranks = [r for f in self.figures if (r := self.rank(f, province)) is not None]
+            rows.append((province, sum(ranks) / len(ranks) if ranks else None, len(ranks)))
+        return sorted(rows, key=lambda row: (row[1] is None, row[1] or 0.0, row[0].code))
+
+
+def national_board(unit: Unit, year: int | None = None) -> NationalBoard:
+    """The national plan owned by ``unit`` (a ministry) for ``year`` (this year, or the
+    nearest year of its periods), every indicator over every province implementing it."""
+    from portal import clock
+
+    national = next((f for f in db.session.scalars(select(Framework).where(
+        Framework.owner_unit_id == unit.id).order_by(Framework.id))
+        if f.published() is not None), None)
+    if national is None:
+        raise NoNationalPlan(unit.code)
+    years = sorted(db.session.scalars(select(ReportingPeriod.year).where(
+        ReportingPeriod.framework_id == national.id)))
+    if year is None:
+        this_year = clock.today().year
+        year = this_year if this_year in years or not years else min(
+            years, key=lambda y: (abs(y - this_year), -y))
     version = national.published()
-    if version is None:
-        return []
-    return [national_figure(i, year) for i in db.session.scalars(
+    assert version is not None  # noqa: S101 - chosen for it above
+    figures = [national_figure(i, year) for i in db.session.scalars(
         select(Indicator).where(Indicator.version_id == version.id)
         .order_by(Indicator.position))]
+    provinces: dict[int, Unit] = {}
+    for figure in figures:
+        for c in figure.contributions:
+            provinces.setdefault(c.province.id, c.province)
+    return NationalBoard(unit=unit, framework=national, year=year, years=years,
+                         figures=figures, provinces=sorted(provinces.values(),
+                                                           key=lambda u: u.code))

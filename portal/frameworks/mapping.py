@@ -24,6 +24,7 @@ The rules (``check``), each refusal a ``MappingError`` in the reader's language:
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -256,3 +257,92 @@ def set_parent(framework: Framework, parent: Framework | None) -> None:
     framework.parent_id = parent.id if parent else None
     framework.parent = parent
     db.session.flush()
+
+
+def mapping_version(framework: Framework) -> FrameworkVersion | None:
+    """The version whose indicators the mapping page maps: the one in force, else the
+    draft."""
+    return framework.published() or framework.draft()
+
+
+def save_mapping_form(version: FrameworkVersion, form: dict[str, str]) -> None:
+    """The mapping page's form (``mode-<id>``, ``national-<id>``, ``factor-<id>`` for each
+    province indicator id), read and saved as ``save_mapping`` does."""
+    from portal.numbers import NumberError, parse_number
+
+    rows: dict[int, tuple[str, int | None, Decimal | None]] = {}
+    problems: dict[str, str] = {}
+    for key, mode in form.items():
+        if not key.startswith("mode-") or not mode:
+            continue
+        try:
+            indicator_id = int(key.removeprefix("mode-"))
+        except ValueError:
+            problems[key] = _("This indicator is not one of this version's.")
+            continue
+        national = form.get(f"national-{indicator_id}", "").strip()
+        factor_text = form.get(f"factor-{indicator_id}", "").strip()
+        factor = None
+        if factor_text and mode in (MappingMode.FACTOR, MappingMode.PART):
+            try:
+                factor = parse_number(factor_text)
+            except NumberError as exc:
+                problems[f"factor-{indicator_id}"] = exc.messages[0]
+                continue
+        rows[indicator_id] = (mode, int(national) if national.isdigit() else None, factor)
+    if problems:
+        raise MappingError(problems)
+    if not rows:
+        raise MappingError({"mode": _("Nothing to save: no indicator was given.")})
+    save_mapping(version, rows)
+
+
+def parent_choices(framework: Framework) -> list[Framework]:
+    """The published frameworks owned above ``framework``'s owner that it may implement."""
+    from tenants.unit import UnitClosure
+
+    return [f for f in db.session.scalars(
+        select(Framework).join(UnitClosure, UnitClosure.ancestor_id == Framework.owner_unit_id)
+        .where(UnitClosure.descendant_id == framework.owner_unit_id, UnitClosure.depth > 0)
+        .order_by(Framework.id)) if f.published() is not None]
+
+
+def set_parent_form(framework: Framework, parent_id: str) -> None:
+    """The framework page's "implements" choice: a framework id among ``parent_choices``,
+    or empty for none."""
+    if not parent_id.strip():
+        set_parent(framework, None)
+        return
+    chosen = next((f for f in parent_choices(framework) if str(f.id) == parent_id.strip()),
+                  None)
+    if chosen is None:
+        raise MappingError({"parent_id": _(
+            "Choose a published plan of a unit above this framework's owner.")})
+    set_parent(framework, chosen)
+
+
+@dataclass
+class MappingPage:
+    """What the mapping page shows: the province's indicators, the national ones they
+    may feed, the mapping so far and the plans the framework may implement."""
+
+    version: FrameworkVersion | None
+    national: FrameworkVersion | None
+    indicators: list[Indicator]
+    targets: list[Indicator]
+    mappings: dict[int, IndicatorMapping]
+    choices: list[Framework]
+
+
+def mapping_page(framework: Framework) -> MappingPage:
+    version = mapping_version(framework)
+    national = national_version(framework)
+
+    def indicators_of(v: FrameworkVersion | None) -> list[Indicator]:
+        return list(db.session.scalars(select(Indicator).where(
+            Indicator.version_id == v.id).order_by(Indicator.position))) if v else []
+
+    return MappingPage(version=version, national=national, indicators=indicators_of(version),
+                       targets=indicators_of(national),
+                       mappings=mappings_of(version.id) if version else {},
+                       choices=parent_choices(framework))
