@@ -401,3 +401,31 @@ def test_the_national_dashboard(mapped, national_world, login_as) -> None:
     assert login_as("province leader").get(ministry).status_code == 404
     # a province is not a ministry: no national dashboard there
     assert login_as("province leader").get("/units/NA/national").status_code == 404
+
+
+def test_the_national_plan_is_read_by_the_parser(national_world) -> None:
+    """The demo's national plan (a reconstruction of Decision 1703/QĐ-TTg's) loads through
+    the parser like any document, its indicators the preset's, and Plan 108 maps onto it
+    with no refusal."""
+    from portal.data import PLAN_108, PLAN_1703
+    from portal.frameworks.loading import load_framework
+    from portal.frameworks.presets import NATIONAL_MAPPING_108, PLAN_1703_INDICATORS
+
+    with system_scope("test data"):
+        national = load_framework(PLAN_1703.name, PLAN_1703.read_bytes(), "BKHCN",
+                                  number="1703/QĐ-TTg", issued_on="31/12/2024",
+                                  preset="national-1703", periods="2025-2030", publish=True)
+        indicators = _indicators(national.id)
+        assert list(indicators) == list(PLAN_1703_INDICATORS)
+        assert indicators["II.1.d"].kind == "ratio" and indicators["II.1.a"].kind == "yes_no"
+        assert [n.path for n in national.published().nodes if n.depth == 0] == [
+            "I", "II", "III", "IV", "V"]
+        plan = load_framework(PLAN_108.name, PLAN_108.read_bytes(), "NA", number="108/KH-UBND",
+                              issued_on="26/05/2025", preset="plan-108", periods="2025-2030",
+                              publish=True)
+        set_parent(plan, national)
+        own = _indicators(plan.id)
+        save_mapping(plan.published(), {
+            own[code].id: (mode, indicators[target].id if target else None, factor)
+            for code, (mode, target, factor) in NATIONAL_MAPPING_108.items()})
+        assert len(db.session.scalars(select(IndicatorMapping)).all()) == 9
