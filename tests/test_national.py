@@ -395,6 +395,8 @@ def test_the_national_dashboard(mapped, national_world, login_as) -> None:
         html = page.get_data(as_text=True)
         assert "Tỉnh Bắc A" in html and "Tỉnh Nam B" in html
         assert 'data-testid="national-ranking"' in html
+    assert 'data-testid="national-dashboard-link"' in login_as("ministry leader").get(
+        "/units/BKHCN").get_data(as_text=True)
     # 12/25 nationally: 48 %
     assert "48 %" in login_as("ministry leader").get(ministry).get_data(as_text=True)
     # a province leader does not see the ministry: not found
