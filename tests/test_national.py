@@ -100,7 +100,8 @@ SETTINGS_B = {code: COUNT for code in ("II.1.a", "II.1.b", "II.1.c", "II.1.d", "
 def _indicators(fid: int) -> dict[str, Indicator]:
     version = framework(fid).published()
     return {i.code: i for i in db.session.scalars(
-        select(Indicator).where(Indicator.version_id == version.id))}
+        select(Indicator).where(Indicator.version_id == version.id)
+        .order_by(Indicator.position))}
 
 
 @pytest.fixture
