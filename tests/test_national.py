@@ -400,6 +400,8 @@ def test_the_national_dashboard(mapped, national_world, login_as) -> None:
         "/units/BKHCN").get_data(as_text=True)
     # 12/25 nationally: 48 %
     assert "48 %" in login_as("ministry leader").get(ministry).get_data(as_text=True)
+    # the ministry's ordinary dashboard (its plan, the provinces as its children) too
+    assert login_as("ministry leader").get("/units/BKHCN/dashboard").status_code == 200
     # a province leader does not see the ministry: not found
     assert login_as("province leader").get(ministry).status_code == 404
     # a province is not a ministry: no national dashboard there
