@@ -143,7 +143,8 @@ def _history(folder: Path) -> Iterator[str]:
             if db.session.scalar(select(Unit.id).where(Unit.code == code)) is None:
                 add_unit(code, name, UnitKind.DEPARTMENT.value, PROVINCE)
                 added += 1
-    yield f"units until 30/06/2025 (old Hưng Yên, old Thái Bình, bodies): {added} added"
+    yield (f"units until 30/06/2025 (the ministry, old Hưng Yên, old Thái Bình, bodies): "
+           f"{added} added")
     with clock.frozen_at(_at(date(2025, 5, 28))):
         for username, full_name, code, role in COMMUNE_PEOPLE:
             user = find_user(username) or create_user(
