@@ -434,3 +434,17 @@ def test_the_national_plan_is_read_by_the_parser(national_world) -> None:
             own[code].id: (mode, indicators[target].id if target else None, factor)
             for code, (mode, target, factor) in NATIONAL_MAPPING_108.items()})
         assert len(db.session.scalars(select(IndicatorMapping)).all()) == 9
+
+
+def test_a_new_version_keeps_the_mapping(mapped) -> None:
+    from portal.frameworks.service import new_draft
+
+    with system_scope("test"):
+        draft = new_draft(framework(mapped["NB"]), None)
+        copied = {m.indicator_id: m for m in db.session.scalars(select(IndicatorMapping).where(
+            IndicatorMapping.version_id == draft.id))}
+        codes = {i.id: i.code for i in db.session.scalars(select(Indicator).where(
+            Indicator.version_id == draft.id))}
+        assert sorted((codes[i], m.mode) for i, m in copied.items()) == [
+            ("II.1.a", "part"), ("II.1.b", "part"), ("II.1.c", "numerator"),
+            ("II.1.d", "denominator"), ("II.1.e", "none")]

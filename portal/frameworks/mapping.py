@@ -346,3 +346,20 @@ def mapping_page(framework: Framework) -> MappingPage:
                        targets=indicators_of(national),
                        mappings=mappings_of(version.id) if version else {},
                        choices=parent_choices(framework))
+
+
+def copy_mapping(source: FrameworkVersion, copy: FrameworkVersion) -> None:
+    """A new version starts with the mapping of the version it was copied from, indicator
+    by indicator (by code). Not checked again here: the owner reviews it on the page."""
+    new = {i.code: i.id for i in db.session.scalars(
+        select(Indicator).where(Indicator.version_id == copy.id))}
+    old = {i.id: i.code for i in db.session.scalars(
+        select(Indicator).where(Indicator.version_id == source.id))}
+    for mapping in mappings_of(source.id).values():
+        twin = new.get(old.get(mapping.indicator_id, ""))
+        if twin is not None:
+            db.session.add(IndicatorMapping(
+                unit_id=mapping.unit_id, version_id=copy.id, indicator_id=twin,
+                national_indicator_id=mapping.national_indicator_id, mode=mapping.mode,
+                factor=mapping.factor, note=mapping.note, position=mapping.position))
+    db.session.flush()
