@@ -448,3 +448,14 @@ def test_a_new_version_keeps_the_mapping(mapped) -> None:
         assert sorted((codes[i], m.mode) for i, m in copied.items()) == [
             ("II.1.a", "part"), ("II.1.b", "part"), ("II.1.c", "numerator"),
             ("II.1.d", "denominator"), ("II.1.e", "none")]
+
+
+def test_a_cumulative_count_cannot_feed_a_yearly_one(national_world) -> None:
+    national = make_framework("BKHCN", text=NATIONAL_PLAN, indicators=NATIONAL)
+    own = make_framework("NB", text=PLAN_B, indicators={
+        **SETTINGS_B, "II.1.a": {**COUNT, "time_behaviour": "cumulative"}})
+    with system_scope("test data"):
+        set_parent(framework(own), framework(national))
+    messages = _refused({"NB": own, "national": national}, "NB",
+                        {"II.1.a": ("same", "II.1.a", None)})
+    assert "Cộng dồn cả giai đoạn" in messages[0], messages

@@ -17,6 +17,7 @@ The rules (``check``), each refusal a ``MappingError`` in the reader's language:
   amount; a conversion factor only converts a count or an amount, and is positive;
 - the national indicator must belong to the published version of the framework the
   province's framework implements (its parent), not any other;
+- both add up the same way over time (per year, cumulative, the latest value);
 - one province feeds a national indicator once — one indicator with the same meaning or
   converted, or several declared as parts to add, or one numerator and one denominator.
 """
@@ -34,7 +35,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import Model, db
 from portal.frameworks.framework import Framework, FrameworkVersion
-from portal.frameworks.indicator import Indicator, IndicatorKind
+from portal.frameworks.indicator import (
+    TIME_BEHAVIOUR_LABELS,
+    Indicator,
+    IndicatorKind,
+    TimeBehaviour,
+)
 from portal.problems import DomainError
 from tenants.scoping import TenantScoped
 
@@ -126,6 +132,12 @@ def _kind_problem(province: Indicator, national: Indicator, mode: str) -> str | 
              "denominator.")
 
 
+def _behaviour(value: str) -> str:
+    label = TIME_BEHAVIOUR_LABELS.get(TimeBehaviour(value)) \
+        if value in {b.value for b in TimeBehaviour} else None
+    return str(label) if label is not None else value
+
+
 def national_version(framework: Framework) -> FrameworkVersion | None:
     """The published version of the plan ``framework`` implements, if any."""
     if framework.parent_id is None or framework.parent is None:
@@ -171,6 +183,13 @@ def check(version: FrameworkVersion, rows: dict[int, tuple[str, int | None, Deci
                 "implements (its parent, published version).", code=indicator.code)
             continue
         problem = _kind_problem(indicator, target, mode)
+        if problem is None and indicator.kind != IndicatorKind.TEXT and \
+                indicator.time_behaviour != target.time_behaviour:
+            problem = _("The two indicators add up differently over time (%(own)s here, "
+                        "%(national)s nationally): a yearly figure and a cumulative or "
+                        "latest one cannot be combined.",
+                        own=_behaviour(indicator.time_behaviour),
+                        national=_behaviour(target.time_behaviour))
         if problem is None and mode in (MappingMode.FACTOR, MappingMode.PART) and \
                 factor is not None and factor <= 0:
             problem = _("The conversion factor must be greater than zero.")
