@@ -11,6 +11,7 @@ from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.document_page import DocumentPage
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion
 from portal.frameworks.indicator import Indicator, IndicatorTarget
+from portal.frameworks.mapping import IndicatorMapping
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.responsibility import Responsibility, ResponsibilityUnit
 from portal.notifications.manual_reminder import ManualReminder, ManualReminderUnit
@@ -50,6 +51,7 @@ __all__ = [
     "FrameworkNode",
     "FrameworkVersion",
     "Indicator",
+    "IndicatorMapping",
     "IndicatorTarget",
     "ManualReminder",
     "ManualReminderUnit",

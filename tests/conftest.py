@@ -306,3 +306,42 @@ def province_reviewer(world: World) -> str:
         db.session.commit()
     world.usernames["province reviewer"] = "u.p1.reviewer"
     return "province reviewer"
+
+
+@dataclass
+class NationalWorld:
+    """The ministry above two provinces (issue 21), apart from ``world``'s units so no
+    count there changes: ministry BKHCN (kind nation) above provinces NA and NB, each with
+    a district and a commune; a consolidator and a leader of the ministry, a leader of NA."""
+
+    unit_ids: dict[str, int]
+    usernames: dict[str, str]
+
+
+NATIONAL_UNITS = [("BKHCN", "Bộ Khoa học và Công nghệ", "nation", None),
+                  ("NA", "Tỉnh Bắc A", "province", "BKHCN"),
+                  ("NA.D1", "Huyện A Một", "district", "NA"),
+                  ("NA.C11", "Xã A Một Một", "commune", "NA.D1"),
+                  ("NB", "Tỉnh Nam B", "province", "BKHCN"),
+                  ("NB.D1", "Huyện B Một", "district", "NB"),
+                  ("NB.C11", "Xã B Một Một", "commune", "NB.D1")]
+
+
+@pytest.fixture
+def national_world(world: World) -> NationalWorld:
+    from portal.accounts.service import create_user, grant
+    from tenants.tree import add_unit
+
+    with system_scope("test data"):
+        units = {code: add_unit(code, name, kind, parent)
+                 for code, name, kind, parent in NATIONAL_UNITS}
+        people = {"ministry consolidator": ("u.bo.tonghop", "BKHCN", "consolidator"),
+                  "ministry leader": ("u.bo.lanhdao", "BKHCN", "leader"),
+                  "province leader": ("u.na.lanhdao", "NA", "leader"),
+                  "province admin": ("u.na.quantri", "NA", "admin")}
+        for role, (username, code, granted) in people.items():
+            grant(create_user(username, PASSWORD, full_name=role), units[code], granted)
+            world.usernames[role] = username
+        db.session.commit()
+        ids = {code: unit.id for code, unit in units.items()}
+    return NationalWorld(unit_ids=ids, usernames=world.usernames)

@@ -137,6 +137,29 @@ def test_the_demo_is_todays_hung_yen_with_its_history(app: Flask) -> None:
         assert stranger.get(f"/plans/{plan_id}").status_code == 404
     assert stranger.get("/units/11992").status_code == 404
 
+    # 6. the ministry above the provinces (issue 21 item 2): Plan 108 implements its
+    #    national plan, every Plan 108 indicator mapped; its leader sees the provinces side
+    #    by side, the province's leader does not see the ministry at all
+    from portal.frameworks.framework import Framework, FrameworkVersion
+    from portal.frameworks.mapping import IndicatorMapping
+
+    with system_scope("test"):
+        ministry = db.session.scalar(select(Unit).where(Unit.code == "BKHCN"))
+        assert ministry is not None and ministry.kind == "nation"
+        assert {u.code for u in db.session.scalars(select(Unit).where(
+            Unit.parent_id == ministry.id))} == {"33", "34"}
+        plan_108 = db.session.scalar(select(Framework).join(FrameworkVersion).where(
+            FrameworkVersion.doc_number == "108/KH-UBND"))
+        national = db.session.get(Framework, plan_108.parent_id)
+        assert national.owner_unit_id == ministry.id
+        assert national.published().doc_number == "1703/QĐ-TTg"
+        assert db.session.scalar(select(func.count()).select_from(IndicatorMapping).where(
+            IndicatorMapping.version_id == plan_108.published().id)) == 9
+    page = signed_in(app, "lanhdao.bo").get("/units/BKHCN/national?year=2025")
+    assert page.status_code == 200
+    assert "Tỉnh Hưng Yên" in page.get_data(as_text=True)
+    assert leader.get("/units/BKHCN/national").status_code == 404
+
     # 5. seeding again changes nothing
     with system_scope("test"):
         before = [db.session.scalar(select(func.count()).select_from(model))

@@ -17,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_USERNAMES = {"canbo.xa", "chutich.xa", "chuyenvien.skhcn", "canbo.skhcn",
-                  "giamdoc.skhcn", "tonghop.skhcn", "lanhdao.tinh", "quantri.tinh", "vanhanh"}
+                  "giamdoc.skhcn", "tonghop.skhcn", "lanhdao.tinh", "quantri.tinh", "vanhanh",
+                  "tonghop.bo", "lanhdao.bo"}
 LEGACY_USERNAMES = {"canbo.xa", "chutich.xa", "chuyenvien.huyen", "lanhdao.huyen",
                     "canbo.skhcn", "giamdoc.skhcn", "tonghop.skhcn", "lanhdao.tinh",
                     "quantri.tinh", "vanhanh"}
@@ -73,12 +74,15 @@ def test_the_data_is_in_the_clone(clone: Path) -> None:
 def test_demo_seed_in_a_fresh_clone(clone: Path) -> None:
     flask(clone, "db", "upgrade")
     assert flask(clone, "demo", "seed") == [        # today's Hưng Yên, with its history
-        "units until 30/06/2025 (old Hưng Yên, old Thái Bình, bodies): 410 added",
-        "Plan 108 framework: loaded as framework 1, published, with 5 validation rules",
+        "national plan 1703/QĐ-TTg: loaded as framework 1, published",
+        "units until 30/06/2025 (the ministry, old Hưng Yên, old Thái Bình, bodies): "
+        "411 added",
+        "Plan 108 framework: loaded as framework 2, published, with 5 validation rules",
+        "Plan 108 implements 1703/QĐ-TTg: 9 indicators mapped to the national ones",
         "plans under Plan 108 in June 2025: 32 issued, 6 with the chair, 10 drafts",
         "reorganization of 01/07/2025 (with lineage): 104 units created, 381 closed, "
         "19 units above closed, 2 roles moved, 40 plans kept by the old units",
-        "demo accounts of today's structure: 7 created (password HungYen@2025)",
+        "demo accounts of today's structure: 9 created (password HungYen@2025)",
         "plans of the new communes from July 2025: 99 started",
         "reports 2025: 101 accepted, 8 missing, 3 submitted",
         "reports 2026: 32 accepted, 17 draft, 16 missing, 8 returned, 33 submitted, "
@@ -93,7 +97,8 @@ def test_demo_seed_in_a_fresh_clone(clone: Path) -> None:
             "SELECT (SELECT count(*) FROM unit_lineage), (SELECT count(*) FROM unit_plan), "
             "(SELECT count(*) FROM unit_report)").fetchone()
     assert {(kind, bool(now)): n for kind, now, n in units} == {
-        ("province", True): 1, ("commune", True): 104, ("department", True): 9,
+        ("nation", True): 1, ("province", True): 1, ("commune", True): 104,
+        ("department", True): 9,
         ("province", False): 1, ("district", False): 18, ("commune", False): 381}
     assert usernames == DEMO_USERNAMES
     assert (links, plans, reports) == (400, 147, 200)

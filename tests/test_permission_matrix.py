@@ -52,6 +52,7 @@ EXPECTED: dict[str, str] = {
     "frameworks.ingest_progress": "unit-owner",
     "frameworks.review_pages": "fw-manage",      # the draft beside its page images
     "frameworks.page_image": "fw-manage",
+    "frameworks.mapping": "fw-manage",           # the plan above and the indicator mapping
     "plans.index": "read",
     "reports.index": "read",
     "reports.show": "plan-read",
@@ -93,6 +94,9 @@ EXPECTED: dict[str, str] = {
     "dashboard.print_view": "dashboard",
     "dashboard.workbook": "dashboard",
     "dashboard.sources": "dashboard",
+    # the ministry's dashboard: a unit of kind nation only (none among the targets: 404
+    # for everyone, operators included; tests/test_national.py tries the ministry's own)
+    "dashboard.national": "nation",
     "review.worklist": "page",          # 403 for those who review no unit (test_plain_routes)
     "review.missing": "reviewing",
     "outliers.rules": "fw-manage",
@@ -134,6 +138,8 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "frameworks.periods": ("fw-manage", {}, 422),
     "frameworks.save_period_view": ("fw-manage", {}, 422),
     "frameworks.save_health": ("fw-manage", {}, 422),                 # no thresholds given
+    "frameworks.mapping": ("fw-manage", {}, 422),                     # nothing to save
+    "frameworks.save_parent": ("fw-manage", {"parent_id": "999999"}, 422),  # not above it
     "plans.start": ("unit-writer", {}, 303),
     "plans.save_section_view": ("plan-writer", {"text": "x"}, 409),   # no version: stale
     "plans.add_task_view": ("plan-writer", {}, 422),                  # not confirmed
@@ -217,7 +223,7 @@ def allowed(kind: str, role: str, target: str) -> str:
         visible = subtree and target in ("own", "child")
     else:  # fw-read, fw-manage: a framework is read from below its owner too
         visible = target in ("own", "parent") or (target == "child" and subtree)
-    if not visible:
+    if not visible or kind == "nation":
         return "hidden"
     if kind in ("fw-manage", "unit-owner"):
         return "ok" if role in OWNER_ROLES and target in ("own", "child") else "forbidden"
@@ -256,6 +262,8 @@ def expected_status(kind: str, role: str, target: str, api: bool, ok: int = 200)
     if role == "anonymous":
         return 401 if api else 302
     if role == "platform":
+        if kind == "nation":   # no target is a ministry: not found, whoever asks
+            return 404
         return 403 if kind in MEMBER_ONLY else ok
     return {"ok": ok, "forbidden": 403, "hidden": 404}[allowed(kind, role, target)]
 
@@ -339,7 +347,7 @@ def test_get_routes(app: Flask, role: str, login_as, token_for, targets) -> None
     api_client = app.test_client()
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {token_for(role)}"}
     kinds = {"read", "subtree", "fw-read", "fw-manage", "plan-read", "dashboard", "audit",
-             "reviewing", "unit-owner"}
+             "reviewing", "unit-owner", "nation"}
     untried = {e for e, kind in EXPECTED.items() if kind not in kinds | PLAIN_KINDS}
     assert not untried, f"no test tries these GET routes: {sorted(untried)}"
     routes = scoped_rules(app, "GET", kinds)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from portal.dashboard.export import build_dashboard_xlsx
+from portal.dashboard.national import NoNationalPlan, national_board
 from portal.dashboard.service import (
     REPORTING_FIGURES,
     Dashboard,
@@ -24,10 +25,11 @@ from portal.dashboard.service import (
     indicator_sources,
     reporting_sources,
 )
+from portal.frameworks.indicator import INDICATOR_KIND_LABELS
 from portal.frameworks.pages import indicator_by_code
 from tenants.access import unit_or_404
 from tenants.tree import ancestors
-from tenants.unit import Unit
+from tenants.unit import Unit, UnitKind
 
 bp = Blueprint("dashboard", __name__)
 
@@ -132,3 +134,20 @@ def sources(code: str) -> ResponseReturnValue:
     return render_template("dashboard/sources.html", unit=unit, trail=trail,
                            framework=framework, period=period, indicator=indicator,
                            figure=figure, found=found, as_now=_as_now())
+
+
+@bp.route("/units/<code>/national")
+@login_required
+def national(code: str) -> ResponseReturnValue:
+    """The ministry's dashboard: the national plan's indicators over the provinces."""
+    unit = unit_or_404(code)
+    if unit.kind != UnitKind.NATION:
+        abort(404)      # not a ministry: there is no national dashboard to refuse
+    if not g.reach.reads_subtree_of(unit.id):
+        abort(403)
+    try:
+        board = national_board(unit, request.args.get("year", type=int))
+    except NoNationalPlan:
+        return render_template("dashboard/empty.html", unit=unit, trail=[],
+                               message=_("This unit owns no published national plan yet."))
+    return render_template("dashboard/national.html", board=board, kinds=INDICATOR_KIND_LABELS)

@@ -29,12 +29,21 @@ from blueprints.frameworks.forms import UploadForm
 from portal.frameworks.document_ingest import DocumentIngest
 from portal.frameworks.framework import Framework, FrameworkNode, FrameworkVersion, NodeKind
 from portal.frameworks.indicator import (
+    INDICATOR_KIND_LABELS,
     Aggregation,
     Indicator,
     IndicatorKind,
     TimeBehaviour,
 )
 from portal.frameworks.ingest import receive
+from portal.frameworks.mapping import (
+    MAPPING_MODE_LABELS,
+    MappingError,
+    mapping_page,
+    mapping_version,
+    save_mapping_form,
+    set_parent_form,
+)
 from portal.frameworks.page_images import open_page, page_of, page_review
 from portal.frameworks.pages import owner_children, part_of, period_of, periods_of, version_parts
 from portal.frameworks.responsibility import Responsibility
@@ -446,3 +455,50 @@ def save_health(framework_id: int) -> ResponseReturnValue:
                                problems=exc.messages, values=request.form), 422
     flash(_("The health thresholds were saved."), "success")
     return redirect(url_for("frameworks.periods", framework_id=framework.id) + "#health")
+
+
+# ---- the plan above, and the mapping to its indicators (issue 21) ---------------------
+
+
+@bp.route("/frameworks/<int:framework_id>/parent", methods=["POST"])
+@login_required
+def save_parent(framework_id: int) -> ResponseReturnValue:
+    """Declare the plan this framework implements (the national one above a province's)."""
+    framework = _framework_or_404(framework_id)
+    _owner_or_403(framework)
+    try:
+        with unit_of_work():
+            set_parent_form(framework, request.form.get("parent_id", ""))
+    except MappingError as exc:
+        return _mapping_page(_framework_or_404(framework_id), exc.messages, request.form), 422
+    flash(_("The plan this framework implements was saved."), "success")
+    return redirect(url_for("frameworks.mapping", framework_id=framework.id))
+
+
+@bp.route("/frameworks/<int:framework_id>/mapping", methods=["GET", "POST"])
+@login_required
+def mapping(framework_id: int) -> ResponseReturnValue:
+    """Each indicator of the framework mapped to the national indicator it feeds."""
+    framework = _framework_or_404(framework_id)
+    _owner_or_403(framework)
+    if request.method == "GET":
+        return _mapping_page(framework)
+    version = mapping_version(framework)
+    try:
+        with unit_of_work():
+            if version is None:
+                raise MappingError({"mode": _("The framework has no version to map.")})
+            save_mapping_form(version, request.form.to_dict())
+    except MappingError as exc:
+        return _mapping_page(_framework_or_404(framework_id), exc.messages, request.form), 422
+    flash(_("The mapping to the national indicators was saved."), "success")
+    return redirect(url_for("frameworks.mapping", framework_id=framework.id))
+
+
+def _mapping_page(framework: Framework, problems: list[str] | None = None,
+                  values: object = None) -> str:
+    return render_template(
+        "frameworks/mapping.html", framework=framework, page=mapping_page(framework),
+        modes=MAPPING_MODE_LABELS, kinds=INDICATOR_KIND_LABELS,
+        labels=unit_labels([framework.owner_unit_id]), problems=problems or [],
+        values=values or {})

@@ -19,6 +19,13 @@ would have been:
    30/11/2026 deadline, some accepted, some waiting for DOST, some returned, some still
    being written and some not started.
 
+Above the provinces stands the Ministry of Science and Technology (``BKHCN``, a unit of
+kind nation): old Hưng Yên and old Thái Bình were imported under it, it owns the national
+plan of Decision 1703/QĐ-TTg (``portal/data/QD-1703-TTg-2024.txt``, a reconstruction for
+the demo), published in January 2025; Plan 108 declares that it implements it, and its
+indicators are mapped to the national ones (``NATIONAL_MAPPING_108``). The ministry's
+consolidator and leader read every province below it by the normal reach rules.
+
 Idempotent: the history is written once (the reorganization's record is its mark); the
 accounts and the new communes' plans and reports are added only where missing.
 """
@@ -57,6 +64,9 @@ if TYPE_CHECKING:
     from portal.reports.report import ReportStatus, UnitReport
 
 OLD_THAI_BINH = "34"
+MINISTRY = "BKHCN"
+MINISTRY_NAME = "Bộ Khoa học và Công nghệ"
+NATIONAL_NUMBER = "1703/QĐ-TTg"
 EFFECTIVE = date(2025, 7, 1)
 # the province applied the mapping on the morning it took effect (08:00 in Vietnam)
 APPLIED_AT = datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
@@ -78,6 +88,9 @@ PROVINCE_PEOPLE = [
     ("tonghop.skhcn", "Vũ Thị Giang", "33", "consolidator"),
     ("lanhdao.tinh", "Đỗ Văn Hùng", "33", "leader"),
     ("quantri.tinh", "Ngô Thị Lan", "33", "admin"),
+    # the ministry above the provinces: it consolidates and leads the national plan
+    ("tonghop.bo", "Phan Thị Mai", MINISTRY, "consolidator"),
+    ("lanhdao.bo", "Trịnh Văn Nam", MINISTRY, "leader"),
 ]
 
 
@@ -117,14 +130,21 @@ def _history(folder: Path) -> Iterator[str]:
     from portal.reorganization import apply, read_mapping
 
     legacy = read_unit_csv((folder / LEGACY_FILE).read_bytes())
+    with clock.frozen_at(_at(date(2025, 1, 10))):
+        added = 0
+        if db.session.scalar(select(Unit.id).where(Unit.code == MINISTRY)) is None:
+            add_unit(MINISTRY, MINISTRY_NAME, UnitKind.NATION.value, None)
+            added += 1
+        yield _seed_plan_1703()
     with clock.frozen_at(_at(date(2025, 5, 20))):
-        added = sum(import_units(legacy, only=code).created
-                    for code in (PROVINCE, OLD_THAI_BINH))
+        added += sum(import_units(legacy, only=code, under=MINISTRY).created
+                     for code in (PROVINCE, OLD_THAI_BINH))
         for code, name in BODIES:
             if db.session.scalar(select(Unit.id).where(Unit.code == code)) is None:
                 add_unit(code, name, UnitKind.DEPARTMENT.value, PROVINCE)
                 added += 1
-    yield f"units until 30/06/2025 (old Hưng Yên, old Thái Bình, bodies): {added} added"
+    yield (f"units until 30/06/2025 (the ministry, old Hưng Yên, old Thái Bình, bodies): "
+           f"{added} added")
     with clock.frozen_at(_at(date(2025, 5, 28))):
         for username, full_name, code, role in COMMUNE_PEOPLE:
             user = find_user(username) or create_user(
@@ -132,6 +152,7 @@ def _history(folder: Path) -> Iterator[str]:
                 email=f"{username}@demo.invalid")
             grant(user, _unit(code), role)
         yield _seed_plan_108()
+        yield _implements_1703()
     yield _legacy_plans()
 
     source = folder / REORG_FILE
@@ -142,6 +163,56 @@ def _history(folder: Path) -> Iterator[str]:
            f"created, {len(summary.closed)} closed, {len(summary.closed_above)} units above "
            f"closed, {len(summary.memberships_moved)} roles moved, "
            f"{summary.plans_kept} plans kept by the old units")
+
+
+def _national_framework() -> Framework | None:
+    from portal.frameworks.framework import Framework, FrameworkVersion
+
+    return db.session.scalar(
+        select(Framework).join(FrameworkVersion)
+        .join(Unit, Unit.id == Framework.owner_unit_id)
+        .where(Unit.code == MINISTRY, FrameworkVersion.doc_number == NATIONAL_NUMBER))
+
+
+def _seed_plan_1703() -> str:
+    """The national plan (a reconstruction of Decision 1703/QĐ-TTg's plan), owned by the
+    ministry, loaded through the parser like any document, published, 2025–2030."""
+    from portal.data import PLAN_1703
+    from portal.frameworks.loading import load_framework
+
+    if _national_framework() is not None:
+        return "national plan 1703/QĐ-TTg: already present"
+    framework = load_framework(
+        PLAN_1703.name, PLAN_1703.read_bytes(), MINISTRY,
+        name="Kế hoạch triển khai Chỉ thị 38-CT/TW (Quyết định 1703/QĐ-TTg)",
+        number=NATIONAL_NUMBER, issued_on="31/12/2024", issuer="THỦ TƯỚNG CHÍNH PHỦ",
+        preset="national-1703", periods="2025-2030", publish=True)
+    return f"national plan 1703/QĐ-TTg: loaded as framework {framework.id}, published"
+
+
+def _implements_1703() -> str:
+    """Plan 108 implements the national plan; its indicators mapped to the national ones."""
+    from portal.frameworks.indicator import Indicator
+    from portal.frameworks.mapping import mappings_of, save_mapping, set_parent
+    from portal.frameworks.presets import NATIONAL_MAPPING_108
+
+    national = _national_framework()
+    plan = _framework()
+    if national is None or plan.parent_id == national.id:
+        return "Plan 108 implements 1703/QĐ-TTg: already so" if national else \
+            "Plan 108 implements 1703/QĐ-TTg: no national plan"
+    set_parent(plan, national)
+    version, above = plan.published(), national.published()
+    assert version is not None and above is not None  # noqa: S101 - both published
+    own = {i.code: i.id for i in db.session.scalars(
+        select(Indicator).where(Indicator.version_id == version.id))}
+    targets = {i.code: i.id for i in db.session.scalars(
+        select(Indicator).where(Indicator.version_id == above.id))}
+    save_mapping(version, {own[code]: (mode, targets[target] if target else None, factor)
+                           for code, (mode, target, factor) in NATIONAL_MAPPING_108.items()
+                           if code in own})
+    return (f"Plan 108 implements 1703/QĐ-TTg: {len(mappings_of(version.id))} indicators "
+            f"mapped to the national ones")
 
 
 def _unit(code: str) -> Unit:

@@ -89,6 +89,11 @@ class Framework(SharedDownTree, Model):
         back_populates="framework", order_by="FrameworkVersion.number",
         cascade="all, delete-orphan")
 
+    def tenant_anchors_changed(self) -> set[int | None]:
+        # ``parent_id`` is the plan above (a framework id), not a unit: declaring it
+        # (portal.frameworks.mapping.set_parent) must not be checked as a move of units.
+        return {self.owner_unit_id}
+
     def published(self) -> FrameworkVersion | None:
         """The version in force: the latest published one."""
         return db.session.scalar(

@@ -94,4 +94,46 @@ PLAN_108_INDICATORS: dict[str, dict] = {
     },
 }
 
-PRESETS = {"plan-108": PLAN_108_INDICATORS}
+# The national plan of Decision 1703/QĐ-TTg (31/12/2024) as the demo reconstructs it
+# (portal/data/README.md): the indicators of its section II.1, reported by the provinces.
+# Plan 108's own indicators feed them through the mapping (NATIONAL_MAPPING_108).
+PROVINCES = "province"
+PLAN_1703_INDICATORS: dict[str, dict] = {
+    "II.1.a": {**PLAN_108_INDICATORS["II.1.a"],
+               "name": "Bộ, ngành, địa phương tổ chức quán triệt, tuyên truyền, phổ biến Chỉ "
+                       "thị số 38-CT/TW và Kế hoạch", "reporting_kinds": PROVINCES},
+    "II.1.b": {**PLAN_108_INDICATORS["II.1.b"], "target_scope": "sum",
+               "reporting_kinds": PROVINCES},
+    "II.1.c": {**PLAN_108_INDICATORS["II.1.c"], "target_final": None, "target_scope": "sum",
+               "reporting_kinds": PROVINCES},
+    "II.1.d": {**PLAN_108_INDICATORS["II.1.d"], "reporting_kinds": PROVINCES},
+    "II.1.đ": {**PLAN_108_INDICATORS["II.1.đ"], "target_final": None,
+               "reporting_kinds": PROVINCES},
+    "II.1.e": {**PLAN_108_INDICATORS["II.1.e"], "reporting_kinds": PROVINCES},
+    "II.1.g": {**PLAN_108_INDICATORS["II.1.g"], "targets": {},
+               "reporting_kinds": PROVINCES},
+    "II.1.h": {**PLAN_108_INDICATORS["II.1.h"], "unit_of_measure": "triệu đồng",
+               "note": "Tổng hợp từ các địa phương, quy đổi ra triệu đồng.",
+               "reporting_kinds": PROVINCES},
+    "II.1.i": {"name": "Tỷ lệ tiêu chuẩn quốc gia hài hòa với tiêu chuẩn quốc tế, khu vực",
+               "kind": "ratio", "unit_of_measure": "%", "time_behaviour": "stock",
+               "aggregation": "ratio_of_sums", "target_final": Decimal("0.6"),
+               "target_year": 2030, "target_scope": "own", "target_path": "yearly",
+               "numerator_label": "Số TCVN hài hòa", "denominator_label": "Tổng số TCVN",
+               "reporting_kinds": "nation"},
+}
+
+# How Plan 108's indicators feed the national ones: mode, national code, factor.
+NATIONAL_MAPPING_108: dict[str, tuple[str, str | None, Decimal | None]] = {
+    "II.1.a": ("same", "II.1.a", None),
+    "II.1.b": ("same", "II.1.b", None),
+    "II.1.c": ("same", "II.1.c", None),
+    "II.1.d": ("same", "II.1.d", None),
+    "II.1.đ": ("same", "II.1.đ", None),
+    "II.1.e": ("same", "II.1.e", None),
+    "II.1.g": ("same", "II.1.g", None),
+    "II.1.h": ("factor", "II.1.h", Decimal("0.000001")),   # đồng → triệu đồng
+    "II.1.i": ("none", None, None),                        # a text: no national figure
+}
+
+PRESETS = {"plan-108": PLAN_108_INDICATORS, "national-1703": PLAN_1703_INDICATORS}

@@ -41,6 +41,7 @@ from portal.frameworks.indicator import (
     default_path,
     default_scope,
 )
+from portal.frameworks.mapping import copy_mapping
 from portal.frameworks.parser import DocumentError, Node, ParseResult, parse_file
 from portal.frameworks.pdf import MAX_PAGES
 from portal.frameworks.period import ReportingPeriod
@@ -645,6 +646,7 @@ def new_draft(framework: Framework, user_id: int | None) -> FrameworkVersion:
             height=page.height, size=page.size, source=page.source,
             confidence=page.confidence, words=page.words))
     db.session.flush()
+    copy_mapping(source, copy)      # the mapping to the plan above carries on
     return copy
 
 
