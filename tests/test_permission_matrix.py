@@ -48,6 +48,7 @@ EXPECTED: dict[str, str] = {
     "frameworks.draft": "fw-manage",
     "frameworks.indicator": "fw-manage",
     "frameworks.periods": "fw-read",
+    "frameworks.obligations": "fw-read",          # who reports to whom, by which dates
     "frameworks.ingest": "unit-owner",            # a scan being read by OCR, by its unit
     "frameworks.ingest_progress": "unit-owner",
     "frameworks.review_pages": "fw-manage",      # the draft beside its page images
@@ -133,6 +134,7 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "frameworks.publish_draft": ("fw-manage", {}, 422),
     "frameworks.periods": ("fw-manage", {}, 422),
     "frameworks.save_period_view": ("fw-manage", {}, 422),
+    "frameworks.obligations": ("fw-manage", {}, 422),        # no name, no receiver
     "frameworks.save_health": ("fw-manage", {}, 422),                 # no thresholds given
     "plans.start": ("unit-writer", {}, 303),
     "plans.save_section_view": ("plan-writer", {"text": "x"}, 409),   # no version: stale

@@ -20,7 +20,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, literal, select
 
 from portal.dates import DateError, parse_date
@@ -33,7 +32,8 @@ from portal.reports.obligation import ObligationDue, ReportObligation
 from tenants.scoping import system_scope
 from tenants.unit import UNIT_KIND_LABELS, Unit, UnitClosure, UnitKind
 
-DEFAULT_NAME = _l("Yearly report")
+# The default obligation's name: data, in the plan's language, like the plan's own texts.
+DEFAULT_NAME = "Báo cáo hằng năm"
 NAME_LENGTH = 200
 # The kinds that can report under an obligation: every unit below an owner.
 REPORTER_KINDS = tuple(k.value for k in UnitKind if k != UnitKind.NATION)
@@ -79,7 +79,7 @@ def terms_of(framework: Framework, kinds: set[str] | None = None) -> list[Terms]
         kinds = indicator_kinds(framework)
     stored = obligations_of(framework.id)
     if not stored:
-        return [Terms(obligation_id=None, name=str(DEFAULT_NAME), receiver_unit_id=None,
+        return [Terms(obligation_id=None, name=DEFAULT_NAME, receiver_unit_id=None,
                       kinds=frozenset(kinds), default=True)]
     dues: dict[int, dict[int, date]] = {}
     for row in db.session.execute(select(
@@ -144,14 +144,15 @@ def dues_by_framework(framework_ids: Iterable[int]) -> dict[int, list[Terms]]:
     return out
 
 
-def listed_due(terms: list[Terms], kind: str, period: ReportingPeriod) -> tuple[date, str]:
+def listed_due(terms: list[Terms], kind: str, period_id: int,
+               period_due: date) -> tuple[date, str]:
     """For a list of reports (``dues_by_framework``): the due date and the obligation's
-    name a unit of ``kind`` answers to — an obligation naming its kind, else the default
-    one, else the period's own date."""
+    name a unit of ``kind`` answers to for the period — an obligation naming its kind,
+    else the default one, else the period's own date (``period_due``)."""
     found = terms_for_kind(terms, kind) or next((t for t in terms if t.default), None)
     if found is None:
-        return period.due_date, ""
-    return found.due_for(period), found.name
+        return period_due, ""
+    return found.dues.get(period_id, period_due), found.name
 
 
 # ---- managing obligations --------------------------------------------------------------
@@ -179,7 +180,8 @@ def save_obligation(framework: Framework, values: dict[str, str], kinds: list[st
     if not name:
         problems["name"] = _("Enter the obligation's name.")
     elif len(name) > NAME_LENGTH:
-        problems["name"] = _("The name is longer than %(n)d characters.", n=NAME_LENGTH)
+        problems["name"] = _("The obligation's name is longer than %(n)d characters.",
+                             n=NAME_LENGTH)
     chosen = sorted({k.strip() for k in kinds if k.strip()})
     unknown = [k for k in chosen if k not in REPORTER_KINDS]
     if unknown:
@@ -262,7 +264,7 @@ def _overlap(framework: Framework, chosen: list[str],
                      "reported by: name the kinds of unit this one expects.", name=other.name)
         common = sorted(set(chosen) & set(other.kind_list))
         if common:
-            return _("Units of kind %(kinds)s already report under the obligation "
+            return _("Units of kind “%(kinds)s” already report under the obligation "
                      "“%(name)s”: a unit reports once a period.",
                      kinds=", ".join(str(UNIT_KIND_LABELS[UnitKind(k)]) for k in common),
                      name=other.name)
@@ -279,7 +281,7 @@ def add_default_obligation(framework: Framework, name: str | None = None) -> Rep
             .order_by(Unit.id).limit(1))
     obligation = ReportObligation(
         framework_id=framework.id, owner_unit_id=framework.owner_unit_id,
-        name=name or str(DEFAULT_NAME), reporter_kinds="",
+        name=name or DEFAULT_NAME, reporter_kinds="",
         receiver_unit_id=dost or framework.owner_unit_id)
     db.session.add(obligation)
     db.session.flush()
