@@ -238,3 +238,28 @@ def test_form_saves_and_refuses(app: Flask, province: int, login_as) -> None:
         assert (added.name, added.kind_list) == ("Sở, ngành", ["department"])
         assert [(d.period_id, d.due_date) for d in added.dues] == [
             (period_id, date(2026, 11, 20))]
+
+
+def test_reminders_follow_each_obligations_due_date(world) -> None:
+    """Districts answer to an obligation due 10/12/2026, communes to the default (the
+    period's 30/11). On 3/12 district D1's people are told their report is due in 7 days,
+    on 10/12; D1's reviewers are told its communes C11 and C12 are overdue."""
+    from portal.notifications.notification import Notification
+    from portal.notifications.reminders import send_reminders
+
+    fid = make_framework("P1")
+    with system_scope("test"):
+        save_obligation(framework(fid), {"name": "Cấp huyện", "receiver": "P1.SKHCN",
+                                         f"due_{_period(fid).id}": "10/12/2026"},
+                        ["district"])
+        db.session.commit()
+    send_reminders(date(2026, 12, 3))
+    with system_scope("test"):
+        rows = db.session.execute(select(Notification.step, Notification.title, Unit.code)
+                                  .join(Unit, Unit.id == Notification.unit_id)).all()
+    steps = sorted({(step, code) for step, _title, code in rows})
+    assert steps == [("7", "D1"), ("overdue", "D1")]
+    due_soon = {title for step, title, _code in rows if step == "7"}
+    assert due_soon and all("10/12/2026" in t for t in due_soon)
+    overdue = {title for step, title, _code in rows if step == "overdue"}
+    assert overdue and all(t.startswith("2 ") and "30/11/2026" in t for t in overdue)
