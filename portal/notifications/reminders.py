@@ -4,9 +4,10 @@
 framework, and each of its reporting obligations by that obligation's own due date
 (``portal.reports.obligations``: the provinces' report to the ministry by the national
 date, the communes' to DOST by the province's), it finds the step today falls in, the
-units expected to report that have not submitted, and the people to tell: the unit's drafters and head get a notice about their
-unit; once overdue, the reviewers of the nearest level above that has any get one notice
-listing the late units below them (not one per unit). Each person gets one in-app notice
+units expected to report that have not submitted, and the people to tell: the unit's
+drafters and head get a notice about their unit; once overdue, the reviewers of the
+nearest level above that has any get one notice listing the late units below them (not
+one per unit). Each person gets one in-app notice
 per unit, period and step — a unique constraint makes "never twice" hold even if the job
 runs twice — and, unless they turned it off, one e-mail. Overdue notices are sent within
 OVERDUE_WINDOW days of the due date; a period long past is not chased.
