@@ -263,3 +263,17 @@ def test_reminders_follow_each_obligations_due_date(world) -> None:
     assert due_soon and all("10/12/2026" in t for t in due_soon)
     overdue = {title for step, title, _code in rows if step == "overdue"}
     assert overdue and all(t.startswith("2 ") and "30/11/2026" in t for t in overdue)
+
+
+def test_the_home_page_counts_days_to_the_obligations_date(app: Flask, nation: int) -> None:
+    """On 10/12/2026 province NP3's report to the ministry has 5 days left (due 15/12),
+    though the period's own date (30/11) is past."""
+    from portal import clock
+    from portal.todo import own_work
+    from tenants.membership import Role
+
+    with app.test_request_context(), \
+            clock.frozen_at(datetime(2026, 12, 10, 3, 0, tzinfo=UTC)), system_scope("test"):
+        unit = _unit("NP3")
+        items = own_work(unit, Reach(user_id=None, roles={unit.id: frozenset({Role.DRAFTER})}))
+        assert items[0].text == "Báo cáo năm 2026: còn 5 ngày" and items[0].tone == "warning"
