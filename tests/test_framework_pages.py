@@ -198,8 +198,9 @@ def test_the_framework_pages_commit_only_through_unit_of_work() -> None:
               and any(isinstance(item.context_expr, ast.Call)
                       and getattr(item.context_expr.func, "id", "") == "unit_of_work"
                       for item in node.items)]
-    assert len(blocks) == 9      # new draft, header, item, indicator, responsibility,
-    #                              publish, the two period saves, and the health thresholds
+    assert len(blocks) == 10     # new draft, header, item, indicator, responsibility,
+    #                              publish, the two period saves, the health thresholds,
+    #                              and the reporting obligations
     # (issue 18); the upload goes through portal.frameworks.ingest.receive, which owns its
     # transactions (a scan's row is committed before its OCR job is queued, as a
     # consolidation's is)

@@ -53,7 +53,13 @@ from portal.reports.aggregate import (
     time_behaviour,
 )
 from portal.reports.consolidation import Consolidation, RunStatus, is_stale
-from portal.reports.obligations import Terms, due_case, expected_kinds, terms_of
+from portal.reports.obligations import (
+    Terms,
+    due_case,
+    expected_kinds,
+    obligations_of,
+    terms_of,
+)
 from portal.reports.report import ReportTask, ReportValue, TaskStatus, UnitReport
 from tenants.ordering import natural_order, unit_key
 from tenants.tree import unit_labels
@@ -226,6 +232,9 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
     """Everything the dashboard shows, in a fixed number of queries; the tree as it is
     now (reports of merged units count for their successors) or as it was."""
     framework, frameworks, period, years = choose(unit, framework_id, year)
+    # The receiving units' names first: leaving the system scope unit_labels enters
+    # expires what is loaded, so each row loaded before would be read again one by one.
+    receivers = unit_labels(o.receiver_unit_id for o in obligations_of(framework.id))
     shown_years = [y for y in years if y <= period.year]
     live = compute(unit, framework, shown_years, texts=False, as_now=as_now)
     assert live is not None  # noqa: S101 - choose() only returns published frameworks
@@ -276,8 +285,7 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
         snapshot_stale=is_stale(snapshot) if snapshot else False, own_report=own_report,
         own_values=own_values, as_now=as_now, thresholds=thresholds,
         obligations=live.by_obligation(period.year),
-        receivers=unit_labels(t.receiver_unit_id for t in live.obligations
-                              if t.receiver_unit_id is not None),
+        receivers=receivers,
         groups=group_health(assessed, _group_titles(live.indicators), thresholds),
         confidence=confidence, unrated=unrated)
 

@@ -29,7 +29,6 @@ from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.problems import DomainError
 from portal.reports.obligation import ObligationDue, ReportObligation
-from tenants.scoping import system_scope
 from tenants.unit import UNIT_KIND_LABELS, Unit, UnitClosure, UnitKind
 
 # The default obligation's name: data, in the plan's language, like the plan's own texts.
@@ -274,11 +273,11 @@ def _overlap(framework: Framework, chosen: list[str],
 def add_default_obligation(framework: Framework, name: str | None = None) -> ReportObligation:
     """Plan 108's obligation, the default: the kinds the indicators are reported by, to
     the department of science and technology below the owner (its code ends ".SKHCN"),
-    else to the owner itself, by each period's own due date."""
-    with system_scope("the department receiving a framework's reports"):
-        dost = db.session.scalar(select(Unit.id).where(
-            Unit.parent_id == framework.owner_unit_id, Unit.code.like("%.SKHCN"))
-            .order_by(Unit.id).limit(1))
+    else to the owner itself, by each period's own due date. In the caller's scope (the
+    department is below the owner)."""
+    dost = db.session.scalar(select(Unit.id).where(
+        Unit.parent_id == framework.owner_unit_id, Unit.code.like("%.SKHCN"))
+        .order_by(Unit.id).limit(1))
     obligation = ReportObligation(
         framework_id=framework.id, owner_unit_id=framework.owner_unit_id,
         name=name or DEFAULT_NAME, reporter_kinds="",
