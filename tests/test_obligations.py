@@ -153,6 +153,11 @@ def test_pages_show_the_obligations(app: Flask, nation: int, login_as,
     assert "Báo cáo Bộ" in listing and "15/12/2026" in listing
     worklist_page = client.get("/review").get_data(as_text=True)
     assert "15/12/2026" in worklist_page
+    with system_scope("test"):
+        period_id = _period(nation).id
+    missing = client.get(f"/units/N/missing?period_id={period_id}").get_data(as_text=True)
+    assert 'data-testid="missing-NP3"' in missing and 'data-testid="due-province"' in missing
+    assert "chưa gửi báo cáo (hạn 15/12/2026)." in missing
 
 
 def test_refusals_in_vietnamese(app: Flask, province: int) -> None:
