@@ -322,6 +322,11 @@ def frameworks_load(file: Path, owner_code: str, name: str | None, number: str |
                                number=number, issued_on=issued_on, issuer=issuer,
                                preset=preset, periods=periods, parent_id=parent_id,
                                publish=publish)
+    if periods:
+        from portal.reports.obligations import add_default_obligation
+
+        obligation = add_default_obligation(framework)   # its units to DOST, by the periods'
+        click.echo(f"reporting obligation: {obligation.name} (the default)")
     if preset:
         from portal.validation.presets import add_preset_rules
 

@@ -22,6 +22,7 @@ from portal.plans.plan import PlanRevision, PlanTarget, PlanTask, PlanTaskUnit, 
 from portal.register.entry import RegisterCounter, RegisterEntry
 from portal.reports.consolidation_file import ConsolidationFile
 from portal.reports.consolidation_narrative import ConsolidationNarrative
+from portal.reports.obligation import ObligationDue, ReportObligation
 from portal.reports.report import (
     ReportSubmission,
     ReportTask,
@@ -57,6 +58,7 @@ __all__ = [
     "ManualReminderUnit",
     "Membership",
     "Notification",
+    "ObligationDue",
     "OutlierRule",
     "PlanComment",
     "PlanRevision",
@@ -67,6 +69,7 @@ __all__ = [
     "RegisterCounter",
     "RegisterEntry",
     "Reorganization",
+    "ReportObligation",
     "ReportSubmission",
     "ReportTask",
     "ReportTransition",

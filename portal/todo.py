@@ -9,6 +9,7 @@ them. Each item names the page to act on (an endpoint and its arguments, for ``u
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.period import ReportingPeriod
 from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
+from portal.reports.obligations import due_for, terms_of
 from portal.reports.report import ReportStatus, ReportTransition, UnitReport
 from portal.reports.workflow import report_of, reporting_period
 from portal.reports.worklist import waiting_below
@@ -64,14 +66,17 @@ def own_work(unit: Unit, reach: Reach) -> list[TodoItem]:
     if framework.owner_unit_id == unit.id:
         return []   # its own plan: the units below report on it, not the unit itself
     report = report_of(unit, period)
-    items = [report_item(unit, period, report, Role.HEAD in reach.roles_in(unit.id))]
+    due = due_for(terms_of(framework), unit.kind, period)   # the unit's obligation's date
+    items = [report_item(unit, period, report, Role.HEAD in reach.roles_in(unit.id), due)]
     plan = plan_item(unit, period)
     return items + ([plan] if plan else [])
 
 
 def report_item(unit: Unit, period: ReportingPeriod, report: UnitReport | None,
-                is_head: bool) -> TodoItem:
+                is_head: bool, due: date | None = None) -> TodoItem:
+    """``due``: the due date of the unit's obligation (by default the period's)."""
     year = period.year
+    due = due or period.due_date
     status = report.status if report else ReportStatus.DRAFT.value
     where: tuple[str, dict] = ("reports.show", {"report_id": report.id}) if report else \
         ("reports.index", {"code": unit.code})
@@ -91,8 +96,8 @@ def report_item(unit: Unit, period: ReportingPeriod, report: UnitReport | None,
                         *where, "info")
     if status == ReportStatus.ACCEPTED:
         return TodoItem(_("%(year)d report accepted", year=year), *where, "success")
-    return TodoItem(deadline_text(year, (period.due_date - clock.today()).days), *where,
-                    "danger" if period.due_date <= clock.today() else "warning")
+    return TodoItem(deadline_text(year, (due - clock.today()).days), *where,
+                    "danger" if due <= clock.today() else "warning")
 
 
 def deadline_text(year: int, days_left: int) -> str:

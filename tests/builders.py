@@ -41,6 +41,7 @@ from portal.register.service import Issue, assign_number
 from portal.reports.consolidation import Consolidation, launch, run_consolidation
 from portal.reports.consolidation_file import prepare
 from portal.reports.evidence import add_evidence
+from portal.reports.obligations import add_default_obligation
 from portal.reports.report import ReportSubmission, ReportTask, ReportTransition, UnitReport
 from portal.reports.service import open_report, save_value
 from portal.storage import page_storage
@@ -107,6 +108,7 @@ def make_framework(owner_code: str, *, published: bool = True, with_draft: bool 
                                   "issuer": "UBND", "place": "", "title": version.title})
             publish(version, None)
             add_default_periods(framework, [2026, 2027])
+            add_default_obligation(framework)   # the test world's default: to P1.SKHCN
             if with_draft:
                 new_draft(framework, None)
         db.session.commit()

@@ -48,6 +48,7 @@ EXPECTED: dict[str, str] = {
     "frameworks.draft": "fw-manage",
     "frameworks.indicator": "fw-manage",
     "frameworks.periods": "fw-read",
+    "frameworks.obligations": "fw-read",          # who reports to whom, by which dates
     "frameworks.ingest": "unit-owner",            # a scan being read by OCR, by its unit
     "frameworks.ingest_progress": "unit-owner",
     "frameworks.review_pages": "fw-manage",      # the draft beside its page images
@@ -137,6 +138,7 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "frameworks.publish_draft": ("fw-manage", {}, 422),
     "frameworks.periods": ("fw-manage", {}, 422),
     "frameworks.save_period_view": ("fw-manage", {}, 422),
+    "frameworks.obligations": ("fw-manage", {}, 422),        # no name, no receiver
     "frameworks.save_health": ("fw-manage", {}, 422),                 # no thresholds given
     "frameworks.mapping": ("fw-manage", {}, 422),                     # nothing to save
     "frameworks.save_parent": ("fw-manage", {"parent_id": "999999"}, 422),  # not above it

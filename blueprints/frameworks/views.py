@@ -60,6 +60,13 @@ from portal.frameworks.service import (
     visible_frameworks,
 )
 from portal.progress.settings import ThresholdError, save_thresholds
+from portal.reports.obligations import (
+    REPORTER_KINDS,
+    ObligationError,
+    obligations_of,
+    save_obligation,
+    terms_of,
+)
 from portal.storage import StorageError
 from portal.unit_of_work import unit_of_work
 from tenants.access import unit_or_404, visible_or_404
@@ -435,6 +442,47 @@ def save_period_view(framework_id: int, period_id: int) -> ResponseReturnValue:
                                problems=exc.messages, values={}), 422
     flash(_("The reporting period for %(year)d was saved.", year=period.year), "success")
     return redirect(url_for("frameworks.periods", framework_id=framework.id))
+
+
+# ---- reporting obligations -----------------------------------------------------------
+
+
+def _obligations_page(framework: Framework, problems: list[str], values: dict,
+                      status: int = 200) -> ResponseReturnValue:
+    obligations = obligations_of(framework.id)
+    periods = periods_of(framework)
+    return render_template(
+        "frameworks/obligations.html", framework=framework, obligations=obligations,
+        terms={t.obligation_id: t for t in terms_of(framework)}, periods=periods,
+        labels=unit_labels([framework.owner_unit_id,
+                            *(o.receiver_unit_id for o in obligations)]),
+        kinds=REPORTER_KINDS, is_owner=g.reach.owns_frameworks_of(framework.owner_unit_id),
+        problems=problems, values=values), status
+
+
+@bp.route("/frameworks/<int:framework_id>/obligations", methods=["GET", "POST"])
+@login_required
+def obligations(framework_id: int) -> ResponseReturnValue:
+    """Who reports to whom under the framework, by which dates; its owner's people (and
+    operators) add and change them."""
+    framework = _framework_or_404(framework_id)
+    if request.method == "GET":
+        return _obligations_page(framework, [], {})
+    _owner_or_403(framework)
+    chosen = None
+    if request.form.get("obligation_id"):
+        chosen = next((o for o in obligations_of(framework.id)
+                       if str(o.id) == request.form["obligation_id"]), None)
+        if chosen is None:
+            abort(404)
+    try:
+        with unit_of_work():
+            save_obligation(framework, request.form.to_dict(), request.form.getlist("kinds"),
+                            chosen)
+    except ObligationError as exc:
+        return _obligations_page(framework, exc.messages, request.form, 422)
+    flash(_("The reporting obligation was saved."), "success")
+    return redirect(url_for("frameworks.obligations", framework_id=framework.id))
 
 
 @bp.route("/frameworks/<int:framework_id>/health", methods=["POST"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 
 from portal import clock
 from portal.extensions import db
@@ -53,8 +53,16 @@ from portal.reports.aggregate import (
     time_behaviour,
 )
 from portal.reports.consolidation import Consolidation, RunStatus, is_stale
+from portal.reports.obligations import (
+    Terms,
+    due_case,
+    expected_kinds,
+    obligations_of,
+    terms_of,
+)
 from portal.reports.report import ReportTask, ReportValue, TaskStatus, UnitReport
 from tenants.ordering import natural_order, unit_key
+from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitKind
 
 BUCKETS = tuple(s.value for s in TaskStatus)
@@ -156,6 +164,9 @@ class Dashboard:
     as_now: bool = True
     generated_at: object = field(default_factory=clock.now)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # reporting of the year by obligation: who reports to whom by which date
+    obligations: list[tuple[Terms, dict]] = field(default_factory=list)
+    receivers: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> code, name
     groups: list[GroupHealth] = field(default_factory=list)     # health of II.1, …
     confidence: dict[str, int] = field(default_factory=dict)    # tasks in progress by level
     unrated: int = 0                                            # … and those not rated
@@ -172,6 +183,12 @@ class Dashboard:
     @property
     def year(self) -> int:
         return self.period.year
+
+    @property
+    def due_dates(self) -> list:
+        """The due dates the year's timeliness is judged against, one per obligation."""
+        return sorted({t.due_for(self.period) for t, _r in self.obligations}) or \
+            [self.period.due_date]
 
     @property
     def ranking(self) -> list[ChildRow]:
@@ -215,6 +232,9 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
     """Everything the dashboard shows, in a fixed number of queries; the tree as it is
     now (reports of merged units count for their successors) or as it was."""
     framework, frameworks, period, years = choose(unit, framework_id, year)
+    # The receiving units' names first: leaving the system scope unit_labels enters
+    # expires what is loaded, so each row loaded before would be read again one by one.
+    receivers = unit_labels(o.receiver_unit_id for o in obligations_of(framework.id))
     shown_years = [y for y in years if y <= period.year]
     live = compute(unit, framework, shown_years, texts=False, as_now=as_now)
     assert live is not None  # noqa: S101 - choose() only returns published frameworks
@@ -264,6 +284,8 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
         overdue=_most_overdue(unit.id, period.id, as_now), snapshot=snapshot,
         snapshot_stale=is_stale(snapshot) if snapshot else False, own_report=own_report,
         own_values=own_values, as_now=as_now, thresholds=thresholds,
+        obligations=live.by_obligation(period.year),
+        receivers=receivers,
         groups=group_health(assessed, _group_titles(live.indicators), thresholds),
         confidence=confidence, unrated=unrated)
 
@@ -513,11 +535,12 @@ def reporting_sources(unit: Unit, framework: Framework, period: ReportingPeriod,
                       figure: str, page: int, as_now: bool = True) -> SourcePage:
     """The units behind a reporting figure of the dashboard: each expected unit below
     ``unit`` with its report for the period (or none), filtered by the figure."""
-    indicators = db.session.scalars(select(Indicator.reporting_kinds).where(
-        Indicator.version_id == framework.published().id)).all()  # type: ignore[union-attr, arg-type]  # choose(): published
-    kinds = sorted({k for value in indicators for k in value.split(",") if k})
+    terms = terms_of(framework)
+    kinds = sorted(expected_kinds(terms))
     issued = issued_plans(framework.id)
-    due = due_moment(period.due_date)
+    # the end of the due date of each unit's obligation (its kind's) for the period
+    due = due_case(Unit.kind, literal(period.id), [period], terms, due_moment,
+                   UnitReport.first_submitted_at.type)
     statement = (
         select(Unit.id, Unit.code, Unit.name, Unit.kind, UnitReport.id.label("report_id"),
                UnitReport.status, UnitReport.first_submitted_at,

@@ -123,7 +123,10 @@ def _seed_plan_108() -> str:
         number="108/KH-UBND", issued_on="26/05/2025",
         issuer="ỦY BAN NHÂN DÂN TỈNH HƯNG YÊN", preset="plan-108", periods="2025-2030",
         publish=True)
+    from portal.reports.obligations import add_default_obligation
     from portal.validation.presets import add_preset_rules
+
+    add_default_obligation(framework)   # Plan 108's: its units report to DOST by 30/11
 
     rules = add_preset_rules(framework)
     return (f"Plan 108 framework: loaded as framework {framework.id}, published, "

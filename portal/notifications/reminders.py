@@ -1,10 +1,13 @@
 """Report reminders: 30, 7 and 1 days before the due date, and an overdue notice after it.
 
 ``send_reminders(today)`` is the daily job. For every reporting period of a published
-framework it finds the step today falls in, the units expected to report that have not
-submitted, and the people to tell: the unit's drafters and head get a notice about their
-unit; once overdue, the reviewers of the nearest level above that has any get one notice
-listing the late units below them (not one per unit). Each person gets one in-app notice
+framework, and each of its reporting obligations by that obligation's own due date
+(``portal.reports.obligations``: the provinces' report to the ministry by the national
+date, the communes' to DOST by the province's), it finds the step today falls in, the
+units expected to report that have not submitted, and the people to tell: the unit's
+drafters and head get a notice about their unit; once overdue, the reviewers of the
+nearest level above that has any get one notice listing the late units below them (not
+one per unit). Each person gets one in-app notice
 per unit, period and step — a unique constraint makes "never twice" hold even if the job
 runs twice — and, unless they turned it off, one e-mail. Overdue notices are sent within
 OVERDUE_WINDOW days of the due date; a period long past is not chased.
@@ -26,7 +29,6 @@ from portal import clock
 from portal.accounts.user import User
 from portal.extensions import db
 from portal.frameworks.framework import Framework
-from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.jobs import enqueue, in_app_context
 from portal.notifications import daily
@@ -35,6 +37,7 @@ from portal.notifications.mail import send_mail
 from portal.notifications.notification import Notification
 from portal.notifications.recipients import members_of, reviewers_above
 from portal.reports.aggregate import COUNTED, active_units
+from portal.reports.obligations import terms_of
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
 from tenants.text import search_key
@@ -75,13 +78,19 @@ def send_reminders(today: date) -> Sent:
         for period, framework in db.session.execute(
                 select(ReportingPeriod, Framework)
                 .join(Framework, Framework.id == ReportingPeriod.framework_id)).tuples():
-            step = step_for(period.due_date, today)
             version = framework.published()
-            if step is None or version is None:
+            if version is None:
                 continue
-            new = _notices(period, version.id, step)
-            created.extend(new)
-            sent.periods.append(f"{framework.id}/{period.year}: {step} ({len(new)})")
+            # each obligation by its own due date: the provinces' report to the ministry
+            # on the national schedule, the communes' to DOST on the province's
+            for terms in terms_of(framework):
+                due = terms.due_for(period)
+                step = step_for(due, today)
+                if step is None or not terms.kinds:
+                    continue
+                new = _notices(period, terms.kinds, due, step)
+                created.extend(new)
+                sent.periods.append(f"{framework.id}/{period.year}: {step} ({len(new)})")
         db.session.commit()          # the notices exist before any e-mail leaves
         sent.notifications = len(created)
         for notice in created:
@@ -99,10 +108,10 @@ def send_reminders(today: date) -> Sent:
     return sent
 
 
-def _notices(period: ReportingPeriod, version_id: int, step: str) -> list[Notification]:
-    kinds = {k for indicator in db.session.scalars(
-        select(Indicator).where(Indicator.version_id == version_id))
-        for k in indicator.reporting_kind_list}
+def _notices(period: ReportingPeriod, kinds: frozenset[str], due: date,
+             step: str) -> list[Notification]:
+    """The notices of one obligation's step: to the expected units of its ``kinds`` that
+    have not reported, and, when overdue, to their reviewers."""
     expected = {u for u, kind in active_units(period.owner_unit_id, period.cutoff_date).items()
                 if kind in kinds}
     submitted = set(db.session.scalars(select(UnitReport.unit_id).where(
@@ -131,17 +140,19 @@ def _notices(period: ReportingPeriod, version_id: int, step: str) -> list[Notifi
     writers = members_of(late)
     for unit_id in late:
         for user in writers.get(unit_id, []):
-            add(user, _unit_notice(units[unit_id], period, step))
+            add(user, _unit_notice(units[unit_id], period, due, step))
     if step == OVERDUE:
         for reviewing_unit, (reviewers, below) in reviewers_above(late).items():
             for user in reviewers:
-                add(user, _reviewer_notice(reviewing_unit, [units[u] for u in below], period))
+                add(user, _reviewer_notice(reviewing_unit, [units[u] for u in below], period,
+                                             due))
     db.session.flush()
     return created
 
 
-def _unit_notice(unit: Unit, period: ReportingPeriod, step: str) -> Notification:
-    due = clock.shown_day(period.due_date)
+def _unit_notice(unit: Unit, period: ReportingPeriod, due_date: date,
+                 step: str) -> Notification:
+    due = clock.shown_day(due_date)
     if step == OVERDUE:
         title = _("The %(year)d report of %(unit)s is overdue (it was due on %(due)s)",
                   year=period.year, unit=unit.name, due=due)
@@ -157,8 +168,9 @@ def _unit_notice(unit: Unit, period: ReportingPeriod, step: str) -> Notification
                         link=f"/units/{unit.code}/reports")
 
 
-def _reviewer_notice(reviewing: Unit, late: list[Unit], period: ReportingPeriod) -> Notification:
-    due = clock.shown_day(period.due_date)
+def _reviewer_notice(reviewing: Unit, late: list[Unit], period: ReportingPeriod,
+                     due_date: date) -> Notification:
+    due = clock.shown_day(due_date)
     names = sorted((u.name for u in late), key=search_key)   # Ân after An, before B
     listed = "; ".join(names[:LISTED])
     if len(names) > LISTED:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.accounts.user import User
 from portal.extensions import db
+from portal.frameworks.framework import Framework
 from portal.frameworks.period import ReportingPeriod
 from portal.jobs import enqueue, in_app_context
 from portal.notifications.mail import send_mail
@@ -30,6 +31,7 @@ from portal.notifications.recipients import members_of
 from portal.notifications.reminders import email_body
 from portal.problems import DomainError
 from portal.reports.aggregate import COUNTED
+from portal.reports.obligations import Terms, due_for, terms_of
 from portal.reports.report import UnitReport
 from portal.reports.worklist import (
     UnitStatus,
@@ -125,8 +127,9 @@ def send_manual_reminder(root: Unit, period: ReportingPeriod, unit_ids: list[int
 def _notify(reminder: ManualReminder, root: Unit, period: ReportingPeriod,
             units: list[Unit]) -> None:
     writers = members_of([u.id for u in units])
-    due = clock.shown_day(period.due_date)
+    terms = _terms(period)
     for unit in units:
+        due = clock.shown_day(due_for(terms, unit.kind, period))   # its obligation's date
         title = _("Reminder from %(sender)s: the %(year)d report of %(unit)s (due on %(due)s)",
                   sender=root.name, year=period.year, unit=unit.name, due=due)
         body = _("%(sender)s reminds %(unit)s to submit its %(year)d report, due on %(due)s.",
@@ -230,6 +233,11 @@ class MissingPage:
     sent: list[SentReminder]
     form_key: str
     may_remind: bool
+    dues: dict[str, date] = field(default_factory=dict)   # unit kind -> its due date
+
+
+def _terms(period: ReportingPeriod) -> list[Terms]:
+    return terms_of(db.session.get_one(Framework, period.framework_id))
 
 
 def missing_page(unit: Unit, period_id: int | None, reach: Reach) -> MissingPage:
@@ -243,4 +251,11 @@ def missing_page(unit: Unit, period_id: int | None, reach: Reach) -> MissingPage
         missing=len(rows),
         reminded=last_reminded([r.unit_id for r in rows], period) if period else {},
         sent=history(unit, period) if period else [], form_key=new_form_key(),
-        may_remind=reach.holds_above(unit.id, REVIEW_ROLES))
+        may_remind=reach.holds_above(unit.id, REVIEW_ROLES),
+        dues=_dues(period, list(levels)) if period else {})
+
+
+def _dues(period: ReportingPeriod, kinds: list[str]) -> dict[str, date]:
+    """The due date of each level's obligation for the period."""
+    terms = _terms(period)
+    return {kind: due_for(terms, kind, period) for kind in kinds}

@@ -4,10 +4,12 @@
 - The subtree is everything *below* the root, grouped by the root's children; the root's
   own report is its parent's business.
 - **Expected** units: the units below the root that are active in the period (valid by
-  the data cut-off date and not closed before it) and whose kind must report (the kinds
-  the framework's indicators are reported by).
+  the data cut-off date and not closed before it) and whose kind must report: the kinds
+  the framework's reporting obligations expect (``portal.reports.obligations``; the
+  default one: the kinds the framework's indicators are reported by).
 - **Reporting rate** = submitted ÷ expected; **timeliness** = submitted on or before the
-  due date (Vietnam time, from the first real submission) ÷ expected. Never above 1.
+  due date of the unit's obligation for the period (Vietnam time, from the first real
+  submission) ÷ expected. Never above 1. Both per obligation, and over all of them.
 - Indicators, by their aggregation rule and time behaviour:
   sum (per year: that year; cumulative: every year up to it, each report counted in the
   year it reported for; stock: each unit's latest value up to it, then summed) · ratio
@@ -52,6 +54,7 @@ from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Aggregation, Indicator, TimeBehaviour
 from portal.frameworks.period import ReportingPeriod
 from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
+from portal.reports.obligations import Terms, due_case, expected_kinds, terms_of
 from portal.reports.report import ReportStatus, ReportValue, UnitReport
 from tenants.lineage import UnitLineage
 from tenants.ordering import natural_order
@@ -149,16 +152,20 @@ class LiveAggregate:
     indicators: list[Indicator]
     years: list[int]
     children: list[tuple[int, str]]            # (id, code) of the root's children
-    reporting_kinds: set[str]
+    reporting_kinds: set[str]                  # the kinds some obligation expects
     sums: Sums
+    obligations: list[Terms] = field(default_factory=list)
 
     # -- reporting --
 
-    def reporting(self, year: int, group: int | None = None) -> dict:
-        """Reporting figures of the year for the subtree (``group`` None) or one child."""
+    def reporting(self, year: int, group: int | None = None,
+                  obligation: Terms | None = None) -> dict:
+        """Reporting figures of the year for the subtree (``group`` None) or one child,
+        over every obligation or one."""
+        kinds = self.reporting_kinds if obligation is None else obligation.kinds
         total: Cell = {}
         for kind, cell in self._rate_cells(year, group):
-            if kind in self.reporting_kinds:
+            if kind in kinds:
                 _add(total, cell)
         expected = int(total.get("expected", 0))
         return {"expected": expected, "submitted": int(total.get("submitted", 0)),
@@ -167,6 +174,10 @@ class LiveAggregate:
                 "rate": _fraction(total.get("submitted", 0), expected) if expected else None,
                 "timeliness": _fraction(total.get("on_time", 0), expected)
                 if expected else None}
+
+    def by_obligation(self, year: int, group: int | None = None) -> list[tuple[Terms, dict]]:
+        """Each obligation that expects some kind, with its reporting figures."""
+        return [(t, self.reporting(year, group, t)) for t in self.obligations if t.kinds]
 
     def plans_issued(self, year: int, group: int | None = None) -> int:
         return int(sum(cell.get("plans_issued", 0) for kind, cell in
@@ -348,9 +359,9 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
     elif years:
         below = below.where(active_on(Unit, periods[years[-1]].cutoff_date))
     children = [tuple(r) for r in db.session.execute(below.order_by(*natural_order()))]
+    terms = terms_of(framework, {k for i in indicators for k in i.reporting_kind_list})
     live = LiveAggregate(root=root, indicators=indicators, years=years, children=children,
-                         reporting_kinds={k for i in indicators for k in i.reporting_kind_list},
-                         sums=Sums())
+                         reporting_kinds=expected_kinds(terms), sums=Sums(), obligations=terms)
     if not years or not children:
         return live
     # A fresh members subquery for each statement: one shared by several statements is
@@ -380,9 +391,11 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
                 members: Subquery, keys: list[int] | None = None) -> None:
     """Expected, submitted, on time, accepted and plans issued, by year, child and kind."""
     unit = aliased(Unit)
-    due = case(*((ReportingPeriod.id == periods[y].id,
-                  literal(due_moment(periods[y].due_date), UnitReport.first_submitted_at.type))
-                 for y in years))
+    due = due_case(unit.kind, ReportingPeriod.id, [periods[y] for y in years],
+                   live.obligations, due_moment, UnitReport.first_submitted_at.type)
+    # the kinds obligations expect, and those indicators are reported by (a share's
+    # expected units)
+    kinds = live.reporting_kinds | {k for i in live.indicators for k in i.reporting_kind_list}
     issued = issued_plans(framework.id)
     rows = db.session.execute(
         select(ReportingPeriod.year, members.c.child_id, unit.kind,
@@ -402,7 +415,7 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
                                     UnitReport.status.in_(COUNTED)))
         .outerjoin(issued, issued.c.unit_id == unit.id)
         .where(ReportingPeriod.framework_id == framework.id, ReportingPeriod.year.in_(years),
-               unit.kind.in_(sorted(live.reporting_kinds)))
+               unit.kind.in_(sorted(kinds)))
         .group_by(ReportingPeriod.year, members.c.child_id, unit.kind)).all()
     for row in rows:
         live.sums.rates[row.year][row.child_id][row.kind] = {

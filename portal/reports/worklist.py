@@ -6,8 +6,12 @@
 - The **statuses of the units below** one unit for a period, the units without a report
   included ("not started").
 - The **units that have not reported**: the expected units below a unit (active on the
-  period's cut-off, of a kind the plan's indicators are reported by) whose report is not
-  submitted or accepted, level by level.
+  period's cut-off, of a kind one of the plan's reporting obligations expects) whose
+  report is not submitted or accepted, level by level.
+
+A report's due date, and whether it came late, are those of the unit's obligation for
+the period (``portal.reports.obligations``): a province's report to the ministry is due
+by the national date, a commune's to DOST by the province's.
 
 Every read is a fixed number of queries whatever the number of units (no query per unit
 or report), scoped by the tenant guard like the pages' own.
@@ -25,10 +29,10 @@ from sqlalchemy.orm import aliased
 from portal import clock
 from portal.extensions import db
 from portal.frameworks.framework import Framework
-from portal.frameworks.indicator import Indicator
 from portal.frameworks.period import ReportingPeriod
 from portal.frameworks.service import visible_frameworks
 from portal.reports.aggregate import COUNTED, active_units, due_moment
+from portal.reports.obligations import dues_by_framework, expected_kinds, listed_due, terms_of
 from portal.reports.report import (
     REPORT_STATUS_LABELS,
     ReportStatus,
@@ -82,11 +86,12 @@ class WorklistRow:
     unit_kind: str
     year: int
     framework: str
-    due_date: date
+    due_date: date              # the due date of the unit's obligation for the period
     submitted_at: datetime | None
     days_since: int | None      # whole days since the last submission, in Vietnam
     resubmitted: bool           # submitted more than once (the reviewer reads what changed)
-    late: bool                  # first submitted after the end of the due date
+    late: bool                  # first submitted after the end of that due date
+    obligation: str = ""        # the obligation's name ("" : the period's own date)
 
 
 @dataclass
@@ -156,8 +161,9 @@ def _rows(scope: ColumnElement[bool], branch: ColumnElement[bool],
     rows = db.session.execute(
         select(UnitReport.id, UnitReport.status, UnitReport.submitted_at,
                UnitReport.first_submitted_at, Unit.code, Unit.name, Unit.kind,
-               ReportingPeriod.year, ReportingPeriod.due_date, Framework.name.label("fw"),
-               submissions.c.times)
+               ReportingPeriod.year, ReportingPeriod.due_date,
+               ReportingPeriod.id.label("period_id"), ReportingPeriod.framework_id,
+               Framework.name.label("fw"), submissions.c.times)
         .join(Unit, Unit.id == UnitReport.unit_id)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
         .join(Framework, Framework.id == ReportingPeriod.framework_id)
@@ -165,15 +171,21 @@ def _rows(scope: ColumnElement[bool], branch: ColumnElement[bool],
         .where(scope, branch, UnitReport.status == status)
         .order_by(UnitReport.submitted_at.is_(None), UnitReport.submitted_at, UnitReport.id)
         .limit(SHOWN)).all()
-    return [WorklistRow(
-        report_id=r.id, status=r.status, unit_code=r.code, unit_name=r.name,
-        unit_kind=r.kind, year=r.year, framework=r.fw, due_date=r.due_date,
-        submitted_at=r.submitted_at,
-        days_since=(today - clock.local(r.submitted_at).date()).days
-        if r.submitted_at else None,
-        resubmitted=(r.times or 0) > 1,
-        late=submitted_late(r.first_submitted_at or r.submitted_at, r.due_date))
-        for r in rows]
+    obligations = dues_by_framework(r.framework_id for r in rows)
+    out = []
+    for r in rows:
+        due, obligation = listed_due(obligations.get(r.framework_id, []), r.kind,
+                                     r.period_id, r.due_date)
+        out.append(WorklistRow(
+            report_id=r.id, status=r.status, unit_code=r.code, unit_name=r.name,
+            unit_kind=r.kind, year=r.year, framework=r.fw, due_date=due,
+            submitted_at=r.submitted_at,
+            days_since=(today - clock.local(r.submitted_at).date()).days
+            if r.submitted_at else None,
+            resubmitted=(r.times or 0) > 1,
+            late=submitted_late(r.first_submitted_at or r.submitted_at, due),
+            obligation=obligation))
+    return out
 
 
 def submitted_late(first_submitted: datetime | None, due: date) -> bool:
@@ -223,14 +235,13 @@ def children_statuses(unit: Unit, period: ReportingPeriod) -> list[UnitStatus]:
 
 
 def reporting_kinds(period: ReportingPeriod) -> set[str]:
-    """The unit kinds the period's plan is reported by (its published indicators')."""
+    """The unit kinds the period's plan expects reports from: those its reporting
+    obligations name (the default one: the kinds its published indicators are reported
+    by)."""
     framework = db.session.get_one(Framework, period.framework_id)
-    version = framework.published()
-    if version is None:
+    if framework.published() is None:
         return set()
-    return {kind for indicator in db.session.scalars(
-        select(Indicator).where(Indicator.version_id == version.id))
-        for kind in indicator.reporting_kind_list}
+    return expected_kinds(terms_of(framework))
 
 
 def expected_below(root: Unit, period: ReportingPeriod) -> set[int]:
