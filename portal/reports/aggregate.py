@@ -52,7 +52,7 @@ from sqlalchemy.orm import aliased
 
 from portal import clock
 from portal.extensions import db
-from portal.frameworks.framework import Framework
+from portal.frameworks.framework import Framework, FrameworkVersion
 from portal.frameworks.indicator import Aggregation, Indicator, TimeBehaviour
 from portal.frameworks.period import ReportingPeriod
 from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
@@ -406,16 +406,23 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
     live.members = members_set = Members.read(root.id, as_now)
     members = members_set.table
     keys = tenant_keys(root, as_now)
+    # the code of every indicator of the framework's versions (a report written on an
+    # older version gave its values to that version's indicators): the value statements
+    # then name the indicators by id, with no join to ``indicator`` for each value
+    code_of = dict(db.session.execute(
+        select(Indicator.id, Indicator.code)
+        .join(FrameworkVersion, FrameworkVersion.id == Indicator.version_id)
+        .where(FrameworkVersion.framework_id == framework.id)).tuples().all())
     _read_rates(live, framework, periods, years, members(), keys)
     by_behaviour: dict[str, list[str]] = defaultdict(list)
     for indicator in indicators:
         by_behaviour[time_behaviour(indicator)].append(indicator.code)
     flow_codes = by_behaviour[TimeBehaviour.PER_YEAR] + by_behaviour[TimeBehaviour.CUMULATIVE]
     if flow_codes:
-        _read_flows(live, framework, years[-1], members(), flow_codes, keys)
+        _read_flows(live, framework, years[-1], members(), _codes(code_of, flow_codes), keys)
     if by_behaviour[TimeBehaviour.STOCK]:
-        _read_stocks(live, framework, years, members(), by_behaviour[TimeBehaviour.STOCK],
-                     keys)
+        _read_stocks(live, framework, years, members(),
+                     _codes(code_of, by_behaviour[TimeBehaviour.STOCK]), keys)
     text_codes = [i.code for i in indicators if i.aggregation == Aggregation.NONE]
     if texts and text_codes:
         _read_texts(live, framework, years[-1], members_set, text_codes, keys)
@@ -455,25 +462,36 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
             name: getattr(row, name) for name in RATE_FIELDS}
 
 
+def _codes(code_of: dict[int, str], codes: list[str]) -> dict[int, str]:
+    """The indicators (id -> code) of ``code_of`` whose code is one of ``codes``."""
+    wanted = set(codes)
+    return {i: code for i, code in sorted(code_of.items()) if code in wanted}
+
+
+def _code(codes: dict[int, str]) -> ColumnElement[str]:
+    """The code of a report value's indicator, from its id (no join to ``indicator``)."""
+    return case(codes, value=ReportValue.indicator_id)
+
+
 def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, members: FromClause,
-                codes: list[str], keys: list[int] | None = None) -> None:
+                codes: dict[int, str], keys: list[int] | None = None) -> None:
     """Per-year and cumulative indicators: sums by the year reported for, child and kind,
     over the units active in that year (a report counts in the year it reports on)."""
     unit = aliased(Unit)
+    code = _code(codes)
     statement = (
-        select(ReportingPeriod.year, members.c.child_id, unit.kind, Indicator.code)
+        select(ReportingPeriod.year, members.c.child_id, unit.kind, code.label("code"))
         .select_from(ReportValue)
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
-        .join(Indicator, Indicator.id == ReportValue.indicator_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
         .join(unit, and_(unit.id == UnitReport.unit_id, keyed(unit.province_id, keys),
                          active_on(unit, ReportingPeriod.cutoff_date)))
         .where(ReportingPeriod.framework_id == framework.id,
                ReportingPeriod.year <= last_year, UnitReport.status.in_(COUNTED),
                keyed(UnitReport.province_id, keys), keyed(ReportValue.province_id, keys),
-               Indicator.code.in_(codes))
-        .group_by(ReportingPeriod.year, members.c.child_id, unit.kind, Indicator.code))
+               ReportValue.indicator_id.in_(list(codes)))
+        .group_by(ReportingPeriod.year, members.c.child_id, unit.kind, code))
     for row in db.session.execute(_value_sums(statement, ReportValue)):
         live.sums.flows[row.year][row.child_id][row.kind][row.code] = {
             name: getattr(row, name) for name in VALUE_FIELDS}
@@ -481,26 +499,28 @@ def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, membe
 
 def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int],
                  members: FromClause,
-                 codes: list[str], keys: list[int] | None = None) -> None:
+                 codes: dict[int, str], keys: list[int] | None = None) -> None:
     """Stocks: each unit's latest value up to each year (the next value it gave ends one),
     summed by child and kind over the units active in that year."""
     unit = aliased(Unit)
+    code = _code(codes)
     given = (
-        select(ReportValue.unit_id, members.c.child_id, Indicator.code,
+        select(ReportValue.unit_id, members.c.child_id, code.label("code"),
                ReportingPeriod.year, ReportValue.value, ReportValue.numerator,
                ReportValue.denominator, ReportValue.text,
+               # by code: a unit's values given on two versions of the framework follow
+               # one another
                func.lead(ReportingPeriod.year).over(
-                   partition_by=(ReportValue.unit_id, Indicator.code),
+                   partition_by=(ReportValue.unit_id, code),
                    order_by=ReportingPeriod.year).label("next_year"))
         .select_from(ReportValue)
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
-        .join(Indicator, Indicator.id == ReportValue.indicator_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
         .where(ReportingPeriod.framework_id == framework.id,
                ReportingPeriod.year <= years[-1], UnitReport.status.in_(COUNTED),
                keyed(UnitReport.province_id, keys), keyed(ReportValue.province_id, keys),
-               Indicator.code.in_(codes),
+               ReportValue.indicator_id.in_(list(codes)),
                or_(ReportValue.value.isnot(None), ReportValue.denominator.isnot(None)))
     ).subquery("given")
     target = aliased(ReportingPeriod)
