@@ -419,7 +419,7 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
         by_behaviour[time_behaviour(indicator)].append(indicator.code)
     flow_codes = by_behaviour[TimeBehaviour.PER_YEAR] + by_behaviour[TimeBehaviour.CUMULATIVE]
     if flow_codes:
-        _read_flows(live, framework, years[-1], members(), _codes(code_of, flow_codes), keys)
+        _read_flows(live, periods, years[-1], members(), _codes(code_of, flow_codes), keys)
     if by_behaviour[TimeBehaviour.STOCK]:
         _read_stocks(live, framework, years, members(),
                      _codes(code_of, by_behaviour[TimeBehaviour.STOCK]), keys)
@@ -473,25 +473,31 @@ def _code(codes: dict[int, str]) -> ColumnElement[str]:
     return case(codes, value=ReportValue.indicator_id)
 
 
-def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, members: FromClause,
-                codes: dict[int, str], keys: list[int] | None = None) -> None:
+def _read_flows(live: LiveAggregate, periods: dict[int, ReportingPeriod], last_year: int,
+                members: FromClause, codes: dict[int, str],
+                keys: list[int] | None = None) -> None:
     """Per-year and cumulative indicators: sums by the year reported for, child and kind,
-    over the units active in that year (a report counts in the year it reports on)."""
+    over the units active in that year (a report counts in the year it reports on).
+
+    The periods' years and cut-off dates are given by their ids (a CASE), like the
+    indicators' codes: no lookup of ``reporting_period`` for each report value."""
     unit = aliased(Unit)
     code = _code(codes)
+    chosen = sorted((p for y, p in periods.items() if y <= last_year), key=lambda p: p.id)
+    year = case({p.id: p.year for p in chosen}, value=UnitReport.period_id)
+    cutoff = case({p.id: p.cutoff_date for p in chosen}, value=UnitReport.period_id)
     statement = (
-        select(ReportingPeriod.year, members.c.child_id, unit.kind, code.label("code"))
+        select(year.label("year"), members.c.child_id, unit.kind, code.label("code"))
         .select_from(ReportValue)
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
-        .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
         .join(unit, and_(unit.id == UnitReport.unit_id, keyed(unit.province_id, keys),
-                         active_on(unit, ReportingPeriod.cutoff_date)))
-        .where(ReportingPeriod.framework_id == framework.id,
-               ReportingPeriod.year <= last_year, UnitReport.status.in_(COUNTED),
+                         active_on(unit, cutoff)))
+        .where(UnitReport.period_id.in_([p.id for p in chosen]),
+               UnitReport.status.in_(COUNTED),
                keyed(UnitReport.province_id, keys), keyed(ReportValue.province_id, keys),
                ReportValue.indicator_id.in_(list(codes)))
-        .group_by(ReportingPeriod.year, members.c.child_id, unit.kind, code))
+        .group_by(year, members.c.child_id, unit.kind, code))
     for row in db.session.execute(_value_sums(statement, ReportValue)):
         live.sums.flows[row.year][row.child_id][row.kind][row.code] = {
             name: getattr(row, name) for name in VALUE_FIELDS}
