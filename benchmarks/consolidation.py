@@ -187,16 +187,25 @@ def shape(plan: list[str]) -> str:
 
 
 def texts_plan(app, root_id: int, framework_id: int) -> list[str]:
-    """The shapes of the aggregate's texts statements (``_read_texts``) under the job's
-    own scope (the root's subtree: the guard and row-level security apply)."""
+    """The shapes of the aggregate's texts statements (``_read_texts``, and the members'
+    statement ``Members.read`` whose rows it uses) under the job's own scope (the root's
+    subtree: the guard and row-level security apply)."""
     captured: list[str] = []
     reading = {"on": False}
     original = aggregate_module._read_texts
+    original_members = aggregate_module.Members.read
 
     def reading_texts(*args, **kwargs):
         reading["on"] = True
         try:
             return original(*args, **kwargs)
+        finally:
+            reading["on"] = False
+
+    def reading_members(*args, **kwargs):
+        reading["on"] = True
+        try:
+            return original_members(*args, **kwargs)
         finally:
             reading["on"] = False
 
@@ -209,6 +218,8 @@ def texts_plan(app, root_id: int, framework_id: int) -> list[str]:
     event.listen(db.engine, "before_cursor_execute", explain)
     try:
         with mock.patch.object(aggregate_module, "_read_texts", reading_texts), \
+                mock.patch.object(aggregate_module.Members, "read",
+                                  staticmethod(reading_members)), \
                 use_scope(Scope(subtree_roots=frozenset({root_id}))):
             compute(db.session.get_one(Unit, root_id),
                     db.session.get_one(Framework, framework_id), [2026])

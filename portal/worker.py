@@ -20,7 +20,8 @@ Recovery after a crash is bounded (issue 15, docs/operations.md § Jobs after a 
   once Redis answers, scheduler included); the scheduler itself outlives an outage
   (:class:`SurvivingScheduler`), and one that died anyway is started again at the next
   pass;
-* each pass (and the start) settles stuck consolidations (``portal.reports.stuck_runs``)
+* each pass (and the start) settles stuck consolidations and their Word and Excel file
+  jobs (``portal.reports.stuck_runs``)
   and books the daily reminders and the daily digest of workflow notices again if Redis
   lost their booking.
 """
@@ -253,11 +254,13 @@ class AppWorker(Worker):
         super().run_maintenance_tasks()
 
     def recover(self) -> dict[str, object]:
-        """Settle stuck consolidations; book the daily runs again if Redis lost them."""
+        """Settle stuck consolidations and their files; book the daily runs again if Redis
+        lost them."""
         done: dict[str, object] = {}
         with self.app.app_context():
             try:
                 done["consolidations"] = settle_stuck_runs(self.connection)
+                done["files"] = settle_stuck_files(self.connection)
                 if "notifications" in self.queue_names():
                     from portal.notifications import daily
                     from portal.notifications.reminders import ensure_booked
@@ -291,6 +294,27 @@ def settle_stuck_runs(connection: Redis | None = None) -> list[tuple[int, str]]:
         db.session.commit()
     for row_id, what in done:
         log.warning("consolidation %s %s", row_id, what)
+    return done
+
+
+def settle_stuck_files(connection: Redis | None = None) -> list[tuple[int, str]]:
+    """Every queued or running consolidation file whose job is dead: queued again or
+    failed (``portal.reports.stuck_runs.sweep_files``)."""
+    from sqlalchemy import select
+
+    from portal.reports.consolidation import RunStatus
+    from portal.reports.consolidation_file import ConsolidationFile
+    from portal.reports.stuck_runs import sweep_files
+    from tenants.scoping import system_scope
+
+    with system_scope("worker: consolidation files whose job died"):
+        rows = db.session.scalars(select(ConsolidationFile).where(
+            ConsolidationFile.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]))
+            .order_by(ConsolidationFile.id))
+        done = sweep_files(list(rows), connection=connection)
+        db.session.commit()
+    for row_id, what in done:
+        log.warning("consolidation file %s %s", row_id, what)
     return done
 
 

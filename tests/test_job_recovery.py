@@ -176,6 +176,79 @@ def test_flask_consolidations_lists_and_clears_stuck_runs(
         assert row.finished_at is not None
 
 
+@needs_redis
+def test_the_workers_pass_sweeps_file_jobs_a_dead_worker_left(
+        app: Flask, province: int, queue_redis: Redis) -> None:
+    """A consolidation's Word or Excel file left "running" (or "queued") by a dead job:
+    the worker's housekeeping queues a lost or stale job again under its id, and marks
+    a job RQ gave up on failed, as it does for the consolidations themselves."""
+    from rq import Queue
+
+    from portal.reports.consolidation_file import ConsolidationFile, build_file
+    from portal.reports.stuck_runs import FILE_JOB
+    from portal.worker import build_worker
+    from tests.test_consolidation_exports import consolidate
+
+    snapshot = consolidate(province, "D1")
+    long_ago = clock.now() - timedelta(minutes=5)
+    with system_scope("test: file rows a dead worker left"):
+        root = db.session.get_one(Consolidation, snapshot).unit_id
+        rows = {}
+        for name, status in (("lost", "running"), ("stale", "running"), ("gave_up", "running"),
+                             ("alive", "running"), ("never_queued", "queued"),
+                             ("done", "done")):
+            row = ConsolidationFile(unit_id=root, consolidation_id=snapshot, kind="docx",
+                                    status=status, progress=10 if status == "running" else 0,
+                                    job_id=f"consolidation-file-{name}", created_at=long_ago)
+            db.session.add(row)
+            db.session.flush()
+            rows[name] = row.id
+        db.session.commit()
+    queue = Queue("consolidation", connection=queue_redis)
+    for name in ("stale", "gave_up", "alive", "done"):
+        queue.enqueue(FILE_JOB, rows[name], root, job_id=f"consolidation-file-{name}")
+    Job.fetch("consolidation-file-stale", connection=queue_redis).set_status(JobStatus.STARTED)
+    Job.fetch("consolidation-file-stale", connection=queue_redis).heartbeat(
+        datetime.now(UTC) - timedelta(minutes=5), 60)          # its worker died 5 min ago
+    Job.fetch("consolidation-file-gave_up", connection=queue_redis).set_status(
+        JobStatus.FAILED)                                     # RQ abandoned it
+    alive = Job.fetch("consolidation-file-alive", connection=queue_redis)
+    alive.set_status(JobStatus.STARTED)
+    alive.heartbeat(datetime.now(UTC), 60)                    # its worker beats
+    Job.fetch("consolidation-file-done", connection=queue_redis).set_status(JobStatus.FINISHED)
+
+    done = build_worker(app, connection=queue_redis).recover()
+
+    swept = dict(done["files"])  # type: ignore[call-overload]  # recover() gives the list
+    assert sorted(swept) == sorted([rows["lost"], rows["stale"], rows["gave_up"],
+                                    rows["never_queued"]])
+    assert swept[rows["lost"]].startswith("taken over: its job no longer exists")
+    assert swept[rows["stale"]].startswith("taken over: its worker stopped")
+    assert swept[rows["gave_up"]].startswith("marked failed: its job ended (failed)")
+    with system_scope("test"):
+        state_of = {name: db.session.get_one(ConsolidationFile, row_id)
+                    for name, row_id in rows.items()}
+        assert {n: (r.status, r.progress) for n, r in state_of.items()} == {
+            "lost": ("queued", 0), "stale": ("queued", 0), "gave_up": ("failed", 100),
+            "alive": ("running", 10), "never_queued": ("queued", 0), "done": ("done", 0)}
+        assert state_of["gave_up"].error == (
+            "Tệp chưa được tạo xong: hàng đợi công việc đã bỏ dở. Hãy chuẩn bị lại.")
+        assert state_of["gave_up"].finished_at is not None
+        db.session.rollback()
+    for name in ("lost", "stale", "never_queued"):       # queued again, under their ids
+        job = Job.fetch(f"consolidation-file-{name}", connection=queue_redis)
+        assert job.get_status() == JobStatus.QUEUED and job.func_name == FILE_JOB
+        assert job.args == (rows[name], root)
+    assert alive.get_status() == JobStatus.STARTED
+    # what the worker then runs builds the file
+    assert build_file(rows["stale"], root) == "done"
+    with system_scope("test"):
+        assert db.session.get_one(ConsolidationFile, rows["stale"]).status == "done"
+    # a second pass finds nothing more to do (the alive one still beats)
+    alive.heartbeat(datetime.now(UTC), 60)
+    assert build_worker(app, connection=queue_redis).recover()["files"] == []
+
+
 # ---- a real worker and Redis, killed and started again -----------------------------------
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,8 @@ EXPECTED: dict[str, str] = {
     "consolidations.docx": "read",
     "consolidations.xlsx": "read",
     "consolidations.file_status": "read",      # the state of a file being prepared
+    "consolidations.units": "read",            # a page of the per-unit table (htmx)
+    "consolidations.passages": "read",         # a page of what the units wrote (htmx)
     "api.openapi": "public",
     "static": "public",
     "notifications.index": "page",

@@ -35,7 +35,7 @@ from portal.reports.consolidation_file import (
 from portal.reports.consolidation_narrative import may_edit, save_section
 from portal.reports.consolidation_narrative import texts as narrative_texts
 from portal.reports.consolidation_narrative import versions as narrative_versions
-from portal.reports.pages import consolidation_page
+from portal.reports.pages import consolidation_page, consolidation_units
 from portal.reports.report import NARRATIVE
 from portal.reports.workflow import chosen_period, may_consolidate
 from portal.unit_of_work import unit_of_work
@@ -74,7 +74,33 @@ def show(consolidation_id: int) -> ResponseReturnValue:
     files = latest_files(row)
     return render_template("reports/consolidation.html", files=files,
                            current_files={k: is_current(f, row) for k, f in files.items()},
-                           **vars(consolidation_page(row, g.reach)))
+                           **vars(consolidation_page(row, g.reach, **_pages_asked())))
+
+
+def _pages_asked() -> dict:
+    """The pages of the per-unit tables asked for, and their filters by name or code."""
+    return {"page": request.args.get("page", 1, type=int),
+            "query": request.args.get("q", "")[:100],
+            "wrote_page": request.args.get("wrote_page", 1, type=int),
+            "wrote_query": request.args.get("wrote_q", "")[:100]}
+
+
+@bp.route("/consolidations/<int:consolidation_id>/units")
+@login_required
+def units(consolidation_id: int) -> ResponseReturnValue:
+    """A page of the indicators of the units directly below (htmx: ``?page``, ``?q``)."""
+    row = _finished_or_404(consolidation_id)
+    return render_template("reports/_consolidation_units.html",
+                           tables=consolidation_units(row, **_pages_asked()))
+
+
+@bp.route("/consolidations/<int:consolidation_id>/passages")
+@login_required
+def passages(consolidation_id: int) -> ResponseReturnValue:
+    """A page of what each unit wrote (htmx: ``?wrote_page``, ``?wrote_q``)."""
+    row = _finished_or_404(consolidation_id)
+    return render_template("reports/_consolidation_passages.html",
+                           tables=consolidation_units(row, **_pages_asked()))
 
 
 @bp.route("/consolidations/<int:consolidation_id>/progress")

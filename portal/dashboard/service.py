@@ -45,6 +45,7 @@ from portal.progress.settings import thresholds_of
 from portal.reports.aggregate import (
     COUNTED,
     LiveAggregate,
+    Members,
     active_on,
     compute,
     due_moment,
@@ -253,8 +254,9 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
     figures = [_figure(live, unit, indicator, period.year, shown_years, targets, snapshot,
                        bodies, years, thresholds) for indicator in live.indicators]
     assessed = [f.outlook for f in figures if f.outlook is not None]
-    confidence, unrated = _confidence(unit.id, period.id, as_now)
-    tasks_by_child = _task_statuses(unit.id, period.id, as_now)
+    # the members compute() read, for the task statements too (none: no child, no years)
+    members = live.members or Members(root_id=unit.id, as_now=as_now, rows=[])
+    confidence, unrated, tasks_by_child = _task_figures(members, period.id)
     below = set(db.session.scalars(select(Unit.parent_id).where(
         Unit.parent_id.in_(list(units))).distinct()))
     children = [ChildRow(unit=units[child_id],
@@ -281,7 +283,7 @@ def build(unit: Unit, framework_id: int | None = None, year: int | None = None, 
         by_year=[(y, live.reporting(y)) for y in shown_years],
         children=children,
         tasks={b: sum(t.get(b, 0) for t in tasks_by_child.values()) for b in BUCKETS},
-        overdue=_most_overdue(unit.id, period.id, as_now), snapshot=snapshot,
+        overdue=_most_overdue(members, period.id), snapshot=snapshot,
         snapshot_stale=is_stale(snapshot) if snapshot else False, own_report=own_report,
         own_values=own_values, as_now=as_now, thresholds=thresholds,
         obligations=live.by_obligation(period.year),
@@ -430,28 +432,6 @@ def _group_titles(indicators: list[Indicator]) -> dict[str, str]:
     return {r.path: (r.title or r.text or "")[:200] for r in rows}
 
 
-def _confidence(root_id: int, period_id: int, as_now: bool) -> tuple[dict[str, int], int]:
-    """The confidence ratings of the tasks not done yet in the counted reports of the
-    period below the root, by level, and how many of those tasks have none."""
-    members = members_of(root_id, as_now)
-    rows = db.session.execute(
-        select(ReportTask.confidence, func.count())
-        .select_from(ReportTask)
-        .join(UnitReport, UnitReport.id == ReportTask.report_id)
-        .join(members, members.c.unit_id == ReportTask.unit_id)
-        .where(UnitReport.period_id == period_id, UnitReport.status.in_(COUNTED),
-               ReportTask.status.in_(RATED_STATUSES))
-        .group_by(ReportTask.confidence)).all()
-    levels = dict.fromkeys(LEVELS, 0)
-    unrated = 0
-    for level, count in rows:
-        if level in levels:
-            levels[level] += count
-        else:
-            unrated += count
-    return levels, unrated
-
-
 def _rank(children: list[ChildRow]) -> None:
     """Rank for the leaders' meeting: timeliness, then reporting rate, then the share of
     tasks done; units not expected to report come last, unranked."""
@@ -465,34 +445,46 @@ def _rank(children: list[ChildRow]) -> None:
         row.rank = place
 
 
-def _task_statuses(root_id: int, period_id: int, as_now: bool) -> dict[int, dict[str, int]]:
-    """Task statuses of the counted reports of the period, by child of the root."""
-    members = members_of(root_id, as_now)
+def _task_figures(members: Members, period_id: int
+                  ) -> tuple[dict[str, int], int, dict[int, dict[str, int]]]:
+    """The tasks of the counted reports of the period below the root, in one statement
+    grouped by child, status and confidence: the statuses by child, and the confidence
+    ratings of the tasks not done yet by level with how many of those have none."""
+    table = members.table()
     rows = db.session.execute(
-        select(members.c.child_id, ReportTask.status, func.count())
+        select(table.c.child_id, ReportTask.status, ReportTask.confidence, func.count())
         .select_from(ReportTask)
         .join(UnitReport, UnitReport.id == ReportTask.report_id)
-        .join(members, members.c.unit_id == ReportTask.unit_id)
+        .join(table, table.c.unit_id == ReportTask.unit_id)
         .where(UnitReport.period_id == period_id, UnitReport.status.in_(COUNTED),
                ReportTask.status.isnot(None))
-        .group_by(members.c.child_id, ReportTask.status)).all()
-    out: dict[int, dict[str, int]] = {}
-    for child_id, status, count in rows:
-        out.setdefault(child_id, {})[status] = count
-    return out
+        .group_by(table.c.child_id, ReportTask.status, ReportTask.confidence)).all()
+    by_child: dict[int, dict[str, int]] = {}
+    levels = dict.fromkeys(LEVELS, 0)
+    unrated = 0
+    for child_id, status, level, count in rows:
+        statuses = by_child.setdefault(child_id, {})
+        statuses[status] = statuses.get(status, 0) + count
+        if status not in RATED_STATUSES:
+            continue
+        if level in levels:
+            levels[level] += count
+        else:
+            unrated += count
+    return levels, unrated, by_child
 
 
-def _most_overdue(root_id: int, period_id: int, as_now: bool) -> list[dict]:
+def _most_overdue(members: Members, period_id: int) -> list[dict]:
     """The framework's tasks most units report overdue this year (units' own extra tasks,
     which no framework item names, are not compared across units)."""
-    members = members_of(root_id, as_now)
+    table = members.table()
     rows = db.session.execute(
         select(FrameworkNode.path, func.min(FrameworkNode.title).label("title"),
                func.min(FrameworkNode.text).label("text"),
                func.count(func.distinct(ReportTask.unit_id)).label("units"))
         .select_from(ReportTask)
         .join(UnitReport, UnitReport.id == ReportTask.report_id)
-        .where(ReportTask.unit_id.in_(select(members.c.unit_id)))
+        .where(ReportTask.unit_id.in_(select(table.c.unit_id)))
         .join(PlanTask, and_(PlanTask.revision_id == UnitReport.plan_revision_id,
                              PlanTask.key == ReportTask.task_key))
         .join(FrameworkNode, FrameworkNode.id == PlanTask.framework_node_id)

@@ -33,12 +33,16 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    FromClause,
+    Integer,
     Select,
     SQLColumnExpression,
     Subquery,
     and_,
     case,
+    cast,
     func,
     literal,
     or_,
@@ -50,7 +54,7 @@ from sqlalchemy.orm import aliased
 
 from portal import clock
 from portal.extensions import db
-from portal.frameworks.framework import Framework
+from portal.frameworks.framework import Framework, FrameworkVersion
 from portal.frameworks.indicator import Aggregation, Indicator, TimeBehaviour
 from portal.frameworks.period import ReportingPeriod
 from portal.plans.plan import PlanRevision, RevisionStatus, UnitPlan
@@ -155,6 +159,7 @@ class LiveAggregate:
     reporting_kinds: set[str]                  # the kinds some obligation expects
     sums: Sums
     obligations: list[Terms] = field(default_factory=list)
+    members: Members | None = None             # read once, for the caller's statements too
 
     # -- reporting --
 
@@ -294,6 +299,50 @@ def members_of(root_id: int, as_now: bool = False) -> Subquery:
     return union_all(kept, mapped, into_root).subquery("members")
 
 
+@dataclass
+class Members:
+    """The units below a root with the child of the root each counts for, read once by
+    one statement under the caller's scope and handed to the statements that follow.
+
+    Each statement that joined ``members_of`` derived the members again, and every unit
+    and closure row it read carried row-level security's and the guard's subplans: six
+    statements of a province's dashboard paid for the same few hundred rows six times.
+    On PostgreSQL the following statements read them as two arrays
+    (``unnest(CAST(:ids AS INTEGER[]), …)``): one bound parameter each, so the compiled
+    statement is cached, and the planner knows how many rows there are and joins the
+    reports by their unit's index. SQLite, which has no arrays (and no row-level
+    security), joins the members' subquery as before. The rows the statements read are
+    still limited by the scope (the guard and the policies stay on every tenant table):
+    the arrays only say which units to group, never which ones may be seen.
+    """
+
+    root_id: int
+    as_now: bool
+    rows: list[tuple[int, int]]                 # (unit id, child id), as the statement gave
+
+    @classmethod
+    def read(cls, root_id: int, as_now: bool) -> Members:
+        members = members_of(root_id, as_now)
+        rows = [(u, c) for u, c in db.session.execute(
+            select(members.c.unit_id, members.c.child_id)).tuples()]
+        return cls(root_id=root_id, as_now=as_now, rows=rows)
+
+    def table(self) -> FromClause:
+        """The members as a table with the columns ``unit_id`` and ``child_id``; a fresh
+        one for each statement (one shared by several statements is annotated by the
+        first one's ORM compilation, which changed the next ones' cache keys)."""
+        if db.session.get_bind().dialect.name != "postgresql":
+            return members_of(self.root_id, self.as_now)
+        numbers = ARRAY(Integer)
+        return func.unnest(cast(literal([u for u, _c in self.rows], numbers), numbers),
+                           cast(literal([c for _u, c in self.rows], numbers), numbers)
+                           ).table_valued("unit_id", "child_id").render_derived(
+            name="members")
+
+    def child_of(self) -> dict[int, int]:
+        return dict(self.rows)
+
+
 def tenant_keys(root: Unit, as_now: bool = False) -> list[int] | None:
     """The tenant keys (``Unit.province_id``, migration 0028) of every unit whose rows a
     figure of ``root``'s subtree reads, for ``column.in_(…)``: the root's own key, and,
@@ -364,31 +413,35 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
                          reporting_kinds=expected_kinds(terms), sums=Sums(), obligations=terms)
     if not years or not children:
         return live
-    # A fresh members subquery for each statement: one shared by several statements is
-    # annotated by the first one's ORM compilation, which changes the next ones' cache
-    # keys, so SQLAlchemy compiled the stocks statement anew on every page (15-70 ms).
-    def members() -> Subquery:
-        return members_of(root.id, as_now)
-
+    # The members read once; a fresh table of them for each statement (Members.table).
+    live.members = members_set = Members.read(root.id, as_now)
+    members = members_set.table
     keys = tenant_keys(root, as_now)
+    # the code of every indicator of the framework's versions (a report written on an
+    # older version gave its values to that version's indicators): the value statements
+    # then name the indicators by id, with no join to ``indicator`` for each value
+    code_of = dict(db.session.execute(
+        select(Indicator.id, Indicator.code)
+        .join(FrameworkVersion, FrameworkVersion.id == Indicator.version_id)
+        .where(FrameworkVersion.framework_id == framework.id)).tuples().all())
     _read_rates(live, framework, periods, years, members(), keys)
     by_behaviour: dict[str, list[str]] = defaultdict(list)
     for indicator in indicators:
         by_behaviour[time_behaviour(indicator)].append(indicator.code)
     flow_codes = by_behaviour[TimeBehaviour.PER_YEAR] + by_behaviour[TimeBehaviour.CUMULATIVE]
     if flow_codes:
-        _read_flows(live, framework, years[-1], members(), flow_codes, keys)
+        _read_flows(live, periods, years[-1], members(), _codes(code_of, flow_codes), keys)
     if by_behaviour[TimeBehaviour.STOCK]:
-        _read_stocks(live, framework, years, members(), by_behaviour[TimeBehaviour.STOCK],
-                     keys)
+        _read_stocks(live, framework, years, members(),
+                     _codes(code_of, by_behaviour[TimeBehaviour.STOCK]), keys)
     text_codes = [i.code for i in indicators if i.aggregation == Aggregation.NONE]
     if texts and text_codes:
-        _read_texts(live, framework, years[-1], members(), text_codes, keys)
+        _read_texts(live, framework, years[-1], members_set, text_codes, keys)
     return live
 
 
 def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years: list[int],
-                members: Subquery, keys: list[int] | None = None) -> None:
+                members: FromClause, keys: list[int] | None = None) -> None:
     """Expected, submitted, on time, accepted and plans issued, by year, child and kind."""
     unit = aliased(Unit)
     due = due_case(unit.kind, ReportingPeriod.id, [periods[y] for y in years],
@@ -422,51 +475,71 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
             name: getattr(row, name) for name in RATE_FIELDS}
 
 
-def _read_flows(live: LiveAggregate, framework: Framework, last_year: int, members: Subquery,
-                codes: list[str], keys: list[int] | None = None) -> None:
+def _codes(code_of: dict[int, str], codes: list[str]) -> dict[int, str]:
+    """The indicators (id -> code) of ``code_of`` whose code is one of ``codes``."""
+    wanted = set(codes)
+    return {i: code for i, code in sorted(code_of.items()) if code in wanted}
+
+
+def _code(codes: dict[int, str]) -> ColumnElement[str]:
+    """The code of a report value's indicator, from its id (no join to ``indicator``)."""
+    return case(codes, value=ReportValue.indicator_id)
+
+
+def _read_flows(live: LiveAggregate, periods: dict[int, ReportingPeriod], last_year: int,
+                members: FromClause, codes: dict[int, str],
+                keys: list[int] | None = None) -> None:
     """Per-year and cumulative indicators: sums by the year reported for, child and kind,
-    over the units active in that year (a report counts in the year it reports on)."""
+    over the units active in that year (a report counts in the year it reports on).
+
+    The periods' years and cut-off dates are given by their ids (a CASE), like the
+    indicators' codes: no lookup of ``reporting_period`` for each report value."""
     unit = aliased(Unit)
+    code = _code(codes)
+    chosen = sorted((p for y, p in periods.items() if y <= last_year), key=lambda p: p.id)
+    year = case({p.id: p.year for p in chosen}, value=UnitReport.period_id)
+    cutoff = case({p.id: p.cutoff_date for p in chosen}, value=UnitReport.period_id)
     statement = (
-        select(ReportingPeriod.year, members.c.child_id, unit.kind, Indicator.code)
+        select(year.label("year"), members.c.child_id, unit.kind, code.label("code"))
         .select_from(ReportValue)
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
-        .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
-        .join(Indicator, Indicator.id == ReportValue.indicator_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
         .join(unit, and_(unit.id == UnitReport.unit_id, keyed(unit.province_id, keys),
-                         active_on(unit, ReportingPeriod.cutoff_date)))
-        .where(ReportingPeriod.framework_id == framework.id,
-               ReportingPeriod.year <= last_year, UnitReport.status.in_(COUNTED),
+                         active_on(unit, cutoff)))
+        .where(UnitReport.period_id.in_([p.id for p in chosen]),
+               UnitReport.status.in_(COUNTED),
                keyed(UnitReport.province_id, keys), keyed(ReportValue.province_id, keys),
-               Indicator.code.in_(codes))
-        .group_by(ReportingPeriod.year, members.c.child_id, unit.kind, Indicator.code))
+               ReportValue.indicator_id.in_(list(codes)))
+        .group_by(year, members.c.child_id, unit.kind, code))
     for row in db.session.execute(_value_sums(statement, ReportValue)):
         live.sums.flows[row.year][row.child_id][row.kind][row.code] = {
             name: getattr(row, name) for name in VALUE_FIELDS}
 
 
-def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], members: Subquery,
-                 codes: list[str], keys: list[int] | None = None) -> None:
+def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int],
+                 members: FromClause,
+                 codes: dict[int, str], keys: list[int] | None = None) -> None:
     """Stocks: each unit's latest value up to each year (the next value it gave ends one),
     summed by child and kind over the units active in that year."""
     unit = aliased(Unit)
+    code = _code(codes)
     given = (
-        select(ReportValue.unit_id, members.c.child_id, Indicator.code,
+        select(ReportValue.unit_id, members.c.child_id, code.label("code"),
                ReportingPeriod.year, ReportValue.value, ReportValue.numerator,
                ReportValue.denominator, ReportValue.text,
+               # by code: a unit's values given on two versions of the framework follow
+               # one another
                func.lead(ReportingPeriod.year).over(
-                   partition_by=(ReportValue.unit_id, Indicator.code),
+                   partition_by=(ReportValue.unit_id, code),
                    order_by=ReportingPeriod.year).label("next_year"))
         .select_from(ReportValue)
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
-        .join(Indicator, Indicator.id == ReportValue.indicator_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
         .where(ReportingPeriod.framework_id == framework.id,
                ReportingPeriod.year <= years[-1], UnitReport.status.in_(COUNTED),
                keyed(UnitReport.province_id, keys), keyed(ReportValue.province_id, keys),
-               Indicator.code.in_(codes),
+               ReportValue.indicator_id.in_(list(codes)),
                or_(ReportValue.value.isnot(None), ReportValue.denominator.isnot(None)))
     ).subquery("given")
     target = aliased(ReportingPeriod)
@@ -484,14 +557,15 @@ def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int], me
             name: getattr(row, name) for name in VALUE_FIELDS}
 
 
-def _read_texts(live: LiveAggregate, framework: Framework, year: int, members: Subquery,
+def _read_texts(live: LiveAggregate, framework: Framework, year: int, members: Members,
                 codes: list[str], keys: list[int] | None = None) -> None:
     """The texts of the year (per-year indicators) or of every year up to it, by unit.
 
     Four statements on one table each, joined here: the counted reports of the years,
-    the non-empty texts of the text indicators, the members with their child, and the
-    units' codes and dates. A join of them, under the job's subtree scope (row-level
-    security and the guard add their subplans to every table), flipped between plans
+    the non-empty texts of the text indicators, the members with their child (read once
+    by ``compute``: ``Members``), and the units' codes and dates. A join of them, under
+    the job's subtree scope (row-level security and the guard add their subplans to
+    every table), flipped between plans
     with the size of the subtree, once to a merge join that removed 115 million rows by
     its join filter (8-19 s of a national consolidation). Without a join there is no
     plan to flip: each statement is one scan (by index for a province, sequential for
@@ -511,8 +585,7 @@ def _read_texts(live: LiveAggregate, framework: Framework, year: int, members: S
         select(ReportValue.report_id, ReportValue.indicator_id, ReportValue.text).where(
             ReportValue.indicator_id.in_(list(wanted)), ReportValue.text != "",
             keyed(ReportValue.province_id, keys))).all() if wanted and reports else []
-    child_of = dict(db.session.execute(
-        select(members.c.unit_id, members.c.child_id)).tuples().all()) if values else {}
+    child_of = members.child_of()
     units = {row.id: row for row in db.session.execute(
         select(Unit.id, Unit.code, Unit.valid_from, Unit.valid_to).where(
             keyed(Unit.province_id, keys)))} if values else {}

@@ -51,6 +51,7 @@ from portal.reports.worklist import UnitStatus, children_statuses, period_for_be
 from portal.review import reviews
 from tenants.access import Reach
 from tenants.membership import REVIEW_ROLES
+from tenants.text import search_key
 from tenants.tree import natural_keys, unit_labels
 from tenants.unit import Unit
 
@@ -194,6 +195,103 @@ def report_page(report: UnitReport, reach: Reach) -> ReportPage:
             ReportEvidence.report_id == report.id).order_by(ReportEvidence.id))))
 
 
+UNITS_SHOWN = 50       # units on a page of a consolidation's per-unit tables
+
+
+@dataclass
+class UnitsPage:
+    """A page of one of a consolidation's per-unit tables: the units on it (in the
+    natural order), after the filter by name or code, and where it stands."""
+
+    items: list[dict]
+    total: int                 # units the filter leaves
+    everything: int            # units before the filter
+    page: int
+    query: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // UNITS_SHOWN))
+
+    @property
+    def first(self) -> int:
+        """The number of the first unit on the page (0: none)."""
+        return (self.page - 1) * UNITS_SHOWN + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * UNITS_SHOWN + len(self.items)
+
+    @property
+    def paged(self) -> bool:
+        """More units than one page holds: the filter and the pages are the server's."""
+        return self.everything > UNITS_SHOWN
+
+
+def _page_of(items: list[dict], names: dict[str, str], page: int, query: str) -> UnitsPage:
+    """Page ``page`` of ``items`` (each with its unit's code in ``unit``), filtered by the
+    units' names or codes (accents and case aside, as the unit search does)."""
+    wanted = search_key(query or "")
+    kept = [item for item in items if not wanted or wanted in search_key(item["unit"])
+            or wanted in search_key(names.get(item["unit"]) or item.get("name") or "")]
+    pages = max(1, -(-len(kept) // UNITS_SHOWN))
+    page = min(max(1, page), pages)
+    return UnitsPage(items=kept[(page - 1) * UNITS_SHOWN:page * UNITS_SHOWN], total=len(kept),
+                     everything=len(items), page=page, query=query or "")
+
+
+def _passages_by_unit(result: dict) -> list[dict]:
+    """What each unit wrote, by unit (in the order of the snapshot's passages, which is
+    the natural order): ``{"unit", "name", "sections": {section: [text, …]}}``."""
+    units: dict[str, dict] = {}
+    for section, passages in (result.get("narrative") or {}).items():
+        for passage in passages:
+            entry = units.setdefault(passage["unit"], {
+                "unit": passage["unit"], "name": passage.get("name") or passage["unit"],
+                "sections": {}})
+            entry["sections"].setdefault(section, []).append(passage.get("text", ""))
+    keys = natural_keys(list(units))
+    return sorted(units.values(), key=lambda u: (0, keys[u["unit"]]) if u["unit"] in keys
+                  else (1, u["unit"]))
+
+
+@dataclass
+class ConsolidationUnits:
+    """The per-unit tables of a consolidation's page, one page of each: the indicators of
+    the units directly below, and what each unit wrote (``?page``/``?q`` and
+    ``?wrote_page``/``?wrote_q``; ``/units`` and ``/passages`` give them to htmx)."""
+
+    consolidation: Consolidation
+    unit: Unit
+    framework: Framework | None
+    result: dict
+    names: dict[str, str]                                # unit code -> name
+    codes: list[str]                                     # the indicators' codes, in order
+    indicators: dict[str, Indicator]                     # code -> indicator (published)
+    units: UnitsPage                                     # children with their figures
+    passages: UnitsPage                                  # units with what they wrote
+
+
+def consolidation_units(consolidation: Consolidation, page: int = 1, query: str = "",
+                        wrote_page: int = 1, wrote_query: str = "") -> ConsolidationUnits:
+    """The pages of the consolidation's per-unit tables asked for."""
+    result = _in_natural_order(consolidation.result or {})
+    codes = {c["unit"] for c in result.get("children", [])}
+    labels = {code: name for _id, (code, name) in unit_labels(db.session.scalars(
+        select(Unit.id).where(Unit.code.in_(codes | {result.get("unit", "")})))).items()}
+    framework = db.session.scalar(select(Framework).where(
+        Framework.id == consolidation.framework_id))
+    version = framework.published() if framework else None
+    indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
+        Indicator.version_id == version.id))} if version is not None else {}
+    return ConsolidationUnits(
+        consolidation=consolidation, unit=db.session.get_one(Unit, consolidation.unit_id),
+        framework=framework, result=result, names=labels, codes=list(result.get("indicators", {})),
+        indicators=indicators,
+        units=_page_of(result.get("children", []), labels, page, query),
+        passages=_page_of(_passages_by_unit(result), {}, wrote_page, wrote_query))
+
+
 @dataclass
 class ConsolidationPage:
     """A consolidation snapshot: its figures beside each child's, with names and indicators."""
@@ -210,33 +308,28 @@ class ConsolidationPage:
     narrative_versions: dict[str, int] = field(default_factory=dict)
     narrative_edited: bool = False                 # a consolidator has saved it
     can_edit: bool = False                         # the caller may edit the narrative
+    tables: ConsolidationUnits | None = None       # the web page's pages of units
 
 
-def consolidation_page(consolidation: Consolidation,
-                       reach: Reach | None = None) -> ConsolidationPage:
-    """The consolidation's page (``reach``: whether the caller edits the narrative)."""
-    result = _in_natural_order(consolidation.result or {})
-    units = {c["unit"] for c in result.get("children", [])}
-    labels = {code: name for _id, (code, name) in unit_labels(db.session.scalars(
-        select(Unit.id).where(Unit.code.in_(units | {result.get("unit", "")})))).items()}
-    framework = db.session.scalar(select(Framework).where(
-        Framework.id == consolidation.framework_id))
-    indicators = {}
-    version = framework.published() if framework else None
-    if version is not None:
-        indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
-            Indicator.version_id == version.id))}
+def consolidation_page(consolidation: Consolidation, reach: Reach | None = None, *,
+                       page: int = 1, query: str = "", wrote_page: int = 1,
+                       wrote_query: str = "") -> ConsolidationPage:
+    """The consolidation's page (``reach``: whether the caller edits the narrative), with
+    every unit for the files and one page of each per-unit table for the web page."""
+    tables = consolidation_units(consolidation, page, query, wrote_page, wrote_query)
+    result = tables.result
     rows = [(code, [value] + [c["indicators"].get(code, {}) for c in result.get("children", [])])
             for code, value in result.get("indicators", {}).items()]
     return ConsolidationPage(
-        consolidation=consolidation, result=result, names=labels, rows=rows,
-        indicators=indicators, stale=is_stale(consolidation),
-        unit=db.session.get_one(Unit, consolidation.unit_id), framework=framework,
+        consolidation=consolidation, result=result, names=tables.names, rows=rows,
+        indicators=tables.indicators, stale=is_stale(consolidation),
+        unit=tables.unit, framework=tables.framework,
         narrative=narrative_texts(consolidation),
         narrative_versions=narrative_versions(consolidation),
         narrative_edited=stored_narrative(consolidation) is not None,
         can_edit=reach is not None and consolidation.status == "done"
-        and may_edit_narrative(reach, consolidation.unit_id))
+        and may_edit_narrative(reach, consolidation.unit_id),
+        tables=tables)
 
 
 def _in_natural_order(result: dict) -> dict:

@@ -20,6 +20,12 @@ known, and the row is left as it is. :func:`settle` is called by ``launch()`` be
 joins a run, by ``flask worker`` at start and at every maintenance pass
 (``portal.worker``), and by ``flask consolidations``. This module does not import the
 model (``portal.reports.consolidation`` imports it); it works on the row it is given.
+
+The Word and Excel files of a consolidation (``portal.reports.consolidation_file``) are
+built by a job of the same queue and die the same ways: :func:`sweep_files` gives their
+rows the same verdicts — a lost or stale file job is queued again under its id (the
+file is built from the snapshot, so a second pass builds the same file), an ended one
+is marked failed, which lets the page offer "Prepare" again.
 """
 
 from __future__ import annotations
@@ -41,10 +47,12 @@ if TYPE_CHECKING:
     from redis import Redis
 
     from portal.reports.consolidation import Consolidation
+    from portal.reports.consolidation_file import ConsolidationFile
 
 log = logging.getLogger(__name__)
 
 JOB = "portal.reports.consolidation.run_consolidation"   # the job, named (no import)
+FILE_JOB = "portal.reports.consolidation_file.build_file"
 QUEUE = "consolidation"
 QUEUED_GRACE = 60   # seconds a queued row may wait for its job to appear (commit, then queue)
 
@@ -67,8 +75,9 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def verdict(row: Consolidation, connection: Redis | None = None) -> Verdict:
-    """Is the job of this queued or running consolidation still alive?"""
+def verdict(row: Consolidation | ConsolidationFile,
+            connection: Redis | None = None) -> Verdict:
+    """Is the job of this queued or running consolidation (or file) still alive?"""
     if row.status not in UNDER_WAY or not row.job_id:
         return Verdict("alive")
     if not current_app.config.get("REDIS_URL"):
@@ -156,7 +165,7 @@ def _act(row: Consolidation, found: Verdict, *, requeue: bool,
     return True
 
 
-def forget_job(row: Consolidation, connection: Redis | None = None) -> None:
+def forget_job(row: Consolidation | ConsolidationFile, connection: Redis | None = None) -> None:
     """Delete what a dead worker left of the row's job, so that RQ's own cleanup of its
     started registry does not retry it too, later, over the new one."""
     from rq.exceptions import NoSuchJobError
@@ -217,3 +226,44 @@ def sweep(rows: Iterable[Consolidation], *,
             done.append((row_id, f"{'taken over' if kept else 'marked failed'}: "
                                  f"{found.reason}"))
     return done
+
+
+def sweep_files(rows: Iterable[ConsolidationFile], *,
+                connection: Redis | None = None) -> list[tuple[int, str]]:
+    """Settle each queued or running file row whose job is dead, committing: a lost or
+    stale job is queued again under its id (the row back to queued at 0 %), an ended
+    one is marked failed with a reason the page shows. [(id, what and why)]."""
+    from portal.extensions import db
+
+    done = []
+    for row in rows:
+        found = verdict(row, connection)
+        if not found.dead:
+            continue
+        row_id = row.id
+        if found.state == "ended":
+            log.warning("consolidation file %s marked failed: %s", row_id, found.reason)
+            row.status, row.progress = RunStatus.FAILED.value, 100
+            row.error = _("The file was not finished: the job queue gave up on it. "
+                          "Prepare it again.")
+            row.finished_at = clock.now()
+            db.session.commit()
+            done.append((row_id, f"marked failed: {found.reason}"))
+            continue
+        log.warning("consolidation file %s taken over: %s", row_id, found.reason)
+        row.status, row.progress, row.error = RunStatus.QUEUED.value, 0, ""
+        db.session.commit()
+        requeue_file_job(row, connection)
+        done.append((row_id, f"taken over: {found.reason}"))
+    return done
+
+
+def requeue_file_job(row: ConsolidationFile, connection: Redis | None = None) -> None:
+    """Queue the file row's job again under its id, clearing what a dead worker left."""
+    from rq import Queue, Retry
+
+    connection = connection or redis_connection()
+    forget_job(row, connection)
+    Queue(QUEUE, connection=connection).enqueue(
+        FILE_JOB, row.id, row.unit_id, job_id=row.job_id, job_timeout="30m",
+        result_ttl=3600, failure_ttl=7 * 86400, retry=Retry(max=2, interval=[10, 60]))

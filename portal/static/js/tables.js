@@ -128,4 +128,6 @@
   } else {
     enhance();
   }
+  // a page of a paged table swapped in by htmx is sortable too
+  document.addEventListener("htmx:afterSettle", enhance);
 })();
