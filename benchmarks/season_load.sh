@@ -45,7 +45,7 @@ for arg in "$@"; do
 done
 data_args=()
 if [ "$short" = 1 ]; then
-  WINDOW=${WINDOW:-20} OFFICERS=${OFFICERS:-10} LEADERS=${LEADERS:-2} DRAIN=${DRAIN:-15}
+  WINDOW=${WINDOW:-20} OFFICERS=${OFFICERS:-10} LEADERS=${LEADERS:-2} DRAIN=${DRAIN:-60}
   SIGNIN_RATE=${SIGNIN_RATE:-4} SPAWN=${SPAWN:-4} WORKERS=${WORKERS:-2}
   data_args=(--provinces 33 --officers "$OFFICERS" --leaders "$LEADERS")
 fi
@@ -94,7 +94,7 @@ if [ "$bouncer" = 1 ]; then
 fi
 
 serve() {  # serve APP [PATH]: gunicorn on $port, wait until PATH answers
-  DATABASE_URL=$app_url .venv/bin/gunicorn -w "$WORKERS" -b "127.0.0.1:$port" \
+  DATABASE_URL=$app_url .venv/bin/gunicorn -w "$WORKERS" -b "127.0.0.1:$port" --timeout 60 \
     --log-level warning --access-logfile /dev/null "$1" 2>>"$OUT/gunicorn.log" &
   pids+=($!)
   for _ in $(seq 150); do curl -fs -o /dev/null "$base${2:-/health}" && return; sleep 0.2; done

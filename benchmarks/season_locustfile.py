@@ -261,6 +261,9 @@ class Person:
     def lock(self, target: str) -> Semaphore:
         return self.locks.setdefault(target, Semaphore())
 
+    def start(self) -> None:
+        """What the person does once signed in, before the window."""
+
     def sign_in(self, environment: Any) -> None:
         if Window.first_sign_in is None:
             Window.first_sign_in = time.monotonic()
@@ -278,7 +281,6 @@ class Person:
                 gevent.sleep(float(answer.headers.get("Retry-After", "1")))
                 continue
             break
-        Window.person_ready(environment)
 
     @staticmethod
     def _signed_in(response: requests.Response) -> str | None:
@@ -408,6 +410,10 @@ class OfficerWork(Person):
 
 
 class LeaderWork(Person):
+    def start(self) -> None:
+        """A leader lands on the dashboard after signing in (before the window)."""
+        self.dashboard()
+
     def dashboard(self, due: float | None = None) -> None:
         self.send("GET", f"/units/{self.me['unit']}/dashboard", "dashboard", ok,
                   headers=HEADERS, **({"due": due} if due else {}))
@@ -466,6 +472,7 @@ class Officer(HttpUser):
         self.work = OfficerWork(next(Officer._next), closed_send(self.client))
         self.work.sign_in(self.environment)
         self.work.start()
+        Window.person_ready(self.environment)
 
     @task(OFFICER_ACTIONS["value"])
     def value(self) -> None:
@@ -504,6 +511,8 @@ class Leader(HttpUser):
     def on_start(self) -> None:
         self.work = LeaderWork(next(Leader._next), closed_send(self.client))
         self.work.sign_in(self.environment)
+        self.work.start()
+        Window.person_ready(self.environment)
 
     @task(LEADER_ACTIONS["dashboard"])
     def dashboard(self) -> None:
@@ -577,8 +586,8 @@ class Arrivals(User):
 
         def begin(person: Person) -> None:
             person.sign_in(self.environment)
-            if isinstance(person, OfficerWork):
-                person.start()
+            person.start()
+            Window.person_ready(self.environment)
         everyone: list[Person] = [*self.officers, *self.leaders]
         random.shuffle(everyone)
         pending = []
@@ -622,7 +631,8 @@ class Arrivals(User):
                 exception=RuntimeError(f"no answer {DRAIN:.0f} s after the window"))
         Window.notes.update(quit=True, issued=issued, late_starts=late, unanswered=unanswered)
         Window.write_notes()
-        self.environment.runner.quit()
+        # (from a greenlet of its own: quitting kills the users' greenlets, this one too)
+        gevent.spawn(self.environment.runner.quit).join()
 
 
 class Bare(HttpUser):
@@ -666,4 +676,5 @@ class BareArrivals(User):
         gevent.joinall(flying, timeout=DRAIN)
         Window.notes.update(quit=True, rate_per_s=round(total, 2))
         Window.write_notes()
-        self.environment.runner.quit()
+        # (from a greenlet of its own: quitting kills the users' greenlets, this one too)
+        gevent.spawn(self.environment.runner.quit).join()
