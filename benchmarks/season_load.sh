@@ -102,10 +102,11 @@ serve() {  # serve APP [PATH]: gunicorn on $port, wait until PATH answers
 }
 
 swarm() {  # swarm RUN USERS RATE CLASSES...: one headless Locust run, figures in OUT/RUN_*
+  # (its time limit is only a safety net: the window ends the run)
   local run=$1 users=$2 rate=$3; shift 3
   local limit
   limit=$(awk -v p="$people" -v r="$SIGNIN_RATE" -v s="$SPAWN" -v w="$WINDOW" -v d="$DRAIN" \
-    'BEGIN { print int(p / (r < s ? r : s) + w + d + 300) }')
+    'BEGIN { print int(4 * p / (r < s ? r : s) + w + d + 900) }')
   rm -f "$OUT/${run}_stats.json" "$OUT/${run}_signins.json" "$OUT/${run}_notes.json"
   RUN=$run .venv/bin/locust -f benchmarks/season_locustfile.py --headless --only-summary \
     -u "$users" -r "$rate" -t "${limit}s" --host "$base" "$@" >"$OUT/$run.log" 2>&1 || true
