@@ -256,6 +256,7 @@ class Person:
     def __init__(self, me: dict[str, Any], send: Send) -> None:
         self.me, self.send = me, send
         self.token = ""
+        self.versions: dict[str, str] = {}
         self.locks: dict[str, Semaphore] = {}
 
     def lock(self, target: str) -> Semaphore:
@@ -302,13 +303,16 @@ class OfficerWork(Person):
         token = TOKEN.search(text)
         if token is None:
             self.editable = False
-            self.versions: dict[str, str] = {}
             self.values: dict[int, list[str]] = {}
             self.task_ids: list[int] = []
             self.untouched: list[int] = []
             return
         self.token = token[1]
-        self.versions = dict(VERSION.findall(text))
+        # versions only grow: a page read while a save of the same person was under way
+        # (the open model) must not bring back the version that save replaced
+        for target, version in VERSION.findall(text):
+            if int(version) > int(self.versions.get(target, "0")):
+                self.versions[target] = version
         self.editable = f'hx-post="/reports/{self.report}/narrative' in text
         self.task_ids = sorted(int(k.split("-")[1]) for k in self.versions
                                if k.startswith("rtask"))
