@@ -14,7 +14,11 @@ from sqlalchemy import create_engine, text
 url = os.environ["DATABASE_URL"]
 if url.startswith("postgresql://"):
     url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-engine = create_engine(url, pool_pre_ping=True)
+# behind PgBouncer in transaction mode, as the platform: no prepared statements
+# (docs/operations.md § Behind PgBouncer)
+pooled = os.environ.get("DATABASE_TRANSACTION_POOLER") == "1"
+engine = create_engine(url, pool_pre_ping=True,
+                       connect_args={"prepare_threshold": None} if pooled else {})
 app = Flask(__name__)
 
 

@@ -172,13 +172,14 @@ def timed_page(app, engine, client, page: str, repeat: int = 3) -> tuple[float, 
     return best
 
 
-def load(app, years: range = YEARS) -> dict:
-    """The country, Plan 108, a report a year (six years unless told) from every district
-    and commune; returns counts for the printout."""
+def load(app, years: range = YEARS, units: bytes | None = None) -> dict:
+    """The country (or the unit list ``units``, in its format), Plan 108, a report a year
+    (six years unless told) from every district and commune; returns counts for the
+    printout."""
     with system_scope("benchmark data"):
         add_unit("VN", "Việt Nam", "nation", None)
         import_units(read_unit_csv(
-            LEGACY_UNITS.read_bytes()), under="VN")
+            units if units is not None else LEGACY_UNITS.read_bytes()), under="VN")
         source = PLAN_108
         framework = load_framework(source.name, source.read_bytes(), "VN",
                                    number="108/KH-UBND", issued_on="26/05/2025",

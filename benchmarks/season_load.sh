@@ -1,107 +1,141 @@
 #!/usr/bin/env bash
-# Report season under load, on this machine, on loopback, for a bounded time:
-#   300 officers editing (htmx autosaves) and submitting their 2027 reports,
-#   20 leaders on the dashboards, and a consolidation of the province running again
-#   and again in the RQ worker meanwhile —
-# against gunicorn + PostgreSQL + Redis. Then, in the same run, the baseline: as many
-# users with the same think time on a bare Flask route doing one query
-# (benchmarks/bare_app.py) behind the same gunicorn. Prints throughput, p50/p95/p99
-# and errors per kind of request, and the ratios.
+# Report season under load, on this machine, on loopback, for a bounded time, in two
+# models (benchmarks/season_locustfile.py says what each person does):
+#
+#   open    requests arrive at Poisson times at the rate OFFICERS officers and LEADERS
+#           leaders would make (whether or not the server keeps up);
+#   closed  each person waits for the answer, thinks, clicks again;
+#
+# both with the value, narrative and task autosaves, evidence uploads, Word and Excel
+# exports (the consolidation's built in the background: prepare, poll, download), the
+# report pages and the leaders' dashboards, and one consolidation of the province run
+# during the window — against gunicorn + PostgreSQL + Redis + an RQ worker. Every person
+# signs in first, paced; the window (WINDOW seconds) starts when the last has. Then, in
+# the same run, each model's baseline: the same load on a bare Flask route doing one
+# query (benchmarks/bare_app.py) behind the same gunicorn. Prints p50/p95/p99 per kind of
+# request, errors, and the ratios to the baseline (benchmarks/season_report.py).
 #
 #   scripts/pg-setup.sh portal_season --recreate
 #   DATABASE_URL=postgresql://portal_app:portal_app@127.0.0.1/portal_season \
 #   MIGRATION_DATABASE_URL=postgresql://portal_owner:portal_owner@127.0.0.1/portal_season \
-#   REDIS_URL=redis://127.0.0.1:6379/9 benchmarks/season_load.sh
+#   REDIS_URL=redis://127.0.0.1:6379/9 benchmarks/season_load.sh [--pgbouncer] [--short]
 #
-# Settings: WORKERS (gunicorn processes, default 4), DURATION (each run, default 300s),
-# USERS (default 320 = 300 officers + 20 leaders), SPAWN (users started a second,
-# default 2: each sign-in costs an argon2id hash, about half a CPU-second, so 320 people
-# signing in within seconds would be a different test). Statistics are reset once every
-# user has signed in (benchmarks/season_locustfile.py counts them): the figures are those
-# of the working period after the last sign-in; DURATION includes the sign-in ramp.
+# --pgbouncer  the app, the worker and the baseline through a private PgBouncer in
+#              transaction mode (scripts/pgbouncer.sh, POOL server connections, default
+#              8) with DATABASE_TRANSACTION_POOLER=1; the data is prepared directly.
+# --short      CI's version: one province's data (10 officers, 2 leaders), a 20 s window
+#              per model and baseline; exits 1 on any error (never on latency).
+#
+# Settings: MODELS ("open closed"), OFFICERS and LEADERS (default: all the data has, 300
+# and 20), WINDOW (s, default 300), SIGNIN_RATE (open model, sign-ins a second, default
+# 2), SPAWN (closed model, people started a second, default 2), WORKERS (gunicorn
+# processes, default 4), DRAIN (s, default 30), OUT (default /tmp/season). The data is
+# made once (OUT/season.json) and reset before each model's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?a new PostgreSQL database (see the header)}"
 : "${REDIS_URL:?Redis, for the consolidation jobs and the rate limits}"
-WORKERS=${WORKERS:-4} DURATION=${DURATION:-300s} USERS=${USERS:-320} SPAWN=${SPAWN:-2}
-out=${OUT:-/tmp/season}
-mkdir -p "$out"
+bouncer=0 short=0
+for arg in "$@"; do
+  case "$arg" in
+    --pgbouncer) bouncer=1 ;;
+    --short) short=1 ;;
+    *) echo "usage: $0 [--pgbouncer] [--short]" >&2; exit 2 ;;
+  esac
+done
+data_args=()
+if [ "$short" = 1 ]; then
+  WINDOW=${WINDOW:-20} OFFICERS=${OFFICERS:-10} LEADERS=${LEADERS:-2} DRAIN=${DRAIN:-60}
+  SIGNIN_RATE=${SIGNIN_RATE:-4} SPAWN=${SPAWN:-4} WORKERS=${WORKERS:-2}
+  data_args=(--provinces 33 --officers "$OFFICERS" --leaders "$LEADERS")
+fi
+export WINDOW=${WINDOW:-300} SIGNIN_RATE=${SIGNIN_RATE:-2} DRAIN=${DRAIN:-30}
+export OFFICERS=${OFFICERS:-} LEADERS=${LEADERS:-}
+WORKERS=${WORKERS:-4} SPAWN=${SPAWN:-2} MODELS=${MODELS:-open closed} POOL=${POOL:-8}
+export OUT=${OUT:-/tmp/season}
+mkdir -p "$OUT"
 [ -x .venv/bin/locust ] || .venv/bin/pip install --quiet -e ".[load]"
 
-export FLASK_APP=composition:create_app SEASON_DATA="$out/season.json"
+export FLASK_APP=composition:create_app SEASON_DATA="$OUT/season.json"
 # development: cookies without Secure, as loopback is plain HTTP; the rest as production
 export PORTAL_ENV=development SECRET_KEY=season-load LOG_LEVEL=WARNING
 # every simulated person signs in from 127.0.0.1: the per-address limit would refuse them
 export LOGIN_RATE_LIMIT="100000 per minute" LOGIN_ACCOUNT_RATE_LIMIT="1000 per minute"
-redis-cli -u "$REDIS_URL" flushdb >/dev/null
+export EVIDENCE_DIR="$OUT/evidence"
 
 if [ ! -s "$SEASON_DATA" ]; then
-  echo "== preparing the data (demo province, 300 officers, 20 leaders) =="
-  /usr/bin/time -f "prepared in %e s" .venv/bin/python benchmarks/season_data.py "$SEASON_DATA"
+  echo "== preparing the data ${data_args[*]} =="
+  /usr/bin/time -f "prepared in %e s" .venv/bin/python benchmarks/season_data.py \
+    "$SEASON_DATA" "${data_args[@]}" | grep -v '^INFO'
 fi
+# People counted as in the data unless told (the locustfile reads the same variables)
+people=$(.venv/bin/python -c "import json, os; d = json.load(open('$SEASON_DATA'))
+print(int(os.environ.get('OFFICERS') or len(d['officers'])) + int(os.environ.get('LEADERS') or len(d['leaders'])))")
 
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+bouncer_dir=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap 'cleanup; [ -z "$bouncer_dir" ] || scripts/pgbouncer.sh stop "$bouncer_dir"' EXIT
 
-serve() {  # serve APP: gunicorn on $port, wait until it answers
-  .venv/bin/gunicorn -w "$WORKERS" -b "127.0.0.1:$port" --log-level warning \
-    --access-logfile /dev/null "$1" 2>>"$out/gunicorn.log" &
-  server=$!; pids+=("$server")
-  for _ in $(seq 100); do curl -fs -o /dev/null "$base${2:-/health}" && return; sleep 0.2; done
-  echo "the server did not start" >&2; exit 1
+direct_url=$DATABASE_URL
+app_url=$DATABASE_URL
+via="PostgreSQL directly"
+if [ "$bouncer" = 1 ]; then
+  bouncer_dir=$(mktemp -d); chmod 755 "$bouncer_dir"; bouncer_dir="$bouncer_dir/pgbouncer"
+  bouncer_port=$(scripts/pgbouncer.sh start "$bouncer_dir" "$DATABASE_URL" "$POOL")
+  app_url=$(scripts/pgbouncer.sh url "$DATABASE_URL" "$bouncer_port")
+  via="PgBouncer, transaction mode, $POOL server connections"
+  export DATABASE_TRANSACTION_POOLER=1
+fi
+
+serve() {  # serve APP [PATH]: gunicorn on $port, wait until PATH answers
+  DATABASE_URL=$app_url .venv/bin/gunicorn -w "$WORKERS" -b "127.0.0.1:$port" --timeout 60 \
+    --log-level warning --access-logfile /dev/null "$1" 2>>"$OUT/gunicorn.log" &
+  pids+=($!)
+  for _ in $(seq 150); do curl -fs -o /dev/null "$base${2:-/health}" && return; sleep 0.2; done
+  echo "the server did not start (see $OUT/gunicorn.log)" >&2; exit 1
 }
 
-export USERS
-swarm() {  # swarm NAME CLASSES...: locust, headless, statistics to $out/NAME_stats.csv
-  local name=$1; shift
-  .venv/bin/locust -f benchmarks/season_locustfile.py --headless --only-summary \
-    -u "$USERS" -r "$SPAWN" -t "$DURATION" --host "$base" \
-    --csv "$out/$name" "$@" >"$out/$name.log" 2>&1 || true
+swarm() {  # swarm RUN USERS RATE CLASSES...: one headless Locust run, figures in OUT/RUN_*
+  # (its time limit is only a safety net: the window ends the run)
+  local run=$1 users=$2 rate=$3; shift 3
+  local limit
+  limit=$(awk -v p="$people" -v r="$SIGNIN_RATE" -v s="$SPAWN" -v w="$WINDOW" -v d="$DRAIN" \
+    'BEGIN { print int(4 * p / (r < s ? r : s) + w + d + 900) }')
+  rm -f "$OUT/${run}_stats.json" "$OUT/${run}_signins.json" "$OUT/${run}_notes.json"
+  RUN=$run .venv/bin/locust -f benchmarks/season_locustfile.py --headless --only-summary \
+    -u "$users" -r "$rate" -t "${limit}s" --host "$base" "$@" >"$OUT/$run.log" 2>&1 || true
 }
 
-echo "== report season: $USERS users ($WORKERS gunicorn workers, $DURATION) =="
-serve wsgi:app
-.venv/bin/flask worker >"$out/worker.log" 2>&1 & pids+=($!)
-# the consolidator launches the province's consolidation, waits for it, reads it for
-# PAUSE seconds (default 20), launches it again: a new snapshot every half minute or so
-touch "$out/consolidating"
-BASE=$base OUT=$out .venv/bin/python - <<'PY' &
-import json, os, time, urllib.request
-base, out = os.environ["BASE"], os.environ["OUT"]
-data = json.load(open(os.environ["SEASON_DATA"]))
-auth = {"Authorization": "Bearer " + data["consolidator_token"], "Content-Type": "application/json"}
-def call(path, body=None):
-    req = urllib.request.Request(base + path, headers=auth, method="POST" if body else "GET",
-                                 data=json.dumps(body).encode() if body else None)
-    with urllib.request.urlopen(req, timeout=60) as answer:
-        return json.load(answer)
-runs = []
-while os.path.exists(out + "/consolidating"):
-    started = time.monotonic()
-    job = call(f"/api/v1/units/{data['province']}/consolidations", {"year": data["consolidation_year"]})
-    while job["status"] in ("queued", "running") and os.path.exists(out + "/consolidating"):
-        time.sleep(1)
-        job = call(f"/api/v1/consolidations/{job['id']}")
-    if job["status"] in ("done", "failed"):
-        runs.append((job["status"], time.monotonic() - started))
-    time.sleep(float(os.environ.get("PAUSE", "20")))
-with open(out + "/consolidations.txt", "w") as f:
-    done = [s for st, s in runs if st == "done"]
-    f.write(f"consolidations of province {data['province']} ({data['consolidation_year']}) during the load: "
-            f"{len(done)} done, {len(runs) - len(done)} failed"
-            + (f", {min(done):.1f}-{max(done):.1f} s each\n" if done else "\n"))
-PY
-consolidator=$!
-swarm season Officer Leader
-rm -f "$out/consolidating"; wait "$consolidator" || true
-cleanup; pids=()
+for model in $MODELS; do
+  echo "== $model model: $people people, window ${WINDOW} s, $WORKERS gunicorn workers, $via =="
+  DATABASE_URL=$direct_url .venv/bin/python benchmarks/season_data.py "$SEASON_DATA" --reset \
+    | grep -v '^INFO' || true
+  redis-cli -u "$REDIS_URL" flushdb >/dev/null
+  serve wsgi:app
+  DATABASE_URL=$app_url .venv/bin/flask worker >"$OUT/worker.log" 2>&1 & pids+=($!)
+  if [ "$model" = open ]; then
+    swarm open 2 2 Arrivals Consolidator
+  else
+    swarm closed $(( people + 1 )) "$SPAWN" Officer Leader Consolidator
+  fi
+  cleanup; pids=()
+  echo "== $model model's baseline: the same load on a bare Flask route doing one query =="
+  serve benchmarks.bare_app:app /one-query
+  if [ "$model" = open ]; then
+    swarm bare_open 1 1 BareArrivals
+  else
+    swarm bare_closed "$people" 50 Bare
+  fi
+  cleanup; pids=()
+done
 
-echo "== baseline: $USERS users on a bare Flask route doing one query =="
-DATABASE_URL=$DATABASE_URL serve benchmarks.bare_app:app /one-query
-swarm bare Bare
-cleanup; pids=()
-
-.venv/bin/python benchmarks/season_report.py "$out"
+strict=()
+[ "$short" = 1 ] && strict=(--strict)
+.venv/bin/python benchmarks/season_report.py "$OUT" $MODELS "${strict[@]}" \
+  --title "$people people, window ${WINDOW} s, $WORKERS gunicorn workers, $via"
