@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tenants.rls import drop_policy_sql, policy_sql_for
 
 revision = "0032_national"
-down_revision = "0025_document_signing"
+down_revision = "0031_signing_flow"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tenants.rls import drop_policy_sql, shared_down_policy_sql
 
 revision = "0033_report_obligations"
-down_revision = "0025_document_signing"
+down_revision = "0032_national"
 branch_labels = None
 depends_on = None
 
