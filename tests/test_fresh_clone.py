@@ -62,8 +62,9 @@ def flask(clone: Path, *args: str, database: str | None = None) -> list[str]:
 
 def test_the_data_is_in_the_clone(clone: Path) -> None:
     assert sorted(p.name for p in (clone / "portal" / "data").iterdir()) == [
-        "KH-108-UBND-2025.txt", "README.md", "__init__.py", "admin-units-vn-2025-07.csv",
-        "admin-units-vn-legacy-2025-01.csv", "reorg-2025-07-hung-yen.csv"]
+        "KH-108-UBND-2025.txt", "QD-1703-TTg-2024.txt", "README.md", "__init__.py",
+        "admin-units-vn-2025-07.csv", "admin-units-vn-legacy-2025-01.csv",
+        "reorg-2025-07-hung-yen.csv"]
     # the way a path to ../shared was spelled (ROOT.parent / "shared" / "data"); none left
     spelled = subprocess.run(["git", "grep", "-n", "-F", '/ "shared"', "--", "*.py", "*.sh",
                               "Makefile", ":!tests/test_fresh_clone.py"],
