@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal.accounts.service import create_user, grant
 from portal.extensions import db
 from portal.reports.consolidation import launch, run_consolidation
+from portal.reports.consolidation_documents import head_of
 from portal.reports.narrative_compile import compile_section, compiled_text, running_name
 from portal.reports.report import UnitReport
 from tenants.scoping import system_scope
@@ -129,7 +130,13 @@ def test_a_district_report_is_its_committees_to_the_one_above(report_id: int,
     assert header_lines(document)[0] == ["UBND HUYỆN MỘT", "Số:      /BC-UBND"]
     assert "Kính gửi: Ủy ban nhân dân tỉnh Một." in [p.text for p in document.paragraphs]
     signer = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi"))
-    assert "(Họ và tên)" in signer.rows[0].cells[1].text      # a blank signer block
+    block = signer.rows[0].cells[1].text
+    # on behalf of the committee, its chair; the name of D1's head, when it has one
+    assert "TM. ỦY BAN NHÂN DÂN" in block and "CHỦ TỊCH" in block
+    assert "(Chức vụ người ký)" not in block
+    with system_scope("test"):
+        name = head_of(unit("D1"))
+    assert (name or "(Họ và tên)") in block
 
 
 # ---- the narrative, compiled by theme ------------------------------------------------------

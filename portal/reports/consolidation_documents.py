@@ -78,7 +78,8 @@ def sender_of(unit: Unit) -> Sender:
                  f"Ủy ban nhân dân {running_name(unit.name)}")
     if unit.kind in COMMITTEES:
         return Sender(body=committee, parent=None, number="     /BC-UBND", addressee=addressee,
-                      place=_place(unit), signer_title=None, signer_name=None)
+                      place=_place(unit), signer_title=CHAIR, signer_name=head_of(unit),
+                      authority="TM. ỦY BAN NHÂN DÂN")
     return Sender(body=unit.name, parent=None, number="     /BC", addressee=addressee,
                   place=_place(unit), signer_title=None, signer_name=None)
 

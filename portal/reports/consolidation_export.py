@@ -70,6 +70,7 @@ class Sender:
     signer_title: str | None     # "GIÁM ĐỐC"; None: the signer is written in later
     signer_name: str | None      # the head's name, if the platform knows the head
     day: date | None = None      # the date of issue the register gave it; None: blank
+    authority: str | None = None  # above the title: "TM. ỦY BAN NHÂN DÂN" for a committee
 
 
 def _narrative(document: DocxDocument, narrative: dict[str, str]) -> None:
@@ -120,10 +121,12 @@ def build_consolidation_docx(result: dict, *, sender: Sender, year: int,
     paragraph(document, "III. KẾT QUẢ, KHÓ KHĂN VÀ ĐỀ XUẤT CỦA CÁC ĐƠN VỊ", indent=False,
               bold=True)
     _narrative(document, narrative)
-    # A draft: the signer's title is known for the department's report (its director),
-    # the name when the department's head has an account; the rest is written in later.
+    # The signer's title is known for the department's report (its director) and a
+    # people's committee's (on behalf of the committee, its chair); the name when the
+    # head has an account; the rest (another body's) is written in later.
     signature_block(document, recipients=["Như trên;"],
-                    lines=[sender.signer_title or "(Chức vụ người ký)"],
+                    lines=[*([sender.authority] if sender.authority else []),
+                           sender.signer_title or "(Chức vụ người ký)"],
                     signer_name=sender.signer_name or "(Họ và tên)",
                     placeholder=sender.signer_title is None)
     codes = list(result["indicators"])
