@@ -155,6 +155,17 @@ def test_the_demo_is_todays_hung_yen_with_its_history(app: Flask) -> None:
         assert national.published().doc_number == "1703/QĐ-TTg"
         assert db.session.scalar(select(func.count()).select_from(IndicatorMapping).where(
             IndicatorMapping.version_id == plan_108.published().id)) == 9
+        # the obligations by level (issue 21 item 5): the units of Plan 108 report to
+        # DOST by the period's 30/11; the provinces to the ministry by 15/12
+        from portal.reports.obligation import ObligationDue, ReportObligation
+        by_framework = {o.framework_id: o for o in db.session.scalars(select(ReportObligation))}
+        to_dost, to_ministry = by_framework[plan_108.id], by_framework[national.id]
+        assert db.session.get(Unit, to_dost.receiver_unit_id).code == "33.SKHCN"
+        assert (to_ministry.receiver_unit_id, to_ministry.reporter_kinds) == \
+            (ministry.id, "province")
+        assert {(d.due_date.day, d.due_date.month) for d in db.session.scalars(
+            select(ObligationDue).where(ObligationDue.obligation_id == to_ministry.id))} \
+            == {(15, 12)}
     page = signed_in(app, "lanhdao.bo").get("/units/BKHCN/national?year=2025")
     assert page.status_code == 200
     assert "Tỉnh Hưng Yên" in page.get_data(as_text=True)

@@ -75,7 +75,8 @@ def test_the_data_is_in_the_clone(clone: Path) -> None:
 def test_demo_seed_in_a_fresh_clone(clone: Path) -> None:
     flask(clone, "db", "upgrade")
     assert flask(clone, "demo", "seed") == [        # today's Hưng Yên, with its history
-        "national plan 1703/QĐ-TTg: loaded as framework 1, published",
+        "national plan 1703/QĐ-TTg: loaded as framework 1, published; Báo cáo của tỉnh "
+        "gửi Bộ Khoa học và Công nghệ: by 15/12 each year",
         "units until 30/06/2025 (the ministry, old Hưng Yên, old Thái Bình, bodies): "
         "411 added",
         "Plan 108 framework: loaded as framework 2, published, with 5 validation rules",

@@ -67,6 +67,9 @@ OLD_THAI_BINH = "34"
 MINISTRY = "BKHCN"
 MINISTRY_NAME = "Bộ Khoa học và Công nghệ"
 NATIONAL_NUMBER = "1703/QĐ-TTg"
+# The provinces report to the ministry on the national schedule (issue 21 item 5): after
+# their own units' reports of 30/11 are consolidated.
+NATIONAL_OBLIGATION = "Báo cáo của tỉnh gửi Bộ Khoa học và Công nghệ"
 EFFECTIVE = date(2025, 7, 1)
 # the province applied the mapping on the morning it took effect (08:00 in Vietnam)
 APPLIED_AT = datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
@@ -179,6 +182,8 @@ def _seed_plan_1703() -> str:
     ministry, loaded through the parser like any document, published, 2025–2030."""
     from portal.data import PLAN_1703
     from portal.frameworks.loading import load_framework
+    from portal.frameworks.period import ReportingPeriod
+    from portal.reports.obligations import save_obligation
 
     if _national_framework() is not None:
         return "national plan 1703/QĐ-TTg: already present"
@@ -187,7 +192,13 @@ def _seed_plan_1703() -> str:
         name="Kế hoạch triển khai Chỉ thị 38-CT/TW (Quyết định 1703/QĐ-TTg)",
         number=NATIONAL_NUMBER, issued_on="31/12/2024", issuer="THỦ TƯỚNG CHÍNH PHỦ",
         preset="national-1703", periods="2025-2030", publish=True)
-    return f"national plan 1703/QĐ-TTg: loaded as framework {framework.id}, published"
+    obligation = save_obligation(framework, {
+        "name": NATIONAL_OBLIGATION, "receiver": MINISTRY,
+        **{f"due_{period.id}": f"15/12/{period.year}" for period in db.session.scalars(
+            select(ReportingPeriod).where(ReportingPeriod.framework_id == framework.id))}},
+        [UnitKind.PROVINCE.value])
+    return (f"national plan 1703/QĐ-TTg: loaded as framework {framework.id}, published; "
+            f"{obligation.name}: by 15/12 each year")
 
 
 def _implements_1703() -> str:
