@@ -45,14 +45,20 @@ fi
 
 # The passes that prove one tenancy layer alone leave out the suites that read no tenant
 # data through the app's scope, which would only run the same code again: parsers and
-# their properties, the translations, the fresh clone (its own SQLite), upload archives
-# (refused before anything is read or stored), the job-recovery drills with their own
-# worker processes and Redis, the fault script's cluster choice, and the organisation's
-# key on a PKCS#11 token (its tests read one record through pages tested elsewhere).
+# their properties, the corpus read three ways (OCR), the translations, the CSS contrast,
+# the Word export's linearity, the fresh clone (its own SQLite), upload archives (refused
+# before anything is read or stored), the Citus catalogue check, the job-recovery drills
+# with their own worker processes and Redis, the fault script's cluster choice, the
+# faults drills (Redis stopped, the database gone: they prove recovery, through pages the
+# other suites run under each layer), and the organisation's key on a PKCS#11 token (its
+# tests read one record through pages tested elsewhere).
 SAME_IN_EVERY_PASS=(--ignore=tests/test_parser.py --ignore=tests/test_properties.py
-  --ignore=tests/test_translations.py --ignore=tests/test_fresh_clone.py
-  --ignore=tests/test_uploads.py --ignore=tests/test_job_recovery.py
-  --ignore=tests/test_faults_script.py --ignore=tests/test_signing_pkcs11.py)
+  --ignore=tests/test_corpus.py --ignore=tests/test_translations.py
+  --ignore=tests/test_contrast.py --ignore=tests/test_export_linear.py
+  --ignore=tests/test_fresh_clone.py --ignore=tests/test_uploads.py
+  --ignore=tests/test_citus_check.py --ignore=tests/test_job_recovery.py
+  --ignore=tests/test_faults_script.py --ignore=tests/test_faults.py
+  --ignore=tests/test_signing_pkcs11.py)
 
 case "${DATABASE_URL:-}" in
   postgres*)

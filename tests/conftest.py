@@ -10,6 +10,7 @@ import contextvars
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -18,7 +19,7 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import Connection, event, select
 
 from composition import create_app
 from portal.config import TestingConfig
@@ -92,22 +93,69 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.engine.dispose()  # close pooled connections before the interpreter does
 
 
+# The connection a module's shared world lives on (``shared_world``), while it lives.
+_module_connection: Connection | None = None
+
+
+@contextmanager
+def _bound_to(connection: Connection) -> Iterator[None]:
+    """Make every session and ``engine.connect()`` use ``connection``; app commits become
+    savepoints inside its transaction."""
+    engine = db.engine
+    with mock.patch.object(engine, "connect", lambda: connection), \
+            mock.patch.object(connection, "close", lambda: None), \
+            mock.patch.object(connection, "begin", connection.begin_nested), \
+            mock.patch.dict(db.session.session_factory.kw,
+                            {"join_transaction_mode": "create_savepoint"}):
+        db.session.remove()
+        yield
+        db.session.remove()
+
+
 @pytest.fixture(autouse=True)
 def _isolate(app: Flask) -> Iterator[None]:
-    """Run the test in a transaction that is rolled back; app commits become savepoints."""
+    """Run the test in a transaction that is rolled back; app commits become savepoints.
+    In a module with a shared world, the test's transaction is a savepoint inside the
+    module's, so each test starts from the world as it was built."""
     with app.app_context():
-        engine = db.engine
-        connection = engine.connect()
-        outer = connection.begin()
-        with mock.patch.object(engine, "connect", lambda: connection), \
-                mock.patch.object(connection, "close", lambda: None), \
-                mock.patch.object(connection, "begin", connection.begin_nested), \
-                mock.patch.dict(db.session.session_factory.kw,
-                                {"join_transaction_mode": "create_savepoint"}):
-            db.session.remove()
+        shared = _module_connection
+        connection = shared or db.engine.connect()
+        outer = connection.begin_nested() if shared else connection.begin()
+        with _bound_to(connection):
             limiter.reset()
             yield
-            db.session.remove()
+        outer.rollback()
+        if shared is None:
+            connection.close()
+
+
+@dataclass
+class SharedWorld:
+    world: World
+    targets: dict[str, dict]
+
+
+@pytest.fixture(scope="module")
+def shared_world(app: Flask) -> Iterator[SharedWorld]:
+    """The world and the permission matrix's objects, built once for a module whose
+    tests each run in a savepoint of the module's transaction (``_isolate``), rolled
+    back after each one: what one test changes the next never sees. For modules whose
+    tests share the same large set-up (the permission matrix, the hostile requests);
+    they take it by overriding ``world`` and ``targets`` with this fixture's."""
+    global _module_connection
+    from tests.builders import build_targets
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        with _bound_to(connection):
+            built = SharedWorld(make_world(), {})
+            built.targets.update(build_targets(built.world))
+    _module_connection = connection
+    try:
+        yield built
+    finally:
+        _module_connection = None
         outer.rollback()
         connection.close()
 
