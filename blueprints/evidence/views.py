@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.checks import writer_or_403
 from portal.reports.evidence import EvidenceError, ReportEvidence, add_evidence, remove_evidence
 from portal.reports.pages import report_page, report_part
 from portal.reports.report import UnitReport
@@ -31,10 +32,6 @@ from tenants.access import visible_or_404
 
 bp = Blueprint("evidence", __name__)
 
-
-def _writer_or_403(report: UnitReport) -> None:
-    if not g.reach.can_write(report.unit_id):
-        abort(403)
 
 
 def _evidence_or_404(report: UnitReport, evidence_id: int) -> ReportEvidence:
@@ -48,7 +45,7 @@ def _evidence_or_404(report: UnitReport, evidence_id: int) -> ReportEvidence:
 @login_required
 def upload(report_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    _writer_or_403(report)
+    writer_or_403(report.unit_id)
     sent = request.files.get("file")
     indicator_id = request.form.get("indicator_id", type=int)
     if indicator_id is not None and indicator_id not in {v.indicator_id for v in report.values}:
@@ -88,7 +85,7 @@ def download(report_id: int, evidence_id: int) -> ResponseReturnValue:
 @login_required
 def delete(report_id: int, evidence_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    _writer_or_403(report)
+    writer_or_403(report.unit_id)
     evidence = _evidence_or_404(report, evidence_id)
     try:
         with unit_of_work():

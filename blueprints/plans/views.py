@@ -26,6 +26,7 @@ from flask_login import current_user, login_required
 
 from blueprints.autosave import Saved, autosave
 from blueprints.autosave import status as autosave_status
+from blueprints.checks import writer_or_403
 from portal.frameworks.service import visible_frameworks
 from portal.plans.pages import (
     comment_of,
@@ -70,10 +71,6 @@ def _plan_or_404(plan_id: int) -> UnitPlan:
     return visible_or_404(UnitPlan, plan_id)
 
 
-def _writer_or_403(plan: UnitPlan) -> None:
-    if not g.reach.can_write(plan.unit_id):
-        abort(403)
-
 
 def _head_or_403(plan: UnitPlan) -> None:
     if Role.HEAD not in g.reach.roles_in(plan.unit_id):
@@ -101,8 +98,7 @@ def index(code: str) -> ResponseReturnValue:
 @login_required
 def start(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
-    if not g.reach.can_write(unit.id):
-        abort(403)
+    writer_or_403(unit.id)
     framework = next((f for f in visible_frameworks(unit)
                       if str(f.id) == request.form.get("framework_id")), None)
     if framework is None:
@@ -156,7 +152,7 @@ def field_labels() -> dict[str, str]:
 @login_required
 def save_section_view(plan_id: int, name: str) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
-    _writer_or_403(plan)
+    writer_or_403(plan.unit_id)
     revision = latest(plan)
     if name not in (*SECTIONS, "title"):
         abort(404)
@@ -179,7 +175,7 @@ def save_section_view(plan_id: int, name: str) -> ResponseReturnValue:
 @login_required
 def add_task_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
-    _writer_or_403(plan)
+    writer_or_403(plan.unit_id)
     if request.form.get("confirm") != "add":
         abort(422)
     try:
@@ -206,7 +202,7 @@ def task_fields(task: PlanTask) -> tuple[str, ...]:
 @login_required
 def save_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
-    _writer_or_403(plan)
+    writer_or_403(plan.unit_id)
     task = _task_or_404(plan, task_id)
     values = {name: request.form.get(name, "") for name in TASK_FIELDS}
     try:
@@ -232,7 +228,7 @@ def save_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
 @login_required
 def delete_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
-    _writer_or_403(plan)
+    writer_or_403(plan.unit_id)
     task = _task_or_404(plan, task_id)
     try:
         with unit_of_work():
@@ -249,7 +245,7 @@ def delete_task_view(plan_id: int, task_id: int) -> ResponseReturnValue:
 @login_required
 def save_target_view(plan_id: int, target_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
-    _writer_or_403(plan)
+    writer_or_403(plan.unit_id)
     target = target_of(plan, target_id)
     if target is None:
         abort(404)
@@ -288,7 +284,7 @@ def _workflow(plan: UnitPlan, action: Callable[[], object], success: str) -> Res
 @login_required
 def submit_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
-    _writer_or_403(plan)
+    writer_or_403(plan.unit_id)
     if request.form.get("confirm") != str(latest(plan).number):
         abort(422)
     return _workflow(plan, lambda: submit(plan, current_user.id),
@@ -322,7 +318,7 @@ def issue_view(plan_id: int) -> ResponseReturnValue:
 @login_required
 def amend_view(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
-    _writer_or_403(plan)
+    writer_or_403(plan.unit_id)
     if request.form.get("from_revision") != str(latest(plan).number):
         abort(422)
     return _workflow(plan, lambda: amend(plan, current_user.id),
@@ -349,7 +345,7 @@ def comment_view(plan_id: int) -> ResponseReturnValue:
 @login_required
 def resolve_view(plan_id: int, comment_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
-    _writer_or_403(plan)
+    writer_or_403(plan.unit_id)
     comment = comment_of(plan, comment_id)
     if comment is None:
         abort(404)

@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.autosave import Saved, autosave
+from blueprints.checks import writer_or_403
 from portal.outliers.service import check_value, figure, flagged_values, report_outliers
 from portal.reports.pages import ReportPart, indicator_of, report_page, report_part, reports_index
 from portal.reports.report import NARRATIVE, ReportTask, ReportValue, UnitReport
@@ -44,10 +45,6 @@ from tenants.access import unit_or_404, visible_or_404
 
 bp = Blueprint("reports", __name__)
 
-
-def _writer_or_403(report: UnitReport) -> None:
-    if not g.reach.can_write(report.unit_id):
-        abort(403)
 
 
 def _part_or_404(model: type[ReportPart], report: UnitReport, part_id: int) -> ReportPart:
@@ -84,8 +81,7 @@ def index(code: str) -> ResponseReturnValue:
 @login_required
 def open_view(code: str) -> ResponseReturnValue:
     unit = unit_or_404(code)
-    if not g.reach.can_write(unit.id):
-        abort(403)
+    writer_or_403(unit.id)
     period = chosen_period(unit, request.form.get("period_id", type=int))
     if period is None:
         flash(_("Choose the period to report on."), "danger")
@@ -122,7 +118,7 @@ def narrative_labels() -> dict[str, str]:
 @login_required
 def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    _writer_or_403(report)
+    writer_or_403(report.unit_id)
     row = _part_or_404(ReportValue, report, value_id)
     version = request.form.get("force_version") or request.form.get("version")
     indicator = indicator_of(row)
@@ -159,7 +155,7 @@ def save_value_view(report_id: int, value_id: int) -> ResponseReturnValue:
 @login_required
 def save_task_view(report_id: int, task_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    _writer_or_403(report)
+    writer_or_403(report.unit_id)
     row = _part_or_404(ReportTask, report, task_id)
     version = request.form.get("force_version") or request.form.get("version")
 
@@ -184,7 +180,7 @@ def save_task_view(report_id: int, task_id: int) -> ResponseReturnValue:
 @login_required
 def save_narrative_view(report_id: int, name: str) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    _writer_or_403(report)
+    writer_or_403(report.unit_id)
     if name not in NARRATIVE:
         abort(404)
     version = request.form.get("force_version") or request.form.get("version")

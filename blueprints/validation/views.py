@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.checks import writer_or_403
 from portal.frameworks.framework import Framework
 from portal.frameworks.period import ReportingPeriod
 from portal.reports.report import UnitReport
@@ -108,8 +109,7 @@ def delete(framework_id: int, rule_id: int) -> ResponseReturnValue:
 @login_required
 def explain(report_id: int, rule_id: int) -> ResponseReturnValue:
     report = visible_or_404(UnitReport, report_id)
-    if not g.reach.can_write(report.unit_id):
-        abort(403)
+    writer_or_403(report.unit_id)
     period = visible_or_404(ReportingPeriod, report.period_id)
     rule = rule_of(visible_or_404(Framework, period.framework_id), rule_id)
     if rule is None:
