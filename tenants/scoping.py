@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import chain
 
 from flask import current_app, has_app_context
 from sqlalchemy import and_, column, event, inspect, or_, select, table
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import TableClause
 
@@ -199,11 +200,20 @@ def system_scope_in_flush(reason: str) -> Iterator[Scope]:
         _current.reset(token)
 
 
+@cache
 def _tenant_models_by_table() -> dict[str, type]:
+    """Every tenant model by its table's name, read from the mapper registry once (it is
+    asked on every statement); forgotten whenever a model class is mapped, so a model
+    mapped later is never missed."""
     from portal.models_base import Base
 
     return {m.local_table.name: m.class_ for m in Base.registry.mappers  # type: ignore[attr-defined]  # a mapper's table is a Table
             if issubclass(m.class_, TenantScoped)}
+
+
+@event.listens_for(Mapper, "instrument_class")
+def _forget_tenant_models(mapper: Mapper, class_: type) -> None:
+    _tenant_models_by_table.cache_clear()
 
 
 def _tenant_models(state: ORMExecuteState) -> list[type]:

@@ -39,6 +39,25 @@ def test_every_table_with_a_unit_column_is_tenant_scoped() -> None:
             assert issubclass(mapper.class_, TenantScoped), mapper.class_
 
 
+def test_the_guard_s_table_map_is_forgotten_when_a_model_is_mapped() -> None:
+    """The guard reads the tenant models by table once, not on every statement; a model
+    mapped afterwards (on any registry) makes it read them again, so none is missed."""
+    from sqlalchemy import Column, Integer, MetaData, Table
+    from sqlalchemy.orm import registry
+
+    from tenants.scoping import _tenant_models_by_table
+
+    assert "unit" in _tenant_models_by_table()
+    assert _tenant_models_by_table.cache_info().currsize == 1
+
+    class MappedLater:
+        pass
+
+    registry().map_imperatively(MappedLater, Table(
+        "mapped_later", MetaData(), Column("id", Integer, primary_key=True)))
+    assert _tenant_models_by_table.cache_info().currsize == 0
+
+
 def test_query_with_no_scope_fails_closed(world) -> None:
     if guard_on():
         with pytest.raises(NoTenantScope):
