@@ -1,0 +1,90 @@
+"""An owner adds indicators to a draft whose document states none the reader found (the
+Bắc Ninh excerpt of tests/corpus: its plan's purpose only), then sets what each measures on
+its page and publishes: the second province's journey (issue 21 item 4) needs this step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.frameworks.indicator import Indicator
+from tenants.scoping import system_scope
+from tests.builders import framework
+from tests.conftest import csrf_token
+from tests.test_framework_pages import upload
+
+BAC_NINH = Path(__file__).parent / "corpus" / "bac-ninh-48-kh-ubnd-2025.txt"
+
+
+def _indicators(fid: int) -> list[tuple[str, str, str, int]]:
+    with system_scope("test"):
+        version = framework(fid).draft()
+        return [(i.code, i.name, i.kind, i.position) for i in db.session.scalars(
+            select(Indicator).where(Indicator.version_id == version.id)
+            .order_by(Indicator.position))]
+
+
+def test_the_owner_adds_indicators_the_excerpt_does_not_state(app: Flask, login_as) -> None:
+    owner = login_as("consolidator")
+    response = upload(owner, BAC_NINH.name, BAC_NINH.read_bytes())
+    assert response.status_code == 302
+    draft_url = response.location
+    fid = int(re.search(r"/frameworks/(\d+)/draft", draft_url)[1])
+    page = owner.get(draft_url).get_data(as_text=True)
+    # the header is read (number, date, place), the outline is the purpose only
+    assert 'value="48/KH-UBND"' in page and 'value="28/08/2025"' in page
+    assert "Chưa có chỉ tiêu." in page
+    assert _indicators(fid) == []
+    token = csrf_token(owner, draft_url)
+
+    added = owner.post(f"/frameworks/{fid}/draft/indicators", data={
+        "csrf_token": token, "code": "II.1.a",
+        "name": "Phương tiện đo nhóm 2 được kiểm định"})
+    assert added.status_code == 302
+    first = _indicators(fid)
+    assert first == [("II.1.a", "Phương tiện đo nhóm 2 được kiểm định", "text", 0)]
+    # the owner is taken to its page, to say what it measures
+    with system_scope("test"):
+        first_id = db.session.scalar(select(Indicator.id).where(Indicator.code == "II.1.a",
+                                                                Indicator.version_id ==
+                                                                framework(fid).draft().id))
+    assert added.location.endswith(f"/frameworks/{fid}/draft/indicators/{first_id}")
+
+    # without a code: the next free CT<n>
+    owner.post(f"/frameworks/{fid}/draft/indicators",
+               data={"csrf_token": token, "name": "Lớp tập huấn về đo lường"})
+    owner.post(f"/frameworks/{fid}/draft/indicators",
+               data={"csrf_token": token, "name": "Kinh phí đầu tư chuẩn đo lường"})
+    assert [(c, p) for c, _n, _k, p in _indicators(fid)] == [("II.1.a", 0), ("CT1", 1),
+                                                             ("CT2", 2)]
+
+    # refusals: no name, a code already used; nothing written
+    empty = owner.post(f"/frameworks/{fid}/draft/indicators",
+                       data={"csrf_token": token, "code": "X", "name": "  "})
+    assert empty.status_code == 422 and "Nhập tên chỉ tiêu." in empty.get_data(as_text=True)
+    twice = owner.post(f"/frameworks/{fid}/draft/indicators",
+                       data={"csrf_token": token, "code": "CT1", "name": "Khác"})
+    assert twice.status_code == 422
+    assert "Bản dự thảo đã có chỉ tiêu CT1." in twice.get_data(as_text=True)
+    assert len(_indicators(fid)) == 3
+
+
+def test_only_a_draft_takes_new_indicators(app: Flask, login_as) -> None:
+    from portal.frameworks.service import FrameworkError, add_indicator, publish
+
+    owner = login_as("consolidator")
+    response = upload(owner, BAC_NINH.name, BAC_NINH.read_bytes())
+    fid = int(re.search(r"/frameworks/(\d+)/draft", response.location)[1])
+    with system_scope("test"):
+        version = framework(fid).draft()
+        publish(version, None)
+        with pytest.raises(FrameworkError) as refused_change:
+            add_indicator(version, "Chỉ tiêu muộn")
+        assert refused_change.value.messages == [
+            "Không thể sửa phiên bản đã ban hành; hãy tạo phiên bản mới để thay đổi."]
+        db.session.rollback()
