@@ -1,6 +1,8 @@
-"""An owner adds indicators to a draft whose document states none the reader found (the
-Bắc Ninh excerpt of tests/corpus: its plan's purpose only), then sets what each measures on
-its page and publishes: the second province's journey (issue 21 item 4) needs this step."""
+"""What a second province needed of the product (issue 21 item 4; the journey is
+tests/test_browser_province2.py): its owner adds indicators to a draft whose document
+states none the reader found (the Bắc Ninh excerpt of tests/corpus: its plan's purpose
+only), then sets what each measures on its page; and no page presents the platform as
+Hưng Yên's Plan 108 to the people of another province or of the ministry."""
 
 from __future__ import annotations
 
@@ -88,3 +90,10 @@ def test_only_a_draft_takes_new_indicators(app: Flask, login_as) -> None:
         assert refused_change.value.messages == [
             "Không thể sửa phiên bản đã ban hành; hãy tạo phiên bản mới để thay đổi."]
         db.session.rollback()
+
+
+def test_the_pages_name_no_one_provinces_plan(app: Flask, login_as) -> None:
+    page = login_as("consolidator").get("/units/D1/frameworks").get_data(as_text=True)
+    assert "Kế hoạch, báo cáo tiêu chuẩn, đo lường, chất lượng đến năm 2030" in page
+    assert "Kế hoạch của Bộ, các tỉnh và đơn vị trực thuộc" in page
+    assert "108/KH-UBND" not in page and "Hưng Yên" not in page
