@@ -4,9 +4,10 @@ Vietnamese writes "1.234,5"; English "1,234.5"; both arrive. A number is never
 silently misread (docs/reports.md § How numbers are read):
 
 - one separator before exactly three digits ("1.234", "1,234") is the one
-  ambiguous form (unless only zeros stand before it: "0,001" is a decimal). In a field that allows decimals it is refused with an
-  explanation; in a whole-number field only the thousands reading is possible, so
-  it is read as 1234 and the reading is shown back ("read as 1.234");
+  ambiguous form (unless only zeros stand before it: "0,001" is a decimal). In a
+  field that allows decimals it is refused with an explanation; in a whole-number
+  field only the thousands reading is possible, so it is read as 1234 and the
+  reading is shown back ("read as 1.234");
 - a value the stored columns (``Numeric(20, 4)``) cannot keep exactly is refused:
   more than ``MAX_DIGITS`` digits in all, or more than ``MAX_PLACES`` after the
   decimal mark;
