@@ -15,8 +15,9 @@ owns the national plan of Decision 1703 and Hưng Yên's Plan 108 implements it,
    count with the same meaning (training classes, national II.1.đ), an amount in thousand
    đồng by a factor of 0,001 (national II.1.h, million đồng) — and a ratio mapped to a
    count is refused on the page, then marked as having no counterpart;
-4. two Bắc Ninh communes' 2026 reports carry figures (written by a script with the
-   report service, the values only, not through the report pages), and the ministry's
+4. two Bắc Ninh communes' 2026 reports carry figures — Phường Bắc Giang's typed on its
+   report page by its officer and sent by its chair, Xã Xuân Lương's written by a script
+   with the report service (the values only) — and the ministry's
    leader opens the national dashboard: Hưng Yên and Bắc Ninh side by side, each
    national figure the sum of the two provinces' mapped values computed by hand.
 
@@ -60,8 +61,10 @@ INDICATORS = [
      "per_year", "ratio_of_sums", "Doanh nghiệp được hướng dẫn", "Doanh nghiệp trên địa bàn"),
 ]
 # Two communes' 2026 figures: CT1 (classes), CT2 (thousand đồng), CT3 (numerator, total).
-FIGURES = {"07210": {"CT1": "12", "CT2": "250000", "CT3": ("3", "10")},   # Phường Bắc Giang
-           "07246": {"CT1": "7", "CT2": "150000", "CT3": ("1", "4")}}     # Xã Xuân Lương
+# Phường Bắc Giang's officer types hers on the report page and its chair sends it; Xã
+# Xuân Lương's are written by the script below (the values only).
+TYPED = {"CT1": "12", "CT2": "250000", "CT3": ("3", "10")}               # Phường Bắc Giang
+FIGURES = {"07246": {"CT1": "7", "CT2": "150000", "CT3": ("1", "4")}}     # Xã Xuân Lương
 
 # The communes' reports with their figures (accepted on 02/12/2026, inside the ministry's
 # year); prints Hưng Yên's own sums of Plan 108's II.1.đ (classes: cumulative, every year
@@ -176,13 +179,16 @@ def test_a_second_province_from_its_own_document(browser, today: Live, tmp_path:
 
     accounts = tmp_path / "tai-khoan-bac-ninh.csv"
     accounts.write_text("Tên đăng nhập,Họ và tên,Thư điện tử,Mã đơn vị,Vai trò\n"
-                        f"{OWNER},Nguyễn Thị Thu,,{BAC_NINH},consolidator\n",
+                        f"{OWNER},Nguyễn Thị Thu,,{BAC_NINH},consolidator\n"
+                        "canbo.bacgiang,Lê Văn Phúc,,07210,drafter\n"
+                        "chutich.bacgiang,Đào Thị Hương,,07210,head\n",
                         encoding="utf-8-sig")
     operator.goto(server + "/admin/import-accounts/")
     operator.set_input_files("#file", str(accounts))
     press(operator, "Kiểm tra tệp")
-    press(operator, "Nhập 1 tài khoản này")
-    temporary = slip_password(operator, OWNER)
+    press(operator, "Nhập 3 tài khoản này")
+    temporary = {name: slip_password(operator, name)
+                 for name in (OWNER, "canbo.bacgiang", "chutich.bacgiang")}
     operator.close()
 
     # the ministry's leader sees the new province below the ministry
@@ -193,7 +199,7 @@ def test_a_second_province_from_its_own_document(browser, today: Live, tmp_path:
     shot(leader, "province2-2-province-imported")
 
     # ---- 2. the owner: the plan from its document, indicators added, published
-    owner = first_password(browser, server, OWNER, temporary)
+    owner = first_password(browser, server, OWNER, temporary[OWNER])
     owner.goto(server + f"/units/{BAC_NINH}/frameworks")
     owner.set_input_files("#document", str(PLAN_48))
     with owner.expect_navigation():
@@ -283,6 +289,36 @@ def test_a_second_province_from_its_own_document(browser, today: Live, tmp_path:
     owner.close()
 
     # ---- 4. the communes' figures, then the ministry's dashboard, computed by hand
+    officer = first_password(browser, server, "canbo.bacgiang", temporary["canbo.bacgiang"])
+    officer.goto(server + "/units/07210/reports")
+    officer.locator("tr", has_text="2026").get_by_role("button", name="Lập báo cáo").click()
+    officer.wait_for_url("**/reports/*")
+    report_url = officer.url
+
+    def typed(code: str, **fields: str) -> None:
+        form = officer.locator("#values form.autosave", has=officer.locator(
+            "code", has_text=code))
+        for label, value in fields.items():
+            form.get_by_label(label, exact=True).fill(value)
+            form.locator("[id^=status-value-]", has_text="Đã lưu").wait_for(timeout=8000)
+
+    typed("CT1", **{"Giá trị": TYPED["CT1"]})
+    typed("CT2", **{"Giá trị": TYPED["CT2"]})
+    typed("CT3", **{"Doanh nghiệp được hướng dẫn": TYPED["CT3"][0],
+                    "Doanh nghiệp trên địa bàn": TYPED["CT3"][1]})
+    officer.get_by_label("Kết quả đạt được").fill(
+        "Tổ chức 12 lớp tập huấn về đo lường cho doanh nghiệp trên địa bàn phường.")
+    officer.locator("#status-narrative-results", has_text="Đã lưu").wait_for(timeout=8000)
+    shot(officer, "province2-7-commune-report")
+    press(officer, "Trình lãnh đạo")
+    assert officer.get_by_test_id("report-status").inner_text() == "Đã trình lãnh đạo"
+    officer.close()
+    chair = first_password(browser, server, "chutich.bacgiang", temporary["chutich.bacgiang"])
+    chair.goto(report_url)
+    press(chair, "Gửi báo cáo")
+    assert chair.get_by_test_id("report-status").inner_text() == "Đã gửi"
+    chair.close()
+
     hung_yen = {k: Decimal(v) for k, v in json.loads(today.script(
         REPORTS, json.dumps(FIGURES))).items()}
     bac_ninh_classes = Decimal(12 + 7)                                     # CT1, same
@@ -308,5 +344,5 @@ def test_a_second_province_from_its_own_document(browser, today: Live, tmp_path:
     # the ratio feeds nothing: the national ratio II.1.d has no Bắc Ninh figure
     assert "chưa ánh xạ" in table.get_by_test_id("national-II.1.d").locator(
         "td").all_inner_texts()[1]
-    shot(leader, "province2-7-national-dashboard")
+    shot(leader, "province2-8-national-dashboard")
     leader.close()

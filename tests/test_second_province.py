@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.frameworks.indicator import Indicator
+from portal.frameworks.period import ReportingPeriod
 from tenants.scoping import system_scope
-from tests.builders import framework
+from tests.builders import framework, make_framework
 from tests.conftest import csrf_token
 from tests.test_framework_pages import upload
 
@@ -97,3 +98,40 @@ def test_the_pages_name_no_one_provinces_plan(app: Flask, login_as) -> None:
     assert "Kế hoạch, báo cáo tiêu chuẩn, đo lường, chất lượng đến năm 2030" in page
     assert "Kế hoạch của Bộ, các tỉnh và đơn vị trực thuộc" in page
     assert "108/KH-UBND" not in page and "Hưng Yên" not in page
+
+
+NATIONAL_TEXT = """KẾ HOẠCH
+Triển khai Chỉ thị số 38-CT/TW
+I. MỤC ĐÍCH
+Kiểm tra.
+II. CHỈ TIÊU
+1. Đến năm 2030
+a) Lớp đào tạo, tập huấn.
+III. NHIỆM VỤ
+1. Tuyên truyền
+a) Tuyên truyền./.
+"""
+PROVINCES_ONLY = {"II.1.a": {"kind": "count", "aggregation": "sum",
+                             "time_behaviour": "per_year", "reporting_kinds": "province"}}
+EVERY_LEVEL = {"II.1.a": {**PROVINCES_ONLY["II.1.a"],
+                          "reporting_kinds": "department,district,commune"}}
+
+
+def test_a_commune_lists_no_report_on_the_national_plan(app: Flask, national_world,
+                                                         login_as) -> None:
+    """The national plan's obligation is the provinces': a commune below the ministry is
+    offered the reports of its province's plan only (the second province's officer met
+    two 2026 rows, one of them the national plan's), the province both."""
+    national = make_framework("BKHCN", text=NATIONAL_TEXT, indicators=PROVINCES_ONLY)
+    province = make_framework("NA", text=NATIONAL_TEXT.replace("Triển khai", "Tỉnh thực hiện"),
+                              indicators=EVERY_LEVEL)
+    leader = login_as("province leader")
+
+    def listed(code: str) -> list[int]:
+        page = leader.get(f"/units/{code}/reports").get_data(as_text=True)
+        ids = [int(i) for i in re.findall(r'data-period-id="(\d+)"', page)]
+        with system_scope("test"):
+            return sorted({db.session.get(ReportingPeriod, i).framework_id for i in ids})
+
+    assert listed("NA.C11") == [province]
+    assert listed("NA") == sorted([national, province])
