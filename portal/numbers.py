@@ -4,9 +4,10 @@ Vietnamese writes "1.234,5"; English "1,234.5"; both arrive. A number is never
 silently misread (docs/reports.md § How numbers are read):
 
 - one separator before exactly three digits ("1.234", "1,234") is the one
-  ambiguous form. In a field that allows decimals it is refused with an
-  explanation; in a whole-number field only the thousands reading is possible, so
-  it is read as 1234 and the reading is shown back ("read as 1.234");
+  ambiguous form (unless only zeros stand before it: "0,001" is a decimal). In a
+  field that allows decimals it is refused with an explanation; in a whole-number
+  field only the thousands reading is possible, so it is read as 1234 and the
+  reading is shown back ("read as 1.234");
 - a value the stored columns (``Numeric(20, 4)``) cannot keep exactly is refused:
   more than ``MAX_DIGITS`` digits in all, or more than ``MAX_PLACES`` after the
   decimal mark;
@@ -144,7 +145,8 @@ def read_number(text: str, *, integer: bool = False, allow_negative: bool = Fals
         normal = raw.replace(".", "").replace(",", "")
     elif dots + commas == 1:
         whole, fraction = re.split(r"[.,]", raw)
-        if len(fraction) == 3:
+        # "0,001": no one groups thousands after a leading zero, so it is a decimal
+        if len(fraction) == 3 and whole.strip("0"):
             raise NumberError(_(
                 "“%(text)s” is ambiguous: it could be %(thousands)s or %(decimal)s. Write "
                 "it without the separator, or with a decimal part of one, two or four "

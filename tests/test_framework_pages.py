@@ -198,12 +198,12 @@ def test_the_framework_pages_commit_only_through_unit_of_work() -> None:
               and any(isinstance(item.context_expr, ast.Call)
                       and getattr(item.context_expr.func, "id", "") == "unit_of_work"
                       for item in node.items)]
-    assert len(blocks) == 12     # new draft, header, item, indicator, responsibility,
+    assert len(blocks) == 13     # new draft, header, item, indicator, responsibility,
     #                              publish, the two period saves, the health thresholds
-    # (issue 18), the plan above, the indicator mapping and the reporting obligations
-    # (issue 21); the upload goes through portal.frameworks.ingest.receive, which owns its
-    # transactions (a scan's row is committed before its OCR job is queued, as a
-    # consolidation's is)
+    # (issue 18), the plan above, the indicator mapping, the reporting obligations and
+    # an indicator added to the draft (issue 21); the upload goes through
+    # portal.frameworks.ingest.receive, which owns its transactions (a scan's row is
+    # committed before its OCR job is queued, as a consolidation's is)
 
 
 def test_a_refused_item_save_keeps_nothing(app: Flask, login_as) -> None:

@@ -108,11 +108,21 @@ def test_up_to_fifteen_digits_are_kept(app, text: str, integer: bool, expected: 
     ("1.234,5", False, "1234.5", False),     # both separators: the last is the decimal mark
     ("1,234.5", False, "1234.5", False),
     ("12,5", False, "12.5", False),
+    ("0,001", False, "0.001", False),        # a factor: no thousands after a lone zero
+    ("0.125", False, "0.125", False),
 ])
 def test_which_readings_the_field_chose(app, text: str, integer: bool, value: str,
                                         guessed: bool) -> None:
     reading = read_number(text, integer=integer)
     assert (reading.value, reading.guessed) == (Decimal(value), guessed)
+
+
+@pytest.mark.parametrize("text", ["1.234", "10,001", "100.000"])
+def test_one_separator_before_three_digits_stays_ambiguous_after_a_digit(app, text: str
+                                                                       ) -> None:
+    with pytest.raises(NumberError) as caught:
+        parse_number(text)
+    assert "mơ hồ" in str(caught.value)
 
 
 @pytest.mark.parametrize("text", ["1.234,5", "1,234.5"])

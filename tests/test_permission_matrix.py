@@ -148,6 +148,7 @@ POSTS: dict[str, tuple[str, dict[str, str], int]] = {
     "frameworks.start_draft": ("fw-manage", {"from_version": "999"}, 303),
     "frameworks.save_meta": ("fw-manage", {"title": ""}, 422),
     "frameworks.save_node": ("fw-manage", {"kind": "bogus"}, 422),
+    "frameworks.add_draft_indicator": ("fw-manage", {"name": ""}, 422),
     "frameworks.indicator": ("fw-manage", {}, 422),
     "frameworks.save_responsibility": ("fw-manage", {"units": "OUTSIDE"}, 422),
     "frameworks.publish_draft": ("fw-manage", {}, 422),

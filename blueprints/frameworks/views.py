@@ -50,6 +50,7 @@ from portal.frameworks.responsibility import Responsibility
 from portal.frameworks.service import (
     FrameworkError,
     IndicatorInput,
+    add_indicator,
     new_draft,
     publish,
     save_period,
@@ -351,6 +352,25 @@ def indicator(framework_id: int, indicator_id: int) -> ResponseReturnValue:
         kinds=[k.value for k in IndicatorKind], behaviours=[t.value for t in TimeBehaviour],
         aggregations=[a.value for a in Aggregation], unit_kinds=[k.value for k in UnitKind],
     ), 422 if problems else 200
+
+
+@bp.route("/frameworks/<int:framework_id>/draft/indicators", methods=["POST"])
+@login_required
+def add_draft_indicator(framework_id: int) -> ResponseReturnValue:
+    """A new indicator in the draft (a plan whose document states none the reader found);
+    its kind, aggregation and targets are then set on its own page."""
+    framework = _framework_or_404(framework_id)
+    version = _draft_or_404(framework)
+    try:
+        with unit_of_work():
+            item = add_indicator(version, request.form.get("name", ""),
+                                 request.form.get("code", ""))
+            indicator_id = item.id
+    except FrameworkError as exc:
+        return _draft_page(framework, framework.draft(), exc.messages, 422)  # type: ignore[arg-type]  # found above
+    flash(_("The indicator was added: say what it measures and how it adds up."), "success")
+    return redirect(url_for("frameworks.indicator", framework_id=framework.id,
+                            indicator_id=indicator_id))
 
 
 def _plan_years(framework: Framework, version: FrameworkVersion) -> list[int]:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import clock, limits
 from portal.dates import DateError, parse_date
@@ -364,6 +364,40 @@ def update_node(node: FrameworkNode, version: FrameworkVersion, title: str, text
     node.text = "\n".join(nfc(line) for line in text.splitlines()).strip()
     node.kind = kind
     db.session.flush()
+
+
+def add_indicator(version: FrameworkVersion, name: str, code: str = "") -> Indicator:
+    """A new indicator in the draft, for a plan whose document states none the reader
+    could find (an excerpt, a plan that lists its targets in an annex): a text to report
+    until its owner says more on its own page, as the indicators read from a document.
+    ``code`` is how the plan numbers it; empty, the next free "CT<n>"."""
+    _require_draft(version)
+    name, code = nfc(name.strip()), nfc(code.strip())
+    problems = []
+    if not name:
+        problems.append(_("Enter the indicator's name."))
+    taken = set(db.session.scalars(select(Indicator.code).where(
+        Indicator.version_id == version.id)))
+    if code in taken:
+        problems.append(_("The draft already has an indicator %(code)s.", code=code))
+    elif len(code) > 40:
+        problems.append(_("An indicator's code has at most 40 characters."))
+    if problems:
+        raise FrameworkError(problems)
+    check_lengths(FrameworkError, name=(name, limits.LONG_TEXT))
+    if not code:
+        code = next(f"CT{n}" for n in range(1, len(taken) + 2) if f"CT{n}" not in taken)
+    last = db.session.scalar(select(func.max(Indicator.position)).where(
+        Indicator.version_id == version.id))
+    indicator = Indicator(
+        version_id=version.id, owner_unit_id=version.owner_unit_id, node_id=None,
+        code=code, name=name, kind=IndicatorKind.TEXT.value,
+        aggregation=Aggregation.NONE.value, time_behaviour=TimeBehaviour.PER_YEAR.value,
+        reporting_kinds=",".join(REPORTING_KINDS),
+        position=0 if last is None else last + 1)
+    db.session.add(indicator)
+    db.session.flush()
+    return indicator
 
 
 @dataclass

@@ -29,6 +29,7 @@ from portal.reports.consolidation_narrative import stored as stored_narrative
 from portal.reports.consolidation_narrative import texts as narrative_texts
 from portal.reports.consolidation_narrative import versions as narrative_versions
 from portal.reports.evidence import ReportEvidence
+from portal.reports.obligations import expected_kinds, terms_of
 from portal.reports.report import (
     EDITABLE,
     NARRATIVE,
@@ -78,12 +79,19 @@ class ReportsIndex:
 
 
 def reports_index(unit: Unit, reach: Reach, period_id: int | None = None) -> ReportsIndex:
-    frameworks = visible_frameworks(unit)  # its own ones too: a province consolidates them
-    periods = list(db.session.scalars(select(ReportingPeriod).where(
-        ReportingPeriod.framework_id.in_([f.id for f in frameworks]))
-        .order_by(ReportingPeriod.year.desc())))
+    # its own ones too (a province consolidates them), and those above that expect a
+    # report from a unit of its kind: a commune below the ministry does not report on the
+    # national plan, whose obligation is the provinces'
+    frameworks = [f for f in visible_frameworks(unit) if f.owner_unit_id == unit.id
+                  or unit.kind in expected_kinds(terms_of(f))]
     reports = {r.period_id: r for r in db.session.scalars(
         select(UnitReport).where(UnitReport.unit_id == unit.id))}
+    periods = list(db.session.scalars(select(ReportingPeriod).where(
+        ReportingPeriod.framework_id.in_([f.id for f in frameworks])
+        | ReportingPeriod.id.in_(list(reports)))
+        .order_by(ReportingPeriod.year.desc())))
+    frameworks += [f for f in visible_frameworks(unit) if f not in frameworks
+                   and any(p.framework_id == f.id for p in periods)]
     consolidates = may_consolidate(reach, unit.id)
     consolidations = {p.id: latest_consolidation(unit.id, p.id) for p in periods} \
         if consolidates else {}
