@@ -135,3 +135,21 @@ def test_a_commune_lists_no_report_on_the_national_plan(app: Flask, national_wor
 
     assert listed("NA.C11") == [province]
     assert listed("NA") == sorted([national, province])
+
+
+def test_a_commune_cannot_open_a_report_on_the_national_plan(app: Flask, national_world) -> None:
+    """What the reports page does not offer, the domain refuses: the national plan's
+    obligation is the provinces', so a commune's report on it is not opened (the page
+    listed it before; a hand-made POST could still open one), the province's is."""
+    from portal.reports.service import ReportError, open_report
+    from tenants.unit import Unit
+
+    national = make_framework("BKHCN", text=NATIONAL_TEXT, indicators=PROVINCES_ONLY)
+    with system_scope("test"):
+        period = db.session.scalar(select(ReportingPeriod).where(
+            ReportingPeriod.framework_id == national).order_by(ReportingPeriod.year))
+        commune = db.session.scalar(select(Unit).where(Unit.code == "NA.C11"))
+        with pytest.raises(ReportError, match="does not report on this plan"):
+            open_report(commune, period, None)
+        province = db.session.scalar(select(Unit).where(Unit.code == "NA"))
+        assert open_report(province, period, None).unit_id == province.id

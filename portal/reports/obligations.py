@@ -96,6 +96,14 @@ def expected_kinds(terms: Iterable[Terms]) -> set[str]:
     return {k for t in terms for k in t.kinds}
 
 
+def reports_on(unit: Unit, framework: Framework) -> bool:
+    """Whether ``unit`` reports on ``framework``: its own plan (a province consolidates
+    it), or one above whose obligations expect a report from a unit of its kind — a
+    commune below the ministry does not report on the national plan, whose obligation
+    is the provinces'."""
+    return framework.owner_unit_id == unit.id or unit.kind in expected_kinds(terms_of(framework))
+
+
 def terms_for_kind(terms: Iterable[Terms], kind: str) -> Terms | None:
     return next((t for t in terms if kind in t.kinds), None)
 

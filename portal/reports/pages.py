@@ -29,7 +29,7 @@ from portal.reports.consolidation_narrative import stored as stored_narrative
 from portal.reports.consolidation_narrative import texts as narrative_texts
 from portal.reports.consolidation_narrative import versions as narrative_versions
 from portal.reports.evidence import ReportEvidence
-from portal.reports.obligations import expected_kinds, terms_of
+from portal.reports.obligations import reports_on
 from portal.reports.report import (
     EDITABLE,
     NARRATIVE,
@@ -79,11 +79,7 @@ class ReportsIndex:
 
 
 def reports_index(unit: Unit, reach: Reach, period_id: int | None = None) -> ReportsIndex:
-    # its own ones too (a province consolidates them), and those above that expect a
-    # report from a unit of its kind: a commune below the ministry does not report on the
-    # national plan, whose obligation is the provinces'
-    frameworks = [f for f in visible_frameworks(unit) if f.owner_unit_id == unit.id
-                  or unit.kind in expected_kinds(terms_of(f))]
+    frameworks = [f for f in visible_frameworks(unit) if reports_on(unit, f)]
     reports = {r.period_id: r for r in db.session.scalars(
         select(UnitReport).where(UnitReport.unit_id == unit.id))}
     periods = list(db.session.scalars(select(ReportingPeriod).where(

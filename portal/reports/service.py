@@ -26,6 +26,7 @@ from portal.plans.service import StaleEdit, clean_text, in_force
 from portal.problems import DomainError, refuse_together
 from portal.progress.confidence import LEVELS, rated
 from portal.reports.events import check_before_submission, transition_recorded
+from portal.reports.obligations import reports_on
 from portal.reports.report import (
     ACTION_FROM,
     EDITABLE,
@@ -60,6 +61,9 @@ def open_report(unit: Unit, period: ReportingPeriod, user_id: int | None) -> Uni
                              "can be started from that day.", year=period.year,
                              day=clock.shown(period.opens_on()))])
     framework = db.session.scalar(select(Framework).where(Framework.id == period.framework_id))
+    if not reports_on(unit, framework):
+        raise ReportError([_("A unit of this kind does not report on this plan: its "
+                             "reporting obligations expect other units.")])
     version = framework.published()
     if version is None:
         raise ReportError([_("The plan to report on has no published version.")])
