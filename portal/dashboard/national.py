@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from portal.extensions import db
 from portal.frameworks.framework import Framework
@@ -133,8 +133,9 @@ class _Province:
     mapped: dict[int, list[tuple[Indicator, IndicatorMapping]]]
     live: LiveAggregate | None = None
     computed: bool = False
-    # (report id, unit code, year, indicator id), in the order of the year, then the unit
-    rows: list[tuple[int, str, int, int]] | None = None
+    # each counted report with the ids of the mapped indicators it gave a value for, in
+    # the order of the year, then the unit
+    counted: list[tuple[ReportRef, set[int]]] | None = None
 
     def figures(self, year: int, texts: bool) -> LiveAggregate | None:
         if not self.computed:
@@ -147,26 +148,27 @@ class _Province:
         entered the year's figures (that year; up to it for cumulative and stock ones)."""
         if not indicators:
             return []
-        if self.rows is None:
-            self.rows = _report_rows(self.unit, self.framework, sorted(
+        if self.counted is None:
+            self.counted = _counted_reports(self.unit, self.framework, sorted(
                 {i.id for feeding in self.mapped.values() for i, _m in feeding}), year)
         wanted = {i.id for i in indicators}
         every_year = any(time_behaviour(i) != TimeBehaviour.PER_YEAR for i in indicators)
-        # one row per value read: each report once, in the order of the first
-        return list(dict.fromkeys(
-            ReportRef(report_id=r[0], unit_code=r[1], year=r[2]) for r in self.rows
-            if r[3] in wanted and (every_year or r[2] == year)))
+        return [ref for ref, given in self.counted
+                if (every_year or ref.year == year) and not wanted.isdisjoint(given)]
 
 
-def _report_rows(province: Unit, framework: Framework, indicator_ids: list[int], year: int
-                 ) -> list[tuple[int, str, int, int]]:
+def _counted_reports(province: Unit, framework: Framework, indicator_ids: list[int],
+                     year: int) -> list[tuple[ReportRef, set[int]]]:
     """The counted reports of the province's subtree up to ``year`` with a value of one
-    of ``indicator_ids``: (report id, unit code, year, indicator id)."""
+    of ``indicator_ids``, each with the ids it gave a value for: one row per report (a
+    flag per indicator), not one per value."""
     if not indicator_ids:
         return []
     members = members_of(province.id, as_now=True)
-    return [tuple(r) for r in db.session.execute(
-        select(UnitReport.id, Unit.code, ReportingPeriod.year, ReportValue.indicator_id)
+    given = [func.max(case((ReportValue.indicator_id == i, 1), else_=0)).label(f"i{n}")
+             for n, i in enumerate(indicator_ids)]
+    rows = db.session.execute(
+        select(UnitReport.id, Unit.code, ReportingPeriod.year, *given)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
         .join(Unit, Unit.id == UnitReport.unit_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
@@ -176,7 +178,12 @@ def _report_rows(province: Unit, framework: Framework, indicator_ids: list[int],
                ReportValue.indicator_id.in_(indicator_ids),
                (ReportValue.value.isnot(None)) | (ReportValue.denominator.isnot(None))
                | (ReportValue.text != ""))
-        .order_by(ReportingPeriod.year, *natural_order(Unit)))]
+        .group_by(UnitReport.id, ReportingPeriod.year, Unit.id, Unit.code, Unit.kind,
+                  Unit.search_name)
+        .order_by(ReportingPeriod.year, *natural_order(Unit), UnitReport.id)).all()
+    return [(ReportRef(report_id=r[0], unit_code=r[1], year=r[2]),
+             {i for i, flag in zip(indicator_ids, r[3:], strict=True) if flag})
+            for r in rows]
 
 
 def _provinces(national: Framework) -> list[_Province]:
