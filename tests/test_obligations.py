@@ -282,3 +282,66 @@ def test_the_home_page_counts_days_to_the_obligations_date(app: Flask, nation: i
         unit = _unit("NP3")
         items = own_work(unit, Reach(user_id=None, roles={unit.id: frozenset({Role.DRAFTER})}))
         assert items[0].text == "Báo cáo năm 2026: còn 5 ngày" and items[0].tone == "warning"
+
+
+def test_the_api_gives_each_obligations_rate_and_timeliness(app: Flask, nation: int) -> None:
+    """The ministry's aggregate through the API, by hand: the national obligation
+    (provinces to N by 15/12/2026) expects NP1, NP2 and NP3; NP1 (05/12) and NP2 (23:30
+    on 15/12, accepted) submitted on time: 3 expected, 2 submitted, 2 on time, 1
+    accepted → rate 2/3, timeliness 2/3. By child: NP1 1/1 on time, NP3 0/1, the
+    ministry's office N.VP is expected by no obligation. The totals' keys are those of
+    before; a unit the caller may not see is a 404."""
+    from portal.accounts.service import create_user, grant, issue_token
+
+    with system_scope("test data"):
+        leader = create_user("u.n.leader", "Mat-khau-dai-2026")
+        grant(leader, _unit("N"), "leader")
+        outsider = create_user("u.np1.leader", "Mat-khau-dai-2026")
+        grant(outsider, _unit("NP1"), "leader")
+        tokens = {"N": issue_token(leader), "NP1": issue_token(outsider)}
+        db.session.commit()
+    client = app.test_client()
+
+    def get(path: str, who: str = "N"):
+        return client.get(path, headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    body = get("/api/v1/units/N/aggregates?year=2026").get_json()
+    assert set(body) == {"unit", "year", "indicators", "reporting", "children",
+                         "obligations"}
+    assert body["reporting"] == {"expected": 3, "submitted": 2, "on_time": 2, "accepted": 1,
+                                 "rate": pytest.approx(2 / 3),
+                                 "timeliness": pytest.approx(2 / 3)}
+    (obligation,) = body["obligations"]
+    assert obligation == {
+        "obligation": obligation["obligation"], "name": "Báo cáo Bộ",
+        "reporters": ["province"], "receiver": "N",
+        "receiver_name": "Bộ Khoa học và Công nghệ", "due_date": "2026-12-15",
+        "expected": 3, "submitted": 2, "on_time": 2, "accepted": 1,
+        "rate": pytest.approx(2 / 3), "timeliness": pytest.approx(2 / 3)}
+    with system_scope("test"):
+        assert obligation["obligation"] == db.session.scalar(select(ReportObligation.id).where(
+            ReportObligation.framework_id == nation))
+    children = {c["unit"]: c for c in body["children"]}
+    assert set(children) == {"N.VP", "NP1", "NP2", "NP3"}
+    for child in children.values():
+        assert set(child) == {"unit", "indicators", "reporting", "obligations"}
+    figures = {code: {k: c["obligations"][0][k] for k in
+                      ("expected", "submitted", "on_time", "rate", "timeliness")}
+               for code, c in children.items()}
+    assert figures == {
+        "N.VP": {"expected": 0, "submitted": 0, "on_time": 0, "rate": None,
+                 "timeliness": None},
+        "NP1": {"expected": 1, "submitted": 1, "on_time": 1, "rate": 1.0, "timeliness": 1.0},
+        "NP2": {"expected": 1, "submitted": 1, "on_time": 1, "rate": 1.0, "timeliness": 1.0},
+        "NP3": {"expected": 1, "submitted": 0, "on_time": 0, "rate": 0.0,
+                "timeliness": 0.0}}
+    # NP3 submits at 00:30 on 16/12: submitted, but late by the obligation's date
+    with system_scope("test data"):
+        file_status(nation, "NP3", 2026, "submitted", DEC_16)
+        db.session.commit()
+    late = get("/api/v1/units/N/aggregates?year=2026").get_json()["obligations"][0]
+    assert (late["submitted"], late["on_time"], late["rate"]) == (3, 2, 1.0)
+    # isolation: the ministry is not NP1's leader's to see, nor a sibling province
+    for code in ("N", "NP2"):
+        response = get(f"/api/v1/units/{code}/aggregates?year=2026", "NP1")
+        assert response.status_code == 404, code

@@ -268,7 +268,29 @@ DOCUMENT = {
                                   '{"value", "numerator", "denominator"}, sums {"value"}, '
                                   'texts {"texts": [{"unit", "text"}]}'}},
                               "reporting": {"$ref": "#/components/schemas/Reporting"},
+                              "obligations": {"type": "array", "description": (
+                                  "the live aggregate only (not a consolidation's "
+                                  "snapshot): each reporting obligation's reporting for "
+                                  "the year, the totals' reporting split by who reports; "
+                                  "each child has its own"), "items": {
+                                  "$ref": "#/components/schemas/ObligationReporting"}},
                               "children": {"type": "array", "items": {"type": "object"}}}},
+            "ObligationReporting": {"type": "object", "properties": {
+                "obligation": {"type": ["integer", "null"],
+                               "description": "its id; null: the framework's implicit "
+                                              "default obligation"},
+                "name": {"type": "string"},
+                "reporters": {"type": "array", "items": {"type": "string"},
+                              "description": "the kinds of unit that report under it"},
+                "receiver": {"type": ["string", "null"],
+                             "description": "the code of the unit that receives them"},
+                "receiver_name": {"type": ["string", "null"]},
+                "due_date": {"type": "string", "format": "date",
+                             "description": "its due date for the year's period"},
+                "expected": {"type": "integer"}, "submitted": {"type": "integer"},
+                "on_time": {"type": "integer"}, "accepted": {"type": "integer"},
+                "rate": {"type": ["number", "null"]},
+                "timeliness": {"type": ["number", "null"]}}},
             "Consolidation": {"type": "object", "required": ["id", "status", "progress"],
                               "properties": {
                                   "id": {"type": "integer"}, "unit": {"type": "string"},

@@ -473,8 +473,9 @@ def report_transition(code: str, year: int) -> ResponseReturnValue:
 @bp.get("/units/<code>/aggregates")
 def aggregates(code: str) -> ResponseReturnValue:
     """The live aggregate of the unit's subtree for ``?year=`` (and ``?framework=``); the
-    units as they are now, or ``?as=was``: as they were that year."""
-    from portal.reports.aggregate import aggregate
+    units as they are now, or ``?as=was``: as they were that year. Beside the totals,
+    each reporting obligation's rate and timeliness (``obligations``)."""
+    from portal.reports.aggregate_document import aggregate_document
 
     found = unit_or_404(code)
     year = request.args.get("year", type=int)
@@ -482,7 +483,8 @@ def aggregates(code: str) -> ResponseReturnValue:
         return error_response(400, "missing_parameter", "give the year: ?year=2026")
     period = _report_period(found, year)
     framework = visible_or_404(Framework, period.framework_id)
-    return jsonify(aggregate(found, framework, year, as_now=request.args.get("as") != "was"))
+    return jsonify(aggregate_document(found, framework, period,
+                                      as_now=request.args.get("as") != "was"))
 
 
 @bp.get("/units/<code>/progress")

@@ -25,14 +25,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from portal.extensions import db
 from portal.frameworks.framework import Framework
 from portal.frameworks.indicator import Aggregation, Indicator, IndicatorKind, TimeBehaviour
 from portal.frameworks.mapping import IndicatorMapping, MappingMode
 from portal.frameworks.period import ReportingPeriod
-from portal.reports.aggregate import COUNTED, compute, members_of, time_behaviour
+from portal.reports.aggregate import (
+    COUNTED,
+    LiveAggregate,
+    compute,
+    members_of,
+    time_behaviour,
+)
 from portal.reports.report import ReportValue, UnitReport
 from tenants.ordering import natural_order
 from tenants.unit import Unit
@@ -115,39 +121,103 @@ def _decimal(number: float | int | None) -> Decimal | None:
     return None if number is None else Decimal(str(number))
 
 
-def _reports(province: Unit, framework: Framework, indicators: list[Indicator], year: int
-             ) -> list[ReportRef]:
-    """The counted reports of the province's subtree whose values of ``indicators``
-    entered the year's figures (that year; up to it for cumulative and stock ones)."""
-    if not indicators:
+@dataclass
+class _Province:
+    """One province implementing the national plan, as a board reads it: its own
+    figures computed once for the year (``compute``), and the counted reports of its
+    mapped indicators read once — for every national indicator of the board."""
+
+    unit: Unit
+    framework: Framework
+    # national indicator id -> the province's indicators feeding it, with their mapping
+    mapped: dict[int, list[tuple[Indicator, IndicatorMapping]]]
+    live: LiveAggregate | None = None
+    computed: bool = False
+    # each counted report with the ids of the mapped indicators it gave a value for, in
+    # the order of the year, then the unit
+    counted: list[tuple[ReportRef, set[int]]] | None = None
+
+    def figures(self, year: int, texts: bool) -> LiveAggregate | None:
+        if not self.computed:
+            self.live = compute(self.unit, self.framework, [year], texts=texts)
+            self.computed = True
+        return self.live
+
+    def reports(self, indicators: list[Indicator], year: int) -> list[ReportRef]:
+        """The counted reports of the province's subtree whose values of ``indicators``
+        entered the year's figures (that year; up to it for cumulative and stock ones)."""
+        if not indicators:
+            return []
+        if self.counted is None:
+            self.counted = _counted_reports(self.unit, self.framework, sorted(
+                {i.id for feeding in self.mapped.values() for i, _m in feeding}), year)
+        wanted = {i.id for i in indicators}
+        every_year = any(time_behaviour(i) != TimeBehaviour.PER_YEAR for i in indicators)
+        return [ref for ref, given in self.counted
+                if (every_year or ref.year == year) and not wanted.isdisjoint(given)]
+
+
+def _counted_reports(province: Unit, framework: Framework, indicator_ids: list[int],
+                     year: int) -> list[tuple[ReportRef, set[int]]]:
+    """The counted reports of the province's subtree up to ``year`` with a value of one
+    of ``indicator_ids``, each with the ids it gave a value for: one row per report (a
+    flag per indicator), not one per value."""
+    if not indicator_ids:
         return []
-    every_year = any(time_behaviour(i) != TimeBehaviour.PER_YEAR for i in indicators)
     members = members_of(province.id, as_now=True)
+    given = [func.max(case((ReportValue.indicator_id == i, 1), else_=0)).label(f"i{n}")
+             for n, i in enumerate(indicator_ids)]
     rows = db.session.execute(
-        select(UnitReport.id, Unit.code, ReportingPeriod.year)
+        select(UnitReport.id, Unit.code, ReportingPeriod.year, *given)
         .join(ReportingPeriod, ReportingPeriod.id == UnitReport.period_id)
         .join(Unit, Unit.id == UnitReport.unit_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
         .join(ReportValue, ReportValue.report_id == UnitReport.id)
-        .where(ReportingPeriod.framework_id == framework.id,
-               ReportingPeriod.year <= year if every_year else ReportingPeriod.year == year,
+        .where(ReportingPeriod.framework_id == framework.id, ReportingPeriod.year <= year,
                UnitReport.status.in_(COUNTED),
-               ReportValue.indicator_id.in_([i.id for i in indicators]),
+               ReportValue.indicator_id.in_(indicator_ids),
                (ReportValue.value.isnot(None)) | (ReportValue.denominator.isnot(None))
                | (ReportValue.text != ""))
-        .order_by(ReportingPeriod.year, *natural_order(Unit))).all()
-    # one row per value read: each report once, in the order of the first
-    unique = dict.fromkeys(ReportRef(report_id=r[0], unit_code=r[1], year=r[2]) for r in rows)
-    return list(unique)
+        .group_by(UnitReport.id, ReportingPeriod.year, Unit.id, Unit.code, Unit.kind,
+                  Unit.search_name)
+        .order_by(ReportingPeriod.year, *natural_order(Unit), UnitReport.id)).all()
+    return [(ReportRef(report_id=r[0], unit_code=r[1], year=r[2]),
+             {i for i, flag in zip(indicator_ids, r[3:], strict=True) if flag})
+            for r in rows]
 
 
-def _contribution(national: Indicator, year: int, province: Unit, framework: Framework,
-                  mapped: list[tuple[Indicator, IndicatorMapping]]) -> Contribution:
-    share = Contribution(province=province, framework=framework, mapped=mapped)
+def _provinces(national: Framework) -> list[_Province]:
+    """The provinces whose published frameworks implement ``national`` (visible to the
+    caller), each with its mapping to the national indicators: three statements."""
+    frameworks = implementing(national)
+    owners = {u.id: u for u in db.session.scalars(select(Unit).where(
+        Unit.id.in_([f.owner_unit_id for f in frameworks])))}
+    versions = {f.id: v for f in frameworks if (v := f.published()) is not None}
+    mapped: dict[int, dict[int, list[tuple[Indicator, IndicatorMapping]]]] = {}
+    if versions:
+        for indicator, mapping in db.session.execute(
+                select(Indicator, IndicatorMapping)
+                .join(IndicatorMapping, IndicatorMapping.indicator_id == Indicator.id)
+                .where(IndicatorMapping.version_id.in_([v.id for v in versions.values()]),
+                       IndicatorMapping.national_indicator_id.isnot(None))
+                .order_by(Indicator.position, Indicator.id)).tuples():
+            assert mapping.national_indicator_id is not None  # noqa: S101 - filtered
+            mapped.setdefault(mapping.version_id, {}).setdefault(
+                mapping.national_indicator_id, []).append((indicator, mapping))
+    return [_Province(unit=owners[f.owner_unit_id], framework=f,
+                      mapped=mapped.get(versions[f.id].id, {}))
+            for f in frameworks if f.owner_unit_id in owners and f.id in versions]
+
+
+def _contribution(national: Indicator, year: int, province: _Province,
+                  texts: bool) -> Contribution:
+    mapped = province.mapped.get(national.id, [])
+    share = Contribution(province=province.unit, framework=province.framework,
+                         mapped=mapped)
     if not mapped:
         share.missing = "unmapped"
         return share
-    live = compute(province, framework, [year], texts=national.kind == IndicatorKind.TEXT)
+    live = province.figures(year, texts)
     if live is None or year not in live.years:
         share.missing = "no period"
         return share
@@ -159,7 +229,7 @@ def _contribution(national: Indicator, year: int, province: Unit, framework: Fra
         if share.value is None:
             share.missing = "no data"
     elif national.aggregation == Aggregation.NONE:
-        share.texts = [{"province": province.code, **t}
+        share.texts = [{"province": province.unit.code, **t}
                        for i, _m in mapped for t in figures[i.id].get("texts", [])]
         if not share.texts:
             share.missing = "no data"
@@ -178,32 +248,27 @@ def _contribution(national: Indicator, year: int, province: Unit, framework: Fra
             share.missing = "no data"
         share.numerator, share.denominator = numerator, denominator
     if share.counts:
-        share.reports = _reports(province, framework, [i for i, _m in mapped], year)
+        share.reports = province.reports([i for i, _m in mapped], year)
     return share
 
 
-def national_figure(indicator: Indicator, year: int) -> NationalFigure:
+def national_figure(indicator: Indicator, year: int,
+                    provinces: list[_Province] | None = None, *,
+                    texts: bool | None = None) -> NationalFigure:
     """``indicator`` (of the national plan's published version) for ``year``, over every
-    province whose framework implements the national plan."""
-    national = db.session.get(Framework, _framework_id(indicator))
-    assert national is not None  # noqa: S101 - the indicator's own framework
-    provinces = implementing(national)
-    owners = {u.id: u for u in db.session.scalars(select(Unit).where(
-        Unit.id.in_([f.owner_unit_id for f in provinces])))}
-    figure = NationalFigure(indicator=indicator, year=year, contributions=[])
-    for framework in provinces:
-        owner = owners.get(framework.owner_unit_id)
-        version = framework.published()
-        if owner is None or version is None:
-            continue
-        rows = db.session.execute(
-            select(Indicator, IndicatorMapping)
-            .join(IndicatorMapping, IndicatorMapping.indicator_id == Indicator.id)
-            .where(IndicatorMapping.version_id == version.id,
-                   IndicatorMapping.national_indicator_id == indicator.id)
-            .order_by(Indicator.position)).tuples().all()
-        figure.contributions.append(_contribution(indicator, year, owner, framework,
-                                                  list(rows)))
+    province whose framework implements the national plan.
+
+    ``provinces``: as ``_provinces`` read them, for a board that asks for every national
+    indicator — each province's figures are then computed once for all of them (with
+    the texts when ``texts``), not once per indicator."""
+    if provinces is None:
+        national = db.session.get(Framework, _framework_id(indicator))
+        assert national is not None  # noqa: S101 - the indicator's own framework
+        provinces = _provinces(national)
+    if texts is None:
+        texts = indicator.kind == IndicatorKind.TEXT
+    figure = NationalFigure(indicator=indicator, year=year, contributions=[
+        _contribution(indicator, year, province, texts) for province in provinces])
     counted = [c for c in figure.contributions if c.counts]
     if indicator.aggregation == Aggregation.SUM:
         figure.value = sum((c.value for c in counted if c.value is not None), Decimal(0)) \
@@ -277,9 +342,12 @@ def national_board(unit: Unit, year: int | None = None) -> NationalBoard:
             years, key=lambda y: (abs(y - this_year), -y))
     version = national.published()
     assert version is not None  # noqa: S101 - chosen for it above
-    figures = [national_figure(i, year) for i in db.session.scalars(
-        select(Indicator).where(Indicator.version_id == version.id)
-        .order_by(Indicator.position))]
+    indicators = list(db.session.scalars(select(Indicator).where(
+        Indicator.version_id == version.id).order_by(Indicator.position)))
+    # each province read once for every indicator: its figures, its mapping, its reports
+    shared = _provinces(national)
+    texts = any(i.kind == IndicatorKind.TEXT for i in indicators)
+    figures = [national_figure(i, year, shared, texts=texts) for i in indicators]
     provinces: dict[int, Unit] = {}
     for figure in figures:
         for c in figure.contributions:
