@@ -42,6 +42,35 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 @pytest.fixture(scope="session")
+def today_demo(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[Live]:
+    """A second deployment, of today's demo (``flask demo seed``: new Hưng Yên under the
+    ministry, December 2026), for the modules that walk it: the demo's own journey first,
+    then the second province's onboarding, which adds to it. SQLite, or the PostgreSQL
+    database E2E_TODAY_DATABASE_URL names (with E2E_TODAY_MIGRATION_DATABASE_URL) — not
+    E2E_DATABASE_URL, which is the legacy deployment's (``live``)."""
+    own_pg = os.environ.get("E2E_TODAY_DATABASE_URL")
+    saved = {k: os.environ.get(k) for k in ("E2E_DATABASE_URL", "E2E_MIGRATION_DATABASE_URL")}
+    if own_pg:
+        os.environ["E2E_DATABASE_URL"] = own_pg
+        os.environ["E2E_MIGRATION_DATABASE_URL"] = os.environ.get(
+            "E2E_TODAY_MIGRATION_DATABASE_URL", "")
+    try:
+        deployment = prepare(tmp_path_factory.mktemp("today"), seed_args=(),
+                             sqlite=not own_pg)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    try:
+        deployment.start_server()
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+@pytest.fixture(scope="session")
 def server(live: Live) -> str:
     return live.url
 

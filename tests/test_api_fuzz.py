@@ -18,6 +18,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.core import NotSet
 
+from tests.conftest import SharedWorld
+
+# Every test here reads the permission matrix's world and objects, or changes them in its
+# own savepoint: built once for the module (tests/conftest.py, shared_world).
+
+
+@pytest.fixture
+def world(shared_world: SharedWorld):
+    return shared_world.world
+
+
+@pytest.fixture
+def targets(shared_world: SharedWorld) -> dict[str, dict]:
+    return shared_world.targets
+
 ROLES = ("drafter", "leader", "consolidator", "admin", "anonymous")
 # Names and codes only province Q1 holds (tests.conftest.TREE_CSV): an answer that
 # carries one has leaked a unit the caller may not see.

@@ -10,24 +10,18 @@ tests/browsing.py is the legacy demo the PRODUCT.md journeys start from.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from portal.demo.today import RETURN_REASON
 from tests.browsing import shot, sign_in
-from tests.live import Live, prepare
+from tests.live import Live
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def today(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[str]:
-    deployment: Live = prepare(tmp_path_factory.mktemp("today"), seed_args=(), sqlite=True)
-    try:
-        yield deployment.start_server()
-    finally:
-        deployment.stop()
+@pytest.fixture
+def today(today_demo: Live) -> str:
+    return today_demo.url     # tests/browsing.py: today's demo, this journey first
 
 
 def test_todays_hung_yen_with_its_history(browser, today: str) -> None:

@@ -21,9 +21,8 @@ owns the national plan of Decision 1703 and Hưng Yên's Plan 108 implements it,
    leader opens the national dashboard: Hưng Yên and Bắc Ninh side by side, each
    national figure the sum of the two provinces' mapped values computed by hand.
 
-Its own deployment of today's demo (``flask demo seed``): SQLite, or the PostgreSQL
-database E2E_TODAY_DATABASE_URL names (with E2E_TODAY_MIGRATION_DATABASE_URL) — not
-E2E_DATABASE_URL, which belongs to the shared deployment of tests/browsing.py.
+On the deployment of today's demo that tests/test_browser_demo.py walks first
+(tests/browsing.py, ``today_demo``: SQLite, or E2E_TODAY_DATABASE_URL).
 Screenshots: test-artifacts/province2-*.png.
 """
 
@@ -31,16 +30,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.browsing import press, shot, sign_in
-from tests.live import ROOT, Live, prepare
+from tests.live import ROOT, Live
 from tests.test_browser import first_password, slip_password
 
 pytestmark = pytest.mark.browser
@@ -123,28 +120,9 @@ with app.app_context(), system_scope("second province journey: figures"):
 """
 
 
-@pytest.fixture(scope="module")
-def today(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[Live]:
-    own_pg = os.environ.get("E2E_TODAY_DATABASE_URL")
-    saved = {k: os.environ.get(k) for k in ("E2E_DATABASE_URL", "E2E_MIGRATION_DATABASE_URL")}
-    if own_pg:
-        os.environ["E2E_DATABASE_URL"] = own_pg
-        os.environ["E2E_MIGRATION_DATABASE_URL"] = os.environ.get(
-            "E2E_TODAY_MIGRATION_DATABASE_URL", "")
-    try:
-        deployment = prepare(tmp_path_factory.mktemp("province2"), seed_args=(),
-                             sqlite=not own_pg)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    try:
-        deployment.start_server()
-        yield deployment
-    finally:
-        deployment.stop()
+@pytest.fixture
+def today(today_demo: Live) -> Live:
+    return today_demo     # tests/browsing.py: today's demo, after the demo's own journey
 
 
 def _number(text: str) -> Decimal:
