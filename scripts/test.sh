@@ -37,7 +37,8 @@ if [ "$workers" -gt 1 ] && [ $# -eq 0 ]; then
   # The job-recovery drills time worker processes against Redis outages and kills: beside
   # a second test worker on a 2-core machine they miss their deadlines, so they run alone,
   # in one process, after the rest.
-  .venv/bin/pytest "${parallel[@]}" --ignore=tests/test_job_recovery.py
+  # (--durations: the slowest tests in the log, where the run's time goes)
+  .venv/bin/pytest "${parallel[@]}" --ignore=tests/test_job_recovery.py --durations=25
   .venv/bin/pytest tests/test_job_recovery.py
 else
   .venv/bin/pytest "${parallel[@]}" "$@"
