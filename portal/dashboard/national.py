@@ -143,7 +143,8 @@ class _Province:
     def figures(self, year: int, texts: bool) -> LiveAggregate | None:
         if not self.computed:
             with narrow_scope(self.unit.id, "national board: one province's figures"):
-                self.live = compute(self.unit, self.framework, [year], texts=texts)
+                self.live = compute(self.unit, self.framework, [year], texts=texts,
+                                    by_child=False)
             self.computed = True
         return self.live
 
