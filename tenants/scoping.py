@@ -161,6 +161,68 @@ def use_scope(scope: Scope | None) -> Iterator[Scope | None]:
         _current.reset(token)
 
 
+@contextmanager
+def narrow_scope(root_id: int, reason: str = "") -> Iterator[Scope]:
+    """Run the block under the subtree of ``root_id`` only: a part of the current scope.
+
+    For work that reads one subtree of what the caller sees (the national board computes
+    each province's figures in turn under the ministry leader's scope): row-level security
+    and the guard then carry that subtree's units in every statement, not the caller's.
+
+    Refused (``OutOfScope``) unless the current scope already contains the whole subtree:
+    the system scope does; otherwise ``root_id`` must lie in the subtree of one of the
+    scope's roots (a unit seen by itself does not give its subtree). Unlike ``use_scope``
+    the identity map is kept — every row loaded inside is also inside the caller's scope,
+    so the objects the caller holds stay attached — except what only a narrower scope can
+    get wrong: the relationships (collections, references) loaded inside the block, which
+    could miss what lies outside the subtree; they are expired on the way out and load
+    again, under the caller's scope, when next used. The previous scope comes back
+    afterwards, also after an exception.
+    """
+    scope = _current.get()
+    if scope is None:
+        raise NoTenantScope("narrowing with no tenant scope bound")
+    if not scope.everything:
+        session = _session()
+        inside = session is not None and session.execute(
+            select(_closure.c.descendant_id).where(
+                _closure.c.descendant_id == root_id,
+                _closure.c.ancestor_id.in_(sorted(scope.subtree_roots)))).first() is not None
+        if not inside:
+            raise OutOfScope(f"unit {root_id} is not inside the current scope")
+    session = _session()
+    loaded = _loaded_relationships(session)
+    narrowed = Scope(subtree_roots=frozenset({root_id}),
+                     reason=reason or f"narrowed from: {scope.reason}")
+    token = _current.set(narrowed)
+    try:
+        yield narrowed
+        _session()  # work done inside is written under the narrowed scope
+    finally:
+        _current.reset(token)
+        _expire_loaded_since(session, loaded)
+
+
+def _loaded_relationships(session: Session | None) -> dict[object, frozenset[str]]:
+    """The relationships loaded now on every object of the session, by identity."""
+    if session is None:
+        return {}
+    return {state.key: frozenset(state.dict.keys() & state.mapper.relationships.keys())
+            for state in session.identity_map.all_states()}
+
+
+def _expire_loaded_since(session: Session | None,
+                         before: dict[object, frozenset[str]]) -> None:
+    if session is None:
+        return
+    for state in session.identity_map.all_states():
+        names = (state.dict.keys() & state.mapper.relationships.keys()) - before.get(
+            state.key, frozenset())
+        obj = state.obj()
+        if names and obj is not None:
+            session.expire(obj, sorted(names))
+
+
 def bind_scope(scope: Scope | None) -> Token[Scope | None]:
     """Bind ``scope`` until ``unbind_scope(token)``; for request hooks that cannot nest."""
     _enter(None)

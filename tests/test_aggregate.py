@@ -100,6 +100,31 @@ def test_each_child(province: int) -> None:
     assert children["P1.SKHCN"]["indicators"]["II.1.a"]["value"] == 1.0
 
 
+def test_the_totals_alone_equal_the_totals_by_child(province: int) -> None:
+    """``by_child=False`` (the national board's): the same totals, grouped by the root
+    only — one group, the root's, where the default has one per child."""
+    from portal.reports.aggregate import compute as live_figures
+
+    with system_scope("test"):
+        unit = db.session.scalar(select(Unit).where(Unit.code == "P1"))
+        fw = framework(province)
+        for year in (2025, 2026):
+            by_child = live_figures(unit, fw, [year])
+            whole = live_figures(unit, fw, [year], by_child=False)
+            assert by_child is not None and whole is not None
+            assert whole.reporting(year) == by_child.reporting(year)
+            assert whole.plans_issued(year) == by_child.plans_issued(year)
+            for indicator in by_child.indicators:
+                assert whole.indicator(indicator, year) == by_child.indicator(indicator, year)
+            assert set(whole.sums.rates[year]) == {unit.id}
+            assert len(by_child.sums.rates[year]) == 3       # D1, D2, P1.SKHCN
+            assert set(whole.sums.flows[year]) == {unit.id}
+        # the hand-computed figures of test_the_province
+        assert whole.reporting(2026)["expected"] == 5
+        assert whole.indicator(by_child.indicators[3], 2026) == {
+            "value": 0.125, "numerator": 15, "denominator": 120}
+
+
 def test_an_earlier_year(province: int) -> None:
     result = compute(province, year=2025)
     values = result["indicators"]

@@ -13,6 +13,8 @@ from tenants.scoping import (
     OutOfScope,
     Scope,
     TenantScoped,
+    current_scope,
+    narrow_scope,
     system_scope,
     use_scope,
 )
@@ -191,3 +193,73 @@ def test_on_sqlite_raw_sql_is_the_known_hole(world) -> None:
     with use_scope(Scope()):
         assert db.session.scalars(select(Unit)).all() == []  # the guard holds…
         assert db.session.execute(text("SELECT count(*) FROM unit")).scalar() == 10  # …raw SQL not
+
+
+# ---- narrowing to a subtree of the current scope ------------------------------------------
+
+
+def test_narrowing_sees_only_that_subtree_and_keeps_what_is_loaded(world) -> None:
+    with use_scope(leader_of(world, "P1")):
+        held = db.session.scalars(select(Unit).where(Unit.code == "C11")).one()
+        with narrow_scope(world.unit_ids["D1"]) as narrowed:
+            assert narrowed == leader_of(world, "D1")
+            assert current_scope() == leader_of(world, "D1")
+            assert codes_visible() == {"D1", "C11", "C12"}
+            assert db.session.scalars(select(Unit).where(Unit.code == "C21")).all() == []
+            assert held in db.session        # the identity map was kept
+        assert held in db.session and held.code == "C11"
+        assert current_scope() == leader_of(world, "P1")
+        assert codes_visible() == {"P1", "P1.SKHCN", "D1", "C11", "C12", "D2", "C21"}
+
+
+def test_a_reference_loaded_inside_loads_again_under_the_callers_scope(world) -> None:
+    """The province above a district is outside the district's subtree: a reference
+    loaded inside the narrowed block is empty there, and must not stay so afterwards."""
+    with use_scope(leader_of(world, "P1")):
+        district = db.session.scalars(select(Unit).where(Unit.code == "D1")).one()
+        with narrow_scope(world.unit_ids["D1"]):
+            assert district.parent is None
+        assert district.parent is not None and district.parent.code == "P1"
+
+
+def test_narrowing_within_the_system_scope(world) -> None:
+    with system_scope("test: narrow from everything"):
+        with narrow_scope(world.unit_ids["Q1"]):
+            assert codes_visible() == {"Q1", "QD", "QC"}
+        assert current_scope() is not None and current_scope().everything
+
+
+def test_narrowing_to_a_unit_outside_the_scope_is_refused(world) -> None:
+    with use_scope(leader_of(world, "D1")):
+        for code in ("Q1", "QC", "P1", "C21"):      # elsewhere, or above the scope
+            with pytest.raises(OutOfScope), narrow_scope(world.unit_ids[code]):
+                pass
+            assert current_scope() == leader_of(world, "D1")
+        with narrow_scope(world.unit_ids["D1"]):    # the scope's own root: allowed
+            assert codes_visible() == {"D1", "C11", "C12"}
+    # a unit seen alone: not its subtree
+    with use_scope(own_unit(world, "D1")), pytest.raises(OutOfScope), \
+            narrow_scope(world.unit_ids["D1"]):
+        pass
+    with use_scope(None), pytest.raises(NoTenantScope), narrow_scope(world.unit_ids["D1"]):
+        pass
+
+
+def test_the_previous_scope_comes_back_after_an_exception(world) -> None:
+    with use_scope(leader_of(world, "P1")):
+        with pytest.raises(RuntimeError), narrow_scope(world.unit_ids["D2"]):
+            assert codes_visible() == {"D2", "C21"}
+            raise RuntimeError("inside")
+        assert current_scope() == leader_of(world, "P1")
+        assert "C11" in codes_visible()
+
+
+@pytest.mark.postgres
+@pytest.mark.rls
+def test_narrowing_narrows_row_level_security_too(world) -> None:
+    with use_scope(leader_of(world, "P1")):
+        with narrow_scope(world.unit_ids["D1"]):
+            rows = db.session.execute(text("SELECT code FROM unit ORDER BY code")).scalars()
+            assert rows.all() == ["C11", "C12", "D1"]
+        rows = db.session.execute(text("SELECT code FROM unit ORDER BY code")).scalars()
+        assert rows.all() == ["C11", "C12", "C21", "D1", "D2", "P1", "P1.SKHCN"]

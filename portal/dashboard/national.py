@@ -17,7 +17,9 @@ indicators, then through the mapping:
 A province that has mapped nothing to the indicator, or has no figure for the year, adds
 nothing and is listed as such; the national figure is never a sum of percentages.
 The caller's scope limits what is read, as everywhere: the ministry's people see every
-province below it.
+province below it. Each province's figures and trace are read under that province's
+subtree only (``tenants.scoping.narrow_scope``, a part of the caller's scope), so
+row-level security and the guard carry one province's units, not the country's.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from portal.reports.aggregate import (
 )
 from portal.reports.report import ReportValue, UnitReport
 from tenants.ordering import natural_order
+from tenants.scoping import narrow_scope
 from tenants.unit import Unit
 
 
@@ -139,7 +142,9 @@ class _Province:
 
     def figures(self, year: int, texts: bool) -> LiveAggregate | None:
         if not self.computed:
-            self.live = compute(self.unit, self.framework, [year], texts=texts)
+            with narrow_scope(self.unit.id, "national board: one province's figures"):
+                self.live = compute(self.unit, self.framework, [year], texts=texts,
+                                    by_child=False)
             self.computed = True
         return self.live
 
@@ -149,8 +154,9 @@ class _Province:
         if not indicators:
             return []
         if self.counted is None:
-            self.counted = _counted_reports(self.unit, self.framework, sorted(
-                {i.id for feeding in self.mapped.values() for i, _m in feeding}), year)
+            with narrow_scope(self.unit.id, "national board: one province's trace"):
+                self.counted = _counted_reports(self.unit, self.framework, sorted(
+                    {i.id for feeding in self.mapped.values() for i, _m in feeding}), year)
         wanted = {i.id for i in indicators}
         every_year = any(time_behaviour(i) != TimeBehaviour.PER_YEAR for i in indicators)
         return [ref for ref, given in self.counted

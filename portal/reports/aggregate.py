@@ -386,9 +386,16 @@ def _value_sums(statement: Select, value: Any) -> Select:
 
 
 def compute(root: Unit, framework: Framework, years: list[int], *,
-            texts: bool = True, as_now: bool = True) -> LiveAggregate | None:
+            texts: bool = True, as_now: bool = True,
+            by_child: bool = True) -> LiveAggregate | None:
     """The live figures of ``root``'s subtree for ``years`` (texts for the last one),
     with the tree as it is now (``members_of``) or as it was.
+
+    ``by_child`` False: for a caller that needs only the subtree's totals (the national
+    board, for each province). The sums are then grouped by year, kind and indicator
+    only, as one group keyed by the root's id, not by each child of the root: the same
+    totals from far fewer rows (a province's flows: a few hundred, not one per commune
+    and value). A child's own figures are then empty; the texts are read as before.
 
     None when the framework has no published version. Runs a fixed number of queries.
     """
@@ -424,16 +431,18 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
         select(Indicator.id, Indicator.code)
         .join(FrameworkVersion, FrameworkVersion.id == Indicator.version_id)
         .where(FrameworkVersion.framework_id == framework.id)).tuples().all())
-    _read_rates(live, framework, periods, years, members(), keys)
+    whole = None if by_child else root.id
+    _read_rates(live, framework, periods, years, members(), keys, whole)
     by_behaviour: dict[str, list[str]] = defaultdict(list)
     for indicator in indicators:
         by_behaviour[time_behaviour(indicator)].append(indicator.code)
     flow_codes = by_behaviour[TimeBehaviour.PER_YEAR] + by_behaviour[TimeBehaviour.CUMULATIVE]
     if flow_codes:
-        _read_flows(live, periods, years[-1], members(), _codes(code_of, flow_codes), keys)
+        _read_flows(live, periods, years[-1], members(), _codes(code_of, flow_codes), keys,
+                    whole)
     if by_behaviour[TimeBehaviour.STOCK]:
         _read_stocks(live, framework, years, members(),
-                     _codes(code_of, by_behaviour[TimeBehaviour.STOCK]), keys)
+                     _codes(code_of, by_behaviour[TimeBehaviour.STOCK]), keys, whole)
     text_codes = [i.code for i in indicators if i.aggregation == Aggregation.NONE]
     if texts and text_codes:
         _read_texts(live, framework, years[-1], members_set, text_codes, keys)
@@ -441,8 +450,11 @@ def compute(root: Unit, framework: Framework, years: list[int], *,
 
 
 def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years: list[int],
-                members: FromClause, keys: list[int] | None = None) -> None:
-    """Expected, submitted, on time, accepted and plans issued, by year, child and kind."""
+                members: FromClause, keys: list[int] | None = None,
+                whole: int | None = None) -> None:
+    """Expected, submitted, on time, accepted and plans issued, by year, child and kind
+    (``whole``: by year and kind, as the one group of that id)."""
+    groups = [members.c.child_id] if whole is None else []
     unit = aliased(Unit)
     due = due_case(unit.kind, ReportingPeriod.id, [periods[y] for y in years],
                    live.obligations, due_moment, UnitReport.first_submitted_at.type)
@@ -451,7 +463,7 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
     kinds = live.reporting_kinds | {k for i in live.indicators for k in i.reporting_kind_list}
     issued = issued_plans(framework.id)
     rows = db.session.execute(
-        select(ReportingPeriod.year, members.c.child_id, unit.kind,
+        select(ReportingPeriod.year, *groups, unit.kind,
                func.count().label("expected"),
                func.count(UnitReport.id).label("submitted"),
                func.count(case((UnitReport.first_submitted_at <= due, 1))).label("on_time"),
@@ -469,9 +481,9 @@ def _read_rates(live: LiveAggregate, framework: Framework, periods: dict, years:
         .outerjoin(issued, issued.c.unit_id == unit.id)
         .where(ReportingPeriod.framework_id == framework.id, ReportingPeriod.year.in_(years),
                unit.kind.in_(sorted(kinds)))
-        .group_by(ReportingPeriod.year, members.c.child_id, unit.kind)).all()
+        .group_by(ReportingPeriod.year, *groups, unit.kind)).all()
     for row in rows:
-        live.sums.rates[row.year][row.child_id][row.kind] = {
+        live.sums.rates[row.year][row.child_id if whole is None else whole][row.kind] = {
             name: getattr(row, name) for name in RATE_FIELDS}
 
 
@@ -488,19 +500,21 @@ def _code(codes: dict[int, str]) -> ColumnElement[str]:
 
 def _read_flows(live: LiveAggregate, periods: dict[int, ReportingPeriod], last_year: int,
                 members: FromClause, codes: dict[int, str],
-                keys: list[int] | None = None) -> None:
+                keys: list[int] | None = None, whole: int | None = None) -> None:
     """Per-year and cumulative indicators: sums by the year reported for, child and kind,
-    over the units active in that year (a report counts in the year it reports on).
+    over the units active in that year (a report counts in the year it reports on);
+    ``whole``: by year and kind only, as the one group of that id.
 
     The periods' years and cut-off dates are given by their ids (a CASE), like the
     indicators' codes: no lookup of ``reporting_period`` for each report value."""
     unit = aliased(Unit)
     code = _code(codes)
+    groups = [members.c.child_id] if whole is None else []
     chosen = sorted((p for y, p in periods.items() if y <= last_year), key=lambda p: p.id)
     year = case({p.id: p.year for p in chosen}, value=UnitReport.period_id)
     cutoff = case({p.id: p.cutoff_date for p in chosen}, value=UnitReport.period_id)
     statement = (
-        select(year.label("year"), members.c.child_id, unit.kind, code.label("code"))
+        select(year.label("year"), *groups, unit.kind, code.label("code"))
         .select_from(ReportValue)
         .join(UnitReport, UnitReport.id == ReportValue.report_id)
         .join(members, members.c.unit_id == UnitReport.unit_id)
@@ -510,17 +524,20 @@ def _read_flows(live: LiveAggregate, periods: dict[int, ReportingPeriod], last_y
                UnitReport.status.in_(COUNTED),
                keyed(UnitReport.province_id, keys), keyed(ReportValue.province_id, keys),
                ReportValue.indicator_id.in_(list(codes)))
-        .group_by(year, members.c.child_id, unit.kind, code))
+        .group_by(year, *groups, unit.kind, code))
     for row in db.session.execute(_value_sums(statement, ReportValue)):
-        live.sums.flows[row.year][row.child_id][row.kind][row.code] = {
+        group = row.child_id if whole is None else whole
+        live.sums.flows[row.year][group][row.kind][row.code] = {
             name: getattr(row, name) for name in VALUE_FIELDS}
 
 
 def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int],
                  members: FromClause,
-                 codes: dict[int, str], keys: list[int] | None = None) -> None:
+                 codes: dict[int, str], keys: list[int] | None = None,
+                 whole: int | None = None) -> None:
     """Stocks: each unit's latest value up to each year (the next value it gave ends one),
-    summed by child and kind over the units active in that year."""
+    summed by child and kind over the units active in that year (``whole``: by kind
+    only, as the one group of that id)."""
     unit = aliased(Unit)
     code = _code(codes)
     given = (
@@ -543,17 +560,19 @@ def _read_stocks(live: LiveAggregate, framework: Framework, years: list[int],
                or_(ReportValue.value.isnot(None), ReportValue.denominator.isnot(None)))
     ).subquery("given")
     target = aliased(ReportingPeriod)
+    groups = [given.c.child_id] if whole is None else []
     statement = (
-        select(target.year, given.c.child_id, unit.kind, given.c.code)
+        select(target.year, *groups, unit.kind, given.c.code)
         .select_from(given)
         .join(target, and_(target.framework_id == framework.id, target.year.in_(years),
                            target.year >= given.c.year,
                            or_(given.c.next_year.is_(None), target.year < given.c.next_year)))
         .join(unit, and_(unit.id == given.c.unit_id, keyed(unit.province_id, keys),
                          active_on(unit, target.cutoff_date)))
-        .group_by(target.year, given.c.child_id, unit.kind, given.c.code))
+        .group_by(target.year, *groups, unit.kind, given.c.code))
     for row in db.session.execute(_value_sums(statement, given.c)):
-        live.sums.stocks[row.year][row.child_id][row.kind][row.code] = {
+        group = row.child_id if whole is None else whole
+        live.sums.stocks[row.year][group][row.kind][row.code] = {
             name: getattr(row, name) for name in VALUE_FIELDS}
 
 
