@@ -96,6 +96,7 @@ def test_a_new_row_carries_its_units_province(world, report_id: int) -> None:
     from portal.extensions import db
     from portal.reports.report import ReportSubmission, ReportTransition
     from tenants.scoping import system_scope
+    from tenants.unit import Unit
 
     p1 = world.unit_ids["P1"]
     with system_scope("test"):
@@ -107,8 +108,12 @@ def test_a_new_row_carries_its_units_province(world, report_id: int) -> None:
         assert keys == [p1]
         assert set(db.session.scalars(select(ReportTransition.province_id).where(
             ReportTransition.report_id == report_id))) <= {p1}
-        entries = db.session.execute(select(AuditEntry.unit_id, AuditEntry.province_id)).all()
-        assert entries and all(key == (p1 if unit else 0) for unit, key in entries)
+        entries = db.session.execute(
+            select(AuditEntry.unit_id, AuditEntry.province_id, Unit.province_id)
+            .outerjoin(Unit, Unit.id == AuditEntry.unit_id)).all()
+        assert {unit for unit, _, _ in entries} >= {None, world.unit_ids["D1"]}
+        assert [key for _, key, _ in entries] == [
+            0 if unit is None else units_key for unit, _, units_key in entries]
 
 
 @pytest.mark.postgres
