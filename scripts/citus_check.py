@@ -35,14 +35,15 @@ DISTRIBUTION_KEY = "province_id"
 # lineage; a framework and everything shared down with it (``owner_unit_id``) is read by
 # every unit below its owner, the ministry's national plan by every province, and a
 # province's framework points at the national one (``parent_id``, the indicator
-# mapping); a manual reminder goes from the ministry to units of many provinces. Why
+# mapping); a manual reminder, and a validation run started at the ministry, reach units
+# of many provinces (their per-unit rows are distributed). Why
 # each: docs/operations.md § Ready for Citus; the migration: 0034_distribution_key.
 REFERENCE_TABLES = frozenset({
     "unit", "unit_closure", "unit_lineage", "user_account", "membership", "reorganization",
     "framework", "framework_version", "framework_node", "indicator", "indicator_target",
     "reporting_period", "responsibility", "responsibility_unit", "validation_rule",
     "outlier_rule", "report_obligation", "report_obligation_due", "document_page",
-    "manual_reminder"})
+    "manual_reminder", "validation_run"})
 ROOT = Path(__file__).resolve().parents[1]
 CODE = ("portal", "tenants", "blueprints")
 LOCKS = re.compile(r"WITH\s+RECURSIVE|FOR\s+UPDATE\b|with_for_update|\.cte\([^)]*recursive=True",

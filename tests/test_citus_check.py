@@ -62,7 +62,7 @@ DISTRIBUTED = {
     "plan_task_unit", "plan_transition", "register_counter", "register_entry",
     "report_evidence", "report_submission", "report_task", "report_transition",
     "report_value", "signing_image", "unit_plan", "unit_report", "validation_notice",
-    "validation_run", "value_comment", "value_follow_up", "violation_explanation"}
+    "value_comment", "value_follow_up", "violation_explanation"}
 
 
 @pytest.mark.postgres
@@ -132,3 +132,35 @@ def test_a_child_row_cannot_leave_its_parents_province(world, report_id: int) ->
         db.session.execute(insert(ReportSubmission).values(
             report_id=report_id, unit_id=world.unit_ids["QD"], number=1,
             submitted_at=datetime(2026, 12, 4, tzinfo=UTC), content={}))
+
+
+def test_a_run_at_the_ministry_tells_a_provinces_unit(national_world) -> None:
+    """A validation run started at the ministry (a reference table) notifies a unit of a
+    province (validation_notice, distributed in the unit's province): the reference is
+    across provinces, so it must go to a reference table — both engines accept it."""
+    from sqlalchemy import select
+
+    from portal import clock
+    from portal.extensions import db
+    from portal.frameworks.period import ReportingPeriod
+    from portal.validation.rule import ValidationRule
+    from portal.validation.run import ValidationNotice, ValidationRun
+    from tenants.scoping import system_scope
+    from tests.builders import make_framework
+
+    ids = national_world.unit_ids
+    fid = make_framework("BKHCN")
+    with system_scope("test"):
+        period = db.session.scalars(select(ReportingPeriod).where(
+            ReportingPeriod.framework_id == fid)).first()
+        rule = ValidationRule(framework_id=fid, owner_unit_id=ids["BKHCN"], name="r",
+                              left="1", right="2")
+        run = ValidationRun(unit_id=ids["BKHCN"], period_id=period.id, started_by_id=None,
+                            started_at=clock.now(), status="done", findings=[])
+        db.session.add_all([rule, run])
+        db.session.flush()
+        db.session.add(ValidationNotice(unit_id=ids["NA.D1"], rule_id=rule.id,
+                                        period_id=period.id, run_id=run.id, at=clock.now()))
+        db.session.flush()
+        assert db.session.execute(select(ValidationNotice.province_id, ValidationNotice.run_id)
+                                  ).all() == [(ids["NA"], run.id)]

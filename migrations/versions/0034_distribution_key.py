@@ -14,7 +14,10 @@ A composite foreign key ``(x_id, province_id) -> parent (id, province_id)`` also
 database refuse a child row in another province than its parent's. The one parent
 whose children are legitimately in other provinces (``manual_reminder``: a reminder sent
 from the ministry to the provinces' units, each ``manual_reminder_unit`` row in its
-unit's province) is a reference table: reminders are sent by hand, a few a year.
+unit's province) is a reference table: reminders are sent by hand, a few a year. So is
+``validation_run``: a run started above the provinces (the ministry's, on the national
+plan) tells units of every province (``validation_notice``, in its unit's province);
+runs are started by hand or once a season.
 
 A row about no unit (an audit entry of a sign-in) gets key 0, the platform's own.
 
@@ -45,7 +48,7 @@ NEWLY_KEYED = (
     "document_ingest", "document_record", "indicator_mapping", "manual_reminder_unit", "notification", "plan_comment",
     "plan_revision", "plan_target", "plan_task", "plan_task_unit", "plan_transition", "register_counter", "register_entry",
     "report_evidence", "report_submission", "report_transition", "signing_image",
-    "unit_plan", "validation_notice", "validation_run", "value_comment", "value_follow_up",
+    "unit_plan", "validation_notice", "value_comment", "value_follow_up",
     "violation_explanation")
 DISTRIBUTED = KEYED_BEFORE + NEWLY_KEYED
 

@@ -12,7 +12,7 @@ from portal.extensions import Model
 from tenants.scoping import DistributionKeyed, TenantScoped
 
 
-class ValidationRun(DistributionKeyed, TenantScoped, Model):
+class ValidationRun(TenantScoped, Model):
     __tablename__ = "validation_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
