@@ -19,7 +19,7 @@ unit's province) is a reference table: reminders are sent by hand, a few a year.
 plan) tells units of every province (``validation_notice``, in its unit's province);
 runs are started by hand or once a season.
 
-A row about no unit (an audit entry of a sign-in) gets key 0, the platform's own.
+A row about no unit (an audit entry about an account) gets key 0, the platform's own.
 
 The key goes last in every key (``(id, province_id)``), so lookups by ``id`` or by the
 old unique columns keep their index. On SQLite (the embedded default, never
@@ -45,8 +45,9 @@ KEYED_BEFORE = ("unit_report", "report_value", "report_task")
 # the unit column of each of these is unit_id (their row-level security policies test it)
 NEWLY_KEYED = (
     "audit_entry", "consolidation", "consolidation_file", "consolidation_narrative",
-    "document_ingest", "document_record", "indicator_mapping", "manual_reminder_unit", "notification", "plan_comment",
-    "plan_revision", "plan_target", "plan_task", "plan_task_unit", "plan_transition", "register_counter", "register_entry",
+    "document_ingest", "document_record", "indicator_mapping", "manual_reminder_unit",
+    "notification", "plan_comment", "plan_revision", "plan_target", "plan_task",
+    "plan_task_unit", "plan_transition", "register_counter", "register_entry",
     "report_evidence", "report_submission", "report_transition", "signing_image",
     "unit_plan", "validation_notice", "value_comment", "value_follow_up",
     "violation_explanation")
@@ -88,7 +89,7 @@ def _constraints(kinds: str) -> list[tuple[str, str, str, str]]:
          ORDER BY t.relname, c.conname"""),
         {"kinds": list(kinds), "tables": list(DISTRIBUTED)}).all()
     return [(table, name, kind, definition) for table, name, kind, definition, target in rows
-            if kind != "f" or (target in DISTRIBUTED)]
+            if kind != "f" or target in DISTRIBUTED]
 
 
 def _with_key(definition: str) -> str:
