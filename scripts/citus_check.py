@@ -7,13 +7,14 @@ a multi-tenant schema (shared/notes/standards-and-scale.md § Scale-out engines)
    ``DISTRIBUTION_KEY`` — or is listed as a reference table (copied to every node);
 2. its primary key and every unique constraint include that column;
 3. every foreign key between two distributed tables includes it on both sides (a
-   foreign key to a reference table is allowed);
+   foreign key to a reference table is allowed; one from a reference table to a
+   distributed table is not);
 4. the code runs no recursive CTE and takes no row lock (``FOR UPDATE``,
    ``with_for_update``) — Citus runs those only within one shard.
 
 Prints one line per failure and a summary; exits 1 when anything fails (``--report``:
-always 0, for the docs). The key's name is this one constant: the tenant-key migration
-(0028_tenant_keys, another branch) names the column; align it here after the merge.
+always 0, for the docs). The key's name is this one constant, the column migrations
+0028_tenant_keys and 0034_distribution_key add.
 
     MIGRATION_DATABASE_URL=postgresql://portal_owner:…@127.0.0.1/portal .venv/bin/python scripts/citus_check.py
 """
@@ -28,9 +29,21 @@ from pathlib import Path
 import psycopg
 
 DISTRIBUTION_KEY = "province_id"
-# Small, shared, read everywhere: Citus reference tables (no key needed). The unit tree
-# is the tenant map itself; accounts and memberships are read by every request's reach.
-REFERENCE_TABLES = frozenset({"unit", "unit_closure", "unit_lineage", "user_account"})
+# Copied to every node (no key needed): small, written rarely, read across provinces.
+# The unit tree is the tenant map itself; accounts and memberships are read by every
+# request's reach (by user, not by province); a reorganization is referenced by the
+# lineage; a framework and everything shared down with it (``owner_unit_id``) is read by
+# every unit below its owner, the ministry's national plan by every province, and a
+# province's framework points at the national one (``parent_id``, the indicator
+# mapping); a manual reminder, and a validation run started at the ministry, reach units
+# of many provinces (their per-unit rows are distributed). Why
+# each: docs/operations.md § Ready for Citus; the migration: 0034_distribution_key.
+REFERENCE_TABLES = frozenset({
+    "unit", "unit_closure", "unit_lineage", "user_account", "membership", "reorganization",
+    "framework", "framework_version", "framework_node", "indicator", "indicator_target",
+    "reporting_period", "responsibility", "responsibility_unit", "validation_rule",
+    "outlier_rule", "report_obligation", "report_obligation_due", "document_page",
+    "manual_reminder", "validation_run"})
 ROOT = Path(__file__).resolve().parents[1]
 CODE = ("portal", "tenants", "blueprints")
 LOCKS = re.compile(r"WITH\s+RECURSIVE|FOR\s+UPDATE\b|with_for_update|\.cte\([^)]*recursive=True",
@@ -67,6 +80,9 @@ def schema_problems(found: dict, key: str = DISTRIBUTION_KEY,
     problems = [f"{t}: no {key} column (the distribution key)"
                 for t in sorted(distributed) if key not in columns.get(t, set())]
     for name, kind, table, target, cols, target_cols in found["constraints"]:
+        if table in reference and kind == "f" and target in distributed:
+            problems.append(f"{table}: foreign key {name} from a reference table to the"
+                            f" distributed {target}")
         if table not in distributed:
             continue
         if kind in ("p", "u") and key not in cols:

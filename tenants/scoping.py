@@ -23,8 +23,15 @@ from functools import cache
 from itertools import chain
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, column, event, inspect, or_, select, table
-from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy import FetchedValue, Integer, and_, column, event, inspect, or_, select, table
+from sqlalchemy.orm import (
+    Mapped,
+    Mapper,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    with_loader_criteria,
+)
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import TableClause
 
@@ -59,6 +66,15 @@ class Scope:
     @classmethod
     def nothing(cls) -> Scope:
         return cls()
+
+
+class DistributionKeyed:
+    """Mixin for the tenant models Citus would distribute by province (issue 22 item 7,
+    migration 0034): ``province_id`` is the key of the row's unit, set by the database on
+    insert (a trigger, both engines), so the ORM never sends it. ``id`` stays the ORM's
+    identity; on PostgreSQL the table's primary key is ``(id, province_id)``."""
+
+    province_id: Mapped[int | None] = mapped_column(Integer, server_default=FetchedValue())
 
 
 class TenantScoped:

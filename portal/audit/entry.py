@@ -16,7 +16,7 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class AuditAction(enum.StrEnum):
@@ -49,7 +49,7 @@ OBJECT_TYPE_LABELS = {
 }
 
 
-class AuditEntry(TenantScoped, Model):
+class AuditEntry(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "audit_entry"
     # No RETURNING on insert: an entry the writer may not read back (a new account has no
     # unit yet) must still be written, and PostgreSQL checks RETURNING rows against the

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
-class DocumentIngest(TenantScoped, Model):
+class DocumentIngest(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "document_ingest"
 
     id: Mapped[int] = mapped_column(primary_key=True)

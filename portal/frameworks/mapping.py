@@ -42,7 +42,7 @@ from portal.frameworks.indicator import (
     TimeBehaviour,
 )
 from portal.problems import DomainError
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class MappingMode(enum.StrEnum):
@@ -70,7 +70,7 @@ class MappingError(DomainError):
     """A mapping the rules refuse."""
 
 
-class IndicatorMapping(TenantScoped, Model):
+class IndicatorMapping(DistributionKeyed, TenantScoped, Model):
     """How one indicator of a province's framework version feeds the national plan."""
 
     __tablename__ = "indicator_mapping"

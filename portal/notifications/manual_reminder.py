@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class ManualReminder(TenantScoped, Model):
@@ -33,7 +33,7 @@ class ManualReminder(TenantScoped, Model):
         order_by="ManualReminderUnit.id")
 
 
-class ManualReminderUnit(TenantScoped, Model):
+class ManualReminderUnit(DistributionKeyed, TenantScoped, Model):
     """A unit a reminder went to. Carries the period and time itself, so the reminded
     unit's level and the levels between see when it was reminded, even when the reminder
     came from above their reach."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import Model
 from portal.reports.report import ReportTransition
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class NoticeKind(enum.StrEnum):
@@ -32,7 +32,7 @@ NOTICE_KIND_LABELS = {NoticeKind.REMINDER: _l("Reminder"),
                       NoticeKind.COMMENT: _l("Message about a figure")}
 
 
-class Notification(TenantScoped, Model):
+class Notification(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "notification"
     # Never twice. A reminder: one per person, unit, period and step. A workflow notice
     # (step NULL, so the first constraint never binds it: NULLs are distinct in both

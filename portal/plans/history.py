@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class PlanAction(enum.StrEnum):
@@ -35,7 +35,7 @@ PLAN_ACTION_LABELS = {PlanAction.CREATE: _l("started"), PlanAction.SUBMIT: _l("s
                       PlanAction.RECALL: _l("recalled")}
 
 
-class PlanTransition(TenantScoped, Model):
+class PlanTransition(DistributionKeyed, TenantScoped, Model):
     """Who moved which revision from what to what, when and why. Written once."""
 
     __tablename__ = "plan_transition"
@@ -55,7 +55,7 @@ class PlanTransition(TenantScoped, Model):
                                          server_default=func.now())
 
 
-class PlanComment(TenantScoped, Model):
+class PlanComment(DistributionKeyed, TenantScoped, Model):
     """A reviewer's comment on a plan revision or one of its tasks."""
 
     __tablename__ = "plan_comment"

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class RevisionStatus(enum.StrEnum):
@@ -69,7 +69,7 @@ FIELD_LABELS = {
 CHANGE_LABELS = {"added": _l("added"), "removed": _l("removed"), "changed": _l("changed")}
 
 
-class UnitPlan(TenantScoped, Model):
+class UnitPlan(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "unit_plan"
     __table_args__ = (UniqueConstraint("unit_id", "framework_id",
                                        name="uq_unit_plan_framework"),)
@@ -84,7 +84,7 @@ class UnitPlan(TenantScoped, Model):
         back_populates="plan", order_by="PlanRevision.number", cascade="all, delete-orphan")
 
 
-class PlanRevision(TenantScoped, Model):
+class PlanRevision(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "plan_revision"
     __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_plan_revision_number"),)
 
@@ -138,7 +138,7 @@ class PlanRevision(TenantScoped, Model):
         return (self.section_versions or {}).get(name, 1)
 
 
-class PlanTask(TenantScoped, Model):
+class PlanTask(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "plan_task"
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
@@ -172,7 +172,7 @@ class PlanTask(TenantScoped, Model):
         back_populates="task", cascade="all, delete-orphan")
 
 
-class PlanTaskUnit(TenantScoped, Model):
+class PlanTaskUnit(DistributionKeyed, TenantScoped, Model):
     """A unit that coordinates on a task (another unit, picked from the tree)."""
 
     __tablename__ = "plan_task_unit"
@@ -185,7 +185,7 @@ class PlanTaskUnit(TenantScoped, Model):
     task: Mapped[PlanTask] = relationship(back_populates="coordinating")
 
 
-class PlanTarget(TenantScoped, Model):
+class PlanTarget(DistributionKeyed, TenantScoped, Model):
     """The unit's own target for an indicator in a year (fractions for ratios)."""
 
     __tablename__ = "plan_target"

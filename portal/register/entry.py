@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class Origin(enum.StrEnum):
@@ -56,7 +56,7 @@ SIGNED_COPY_LABELS = {SignedCopy.PAPER: _l("paper copy"),
                       SignedCopy.DIGITAL: _l("digitally signed")}
 
 
-class RegisterCounter(TenantScoped, Model):
+class RegisterCounter(DistributionKeyed, TenantScoped, Model):
     """The highest number taken in the unit's register for a year: the row every
     assignment locks (``UPDATE … RETURNING``), so two issues never take the same one."""
 
@@ -68,7 +68,7 @@ class RegisterCounter(TenantScoped, Model):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RegisterEntry(TenantScoped, Model):
+class RegisterEntry(DistributionKeyed, TenantScoped, Model):
     """A number of the register and the document it went to."""
 
     __tablename__ = "register_entry"

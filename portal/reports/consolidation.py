@@ -48,12 +48,12 @@ from portal.reports.run_state import (  # noqa: F401 - re-exported: where they w
 )
 from portal.reports.stuck_runs import settle
 from portal.unit_of_work import unit_of_work
-from tenants.scoping import Scope, TenantScoped, use_scope
+from tenants.scoping import DistributionKeyed, Scope, TenantScoped, use_scope
 from tenants.tree import unit_labels
 from tenants.unit import Unit, UnitClosure
 
 
-class Consolidation(TenantScoped, Model):
+class Consolidation(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "consolidation"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -27,7 +27,7 @@ from portal.jobs import enqueue_after_commit, in_app_context
 from portal.problems import DomainError
 from portal.reports.consolidation import Consolidation, RunStatus
 from portal.reports.consolidation_narrative import versions as narrative_versions
-from tenants.scoping import Scope, TenantScoped, use_scope
+from tenants.scoping import DistributionKeyed, Scope, TenantScoped, use_scope
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,7 +46,7 @@ class FileError(DomainError):
     """A file that cannot be prepared (the consolidation is not finished)."""
 
 
-class ConsolidationFile(TenantScoped, Model):
+class ConsolidationFile(DistributionKeyed, TenantScoped, Model):
     """One prepared file of a consolidation: its state, then its bytes."""
 
     __tablename__ = "consolidation_file"

@@ -31,14 +31,14 @@ from portal.reports.narrative_compile import compiled_text
 from portal.reports.report import NARRATIVE
 from tenants.access import Reach
 from tenants.membership import Role
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 # A section compiled from a whole province's reports is longer than one unit's
 # (limits.NARRATIVE): the edited text may be as long as four of them.
 SECTION_LIMIT = 200_000
 
 
-class ConsolidationNarrative(TenantScoped, Model):
+class ConsolidationNarrative(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "consolidation_narrative"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,7 @@ from portal.extensions import Model, db
 from portal.problems import DomainError
 from portal.storage import StorageError, evidence_storage
 from portal.uploads import ALLOWED, safe_filename, sniff
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 if TYPE_CHECKING:
     from portal.reports.report import UnitReport
@@ -27,7 +27,7 @@ class EvidenceError(DomainError):
     """An evidence file refused."""
 
 
-class ReportEvidence(TenantScoped, Model):
+class ReportEvidence(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "report_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class ReportStatus(enum.StrEnum):
@@ -208,7 +208,7 @@ class ReportTask(TenantScoped, Model):
     report: Mapped[UnitReport] = relationship(back_populates="tasks")
 
 
-class ReportSubmission(TenantScoped, Model):
+class ReportSubmission(DistributionKeyed, TenantScoped, Model):
     """What the unit sent, each time it submitted: for the reviewer's "what changed"."""
 
     __tablename__ = "report_submission"
@@ -222,7 +222,7 @@ class ReportSubmission(TenantScoped, Model):
     content: Mapped[dict] = mapped_column(JSON)
 
 
-class ReportTransition(TenantScoped, Model):
+class ReportTransition(DistributionKeyed, TenantScoped, Model):
     """Who moved the report from what to what, when and why. Written once."""
 
     __tablename__ = "report_transition"

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
-class ValueFollowUp(TenantScoped, Model):
+class ValueFollowUp(DistributionKeyed, TenantScoped, Model):
     """The follow-up mark of a value: one row per value, once it has been flagged."""
 
     __tablename__ = "value_follow_up"
@@ -37,7 +37,7 @@ class ValueFollowUp(TenantScoped, Model):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declaration
 
 
-class ValueComment(TenantScoped, Model):
+class ValueComment(DistributionKeyed, TenantScoped, Model):
     """One message about a value, by the unit or its reviewer. Written once."""
 
     __tablename__ = "value_comment"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class ImageKind(enum.StrEnum):
@@ -21,7 +21,7 @@ class ImageKind(enum.StrEnum):
     SIGNATURE = "signature"    # a person's signature (blue)
 
 
-class SigningImage(TenantScoped, Model):
+class SigningImage(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "signing_image"
     __table_args__ = (UniqueConstraint("unit_id", "kind", "user_id",
                                        name="uq_signing_image_owner"),)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class RecordKind(enum.StrEnum):
@@ -51,7 +51,7 @@ RECORD_KIND_LABELS = {RecordKind.PLAN: _l("Plan"), RecordKind.REPORT: _l("Report
                       RecordKind.CONSOLIDATION: _l("Consolidated report")}
 
 
-class DocumentRecord(TenantScoped, Model):
+class DocumentRecord(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "document_record"
     __table_args__ = (UniqueConstraint("kind", "object_id", name="uq_document_record_object"),)
 

@@ -8,10 +8,10 @@ from sqlalchemy import DateTime, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
-class ViolationExplanation(TenantScoped, Model):
+class ViolationExplanation(DistributionKeyed, TenantScoped, Model):
     __tablename__ = "violation_explanation"
     __table_args__ = (UniqueConstraint("report_id", "rule_id", name="uq_violation_explanation"),)
 

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import Model
-from tenants.scoping import TenantScoped
+from tenants.scoping import DistributionKeyed, TenantScoped
 
 
 class ValidationRun(TenantScoped, Model):
@@ -35,7 +35,7 @@ class ValidationRun(TenantScoped, Model):
         return self.status in ("queued", "running")
 
 
-class ValidationNotice(TenantScoped, Model):
+class ValidationNotice(DistributionKeyed, TenantScoped, Model):
     """A violation (rule × unit × period) already told to the unit; removed when a later run
     finds it fixed, so that breaking the rule again is told again."""
 
