@@ -149,7 +149,7 @@ def test_a_commune_cannot_open_a_report_on_the_national_plan(app: Flask, nationa
         period = db.session.scalar(select(ReportingPeriod).where(
             ReportingPeriod.framework_id == national).order_by(ReportingPeriod.year))
         commune = db.session.scalar(select(Unit).where(Unit.code == "NA.C11"))
-        with pytest.raises(ReportError, match="does not report on this plan"):
+        with pytest.raises(ReportError, match="không báo cáo theo kế hoạch này"):
             open_report(commune, period, None)
         province = db.session.scalar(select(Unit).where(Unit.code == "NA"))
         assert open_report(province, period, None).unit_id == province.id
