@@ -288,7 +288,11 @@ def plan_docx(plan_id: int) -> ResponseReturnValue:
 
 
 def _report_period(unit: Unit, year: int) -> ReportingPeriod:
-    """The period of ``year`` the unit reports in (``?framework=ID`` names the plan); 404."""
+    """The period of ``year`` the unit reports in (``?framework=ID`` names the plan); 404.
+    A year no calendar has (past 9999, or below 1) has no period either: it is not sent
+    to the database, which would refuse it as out of range."""
+    if not 1 <= year <= 9999:
+        abort(404)
     period = reporting_period(unit, year, request.args.get("framework", type=int))
     if period is None:
         abort(404)
