@@ -93,10 +93,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.engine.dispose()  # close pooled connections before the interpreter does
 
 
-# The connection a module's shared world lives on (``shared_world``), while it lives.
-_module_connection: Connection | None = None
-
-
 @contextmanager
 def _bound_to(connection: Connection) -> Iterator[None]:
     """Make every session and ``engine.connect()`` use ``connection``; app commits become
@@ -112,14 +108,18 @@ def _bound_to(connection: Connection) -> Iterator[None]:
         db.session.remove()
 
 
+def _shares_world(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("shared_world") is not None
+
+
 @pytest.fixture(autouse=True)
-def _isolate(app: Flask) -> Iterator[None]:
+def _isolate(app: Flask, request: pytest.FixtureRequest) -> Iterator[None]:
     """Run the test in a transaction that is rolled back; app commits become savepoints.
-    In a module with a shared world, the test's transaction is a savepoint inside the
+    In a module marked ``shared_world``, the test's transaction is a savepoint inside the
     module's, so each test starts from the world as it was built."""
+    shared = request.getfixturevalue("shared_world") if _shares_world(request) else None
     with app.app_context():
-        shared = _module_connection
-        connection = shared or db.engine.connect()
+        connection = shared.connection if shared else db.engine.connect()
         outer = connection.begin_nested() if shared else connection.begin()
         with _bound_to(connection):
             limiter.reset()
@@ -133,29 +133,28 @@ def _isolate(app: Flask) -> Iterator[None]:
 class SharedWorld:
     world: World
     targets: dict[str, dict]
+    connection: Connection
 
 
 @pytest.fixture(scope="module")
 def shared_world(app: Flask) -> Iterator[SharedWorld]:
-    """The world and the permission matrix's objects, built once for a module whose
-    tests each run in a savepoint of the module's transaction (``_isolate``), rolled
-    back after each one: what one test changes the next never sees. For modules whose
-    tests share the same large set-up (the permission matrix, the hostile requests);
-    they take it by overriding ``world`` and ``targets`` with this fixture's."""
-    global _module_connection
+    """The world and the permission matrix's objects, built once for a module marked
+    ``pytestmark = pytest.mark.shared_world`` — for modules whose tests share the same
+    large set-up (the permission matrix, the hostile requests, the API fuzzing). There
+    ``world`` and ``targets`` are this fixture's, and each test runs in a savepoint of
+    the module's transaction (``_isolate``), rolled back after it: what one test
+    changes the next never sees."""
     from tests.builders import build_targets
 
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         with _bound_to(connection):
-            built = SharedWorld(make_world(), {})
-            built.targets.update(build_targets(built.world))
-    _module_connection = connection
+            world = make_world()
+            built = SharedWorld(world, build_targets(world), connection)
     try:
         yield built
     finally:
-        _module_connection = None
         outer.rollback()
         connection.close()
 
@@ -208,15 +207,19 @@ def make_world() -> World:
 
 
 @pytest.fixture
-def world() -> World:
+def world(request: pytest.FixtureRequest) -> World:
+    if _shares_world(request):
+        return request.getfixturevalue("shared_world").world
     return make_world()
 
 
 @pytest.fixture
-def targets(world: World) -> dict[str, dict]:
+def targets(world: World, request: pytest.FixtureRequest) -> dict[str, dict]:
     """The permission matrix's objects per target (tests.builders.build_targets)."""
     from tests.builders import build_targets
 
+    if _shares_world(request):
+        return request.getfixturevalue("shared_world").targets
     return build_targets(world)
 
 

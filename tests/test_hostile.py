@@ -26,20 +26,11 @@ from portal.storage import LocalStorage, StorageError
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.builders import hx_save, version_of
-from tests.conftest import SharedWorld, csrf_token, login
+from tests.conftest import csrf_token, login
 
-# The requests below read the permission matrix's world and objects, or change them in
-# their own savepoint: built once for the module (tests/conftest.py, shared_world).
-
-
-@pytest.fixture
-def world(shared_world: SharedWorld):
-    return shared_world.world
-
-
-@pytest.fixture
-def targets(shared_world: SharedWorld) -> dict[str, dict]:
-    return shared_world.targets
+# The world and the matrix's objects are built once for the module; each test runs in a
+# savepoint rolled back after it (tests/conftest.py, shared_world).
+pytestmark = pytest.mark.shared_world
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>"\'</textarea>'
 ESCAPED = "&lt;script&gt;alert("

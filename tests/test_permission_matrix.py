@@ -24,20 +24,11 @@ from tenants.membership import Membership
 from tenants.scoping import system_scope
 from tenants.unit import Unit
 from tests.builders import TARGET_FRAMEWORK_OWNERS, TARGET_UNITS, make_framework
-from tests.conftest import SharedWorld, csrf_token
+from tests.conftest import csrf_token
 
-# Every test here reads the same world and objects, or changes them in its own savepoint:
-# they are built once for the module (tests/conftest.py, shared_world).
-
-
-@pytest.fixture
-def world(shared_world: SharedWorld):
-    return shared_world.world
-
-
-@pytest.fixture
-def targets(shared_world: SharedWorld) -> dict[str, dict]:
-    return shared_world.targets
+# The world and the matrix's objects are built once for the module; each test runs in a
+# savepoint rolled back after it (tests/conftest.py, shared_world).
+pytestmark = pytest.mark.shared_world
 
 # What each GET route requires.
 #   read       the unit is in the caller's reach (own unit, or below a subtree role)
