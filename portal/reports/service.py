@@ -61,12 +61,12 @@ def open_report(unit: Unit, period: ReportingPeriod, user_id: int | None) -> Uni
                              "can be started from that day.", year=period.year,
                              day=clock.shown(period.opens_on()))])
     framework = db.session.scalar(select(Framework).where(Framework.id == period.framework_id))
-    if not reports_on(unit, framework):
-        raise ReportError([_("A unit of this kind does not report on this plan: its "
-                             "reporting obligations expect other units.")])
     version = framework.published()
     if version is None:
         raise ReportError([_("The plan to report on has no published version.")])
+    if not reports_on(unit, framework):
+        raise ReportError([_("A unit of this kind does not report on this plan: its "
+                             "reporting obligations expect other units.")])
     plan = db.session.scalar(select(UnitPlan).where(UnitPlan.unit_id == unit.id,
                                                     UnitPlan.framework_id == framework.id))
     revision = in_force(plan) if plan else None
